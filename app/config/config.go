@@ -1,0 +1,126 @@
+// Package config reads Master IA's settings from the environment into one typed value.
+// Every variable has a default that runs locally; the README lists them all.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the binary can be told from outside.
+type Config struct {
+	// DatabaseURL is a PostgreSQL 15+ URL with pgvector. Empty: use the private cluster in DataDir.
+	DatabaseURL string
+	// Addr is where the HTTP server listens.
+	Addr string
+	// BaseURL is the public URL of the app, used in links, OAuth callbacks and webhooks.
+	BaseURL string
+	// SecretKey is the vault key ring (`kid:base64`, comma-separated, first is primary).
+	// Empty in dev: a key is generated into DataDir.
+	SecretKey string
+	// DataDir holds the private PostgreSQL cluster, the generated dev key and local media.
+	DataDir string
+	// Env is "production" or "development"; production requires SecretKey and secure cookies.
+	Env string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// SessionMaxAge is how long a login lasts without activity.
+	SessionMaxAge time.Duration
+	// Workers is how many River jobs run at once in this process.
+	Workers int
+
+	GoogleClientID       string
+	GoogleClientSecret   string
+	GoogleDiscoveryURL   string
+	FacebookClientID     string
+	FacebookClientSecret string
+	FacebookBaseURL      string
+}
+
+// Var documents one environment variable; the README table is checked against this list.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable the app reads, with its default.
+var Vars = []Var{
+	{"DATABASE_URL", "", "PostgreSQL 15+ URL with pgvector; empty uses the private cluster under MASTERIA_DATA_DIR"},
+	{"MASTERIA_ADDR", "127.0.0.1:8080", "address the HTTP server listens on"},
+	{"MASTERIA_BASE_URL", "http://localhost:8080", "public URL of the app (links, OAuth callbacks)"},
+	{"MASTERIA_SECRET_KEY", "", "vault key ring `kid:base64,...` from `masteria keygen`; required in production, generated into the data dir in development"},
+	{"MASTERIA_DATA_DIR", "./data", "private PostgreSQL cluster, dev secret key and local files"},
+	{"MASTERIA_ENV", "development", "`production` turns on secure cookies and requires MASTERIA_SECRET_KEY"},
+	{"MASTERIA_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"MASTERIA_SESSION_MAX_AGE", "720h", "how long a login lasts without activity"},
+	{"MASTERIA_WORKERS", "20", "background jobs run at once by this process"},
+	{"GOOGLE_CLIENT_ID", "", "enables \"Continue with Google\""},
+	{"GOOGLE_CLIENT_SECRET", "", ""},
+	{"GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration", "OpenID discovery document"},
+	{"FACEBOOK_CLIENT_ID", "", "enables \"Continue with Facebook\""},
+	{"FACEBOOK_CLIENT_SECRET", "", ""},
+	{"FACEBOOK_BASE_URL", "", "send Facebook OAuth calls to another base URL (the local simulator)"},
+}
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Load reads the configuration through getenv, so tests can pass their own.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	c := Config{
+		DatabaseURL:          get("DATABASE_URL"),
+		Addr:                 get("MASTERIA_ADDR"),
+		BaseURL:              strings.TrimRight(get("MASTERIA_BASE_URL"), "/"),
+		SecretKey:            get("MASTERIA_SECRET_KEY"),
+		DataDir:              get("MASTERIA_DATA_DIR"),
+		Env:                  get("MASTERIA_ENV"),
+		LogLevel:             get("MASTERIA_LOG_LEVEL"),
+		GoogleClientID:       get("GOOGLE_CLIENT_ID"),
+		GoogleClientSecret:   get("GOOGLE_CLIENT_SECRET"),
+		GoogleDiscoveryURL:   get("GOOGLE_DISCOVERY_URL"),
+		FacebookClientID:     get("FACEBOOK_CLIENT_ID"),
+		FacebookClientSecret: get("FACEBOOK_CLIENT_SECRET"),
+		FacebookBaseURL:      get("FACEBOOK_BASE_URL"),
+	}
+	var err error
+	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {
+		return c, fmt.Errorf("config: MASTERIA_SESSION_MAX_AGE: want a duration of a minute or more, like 720h")
+	}
+	if c.Workers, err = strconv.Atoi(get("MASTERIA_WORKERS")); err != nil || c.Workers < 1 {
+		return c, fmt.Errorf("config: MASTERIA_WORKERS: want a whole number above 0")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("config: MASTERIA_BASE_URL: want an http or https URL, got %q", c.BaseURL)
+	}
+	if c.Env != "production" && c.Env != "development" {
+		return c, fmt.Errorf("config: MASTERIA_ENV: want production or development, got %q", c.Env)
+	}
+	if c.Production() && c.SecretKey == "" {
+		return c, fmt.Errorf("config: MASTERIA_SECRET_KEY is required in production: create one with `masteria keygen`")
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	return c, nil
+}
+
+// Production tells whether the app runs for real users.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// SecureCookies tells whether cookies get the Secure flag: behind TLS, always.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }

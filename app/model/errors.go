@@ -1,0 +1,59 @@
+// Package model holds the plain domain types of Master IA and their validation.
+// It knows nothing of SQL or HTTP, so every other package can depend on it.
+package model
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors shared by the store, the services and the web layer, which maps them to HTTP.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrForbidden = errors.New("forbidden")
+	ErrInvalid   = errors.New("invalid input")
+)
+
+// ValidationError says which fields of an input are wrong. Values are i18n keys, so the page
+// shows the message in the reader's language. It matches ErrInvalid with errors.Is.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+// NewValidationError starts an empty set of field errors.
+func NewValidationError() *ValidationError { return &ValidationError{Fields: map[string]string{}} }
+
+// Add records the first problem found for a field.
+func (v *ValidationError) Add(field, key string) {
+	if _, ok := v.Fields[field]; !ok {
+		v.Fields[field] = key
+	}
+}
+
+// Err returns nil when no field failed, so callers can `return v.Err()`.
+func (v *ValidationError) Err() error {
+	if v == nil || len(v.Fields) == 0 {
+		return nil
+	}
+	return v
+}
+
+func (v *ValidationError) Error() string {
+	names := make([]string, 0, len(v.Fields))
+	for f, k := range v.Fields {
+		names = append(names, f+": "+k)
+	}
+	sort.Strings(names)
+	return "invalid input: " + strings.Join(names, ", ")
+}
+
+func (v *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// FieldError builds a ValidationError with a single field.
+func FieldError(field, key string) error {
+	v := NewValidationError()
+	v.Add(field, key)
+	return v
+}

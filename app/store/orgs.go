@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"masteria/app/model"
+)
+
+// isUnique tells whether err is a unique-constraint violation.
+func isUnique(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// CreateOrg creates an organization.
+func (s *Store) CreateOrg(ctx context.Context, name string) (model.Org, error) {
+	var o model.Org
+	if err := s.get(ctx, s.q.OrgCreate, &o, name); err != nil {
+		return o, fmt.Errorf("store: create org: %w", err)
+	}
+	return o, nil
+}
+
+// Org returns the org with id orgID.
+func (s *Store) Org(ctx context.Context, orgID int64) (model.Org, error) {
+	var o model.Org
+	if err := s.get(ctx, s.q.OrgByID, &o, orgID); err != nil {
+		return o, fmt.Errorf("store: org %d: %w", orgID, err)
+	}
+	return o, nil
+}
+
+// RenameOrg changes an org's name and returns the org as it is now.
+func (s *Store) RenameOrg(ctx context.Context, orgID int64, name string) (model.Org, error) {
+	var o model.Org
+	if err := s.get(ctx, s.q.OrgRename, &o, orgID, name); err != nil {
+		return o, fmt.Errorf("store: rename org %d: %w", orgID, err)
+	}
+	return o, nil
+}
+
+// Checklist is what the home page's getting-started list is computed from.
+type Checklist struct {
+	Members int64 `db:"members"`
+	Invites int64 `db:"invites"`
+	APIKeys int64 `db:"api_keys"`
+	Renamed bool  `db:"renamed"`
+}
+
+// OrgChecklist counts what an org has set up so far.
+func (s *Store) OrgChecklist(ctx context.Context, orgID int64) (Checklist, error) {
+	var c Checklist
+	if err := s.get(ctx, s.q.OrgChecklist, &c, orgID); err != nil {
+		return c, fmt.Errorf("store: checklist %d: %w", orgID, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Query is one named query read from queries/*.sql.
+type Query struct {
+	Name string
+	File string
+	SQL  string
+	// CrossOrg is set by a `-- cross-org: why` comment: the query spans orgs on purpose
+	// (a login, an invite link, retention), so the tenant check lets it through.
+	CrossOrg bool
+}
+
+var nameLine = regexp.MustCompile(`^--\s*name:\s*([a-z0-9-]+)\s*$`)
+
+// ParseQueries reads every *.sql file of fsys into queries keyed by name.
+// A name used twice is an error, so one query cannot silently shadow another.
+func ParseQueries(fsys fs.FS) (map[string]Query, error) {
+	files, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	out := map[string]Query{}
+	for _, file := range files {
+		b, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			return nil, err
+		}
+		var cur *Query
+		var body strings.Builder
+		flush := func() error {
+			if cur == nil {
+				return nil
+			}
+			cur.SQL = strings.TrimSpace(body.String())
+			if cur.SQL == "" {
+				return fmt.Errorf("store: query %s in %s is empty", cur.Name, file)
+			}
+			if _, dup := out[cur.Name]; dup {
+				return fmt.Errorf("store: query %s defined twice (again in %s)", cur.Name, file)
+			}
+			out[cur.Name] = *cur
+			body.Reset()
+			return nil
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(b)))
+		for sc.Scan() {
+			line := sc.Text()
+			if m := nameLine.FindStringSubmatch(line); m != nil {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+				cur = &Query{Name: m[1], File: file}
+				continue
+			}
+			if cur == nil {
+				continue
+			}
+			trimmed := strings.TrimSpace(line)
+			if strings.HasPrefix(trimmed, "--") {
+				if strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(trimmed, "--")), "cross-org:") {
+					cur.CrossOrg = true
+				}
+				continue
+			}
+			body.WriteString(line)
+			body.WriteByte('\n')
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

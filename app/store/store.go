@@ -1,0 +1,215 @@
+// Package store is the only package that talks SQL. Queries live in queries/*.sql, are
+// bound by name to the fields of one struct and prepared at start, so a broken query stops
+// start-up with its name instead of failing on the first request that needs it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the "postgres" driver
+
+	"masteria/app/model"
+	"masteria/queries"
+)
+
+// Store reads and writes the database. Outside a transaction it uses the pool; inside
+// Tx it is bound to one transaction, and every method runs in it.
+type Store struct {
+	db *sqlx.DB
+	tx *sqlx.Tx
+	q  *statements
+}
+
+// statements binds every named query to a prepared statement through its `query` tag.
+type statements struct {
+	OrgCreate    *sqlx.Stmt `query:"org-create"`
+	OrgByID      *sqlx.Stmt `query:"org-by-id"`
+	OrgRename    *sqlx.Stmt `query:"org-rename"`
+	OrgChecklist *sqlx.Stmt `query:"org-checklist"`
+
+	UserCreate         *sqlx.Stmt `query:"user-create"`
+	UserByID           *sqlx.Stmt `query:"user-by-id"`
+	UserByEmail        *sqlx.Stmt `query:"user-by-email"`
+	UserUpdateProfile  *sqlx.Stmt `query:"user-update-profile"`
+	UserSetLocale      *sqlx.Stmt `query:"user-set-locale"`
+	UserSetPassword    *sqlx.Stmt `query:"user-set-password"`
+	UserIdentity       *sqlx.Stmt `query:"user-identity"`
+	UserIdentityCreate *sqlx.Stmt `query:"user-identity-create"`
+
+	MemberCreate      *sqlx.Stmt `query:"member-create"`
+	Member            *sqlx.Stmt `query:"member"`
+	Members           *sqlx.Stmt `query:"members"`
+	MembershipsOfUser *sqlx.Stmt `query:"memberships-of-user"`
+	MemberSetRole     *sqlx.Stmt `query:"member-set-role"`
+	MemberDelete      *sqlx.Stmt `query:"member-delete"`
+	MemberCountOwners *sqlx.Stmt `query:"member-count-owners"`
+	MemberLockOrg     *sqlx.Stmt `query:"member-lock-org"`
+
+	InviteCreate   *sqlx.Stmt `query:"invite-create"`
+	InvitesPending *sqlx.Stmt `query:"invites-pending"`
+	InviteByToken  *sqlx.Stmt `query:"invite-by-token"`
+	InviteAccept   *sqlx.Stmt `query:"invite-accept"`
+	InviteRevoke   *sqlx.Stmt `query:"invite-revoke"`
+
+	SessionCreate         *sqlx.Stmt `query:"session-create"`
+	SessionByToken        *sqlx.Stmt `query:"session-by-token"`
+	SessionUpdate         *sqlx.Stmt `query:"session-update"`
+	SessionDelete         *sqlx.Stmt `query:"session-delete"`
+	SessionsOfUser        *sqlx.Stmt `query:"sessions-of-user"`
+	SessionDeleteOfUser   *sqlx.Stmt `query:"session-delete-of-user"`
+	SessionsDeleteOfUser  *sqlx.Stmt `query:"sessions-delete-of-user"`
+	SessionsDeleteExpired *sqlx.Stmt `query:"sessions-delete-expired"`
+
+	APIKeyCreate *sqlx.Stmt `query:"apikey-create"`
+	APIKeys      *sqlx.Stmt `query:"apikeys"`
+	APIKeyByHash *sqlx.Stmt `query:"apikey-by-hash"`
+	APIKeyTouch  *sqlx.Stmt `query:"apikey-touch"`
+	APIKeyRevoke *sqlx.Stmt `query:"apikey-revoke"`
+
+	AuditInsert *sqlx.Stmt `query:"audit-insert"`
+	AuditList   *sqlx.Stmt `query:"audit-list"`
+
+	LoginAttemptInsert     *sqlx.Stmt `query:"login-attempt-insert"`
+	LoginFailuresRecent    *sqlx.Stmt `query:"login-failures-recent"`
+	LoginAttemptsDeleteOld *sqlx.Stmt `query:"login-attempts-delete-old"`
+
+	EventInsert     *sqlx.Stmt `query:"event-insert"`
+	EventNotify     *sqlx.Stmt `query:"event-notify"`
+	EventByID       *sqlx.Stmt `query:"event-by-id"`
+	EventsSince     *sqlx.Stmt `query:"events-since"`
+	EventsDeleteOld *sqlx.Stmt `query:"events-delete-old"`
+
+	SecretPut    *sqlx.Stmt `query:"secret-put"`
+	SecretGet    *sqlx.Stmt `query:"secret-get"`
+	SecretsAll   *sqlx.Stmt `query:"secrets-all"`
+	SecretReseal *sqlx.Stmt `query:"secret-reseal"`
+
+	JobsWaiting *sqlx.Stmt `query:"jobs-waiting"`
+}
+
+// Connect opens a pool on url and prepares every query.
+func Connect(ctx context.Context, url string) (*Store, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(20)
+	s, err := New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New prepares every query of queries/ on db. A query that fails names itself in the error.
+func New(ctx context.Context, db *sqlx.DB) (*Store, error) {
+	all, err := ParseQueries(queries.FS)
+	if err != nil {
+		return nil, err
+	}
+	q := &statements{}
+	v := reflect.ValueOf(q).Elem()
+	t := v.Type()
+	bound := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		name := t.Field(i).Tag.Get("query")
+		query, ok := all[name]
+		if !ok {
+			return nil, fmt.Errorf("store: query %s not found in queries/", name)
+		}
+		stmt, err := db.PreparexContext(ctx, query.SQL)
+		if err != nil {
+			return nil, fmt.Errorf("store: prepare %s (%s): %w", name, query.File, err)
+		}
+		v.Field(i).Set(reflect.ValueOf(stmt))
+		bound[name] = true
+	}
+	for name, query := range all {
+		if !bound[name] {
+			return nil, fmt.Errorf("store: query %s in %s is not used by the store", name, query.File)
+		}
+	}
+	return &Store{db: db, q: q}, nil
+}
+
+// DB is the pool, for the packages that need database/sql itself (River, health checks).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// SQLTx is the transaction a Store from Tx is bound to, so River can insert jobs in it; nil outside.
+func (s *Store) SQLTx() *sql.Tx {
+	if s.tx == nil {
+		return nil
+	}
+	return s.tx.Tx
+}
+
+// Tx runs fn in a transaction: committed when fn returns nil, rolled back otherwise.
+// Inside a transaction already, fn joins it.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Store{db: s.db, tx: tx, q: s.q}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// stmt returns st bound to the current transaction, if any.
+func (s *Store) stmt(ctx context.Context, st *sqlx.Stmt) *sqlx.Stmt {
+	if s.tx != nil {
+		return s.tx.StmtxContext(ctx, st)
+	}
+	return st
+}
+
+func (s *Store) get(ctx context.Context, st *sqlx.Stmt, dest any, args ...any) error {
+	return notFound(s.stmt(ctx, st).GetContext(ctx, dest, args...))
+}
+
+func (s *Store) sel(ctx context.Context, st *sqlx.Stmt, dest any, args ...any) error {
+	return s.stmt(ctx, st).SelectContext(ctx, dest, args...)
+}
+
+func (s *Store) exec(ctx context.Context, st *sqlx.Stmt, args ...any) (int64, error) {
+	res, err := s.stmt(ctx, st).ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// notFound turns sql.ErrNoRows into model.ErrNotFound: a missing row is never `nil, nil`.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.ErrNotFound
+	}
+	return err
+}
+
+// JobsWaiting counts jobs ready to run, for /health.
+func (s *Store) JobsWaiting(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.get(ctx, s.q.JobsWaiting, &n); err != nil {
+		return 0, fmt.Errorf("store: jobs waiting: %w", err)
+	}
+	return n, nil
+}
