@@ -15,3 +15,7 @@ SELECT
     (SELECT count(*) FROM invites WHERE org_id = $1) AS invites,
     (SELECT count(*) FROM api_keys WHERE org_id = $1) AS api_keys,
     (SELECT o.updated_at > o.created_at + interval '1 second' FROM orgs o WHERE o.id = $1) AS renamed;
+
+-- name: org-by-name
+-- For the command line (`masteria user create --org NAME`): names are not unique, the oldest wins.
+SELECT id, name, created_at, updated_at FROM orgs WHERE name = $1 ORDER BY id LIMIT 1;

@@ -240,7 +240,9 @@ func (s *Service) Checklist(ctx context.Context, orgID int64) (store.Checklist, 
 }
 
 // Org returns an org by id.
-func (s *Service) Org(ctx context.Context, orgID int64) (model.Org, error) { return s.st.Org(ctx, orgID) }
+func (s *Service) Org(ctx context.Context, orgID int64) (model.Org, error) {
+	return s.st.Org(ctx, orgID)
+}
 
 // User returns a user by id.
 func (s *Service) User(ctx context.Context, userID int64) (model.User, error) {

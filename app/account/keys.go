@@ -111,3 +111,9 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, a Actor, keepToken st
 	})
 	return n, err
 }
+
+// SessionID returns the id of the session behind a cookie token, to mark "this device".
+func (s *Service) SessionID(ctx context.Context, token string) (int64, error) {
+	row, err := s.st.SessionByToken(ctx, auth.HashToken(token))
+	return row.ID, err
+}

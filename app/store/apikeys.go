@@ -10,7 +10,11 @@ import (
 // CreateAPIKey stores a new key's hash and display prefix.
 func (s *Store) CreateAPIKey(ctx context.Context, orgID int64, name, prefix string, hash []byte, createdBy int64) (model.APIKey, error) {
 	var k model.APIKey
-	if err := s.get(ctx, s.q.APIKeyCreate, &k, orgID, name, prefix, hash, createdBy); err != nil {
+	var by *int64 // 0: made from the command line, by nobody in particular
+	if createdBy != 0 {
+		by = &createdBy
+	}
+	if err := s.get(ctx, s.q.APIKeyCreate, &k, orgID, name, prefix, hash, by); err != nil {
 		return k, fmt.Errorf("store: create api key: %w", err)
 	}
 	return k, nil

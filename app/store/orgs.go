@@ -34,6 +34,15 @@ func (s *Store) Org(ctx context.Context, orgID int64) (model.Org, error) {
 	return o, nil
 }
 
+// OrgByName returns the oldest org with this exact name.
+func (s *Store) OrgByName(ctx context.Context, name string) (model.Org, error) {
+	var o model.Org
+	if err := s.get(ctx, s.q.OrgByName, &o, name); err != nil {
+		return o, fmt.Errorf("store: org %q: %w", name, err)
+	}
+	return o, nil
+}
+
 // RenameOrg changes an org's name and returns the org as it is now.
 func (s *Store) RenameOrg(ctx context.Context, orgID int64, name string) (model.Org, error) {
 	var o model.Org

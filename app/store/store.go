@@ -29,6 +29,7 @@ type Store struct {
 type statements struct {
 	OrgCreate    *sqlx.Stmt `query:"org-create"`
 	OrgByID      *sqlx.Stmt `query:"org-by-id"`
+	OrgByName    *sqlx.Stmt `query:"org-by-name"`
 	OrgRename    *sqlx.Stmt `query:"org-rename"`
 	OrgChecklist *sqlx.Stmt `query:"org-checklist"`
 

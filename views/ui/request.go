@@ -19,9 +19,9 @@ type Request struct {
 	Path   string // the URL path, to highlight the current nav item
 	Theme  string // light, dark or system: the user's saved choice
 
-	User *model.User       // nil on public pages
-	Org  *model.Org        // the org in the URL, nil outside /o/{org}/...
-	Role model.Role        // the user's role in Org
+	User *model.User        // nil on public pages
+	Org  *model.Org         // the org in the URL, nil outside /o/{org}/...
+	Role model.Role         // the user's role in Org
 	Orgs []model.Membership // every org of the user, for the switcher
 
 	OAuthProviders []string // "google", "facebook": the login buttons to show

@@ -1,0 +1,75 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"masteria/app/auth"
+	"masteria/app/model"
+	"masteria/app/store"
+)
+
+// UserInOrg is what the command line created.
+type UserInOrg struct {
+	User model.User
+	Org  model.Org
+	Role model.Role
+}
+
+// CreateUserInOrg is `masteria user create`: it adds a user (or finds one with that email and
+// password) to the org of that name, creating the org when there is none.
+func (s *Service) CreateUserInOrg(ctx context.Context, orgName, name, email, password string, role model.Role) (UserInOrg, error) {
+	var res UserInOrg
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	in := SignupInput{Org: orgName, Name: name, Email: email, Password: password}
+	if err := in.validate(true); err != nil {
+		return res, err
+	}
+	if !role.Valid() {
+		return res, model.FieldError("role", "members.error.role")
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return res, err
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if res.Org, err = tx.OrgByName(ctx, in.Org); errors.Is(err, model.ErrNotFound) {
+			res.Org, err = tx.CreateOrg(ctx, in.Org)
+		}
+		if err != nil {
+			return err
+		}
+		res.User, err = tx.CreateUser(ctx, in.Email, in.Name, &hash, nil)
+		if errors.Is(err, model.ErrConflict) {
+			if res.User, err = tx.UserByEmail(ctx, in.Email); err != nil {
+				return err
+			}
+			if res.User.PasswordHash == nil || auth.CheckPassword(*res.User.PasswordHash, in.Password) != nil {
+				return model.FieldError("email", "signup.error.email_taken")
+			}
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.AddMember(ctx, res.Org.ID, res.User.ID, role); err != nil {
+			return err
+		}
+		m, err := tx.Member(ctx, res.Org.ID, res.User.ID)
+		res.Role = m.Role
+		return err
+	})
+	return res, err
+}
+
+// CreateAPIKeyForOrgName is `masteria apikey create`.
+func (s *Service) CreateAPIKeyForOrgName(ctx context.Context, orgName, name string) (string, error) {
+	o, err := s.st.OrgByName(ctx, orgName)
+	if err != nil {
+		return "", err
+	}
+	_, key, err := s.CreateAPIKey(ctx, Actor{OrgID: o.ID, Role: model.RoleOwner, IP: "cli", UserAgent: "masteria apikey create"}, name)
+	return key, err
+}

@@ -1,0 +1,56 @@
+package account
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"masteria/app/jobs"
+	"masteria/app/store"
+)
+
+// CleanupArgs is the hourly job that forgets what has expired: sessions past their expiry,
+// login attempts older than a day, and events too old to resume from.
+type CleanupArgs struct{}
+
+// Kind is the job's stable name in the queue.
+func (CleanupArgs) Kind() string { return "account.cleanup" }
+
+// EventRetention is how long SSE clients can resume from (and webhooks retry from) an event.
+const EventRetention = 7 * 24 * time.Hour
+
+// CleanupWorker runs CleanupArgs.
+type CleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	Store *store.Store
+}
+
+// Work deletes what expired. Each delete is idempotent, so a retry is harmless.
+func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) error {
+	sessions, err := w.Store.DeleteExpiredSessions(ctx)
+	if err != nil {
+		return err
+	}
+	attempts, err := w.Store.DeleteOldLoginAttempts(ctx)
+	if err != nil {
+		return err
+	}
+	events, err := w.Store.DeleteOldEvents(ctx, EventRetention)
+	if err != nil {
+		return err
+	}
+	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events)
+	return nil
+}
+
+// Register adds the account area's workers and periodic jobs.
+func Register(reg *jobs.Registry, st *store.Store) {
+	river.AddWorker(reg.Workers, &CleanupWorker{Store: st})
+	reg.Periodic = append(reg.Periodic, river.NewPeriodicJob(
+		river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "account.cleanup", RunOnStart: true},
+	))
+}

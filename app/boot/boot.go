@@ -1,0 +1,146 @@
+// Package boot assembles a running instance from its configuration: the store, the vault,
+// the services, the event broker, the job queue and the web server. `masteria serve`,
+// `worker` and `dev` use it, and so do the tests that run whole instances.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"masteria/app/account"
+	"masteria/app/auth/oauth"
+	"masteria/app/config"
+	"masteria/app/events"
+	"masteria/app/jobs"
+	"masteria/app/store"
+	"masteria/app/vault"
+	"masteria/app/web"
+)
+
+// App is one instance of Master IA.
+type App struct {
+	Config  config.Config
+	Store   *store.Store
+	Vault   *vault.Ring
+	Account *account.Service
+	Broker  *events.Broker
+	Jobs    *jobs.Client
+	Web     *web.Server
+}
+
+// Options says which parts this process runs.
+type Options struct {
+	Workers bool // run River workers (serve without --no-workers, worker)
+	Web     bool // build the web server
+}
+
+// ErrNotMigrated is a database whose schema is behind this binary.
+var ErrNotMigrated = errors.New("the database schema is not up to date: run `masteria migrate`")
+
+// Open connects to cfg.DatabaseURL (which must be set) and builds the instance.
+func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options) (*App, error) {
+	st, err := store.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		if m, merr := migrationState(ctx, cfg.DatabaseURL); merr == nil && (m.Current < m.Latest || m.RiverPending) {
+			return nil, ErrNotMigrated
+		}
+		return nil, err
+	}
+	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st)}
+	a.Broker = events.NewBroker(st, cfg.DatabaseURL)
+
+	reg := jobs.NewRegistry()
+	account.Register(reg, st)
+	workers := 0
+	if opts.Workers {
+		workers = cfg.Workers
+	}
+	if a.Jobs, err = jobs.New(ctx, st.DB().DB, cfg.DatabaseURL, reg, jobs.Options{MaxWorkers: workers}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if opts.Web {
+		var providers *oauth.Providers
+		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
+			providers, err = oauth.New(oauth.Config{
+				BaseURL:        cfg.BaseURL,
+				GoogleClientID: cfg.GoogleClientID, GoogleClientSecret: cfg.GoogleClientSecret, GoogleDiscoveryURL: cfg.GoogleDiscoveryURL,
+				FacebookClientID: cfg.FacebookClientID, FacebookClientSecret: cfg.FacebookClientSecret, FacebookBaseURL: cfg.FacebookBaseURL,
+			})
+			if err != nil {
+				a.Close()
+				return nil, fmt.Errorf("boot: social login: %w", err)
+			}
+		}
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker})
+	}
+	return a, nil
+}
+
+func migrationState(ctx context.Context, url string) (store.MigrationState, error) {
+	db, err := openDB(url)
+	if err != nil {
+		return store.MigrationState{}, err
+	}
+	defer db.Close()
+	return store.Migrations(ctx, db)
+}
+
+// Background starts what runs beside the HTTP server: the event listener and the job
+// workers. It returns at once; everything stops when ctx ends and Close is called.
+func (a *App) Background(ctx context.Context) error {
+	go func() {
+		if err := a.Broker.Run(ctx); err != nil {
+			slog.Error("events broker stopped", "err", err)
+		}
+	}()
+	return a.Jobs.Start(ctx)
+}
+
+// Serve runs the HTTP server on cfg.Addr until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	return a.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second, // the SSE handler lifts it for its own stream
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+// Close stops the workers and closes the database pool.
+func (a *App) Close() {
+	if a.Jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := a.Jobs.Stop(ctx); err != nil {
+			slog.Warn("jobs stop", "err", err)
+		}
+		cancel()
+	}
+	a.Store.Close()
+}

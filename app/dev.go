@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"masteria/app/account"
+	"masteria/app/boot"
+	"masteria/app/model"
+	"masteria/app/sim/oauthsim"
+	"masteria/app/store"
+)
+
+// The demo account `dev` creates, printed on start so anyone can log in at once.
+const (
+	demoOrg      = "Loja Demo"
+	demoName     = "Demo"
+	demoEmail    = "demo@masteria.local"
+	demoPassword = "demo-senha-2026"
+)
+
+// cmdDev runs everything locally: the private database, migrations, demo data, the
+// simulated login providers, then the app with its workers.
+func cmdDev(ctx context.Context, out io.Writer) error {
+	cfg, err := loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if err := boot.Migrate(ctx, cfg); err != nil {
+		return err
+	}
+	st, err := store.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	res, err := account.New(st).CreateUserInOrg(ctx, demoOrg, demoName, demoEmail, demoPassword, model.RoleOwner)
+	st.Close()
+	var v *model.ValidationError
+	if errors.As(err, &v) {
+		slog.Warn("demo user exists with another password; leaving it as it is", "email", demoEmail)
+	} else if err != nil {
+		return err
+	}
+
+	// "Continue with Google/Facebook" against the local simulator, unless real ids are set.
+	if cfg.GoogleClientID == "" && cfg.FacebookClientID == "" {
+		sim := oauthsim.New()
+		simURL, err := sim.Start()
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		sim.AddUser(oauthsim.User{Email: "demo.google@masteria.local", EmailVerified: true, Name: "Demo Google"})
+		sim.RegisterClient("dev-google", "dev-google-secret", cfg.BaseURL+"/auth/google/callback")
+		sim.RegisterClient("dev-facebook", "dev-facebook-secret", cfg.BaseURL+"/auth/facebook/callback")
+		cfg.GoogleClientID, cfg.GoogleClientSecret = "dev-google", "dev-google-secret"
+		cfg.GoogleDiscoveryURL = simURL + "/.well-known/openid-configuration"
+		cfg.FacebookClientID, cfg.FacebookClientSecret = "dev-facebook", "dev-facebook-secret"
+		cfg.FacebookBaseURL = simURL
+	}
+
+	fmt.Fprintf(out, "\n  Master IA is starting at %s\n", cfg.BaseURL)
+	fmt.Fprintf(out, "  Log in as %s with password %s", demoEmail, demoPassword)
+	if res.Org.ID != 0 {
+		fmt.Fprintf(out, " (org %q)", res.Org.Name)
+	}
+	fmt.Fprintf(out, "\n  Database: %s\n\n", cfg.DatabaseURL)
+	return serve(ctx, cfg, true, true)
+}

@@ -1,0 +1,84 @@
+// Package jobs wires River, the job queue that lives in our PostgreSQL. Areas register their
+// own workers and periodic jobs on a Registry; this package builds the client from it.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+)
+
+// Registry collects what the areas contribute to the queue.
+type Registry struct {
+	Workers  *river.Workers
+	Periodic []*river.PeriodicJob
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{Workers: river.NewWorkers()} }
+
+// Client is River's client over database/sql, with a pgx pool used only for LISTEN so that
+// jobs inserted with InsertTx wake the workers at once instead of waiting for a poll.
+type Client struct {
+	*river.Client[*sql.Tx]
+	listener *pgxpool.Pool
+	working  bool
+}
+
+// Options says how this process takes part in the queue.
+type Options struct {
+	// MaxWorkers is how many jobs run at once; 0 makes an insert-only client (serve --no-workers).
+	MaxWorkers int
+	Logger     *slog.Logger
+}
+
+// New builds the client on db (the pool shared with the store) and url (for the listener).
+func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Options) (*Client, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: listener url: %w", err)
+	}
+	pcfg.MinConns, pcfg.MaxConns = 0, 2
+	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: listener pool: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg := &river.Config{Logger: logger, Workers: reg.Workers}
+	if opts.MaxWorkers > 0 {
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+		cfg.PeriodicJobs = reg.Periodic
+	}
+	rc, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, listener), cfg)
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("jobs: client: %w", err)
+	}
+	return &Client{Client: rc, listener: listener, working: opts.MaxWorkers > 0}, nil
+}
+
+// Start runs the workers, when this process has any.
+func (c *Client) Start(ctx context.Context) error {
+	if !c.working {
+		return nil
+	}
+	return c.Client.Start(ctx)
+}
+
+// Stop lets running jobs finish (until ctx ends) and closes the listener pool.
+func (c *Client) Stop(ctx context.Context) error {
+	var err error
+	if c.working {
+		err = c.Client.Stop(ctx)
+	}
+	c.listener.Close()
+	return err
+}

@@ -1,0 +1,140 @@
+// Package web is the HTTP face of Master IA: the Echo router, middleware, page handlers,
+// the SSE stream, the REST API and /health. Handlers parse input, call an area service and
+// render a templ component; they hold no SQL and no business rules.
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"masteria/app/account"
+	"masteria/app/auth"
+	"masteria/app/auth/oauth"
+	"masteria/app/config"
+	"masteria/app/events"
+	"masteria/app/model"
+	"masteria/app/store"
+	"masteria/static"
+)
+
+// Deps is what the web layer is built from.
+type Deps struct {
+	Config  config.Config
+	Store   *store.Store
+	Account *account.Service
+	OAuth   *oauth.Providers // nil: no social login
+	Broker  *events.Broker
+}
+
+// Server holds the router and what the handlers need.
+type Server struct {
+	cfg      config.Config
+	st       *store.Store
+	acct     *account.Service
+	sessions *auth.SessionStore
+	oauth    *oauth.Providers
+	broker   *events.Broker
+	e        *echo.Echo
+
+	authLimiter *ipLimiter
+}
+
+// New builds the router.
+func New(d Deps) *Server {
+	s := &Server{
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker,
+		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPFromXFFHeader() // trusts loopback and private proxies only
+	e.HTTPErrorHandler = s.errorHandler
+	s.sessions = auth.NewSessionStore(d.Store, d.Config.SessionMaxAge, d.Config.SecureCookies(), func(r *http.Request) string {
+		return e.IPExtractor(r)
+	})
+	s.e = e
+	s.routes()
+	return s
+}
+
+// Handler is the whole app as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Sessions is the session store, for the job that cleans it.
+func (s *Server) Sessions() *auth.SessionStore { return s.sessions }
+
+func (s *Server) oauthNames() []string {
+	if s.oauth == nil {
+		return nil
+	}
+	return s.oauth.Enabled()
+}
+
+func (s *Server) routes() {
+	e := s.e
+	e.Use(middleware.Recover())
+	e.Use(timing)
+	e.Use(middleware.BodyLimit("2M"))
+
+	// Machine endpoints: no session, no CSRF.
+	e.GET("/health", s.health)
+	e.HEAD("/health", s.health)
+	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	e.GET("/sw.js", echo.WrapHandler(static.ServiceWorker()))
+	e.GET("/manifest.webmanifest", echo.WrapHandler(static.Manifest()))
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, static.Path("icons/favicon-32.png"))
+	})
+	api := e.Group("/api/v1", s.apiKeyAuth)
+	api.GET("/me", s.apiMe)
+
+	// Pages.
+	p := e.Group("", securityHeaders, s.csrf, s.locale, s.loadSession)
+	p.GET("/", s.root)
+	p.GET("/offline", s.offline)
+	p.POST("/locale", s.setLocale)
+	p.GET("/login", s.loginPage)
+	p.POST("/login", s.login, s.authLimiter.limitPOST)
+	p.GET("/signup", s.signupPage)
+	p.POST("/signup", s.signup, s.authLimiter.limitPOST)
+	p.POST("/logout", s.logout)
+	p.GET("/auth/:provider", s.oauthStart)
+	p.GET("/auth/:provider/callback", s.oauthCallback)
+	p.GET("/invite/:token", s.invitePage)
+	p.POST("/invite/:token", s.inviteAccept, s.authLimiter.limitPOST)
+
+	u := p.Group("", requireUser, noStore)
+	u.GET("/events", s.events)
+	u.GET("/orgs/new", s.orgNewPage)
+	u.POST("/orgs", s.orgCreate)
+
+	o := u.Group("/o/:org", s.orgMember)
+	o.GET("", s.home)
+	o.GET("/partials/org-name", s.orgNamePartial)
+	o.GET("/settings/profile", s.profilePage)
+	o.POST("/settings/profile", s.profileSave)
+	o.GET("/settings/sessions", s.sessionsPage)
+	o.POST("/settings/sessions/:id/revoke", s.sessionRevoke)
+	o.POST("/settings/sessions/revoke-all", s.sessionsRevokeAll)
+
+	mgr := o.Group("", requireRole(model.RoleManager))
+	mgr.GET("/settings/members", s.membersPage)
+
+	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm.GET("/settings", s.generalPage)
+	adm.POST("/settings", s.generalSave)
+	adm.POST("/settings/members/invite", s.memberInvite)
+	adm.POST("/settings/members/:user/role", s.memberRole)
+	adm.POST("/settings/members/:user/remove", s.memberRemove)
+	adm.POST("/settings/invites/:id/revoke", s.inviteRevoke)
+	adm.GET("/settings/apikeys", s.apiKeysPage)
+	adm.POST("/settings/apikeys", s.apiKeyCreate)
+	adm.POST("/settings/apikeys/:id/revoke", s.apiKeyRevoke)
+	adm.GET("/settings/audit", s.auditPage)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,125 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"masteria/app/auth"
+	"masteria/app/model"
+)
+
+// heartbeat keeps idle SSE connections open through proxies and lets us notice gone clients.
+var heartbeat = 20 * time.Second
+
+// events streams the events of one of the user's orgs as server-sent events:
+// `id: <n>`, `event: <type>`, `data: <json>`. The org is ?org=ID or the last org the user
+// opened. A client that reconnects with Last-Event-ID first gets what it missed.
+func (s *Server) events(c echo.Context) error {
+	r := reqOf(c)
+	ctx := c.Request().Context()
+	orgID, _ := strconv.ParseInt(c.QueryParam("org"), 10, 64)
+	if orgID == 0 {
+		if sess := sessionOf(c); sess != nil {
+			orgID, _ = sess.Values[auth.KeyOrgID].(int64)
+		}
+	}
+	if orgID == 0 {
+		return model.ErrNotFound
+	}
+	if _, err := s.acct.Membership(ctx, orgID, r.User.ID); err != nil {
+		return err
+	}
+	lastID, _ := strconv.ParseInt(c.Request().Header.Get("Last-Event-ID"), 10, 64)
+	if lastID == 0 {
+		lastID, _ = strconv.ParseInt(c.QueryParam("last_event_id"), 10, 64)
+	}
+
+	// Subscribe before replaying, so an event committed in between is caught by one or the other.
+	sub := s.broker.Subscribe(orgID)
+	defer sub.Close()
+
+	w := c.Response()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // the server's write timeout must not cut the stream
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
+		return nil
+	}
+
+	replay := func() error {
+		for {
+			evs, err := s.broker.Since(ctx, orgID, lastID, 500)
+			if err != nil {
+				return err
+			}
+			for _, ev := range evs {
+				if err := writeEvent(w, ev); err != nil {
+					return err
+				}
+				lastID = ev.ID
+			}
+			if len(evs) < 500 {
+				return rc.Flush()
+			}
+		}
+	}
+	if lastID > 0 {
+		if err := replay(); err != nil {
+			return nil
+		}
+	} else if err := rc.Flush(); err != nil {
+		return nil
+	}
+
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-sub.C:
+			if sub.Lagged() && lastID > 0 {
+				if err := replay(); err != nil {
+					return nil
+				}
+				continue
+			}
+			if ev.ID <= lastID {
+				continue
+			}
+			if err := writeEvent(w, ev); err != nil {
+				return nil
+			}
+			lastID = ev.ID
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return nil
+			}
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// writeEvent writes one event. Its JSON is on one line, so one `data:` line is enough.
+func writeEvent(w http.ResponseWriter, ev model.Event) error {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, data)
+	return err
+}
