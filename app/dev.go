@@ -19,7 +19,7 @@ const (
 	demoOrg      = "Loja Demo"
 	demoName     = "Demo"
 	demoEmail    = "demo@masteria.local"
-	demoPassword = "demo-senha-2026"
+	demoPassword = "vendas-2026!"
 )
 
 // cmdDev runs everything locally: the private database, migrations, demo data, the

@@ -50,7 +50,9 @@ func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Option
 	}
 	logger := opts.Logger
 	if logger == nil {
-		logger = slog.Default()
+		// River reports its routine work at info level every few seconds; keep warnings only.
+		logger = slog.New(slog.Default().Handler()).With("component", "river")
+		logger = slog.New(levelFilter{min: slog.LevelWarn, Handler: logger.Handler()})
 	}
 	cfg := &river.Config{Logger: logger, Workers: reg.Workers}
 	if opts.MaxWorkers > 0 {
@@ -81,4 +83,14 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	c.listener.Close()
 	return err
+}
+
+// levelFilter drops records below min.
+type levelFilter struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
