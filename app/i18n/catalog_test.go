@@ -126,6 +126,8 @@ func sortedKeys(m map[string]string) []string {
 var (
 	usedKeyRE    = regexp.MustCompile(`\bi18n\.(T|Ctx|N|CtxN)\(\s*[^,"]*,\s*"([^"\\]+)"`)
 	usedCtxKeyRE = regexp.MustCompile(`(?:^|[^.\w])(T)\(ctx,\s*"([^"\\]+)"`)
+	// toast(c, "success", "key") in the web handlers.
+	usedToastRE = regexp.MustCompile(`\b(toast)\(c,\s*"\w+",\s*"([^"\\]+)"`)
 )
 
 func TestEveryUsedKeyExists(t *testing.T) {
@@ -155,7 +157,7 @@ func TestEveryUsedKeyExists(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, path)
-			for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE} {
+			for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE, usedToastRE} {
 				for _, m := range re.FindAllSubmatch(src, -1) {
 					fn, key := string(m[1]), string(m[2])
 					keys := []string{key}
@@ -211,7 +213,7 @@ func TestUsedKeyPattern(t *testing.T) {
 		i18n.T(l, key)
 	`
 	var got []string
-	for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE} {
+	for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE, usedToastRE} {
 		for _, m := range re.FindAllStringSubmatch(src, -1) {
 			got = append(got, m[1]+":"+m[2])
 		}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -97,7 +96,7 @@ func (s *Server) memberInvite(c echo.Context) error {
 	// The link exists only now: render it in this response instead of redirecting.
 	d.NewInviteURL = s.cfg.BaseURL + "/invite/" + token
 	d.Invites = append([]model.Invite{inv}, withoutInvite(d.Invites, inv.ID)...)
-	toast(c, "success", "members.invite_created")
+	toast(c, "success", "members.invited_link")
 	return render(c, http.StatusOK, settings.Members(d), nil)
 }
 
@@ -249,11 +248,10 @@ func (s *Server) sessionsRevokeAll(c echo.Context) error {
 	if sess := sessionOf(c); sess != nil {
 		keep = sess.ID
 	}
-	n, err := s.acct.RevokeOtherSessions(c.Request().Context(), actorOf(c), keep)
-	if err != nil {
+	if _, err := s.acct.RevokeOtherSessions(c.Request().Context(), actorOf(c), keep); err != nil {
 		return err
 	}
-	toast(c, "success", "sessions.revoked_all", "n", fmt.Sprint(n))
+	toast(c, "success", "sessions.revoked_others")
 	return redirect(c, orgPath(c, "/settings/sessions"))
 }
 
