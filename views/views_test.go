@@ -169,8 +169,8 @@ type missingKeys struct {
 }
 
 func (m *missingKeys) Enabled(context.Context, slog.Level) bool { return true }
-func (m *missingKeys) WithAttrs([]slog.Attr) slog.Handler        { return m }
-func (m *missingKeys) WithGroup(string) slog.Handler             { return m }
+func (m *missingKeys) WithAttrs([]slog.Attr) slog.Handler       { return m }
+func (m *missingKeys) WithGroup(string) slog.Handler            { return m }
 func (m *missingKeys) Handle(_ context.Context, r slog.Record) error {
 	if !strings.Contains(r.Message, "missing key") {
 		return nil
@@ -364,8 +364,8 @@ func TestMemberRows(t *testing.T) {
 func TestBrowser(t *testing.T) {
 	ctx := ui.With(context.Background(), &ui.Request{Locale: i18n.PTBR})
 	for ua, want := range map[string]string{
-		"Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36": "Chrome no Android",
-		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15":  "Safari no macOS",
+		"Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36":    "Chrome no Android",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15":    "Safari no macOS",
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0": "Edge no Windows",
 		"": "Navegador desconhecido",
 	} {

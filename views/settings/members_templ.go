@@ -511,7 +511,7 @@ func roleForm(d MembersData, m MemberRow) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = ui.RoleSelect("role-"+id(m.UserID), "role", rolesFor(d.Grantable, m.Role), m.Role, templ.Attributes{
-			"aria-label":  ui.T(ctx, "members.change_role") + ": " + m.UserName,
+			"class": "select select-sm", "aria-label": ui.T(ctx, "members.change_role") + ": " + m.UserName,
 			"data-testid": "member-role-select",
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {

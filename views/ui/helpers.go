@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/a-h/templ"
+
 	"masteria/app/i18n"
 	"masteria/app/model"
 )
@@ -151,4 +153,23 @@ func ProviderName(p string) string {
 		return "Facebook"
 	}
 	return p
+}
+
+// classOr is the "class" of attrs, or def when it has none.
+func classOr(attrs templ.Attributes, def string) string {
+	if c, ok := attrs["class"].(string); ok && c != "" {
+		return c
+	}
+	return def
+}
+
+// withoutClass copies attrs without "class", which the component sets itself.
+func withoutClass(attrs templ.Attributes) templ.Attributes {
+	out := make(templ.Attributes, len(attrs))
+	for k, v := range attrs {
+		if k != "class" {
+			out[k] = v
+		}
+	}
+	return out
 }
