@@ -6,6 +6,7 @@ package webtest
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -51,7 +52,32 @@ func Start(t testing.TB) *Instance {
 // edit may change the configuration first.
 func StartOn(t testing.TB, dbURL string, edit func(*config.Config)) *Instance {
 	t.Helper()
+	return start(t, dbURL, "", edit)
+}
+
+// StartAt runs an instance on a new database, listening at base ("http://127.0.0.1:PORT"),
+// for tests that must know the app's URL before it starts (OAuth callbacks).
+func StartAt(t testing.TB, base string, edit func(*config.Config)) *Instance {
+	t.Helper()
+	return start(t, storetest.URL(t), base, edit)
+}
+
+// FreeBase returns the URL of a loopback port that was free a moment ago.
+func FreeBase(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "http://" + ln.Addr().String()
+}
+
+func start(t testing.TB, dbURL, base string, edit func(*config.Config)) *Instance {
 	cfg := Config(t, dbURL)
+	if base != "" {
+		cfg.BaseURL = base
+	}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -74,7 +100,16 @@ func StartOn(t testing.TB, dbURL string, edit func(*config.Config)) *Instance {
 		t.Fatalf("webtest: background: %v", err)
 	}
 	srv := httptest.NewUnstartedServer(app.Web.Handler())
-	srv.Config.BaseContext = nil
+	if base != "" {
+		ln, err := net.Listen("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			cancel()
+			app.Close()
+			t.Fatalf("webtest: listen at %s: %v", base, err)
+		}
+		srv.Listener.Close()
+		srv.Listener = ln
+	}
 	srv.Start()
 	t.Cleanup(func() {
 		cancel()
