@@ -1,0 +1,68 @@
+package model
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidEmail(t *testing.T) {
+	good := []string{"ana@loja.com.br", "a.b+c@x.io", "joao_silva@empresa.com"}
+	bad := []string{"", "ana", "ana@", "@loja.com", "ana@loja", "ana@loja.", "a b@c.com", "Ana <ana@loja.com>", strings.Repeat("a", 250) + "@x.com"}
+	for _, e := range good {
+		if !ValidEmail(e) {
+			t.Errorf("%q refused", e)
+		}
+	}
+	for _, e := range bad {
+		if ValidEmail(e) {
+			t.Errorf("%q accepted", e)
+		}
+	}
+}
+
+func TestPasswordProblem(t *testing.T) {
+	cases := map[string]string{
+		"cafe-com-leite-42":      "",
+		"short":                  "signup.error.password_short",
+		"aaaaaaaaaaaa":           "signup.error.password_common",
+		"1234567890":             "signup.error.password_common",
+		"Senha12345":             "signup.error.password_common",
+		"mariana-2026!":          "signup.error.password_email",
+		strings.Repeat("x", 129): "signup.error.password_long",
+	}
+	for pw, want := range cases {
+		if got := PasswordProblem(pw, "mariana@loja.com"); got != want {
+			t.Errorf("%q: got %q, want %q", pw, got, want)
+		}
+	}
+}
+
+func TestRoles(t *testing.T) {
+	if !RoleOwner.AtLeast(RoleAdmin) || RoleAgent.AtLeast(RoleManager) || Role("boss").AtLeast(RoleAgent) {
+		t.Fatal("AtLeast is wrong")
+	}
+	if RoleAdmin.CanGrant(RoleOwner) || !RoleAdmin.CanGrant(RoleAdmin) || RoleManager.CanGrant(RoleAgent) || !RoleOwner.CanGrant(RoleOwner) {
+		t.Fatal("CanGrant is wrong")
+	}
+}
+
+func TestValidationError(t *testing.T) {
+	err := FieldError("email", "signup.error.invalid_email")
+	var v *ValidationError
+	if !errors.Is(err, ErrInvalid) || !errors.As(err, &v) || v.Fields["email"] == "" {
+		t.Fatalf("%v", err)
+	}
+	if NewValidationError().Err() != nil {
+		t.Fatal("an empty validation error is not nil")
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	if n, ok := CleanName("  Padaria   Pão  Quente "); !ok || n != "Padaria Pão Quente" {
+		t.Fatalf("%q %v", n, ok)
+	}
+	if _, ok := CleanName("   "); ok {
+		t.Fatal("blank accepted")
+	}
+}
