@@ -2,9 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"sort"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -83,3 +88,29 @@ func Migrations(ctx context.Context, db *sql.DB) (MigrationState, error) {
 	st.RiverPending = len(existing) < len(m.AllVersions())
 	return st, nil
 }
+
+// SchemaKey is a short hash of every migration and of River's version: test databases are
+// cloned from a template built once per key, so a changed migration builds a new one.
+func SchemaKey() string {
+	schemaKeyOnce.Do(func() {
+		h := sha256.New()
+		names, _ := fs.Glob(migrations.FS, "*.sql")
+		sort.Strings(names)
+		for _, n := range names {
+			b, _ := fs.ReadFile(migrations.FS, n)
+			h.Write([]byte(n))
+			h.Write(b)
+		}
+		m, _ := rivermigrate.New(riverdatabasesql.New(nil), nil)
+		if m != nil {
+			fmt.Fprint(h, len(m.AllVersions()))
+		}
+		schemaKey = "s" + hex.EncodeToString(h.Sum(nil))[:24]
+	})
+	return schemaKey
+}
+
+var (
+	schemaKeyOnce sync.Once
+	schemaKey     string
+)

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 
 	"github.com/jmoiron/sqlx"
@@ -110,8 +111,10 @@ func Connect(ctx context.Context, url string) (*Store, error) {
 }
 
 // New prepares every query of queries/ on db. A query that fails names itself in the error.
-func New(ctx context.Context, db *sqlx.DB) (*Store, error) {
-	all, err := ParseQueries(queries.FS)
+func New(ctx context.Context, db *sqlx.DB) (*Store, error) { return newFrom(ctx, db, queries.FS) }
+
+func newFrom(ctx context.Context, db *sqlx.DB, fsys fs.FS) (*Store, error) {
+	all, err := ParseQueries(fsys)
 	if err != nil {
 		return nil, err
 	}

@@ -276,3 +276,28 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Error("the page has inline script")
 	}
 }
+
+// TestLoginRateLimitedPerIP: one address trying many accounts is slowed down, whatever the
+// emails; the answer says when to come back.
+func TestLoginRateLimitedPerIP(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	limited := 0
+	for i := 0; i < 30; i++ {
+		res := c.Post("/login", url.Values{"email": {uniqueEmail("guess")}, "password": {"guess-guess-guess"}})
+		if res.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if res.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Fatal("30 logins from one address in a row were never limited")
+	}
+	// Reading the page is never limited.
+	if res := c.Get("/login"); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /login: %d", res.StatusCode)
+	}
+}

@@ -3,48 +3,17 @@ package storetest
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"io/fs"
-	"sort"
-	"sync"
 	"testing"
 
 	"masteria/app/pgdev/pgtest"
 	"masteria/app/store"
-	"masteria/migrations"
 )
-
-var (
-	keyOnce sync.Once
-	key     string
-)
-
-// schemaKey hashes the migrations, so a changed migration builds a new template.
-func schemaKey() string {
-	keyOnce.Do(func() {
-		h := sha256.New()
-		names, _ := fs.Glob(migrations.FS, "*.sql")
-		sort.Strings(names)
-		for _, n := range names {
-			b, _ := fs.ReadFile(migrations.FS, n)
-			h.Write([]byte(n))
-			h.Write(b)
-		}
-		h.Write([]byte(riverVersion))
-		key = "s" + hex.EncodeToString(h.Sum(nil))[:24]
-	})
-	return key
-}
-
-// riverVersion is part of the template key: a River upgrade brings new River migrations.
-const riverVersion = "river-v0.51.2"
 
 // URL returns the URL of a fresh database with the whole schema, dropped when the test ends.
 func URL(t testing.TB) string {
 	t.Helper()
-	return pgtest.Database(t, schemaKey(), func(ctx context.Context, url string) error {
+	return pgtest.Database(t, store.SchemaKey(), func(ctx context.Context, url string) error {
 		db, err := sql.Open("postgres", url)
 		if err != nil {
 			return err
