@@ -137,15 +137,16 @@ func (s *Service) Login(ctx context.Context, email, password, ip, ua string) (mo
 	switch {
 	case errors.Is(err, model.ErrNotFound):
 		_ = auth.CheckNoUser(password)
-		return u, s.failLogin(ctx, 0, email, ip, ua)
+		return model.User{}, s.failLogin(ctx, 0, email, ip, ua)
 	case err != nil:
-		return u, err
+		return model.User{}, err
 	case u.PasswordHash == nil:
 		_ = auth.CheckNoUser(password) // an account made through Google or Facebook only
-		return u, s.failLogin(ctx, u.ID, email, ip, ua)
+		return model.User{}, s.failLogin(ctx, u.ID, email, ip, ua)
 	}
+	// A failed login returns no user, known or not (nor its hash): nothing tells them apart.
 	if err := auth.CheckPassword(*u.PasswordHash, password); err != nil {
-		return u, s.failLogin(ctx, u.ID, email, ip, ua)
+		return model.User{}, s.failLogin(ctx, u.ID, email, ip, ua)
 	}
 	if err := s.st.RecordLoginAttempt(ctx, email, ip, true); err != nil {
 		return u, err

@@ -43,16 +43,17 @@ func (s *Service) CreateUserInOrg(ctx context.Context, orgName, name, email, pas
 		if err != nil {
 			return err
 		}
-		res.User, err = tx.CreateUser(ctx, in.Email, in.Name, &hash, nil)
-		if errors.Is(err, model.ErrConflict) {
-			if res.User, err = tx.UserByEmail(ctx, in.Email); err != nil {
+		// Look the user up before creating: a failed INSERT would abort the transaction.
+		res.User, err = tx.UserByEmail(ctx, in.Email)
+		switch {
+		case errors.Is(err, model.ErrNotFound):
+			if res.User, err = tx.CreateUser(ctx, in.Email, in.Name, &hash, nil); err != nil {
 				return err
 			}
-			if res.User.PasswordHash == nil || auth.CheckPassword(*res.User.PasswordHash, in.Password) != nil {
-				return model.FieldError("email", "signup.error.email_taken")
-			}
-		} else if err != nil {
+		case err != nil:
 			return err
+		case res.User.PasswordHash == nil || auth.CheckPassword(*res.User.PasswordHash, in.Password) != nil:
+			return model.FieldError("email", "signup.error.email_taken")
 		}
 		if _, err := tx.AddMember(ctx, res.Org.ID, res.User.ID, role); err != nil {
 			return err
