@@ -122,6 +122,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		page = errorpages.NotFound()
 	case http.StatusForbidden:
 		page = errorpages.Forbidden()
+	case http.StatusTooManyRequests:
+		page = errorpages.TooMany()
 	default:
 		page = errorpages.ServerError()
 	}
