@@ -126,6 +126,21 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	return nil
 }
 
+// Login starts a logged-in session for userID in place of sess: the old row is deleted and
+// a new token is issued, so a token planted before login (session fixation) is worth nothing.
+func (s *SessionStore) Login(r *http.Request, w http.ResponseWriter, sess *sessions.Session, userID int64) error {
+	if sess.ID != "" {
+		if err := s.st.DeleteSession(r.Context(), HashToken(sess.ID)); err != nil {
+			return err
+		}
+		sess.ID = ""
+	}
+	clear(sess.Values)
+	sess.Options = s.options()
+	sess.Values[KeyUserID] = userID
+	return s.Save(r, w, sess)
+}
+
 // NeedsRefresh tells whether a session was last written long enough ago that its expiry
 // should be pushed back; checking this keeps reads from writing on every request.
 func (s *SessionStore) NeedsRefresh(sess *sessions.Session) bool {

@@ -60,22 +60,9 @@ func (s *Server) landing(c echo.Context, userID int64) string {
 	return fmt.Sprintf("/o/%d", orgs[0].OrgID)
 }
 
-// startSession logs the user in on this browser. The session gets a new token, so a token
-// planted before login (session fixation) is worth nothing.
+// startSession logs the user in on this browser with a fresh session token.
 func (s *Server) startSession(c echo.Context, userID int64) error {
-	sess := sessionOf(c)
-	if sess.ID != "" {
-		old := *sess
-		old.Options.MaxAge = -1
-		_ = s.sessions.Save(c.Request(), c.Response(), &old)
-	}
-	sess.ID = ""
-	for k := range sess.Values {
-		delete(sess.Values, k)
-	}
-	sess.Options.MaxAge = int(s.cfg.SessionMaxAge.Seconds())
-	sess.Values[auth.KeyUserID] = userID
-	return s.sessions.Save(c.Request(), c.Response(), sess)
+	return s.sessions.Login(c.Request(), c.Response(), sessionOf(c), userID)
 }
 
 func (s *Server) loginPage(c echo.Context) error {

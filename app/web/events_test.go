@@ -161,3 +161,28 @@ func TestEventsOnlyForMembers(t *testing.T) {
 		t.Fatalf("anonymous: status %d, want 401", res.StatusCode)
 	}
 }
+
+// TestStreamEndsWithItsSession: logging out everywhere closes the other browser's stream.
+func TestStreamEndsWithItsSession(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	email := uniqueEmail("nelson")
+	a := webtest.NewClient(t, inst.URL)
+	home := a.Signup("Loja", "Nelson", email, strongPassword)
+	b := webtest.NewClient(t, inst.URL)
+	b.Login(email, strongPassword)
+	stream := openStream(t, b, "/events?org="+strings.TrimPrefix(home, "/o/"), "")
+
+	a.Post(home+"/settings/sessions/revoke-all", nil)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case _, ok := <-stream:
+			if !ok {
+				return // closed by the server
+			}
+		case <-deadline:
+			t.Fatal("the stream of a revoked session stays open")
+		}
+	}
+}

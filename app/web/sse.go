@@ -23,8 +23,10 @@ func (s *Server) events(c echo.Context) error {
 	r := reqOf(c)
 	ctx := c.Request().Context()
 	orgID, _ := strconv.ParseInt(c.QueryParam("org"), 10, 64)
-	if orgID == 0 {
-		if sess := sessionOf(c); sess != nil {
+	token := ""
+	if sess := sessionOf(c); sess != nil {
+		token = sess.ID
+		if orgID == 0 {
 			orgID, _ = sess.Values[auth.KeyOrgID].(int64)
 		}
 	}
@@ -104,6 +106,12 @@ func (s *Server) events(c echo.Context) error {
 				return nil
 			}
 		case <-tick.C:
+			// A stream must not outlive its login: "log out everywhere" ends it here.
+			if token != "" {
+				if _, err := s.acct.SessionID(ctx, token); err != nil {
+					return nil
+				}
+			}
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
 			}
