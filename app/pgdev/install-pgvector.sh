@@ -26,6 +26,7 @@ $sudo apt-get update -qq -o Dir::Etc::sourcelist="$list" -o Dir::Etc::sourcepart
 $sudo apt-get install -y -qq build-essential "postgresql-server-dev-${major}" dpkg-dev
 
 work=$(mktemp -d)
+chmod 755 "$work" # apt downloads as its own _apt user
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 apt-get source -qq --download-only pgvector
