@@ -87,6 +87,32 @@ func (in *SignupInput) validate(needOrg bool) error {
 	return v.Err()
 }
 
+// createUser adds the user of a sign-up form; a taken email is a field error.
+func createUser(ctx context.Context, tx *store.Store, in SignupInput, hash string) (model.User, error) {
+	var loc *string
+	if in.Locale != "" {
+		loc = &in.Locale
+	}
+	u, err := tx.CreateUser(ctx, in.Email, in.Name, &hash, loc)
+	if errors.Is(err, model.ErrConflict) {
+		return u, model.FieldError("email", "signup.error.email_taken")
+	}
+	return u, err
+}
+
+// record writes a change's audit entry and, when typ is set, its event: both in tx, so
+// they exist exactly when the change does.
+func (s *Service) record(ctx context.Context, tx *store.Store, a Actor, action, target, typ string, payload any) error {
+	if err := s.audit(ctx, tx, a, action, target); err != nil {
+		return err
+	}
+	if typ == "" {
+		return nil
+	}
+	_, err := events.Publish(ctx, tx, a.OrgID, typ, payload)
+	return err
+}
+
 // Signup creates an org and its owner. An email already taken is a field error, which is
 // fine to show here: sign-up cannot hide it, and login stays silent about accounts.
 func (s *Service) Signup(ctx context.Context, in SignupInput, ip, ua string) (model.User, model.Org, error) {
@@ -100,14 +126,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, ip, ua string) (mo
 		return u, o, err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		var loc *string
-		if in.Locale != "" {
-			loc = &in.Locale
-		}
-		if u, err = tx.CreateUser(ctx, in.Email, in.Name, &hash, loc); err != nil {
-			if errors.Is(err, model.ErrConflict) {
-				return model.FieldError("email", "signup.error.email_taken")
-			}
+		if u, err = createUser(ctx, tx, in, hash); err != nil {
 			return err
 		}
 		if o, err = tx.CreateOrg(ctx, in.Org); err != nil {
@@ -206,11 +225,7 @@ func (s *Service) RenameOrg(ctx context.Context, a Actor, name string) (model.Or
 		if o, err = tx.RenameOrg(ctx, a.OrgID, name); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "org.renamed", name); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, a.OrgID, events.OrgRenamed, map[string]any{"id": o.ID, "name": o.Name})
-		return err
+		return s.record(ctx, tx, a, "org.renamed", name, events.OrgRenamed, map[string]any{"id": o.ID, "name": o.Name})
 	})
 	return o, err
 }

@@ -31,11 +31,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (model
 		if k, err = tx.CreateAPIKey(ctx, a.OrgID, name, prefix, hash, a.UserID); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "apikey.created", name); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, a.OrgID, events.APIKeyCreated, map[string]any{"id": k.ID, "name": name})
-		return err
+		return s.record(ctx, tx, a, "apikey.created", name, events.APIKeyCreated, map[string]any{"id": k.ID, "name": name})
 	})
 	return k, key, err
 }
@@ -47,11 +43,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, keyID int64) error 
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "apikey.revoked", name); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, a.OrgID, events.APIKeyRevoked, map[string]any{"id": keyID, "name": name})
-		return err
+		return s.record(ctx, tx, a, "apikey.revoked", name, events.APIKeyRevoked, map[string]any{"id": keyID, "name": name})
 	})
 }
 

@@ -56,11 +56,7 @@ func (s *Service) Invite(ctx context.Context, a Actor, email string, role model.
 		if email != "" {
 			target = email + " (" + string(role) + ")"
 		}
-		if err := s.audit(ctx, tx, a, "member.invited", target); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, a.OrgID, events.MemberInvited, map[string]any{"invite_id": inv.ID, "role": role, "email": email})
-		return err
+		return s.record(ctx, tx, a, "member.invited", target, events.MemberInvited, map[string]any{"invite_id": inv.ID, "role": role, "email": email})
 	})
 	return inv, token, err
 }
@@ -71,11 +67,7 @@ func (s *Service) RevokeInvite(ctx context.Context, a Actor, inviteID int64) err
 		if err := tx.RevokeInvite(ctx, a.OrgID, inviteID); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "invite.revoked", fmtID(inviteID)); err != nil {
-			return err
-		}
-		_, err := events.Publish(ctx, tx, a.OrgID, events.InviteRevoked, map[string]any{"invite_id": inviteID})
-		return err
+		return s.record(ctx, tx, a, "invite.revoked", fmtID(inviteID), events.InviteRevoked, map[string]any{"invite_id": inviteID})
 	})
 }
 
@@ -122,11 +114,7 @@ func (s *Service) join(ctx context.Context, tx *store.Store, inv model.Invite, u
 		return err
 	}
 	a := Actor{UserID: userID, OrgID: inv.OrgID, IP: ip, UserAgent: ua}
-	if err := s.audit(ctx, tx, a, "member.joined", u.Email+" ("+string(inv.Role)+")"); err != nil {
-		return err
-	}
-	_, err = events.Publish(ctx, tx, inv.OrgID, events.MemberJoined, map[string]any{"user_id": userID, "role": inv.Role})
-	return err
+	return s.record(ctx, tx, a, "member.joined", u.Email+" ("+string(inv.Role)+")", events.MemberJoined, map[string]any{"user_id": userID, "role": inv.Role})
 }
 
 // SignupWithInvite creates an account from an invite link and joins the org in one go.
@@ -147,14 +135,7 @@ func (s *Service) SignupWithInvite(ctx context.Context, token string, in SignupI
 		return u, inv, err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		var loc *string
-		if in.Locale != "" {
-			loc = &in.Locale
-		}
-		if u, err = tx.CreateUser(ctx, in.Email, in.Name, &hash, loc); err != nil {
-			if errors.Is(err, model.ErrConflict) {
-				return model.FieldError("email", "signup.error.email_taken")
-			}
+		if u, err = createUser(ctx, tx, in, hash); err != nil {
 			return err
 		}
 		return s.join(ctx, tx, inv, u.ID, ip, ua)
@@ -185,22 +166,30 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID int64, role model
 		if !a.Role.CanGrant(m.Role) {
 			return model.ErrForbidden
 		}
-		if m.Role == model.RoleOwner {
-			if n, err := tx.CountOwners(ctx, a.OrgID); err != nil {
-				return err
-			} else if n <= 1 {
-				return ErrLastOwner
-			}
+		if err := keepAnOwner(ctx, tx, m); err != nil {
+			return err
 		}
 		if err := tx.SetMemberRole(ctx, a.OrgID, userID, role); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "member.role_changed", fmt.Sprintf("%s: %s → %s", m.UserEmail, m.Role, role)); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, a.OrgID, events.MemberRoleChanged, map[string]any{"user_id": userID, "role": role})
-		return err
+		return s.record(ctx, tx, a, "member.role_changed", fmt.Sprintf("%s: %s → %s", m.UserEmail, m.Role, role), events.MemberRoleChanged, map[string]any{"user_id": userID, "role": role})
 	})
+}
+
+// keepAnOwner refuses to change m when m is the org's only owner. The caller holds the
+// org's lock (LockOrg), so two owners cannot demote each other at the same moment.
+func keepAnOwner(ctx context.Context, tx *store.Store, m model.Membership) error {
+	if m.Role != model.RoleOwner {
+		return nil
+	}
+	n, err := tx.CountOwners(ctx, m.OrgID)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return ErrLastOwner
+	}
+	return nil
 }
 
 // RemoveMember takes someone out of the org (or lets a member leave: userID == a.UserID).
@@ -216,20 +205,12 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, userID int64) error
 		if userID != a.UserID && !a.Role.CanGrant(m.Role) {
 			return model.ErrForbidden
 		}
-		if m.Role == model.RoleOwner {
-			if n, err := tx.CountOwners(ctx, a.OrgID); err != nil {
-				return err
-			} else if n <= 1 {
-				return ErrLastOwner
-			}
+		if err := keepAnOwner(ctx, tx, m); err != nil {
+			return err
 		}
 		if err := tx.RemoveMember(ctx, a.OrgID, userID); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "member.removed", m.UserEmail); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, a.OrgID, events.MemberRemoved, map[string]any{"user_id": userID})
-		return err
+		return s.record(ctx, tx, a, "member.removed", m.UserEmail, events.MemberRemoved, map[string]any{"user_id": userID})
 	})
 }
