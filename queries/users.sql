@@ -23,3 +23,6 @@ SELECT user_id FROM user_identities WHERE provider = $1 AND subject = $2;
 -- name: user-identity-create
 INSERT INTO user_identities (provider, subject, user_id, email) VALUES ($1, $2, $3, $4)
 ON CONFLICT (provider, subject) DO NOTHING;
+
+-- name: user-set-theme
+UPDATE users SET theme = $2, updated_at = now() WHERE id = $1;

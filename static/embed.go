@@ -211,7 +211,8 @@ func (ix *index) precache() []string {
 			urls = append(urls, a.url)
 		}
 	}
-	return append(urls, offlineURL)
+	// The offline page links the manifest: cached too, it loads with no network at all.
+	return append(urls, offlineURL, "/manifest.webmanifest")
 }
 
 func (ix *index) serviceWorker(version string) []byte {

@@ -78,4 +78,8 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/") && HASHED.test(url.pathname)) {
     event.respondWith(cacheFirst(request));
   }
+  // The manifest changes with a deploy: the network first, the cached copy when offline.
+  if (url.pathname === "/manifest.webmanifest") {
+    event.respondWith(fetch(request).catch(() => caches.match(request)));
+  }
 });

@@ -297,7 +297,7 @@ func checkForm(t *testing.T, form *html.Node) {
 func TestShell(t *testing.T) {
 	out := render(t, request(i18n.PTBR), home.Home(home.HomeData{UserName: "Ana Souza", Items: home.Checklist("/o/7", false, false, false, false)}))
 	for _, want := range []string{
-		`<html lang="pt-BR" data-theme="system">`,
+		`<html lang="pt-BR" data-theme="system" data-theme-saved>`, `action="/theme"`,
 		`hx-ext="sse" sse-connect="/events?org=7"`,
 		`hx-get="/o/7/partials/org-name" hx-trigger="sse:org.renamed" hx-swap="outerHTML"`,
 		`<meta name="csrf-token" content="csrf-token-123">`,

@@ -300,6 +300,14 @@ func (s *Service) UpdateProfile(ctx context.Context, a Actor, name, locale, them
 	})
 }
 
+// SetTheme saves the theme picked in the user menu, so every device of the user follows it.
+func (s *Service) SetTheme(ctx context.Context, userID int64, theme string) error {
+	if theme != "light" && theme != "dark" && theme != "system" {
+		return model.FieldError("theme", "form.error.required")
+	}
+	return s.st.SetUserTheme(ctx, userID, theme)
+}
+
 // SetLocale saves the language a user picked from the switcher.
 func (s *Service) SetLocale(ctx context.Context, a Actor, locale string) error {
 	return s.st.Tx(ctx, func(tx *store.Store) error {

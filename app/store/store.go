@@ -40,6 +40,7 @@ type statements struct {
 	UserUpdateProfile  *sqlx.Stmt `query:"user-update-profile"`
 	UserSetLocale      *sqlx.Stmt `query:"user-set-locale"`
 	UserSetPassword    *sqlx.Stmt `query:"user-set-password"`
+	UserSetTheme       *sqlx.Stmt `query:"user-set-theme"`
 	UserIdentity       *sqlx.Stmt `query:"user-identity"`
 	UserIdentityCreate *sqlx.Stmt `query:"user-identity-create"`
 

@@ -54,6 +54,14 @@ func (s *Store) SetUserLocale(ctx context.Context, userID int64, locale string) 
 	return nil
 }
 
+// SetUserTheme saves the colour theme a user picked.
+func (s *Store) SetUserTheme(ctx context.Context, userID int64, theme string) error {
+	if _, err := s.exec(ctx, s.q.UserSetTheme, userID, theme); err != nil {
+		return fmt.Errorf("store: set theme %d: %w", userID, err)
+	}
+	return nil
+}
+
 // SetPassword replaces a user's password hash.
 func (s *Store) SetPassword(ctx context.Context, userID int64, hash string) error {
 	if _, err := s.exec(ctx, s.q.UserSetPassword, userID, hash); err != nil {

@@ -173,6 +173,22 @@ func (s *Server) setLocale(c echo.Context) error {
 	return redirect(c, next)
 }
 
+// setTheme saves the theme picked in the user menu. htmx posts it in the background (the
+// page already shows the new theme); without JavaScript the form comes back to the page.
+func (s *Server) setTheme(c echo.Context) error {
+	if err := s.acct.SetTheme(c.Request().Context(), reqOf(c).User.ID, c.FormValue("theme")); err != nil {
+		return err
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		return c.NoContent(http.StatusNoContent)
+	}
+	next := safeNext(c.FormValue("next"))
+	if next == "" {
+		next = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
 func (s *Server) offline(c echo.Context) error {
 	return render(c, http.StatusOK, errorpages.Offline(), nil)
 }

@@ -244,3 +244,23 @@ func TestGoogleAndFacebookLogin(t *testing.T) {
 		t.Fatalf("unknown provider: %d", res.StatusCode)
 	}
 }
+
+// TestThemeSavedOnTheAccount: the theme picked in the menu follows the user to other devices.
+func TestThemeSavedOnTheAccount(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	email := uniqueEmail("olga")
+	a := webtest.NewClient(t, inst.URL)
+	home := a.Signup("Loja", "Olga", email, strongPassword)
+	if res := a.Post("/theme", url.Values{"theme": {"neon"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown theme: %d", res.StatusCode)
+	}
+	if res := a.PostRaw("/theme", url.Values{"theme": {"dark"}, "_csrf": {a.CSRF()}}, "HX-Request", "true"); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("htmx theme: %d", res.StatusCode)
+	}
+	b := webtest.NewClient(t, inst.URL)
+	b.Login(email, strongPassword)
+	if page := b.Get(home); !strings.Contains(page.Body, `data-theme="dark" data-theme-saved`) {
+		t.Fatal("another device does not get the saved theme")
+	}
+}

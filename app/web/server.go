@@ -111,6 +111,7 @@ func (s *Server) routes() {
 	u.GET("/events", s.events)
 	u.GET("/orgs/new", s.orgNewPage)
 	u.POST("/orgs", s.orgCreate)
+	u.POST("/theme", s.setTheme)
 
 	o := u.Group("/o/:org", s.orgMember)
 	o.GET("", s.home)

@@ -215,6 +215,8 @@
     each(scope, "dialog[data-dialog-autoopen]", function (d) { if (!d.open) d.showModal(); });
     if (installPrompt) showInstall(true);
     markTheme();
+    // On a phone the tab strip scrolls sideways: bring the open tab into view.
+    each(scope, ".tabs [aria-current=page]", function (t) { t.scrollIntoView({ block: "nearest", inline: "center" }); });
   }
   doc.addEventListener("htmx:load", function (e) { init(e.target); });
   init(doc.body);

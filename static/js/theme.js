@@ -10,6 +10,10 @@
   } catch (e) {
     // Storage can be blocked (private mode, policies): keep the default.
   }
+  // A logged-in page carries the theme saved on the account: it wins over this device's.
+  if (root.hasAttribute("data-theme-saved")) {
+    theme = null;
+  }
   if (theme === "light" || theme === "dark" || theme === "system") {
     root.setAttribute("data-theme", theme);
   } else if (!root.getAttribute("data-theme")) {
