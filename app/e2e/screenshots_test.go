@@ -17,7 +17,7 @@ import (
 type look struct {
 	name          string
 	width, height int64
-	theme         string // light or dark, saved in localStorage as the theme buttons do
+	theme         string // light or dark, saved as the theme buttons do
 	phone         bool
 }
 
@@ -149,7 +149,19 @@ func (b *browser) setLook(l look) {
 	b.t.Helper()
 	b.do("set the look "+l.name,
 		l.viewport(l.height),
-		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("theme", `+jsString(l.theme)+`)`),
+		// Public pages read the theme from the device; a logged-in page from the account,
+		// which the theme buttons save with a POST like this one.
+		chromedp.Evaluate[chromedp.Void](`(function (t) {
+			localStorage.setItem("theme", t);
+			var m = document.querySelector("meta[name=csrf-token]");
+			if (!document.documentElement.hasAttribute("data-theme-saved") || !m) return;
+			var x = new XMLHttpRequest();
+			x.open("POST", "/theme", false);
+			x.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
+			x.setRequestHeader("X-CSRF-Token", m.content);
+			x.setRequestHeader("HX-Request", "true");
+			x.send("theme=" + encodeURIComponent(t));
+		})(`+jsString(l.theme)+`)`),
 	)
 }
 

@@ -263,12 +263,13 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// timing logs slow requests; everything else stays quiet.
+// timing logs slow requests (not event streams, which are long by design); the rest stays quiet.
 func timing(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
-		if d := time.Since(start); d > 500*time.Millisecond {
+		streaming := c.Response().Header().Get(echo.HeaderContentType) == "text/event-stream"
+		if d := time.Since(start); d > 500*time.Millisecond && !streaming {
 			slog.Warn("slow request", "method", c.Request().Method, "path", c.Request().URL.Path, "took", d)
 		}
 		return err

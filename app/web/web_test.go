@@ -69,6 +69,9 @@ func TestLoginDoesNotTellWhichPartIsWrong(t *testing.T) {
 	webtest.NewClient(t, inst.URL).Signup("Mercado do Caio", "Caio", email, strongPassword)
 
 	c := webtest.NewClient(t, inst.URL)
+	if page := c.Get("/login"); strings.Contains(page.Body, `href="/auth/`) {
+		t.Fatal("social login buttons shown while no provider is configured")
+	}
 	wrongPass := c.Post("/login", url.Values{"email": {email}, "password": {"not-the-password"}})
 	noUser := c.Post("/login", url.Values{"email": {uniqueEmail("nobody")}, "password": {"not-the-password"}})
 	for _, res := range []*webtest.Response{wrongPass, noUser} {
