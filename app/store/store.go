@@ -27,7 +27,16 @@ type Store struct {
 }
 
 // statements binds every named query to a prepared statement through its `query` tag.
+// Each area keeps its own group of fields, in its own file, embedded here.
 type statements struct {
+	accountQueries
+	contactQueries
+	boardQueries
+}
+
+// accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
+// audit, events and secrets.
+type accountQueries struct {
 	OrgCreate    *sqlx.Stmt `query:"org-create"`
 	OrgByID      *sqlx.Stmt `query:"org-by-id"`
 	OrgByName    *sqlx.Stmt `query:"org-by-name"`
@@ -120,21 +129,9 @@ func newFrom(ctx context.Context, db *sqlx.DB, fsys fs.FS) (*Store, error) {
 		return nil, err
 	}
 	q := &statements{}
-	v := reflect.ValueOf(q).Elem()
-	t := v.Type()
 	bound := map[string]bool{}
-	for i := 0; i < t.NumField(); i++ {
-		name := t.Field(i).Tag.Get("query")
-		query, ok := all[name]
-		if !ok {
-			return nil, fmt.Errorf("store: query %s not found in queries/", name)
-		}
-		stmt, err := db.PreparexContext(ctx, query.SQL)
-		if err != nil {
-			return nil, fmt.Errorf("store: prepare %s (%s): %w", name, query.File, err)
-		}
-		v.Field(i).Set(reflect.ValueOf(stmt))
-		bound[name] = true
+	if err := bind(ctx, db, reflect.ValueOf(q).Elem(), all, bound); err != nil {
+		return nil, err
 	}
 	for name, query := range all {
 		if !bound[name] {
@@ -142,6 +139,33 @@ func newFrom(ctx context.Context, db *sqlx.DB, fsys fs.FS) (*Store, error) {
 		}
 	}
 	return &Store{db: db, q: q}, nil
+}
+
+// bind prepares the query named by the `query` tag of every *sqlx.Stmt field of v, walking
+// into embedded groups.
+func bind(ctx context.Context, db *sqlx.DB, v reflect.Value, all map[string]Query, bound map[string]bool) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if err := bind(ctx, db, v.Field(i), all, bound); err != nil {
+				return err
+			}
+			continue
+		}
+		name := f.Tag.Get("query")
+		query, ok := all[name]
+		if !ok {
+			return fmt.Errorf("store: query %q of field %s not found in queries/", name, f.Name)
+		}
+		stmt, err := db.PreparexContext(ctx, query.SQL)
+		if err != nil {
+			return fmt.Errorf("store: prepare %s (%s): %w", name, query.File, err)
+		}
+		v.Field(i).Set(reflect.ValueOf(stmt))
+		bound[name] = true
+	}
+	return nil
 }
 
 // DB is the pool, for the packages that need database/sql itself (River, health checks).
