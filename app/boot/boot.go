@@ -15,6 +15,8 @@ import (
 	"masteria/app/account"
 	"masteria/app/auth/oauth"
 	"masteria/app/config"
+	"masteria/app/crm"
+	"masteria/app/crm/board"
 	"masteria/app/events"
 	"masteria/app/jobs"
 	"masteria/app/store"
@@ -28,6 +30,8 @@ type App struct {
 	Store   *store.Store
 	Vault   *vault.Ring
 	Account *account.Service
+	CRM     *crm.Service
+	Board   *board.Service
 	Broker  *events.Broker
 	Jobs    *jobs.Client
 	Web     *web.Server
@@ -51,11 +55,13 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		}
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st)}
+	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st), CRM: crm.New(st), Board: board.New(st)}
 	a.Broker = events.NewBroker(st, cfg.DatabaseURL)
 
 	reg := jobs.NewRegistry()
 	account.Register(reg, st)
+	crm.Register(reg, st)
+	board.Register(reg, st)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -77,7 +83,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board})
 	}
 	return a, nil
 }

@@ -15,6 +15,8 @@ import (
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/config"
+	"masteria/app/crm"
+	"masteria/app/crm/board"
 	"masteria/app/events"
 	"masteria/app/model"
 	"masteria/app/store"
@@ -28,6 +30,8 @@ type Deps struct {
 	Account *account.Service
 	OAuth   *oauth.Providers // nil: no social login
 	Broker  *events.Broker
+	CRM     *crm.Service
+	Board   *board.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -38,6 +42,8 @@ type Server struct {
 	sessions *auth.SessionStore
 	oauth    *oauth.Providers
 	broker   *events.Broker
+	crm      *crm.Service
+	board    *board.Service
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
@@ -46,7 +52,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -121,6 +127,9 @@ func (s *Server) routes() {
 	o.GET("/settings/sessions", s.sessionsPage)
 	o.POST("/settings/sessions/:id/revoke", s.sessionRevoke)
 	o.POST("/settings/sessions/revoke-all", s.sessionsRevokeAll)
+
+	s.contactRoutes(o)
+	s.boardRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)
