@@ -1,12 +1,12 @@
 -- name: org-create
-INSERT INTO orgs (name) VALUES ($1) RETURNING id, name, created_at, updated_at;
+INSERT INTO orgs (name) VALUES ($1) RETURNING id, name, default_country, created_at, updated_at;
 
 -- name: org-by-id
-SELECT id, name, created_at, updated_at FROM orgs WHERE id = $1;
+SELECT id, name, default_country, created_at, updated_at FROM orgs WHERE id = $1;
 
 -- name: org-rename
 UPDATE orgs SET name = $2, updated_at = now() WHERE id = $1
-RETURNING id, name, created_at, updated_at;
+RETURNING id, name, default_country, created_at, updated_at;
 
 -- name: org-checklist
 -- What the getting-started checklist of the home page needs, in one round trip.
@@ -18,4 +18,4 @@ SELECT
 
 -- name: org-by-name
 -- For the command line (`masteria user create --org NAME`): names are not unique, the oldest wins.
-SELECT id, name, created_at, updated_at FROM orgs WHERE name = $1 ORDER BY id LIMIT 1;
+SELECT id, name, default_country, created_at, updated_at FROM orgs WHERE name = $1 ORDER BY id LIMIT 1;

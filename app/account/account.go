@@ -15,14 +15,8 @@ import (
 	"masteria/app/store"
 )
 
-// Actor is who makes a change and from where: the member, their org and role, the client.
-type Actor struct {
-	UserID    int64
-	OrgID     int64
-	Role      model.Role
-	IP        string
-	UserAgent string
-}
+// Actor is who makes a change and from where (model.Actor).
+type Actor = model.Actor
 
 // Service runs account operations on a store.
 type Service struct {

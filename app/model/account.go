@@ -10,10 +10,12 @@ import (
 
 // Org is a tenant: a business with its members, channels and customers.
 type Org struct {
-	ID        int64     `db:"id" json:"id"`
-	Name      string    `db:"name" json:"name"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+	ID   int64  `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+	// DefaultCountry reads phone numbers typed without a country code (ISO 3166, "BR").
+	DefaultCountry string    `db:"default_country" json:"default_country"`
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // User is a person who logs in. One user may belong to several orgs.

@@ -38,3 +38,23 @@ func (r Role) AtLeast(min Role) bool { return r.Valid() && r.rank() >= min.rank(
 func (r Role) CanGrant(target Role) bool {
 	return target.Valid() && r.AtLeast(RoleAdmin) && r.rank() >= target.rank()
 }
+
+// Actor is who makes a change and from where: the member, their org and role, the client.
+// Services take it first after the context; the org id in it comes from the session or the
+// API key, never from the request body.
+type Actor struct {
+	UserID    int64
+	OrgID     int64
+	Role      Role
+	IP        string
+	UserAgent string
+}
+
+// UserRef is the actor's user id for columns that record who did something (NULL for none).
+func (a Actor) UserRef() *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}

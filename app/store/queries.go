@@ -17,6 +17,9 @@ type Query struct {
 	// CrossOrg is set by a `-- cross-org: why` comment: the query spans orgs on purpose
 	// (a login, an invite link, retention), so the tenant check lets it through.
 	CrossOrg bool
+	// Fragment is set by a `-- fragment: what` comment: the start of a query that the store
+	// completes with filters (a list with optional conditions); it is not prepared alone.
+	Fragment bool
 }
 
 var nameLine = regexp.MustCompile(`^--\s*name:\s*([a-z0-9-]+)\s*$`)
@@ -67,8 +70,11 @@ func ParseQueries(fsys fs.FS) (map[string]Query, error) {
 			}
 			trimmed := strings.TrimSpace(line)
 			if strings.HasPrefix(trimmed, "--") {
-				if strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(trimmed, "--")), "cross-org:") {
+				switch comment := strings.TrimSpace(strings.TrimPrefix(trimmed, "--")); {
+				case strings.HasPrefix(comment, "cross-org:"):
 					cur.CrossOrg = true
+				case strings.HasPrefix(comment, "fragment:"):
+					cur.Fragment = true
 				}
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
@@ -21,9 +22,10 @@ import (
 // Store reads and writes the database. Outside a transaction it uses the pool; inside
 // Tx it is bound to one transaction, and every method runs in it.
 type Store struct {
-	db *sqlx.DB
-	tx *sqlx.Tx
-	q  *statements
+	db    *sqlx.DB
+	tx    *sqlx.Tx
+	q     *statements
+	frags map[string]string // fragments by name, completed by the store's list builders
 }
 
 // statements binds every named query to a prepared statement through its `query` tag.
@@ -133,12 +135,17 @@ func newFrom(ctx context.Context, db *sqlx.DB, fsys fs.FS) (*Store, error) {
 	if err := bind(ctx, db, reflect.ValueOf(q).Elem(), all, bound); err != nil {
 		return nil, err
 	}
+	frags := map[string]string{}
 	for name, query := range all {
+		if query.Fragment {
+			frags[name] = strings.TrimSuffix(query.SQL, ";")
+			continue
+		}
 		if !bound[name] {
 			return nil, fmt.Errorf("store: query %s in %s is not used by the store", name, query.File)
 		}
 	}
-	return &Store{db: db, q: q}, nil
+	return &Store{db: db, q: q, frags: frags}, nil
 }
 
 // bind prepares the query named by the `query` tag of every *sqlx.Stmt field of v, walking
@@ -192,7 +199,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Store{db: s.db, tx: tx, q: s.q}); err != nil {
+	if err := fn(&Store{db: s.db, tx: tx, q: s.q, frags: s.frags}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -200,6 +207,18 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// fragment returns the text of a fragment query; the names are fixed in code and checked by
+// tests that run every list.
+func (s *Store) fragment(name string) string { return s.frags[name] }
+
+// queryer is the pool or the transaction, for queries built at run time.
+func (s *Store) queryer() sqlx.ExtContext {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.db
 }
 
 // stmt returns st bound to the current transaction, if any.

@@ -1,0 +1,113 @@
+package model
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ContactFilter selects contacts. It lives in the list's URL (so a filtered view can be
+// shared and reloaded) and, as JSON, in saved segments.
+type ContactFilter struct {
+	Query       string     `json:"q,omitempty"`         // name, phone or email contains
+	TagIDs      []int64    `json:"tags,omitempty"`      // has every one of these tags
+	Owner       string     `json:"owner,omitempty"`     // a user id, "none" for unassigned
+	OptedOut    string     `json:"opted_out,omitempty"` // "any", "none", or a channel kind
+	CreatedFrom *time.Time `json:"created_from,omitempty"`
+	CreatedTo   *time.Time `json:"created_to,omitempty"`   // inclusive day
+	ActiveSince *time.Time `json:"active_since,omitempty"` // last activity on or after
+	ActiveUntil *time.Time `json:"active_until,omitempty"` // last activity before (inactive since)
+	StageIDs    []int64    `json:"stages,omitempty"`       // has a lead in one of these stages
+	Attrs       []AttrCond `json:"attrs,omitempty"`
+}
+
+// AttrCond compares a custom field: eq, ne, contains, gt, lt (numbers and dates), set, unset.
+type AttrCond struct {
+	Key   string `json:"key"`
+	Op    string `json:"op"`
+	Value string `json:"value,omitempty"`
+}
+
+// ContactSort orders the list: created (default), name, activity; Desc reverses it.
+type ContactSort struct {
+	By   string
+	Desc bool
+}
+
+const dateLayout = "2006-01-02"
+
+// ParseContactFilter reads a filter from URL query values. Values it cannot read are
+// reported as field errors (i18n keys), so the page can say what is wrong.
+func ParseContactFilter(q url.Values) (ContactFilter, error) {
+	f := ContactFilter{Query: strings.TrimSpace(q.Get("q")), Owner: q.Get("owner"), OptedOut: q.Get("opted_out")}
+	v := NewValidationError()
+	for _, s := range q["tag"] {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			v.Add("tag", "contacts.error.filter")
+			continue
+		}
+		f.TagIDs = append(f.TagIDs, id)
+	}
+	for _, s := range q["stage"] {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			v.Add("stage", "contacts.error.filter")
+			continue
+		}
+		f.StageIDs = append(f.StageIDs, id)
+	}
+	if f.Owner != "" && f.Owner != "none" && f.Owner != "me" {
+		if id, err := strconv.ParseInt(f.Owner, 10, 64); err != nil || id <= 0 {
+			v.Add("owner", "contacts.error.filter")
+		}
+	}
+	switch f.OptedOut {
+	case "", "any", "none", ChannelWhatsApp, ChannelSMS, ChannelVoice:
+	default:
+		v.Add("opted_out", "contacts.error.filter")
+	}
+	for name, dst := range map[string]**time.Time{"created_from": &f.CreatedFrom, "created_to": &f.CreatedTo, "active_since": &f.ActiveSince, "active_until": &f.ActiveUntil} {
+		if s := q.Get(name); s != "" {
+			t, err := time.Parse(dateLayout, s)
+			if err != nil {
+				v.Add(name, "contacts.error.date")
+				continue
+			}
+			*dst = &t
+		}
+	}
+	if len(f.Query) > 200 {
+		f.Query = f.Query[:200]
+	}
+	return f, v.Err()
+}
+
+// Values writes the filter back as URL query values, the inverse of ParseContactFilter.
+func (f ContactFilter) Values() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("q", f.Query)
+	set("owner", f.Owner)
+	set("opted_out", f.OptedOut)
+	for _, id := range f.TagIDs {
+		q.Add("tag", strconv.FormatInt(id, 10))
+	}
+	for _, id := range f.StageIDs {
+		q.Add("stage", strconv.FormatInt(id, 10))
+	}
+	for name, t := range map[string]*time.Time{"created_from": f.CreatedFrom, "created_to": f.CreatedTo, "active_since": f.ActiveSince, "active_until": f.ActiveUntil} {
+		if t != nil {
+			q.Set(name, t.Format(dateLayout))
+		}
+	}
+	return q
+}
+
+// Empty tells whether the filter selects every contact.
+func (f ContactFilter) Empty() bool { return len(f.Values()) == 0 && len(f.Attrs) == 0 }
