@@ -93,7 +93,8 @@ CREATE TABLE contact_imports (
     data        bytea,
     mapping     jsonb NOT NULL DEFAULT '{}',
     on_existing text NOT NULL DEFAULT 'update' CHECK (on_existing IN ('update', 'skip')),
-    status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    -- pending: uploaded, columns being mapped; queued: the job is on its way; then running, done, failed.
+    status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'queued', 'running', 'done', 'failed')),
     total       int NOT NULL DEFAULT 0,
     processed   int NOT NULL DEFAULT 0,
     imported    int NOT NULL DEFAULT 0,

@@ -15,12 +15,17 @@ FROM contact_imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2;
 -- name: import-data
 SELECT data FROM contact_imports WHERE org_id = $1 AND id = $2;
 
+-- name: import-queue
+-- The mapping is confirmed: only one press of "Import" queues the job.
+UPDATE contact_imports SET status = 'queued', mapping = $3, on_existing = $4
+WHERE org_id = $1 AND id = $2 AND status = 'pending';
+
 -- name: import-start
--- Claims a pending (or interrupted) import; a retry after a crash starts it over, which is
--- safe because rows are upserted by phone.
+-- The job claims a queued (or interrupted) import; a retry after a crash starts it over,
+-- which is safe because rows are upserted by phone.
 UPDATE contact_imports SET status = 'running', total = 0, processed = 0, imported = 0, updated = 0, skipped = 0,
        rejected = 0, error = ''
-WHERE org_id = $1 AND id = $2 AND status IN ('pending', 'running') AND data IS NOT NULL;
+WHERE org_id = $1 AND id = $2 AND status IN ('queued', 'running') AND data IS NOT NULL;
 
 -- name: import-clear-rejects
 DELETE FROM contact_import_rejects WHERE org_id = $1 AND import_id = $2;

@@ -48,6 +48,7 @@ type contactQueries struct {
 	Import            *sqlx.Stmt `query:"import"`
 	Imports           *sqlx.Stmt `query:"imports"`
 	ImportData        *sqlx.Stmt `query:"import-data"`
+	ImportQueue       *sqlx.Stmt `query:"import-queue"`
 	ImportStart       *sqlx.Stmt `query:"import-start"`
 	ImportClearReject *sqlx.Stmt `query:"import-clear-rejects"`
 	ImportProgress    *sqlx.Stmt `query:"import-progress"`

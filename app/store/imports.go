@@ -45,6 +45,13 @@ func (s *Store) ImportData(ctx context.Context, orgID, id int64) ([]byte, error)
 	return b, nil
 }
 
+// QueueImport confirms an import's mapping and marks it queued; false when it was not
+// pending any more (already started).
+func (s *Store) QueueImport(ctx context.Context, orgID, id int64, mapping []byte, onExisting string) (bool, error) {
+	n, err := s.exec(ctx, s.q.ImportQueue, orgID, id, mapping, onExisting)
+	return n == 1, err
+}
+
 // StartImport claims an import for running (again, after a crash) and clears old rejects.
 // It answers false when the import is already finished.
 func (s *Store) StartImport(ctx context.Context, orgID, id int64) (bool, error) {
