@@ -100,12 +100,11 @@ func applyFilter(b *builder, f model.ContactFilter, meID int64) {
 			}
 			return -1
 		}, q)
-		like := "%" + escapeLike(q) + "%"
+		// The search column holds the phone's digits too, so one trigram-indexed LIKE serves both.
 		if len(digits) >= 4 && len(digits)*2 >= len(strings.ReplaceAll(q, " ", "")) {
-			b.where("(c.search LIKE ? OR c.phone LIKE ?)", like, "%"+digits+"%")
-		} else {
-			b.where("c.search LIKE ?", like)
+			q = digits
 		}
+		b.where("c.search LIKE ?", "%"+escapeLike(q)+"%")
 	}
 	if len(f.TagIDs) > 0 {
 		b.where("c.tag_ids @> ?::bigint[]", pq.Array(f.TagIDs))
