@@ -60,7 +60,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 
 	reg := jobs.NewRegistry()
 	account.Register(reg, st)
-	crm.Register(reg, st)
+	crm.Register(reg, a.CRM)
 	board.Register(reg, st)
 	workers := 0
 	if opts.Workers {
@@ -70,6 +70,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		st.Close()
 		return nil, err
 	}
+	a.CRM.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {

@@ -3,17 +3,25 @@
 package crm
 
 import (
+	"github.com/riverqueue/river"
+
 	"masteria/app/jobs"
 	"masteria/app/store"
 )
 
 // Service runs contact operations on a store.
 type Service struct {
-	st *store.Store
+	st   *store.Store
+	jobs Inserter
 }
 
 // New returns the contacts service.
 func New(st *store.Store) *Service { return &Service{st: st} }
 
+// SetJobs gives the service the queue it inserts import jobs into (set once at start).
+func (s *Service) SetJobs(j Inserter) { s.jobs = j }
+
 // Register adds the contact area's job workers (the CSV import).
-func Register(reg *jobs.Registry, st *store.Store) {}
+func Register(reg *jobs.Registry, s *Service) {
+	river.AddWorker(reg.Workers, &ImportWorker{Service: s})
+}

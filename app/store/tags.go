@@ -92,6 +92,9 @@ func (s *Store) Fields(ctx context.Context, orgID int64) ([]model.ContactField, 
 // CreateField adds a custom field; a key already used is model.ErrConflict.
 func (s *Store) CreateField(ctx context.Context, f model.ContactField) (int64, error) {
 	var id int64
+	if f.Choices == nil {
+		f.Choices = []string{} // the column is NOT NULL; pq sends a nil slice as NULL
+	}
 	err := s.get(ctx, s.q.FieldCreate, &id, f.OrgID, f.Key, f.Label, f.Type, pq.Array(f.Choices))
 	if isUnique(err) {
 		return 0, fmt.Errorf("store: create field: %w", model.ErrConflict)
@@ -104,6 +107,9 @@ func (s *Store) CreateField(ctx context.Context, f model.ContactField) (int64, e
 
 // UpdateField changes a field's label and choices (its key and type stay).
 func (s *Store) UpdateField(ctx context.Context, orgID, id int64, label string, choices []string) error {
+	if choices == nil {
+		choices = []string{}
+	}
 	n, err := s.exec(ctx, s.q.FieldUpdate, orgID, id, label, pq.Array(choices))
 	if err != nil {
 		return fmt.Errorf("store: update field: %w", err)
