@@ -15,6 +15,7 @@ import (
 
 // env is one org with an owner, on its own database.
 type env struct {
+	url string
 	st  *store.Store
 	svc *crm.Service
 	a   model.Actor
@@ -23,7 +24,7 @@ type env struct {
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	st, _ := storetest.New(t)
+	st, url := storetest.New(t)
 	ctx := context.Background()
 	o, err := st.CreateOrg(ctx, "Loja da Ana")
 	if err != nil {
@@ -36,7 +37,7 @@ func newEnv(t *testing.T) env {
 	if _, err := st.AddMember(ctx, o.ID, u.ID, model.RoleOwner); err != nil {
 		t.Fatal(err)
 	}
-	return env{st: st, svc: crm.New(st), a: model.Actor{UserID: u.ID, OrgID: o.ID, Role: model.RoleOwner}, ctx: ctx}
+	return env{url: url, st: st, svc: crm.New(st), a: model.Actor{UserID: u.ID, OrgID: o.ID, Role: model.RoleOwner}, ctx: ctx}
 }
 
 func fieldErr(t *testing.T, err error, field, key string) {
@@ -51,6 +52,7 @@ func fieldErr(t *testing.T, err error, field, key string) {
 }
 
 func TestCreateNormalizesThePhone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "  João   da Silva ", Phone: "(11) 98765-4321", Email: " Joao@Exemplo.com "})
 	if err != nil {
@@ -66,6 +68,7 @@ func TestCreateNormalizesThePhone(t *testing.T) {
 }
 
 func TestContactBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "Ana", Phone: "+55 11 98765-4321"}); err != nil {
 		t.Fatal(err)
@@ -100,6 +103,7 @@ func TestContactBadInput(t *testing.T) {
 }
 
 func TestCustomFieldsAreTyped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, f := range []struct{ label, typ string }{{"Aniversário", "date"}, {"Pontos", "number"}, {"Plano", "choice"}, {"Apelido", "text"}} {
 		var choices []string
@@ -139,6 +143,7 @@ func TestCustomFieldsAreTyped(t *testing.T) {
 }
 
 func TestUpdateWritesTheTimeline(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tag, err := e.svc.CreateTag(e.ctx, e.a, "VIP", "purple")
 	if err != nil {
@@ -171,6 +176,7 @@ func TestUpdateWritesTheTimeline(t *testing.T) {
 }
 
 func TestListFiltersAndKeysetPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	vip, _ := e.svc.CreateTag(e.ctx, e.a, "VIP", "")
 	for i := 0; i < 120; i++ {
@@ -269,6 +275,7 @@ func itoa(i int) string {
 }
 
 func TestBulkActions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tag, _ := e.svc.CreateTag(e.ctx, e.a, "Black Friday", "orange")
 	var ids []int64
@@ -309,6 +316,7 @@ func TestBulkActions(t *testing.T) {
 }
 
 func TestSegments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tag, _ := e.svc.CreateTag(e.ctx, e.a, "Atacado", "")
 	for i := 0; i < 4; i++ {
@@ -339,6 +347,7 @@ func TestSegments(t *testing.T) {
 }
 
 func TestExportIsCSVAndDefusesFormulas(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "=HYPERLINK(\"http://x\")", Phone: "11987654321"}); err != nil {
 		t.Fatal(err)
