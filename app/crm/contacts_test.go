@@ -22,7 +22,7 @@ type env struct {
 	ctx context.Context
 }
 
-func newEnv(t *testing.T) env {
+func newEnv(t testing.TB) env {
 	t.Helper()
 	st, url := storetest.New(t)
 	ctx := context.Background()
@@ -40,7 +40,7 @@ func newEnv(t *testing.T) env {
 	return env{url: url, st: st, svc: crm.New(st), a: model.Actor{UserID: u.ID, OrgID: o.ID, Role: model.RoleOwner}, ctx: ctx}
 }
 
-func fieldErr(t *testing.T, err error, field, key string) {
+func fieldErr(t testing.TB, err error, field, key string) {
 	t.Helper()
 	var v *model.ValidationError
 	if !errors.As(err, &v) {

@@ -205,13 +205,22 @@ type importRun struct {
 	onExisting string
 	mapping    csvimport.Mapping
 	fields     map[string]model.ContactField
-	tags       map[string]int64 // lower-case name → id
-	owners     map[string]int64 // email → user id
-	batch      []store.UpsertRow
-	phones     map[string]bool // phones in the batch: one phone twice must not share a batch
-	rejects    []model.ImportReject
-	counts     store.ImportCounts
+	tags       map[string]int64   // lower-case name → id
+	owners     map[string]int64   // email → user id
+	cur        *importChunk       // the chunk the reader fills
+	phones     map[string]bool    // phones in cur: one phone twice must not share a batch
+	chunks     chan *importChunk  // full chunks on their way to the writer
+	counts     store.ImportCounts // kept by the writer
 	lastReport time.Time
+}
+
+// importChunk is one batch of rows with the rejects and the number of records read since
+// the previous one. The reader fills chunks while the writer stores the previous one, so
+// parsing and phone checks overlap with the database's work.
+type importChunk struct {
+	rows      []store.UpsertRow
+	rejects   []model.ImportReject
+	processed int
 }
 
 func (s *Service) runImport(ctx context.Context, args ImportArgs) error {
@@ -234,7 +243,8 @@ func (s *Service) runImport(ctx context.Context, args ImportArgs) error {
 }
 
 func (s *Service) newImportRun(ctx context.Context, args ImportArgs) (*importRun, error) {
-	run := &importRun{s: s, args: args, fields: map[string]model.ContactField{}, tags: map[string]int64{}, owners: map[string]int64{}, phones: map[string]bool{}}
+	run := &importRun{s: s, args: args, fields: map[string]model.ContactField{}, tags: map[string]int64{}, owners: map[string]int64{},
+		phones: map[string]bool{}, cur: &importChunk{}}
 	var err error
 	if run.org, err = s.st.Org(ctx, args.OrgID); err != nil {
 		return nil, err
@@ -280,6 +290,30 @@ func (run *importRun) read(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	run.chunks = make(chan *importChunk, 1)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range run.chunks {
+			if err == nil {
+				if err = run.write(ctx, c); err != nil {
+					cancel() // stop the reader: nothing more will be stored
+				}
+			}
+		}
+		written <- err
+	}()
+	readErr := run.readRecords(ctx, r)
+	close(run.chunks)
+	if err := <-written; err != nil {
+		return err
+	}
+	return readErr
+}
+
+func (run *importRun) readRecords(ctx context.Context, r *csvimport.Reader) error {
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -293,25 +327,39 @@ func (run *importRun) read(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		run.counts.Processed++
+		run.cur.processed++
 		if err := run.add(ctx, rec); err != nil {
 			return err
 		}
-		if len(run.batch) >= importBatch {
-			if err := run.flush(ctx); err != nil {
+		if len(run.cur.rows) >= importBatch {
+			if err := run.send(ctx); err != nil {
 				return err
 			}
 		}
 	}
-	return run.flush(ctx)
+	return run.send(ctx)
+}
+
+// send hands the current chunk to the writer and starts a new one.
+func (run *importRun) send(ctx context.Context) error {
+	if len(run.cur.rows) == 0 && len(run.cur.rejects) == 0 && run.cur.processed == 0 {
+		return nil
+	}
+	select {
+	case run.chunks <- run.cur:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	run.cur = &importChunk{rows: make([]store.UpsertRow, 0, importBatch)}
+	clear(run.phones)
+	return nil
 }
 
 func (run *importRun) reject(line int, reason, raw string) {
 	if len(raw) > 2000 {
 		raw = raw[:2000]
 	}
-	run.rejects = append(run.rejects, model.ImportReject{Line: line, Reason: reason, Raw: raw})
-	run.counts.Rejected++
+	run.cur.rejects = append(run.cur.rejects, model.ImportReject{Line: line, Reason: reason, Raw: raw})
 }
 
 // add checks one record and puts it in the batch, or rejects it with a reason.
@@ -387,14 +435,14 @@ func (run *importRun) add(ctx context.Context, rec csvimport.Record) error {
 	}
 	up.TagIDs = strings.Join(ids, ",")
 	if up.Phone != "" && run.phones[up.Phone] {
-		if err := run.flush(ctx); err != nil { // the same phone again: it merges in the next batch
+		if err := run.send(ctx); err != nil { // the same phone again: it merges in the next batch
 			return err
 		}
 	}
 	if up.Phone != "" {
 		run.phones[up.Phone] = true
 	}
-	run.batch = append(run.batch, up)
+	run.cur.rows = append(run.cur.rows, up)
 	return nil
 }
 
@@ -418,19 +466,19 @@ func (run *importRun) tag(ctx context.Context, name string) (int64, error) {
 	return t.ID, nil
 }
 
-// flush writes the batch, its timeline lines and rejects in one transaction, then reports
-// progress.
-func (run *importRun) flush(ctx context.Context) error {
-	if len(run.batch) == 0 && len(run.rejects) == 0 {
-		return nil
-	}
+// write stores a chunk: its rows, their timeline lines and the rejects in one
+// transaction, then reports progress.
+func (run *importRun) write(ctx context.Context, c *importChunk) error {
 	actor := &run.args.ActorID
 	if run.args.ActorID == 0 {
 		actor = nil
 	}
+	counts := run.counts
+	counts.Processed += c.processed
+	counts.Rejected += len(c.rejects)
 	err := run.s.st.Tx(ctx, func(tx *store.Store) error {
-		if len(run.batch) > 0 {
-			res, err := tx.UpsertContacts(ctx, run.args.OrgID, run.batch, run.onExisting)
+		if len(c.rows) > 0 {
+			res, err := tx.UpsertContacts(ctx, run.args.OrgID, c.rows, run.onExisting)
 			if err != nil {
 				return err
 			}
@@ -442,9 +490,9 @@ func (run *importRun) flush(ctx context.Context) error {
 					updated = append(updated, r.ID)
 				}
 			}
-			run.counts.Imported += len(created)
-			run.counts.Updated += len(updated)
-			run.counts.Skipped += len(run.batch) - len(res)
+			counts.Imported += len(created)
+			counts.Updated += len(updated)
+			counts.Skipped += len(c.rows) - len(res)
 			data := map[string]any{"import_id": run.args.ImportID}
 			if err := tx.AddContactEvents(ctx, run.args.OrgID, created, "imported", actor, data); err != nil {
 				return err
@@ -453,30 +501,29 @@ func (run *importRun) flush(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := tx.AddImportRejects(ctx, run.args.OrgID, run.args.ImportID, run.rejects); err != nil {
+		if err := tx.AddImportRejects(ctx, run.args.OrgID, run.args.ImportID, c.rejects); err != nil {
 			return err
 		}
-		if err := tx.ImportProgress(ctx, run.args.OrgID, run.args.ImportID, run.counts); err != nil {
+		if err := tx.ImportProgress(ctx, run.args.OrgID, run.args.ImportID, counts); err != nil {
 			return err
 		}
 		if time.Since(run.lastReport) < 300*time.Millisecond {
 			return nil // progress events at most a few a second
 		}
 		run.lastReport = time.Now()
-		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, run.progress("running"))
+		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, progress(run.args.ImportID, "running", counts))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("crm: import %d: %w", run.args.ImportID, err)
 	}
-	run.batch, run.rejects = run.batch[:0], run.rejects[:0]
-	clear(run.phones)
+	run.counts = counts
 	return nil
 }
 
-func (run *importRun) progress(status string) map[string]any {
-	return map[string]any{"import_id": run.args.ImportID, "status": status, "processed": run.counts.Processed,
-		"imported": run.counts.Imported, "updated": run.counts.Updated, "skipped": run.counts.Skipped, "rejected": run.counts.Rejected}
+func progress(importID int64, status string, c store.ImportCounts) map[string]any {
+	return map[string]any{"import_id": importID, "status": status, "processed": c.Processed,
+		"imported": c.Imported, "updated": c.Updated, "skipped": c.Skipped, "rejected": c.Rejected}
 }
 
 func (run *importRun) finish(ctx context.Context, status, errText string) error {
@@ -484,7 +531,7 @@ func (run *importRun) finish(ctx context.Context, status, errText string) error 
 		if err := tx.FinishImport(ctx, run.args.OrgID, run.args.ImportID, status, run.counts, errText); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, run.progress(status))
+		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, progress(run.args.ImportID, status, run.counts))
 		return err
 	})
 }
