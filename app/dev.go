@@ -9,6 +9,7 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/boot"
+	"masteria/app/crm"
 	"masteria/app/model"
 	"masteria/app/sim/oauthsim"
 	"masteria/app/store"
@@ -37,13 +38,19 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	res, err := account.New(st).CreateUserInOrg(ctx, demoOrg, demoName, demoEmail, demoPassword, model.RoleOwner)
-	st.Close()
 	var v *model.ValidationError
-	if errors.As(err, &v) {
+	switch {
+	case errors.As(err, &v):
 		slog.Warn("demo user exists with another password; leaving it as it is", "email", demoEmail)
-	} else if err != nil {
+	case err != nil:
+		st.Close()
 		return err
+	default:
+		if err := crm.New(st).SeedDemo(ctx, model.Actor{UserID: res.User.ID, OrgID: res.Org.ID, Role: res.Role}); err != nil {
+			slog.Warn("demo contacts", "err", err)
+		}
 	}
+	st.Close()
 
 	// "Continue with Google/Facebook" against the local simulator, unless real ids are set.
 	if cfg.GoogleClientID == "" && cfg.FacebookClientID == "" {

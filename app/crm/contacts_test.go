@@ -361,3 +361,17 @@ func TestExportIsCSVAndDefusesFormulas(t *testing.T) {
 		t.Fatalf("export:\n%s", out)
 	}
 }
+
+func TestSeedDemoOnlyOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if err := e.svc.SeedDemo(e.ctx, e.a); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SeedDemo(e.ctx, e.a); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.svc.Count(e.ctx, e.a, model.ContactFilter{}); n != 12 {
+		t.Fatalf("%d demo contacts", n)
+	}
+}

@@ -170,7 +170,7 @@ func (m Mapping) Apply(fields []string) (Row, error) {
 			}
 			row.OptOut = &out
 		default:
-			if key, ok := t.CustomKey(); ok {
+			if key, ok := t.CustomKey(); ok && t.valid() {
 				if row.Custom == nil {
 					row.Custom = map[string]string{}
 				}

@@ -147,15 +147,20 @@ func Open(r io.Reader) (*Reader, error) {
 		sample = bytes.ReplaceAll(sample, []byte("\r"), []byte("\n"))
 		br = bufio.NewReaderSize(crToLF{br}, sniffSize)
 	}
-	delim, err := sniffDelimiter(sample, complete)
-	if err != nil {
-		return nil, err
-	}
 
 	rd := &Reader{
 		lines:    lineReader{br: br, next: 1, fixUTF8: enc == EncodingUTF8},
-		split:    splitter{delim: delim},
 		encoding: enc,
+	}
+	if d, ok := excelSepLine(sample); ok {
+		rd.split.delim = d
+		_, _ = rd.lines.read() // skip it: already in the sample, it cannot fail
+	} else {
+		d, err := sniffDelimiter(sample, complete)
+		if err != nil {
+			return nil, err
+		}
+		rd.split.delim = d
 	}
 	for {
 		rec, err := rd.readRecord()
@@ -292,6 +297,18 @@ func rowError(line int, reason, raw string) *RowError {
 		raw = raw[:cut]
 	}
 	return &RowError{Line: line, Reason: reason, Raw: raw}
+}
+
+// excelSepLine reads the "sep=;" first line Excel honours, which names the delimiter.
+func excelSepLine(sample []byte) (byte, bool) {
+	line, _, _ := bytes.Cut(sample, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if len(line) != 5 || !bytes.EqualFold(line[:4], []byte("sep=")) {
+		return 0, false
+	}
+	d := line[4]
+	isPunct := d > ' ' && d < 0x7F && d != '"' && !('0' <= d && d <= '9') && !('a' <= d|0x20 && d|0x20 <= 'z')
+	return d, d == '\t' || isPunct
 }
 
 // isBlank tells whether every field is empty or white space.

@@ -184,6 +184,17 @@ func TestDelimiterTraps(t *testing.T) {
 	}
 }
 
+func TestExcelSepLine(t *testing.T) {
+	r, events := readEvents(t, []byte("sep=,\r\nnome,valor;telefone\r\nAna,1;5\r\n"))
+	if r.Delimiter() != ',' {
+		t.Errorf("delimiter %q", r.Delimiter())
+	}
+	if h := r.Header(); !reflect.DeepEqual(h, []string{"nome", "valor;telefone"}) {
+		t.Errorf("header %q", h)
+	}
+	checkEvents(t, events, []event{rec(3, "Ana", "1;5")})
+}
+
 func TestCRLFAndOldMacLineEndings(t *testing.T) {
 	for _, eol := range []string{"\r\n", "\r", "\n"} {
 		data := strings.ReplaceAll("nome,telefone\nAna,1\n\"Bia\nSouza\",2\nCarla,3", "\n", eol)
