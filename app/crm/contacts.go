@@ -204,7 +204,7 @@ func (s *Service) Create(ctx context.Context, a model.Actor, in ContactInput) (m
 			return err
 		}
 		c.ID = id
-		if err := tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{}); err != nil {
+		if err := tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "form"}); err != nil {
 			return err
 		}
 		_, err = events.Publish(ctx, tx, a.OrgID, ContactCreated, map[string]any{"id": id, "name": c.Name})
@@ -239,7 +239,11 @@ func (s *Service) Update(ctx context.Context, a model.Actor, id int64, in Contac
 		if err != nil {
 			return err
 		}
-		for _, ch := range changes(old, c) {
+		names, err := s.names(ctx, tx, a.OrgID)
+		if err != nil {
+			return err
+		}
+		for _, ch := range changes(old, c, names) {
 			if err := tx.AddContactEvent(ctx, a.OrgID, id, ch.kind, a.UserRef(), ch.data); err != nil {
 				return err
 			}
@@ -253,6 +257,32 @@ func (s *Service) Update(ctx context.Context, a model.Actor, id int64, in Contac
 	return s.st.Contact(ctx, a.OrgID, id)
 }
 
+// names are the tag and member names the timeline writes next to their ids, so a line still
+// reads right after the tag is renamed or the member leaves.
+type names struct {
+	tags  map[int64]string
+	users map[int64]string
+}
+
+func (s *Service) names(ctx context.Context, tx *store.Store, orgID int64) (names, error) {
+	n := names{tags: map[int64]string{}, users: map[int64]string{}}
+	tags, err := tx.Tags(ctx, orgID)
+	if err != nil {
+		return n, err
+	}
+	for _, t := range tags {
+		n.tags[t.ID] = t.Name
+	}
+	ms, err := tx.Members(ctx, orgID)
+	if err != nil {
+		return n, err
+	}
+	for _, m := range ms {
+		n.users[m.UserID] = m.UserName
+	}
+	return n, nil
+}
+
 type change struct {
 	kind string
 	data map[string]any
@@ -260,7 +290,7 @@ type change struct {
 
 // changes lists the timeline lines an edit makes: the plain fields changed, tags added and
 // removed, a new owner, opt-outs and opt-ins.
-func changes(old, c model.Contact) []change {
+func changes(old, c model.Contact, n names) []change {
 	var out []change
 	var fields []string
 	if old.Name != c.Name {
@@ -280,16 +310,16 @@ func changes(old, c model.Contact) []change {
 	}
 	for _, id := range c.TagIDs {
 		if !slices.Contains(old.TagIDs, id) {
-			out = append(out, change{"tagged", map[string]any{"tag_id": id}})
+			out = append(out, change{"tagged", map[string]any{"tag_id": id, "tag_name": n.tags[id]}})
 		}
 	}
 	for _, id := range old.TagIDs {
 		if !slices.Contains(c.TagIDs, id) {
-			out = append(out, change{"untagged", map[string]any{"tag_id": id}})
+			out = append(out, change{"untagged", map[string]any{"tag_id": id, "tag_name": n.tags[id]}})
 		}
 	}
 	if derefID(old.OwnerID) != derefID(c.OwnerID) {
-		out = append(out, change{"owner_changed", map[string]any{"owner_id": c.OwnerID}})
+		out = append(out, change{"owner_changed", map[string]any{"owner_id": c.OwnerID, "owner_name": n.users[derefID(c.OwnerID)]}})
 	}
 	for _, k := range c.OptedOut {
 		if !slices.Contains(old.OptedOut, k) {
@@ -413,6 +443,9 @@ func (s *Service) Bulk(ctx context.Context, a model.Actor, action string, ids []
 				kind = "untagged"
 			}
 			data["tag_id"] = arg
+			if n, err := s.names(ctx, tx, a.OrgID); err == nil {
+				data["tag_name"] = n.tags[arg]
+			}
 		case BulkAssign:
 			var owner *int64
 			if arg != 0 {
@@ -426,6 +459,9 @@ func (s *Service) Bulk(ctx context.Context, a model.Actor, action string, ids []
 			}
 			changed, err = tx.AssignContacts(ctx, a.OrgID, ids, owner)
 			kind, data["owner_id"] = "owner_changed", owner
+			if n, nerr := s.names(ctx, tx, a.OrgID); nerr == nil && owner != nil {
+				data["owner_name"] = n.users[*owner]
+			}
 		case BulkDelete:
 			changed, err = tx.DeleteContacts(ctx, a.OrgID, ids)
 			if err != nil {

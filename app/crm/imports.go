@@ -203,6 +203,7 @@ type importRun struct {
 	args       ImportArgs
 	org        model.Org
 	onExisting string
+	fileName   string
 	mapping    csvimport.Mapping
 	fields     map[string]model.ContactField
 	tags       map[string]int64   // lower-case name → id
@@ -253,7 +254,7 @@ func (s *Service) newImportRun(ctx context.Context, args ImportArgs) (*importRun
 	if err != nil {
 		return nil, err
 	}
-	run.onExisting = im.OnExisting
+	run.onExisting, run.fileName = im.OnExisting, im.FileName
 	if err := json.Unmarshal(im.Mapping, &run.mapping); err != nil {
 		return nil, err
 	}
@@ -493,7 +494,7 @@ func (run *importRun) write(ctx context.Context, c *importChunk) error {
 			counts.Imported += len(created)
 			counts.Updated += len(updated)
 			counts.Skipped += len(c.rows) - len(res)
-			data := map[string]any{"import_id": run.args.ImportID}
+			data := map[string]any{"import_id": run.args.ImportID, "file_name": run.fileName}
 			if err := tx.AddContactEvents(ctx, run.args.OrgID, created, "imported", actor, data); err != nil {
 				return err
 			}

@@ -289,14 +289,18 @@ func (r *Reader) broken(line int, reason string, tooLong *physLine) error {
 }
 
 func rowError(line int, reason, raw string) *RowError {
-	if len(raw) > maxRawError {
-		cut := maxRawError
-		for cut > 0 && !utf8.RuneStart(raw[cut]) {
-			cut--
-		}
-		raw = raw[:cut]
+	return &RowError{Line: line, Reason: reason, Raw: truncate(raw, maxRawError)}
+}
+
+// truncate cuts s to at most n bytes without splitting a rune.
+func truncate[T string | []byte](s T, n int) T {
+	if len(s) <= n {
+		return s
 	}
-	return &RowError{Line: line, Reason: reason, Raw: raw}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // excelSepLine reads the "sep=;" first line Excel honours, which names the delimiter.

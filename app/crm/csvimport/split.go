@@ -3,6 +3,7 @@ package csvimport
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -51,24 +52,25 @@ func (lr *lineReader) read() (physLine, error) {
 		lr.long = append(lr.long[:0], b...)
 		for err == bufio.ErrBufferFull {
 			b, err = lr.br.ReadSlice('\n')
-			if len(lr.long)+len(b) <= maxRecordBytes {
+			if tooLong = tooLong || len(lr.long)+len(b) > maxRecordBytes; !tooLong {
 				lr.long = append(lr.long, b...)
-			} else {
-				tooLong = true // keep reading to the end of the line, but not keeping it
-			}
+			} // else read on to the end of the line without keeping it
 		}
 		b = lr.long
 	}
 	if err != nil {
 		lr.err = err
+		if err != io.EOF {
+			lr.err = fmt.Errorf("csvimport: reading the file: %w", err)
+		}
 		if err != io.EOF || len(b) == 0 {
-			return physLine{}, err
+			return physLine{}, lr.err
 		}
 	}
 	l := physLine{no: lr.next, text: trimEOL(b), tooLong: tooLong}
 	lr.next++
 	if tooLong {
-		l.text = l.text[:min(len(l.text), maxRawError)]
+		l.text = truncate(l.text, maxRawError)
 	}
 	if lr.fixUTF8 && !utf8.Valid(l.text) {
 		l.text = toValidUTF8(l.text)
