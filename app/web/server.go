@@ -6,6 +6,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -84,7 +85,12 @@ func (s *Server) routes() {
 	e := s.e
 	e.Use(middleware.Recover())
 	e.Use(timing)
-	e.Use(middleware.BodyLimit("2M"))
+	// 2 MB for every request but CSV uploads, which read their own larger limit and say
+	// clearly when a file is too big.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   "2M",
+		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Request().URL.Path, "/contacts/import") },
+	}))
 
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/health", s.health)
