@@ -86,9 +86,10 @@ RETURNING id;
 -- name: lead
 SELECT l.id, l.org_id, l.pipeline_id, l.stage_id, l.contact_id, c.name AS contact_name, c.phone AS contact_phone,
     l.title, l.value_cents, l.owner_id, o.name AS owner_name, l.source, l.notes, l.rank,
-    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name
+    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name, p.currency
 FROM leads l
 JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
+JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
 LEFT JOIN users o ON o.id = l.owner_id
 LEFT JOIN users mb ON mb.id = l.moved_by
 WHERE l.org_id = $1 AND l.id = $2;
@@ -97,9 +98,10 @@ WHERE l.org_id = $1 AND l.id = $2;
 -- One card as a filtered board shows it: not found when the filters hide it.
 SELECT l.id, l.org_id, l.pipeline_id, l.stage_id, l.contact_id, c.name AS contact_name, c.phone AS contact_phone,
     l.title, l.value_cents, l.owner_id, o.name AS owner_name, l.source, l.notes, l.rank,
-    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name
+    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name, p.currency
 FROM leads l
 JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
+JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
 LEFT JOIN users o ON o.id = l.owner_id
 LEFT JOIN users mb ON mb.id = l.moved_by
 WHERE l.org_id = $1 AND l.id = $2

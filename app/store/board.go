@@ -114,6 +114,7 @@ type Lead struct {
 	UpdatedAt    time.Time  `db:"updated_at"`
 	MovedAt      *time.Time `db:"moved_at"`
 	MovedByName  *string    `db:"moved_by_name"`
+	Currency     string     `db:"currency"` // the pipeline's; filled by Lead and LeadFiltered only
 }
 
 // LeadRow is a lead as a move locks it: where it is and whose it is.
