@@ -13,6 +13,7 @@ import (
 	"masteria/app/crm/board"
 	"masteria/app/i18n"
 	"masteria/app/model"
+	"masteria/app/phone"
 	"masteria/app/store"
 	boardview "masteria/views/board"
 )
@@ -302,15 +303,15 @@ func (s *Server) boardContacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, boardview.ContactResults(contactOptions(cs), "", strings.TrimSpace(c.QueryParam("contact_q")) != ""), nil)
+	return render(c, http.StatusOK, boardview.ContactResults(contactOptions(c, cs), "", strings.TrimSpace(c.QueryParam("contact_q")) != ""), nil)
 }
 
-func contactOptions(cs []store.BoardContact) []boardview.ContactOption {
+func contactOptions(c echo.Context, cs []store.BoardContact) []boardview.ContactOption {
 	out := make([]boardview.ContactOption, len(cs))
 	for i, ct := range cs {
 		out[i] = boardview.ContactOption{ID: ct.ID, Name: ct.Name}
 		if ct.Phone != nil {
-			out[i].Phone = *ct.Phone
+			out[i].Phone = phone.Format(*ct.Phone, reqOf(c).Org.DefaultCountry)
 		}
 	}
 	return out
@@ -392,7 +393,7 @@ func (s *Server) leadCreate(c echo.Context) error {
 		f.ContactID, f.ContactName, f.ContactPhone, f.Errors = in.ContactID, in.ContactName, in.ContactPhone, v.Fields
 		if q := strings.TrimSpace(c.FormValue("contact_q")); q != "" {
 			if cs, err := s.board.SearchContacts(ctx, r.Org.ID, q); err == nil {
-				f.Contacts = contactOptions(cs)
+				f.Contacts = contactOptions(c, cs)
 			}
 		}
 		return render(c, http.StatusUnprocessableEntity, boardview.NewLeadPage(f), boardview.NewLeadPanel(f))
@@ -431,7 +432,7 @@ func (s *Server) leadPageData(c echo.Context, l store.Lead) (boardview.LeadPage,
 	}
 	f.Contact = l.ContactName
 	if l.ContactPhone != nil {
-		f.Contact = strings.TrimSpace(f.Contact + " · " + *l.ContactPhone)
+		f.Contact = strings.TrimSpace(f.Contact + " · " + phone.Format(*l.ContactPhone, r.Org.DefaultCountry))
 	}
 	moves, err := s.board.LeadMoves(ctx, r.Org.ID, l.ID)
 	if err != nil {

@@ -403,7 +403,7 @@ func NewLeadPanel(f LeadForm) templ.Component {
 		}
 		templ_7745c5c3_Err = ui.InputField(ui.Input{ID: "lead-contact-phone", Label: ui.T(ctx, "board.contact.phone"), Name: "contact_phone", Type: "tel", Value: f.ContactPhone,
 			Hint: ui.T(ctx, "board.contact.phone_hint"), Err: errOf(f.Errors, "contact_phone"),
-			Attrs: templ.Attributes{"maxlength": "30", "autocomplete": "off", "placeholder": "+55 11 98765-4321", "data-testid": "lead-contact-phone"}}).Render(ctx, templ_7745c5c3_Buffer)
+			Attrs: templ.Attributes{"maxlength": "30", "autocomplete": "off", "placeholder": "(11) 98765-4321", "data-testid": "lead-contact-phone"}}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

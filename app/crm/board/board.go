@@ -172,25 +172,3 @@ func ParseMoney(s string) (int64, error) {
 	}
 	return v, nil
 }
-
-// NormalizePhone accepts a number in E.164 ("+5511987654321"), with or without the
-// spaces, dashes, dots and brackets people write between digits.
-func NormalizePhone(s string) (string, error) {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
-		default:
-			return "", model.ErrInvalid
-		}
-	}
-	p := b.String()
-	if len(p) < 8 || len(p) > 16 || p[0] != '+' || p[1] == '0' {
-		return "", model.ErrInvalid
-	}
-	return p, nil
-}

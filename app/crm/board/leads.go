@@ -9,6 +9,7 @@ import (
 	"masteria/app/crm/rank"
 	"masteria/app/events"
 	"masteria/app/model"
+	"masteria/app/phone"
 	"masteria/app/store"
 )
 
@@ -128,7 +129,7 @@ type LeadInput struct {
 	Source  string
 	Notes   string
 	// The contact of a new lead: an existing one by id, or else one found or created by
-	// phone (E.164), with this name.
+	// phone (as typed; read in the org's country unless it starts with +), with this name.
 	ContactID    string
 	ContactName  string
 	ContactPhone string
@@ -220,10 +221,18 @@ func (s *Service) checkContact(ctx context.Context, orgID int64, in LeadInput, o
 	}
 	out.contactName = name
 	if p := strings.TrimSpace(in.ContactPhone); p != "" {
-		e164, err := NormalizePhone(p)
+		org, err := s.st.Org(ctx, orgID)
 		if err != nil {
+			return err
+		}
+		e164, err := phone.Normalize(p, org.DefaultCountry)
+		var pe *phone.Error
+		switch {
+		case errors.As(err, &pe):
 			v.Add("contact_phone", "board.error.phone")
-		} else {
+		case err != nil:
+			return err
+		default:
 			out.contactPhone = &e164
 		}
 	}
