@@ -3,6 +3,7 @@ package views_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"masteria/app/model"
 	"masteria/static"
 	"masteria/views/auth"
+	"masteria/views/contacts"
 	"masteria/views/errors"
 	"masteria/views/home"
 	"masteria/views/settings"
@@ -100,7 +102,7 @@ func pages(l i18n.Locale) []page {
 	agent := withRole(request(l), model.RoleAgent)
 	agent.Path = "/o/7/settings/profile"
 
-	return []page{
+	ps := []page{
 		{"login", public(l), auth.Login(auth.LoginForm{Email: "ana@loja.com.br", Next: "/o/7", Error: "login.error.invalid"}),
 			[]string{"login-form", "login-email", "login-password", "login-submit", "locale-select", "oauth-google", "oauth-facebook"}},
 		{"login-throttled", public(l), auth.Login(auth.LoginForm{RetryAfter: 3}), []string{"login-form"}},
@@ -151,6 +153,8 @@ func pages(l i18n.Locale) []page {
 			[]string{"profile-form", "profile-locale", "profile-theme-dark", "settings-tab-profile", "settings-tab-sessions"}},
 		{"org-name-partial", request(l), ui.OrgName(), []string{"org-name"}},
 	}
+	ps = append(ps, contactsPages(l)...)
+	return ps
 }
 
 // The data-testids the browser tests rely on; each must be on some page.
@@ -267,7 +271,7 @@ func TestPages(t *testing.T) {
 			})
 		}
 	}
-	for _, id := range required {
+	for _, id := range append(required, contactsRequired...) {
 		if !seen[id] {
 			t.Errorf("no page has data-testid=%q", id)
 		}
@@ -278,8 +282,20 @@ func TestPages(t *testing.T) {
 }
 
 // checkForm wants a filled _csrf field in every form and a method and action on each.
+// A GET form (a filter bar) has an action and no _csrf: the token must not reach URLs.
 func checkForm(t *testing.T, form *html.Node) {
 	t.Helper()
+	if attr(form, "method") == "get" {
+		if attr(form, "action") == "" {
+			t.Errorf("GET form %q has no action", attr(form, "data-testid"))
+		}
+		walk(form, func(n *html.Node) {
+			if n.Type == html.ElementNode && attr(n, "name") == "_csrf" {
+				t.Errorf("GET form %q carries _csrf", attr(form, "action"))
+			}
+		})
+		return
+	}
 	if attr(form, "method") != "post" || attr(form, "action") == "" {
 		t.Errorf("form %q: want method=post and an action", attr(form, "data-testid")+attr(form, "action"))
 	}
@@ -427,5 +443,308 @@ func writeForLooking(t *testing.T, name, out string) {
 	})
 	if err := os.WriteFile(filepath.Join(dir, name+".html"), []byte(out), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// The same page in the dark theme, to look at both.
+	dark := strings.Replace(out, `data-theme="system"`, `data-theme="dark"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, name+"-dark.html"), []byte(dark), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ---- contacts ----
+
+// at is r on another page of the org.
+func at(r *ui.Request, path string) *ui.Request { r.Path = path; return r }
+
+func contactTags() []model.Tag {
+	return []model.Tag{
+		{ID: 1, Name: "VIP", Color: "purple", Count: 42},
+		{ID: 2, Name: "Cliente", Color: "green", Count: 120},
+		{ID: 3, Name: "Lead", Color: "blue", Count: 300},
+		{ID: 4, Name: "Inadimplente", Color: "red", Count: 1},
+		{ID: 5, Name: "Black Friday 2025", Color: "orange", Count: 0},
+		{ID: 6, Name: "Indicação", Color: "teal", Count: 8},
+		{ID: 7, Name: "Parceiro", Color: "yellow", Count: 3},
+		{ID: 8, Name: "Evento SP", Color: "pink", Count: 15},
+		{ID: 9, Name: "Antigo", Color: "gray", Count: 2},
+	}
+}
+
+func contactFields() []model.ContactField {
+	return []model.ContactField{
+		{ID: 1, Key: "aniversario", Label: "Aniversário", Type: model.FieldDate},
+		{ID: 2, Key: "plano", Label: "Plano", Type: model.FieldChoice, Choices: []string{"Básico", "Pro", "Empresa"}},
+		{ID: 3, Key: "ticket_medio", Label: "Ticket médio", Type: model.FieldNumber},
+		{ID: 4, Key: "cidade", Label: "Cidade", Type: model.FieldText},
+	}
+}
+
+func contactRows() []contacts.Row {
+	return []contacts.Row{
+		{Contact: model.Contact{ID: 101, Name: "Maria Oliveira", Phone: ptr("+5511987654321"), Email: ptr("maria.oliveira@gmail.com"),
+			OwnerID: ptr(int64(1)), OwnerName: ptr("Ana Souza"), TagIDs: []int64{1, 2}, CreatedAt: now.Add(-2 * time.Hour)}, PhoneDisplay: "(11) 98765-4321"},
+		{Contact: model.Contact{ID: 102, Phone: ptr("+5521998887766"), OptedOut: []string{model.ChannelWhatsApp}, CreatedAt: now.Add(-3 * 24 * time.Hour)},
+			PhoneDisplay: "(21) 99888-7766"},
+		{Contact: model.Contact{ID: 103, Name: "João Pedro da Silva Santos Albuquerque", Phone: ptr("+5531991234567"),
+			Email: ptr("joao.pedro.santos@empresa-exemplo.com.br"), OwnerID: ptr(int64(2)), OwnerName: ptr("Bruno Lima"),
+			TagIDs: []int64{3, 5, 4, 99}, CreatedAt: now.Add(-20 * 24 * time.Hour)}, PhoneDisplay: "(31) 99123-4567"},
+		{Contact: model.Contact{ID: 104, Name: "<script>alert(1)</script>", Email: ptr("x@exemplo.com"), OwnerID: ptr(int64(9)),
+			CreatedAt: now.Add(-40 * 24 * time.Hour), OptedOut: []string{model.ChannelSMS, model.ChannelVoice}}},
+		{Contact: model.Contact{ID: 105, Name: "Padaria Pão Quente", Phone: ptr("+14155550100"), TagIDs: []int64{6, 7, 8, 9},
+			CreatedAt: now.Add(-90 * 24 * time.Hour)}, PhoneDisplay: "+1 415-555-0100"},
+	}
+}
+
+func contactSegments() []contacts.SegmentItem {
+	return []contacts.SegmentItem{
+		{Segment: model.Segment{ID: 1, Name: "Clientes VIP"}, Count: 42},
+		{Segment: model.Segment{ID: 2, Name: "Leads de São Paulo sem responsável"}, Count: 310},
+		{Segment: model.Segment{ID: 3, Name: "Descadastrados"}, Count: 1234},
+	}
+}
+
+func listData() contacts.ListData {
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return contacts.ListData{
+		Filter: model.ContactFilter{Query: "maria", TagIDs: []int64{1}, Owner: "me", CreatedFrom: &from},
+		Sort:   contacts.ParseSort("name"), Rows: contactRows(), Total: 1234, Next: "eyJrIjoiTWFyaWEifQ", HasContacts: true,
+		Tags: contactTags(), Members: members(), Segments: contactSegments(),
+		SegmentName: "", SegmentError: "contacts.error.segment_name",
+	}
+}
+
+func showData() contacts.ShowData {
+	c := contactRows()[0].Contact
+	c.Attributes = json.RawMessage(`{"aniversario":"1990-04-23","plano":"Pro","ticket_medio":1234.5,"cidade":"São Paulo"}`)
+	c.OptedOut = []string{model.ChannelSMS}
+	c.LastActivityAt = now.Add(-5 * time.Minute)
+	ev := func(id int64, kind, data string, ago time.Duration, actor *string) model.ContactEvent {
+		return model.ContactEvent{ID: id, ContactID: c.ID, Kind: kind, Data: json.RawMessage(data), ActorName: actor, CreatedAt: now.Add(-ago)}
+	}
+	ana, bruno := ptr("Ana Souza"), ptr("Bruno Lima")
+	return contacts.ShowData{Contact: c, PhoneDisplay: "(11) 98765-4321", Tags: contactTags(), Fields: contactFields(), OlderID: 40,
+		Events: []model.ContactEvent{
+			ev(60, "message.received", `{}`, 2*time.Minute, nil),
+			ev(59, "stage_changed", `{"from_name":"Novo","to_name":"Proposta enviada"}`, 10*time.Minute, ana),
+			ev(58, "stage_changed", `{"to_name":"Novo"}`, 30*time.Minute, ana),
+			ev(57, "tagged", `{"tag_id":1,"tag_name":"VIP"}`, time.Hour, bruno),
+			ev(56, "untagged", `{"tag_id":77,"tag_name":"Antiga"}`, 2*time.Hour, bruno),
+			ev(55, "owner_changed", `{"owner_id":1,"owner_name":"Ana Souza"}`, 3*time.Hour, bruno),
+			ev(54, "owner_changed", `{"owner_id":null}`, 4*time.Hour, bruno),
+			ev(53, "opted_out", `{"channel":"sms"}`, 26*time.Hour, nil),
+			ev(52, "opted_in", `{"channel":"whatsapp"}`, 30*time.Hour, ana),
+			ev(51, "updated", `{"fields":["name","phone","attributes"]}`, 50*time.Hour, ana),
+			ev(50, "updated", `{"fields":["email"]}`, 51*time.Hour, ana),
+			ev(49, "updated", `{}`, 52*time.Hour, ana),
+			ev(48, "import_updated", `{"import_id":3,"file_name":"Clientes Maio 2026.csv"}`, 4*24*time.Hour, ana),
+			ev(47, "imported", `{"import_id":2,"file_name":"Planilha antiga.csv"}`, 6*24*time.Hour, ana),
+			ev(46, "created", `{"source":"import"}`, 6*24*time.Hour, ana),
+			ev(41, "created", `{}`, 30*24*time.Hour, ptr("<script>alert(1)</script>")),
+		}}
+}
+
+func formData(id int64, errs map[string]string) contacts.FormData {
+	d := contacts.FormData{ID: id, Members: members(), Tags: contactTags(), Fields: contactFields(), Errors: errs}
+	if id > 0 {
+		d.Values = contacts.FormValuesOf(showData().Contact, "(11) 98765-4321")
+		d.Values.Phone, d.Values.Email = "11 9876", "maria@"
+		d.Values.Attrs["plano"] = "Antigo"
+	}
+	return d
+}
+
+func imports() []model.ContactImport {
+	return []model.ContactImport{
+		{ID: 5, FileName: "Clientes Maio 2026.csv", Status: "running", Total: 12000, Processed: 4500, Imported: 4100, Updated: 300, Skipped: 20, Rejected: 80, CreatedAt: now.Add(-time.Minute)},
+		{ID: 4, FileName: "Leads feira SP.csv", Status: "done", Total: 830, Processed: 830, Imported: 800, Updated: 25, Rejected: 5, CreatedAt: now.Add(-26 * time.Hour)},
+		{ID: 3, FileName: "Exportação ERP (2).csv", Status: "failed", Error: "contacts.import.error.not_csv", CreatedAt: now.Add(-3 * 24 * time.Hour)},
+		{ID: 2, FileName: "Lista.csv", Status: "pending", CreatedAt: now.Add(-5 * 24 * time.Hour)},
+		{ID: 1, FileName: "Primeiros clientes.csv", Status: "queued", CreatedAt: now.Add(-6 * 24 * time.Hour)},
+	}
+}
+
+func rejects() []model.ImportReject {
+	codes := []string{"phone.too_short", "phone.not_a_number", "phone.invalid_for_country", "phone.unknown_country", "phone.empty",
+		"phone.too_long", "phone.invalid", "phone.weird", "csv.bad_quote", "csv.too_many_fields", "csv.unterminated_quote", "csv.line_too_long",
+		"csv.bad_opt_out", "invalid_email", "no_name_or_phone", "unknown_owner", "name_long", "bad_date:aniversario",
+		"bad_number:ticket_medio", "bad_choice:plano", "bad_text:cidade", "bad_number:removido", "something_new"}
+	out := make([]model.ImportReject, len(codes))
+	for i, c := range codes {
+		out[i] = model.ImportReject{Line: 12 + i*7, Reason: c, Raw: `"Maria";11 9876;maria@;VIP;"São Paulo, SP";ana@loja.com.br;não;1990-13-45`}
+	}
+	return out
+}
+
+func contactsPages(l i18n.Locale) []page {
+	r := func() *ui.Request { return at(request(l), "/o/7/contacts") }
+	agent := func() *ui.Request { return withRole(at(request(l), "/o/7/contacts"), model.RoleAgent) }
+	list := listData()
+	segment := listData()
+	segment.SegmentID, segment.Filter, segment.SegmentError, segment.Next = 1, model.ContactFilter{TagIDs: []int64{1}}, "", ""
+	ignored := listData()
+	ignored.FilterErrors = map[string]string{"created_from": "contacts.error.date"}
+	ignored.Filter = model.ContactFilter{OptedOut: model.ChannelWhatsApp}
+	ignored.Sort = model.ContactSort{}
+	noMatch := contacts.ListData{Filter: model.ContactFilter{Query: "zzz"}, HasContacts: true, Tags: contactTags(), Members: members()}
+	minimal := contacts.ShowData{Contact: model.Contact{ID: 102, Phone: ptr("+5521998887766"), CreatedAt: now.Add(-3 * 24 * time.Hour),
+		LastActivityAt: now.Add(-3 * 24 * time.Hour)}, Before: 50}
+	running := imports()[0]
+	queued := imports()[4]
+	done := imports()[1]
+	done.Rejected = 140
+	failed := model.ContactImport{ID: 6, FileName: "Quebrado.csv", Status: "failed", Error: "store: upsert contacts: connection reset",
+		Processed: 2000, Total: 5000, Imported: 1900, Updated: 12, CreatedAt: now.Add(-time.Hour)}
+	failedKnown := imports()[2]
+	mapping := contacts.MappingData{
+		Import:    model.ContactImport{ID: 7, FileName: "Clientes Maio 2026.csv", Status: "pending", Total: 12000},
+		Delimiter: ";", Encoding: "windows-1252", Fields: contactFields(), OnExisting: "skip", Error: "contacts.import.error.no_phone_or_name",
+		Columns: []contacts.MappingColumn{
+			{Header: "Nome completo", Target: contacts.TargetName, Samples: []string{"Maria Oliveira", "João Pedro da Silva Santos Albuquerque de Bragança", ""}},
+			{Header: "Celular", Target: "", Samples: []string{"(11) 98765-4321", "21 99888-7766", "+1 415 555 0100"}},
+			{Header: "E-mail", Target: contacts.TargetEmail, Samples: []string{"maria@gmail.com"}},
+			{Header: "Aniversário", Target: "custom:aniversario", Samples: []string{"23/04/1990", "01/12/1985", ""}},
+			{Header: "", Target: contacts.TargetIgnore},
+			{Header: "Etiquetas", Target: contacts.TargetTags, Samples: []string{"VIP; Cliente", "Lead", ""}},
+		},
+	}
+	manage := contacts.ManageData{Tags: contactTags(), Fields: contactFields(),
+		Tag:   contacts.TagForm{Name: "VIP", Color: "purple", Errors: map[string]string{"name": "contacts.error.tag_taken"}},
+		Field: contacts.FieldForm{Label: "Plano", Type: "choice", Errors: map[string]string{"choices": "contacts.error.field_choices"}}}
+	return []page{
+		{"contacts-list", r(), contacts.List(list), []string{"contacts-search", "contacts-table", "contacts-row", "contacts-load-more",
+			"contacts-bulk", "contacts-new", "contacts-import", "contacts-export", "segment-save", "contacts-segments", "bulk-delete", "contacts-filters"}},
+		{"contacts-list-segment", agent(), contacts.List(segment), []string{"contacts-table", "segment-link", "contacts-new"}},
+		{"contacts-list-segment-manager", r(), contacts.List(segment), []string{"segment-delete"}},
+		{"contacts-list-ignored", r(), contacts.List(ignored), []string{"contacts-table", "segment-save"}},
+		{"contacts-list-fragment", r(), contacts.ListFragment(list), []string{"contacts-table", "contacts-count", "contacts-export"}},
+		{"contacts-empty", r(), contacts.List(contacts.ListData{Members: members()}), []string{"contacts-empty", "contacts-new"}},
+		{"contacts-no-match", r(), contacts.List(noMatch), []string{"contacts-no-match"}},
+		{"contact-show", r(), contacts.Show(showData()), []string{"contact-page", "contact-details", "contact-timeline", "timeline-item",
+			"contact-whatsapp", "contact-phone-link", "contact-edit", "contact-delete", "timeline-older", "contact-field"}},
+		{"contact-show-minimal", agent(), contacts.Show(minimal), []string{"contact-page", "contact-timeline", "timeline-newest"}},
+		{"contact-new", r(), contacts.Form(formData(0, nil)), []string{"contact-form", "contact-name", "contact-phone", "contact-email", "contact-submit", "contact-owner"}},
+		{"contact-edit-errors", r(), contacts.Form(formData(101, map[string]string{"phone": "contacts.error.phone.too_short",
+			"email": "form.error.invalid_email", "attr.ticket_medio": "contacts.error.field_number", "attr.plano": "contacts.error.field_choice",
+			"owner": "contacts.error.owner", "tags": "contacts.error.tag", "name": "contacts.error.name_long"})), []string{"contact-form", "contact-submit"}},
+		{"contact-form-bare", agent(), contacts.Form(contacts.FormData{Errors: map[string]string{"": "contacts.error.name_or_phone"}}), []string{"contact-form"}},
+		{"contacts-import", r(), contacts.ImportUpload(contacts.UploadData{Imports: imports(), Error: "contacts.import.error.not_csv"}),
+			[]string{"import-form", "import-file", "import-submit", "imports-table", "import-row"}},
+		{"contacts-import-first", r(), contacts.ImportUpload(contacts.UploadData{MaxMB: 50}), []string{"import-form", "imports-empty"}},
+		{"contacts-import-mapping", r(), contacts.ImportMapping(mapping), []string{"import-start", "import-mapping", "import-column", "import-target", "import-mapping-error"}},
+		{"contacts-import-running", r(), contacts.ImportProgress(contacts.ProgressData{Import: running}),
+			[]string{"import-progress", "import-imported", "import-updated", "import-skipped", "import-rejected", "import-bar"}},
+		{"contacts-import-queued", r(), contacts.ImportProgress(contacts.ProgressData{Import: queued}), []string{"import-progress", "import-bar"}},
+		{"contacts-import-done", r(), contacts.ImportProgress(contacts.ProgressData{Import: done, Rejects: rejects(), Fields: contactFields()}),
+			[]string{"import-report", "import-rejects", "import-reject", "import-rejects-download", "import-imported"}},
+		{"contacts-import-failed", r(), contacts.ImportProgress(contacts.ProgressData{Import: failed}), []string{"import-failed"}},
+		{"contacts-import-failed-known", r(), contacts.ProgressSection(contacts.ProgressData{Import: failedKnown}), []string{"import-failed"}},
+		{"contacts-manage", r(), contacts.Manage(manage), []string{"tag-form", "tag-name", "tag-submit", "tags-table", "tag-row", "tag-delete",
+			"field-form", "field-label", "field-type", "field-choices", "field-submit", "fields-table", "field-row", "field-delete", "tag-color-purple"}},
+		{"contacts-manage-empty", r(), contacts.Manage(contacts.ManageData{}), []string{"tags-table", "fields-table"}},
+	}
+}
+
+// contactsRequired are the data-testids the contacts browser tests rely on.
+var contactsRequired = []string{
+	"contacts-search", "contacts-table", "contacts-row", "contacts-load-more", "contacts-bulk", "contacts-new",
+	"contacts-import", "contacts-export", "segment-save", "contact-form", "contact-name", "contact-phone",
+	"contact-email", "contact-submit", "import-start", "import-imported", "import-updated", "import-skipped",
+	"import-rejected", "import-rejects-download",
+}
+
+func TestContactsHelpers(t *testing.T) {
+	for s, want := range map[string]model.ContactSort{"": {By: "created", Desc: true}, "name": {By: "name"},
+		"name_desc": {By: "name", Desc: true}, "activity": {By: "activity", Desc: true}, "oldest": {By: "created"}, "bogus": {By: "created", Desc: true}} {
+		if got := contacts.ParseSort(s); got != want {
+			t.Errorf("ParseSort(%q) = %+v, want %+v", s, got, want)
+		}
+	}
+	if got := contacts.SortValue(model.ContactSort{}); got != "newest" {
+		t.Errorf("SortValue(zero) = %q", got)
+	}
+	fields := contactFields()
+	for code, want := range map[string]string{
+		"phone.too_short": "contacts.reject.phone.too_short", "phone.new_reason": "contacts.reject.phone.invalid",
+		"csv.bad_quote": "contacts.reject.csv.bad_quote", "bad_date:aniversario": "contacts.reject.bad_date",
+		"invalid_email": "contacts.reject.invalid_email", "what": "contacts.reject.unknown",
+	} {
+		if got, _ := contacts.RejectKey(code, fields); got != want {
+			t.Errorf("RejectKey(%q) = %q, want %q", code, got, want)
+		}
+	}
+	if _, args := contacts.RejectKey("bad_date:aniversario", fields); len(args) != 2 || args[1] != "Aniversário" {
+		t.Errorf("bad_date args = %v", args)
+	}
+	// The list's links keep the whole view: filter, sort, segment and cursor.
+	out := render(t, at(request(i18n.EN), "/o/7/contacts"), contacts.List(listData()))
+	for _, want := range []string{
+		`href="/o/7/contacts/export.csv?created_from=2026-01-01&amp;owner=me&amp;q=maria&amp;sort=name&amp;tag=1"`,
+		`hx-get="/o/7/contacts?after=eyJrIjoiTWFyaWEifQ&amp;created_from=2026-01-01&amp;owner=me&amp;q=maria&amp;sort=name&amp;tag=1"`,
+		`hx-trigger="sse:contact.created, sse:contact.updated, sse:contacts.deleted, sse:contacts.changed"`,
+		`<input type="hidden" name="tag" value="1">`, `name="ids" value="101"`, `name="all" value="1"`, `name="action"`, `name="tag_id"`, `name="owner_id"`,
+		`<input type="hidden" name="back" value="?created_from=2026-01-01&amp;owner=me&amp;q=maria&amp;sort=name&amp;tag=1">`,
+		`hx-select="#contacts-rows > tr"`, `hx-select-oob="#contacts-more"`, `hx-swap="beforeend"`, `hx-push-url="true"`,
+		`href="https://wa.me/5511987654321"`,
+	} {
+		if want == `href="https://wa.me/5511987654321"` {
+			out = render(t, at(request(i18n.EN), "/o/7/contacts"), contacts.Show(showData()))
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("contacts page lacks %s", want)
+		}
+	}
+	// A running import polls; a finished one does not.
+	if out := render(t, request(i18n.EN), contacts.ProgressSection(contacts.ProgressData{Import: imports()[0]})); !strings.Contains(out, `hx-trigger="load delay:2s, sse:import.progress"`) {
+		t.Error("running import does not reload itself")
+	}
+	if out := render(t, request(i18n.EN), contacts.ProgressSection(contacts.ProgressData{Import: imports()[1]})); strings.Contains(out, "hx-trigger") {
+		t.Error("finished import still reloads")
+	}
+	// Dates and numbers of custom fields are written the reader's way.
+	if out := render(t, request(i18n.PTBR), contacts.Show(showData())); !strings.Contains(out, "23/04/1990") || !strings.Contains(out, "1.234,5") {
+		t.Error("custom values not in Brazilian format")
+	}
+}
+
+// TestContactsKeys checks every i18n key written in views/contacts, including the ones of
+// branches no sample page reaches, in both catalogs (a counted key needs .one and .other).
+func TestContactsKeys(t *testing.T) {
+	cats := map[string]map[string]string{}
+	for _, l := range i18n.Supported() {
+		b, err := os.ReadFile(filepath.Join("..", "app", "i18n", string(l)+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		cats[string(l)] = m
+	}
+	files, _ := filepath.Glob(filepath.Join("contacts", "*"))
+	keyRE := regexp.MustCompile(`"((?:contacts|common|audit|form|empty)\.[a-z0-9_.]*[a-z0-9])"`)
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_templ.go") || !(strings.HasSuffix(f, ".go") || strings.HasSuffix(f, ".templ")) {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range keyRE.FindAllStringSubmatch(string(src), -1) {
+			key := m[1]
+			n++
+			for l, c := range cats {
+				_, one := c[key+".one"]
+				_, other := c[key+".other"]
+				if _, ok := c[key]; !ok && !(one && other) {
+					t.Errorf("%s: key %q missing in %s.json", f, key, l)
+				}
+			}
+		}
+	}
+	if n < 200 {
+		t.Errorf("only %d keys found: is the pattern right?", n)
 	}
 }
