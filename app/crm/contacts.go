@@ -20,7 +20,7 @@ import (
 const (
 	ContactCreated  = "contact.created"
 	ContactUpdated  = "contact.updated"
-	ContactsDeleted = "contacts.deleted"
+	ContactsDeleted = "contacts.toast.deleted"
 	ContactsChanged = "contacts.changed" // a bulk action
 	ImportProgress  = "import.progress"
 )
@@ -89,7 +89,7 @@ func (s *Service) normalize(ctx context.Context, org model.Org, in ContactInput)
 		}
 		for _, id := range in.TagIDs {
 			if !slices.ContainsFunc(tags, func(t model.Tag) bool { return t.ID == id }) {
-				v.Add("tags", "contacts.error.tag")
+				v.Add("tags", "contacts.error.tags")
 			} else if !slices.Contains(c.TagIDs, id) {
 				c.TagIDs = append(c.TagIDs, id)
 			}
@@ -98,7 +98,7 @@ func (s *Service) normalize(ctx context.Context, org model.Org, in ContactInput)
 	c.TagIDs = nonNil(c.TagIDs)
 	for _, k := range in.OptedOut {
 		if !slices.Contains(model.ChannelKinds, k) {
-			v.Add("opted_out", "contacts.error.channel")
+			v.Add("opted_out", "contacts.error.opted_out")
 		} else if !slices.Contains(c.OptedOut, k) {
 			c.OptedOut = append(c.OptedOut, k)
 		}
@@ -151,13 +151,26 @@ func (s *Service) attributes(ctx context.Context, orgID int64, in map[string]str
 		}
 		val, ok := fieldValue(fields[i], raw)
 		if !ok {
-			v.Add("attr."+key, "contacts.error.field_"+fields[i].Type)
+			v.Add("attr."+key, fieldErrorKey(fields[i].Type))
 			continue
 		}
 		out[key] = val
 	}
 	b, err := json.Marshal(out)
 	return b, err
+}
+
+// fieldErrorKey is the message for a value its field's type does not accept.
+func fieldErrorKey(typ string) string {
+	switch typ {
+	case model.FieldNumber:
+		return "contacts.error.bad_number"
+	case model.FieldDate:
+		return "contacts.error.bad_date"
+	case model.FieldChoice:
+		return "contacts.error.bad_choice"
+	}
+	return "contacts.error.text_long"
 }
 
 // fieldValue reads a typed value: numbers as JSON numbers, dates as YYYY-MM-DD (also
@@ -417,7 +430,7 @@ func (s *Service) Bulk(ctx context.Context, a model.Actor, action string, ids []
 		}
 	}
 	if len(ids) == 0 {
-		return 0, model.FieldError("ids", "contacts.error.none_selected")
+		return 0, model.FieldError("ids", "contacts.error.bulk_none")
 	}
 	if len(ids) > maxBulk {
 		return 0, model.FieldError("ids", "contacts.error.too_many")
@@ -490,7 +503,7 @@ func (s *Service) checkTag(ctx context.Context, tx *store.Store, orgID, tagID in
 		return err
 	}
 	if !slices.ContainsFunc(tags, func(t model.Tag) bool { return t.ID == tagID }) {
-		return model.FieldError("tag", "contacts.error.tag")
+		return model.FieldError("tag", "contacts.error.tags")
 	}
 	return nil
 }

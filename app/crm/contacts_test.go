@@ -86,8 +86,8 @@ func TestContactBadInput(t *testing.T) {
 		{"bad email", crm.ContactInput{Name: "Bia", Email: "bia@"}, "email", "signup.error.invalid_email"},
 		{"nothing at all", crm.ContactInput{}, "name", "contacts.error.name_or_phone"},
 		{"unknown owner", crm.ContactInput{Name: "Bia", OwnerID: 999999}, "owner", "contacts.error.owner"},
-		{"unknown tag", crm.ContactInput{Name: "Bia", TagIDs: []int64{999999}}, "tags", "contacts.error.tag"},
-		{"unknown channel", crm.ContactInput{Name: "Bia", OptedOut: []string{"pigeon"}}, "opted_out", "contacts.error.channel"},
+		{"unknown tag", crm.ContactInput{Name: "Bia", TagIDs: []int64{999999}}, "tags", "contacts.error.tags"},
+		{"unknown channel", crm.ContactInput{Name: "Bia", OptedOut: []string{"pigeon"}}, "opted_out", "contacts.error.opted_out"},
 		{"unknown custom field", crm.ContactInput{Name: "Bia", Attributes: map[string]string{"shoe_size": "42"}}, "attr.shoe_size", "contacts.error.field_unknown"},
 	}
 	for _, tc := range cases {
@@ -117,7 +117,7 @@ func TestCustomFieldsAreTyped(t *testing.T) {
 	_, err := e.svc.CreateField(e.ctx, e.a, "Aniversário", "date", nil)
 	fieldErr(t, err, "label", "contacts.error.field_taken")
 	_, err = e.svc.CreateField(e.ctx, e.a, "Cor", "choice", nil)
-	fieldErr(t, err, "choices", "contacts.error.field_choices")
+	fieldErr(t, err, "choices", "contacts.error.choices_required")
 
 	c, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "Caio", Attributes: map[string]string{"aniversario": "25/12/1990", "pontos": "12,5", "plano": "pro", "apelido": "Caião"}})
 	if err != nil {
@@ -298,9 +298,9 @@ func TestBulkActions(t *testing.T) {
 		t.Fatalf("assign all matching: %d %v", n, err)
 	}
 	_, err = e.svc.Bulk(e.ctx, e.a, crm.BulkTag, ids, false, model.ContactFilter{}, 999999)
-	fieldErr(t, err, "tag", "contacts.error.tag")
+	fieldErr(t, err, "tag", "contacts.error.tags")
 	_, err = e.svc.Bulk(e.ctx, e.a, crm.BulkTag, nil, false, model.ContactFilter{}, tag.ID)
-	fieldErr(t, err, "ids", "contacts.error.none_selected")
+	fieldErr(t, err, "ids", "contacts.error.bulk_none")
 	agent := e.a
 	agent.Role = model.RoleAgent
 	if _, err := e.svc.Bulk(e.ctx, agent, crm.BulkDelete, ids, false, model.ContactFilter{}, 0); !errors.Is(err, model.ErrForbidden) {

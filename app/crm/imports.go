@@ -143,7 +143,7 @@ func (s *Service) StartImport(ctx context.Context, a model.Actor, id int64, m cs
 		return model.FieldError("on_existing", "contacts.import.error.on_existing")
 	}
 	if err := m.Validate(); err != nil {
-		return model.FieldError("mapping", "contacts.import.error.no_phone_or_name")
+		return model.FieldError("mapping", "contacts.import.error.no_key_column")
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {

@@ -190,7 +190,7 @@ func TestUploadBadFiles(t *testing.T) {
 	}
 	p, _ := e.svc.Preview(e.ctx, e.a.OrgID, id)
 	err = e.svc.StartImport(e.ctx, e.a, id, p.Mapping, "update")
-	fieldErr(t, err, "mapping", "contacts.import.error.no_phone_or_name")
+	fieldErr(t, err, "mapping", "contacts.import.error.no_key_column")
 	err = e.svc.StartImport(e.ctx, e.a, id, csvimport.Mapping{csvimport.Target("phone"), ""}, "sometimes")
 	fieldErr(t, err, "on_existing", "contacts.import.error.on_existing")
 	other := e.a

@@ -27,7 +27,7 @@ func cleanTag(name, color string) (string, string, error) {
 		color = "gray"
 	}
 	if !slices.Contains(model.TagColors, color) {
-		v.Add("color", "contacts.error.tag_color")
+		v.Add("color", "contacts.error.color")
 	}
 	return name, color, v.Err()
 }
@@ -117,7 +117,7 @@ func (s *Service) CreateField(ctx context.Context, a model.Actor, label, typ str
 			}
 		}
 		if len(f.Choices) == 0 {
-			v.Add("choices", "contacts.error.field_choices")
+			v.Add("choices", "contacts.error.choices_required")
 		}
 	default:
 		v.Add("type", "contacts.error.field_type")

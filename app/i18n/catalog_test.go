@@ -128,6 +128,8 @@ var (
 	usedCtxKeyRE = regexp.MustCompile(`(?:^|[^.\w])(T)\(ctx,\s*"([^"\\]+)"`)
 	// toast(c, "success", "key") in the web handlers.
 	usedToastRE = regexp.MustCompile(`\b(toast)\(c,\s*"\w+",\s*"([^"\\]+)"`)
+	// Field errors of the services: model.FieldError("field", "key") and v.Add("field", "key").
+	usedFieldErrRE = regexp.MustCompile(`\b(FieldError|\.Add)\("[^"]+",\s*"([a-z][a-z0-9_]*\.[a-z0-9_.]+)"`)
 )
 
 func TestEveryUsedKeyExists(t *testing.T) {
@@ -157,7 +159,7 @@ func TestEveryUsedKeyExists(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, path)
-			for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE, usedToastRE} {
+			for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE, usedToastRE, usedFieldErrRE} {
 				for _, m := range re.FindAllSubmatch(src, -1) {
 					fn, key := string(m[1]), string(m[2])
 					keys := []string{key}
@@ -213,7 +215,7 @@ func TestUsedKeyPattern(t *testing.T) {
 		i18n.T(l, key)
 	`
 	var got []string
-	for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE, usedToastRE} {
+	for _, re := range []*regexp.Regexp{usedKeyRE, usedCtxKeyRE, usedToastRE, usedFieldErrRE} {
 		for _, m := range re.FindAllStringSubmatch(src, -1) {
 			got = append(got, m[1]+":"+m[2])
 		}

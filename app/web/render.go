@@ -49,13 +49,21 @@ func redirect(c echo.Context, path string) error {
 // toast queues a message for the next page: as an HX-Trigger header for htmx requests,
 // and as a short-lived cookie read by the next full page otherwise.
 func toast(c echo.Context, kind, key string, args ...string) {
-	msg := i18n.T(reqOf(c).Locale, key, args...)
+	sendToast(c, kind, i18n.T(reqOf(c).Locale, key, args...))
+}
+
+func sendToast(c echo.Context, kind, msg string) {
 	if c.Request().Header.Get("HX-Request") == "true" {
 		b, _ := json.Marshal(map[string]any{"toast": map[string]string{"kind": kind, "message": msg}})
 		c.Response().Header().Set("HX-Trigger", string(b))
 		return
 	}
 	c.SetCookie(&http.Cookie{Name: toastCookie, Value: url.QueryEscape(kind + "|" + msg), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// toastN is toast with a counted message (keys .one/.other).
+func toastN(c echo.Context, kind, key string, n int) {
+	sendToast(c, kind, i18n.N(reqOf(c).Locale, key, n))
 }
 
 const toastCookie = "masteria_toast"

@@ -209,6 +209,12 @@
     }
   }, true);
 
+  // --- Select all: a checkbox with data-check-all="name" ticks every box of that name in its form
+  doc.addEventListener("change", function (e) {
+    var t = e.target, name = t.getAttribute && t.getAttribute("data-check-all");
+    if (name) each(t.form || doc, 'input[type=checkbox][name="' + name + '"]', function (c) { c.checked = t.checked; });
+  });
+
   // --- New content: the page itself, then every htmx swap -------------------
   function init(scope) {
     each(scope, "[data-toast]", arm);
