@@ -292,3 +292,30 @@ func pipelineOf(t *testing.T, s *boardSetup) string {
 	}
 	return id
 }
+
+// TestPipelineStageDrag reorders a pipeline's stages by dragging one by its handle; the
+// order is saved, and the arrows at the ends follow.
+func TestPipelineStageDrag(t *testing.T) {
+	t.Parallel()
+	needChromium(t)
+	ctx := testContext(t, testTimeout)
+	s := newBoardSetup(t)
+	a := newBrowser(t, ctx, "A", s.inst.URL)
+	s.login(a)
+	a.open(s.home+"/board/pipelines/"+pipelineOf(t, s), tid("stage-list"))
+	last, first := s.stages[len(s.stages)-1], s.stages[0]
+	from := a.centre(`[data-stage-id="` + last + `"] .stage-handle`)
+	to := a.centre(`[data-stage-id="` + first + `"] .stage-handle`)
+	a.drag(from, point{to.X, to.Y - 8})
+	var got string
+	deadline := time.Now().Add(waitTimeout)
+	for got != last && time.Now().Before(deadline) {
+		_ = s.inst.App.Store.DB().Get(&got, `SELECT id::text FROM stages ORDER BY position, id LIMIT 1`)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got != last {
+		t.Fatalf("the first stage is %s after the drag, want %s", got, last)
+	}
+	a.waitJS("the first row's up arrow is off", `document.querySelector('[data-testid="stage-row"] [data-testid="stage-up"]').disabled`, waitTimeout)
+	a.noConsoleErrors()
+}

@@ -222,6 +222,33 @@ func TestBoardLeadLifecycle(t *testing.T) {
 	}
 }
 
+// TestBoardShowMore: a column shows its first cards and a "Show more" that loads the
+// next ones after the last key, and says when there are no more.
+func TestBoardShowMore(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	inst.App.Board.PerStage = 2
+	b := newBoardOrg(t, inst, "Mercado Bom")
+	var ids []int64
+	for i := 0; i < 3; i++ {
+		ids = append(ids, b.lead(b.owner, b.stages[0], fmt.Sprintf("Cesta %d", i), fmt.Sprintf("+55119876506%02d", i)))
+	}
+	page := b.owner.Get(b.home + "/board")
+	if n := strings.Count(page.Body, `data-testid="lead-card"`); n != 2 {
+		t.Fatalf("%d cards shown, want 2", n)
+	}
+	m := regexp.MustCompile(`hx-get="([^"]*/cards[^"]*)"`).FindStringSubmatch(page.Body)
+	if m == nil || !strings.Contains(page.Body, `>3</span>`) {
+		t.Fatalf("no Show more, or the count is not of all the leads: %s", webtest.Text(page.Body))
+	}
+	more := b.owner.Get(strings.ReplaceAll(m[1], "&amp;", "&"), "HX-Request", "true")
+	if more.StatusCode != http.StatusOK || strings.Count(more.Body, `data-testid="lead-card"`) != 1 ||
+		!strings.Contains(more.Body, fmt.Sprintf(`id="lead-%d"`, ids[0])) || strings.Contains(more.Body, `data-testid="column-more"`) ||
+		!strings.Contains(more.Body, `hx-swap-oob="true"`) {
+		t.Fatalf("next page: %d %s", more.StatusCode, more.Body)
+	}
+}
+
 // TestBoardBadInput: wrong ids, values and owners get 400, 404 or a 422 form, never 500,
 // and change nothing.
 func TestBoardBadInput(t *testing.T) {

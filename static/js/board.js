@@ -155,11 +155,17 @@
     if (c && c.parentNode) c.parentNode.removeChild(c);
   }
 
-  // swapIn puts a card fragment from the server in place of the old card, if any.
-  function swapIn(id, html) {
+  // swapIn puts a card fragment from the server in place of the old card, if any. A live
+  // refresh (force false) of a card someone is using (focus or menu inside) only moves
+  // it, so a keyboard user's menu stays open where it is.
+  function swapIn(id, html, force) {
     var fresh = fragment(html);
     if (!fresh || !fresh.classList.contains("lead-card")) return null;
     var old = cardOf(id);
+    if (old && !force && (old.contains(doc.activeElement) || old.querySelector("details[open]"))) {
+      place(old, fresh.getAttribute("data-stage-id"), fresh.getAttribute("data-rank"));
+      return old;
+    }
     if (old && old !== fresh) {
       old.parentNode.replaceChild(fresh, old);
     }
@@ -169,9 +175,9 @@
   }
 
   // refreshCard fetches a card as this board's filters show it: 204 means hidden or gone.
-  // Only the latest answer for a card is used.
+  // Only the latest answer for a card is used. force: see swapIn.
   var seq = {};
-  function refreshCard(id) {
+  function refreshCard(id, force) {
     seq[id] = (seq[id] || 0) + 1;
     var mine = seq[id];
     var url = base + "/leads/" + id + "/card" + (filter ? "?" + filter : "");
@@ -181,7 +187,7 @@
       if (!res.ok) return null;
       return res.text().then(function (html) {
         if (seq[id] !== mine || dragging) return null;
-        return swapIn(id, html);
+        return swapIn(id, html, !!force);
       });
     }).catch(function () { return null; });
   }
@@ -231,7 +237,7 @@
     card.setAttribute("aria-busy", "true");
     post(base + "/leads/" + id + "/move", body).then(function (r) {
       seq[id] = (seq[id] || 0) + 1; // an older refresh must not undo this
-      swapIn(id, r.text);
+      swapIn(id, r.text, true);
       refreshTotals();
       flush();
     }, function (err) {
@@ -291,7 +297,7 @@
     var which = e.submitter ? e.submitter.getAttribute("data-testid") : "";
     post(form.getAttribute("action"), body).then(function (r) {
       seq[id] = (seq[id] || 0) + 1;
-      var fresh = swapIn(id, r.text);
+      var fresh = swapIn(id, r.text, true);
       refreshTotals();
       // Keep the keyboard where it was: after up or down the same menu, open again, on
       // the moved card (its form loads as it opens); after a move to a stage, its button.
@@ -376,13 +382,13 @@
   }
   doc.body.addEventListener("leadSaved", function (e) {
     closeDialogOf(e.target);
-    if (e.detail && e.detail.id) refreshCard(e.detail.id);
+    if (e.detail && e.detail.id) refreshCard(e.detail.id, true);
     refreshTotals();
   });
   doc.body.addEventListener("leadCreated", function (e) {
     closeDialogOf(e.target);
     if (e.detail && e.detail.id) {
-      refreshCard(e.detail.id).then(function (card) {
+      refreshCard(e.detail.id, true).then(function (card) {
         if (card) {
           card.classList.add("is-flash");
           card.scrollIntoView({ block: "nearest", inline: "nearest" });
