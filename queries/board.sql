@@ -17,6 +17,12 @@ FROM pipelines p
 WHERE p.org_id = $1
 ORDER BY p.position, p.id;
 
+-- name: pipeline-list
+-- The pipelines without their counts, for the board's picker.
+SELECT id, org_id, name, currency, position, created_at, updated_at
+FROM pipelines WHERE org_id = $1
+ORDER BY position, id;
+
 -- name: pipeline
 SELECT id, org_id, name, currency, position, created_at, updated_at
 FROM pipelines WHERE org_id = $1 AND id = $2;
@@ -205,13 +211,14 @@ ORDER BY l.rank, l.id
 LIMIT $8;
 
 -- name: board-totals
--- Count and value of the (filtered) leads of each stage of pipeline $2.
+-- Count and value of the (filtered) leads of each stage of pipeline $2. The contact's name
+-- is looked up only when searching.
 SELECT l.stage_id, count(*) AS count, coalesce(sum(l.value_cents), 0)::bigint AS sum_cents
 FROM leads l
-JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
 WHERE l.org_id = $1 AND l.pipeline_id = $2
     AND ($3::bigint = 0 OR ($3 = -1 AND l.owner_id IS NULL) OR l.owner_id = $3)
-    AND ($4::text = '' OR l.title ILIKE $4 OR c.name ILIKE $4)
+    AND ($4::text = '' OR l.title ILIKE $4
+        OR EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = l.org_id AND c.id = l.contact_id AND c.name ILIKE $4))
     AND ($5::bigint < 0 OR l.value_cents >= $5)
     AND ($6::bigint < 0 OR l.value_cents <= $6)
 GROUP BY l.stage_id;

@@ -17,6 +17,7 @@ import (
 type boardQueries struct {
 	PipelineCreate    *sqlx.Stmt `query:"pipeline-create"`
 	Pipelines         *sqlx.Stmt `query:"pipelines"`
+	PipelineList      *sqlx.Stmt `query:"pipeline-list"`
 	Pipeline          *sqlx.Stmt `query:"pipeline"`
 	PipelineLock      *sqlx.Stmt `query:"pipeline-lock"`
 	PipelineUpdate    *sqlx.Stmt `query:"pipeline-update"`
@@ -216,6 +217,15 @@ func (s *Store) Pipelines(ctx context.Context, orgID int64) ([]Pipeline, error) 
 	var ps []Pipeline
 	if err := s.sel(ctx, s.q.Pipelines, &ps, orgID); err != nil {
 		return nil, fmt.Errorf("store: pipelines: %w", err)
+	}
+	return ps, nil
+}
+
+// PipelineList lists an org's pipelines in order, without counts.
+func (s *Store) PipelineList(ctx context.Context, orgID int64) ([]Pipeline, error) {
+	var ps []Pipeline
+	if err := s.sel(ctx, s.q.PipelineList, &ps, orgID); err != nil {
+		return nil, fmt.Errorf("store: pipeline list: %w", err)
 	}
 	return ps, nil
 }

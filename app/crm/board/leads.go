@@ -16,7 +16,7 @@ import (
 // Board is one pipeline as the board page shows it.
 type Board struct {
 	Pipeline  store.Pipeline
-	Pipelines []store.Pipeline // every pipeline of the org, for the picker
+	Pipelines []store.Pipeline // every pipeline of the org, for the picker (without counts)
 	Stages    []store.Stage
 	Cards     map[int64][]store.Lead     // by stage id, in order; at most PerStage each
 	More      map[int64]bool             // the stage has more cards than shown
@@ -28,7 +28,7 @@ type Board struct {
 func (s *Service) Board(ctx context.Context, orgID, pipelineID int64, f store.LeadFilter) (Board, error) {
 	b := Board{Cards: map[int64][]store.Lead{}, More: map[int64]bool{}, Totals: map[int64]store.StageTotal{}}
 	var err error
-	if b.Pipelines, err = s.st.Pipelines(ctx, orgID); err != nil {
+	if b.Pipelines, err = s.st.PipelineList(ctx, orgID); err != nil {
 		return b, err
 	}
 	found := false
