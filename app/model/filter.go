@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ type ContactSort struct {
 }
 
 const dateLayout = "2006-01-02"
+
+var attrKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// attrOps are the comparisons a custom field condition may use.
+var attrOps = map[string]bool{"eq": true, "ne": true, "contains": true, "gt": true, "lt": true, "set": true, "unset": true}
 
 // ParseContactFilter reads a filter from URL query values. Values it cannot read are
 // reported as field errors (i18n keys), so the page can say what is wrong.
@@ -78,6 +84,21 @@ func ParseContactFilter(q url.Values) (ContactFilter, error) {
 			*dst = &t
 		}
 	}
+	// Custom field conditions: the filter bar's one row (attr_key, attr_op, attr_value) and
+	// any more as attr=key:op:value.
+	conds := q["attr"]
+	if k := q.Get("attr_key"); k != "" {
+		conds = append([]string{k + ":" + q.Get("attr_op") + ":" + q.Get("attr_value")}, conds...)
+	}
+	for _, s := range conds {
+		key, rest, _ := strings.Cut(s, ":")
+		op, value, _ := strings.Cut(rest, ":")
+		if !attrKey.MatchString(key) || !attrOps[op] || (value == "" && op != "set" && op != "unset") {
+			v.Add("attr", "contacts.error.filter")
+			continue
+		}
+		f.Attrs = append(f.Attrs, AttrCond{Key: key, Op: op, Value: value})
+	}
 	if len(f.Query) > 200 {
 		f.Query = f.Query[:200]
 	}
@@ -101,6 +122,15 @@ func (f ContactFilter) Values() url.Values {
 	for _, id := range f.StageIDs {
 		q.Add("stage", strconv.FormatInt(id, 10))
 	}
+	for i, a := range f.Attrs {
+		if i == 0 {
+			q.Set("attr_key", a.Key)
+			q.Set("attr_op", a.Op)
+			set("attr_value", a.Value)
+			continue
+		}
+		q.Add("attr", a.Key+":"+a.Op+":"+a.Value)
+	}
 	for name, t := range map[string]*time.Time{"created_from": f.CreatedFrom, "created_to": f.CreatedTo, "active_since": f.ActiveSince, "active_until": f.ActiveUntil} {
 		if t != nil {
 			q.Set(name, t.Format(dateLayout))
@@ -110,4 +140,4 @@ func (f ContactFilter) Values() url.Values {
 }
 
 // Empty tells whether the filter selects every contact.
-func (f ContactFilter) Empty() bool { return len(f.Values()) == 0 && len(f.Attrs) == 0 }
+func (f ContactFilter) Empty() bool { return len(f.Values()) == 0 }

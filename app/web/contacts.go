@@ -117,6 +117,22 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if d.Tags, err = s.crm.Tags(ctx, a.OrgID); err != nil {
 		return d, err
 	}
+	if d.Fields, err = s.crm.Fields(ctx, a.OrgID); err != nil {
+		return d, err
+	}
+	pipelines, err := s.board.Pipelines(ctx, a.OrgID)
+	if err != nil {
+		return d, err
+	}
+	for _, p := range pipelines {
+		stages, err := s.board.Stages(ctx, a.OrgID, p.ID)
+		if err != nil {
+			return d, err
+		}
+		for _, st := range stages {
+			d.Stages = append(d.Stages, contacts.StageOption{ID: st.ID, Label: p.Name + " · " + st.Name})
+		}
+	}
 	if d.Members, err = s.acct.Members(ctx, a.OrgID); err != nil {
 		return d, err
 	}

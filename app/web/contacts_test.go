@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"masteria/app/crm/board"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
@@ -238,5 +239,51 @@ func TestBulkTagFromTheList(t *testing.T) {
 	_ = inst.App.Store.DB().Get(&n, `SELECT count(*) FROM contacts`)
 	if n != 12 {
 		t.Fatalf("%d contacts after an empty bulk delete", n)
+	}
+}
+
+// TestSegmentOnStageAndFields saves a segment on a board stage, a custom field and last
+// activity, and sees its live count.
+func TestSegmentOnStageAndFields(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Loja", "Kim", uniqueEmail("kim"), strongPassword)
+	ctx := context.Background()
+	var orgID, userID int64
+	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
+	_ = inst.App.Store.DB().Get(&userID, `SELECT id FROM users`)
+	a := model.Actor{OrgID: orgID, UserID: userID, Role: model.RoleOwner}
+	if err := inst.App.CRM.SeedDemo(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	p, err := inst.App.Board.EnsurePipeline(ctx, a, "pt-BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, _ := inst.App.Board.Stages(ctx, orgID, p.ID)
+	var contactID string
+	_ = inst.App.Store.DB().Get(&contactID, `SELECT id::text FROM contacts WHERE name = 'Rafael Costa'`)
+	if _, err := inst.App.Board.CreateLead(ctx, a, board.LeadInput{StageID: stages[1].ID, Title: "Pedido grande", ContactID: contactID}); err != nil {
+		t.Fatal(err)
+	}
+	list := c.Get(fmt.Sprintf("%s/contacts?stage=%d", home, stages[1].ID))
+	if n := strings.Count(list.Body, `data-testid="contacts-row"`); n != 1 || !strings.Contains(list.Body, "Rafael Costa") {
+		t.Fatalf("stage filter: %d rows", n)
+	}
+	pro := c.Get(home + "/contacts?attr_key=plano&attr_op=eq&attr_value=Pro&active_since=2000-01-01")
+	if n := strings.Count(pro.Body, `data-testid="contacts-row"`); n != 5 {
+		t.Fatalf("field filter: %d rows", n)
+	}
+	res := c.Post(home+"/contacts/segments", url.Values{"name": {"Plano Pro"}, "attr_key": {"plano"}, "attr_op": {"eq"}, "attr_value": {"Pro"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save segment: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	seg := c.Get(res.Header.Get("Location"))
+	if n := strings.Count(seg.Body, `data-testid="contacts-row"`); n != 5 {
+		t.Fatalf("segment opens with %d rows", n)
+	}
+	if res := c.Post(home+"/contacts/segments", url.Values{"name": {""}, "owner": {"me"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("segment without a name: %d", res.StatusCode)
 	}
 }

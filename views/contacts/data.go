@@ -31,13 +31,21 @@ type ListData struct {
 	// between "no contacts yet" and "nothing matches".
 	HasContacts bool
 
-	Tags     []model.Tag        // the org's tags: chips, the tag filter and bulk tagging
-	Members  []model.Membership // the org's members: owner filter and bulk assign
-	Segments []SegmentItem      // saved segments with their live counts
+	Tags     []model.Tag          // the org's tags: chips, the tag filter and bulk tagging
+	Stages   []StageOption        // every stage of every pipeline, for the stage filter
+	Fields   []model.ContactField // the org's custom fields, for the field condition
+	Members  []model.Membership   // the org's members: owner filter and bulk assign
+	Segments []SegmentItem        // saved segments with their live counts
 
 	// The "save as segment" form after a failed POST /contacts/segments.
 	SegmentName  string
 	SegmentError string // i18n key under the name
+}
+
+// StageOption is a board stage offered by the stage filter: "Vendas · Proposta".
+type StageOption struct {
+	ID    int64
+	Label string
 }
 
 // Row is one contact of the list.

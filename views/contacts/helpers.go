@@ -809,3 +809,14 @@ func typeOr(t string) string {
 	}
 	return model.FieldText
 }
+
+// attrOps are the custom field comparisons the filter bar offers.
+var attrOps = []string{"eq", "ne", "contains", "gt", "lt", "set", "unset"}
+
+// firstAttr is the field condition shown in the filter bar (more can come in the URL).
+func firstAttr(f model.ContactFilter) model.AttrCond {
+	if len(f.Attrs) == 0 {
+		return model.AttrCond{Op: "eq"}
+	}
+	return f.Attrs[0]
+}
