@@ -19,3 +19,6 @@ SELECT
 -- name: org-by-name
 -- For the command line (`masteria user create --org NAME`): names are not unique, the oldest wins.
 SELECT id, name, default_country, created_at, updated_at FROM orgs WHERE name = $1 ORDER BY id LIMIT 1;
+
+-- name: org-set-country
+UPDATE orgs SET default_country = $2, updated_at = now() WHERE id = $1;

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"masteria/app/auth"
@@ -222,6 +223,19 @@ func (s *Service) RenameOrg(ctx context.Context, a Actor, name string) (model.Or
 		return s.record(ctx, tx, a, "org.renamed", name, events.OrgRenamed, map[string]any{"id": o.ID, "name": o.Name})
 	})
 	return o, err
+}
+
+// SetOrgCountry changes the country phone numbers typed without a country code are read in.
+func (s *Service) SetOrgCountry(ctx context.Context, a Actor, country string) error {
+	if !slices.Contains(model.Countries, country) {
+		return model.FieldError("country", "settings.general.country_error")
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetOrgCountry(ctx, a.OrgID, country); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, "org.country_changed", country, "", nil)
+	})
 }
 
 // CreateOrg makes a new org owned by the user.

@@ -103,6 +103,10 @@ const (
 	MaxEmailLen    = 254
 )
 
+// Countries are the default countries an org can pick for reading phone numbers (ISO 3166),
+// Brazil first: most customers are there, then Portuguese and Spanish speaking neighbours.
+var Countries = []string{"BR", "PT", "AO", "MZ", "AR", "CL", "CO", "MX", "PE", "PY", "UY", "ES", "US", "CA", "GB"}
+
 // NormalizeEmail trims and lower-cases an address so one person has one account.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -52,6 +52,14 @@ func (s *Store) RenameOrg(ctx context.Context, orgID int64, name string) (model.
 	return o, nil
 }
 
+// SetOrgCountry changes the country phone numbers without a country code are read in.
+func (s *Store) SetOrgCountry(ctx context.Context, orgID int64, country string) error {
+	if _, err := s.exec(ctx, s.q.OrgCountry, orgID, country); err != nil {
+		return fmt.Errorf("store: set country %d: %w", orgID, err)
+	}
+	return nil
+}
+
 // Checklist is what the home page's getting-started list is computed from.
 type Checklist struct {
 	Members int64 `db:"members"`

@@ -43,6 +43,7 @@ type accountQueries struct {
 	OrgByID      *sqlx.Stmt `query:"org-by-id"`
 	OrgByName    *sqlx.Stmt `query:"org-by-name"`
 	OrgRename    *sqlx.Stmt `query:"org-rename"`
+	OrgCountry   *sqlx.Stmt `query:"org-set-country"`
 	OrgChecklist *sqlx.Stmt `query:"org-checklist"`
 
 	UserCreate         *sqlx.Stmt `query:"user-create"`

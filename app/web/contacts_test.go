@@ -287,3 +287,25 @@ func TestSegmentOnStageAndFields(t *testing.T) {
 		t.Fatalf("segment without a name: %d", res.StatusCode)
 	}
 }
+
+// TestOrgCountryReadsPhones: an org in Portugal reads "912 345 678" as a Portuguese mobile.
+func TestOrgCountryReadsPhones(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Pastelaria Lisboa", "Rita", uniqueEmail("rita"), strongPassword)
+	if res := c.Post(home+"/settings", url.Values{"name": {"Pastelaria Lisboa"}, "country": {"XX"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown country: %d", res.StatusCode)
+	}
+	if res := c.Post(home+"/settings", url.Values{"name": {"Pastelaria Lisboa"}, "country": {"PT"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set country: %d", res.StatusCode)
+	}
+	if res := c.Post(home+"/contacts", url.Values{"name": {"Joana"}, "phone": {"912 345 678"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	var p string
+	_ = inst.App.Store.DB().Get(&p, `SELECT phone FROM contacts`)
+	if p != "+351912345678" {
+		t.Fatalf("phone %q", p)
+	}
+}

@@ -30,15 +30,33 @@ func orgPath(c echo.Context, path string) string {
 // --- General ---
 
 func (s *Server) generalPage(c echo.Context) error {
-	return render(c, http.StatusOK, settings.General(settings.GeneralData{Name: reqOf(c).Org.Name}), nil)
+	org := reqOf(c).Org
+	return render(c, http.StatusOK, settings.General(settings.GeneralData{Name: org.Name, Country: org.DefaultCountry}), nil)
 }
 
 func (s *Server) generalSave(c echo.Context) error {
-	name := c.FormValue("name")
-	o, err := s.acct.RenameOrg(c.Request().Context(), actorOf(c), name)
+	ctx := c.Request().Context()
+	d := settings.GeneralData{Name: c.FormValue("name"), Country: c.FormValue("country")}
+	if d.Country != "" && d.Country != reqOf(c).Org.DefaultCountry {
+		err := s.acct.SetOrgCountry(ctx, actorOf(c), d.Country)
+		var v *model.ValidationError
+		if errors.As(err, &v) {
+			d.CountryError = v.Fields["country"]
+			return render(c, http.StatusUnprocessableEntity, settings.General(d), nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	o := *reqOf(c).Org
+	var err error
+	if d.Name != o.Name {
+		o, err = s.acct.RenameOrg(ctx, actorOf(c), d.Name)
+	}
 	var v *model.ValidationError
 	if errors.As(err, &v) {
-		return render(c, http.StatusUnprocessableEntity, settings.General(settings.GeneralData{Name: name, Error: v.Fields["name"]}), nil)
+		d.Error = v.Fields["name"]
+		return render(c, http.StatusUnprocessableEntity, settings.General(d), nil)
 	}
 	if err != nil {
 		return err

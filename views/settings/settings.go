@@ -16,6 +16,9 @@ import (
 type GeneralData struct {
 	Name  string // the org name, or what was typed when it failed
 	Error string // i18n key under the field
+	// Country reads phone numbers typed without a country code (model.Countries).
+	Country      string
+	CountryError string
 }
 
 // MembersData is GET /o/{org}/settings/members and the answers of its forms.
