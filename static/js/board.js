@@ -156,21 +156,26 @@
   }
 
   // swapIn puts a card fragment from the server in place of the old card, if any. A live
-  // refresh (force false) of a card someone is using (focus or menu inside) only moves
-  // it, so a keyboard user's menu stays open where it is.
+  // refresh (force false) of a card whose menu is open only moves it, so a keyboard
+  // user's menu stays where it is; focus inside a replaced card moves to the same control.
   function swapIn(id, html, force) {
     var fresh = fragment(html);
     if (!fresh || !fresh.classList.contains("lead-card")) return null;
     var old = cardOf(id);
-    if (old && !force && (old.contains(doc.activeElement) || old.querySelector("details[open]"))) {
+    if (old && !force && old.querySelector("details[open]")) {
       place(old, fresh.getAttribute("data-stage-id"), fresh.getAttribute("data-rank"));
       return old;
     }
+    var focused = old && old.contains(doc.activeElement) ? doc.activeElement.getAttribute("data-testid") || "lead-open" : "";
     if (old && old !== fresh) {
       old.parentNode.replaceChild(fresh, old);
     }
     place(fresh, fresh.getAttribute("data-stage-id"), fresh.getAttribute("data-rank"));
     if (window.htmx) window.htmx.process(fresh);
+    if (focused && fresh.parentNode) {
+      var again = fresh.querySelector('[data-testid="' + focused + '"]') || fresh.querySelector(".lead-card-title");
+      if (again) again.focus({ preventScroll: true });
+    }
     return fresh;
   }
 
