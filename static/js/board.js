@@ -130,8 +130,8 @@
   }
 
   // place puts card into its stage's column before the first card with a greater key. A
-  // column that shows only its first cards does not take a card whose key comes after
-  // the last one shown: that card is in the part not loaded yet.
+  // column that shows only its first cards (its "Show more" is there) does not take a
+  // card whose key comes after the last one shown: that card is in the part not loaded yet.
   function place(card, stageId, rank) {
     var ol = list(stageId);
     if (!ol) { if (card.parentNode) card.parentNode.removeChild(card); return; }
@@ -142,7 +142,8 @@
     for (var i = 0; i < others.length; i++) {
       if (others[i].getAttribute("data-rank") > rank) { next = others[i]; break; }
     }
-    if (!next && ol.hasAttribute("data-more") && others.length > 0) {
+    var more = doc.getElementById("more-" + stageId);
+    if (!next && more && more.firstElementChild && others.length > 0) {
       if (card.parentNode) card.parentNode.removeChild(card);
       return;
     }
