@@ -190,6 +190,16 @@ func TestBoardLeadLifecycle(t *testing.T) {
 	if title != "Bolo de 3 andares" || value != 300000 {
 		t.Fatalf("saved %q %d", title, value)
 	}
+	// Without JavaScript the lead's page saves with a plain form, back to the board.
+	res = c.Post(fmt.Sprintf("%s/board/leads/%d", b.home, l2), url.Values{"title": {"Salgados para festa"}, "value": {"1.200,50"},
+		"stage_id": {fmt.Sprint(b.stages[1])}, "return": {b.home + "/board?q=festa"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != b.home+"/board?q=festa" {
+		t.Fatalf("plain save: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if menu := c.Get(fmt.Sprintf("%s/board/leads/%d/menu", b.home, l2), "HX-Request", "true", "HX-Current-URL", inst.URL+b.home+"/board?q=festa"); menu.StatusCode != http.StatusOK ||
+		!strings.Contains(menu.Body, `name="return" value="`+b.home+`/board?q=festa"`) || !strings.Contains(menu.Body, `data-testid="lead-move-down"`) {
+		t.Fatalf("menu: %d %s", menu.StatusCode, menu.Body)
+	}
 	// The contact's timeline has the move; the card endpoint follows the filters.
 	var kinds int
 	_ = inst.App.Store.DB().Get(&kinds, `SELECT count(*) FROM contact_events WHERE kind = 'stage_changed'`)
