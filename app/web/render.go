@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -106,6 +107,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		status, key = http.StatusConflict, "toast.error"
 	case errors.Is(err, model.ErrInvalid):
 		status, key = http.StatusUnprocessableEntity, "toast.error"
+	}
+	if errors.Is(err, context.Canceled) {
+		return // the browser left; nobody is there to read an answer
 	}
 	if status >= 500 {
 		slog.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)

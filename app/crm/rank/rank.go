@@ -90,6 +90,9 @@ func Between(a, b string) (string, error) {
 			return ib, nil
 		}
 		if k, ok := decrement(ib); ok {
+			if k == smallest { // not a key alone: go below ib with a fraction instead
+				return smallest + midpoint("", ""), nil
+			}
 			return k, nil
 		}
 		return "", ErrExhausted
