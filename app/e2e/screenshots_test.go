@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
 
@@ -98,6 +100,20 @@ func TestScreenshots(t *testing.T) {
 			chromedp.WaitVisible(tid("apikey-created")),
 		)
 	})
+	// The contact book, with the demo contacts `masteria dev` seeds.
+	var orgID, userID int64
+	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
+	_ = inst.App.Store.DB().Get(&userID, `SELECT id FROM users`)
+	if err := inst.App.CRM.SeedDemo(ctx, model.Actor{OrgID: orgID, UserID: userID, Role: model.RoleOwner}); err != nil {
+		t.Fatal(err)
+	}
+	var contactID int64
+	_ = inst.App.Store.DB().Get(&contactID, `SELECT id FROM contacts WHERE name = 'Ana Paula Ferreira'`)
+	shoot("contacts", org+"/contacts", tid("contacts-table"), nil)
+	shoot("contact", fmt.Sprintf("%s/contacts/%d", org, contactID), tid("contact-timeline"), nil)
+	shoot("contact-form", fmt.Sprintf("%s/contacts/%d/edit", org, contactID), tid("contact-form"), nil)
+	shoot("contacts-import", org+"/contacts/import", tid("import-form"), nil)
+	shoot("contacts-manage", org+"/contacts/manage", tid("tags-table"), nil)
 	shoot("sessions", org+"/settings/sessions", tid("sessions-table"), nil)
 	shoot("audit", org+"/settings/audit", tid("audit-table"), nil)
 	shoot("profile", org+"/settings/profile", tid("profile-form"), nil)

@@ -1187,7 +1187,7 @@ func filterBar(d ListData) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if len(d.Fields) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 105, "<div class=\"field\"><label class=\"label\" for=\"filter-attr-key\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 105, "<div class=\"field filter-wide\"><label class=\"label\" for=\"filter-attr-key\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
