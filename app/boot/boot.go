@@ -14,11 +14,14 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/auth/oauth"
+	"masteria/app/channel/sandbox"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/events"
+	"masteria/app/inbox"
 	"masteria/app/jobs"
+	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
 	"masteria/app/web"
@@ -31,6 +34,7 @@ type App struct {
 	Vault   *vault.Ring
 	Account *account.Service
 	CRM     *crm.Service
+	Inbox   *inbox.Service
 	Board   *board.Service
 	Broker  *events.Broker
 	Jobs    *jobs.Client
@@ -55,13 +59,15 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		}
 		return nil, err
 	}
-	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st), CRM: crm.New(st), Board: board.New(st)}
+	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st), CRM: crm.New(st), Board: board.New(st), Inbox: inbox.New(st, ring)}
+	a.Inbox.Registry().Register(model.KindSandbox, sandbox.New)
 	a.Broker = events.NewBroker(st, cfg.DatabaseURL)
 
 	reg := jobs.NewRegistry()
 	account.Register(reg, st)
 	crm.Register(reg, a.CRM)
 	board.Register(reg, st)
+	inbox.Register(reg, a.Inbox)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -71,6 +77,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		return nil, err
 	}
 	a.CRM.SetJobs(a.Jobs)
+	a.Inbox.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {

@@ -306,6 +306,19 @@ func (s *Store) ContactIDByPhone(ctx context.Context, orgID int64, phone string)
 	return id, nil
 }
 
+// arrays returns a contact's tag ids and opt-outs never nil: pq sends a nil slice as NULL
+// and the columns are NOT NULL.
+func arrays(c model.Contact) (any, any) {
+	tags, opts := c.TagIDs, c.OptedOut
+	if tags == nil {
+		tags = []int64{}
+	}
+	if opts == nil {
+		opts = []string{}
+	}
+	return pq.Array(tags), pq.Array(opts)
+}
+
 func attrs(c model.Contact) []byte {
 	if len(c.Attributes) == 0 {
 		return []byte("{}")
@@ -316,7 +329,8 @@ func attrs(c model.Contact) []byte {
 // CreateContact stores a new contact; a phone already in the org is model.ErrConflict.
 func (s *Store) CreateContact(ctx context.Context, c model.Contact) (int64, error) {
 	var id int64
-	err := s.get(ctx, s.q.ContactCreate, &id, c.OrgID, c.Name, c.Phone, c.Email, c.OwnerID, pq.Array(c.TagIDs), attrs(c), pq.Array(c.OptedOut))
+	tags, opts := arrays(c)
+	err := s.get(ctx, s.q.ContactCreate, &id, c.OrgID, c.Name, c.Phone, c.Email, c.OwnerID, tags, attrs(c), opts)
 	if isUnique(err) {
 		return 0, fmt.Errorf("store: create contact: %w", model.ErrConflict)
 	}
@@ -328,7 +342,8 @@ func (s *Store) CreateContact(ctx context.Context, c model.Contact) (int64, erro
 
 // UpdateContact saves every field of c; a phone taken by another contact is model.ErrConflict.
 func (s *Store) UpdateContact(ctx context.Context, c model.Contact) error {
-	n, err := s.exec(ctx, s.q.ContactUpdate, c.OrgID, c.ID, c.Name, c.Phone, c.Email, c.OwnerID, pq.Array(c.TagIDs), attrs(c), pq.Array(c.OptedOut))
+	tags, opts := arrays(c)
+	n, err := s.exec(ctx, s.q.ContactUpdate, c.OrgID, c.ID, c.Name, c.Phone, c.Email, c.OwnerID, tags, attrs(c), opts)
 	if isUnique(err) {
 		return fmt.Errorf("store: update contact: %w", model.ErrConflict)
 	}

@@ -34,6 +34,7 @@ type statements struct {
 	accountQueries
 	contactQueries
 	boardQueries
+	inboxQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

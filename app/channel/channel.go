@@ -1,0 +1,156 @@
+// Package channel is the one way messages leave Master IA: a Channel interface that every
+// provider (WhatsApp Cloud API, WhatsApp by QR, Twilio SMS, the demo sandbox) implements,
+// a registry that builds a channel from its stored row, and a per-channel send pace that
+// slows down when the provider says "too many".
+package channel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"masteria/app/model"
+)
+
+// Outbound is a message to send.
+type Outbound struct {
+	To       string // E.164
+	Kind     string // text, image, document, audio, video, template
+	Body     string // the text, or a media caption
+	MediaURL string
+	Template *Template
+}
+
+// Template is an approved WhatsApp template with its parameters.
+type Template struct {
+	Name     string
+	Language string
+	Params   []string
+}
+
+// Sent is what a provider answered to a send.
+type Sent struct {
+	ProviderID string // wamid…, SM…
+}
+
+// Capabilities say what a channel kind can do, so the composer offers only that.
+type Capabilities struct {
+	Media     bool
+	Templates bool
+	// ServiceWindow: free text only within 24 hours of the customer's last message.
+	ServiceWindow bool
+	ReadReceipts  bool
+}
+
+// Channel sends messages through one provider account.
+type Channel interface {
+	Kind() string
+	Capabilities() Capabilities
+	Send(ctx context.Context, m Outbound) (Sent, error)
+}
+
+// ThrottledError is a provider's "slow down" (HTTP 429, Meta 130429/131056, Twilio
+// 20429): the message is not failed, it goes again after RetryAfter.
+type ThrottledError struct {
+	RetryAfter time.Duration
+	Code       string
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("channel: throttled by the provider (%s), retry in %s", e.Code, e.RetryAfter)
+}
+
+// SendError is a provider's refusal of one message, with its code and title for the
+// agent; Permanent ones are not retried.
+type SendError struct {
+	Code, Title string
+	Permanent   bool
+}
+
+func (e *SendError) Error() string { return "channel: " + e.Code + ": " + e.Title }
+
+// ErrUnknownKind is a channel row of a kind no factory builds.
+var ErrUnknownKind = errors.New("channel: unknown kind")
+
+// StatusFunc reports a status change of a sent message (sandbox and tests; real providers
+// report through their webhooks).
+type StatusFunc func(ctx context.Context, channelID int64, providerID, status string)
+
+// Factory builds a channel from its row and opened secrets.
+type Factory func(c model.Channel, secrets map[string]string, report StatusFunc) (Channel, error)
+
+// Registry builds channels by kind and paces their sends.
+type Registry struct {
+	mu        sync.Mutex
+	factories map[string]Factory
+	limits    map[int64]*rate.Limiter
+	report    StatusFunc
+}
+
+// NewRegistry returns an empty registry; report receives statuses a channel learns itself.
+func NewRegistry(report StatusFunc) *Registry {
+	return &Registry{factories: map[string]Factory{}, limits: map[int64]*rate.Limiter{}, report: report}
+}
+
+// Register adds the factory of a kind.
+func (r *Registry) Register(kind string, f Factory) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.factories[kind] = f
+}
+
+// Build makes the channel of a row.
+func (r *Registry) Build(c model.Channel, secrets map[string]string) (Channel, error) {
+	r.mu.Lock()
+	f, ok := r.factories[c.Kind]
+	r.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownKind, c.Kind)
+	}
+	return f(c, secrets, r.report)
+}
+
+// Wait blocks until channel c may send one more message, at its rate in messages per second.
+func (r *Registry) Wait(ctx context.Context, c model.Channel) error {
+	return r.limiter(c).Wait(ctx)
+}
+
+func (r *Registry) limiter(c model.Channel) *rate.Limiter {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l, ok := r.limits[c.ID]
+	if !ok {
+		perSec := c.Rate
+		if perSec <= 0 {
+			perSec = 1
+		}
+		l = rate.NewLimiter(rate.Limit(perSec), max(1, int(perSec)))
+		r.limits[c.ID] = l
+	}
+	return l
+}
+
+// SlowDown halves channel c's pace after the provider throttled it (never under one
+// message every 10 s); the pace stays lower for the life of the process.
+func (r *Registry) SlowDown(c model.Channel) {
+	l := r.limiter(c)
+	if next := l.Limit() / 2; next >= 0.1 {
+		l.SetLimit(next)
+	}
+}
+
+// Limit is channel c's current pace in messages per second.
+func (r *Registry) Limit(c model.Channel) float64 { return float64(r.limiter(c).Limit()) }
+
+// Config reads a channel's non-secret settings into v.
+func Config(c model.Channel, v any) error {
+	if len(c.Config) == 0 {
+		return nil
+	}
+	return json.Unmarshal(c.Config, v)
+}

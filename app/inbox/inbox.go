@@ -1,0 +1,388 @@
+// Package inbox routes messages between channels and conversations: an inbound message
+// finds (or creates) its contact and conversation and is stored once however often the
+// provider delivers it; an agent's reply is stored as queued and sent by a job through the
+// channel, whose status reports then move it forward, never back.
+package inbox
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"masteria/app/channel"
+	"masteria/app/events"
+	"masteria/app/jobs"
+	"masteria/app/model"
+	"masteria/app/store"
+	"masteria/app/vault"
+)
+
+// Event types of the inbox.
+const (
+	MessageReceived = "message.received"
+	MessageCreated  = "message.created"
+	MessageStatus   = "message.status"
+	ChannelCreated  = "channel.created"
+)
+
+// Inserter puts jobs in the queue inside a transaction (the River client).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Service is the inbox.
+type Service struct {
+	st   *store.Store
+	ring *vault.Ring
+	reg  *channel.Registry
+	jobs Inserter
+	now  func() time.Time
+}
+
+// New returns the inbox over a store, sealing channel secrets with ring. Channels are built
+// by reg, whose StatusFunc should be the service's ReportStatus (see NewRegistry).
+func New(st *store.Store, ring *vault.Ring) *Service {
+	s := &Service{st: st, ring: ring, now: time.Now}
+	s.reg = channel.NewRegistry(s.ReportStatus)
+	return s
+}
+
+// Registry is where channel kinds register their factories.
+func (s *Service) Registry() *channel.Registry { return s.reg }
+
+// SetJobs gives the service the queue its sends go through (set once at start).
+func (s *Service) SetJobs(j Inserter) { s.jobs = j }
+
+func secretsAD(channelID int64) []byte { return fmt.Appendf(nil, "channel:%d:secrets", channelID) }
+
+// CreateChannel stores a channel with its settings, sealing its secrets.
+func (s *Service) CreateChannel(ctx context.Context, a model.Actor, kind, name string, config map[string]string, secrets map[string]string) (model.Channel, error) {
+	v := model.NewValidationError()
+	if !slices.Contains([]string{model.KindWhatsAppCloud, model.KindWhatsAppQR, model.KindTwilioSMS, model.KindSandbox}, kind) {
+		v.Add("kind", "channels.error.kind")
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	if name == "" || len([]rune(name)) > 80 {
+		v.Add("name", "channels.error.name")
+	}
+	if err := v.Err(); err != nil {
+		return model.Channel{}, err
+	}
+	cfg, _ := json.Marshal(config)
+	var out model.Channel
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		out, err = tx.CreateChannel(ctx, model.Channel{OrgID: a.OrgID, Kind: kind, Name: name, Config: cfg, Rate: 20})
+		if err != nil {
+			return err
+		}
+		if len(secrets) > 0 {
+			b, _ := json.Marshal(secrets)
+			sealed, err := s.ring.Seal(b, secretsAD(out.ID))
+			if err != nil {
+				return err
+			}
+			if err := tx.SetChannelSecrets(ctx, a.OrgID, out.ID, sealed); err != nil {
+				return err
+			}
+			out.Secrets = sealed
+		}
+		_, err = events.Publish(ctx, tx, a.OrgID, ChannelCreated, map[string]any{"id": out.ID, "kind": kind, "name": name})
+		return err
+	})
+	return out, err
+}
+
+// Secrets opens a channel's sealed secrets.
+func (s *Service) Secrets(c model.Channel) (map[string]string, error) {
+	out := map[string]string{}
+	if c.Secrets == "" {
+		return out, nil
+	}
+	b, err := s.ring.Open(c.Secrets, secretsAD(c.ID))
+	if err != nil {
+		return nil, fmt.Errorf("inbox: channel %d secrets: %w", c.ID, err)
+	}
+	return out, json.Unmarshal(b, &out)
+}
+
+// Inbound is a customer's message as a channel parsed it.
+type Inbound struct {
+	From       string // E.164
+	Name       string // the profile name the provider gives, if any
+	ProviderID string
+	Kind       string
+	Body       string
+	Content    json.RawMessage
+	At         time.Time
+}
+
+// Received says where an inbound message went.
+type Received struct {
+	MessageID, ConversationID, ContactID int64
+	Duplicate                            bool
+}
+
+// Receive stores an inbound message: its contact (found by phone or created), its
+// conversation (created or reopened) and the message, once per provider id.
+func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Received, error) {
+	var r Received
+	if in.At.IsZero() {
+		in.At = s.now()
+	}
+	if in.Kind == "" {
+		in.Kind = "text"
+	}
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		id, err := tx.ContactIDByPhone(ctx, ch.OrgID, in.From)
+		if errors.Is(err, model.ErrNotFound) {
+			phone := in.From
+			id, err = tx.CreateContact(ctx, model.Contact{OrgID: ch.OrgID, Name: strings.TrimSpace(in.Name), Phone: &phone})
+			if err == nil {
+				err = tx.AddContactEvent(ctx, ch.OrgID, id, "created", nil, map[string]any{"source": "inbound"})
+			}
+		}
+		if err != nil {
+			return err
+		}
+		r.ContactID = id
+		if r.ConversationID, err = tx.OpenConversation(ctx, ch.OrgID, ch.ID, id); err != nil {
+			return err
+		}
+		pid := in.ProviderID
+		var provider *string
+		if pid != "" {
+			provider = &pid
+		}
+		var inserted bool
+		r.MessageID, inserted, err = tx.InsertMessage(ctx, model.Message{OrgID: ch.OrgID, ConversationID: r.ConversationID, ChannelID: ch.ID,
+			Direction: "in", Kind: in.Kind, Body: in.Body, Content: in.Content, ProviderID: provider, Status: model.StatusReceived, CreatedAt: in.At})
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			r.Duplicate = true
+			return errDuplicate // roll back a conversation created or reopened for nothing
+		}
+		if err := tx.TouchConversation(ctx, ch.OrgID, r.ConversationID, in.At, preview(in.Kind, in.Body), true); err != nil {
+			return err
+		}
+		_, err = events.Publish(ctx, tx, ch.OrgID, MessageReceived, map[string]any{
+			"message_id": r.MessageID, "conversation_id": r.ConversationID, "contact_id": id, "channel_id": ch.ID})
+		return err
+	})
+	if errors.Is(err, errDuplicate) {
+		return r, nil
+	}
+	return r, err
+}
+
+var errDuplicate = errors.New("inbox: duplicate message")
+
+// preview is the conversation list's line for a message.
+func preview(kind, body string) string {
+	if body == "" {
+		return "[" + kind + "]"
+	}
+	if r := []rune(body); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return body
+}
+
+// SendArgs is the job that sends one queued message.
+type SendArgs struct {
+	OrgID     int64 `json:"org_id"`
+	MessageID int64 `json:"message_id"`
+}
+
+// Kind is the job's stable name.
+func (SendArgs) Kind() string { return "inbox.send" }
+
+// ErrWindowClosed is free text to a WhatsApp customer more than 24 hours after their last
+// message: only a template may be sent.
+var ErrWindowClosed = errors.New("inbox: the 24-hour window is closed")
+
+// Send stores an agent's text reply as queued and queues its send, in one transaction.
+func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64, body string) (model.Message, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return model.Message{}, model.FieldError("body", "inbox.error.empty")
+	}
+	if len([]rune(body)) > 4096 {
+		return model.Message{}, model.FieldError("body", "inbox.error.too_long")
+	}
+	conv, err := s.st.Conversation(ctx, a.OrgID, conversationID)
+	if err != nil {
+		return model.Message{}, err
+	}
+	ch, err := s.st.Channel(ctx, a.OrgID, conv.ChannelID)
+	if err != nil {
+		return model.Message{}, err
+	}
+	if (ch.Kind == model.KindWhatsAppCloud || ch.Kind == model.KindWhatsAppQR) && !conv.WindowOpen(s.now()) {
+		return model.Message{}, ErrWindowClosed
+	}
+	m := model.Message{OrgID: a.OrgID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: "out", Kind: "text", Body: body,
+		Status: model.StatusQueued, SenderID: a.UserRef(), CreatedAt: s.now()}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		id, _, err := tx.InsertMessage(ctx, m)
+		if err != nil {
+			return err
+		}
+		m.ID = id
+		if err := tx.TouchConversation(ctx, a.OrgID, conv.ID, m.CreatedAt, preview("text", body), false); err != nil {
+			return err
+		}
+		if s.jobs == nil {
+			return fmt.Errorf("inbox: no job queue")
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), SendArgs{OrgID: a.OrgID, MessageID: id}, nil); err != nil {
+			return err
+		}
+		_, err = events.Publish(ctx, tx, a.OrgID, MessageCreated, map[string]any{"message_id": id, "conversation_id": conv.ID})
+		return err
+	})
+	return m, err
+}
+
+// SendWorker runs SendArgs.
+type SendWorker struct {
+	river.WorkerDefaults[SendArgs]
+	Service *Service
+}
+
+// Work sends a queued message. A message no longer queued (sent before a crash, failed) is
+// left alone, so a retry never sends twice what it can see was sent.
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+	return w.Service.deliver(ctx, job.Args)
+}
+
+func (s *Service) deliver(ctx context.Context, args SendArgs) error {
+	m, err := s.st.Message(ctx, args.OrgID, args.MessageID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil // the conversation was deleted meanwhile
+	}
+	if err != nil || m.Status != model.StatusQueued {
+		return err
+	}
+	conv, err := s.st.Conversation(ctx, args.OrgID, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	ch, err := s.st.Channel(ctx, args.OrgID, m.ChannelID)
+	if err != nil {
+		return err
+	}
+	contact, err := s.st.Contact(ctx, args.OrgID, conv.ContactID)
+	if err != nil {
+		return err
+	}
+	fail := func(code, title string) error {
+		return s.failed(ctx, m, code, title)
+	}
+	if contact.Phone == nil {
+		return fail("no_phone", "The contact has no phone number.")
+	}
+	if contact.OptedOutOf(ch.OptOutKind()) {
+		return fail("opted_out", "The contact asked not to receive messages on this channel.")
+	}
+	secrets, err := s.Secrets(ch)
+	if err != nil {
+		return err
+	}
+	c, err := s.reg.Build(ch, secrets)
+	if err != nil {
+		return err
+	}
+	if err := s.reg.Wait(ctx, ch); err != nil {
+		return err
+	}
+	sent, err := c.Send(ctx, channel.Outbound{To: *contact.Phone, Kind: m.Kind, Body: m.Body})
+	var thr *channel.ThrottledError
+	var se *channel.SendError
+	switch {
+	case errors.As(err, &thr):
+		s.reg.SlowDown(ch)
+		slog.Info("channel throttled", "channel", ch.ID, "code", thr.Code, "retry_in", thr.RetryAfter)
+		return river.JobSnooze(max(thr.RetryAfter, time.Second))
+	case errors.As(err, &se) && se.Permanent:
+		return fail(se.Code, se.Title)
+	case err != nil:
+		return err // temporary: River retries with backoff
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		moved, err := tx.MarkSent(ctx, args.OrgID, m.ID, sent.ProviderID)
+		if err != nil || !moved {
+			return err
+		}
+		_, err = events.Publish(ctx, tx, args.OrgID, MessageStatus, map[string]any{
+			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusSent})
+		return err
+	})
+}
+
+func (s *Service) failed(ctx context.Context, m model.Message, code, title string) error {
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.MarkFailed(ctx, m.OrgID, m.ID, code, title); err != nil {
+			return err
+		}
+		_, err := events.Publish(ctx, tx, m.OrgID, MessageStatus, map[string]any{
+			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusFailed, "error_code": code, "error_title": title})
+		return err
+	})
+}
+
+// ApplyStatus records a provider's status report of a sent message: statuses only move
+// forward, so reports that arrive out of order or twice change nothing.
+func (s *Service) ApplyStatus(ctx context.Context, ch model.Channel, providerID, status, code, title string) error {
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		moved, err := tx.ApplyStatus(ctx, ch.OrgID, ch.ID, providerID, status, code, title)
+		if err != nil {
+			return err
+		}
+		for _, m := range moved {
+			if _, err := events.Publish(ctx, tx, ch.OrgID, MessageStatus, map[string]any{
+				"message_id": m.ID, "conversation_id": m.ConversationID, "status": status, "error_code": code, "error_title": title}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ReportStatus is the channel.StatusFunc of channels that learn statuses themselves (the
+// sandbox): it finds the channel and applies the status.
+func (s *Service) ReportStatus(ctx context.Context, channelID int64, providerID, status string) {
+	ch, err := s.st.ChannelForWebhook(ctx, channelID)
+	if err == nil {
+		err = s.ApplyStatus(ctx, ch, providerID, status, "", "")
+	}
+	if err != nil {
+		slog.Warn("inbox: status report", "channel", channelID, "err", err)
+	}
+}
+
+// Conversation returns one conversation.
+func (s *Service) Conversation(ctx context.Context, orgID, id int64) (model.Conversation, error) {
+	return s.st.Conversation(ctx, orgID, id)
+}
+
+// Thread returns a page of a conversation's messages, newest first.
+func (s *Service) Thread(ctx context.Context, orgID, conversationID, beforeID int64) ([]model.Message, error) {
+	return s.st.Messages(ctx, orgID, conversationID, beforeID, 50)
+}
+
+// Register adds the inbox's job workers.
+func Register(reg *jobs.Registry, s *Service) {
+	river.AddWorker(reg.Workers, &SendWorker{Service: s})
+}

@@ -1,0 +1,232 @@
+package inbox_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"masteria/app/channel"
+	"masteria/app/channel/sandbox"
+	"masteria/app/inbox"
+	"masteria/app/jobs"
+	"masteria/app/model"
+	"masteria/app/store"
+	"masteria/app/store/storetest"
+	"masteria/app/vault"
+)
+
+type env struct {
+	st  *store.Store
+	svc *inbox.Service
+	a   model.Actor
+	ctx context.Context
+}
+
+// newEnv runs an inbox with real job workers on a fresh database.
+func newEnv(t *testing.T) env {
+	t.Helper()
+	st, url := storetest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	key, _ := vault.GenerateKey()
+	ring, _ := vault.ParseKeyRing(key)
+	svc := inbox.New(st, ring)
+	svc.Registry().Register(model.KindSandbox, sandbox.New)
+	reg := jobs.NewRegistry()
+	inbox.Register(reg, svc)
+	q, err := jobs.New(ctx, st.DB().DB, url, reg, jobs.Options{MaxWorkers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = q.Stop(context.Background())
+	})
+	svc.SetJobs(q)
+	o, _ := st.CreateOrg(ctx, "Loja")
+	u, _ := st.CreateUser(ctx, "ag@loja.com", "Agente", nil, nil)
+	_, _ = st.AddMember(ctx, o.ID, u.ID, model.RoleAgent)
+	return env{st: st, svc: svc, a: model.Actor{OrgID: o.ID, UserID: u.ID, Role: model.RoleAgent}, ctx: context.Background()}
+}
+
+func (e env) channel(t *testing.T, kind string) model.Channel {
+	t.Helper()
+	ch, err := e.svc.CreateChannel(e.ctx, e.a, kind, "Atendimento", map[string]string{"phone_number_id": "123"}, map[string]string{"token": "segredo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func TestInboundIsStoredOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	in := inbox.Inbound{From: "+5511987654321", Name: "Ana", ProviderID: "wamid.1", Body: "Oi, vocês abrem domingo?"}
+	r1, err := e.svc.Receive(e.ctx, ch, in)
+	if err != nil || r1.Duplicate {
+		t.Fatalf("first: %+v %v", r1, err)
+	}
+	r2, err := e.svc.Receive(e.ctx, ch, in)
+	if err != nil || !r2.Duplicate {
+		t.Fatalf("the same webhook again: %+v %v", r2, err)
+	}
+	conv, _ := e.svc.Conversation(e.ctx, e.a.OrgID, r1.ConversationID)
+	msgs, _ := e.svc.Thread(e.ctx, e.a.OrgID, r1.ConversationID, 0)
+	if len(msgs) != 1 || conv.Unread != 1 || conv.ContactName != "Ana" || !conv.WindowOpen(time.Now()) {
+		t.Fatalf("%d messages, conversation %+v", len(msgs), conv)
+	}
+	// A second message from the same phone lands in the same conversation.
+	r3, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511987654321", ProviderID: "wamid.2", Body: "?"})
+	if r3.ConversationID != r1.ConversationID || r3.ContactID != r1.ContactID {
+		t.Fatalf("second message went elsewhere: %+v", r3)
+	}
+}
+
+// TestReplyGoesOutAndIsRead sends a reply through the real queue and the sandbox channel
+// and waits for the sandbox to report it delivered and read.
+func TestReplyGoesOutAndIsRead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511987654321", ProviderID: "wamid.9", Body: "Oi"})
+	m, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "Abrimos sim, das 8h às 12h!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, _ := e.st.Message(e.ctx, e.a.OrgID, m.ID)
+		if got.Status == model.StatusRead {
+			if got.ProviderID == nil {
+				t.Fatal("read without a provider id")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %q after 20 s", got.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "   "); err == nil {
+		t.Fatal("an empty reply was accepted")
+	}
+}
+
+func TestStatusesOnlyMoveForward(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindWhatsAppCloud)
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511911112222", ProviderID: "wamid.in", Body: "Oi"})
+	pid := "wamid.out"
+	id, _, err := e.st.InsertMessage(e.ctx, model.Message{OrgID: e.a.OrgID, ConversationID: r.ConversationID, ChannelID: ch.ID,
+		Direction: "out", Kind: "text", Body: "Olá", ProviderID: &pid, Status: model.StatusSent, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{model.StatusRead, model.StatusDelivered, model.StatusSent, model.StatusFailed, model.StatusRead} {
+		if err := e.svc.ApplyStatus(e.ctx, ch, pid, s, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := e.st.Message(e.ctx, e.a.OrgID, id)
+	if got.Status != model.StatusRead {
+		t.Fatalf("read, then late delivered/sent/failed: status %q", got.Status)
+	}
+	// Another org's channel cannot touch this message.
+	other := ch
+	other.OrgID++
+	if err := e.svc.ApplyStatus(e.ctx, other, pid, model.StatusFailed, "x", "y"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.st.Message(e.ctx, e.a.OrgID, id); got.Status != model.StatusRead {
+		t.Fatal("a status of another org moved the message")
+	}
+}
+
+func TestWindowClosedAllowsNoFreeText(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindWhatsAppCloud)
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511933334444", ProviderID: "wamid.old", Body: "Oi", At: time.Now().Add(-25 * time.Hour)})
+	if _, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "Ainda tem?"); !errors.Is(err, inbox.ErrWindowClosed) {
+		t.Fatalf("want ErrWindowClosed, got %v", err)
+	}
+	// SMS has no window.
+	sms := e.channel(t, model.KindSandbox)
+	r2, _ := e.svc.Receive(e.ctx, sms, inbox.Inbound{From: "+5511933334444", ProviderID: "sms.old", Body: "Oi", At: time.Now().Add(-25 * time.Hour)})
+	if _, err := e.svc.Send(e.ctx, e.a, r2.ConversationID, "Ainda tem?"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecretsAreSealed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	var raw string
+	_ = e.st.DB().Get(&raw, `SELECT secrets FROM channels WHERE id = $1`, ch.ID)
+	if raw == "" || raw == `{"token":"segredo"}` || len(raw) < 20 {
+		t.Fatalf("secrets stored as %q", raw)
+	}
+	got, err := e.svc.Secrets(ch)
+	if err != nil || got["token"] != "segredo" {
+		t.Fatalf("%v %v", got, err)
+	}
+	moved := ch
+	moved.ID++ // a sealed value copied to another row does not open
+	if _, err := e.svc.Secrets(moved); err == nil {
+		t.Fatal("secrets opened under another channel id")
+	}
+}
+
+// throttling is a channel that answers "slow down" a few times, then accepts.
+type throttling struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *throttling) Kind() string                       { return "throttling" }
+func (c *throttling) Capabilities() channel.Capabilities { return channel.Capabilities{} }
+func (c *throttling) Send(context.Context, channel.Outbound) (channel.Sent, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.calls <= 2 {
+		return channel.Sent{}, &channel.ThrottledError{RetryAfter: 10 * time.Millisecond, Code: "130429"}
+	}
+	return channel.Sent{ProviderID: "ok.1"}, nil
+}
+
+// TestThrottlingSlowsDownInsteadOfFailing: a provider's 429 halves the channel's pace and
+// the message goes out later, not failed.
+func TestThrottlingSlowsDownInsteadOfFailing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	th := &throttling{}
+	e.svc.Registry().Register(model.KindTwilioSMS, func(model.Channel, map[string]string, channel.StatusFunc) (channel.Channel, error) { return th, nil })
+	ch := e.channel(t, model.KindTwilioSMS)
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511955556666", ProviderID: "SM1", Body: "Oi"})
+	m, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "Olá!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, _ := e.st.Message(e.ctx, e.a.OrgID, m.ID)
+		if got.Status == model.StatusSent {
+			break
+		}
+		if got.Status == model.StatusFailed || time.Now().After(deadline) {
+			t.Fatalf("status %q", got.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if lim := e.svc.Registry().Limit(ch); lim >= 20 {
+		t.Fatalf("pace still %v msg/s after two throttles", lim)
+	}
+}

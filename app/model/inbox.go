@@ -1,0 +1,110 @@
+package model
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Channel kinds.
+const (
+	KindWhatsAppCloud = "whatsapp_cloud"
+	KindWhatsAppQR    = "whatsapp_qr"
+	KindTwilioSMS     = "twilio_sms"
+	KindSandbox       = "sandbox"
+)
+
+// Channel is a connected number an org talks to customers through.
+type Channel struct {
+	ID        int64           `db:"id" json:"id"`
+	OrgID     int64           `db:"org_id" json:"-"`
+	Kind      string          `db:"kind" json:"kind"`
+	Name      string          `db:"name" json:"name"`
+	Config    json.RawMessage `db:"config" json:"config"`
+	Secrets   string          `db:"secrets" json:"-"` // sealed by app/vault
+	Status    string          `db:"status" json:"status"`
+	LastError string          `db:"last_error" json:"last_error,omitempty"`
+	Rate      float64         `db:"rate" json:"rate"`
+	CreatedAt time.Time       `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time       `db:"updated_at" json:"updated_at"`
+}
+
+// OptOutKind is the contact opt-out a channel kind obeys.
+func (c Channel) OptOutKind() string {
+	if c.Kind == KindTwilioSMS {
+		return ChannelSMS
+	}
+	return ChannelWhatsApp
+}
+
+// Conversation is the thread between an org and a contact on one channel.
+type Conversation struct {
+	ID            int64      `db:"id" json:"id"`
+	OrgID         int64      `db:"org_id" json:"-"`
+	ChannelID     int64      `db:"channel_id" json:"channel_id"`
+	ContactID     int64      `db:"contact_id" json:"contact_id"`
+	ContactName   string     `db:"contact_name" json:"contact_name"`
+	ContactPhone  *string    `db:"contact_phone" json:"contact_phone"`
+	Status        string     `db:"status" json:"status"`
+	AssigneeID    *int64     `db:"assignee_id" json:"assignee_id"`
+	Unread        int        `db:"unread" json:"unread"`
+	LastMessageAt time.Time  `db:"last_message_at" json:"last_message_at"`
+	LastInboundAt *time.Time `db:"last_inbound_at" json:"last_inbound_at"`
+	Preview       string     `db:"preview" json:"preview"`
+	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
+}
+
+// ServiceWindow is how long after the customer's last message WhatsApp lets a business
+// answer with free text; after it only approved templates may be sent.
+const ServiceWindow = 24 * time.Hour
+
+// WindowOpen tells whether free text may be sent now.
+func (c Conversation) WindowOpen(now time.Time) bool {
+	return c.LastInboundAt != nil && now.Sub(*c.LastInboundAt) < ServiceWindow
+}
+
+// Message statuses, in the order they can only move forward; failed ends a send.
+const (
+	StatusReceived  = "received"
+	StatusQueued    = "queued"
+	StatusSent      = "sent"
+	StatusDelivered = "delivered"
+	StatusRead      = "read"
+	StatusFailed    = "failed"
+)
+
+// StatusRank orders outbound statuses, so a late "delivered" never undoes a "read".
+func StatusRank(s string) int {
+	switch s {
+	case StatusQueued:
+		return 1
+	case StatusSent:
+		return 2
+	case StatusDelivered:
+		return 3
+	case StatusRead:
+		return 4
+	case StatusFailed:
+		return 5
+	}
+	return 0
+}
+
+// Message is one message of a conversation: from the customer (in), to them (out), or an
+// internal note between agents (note).
+type Message struct {
+	ID             int64           `db:"id" json:"id"`
+	OrgID          int64           `db:"org_id" json:"-"`
+	ConversationID int64           `db:"conversation_id" json:"conversation_id"`
+	ChannelID      int64           `db:"channel_id" json:"channel_id"`
+	Direction      string          `db:"direction" json:"direction"`
+	Kind           string          `db:"kind" json:"kind"`
+	Body           string          `db:"body" json:"body"`
+	Content        json.RawMessage `db:"content" json:"content"`
+	ProviderID     *string         `db:"provider_id" json:"provider_id"`
+	Status         string          `db:"status" json:"status"`
+	ErrorCode      string          `db:"error_code" json:"error_code,omitempty"`
+	ErrorTitle     string          `db:"error_title" json:"error_title,omitempty"`
+	SenderID       *int64          `db:"sender_id" json:"sender_id"`
+	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
+	StatusAt       time.Time       `db:"status_at" json:"status_at"`
+}

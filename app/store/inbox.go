@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"masteria/app/model"
+)
+
+// inboxQueries are the queries of channels, conversations and messages.
+type inboxQueries struct {
+	ChannelCreate     *sqlx.Stmt `query:"channel-create"`
+	ChannelSecrets    *sqlx.Stmt `query:"channel-set-secrets"`
+	Channel           *sqlx.Stmt `query:"channel"`
+	ChannelForWebhook *sqlx.Stmt `query:"channel-for-webhook"`
+	Channels          *sqlx.Stmt `query:"channels"`
+	ConversationOpen  *sqlx.Stmt `query:"conversation-open"`
+	ConversationTouch *sqlx.Stmt `query:"conversation-touch"`
+	Conversation      *sqlx.Stmt `query:"conversation"`
+	MessageInsert     *sqlx.Stmt `query:"message-insert"`
+	Message           *sqlx.Stmt `query:"message"`
+	Messages          *sqlx.Stmt `query:"messages"`
+	MessageSent       *sqlx.Stmt `query:"message-sent"`
+	MessageFailed     *sqlx.Stmt `query:"message-failed"`
+	MessageStatus     *sqlx.Stmt `query:"message-status"`
+}
+
+// CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
+// since they are bound to the row's id.
+func (s *Store) CreateChannel(ctx context.Context, c model.Channel) (model.Channel, error) {
+	var out model.Channel
+	cfg := c.Config
+	if len(cfg) == 0 {
+		cfg = json.RawMessage("{}")
+	}
+	if err := s.get(ctx, s.q.ChannelCreate, &out, c.OrgID, c.Kind, c.Name, []byte(cfg), c.Rate); err != nil {
+		return out, fmt.Errorf("store: create channel: %w", err)
+	}
+	return out, nil
+}
+
+// SetChannelSecrets saves a channel's sealed secrets.
+func (s *Store) SetChannelSecrets(ctx context.Context, orgID, id int64, sealed string) error {
+	if _, err := s.exec(ctx, s.q.ChannelSecrets, orgID, id, sealed); err != nil {
+		return fmt.Errorf("store: channel secrets: %w", err)
+	}
+	return nil
+}
+
+// Channel returns one channel of an org.
+func (s *Store) Channel(ctx context.Context, orgID, id int64) (model.Channel, error) {
+	var c model.Channel
+	if err := s.get(ctx, s.q.Channel, &c, orgID, id); err != nil {
+		return c, fmt.Errorf("store: channel %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ChannelForWebhook returns the channel a provider webhook names, whatever its org; the
+// caller must check the webhook's signature with the channel's secret before trusting it.
+func (s *Store) ChannelForWebhook(ctx context.Context, id int64) (model.Channel, error) {
+	var c model.Channel
+	if err := s.get(ctx, s.q.ChannelForWebhook, &c, id); err != nil {
+		return c, fmt.Errorf("store: channel %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// Channels lists an org's channels.
+func (s *Store) Channels(ctx context.Context, orgID int64) ([]model.Channel, error) {
+	var cs []model.Channel
+	if err := s.sel(ctx, s.q.Channels, &cs, orgID); err != nil {
+		return nil, fmt.Errorf("store: channels: %w", err)
+	}
+	return cs, nil
+}
+
+// OpenConversation returns the id of the conversation of a contact on a channel, creating
+// it (or reopening a closed one).
+func (s *Store) OpenConversation(ctx context.Context, orgID, channelID, contactID int64) (int64, error) {
+	var id int64
+	if err := s.get(ctx, s.q.ConversationOpen, &id, orgID, channelID, contactID); err != nil {
+		return 0, fmt.Errorf("store: open conversation: %w", err)
+	}
+	return id, nil
+}
+
+// TouchConversation records a new message on a conversation.
+func (s *Store) TouchConversation(ctx context.Context, orgID, id int64, at time.Time, preview string, inbound bool) error {
+	if _, err := s.exec(ctx, s.q.ConversationTouch, orgID, id, at, preview, inbound); err != nil {
+		return fmt.Errorf("store: touch conversation: %w", err)
+	}
+	return nil
+}
+
+// Conversation returns one conversation with its contact's name and phone.
+func (s *Store) Conversation(ctx context.Context, orgID, id int64) (model.Conversation, error) {
+	var c model.Conversation
+	if err := s.get(ctx, s.q.Conversation, &c, orgID, id); err != nil {
+		return c, fmt.Errorf("store: conversation %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// InsertMessage stores a message and returns its id; inserted is false when a message with
+// the same provider id is already stored (a webhook delivered twice).
+func (s *Store) InsertMessage(ctx context.Context, m model.Message) (id int64, inserted bool, err error) {
+	content := m.Content
+	if len(content) == 0 {
+		content = json.RawMessage("{}")
+	}
+	var ids []int64
+	err = s.sel(ctx, s.q.MessageInsert, &ids, m.OrgID, m.ConversationID, m.ChannelID, m.Direction, m.Kind, m.Body,
+		[]byte(content), m.ProviderID, m.Status, m.SenderID, m.CreatedAt)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: insert message: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, false, nil
+	}
+	return ids[0], true, nil
+}
+
+// Message returns one message.
+func (s *Store) Message(ctx context.Context, orgID, id int64) (model.Message, error) {
+	var m model.Message
+	if err := s.get(ctx, s.q.Message, &m, orgID, id); err != nil {
+		return m, fmt.Errorf("store: message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// Messages returns a page of a thread, newest first, older than beforeID when not 0.
+func (s *Store) Messages(ctx context.Context, orgID, conversationID, beforeID int64, limit int) ([]model.Message, error) {
+	var ms []model.Message
+	if err := s.sel(ctx, s.q.Messages, &ms, orgID, conversationID, beforeID, limit); err != nil {
+		return nil, fmt.Errorf("store: messages: %w", err)
+	}
+	return ms, nil
+}
+
+// MarkSent records the provider's id of a queued message; false when it was not queued.
+func (s *Store) MarkSent(ctx context.Context, orgID, id int64, providerID string) (bool, error) {
+	n, err := s.exec(ctx, s.q.MessageSent, orgID, id, providerID)
+	return n == 1, err
+}
+
+// MarkFailed records why a message could not be sent.
+func (s *Store) MarkFailed(ctx context.Context, orgID, id int64, code, title string) error {
+	_, err := s.exec(ctx, s.q.MessageFailed, orgID, id, code, title)
+	return err
+}
+
+// StatusChange is a message whose status moved.
+type StatusChange struct {
+	ID             int64 `db:"id"`
+	ConversationID int64 `db:"conversation_id"`
+}
+
+// ApplyStatus moves an outbound message to a provider-reported status if it is ahead of
+// the current one; it returns what moved (nothing for a late or repeated report).
+func (s *Store) ApplyStatus(ctx context.Context, orgID, channelID int64, providerID, status, code, title string) ([]StatusChange, error) {
+	var out []StatusChange
+	if err := s.sel(ctx, s.q.MessageStatus, &out, orgID, channelID, status, code, title, providerID); err != nil {
+		return nil, fmt.Errorf("store: message status: %w", err)
+	}
+	return out, nil
+}

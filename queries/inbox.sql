@@ -1,0 +1,78 @@
+-- name: channel-create
+INSERT INTO channels (org_id, kind, name, config, rate) VALUES ($1, $2, $3, $4, $5)
+RETURNING id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at;
+
+-- name: channel-set-secrets
+UPDATE channels SET secrets = $3, updated_at = now() WHERE org_id = $1 AND id = $2;
+
+-- name: channel
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at
+FROM channels WHERE org_id = $1 AND id = $2;
+
+-- name: channel-for-webhook
+-- cross-org: a provider's webhook names only the channel; its signature, checked with the
+-- channel's own secret, is what proves it.
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at
+FROM channels WHERE id = $1;
+
+-- name: channels
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at
+FROM channels WHERE org_id = $1 ORDER BY lower(name), id;
+
+-- name: conversation-open
+-- The conversation of a contact on a channel, created on first contact; reopened when closed.
+INSERT INTO conversations (org_id, channel_id, contact_id) VALUES ($1, $2, $3)
+ON CONFLICT (channel_id, contact_id) DO UPDATE SET status = CASE WHEN conversations.status = 'closed' THEN 'open' ELSE conversations.status END
+RETURNING id;
+
+-- name: conversation-touch
+-- After a message: its time, the preview line, and for an inbound one the unread count and
+-- the 24-hour service window.
+UPDATE conversations SET last_message_at = $3, preview = $4,
+       unread = unread + CASE WHEN $5 THEN 1 ELSE 0 END,
+       last_inbound_at = CASE WHEN $5 THEN greatest(coalesce(last_inbound_at, $3), $3) ELSE last_inbound_at END
+WHERE org_id = $1 AND id = $2;
+
+-- name: conversation
+SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
+       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, v.created_at
+FROM conversations v JOIN contacts c ON c.id = v.contact_id
+WHERE v.org_id = $1 AND v.id = $2;
+
+-- name: message-insert
+-- A message; one with a provider id already stored (a webhook delivered twice) is skipped.
+INSERT INTO messages (org_id, conversation_id, channel_id, direction, kind, body, content, provider_id, status, sender_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (channel_id, provider_id) WHERE provider_id IS NOT NULL DO NOTHING
+RETURNING id;
+
+-- name: message
+SELECT id, org_id, conversation_id, channel_id, direction, kind, body, content, provider_id, status, error_code,
+       error_title, sender_id, created_at, status_at
+FROM messages WHERE org_id = $1 AND id = $2;
+
+-- name: messages
+-- A thread page, newest first, older than $3 (0 starts at the newest).
+SELECT id, org_id, conversation_id, channel_id, direction, kind, body, content, provider_id, status, error_code,
+       error_title, sender_id, created_at, status_at
+FROM messages WHERE org_id = $1 AND conversation_id = $2 AND ($3 = 0 OR id < $3)
+ORDER BY id DESC LIMIT $4;
+
+-- name: message-sent
+-- The provider accepted a queued message; only a queued one moves, so a retry is harmless.
+UPDATE messages SET status = 'sent', provider_id = $3, status_at = now()
+WHERE org_id = $1 AND id = $2 AND status = 'queued';
+
+-- name: message-failed
+UPDATE messages SET status = 'failed', error_code = $3, error_title = $4, status_at = now()
+WHERE org_id = $1 AND id = $2 AND status IN ('queued', 'sent');
+
+-- name: message-status
+-- A provider's status report. Statuses only move forward (a late "delivered" never undoes a
+-- "read"); failed ends a send unless it was already delivered or read.
+UPDATE messages SET status = $3, error_code = $4, error_title = $5, status_at = now()
+WHERE org_id = $1 AND channel_id = $2 AND provider_id = $6 AND direction = 'out'
+  AND (CASE $3 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 5 ELSE 0 END)
+    > (CASE status WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 9 ELSE 0 END)
+  AND NOT ($3 = 'failed' AND status IN ('delivered', 'read'))
+RETURNING id, conversation_id;
