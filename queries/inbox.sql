@@ -76,3 +76,24 @@ WHERE org_id = $1 AND channel_id = $2 AND provider_id = $6 AND direction = 'out'
     > (CASE status WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 9 ELSE 0 END)
   AND NOT ($3 = 'failed' AND status IN ('delivered', 'read'))
 RETURNING id, conversation_id;
+
+-- name: conversation-columns
+-- fragment: the conversation list; the store appends the filters and the keyset.
+SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
+       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, v.created_at
+FROM conversations v JOIN contacts c ON c.id = v.contact_id
+WHERE v.org_id = $1
+
+-- name: conversation-assign
+UPDATE conversations SET assignee_id = $3 WHERE org_id = $1 AND id = $2;
+
+-- name: conversation-set-status
+UPDATE conversations SET status = $3 WHERE org_id = $1 AND id = $2;
+
+-- name: conversation-read
+UPDATE conversations SET unread = 0 WHERE org_id = $1 AND id = $2 AND unread > 0;
+
+-- name: conversations-unread
+-- The unread total the title badge shows, for what an agent may see.
+SELECT coalesce(sum(unread), 0) FROM conversations
+WHERE org_id = $1 AND status <> 'closed' AND ($2 = 0 OR assignee_id = $2 OR assignee_id IS NULL);

@@ -221,7 +221,7 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 	if len([]rune(body)) > 4096 {
 		return model.Message{}, model.FieldError("body", "inbox.error.too_long")
 	}
-	conv, err := s.st.Conversation(ctx, a.OrgID, conversationID)
+	conv, err := s.Open(ctx, a, conversationID)
 	if err != nil {
 		return model.Message{}, err
 	}

@@ -230,3 +230,73 @@ func TestThrottlingSlowsDownInsteadOfFailing(t *testing.T) {
 		t.Fatalf("pace still %v msg/s after two throttles", lim)
 	}
 }
+
+// TestAgentsSeeTheirOwnAndUnassigned: an agent lists and opens only their own and
+// unassigned conversations; another agent's is not found; a manager sees all.
+func TestAgentsSeeTheirOwnAndUnassigned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	other, _ := e.st.CreateUser(e.ctx, "outro@loja.com", "Outro", nil, nil)
+	_, _ = e.st.AddMember(e.ctx, e.a.OrgID, other.ID, model.RoleAgent)
+	boss, _ := e.st.CreateUser(e.ctx, "gerente@loja.com", "Gerente", nil, nil)
+	_, _ = e.st.AddMember(e.ctx, e.a.OrgID, boss.ID, model.RoleManager)
+	manager := model.Actor{OrgID: e.a.OrgID, UserID: boss.ID, Role: model.RoleManager}
+
+	mine, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511900000001", ProviderID: "a", Body: "1"})
+	theirs, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511900000002", ProviderID: "b", Body: "2"})
+	free, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511900000003", ProviderID: "c", Body: "3"})
+	if err := e.svc.Assign(e.ctx, e.a, mine.ConversationID, e.a.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Assign(e.ctx, manager, theirs.ConversationID, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := e.svc.List(e.ctx, e.a, inbox.ListInput{View: "all"})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("agent sees %d conversations (%v)", len(list), err)
+	}
+	if _, err := e.svc.Open(e.ctx, e.a, theirs.ConversationID); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("another agent's conversation: %v", err)
+	}
+	if _, err := e.svc.Send(e.ctx, e.a, theirs.ConversationID, "oi"); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("reply in another agent's conversation: %v", err)
+	}
+	if err := e.svc.Assign(e.ctx, e.a, free.ConversationID, other.ID); !errors.Is(err, model.ErrForbidden) {
+		t.Fatalf("an agent giving a conversation to someone else: %v", err)
+	}
+	all, _, _ := e.svc.List(e.ctx, manager, inbox.ListInput{View: "all"})
+	minel, _, _ := e.svc.List(e.ctx, e.a, inbox.ListInput{View: "mine"})
+	unassigned, _, _ := e.svc.List(e.ctx, manager, inbox.ListInput{View: "unassigned"})
+	if len(all) != 3 || len(minel) != 1 || len(unassigned) != 1 {
+		t.Fatalf("manager all %d, agent mine %d, unassigned %d", len(all), len(minel), len(unassigned))
+	}
+	if n, _ := e.svc.Unread(e.ctx, e.a); n != 2 {
+		t.Fatalf("agent unread %d", n)
+	}
+	if err := e.svc.MarkRead(e.ctx, e.a, mine.ConversationID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetStatus(e.ctx, e.a, mine.ConversationID, "closed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetStatus(e.ctx, e.a, mine.ConversationID, "archived"); err == nil {
+		t.Fatal("an unknown status was accepted")
+	}
+	closed, _, _ := e.svc.List(e.ctx, e.a, inbox.ListInput{View: "all", Status: "closed"})
+	if len(closed) != 1 {
+		t.Fatalf("%d closed", len(closed))
+	}
+	// A new message reopens a closed conversation.
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511900000001", ProviderID: "a2", Body: "voltei"})
+	if c, _ := e.svc.Open(e.ctx, e.a, r.ConversationID); c.Status != "open" {
+		t.Fatalf("status %q after a new message", c.Status)
+	}
+	if _, err := e.svc.Note(e.ctx, e.a, mine.ConversationID, "Cliente pediu desconto"); err != nil {
+		t.Fatal(err)
+	}
+	// Keyset pages cover everything once.
+	if _, _, err := e.svc.List(e.ctx, manager, inbox.ListInput{After: "forged"}); err == nil {
+		t.Fatal("forged cursor accepted")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,20 +14,24 @@ import (
 
 // inboxQueries are the queries of channels, conversations and messages.
 type inboxQueries struct {
-	ChannelCreate     *sqlx.Stmt `query:"channel-create"`
-	ChannelSecrets    *sqlx.Stmt `query:"channel-set-secrets"`
-	Channel           *sqlx.Stmt `query:"channel"`
-	ChannelForWebhook *sqlx.Stmt `query:"channel-for-webhook"`
-	Channels          *sqlx.Stmt `query:"channels"`
-	ConversationOpen  *sqlx.Stmt `query:"conversation-open"`
-	ConversationTouch *sqlx.Stmt `query:"conversation-touch"`
-	Conversation      *sqlx.Stmt `query:"conversation"`
-	MessageInsert     *sqlx.Stmt `query:"message-insert"`
-	Message           *sqlx.Stmt `query:"message"`
-	Messages          *sqlx.Stmt `query:"messages"`
-	MessageSent       *sqlx.Stmt `query:"message-sent"`
-	MessageFailed     *sqlx.Stmt `query:"message-failed"`
-	MessageStatus     *sqlx.Stmt `query:"message-status"`
+	ChannelCreate       *sqlx.Stmt `query:"channel-create"`
+	ChannelSecrets      *sqlx.Stmt `query:"channel-set-secrets"`
+	Channel             *sqlx.Stmt `query:"channel"`
+	ChannelForWebhook   *sqlx.Stmt `query:"channel-for-webhook"`
+	Channels            *sqlx.Stmt `query:"channels"`
+	ConversationOpen    *sqlx.Stmt `query:"conversation-open"`
+	ConversationTouch   *sqlx.Stmt `query:"conversation-touch"`
+	Conversation        *sqlx.Stmt `query:"conversation"`
+	MessageInsert       *sqlx.Stmt `query:"message-insert"`
+	Message             *sqlx.Stmt `query:"message"`
+	Messages            *sqlx.Stmt `query:"messages"`
+	MessageSent         *sqlx.Stmt `query:"message-sent"`
+	MessageFailed       *sqlx.Stmt `query:"message-failed"`
+	MessageStatus       *sqlx.Stmt `query:"message-status"`
+	ConversationAssign  *sqlx.Stmt `query:"conversation-assign"`
+	ConversationStatus  *sqlx.Stmt `query:"conversation-set-status"`
+	ConversationRead    *sqlx.Stmt `query:"conversation-read"`
+	ConversationsUnread *sqlx.Stmt `query:"conversations-unread"`
 }
 
 // CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
@@ -169,4 +174,104 @@ func (s *Store) ApplyStatus(ctx context.Context, orgID, channelID int64, provide
 		return nil, fmt.Errorf("store: message status: %w", err)
 	}
 	return out, nil
+}
+
+// ConversationFilter selects conversations for the inbox list.
+type ConversationFilter struct {
+	Mine        bool   // assigned to the asking user
+	Unassigned  bool   // assigned to nobody
+	OnlyVisible int64  // when not 0: an agent who sees only their own and unassigned ones
+	Status      string // open, pending, closed; "" for all
+	ChannelID   int64
+	Label       string
+	Query       string // contact name or phone contains
+	UserID      int64  // the asking user, for Mine
+}
+
+// Conversations lists an org's conversations, most recent first, after the cursor.
+func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFilter, after string, limit int) ([]model.Conversation, string, error) {
+	b := newBuilder(s.fragment("conversation-columns"), orgID)
+	if f.OnlyVisible != 0 {
+		b.where("(v.assignee_id = ? OR v.assignee_id IS NULL)", f.OnlyVisible)
+	}
+	switch {
+	case f.Mine:
+		b.where("v.assignee_id = ?", f.UserID)
+	case f.Unassigned:
+		b.where("v.assignee_id IS NULL")
+	}
+	if f.Status != "" {
+		b.where("v.status = ?", f.Status)
+	}
+	if f.ChannelID != 0 {
+		b.where("v.channel_id = ?", f.ChannelID)
+	}
+	if f.Label != "" {
+		b.where("? = ANY(v.labels)", f.Label)
+	}
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		b.where("c.search LIKE ?", "%"+escapeLike(q)+"%")
+	}
+	if after != "" {
+		key, id, err := decodeCursor(after)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: conversations: %w", model.FieldError("after", "inbox.error.cursor"))
+		}
+		t, err := time.Parse(time.RFC3339Nano, key)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: conversations: %w", model.FieldError("after", "inbox.error.cursor"))
+		}
+		b.where("(v.last_message_at, v.id) < (?, ?)", t, id)
+	}
+	b.add(" ORDER BY ", "v.last_message_at DESC, v.id DESC LIMIT ?", limit+1)
+	var out []model.Conversation
+	if err := sqlx.SelectContext(ctx, s.queryer(), &out, b.String(), b.args...); err != nil {
+		return nil, "", fmt.Errorf("store: conversations: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = encodeCursor(last.LastMessageAt.Format(time.RFC3339Nano), last.ID)
+	}
+	return out, next, nil
+}
+
+// AssignConversation sets who answers a conversation (nil: nobody).
+func (s *Store) AssignConversation(ctx context.Context, orgID, id int64, userID *int64) error {
+	n, err := s.exec(ctx, s.q.ConversationAssign, orgID, id, userID)
+	if err != nil {
+		return fmt.Errorf("store: assign conversation: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: assign conversation: %w", model.ErrNotFound)
+	}
+	return nil
+}
+
+// SetConversationStatus opens, parks or closes a conversation.
+func (s *Store) SetConversationStatus(ctx context.Context, orgID, id int64, status string) error {
+	n, err := s.exec(ctx, s.q.ConversationStatus, orgID, id, status)
+	if err != nil {
+		return fmt.Errorf("store: conversation status: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: conversation status: %w", model.ErrNotFound)
+	}
+	return nil
+}
+
+// MarkConversationRead clears a conversation's unread count; false when it was already 0.
+func (s *Store) MarkConversationRead(ctx context.Context, orgID, id int64) (bool, error) {
+	n, err := s.exec(ctx, s.q.ConversationRead, orgID, id)
+	return n == 1, err
+}
+
+// UnreadTotal sums the unread messages a user may see (agentID 0: everything).
+func (s *Store) UnreadTotal(ctx context.Context, orgID, agentID int64) (int64, error) {
+	var n int64
+	if err := s.get(ctx, s.q.ConversationsUnread, &n, orgID, agentID); err != nil {
+		return 0, fmt.Errorf("store: unread: %w", err)
+	}
+	return n, nil
 }

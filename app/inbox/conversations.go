@@ -1,0 +1,165 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"masteria/app/events"
+	"masteria/app/model"
+	"masteria/app/store"
+)
+
+// More event types.
+const (
+	ConversationChanged = "conversation.changed" // assigned, status, read
+)
+
+// ListInput is the inbox list's filters as the page sends them.
+type ListInput struct {
+	View      string // mine, unassigned, all
+	Status    string // open, pending, closed, "" for any
+	ChannelID int64
+	Label     string
+	Query     string
+	After     string
+}
+
+// PageSize is the number of conversations a list page shows.
+const PageSize = 30
+
+// agentOnly is the user whose visibility limits an agent: agents see their own and
+// unassigned conversations; managers and above see all.
+func agentOnly(a model.Actor) int64 {
+	if a.Role.AtLeast(model.RoleManager) {
+		return 0
+	}
+	return a.UserID
+}
+
+// List returns a page of conversations and the next page's cursor.
+func (s *Service) List(ctx context.Context, a model.Actor, in ListInput) ([]model.Conversation, string, error) {
+	f := store.ConversationFilter{OnlyVisible: agentOnly(a), UserID: a.UserID, ChannelID: in.ChannelID, Label: in.Label, Query: in.Query}
+	switch in.View {
+	case "mine":
+		f.Mine = true
+	case "unassigned":
+		f.Unassigned = true
+	}
+	switch in.Status {
+	case "open", "pending", "closed":
+		f.Status = in.Status
+	}
+	return s.st.Conversations(ctx, a.OrgID, f, in.After, PageSize)
+}
+
+// Open returns a conversation the actor may see; another agent's is model.ErrNotFound to an
+// agent, as if it were not there.
+func (s *Service) Open(ctx context.Context, a model.Actor, id int64) (model.Conversation, error) {
+	c, err := s.st.Conversation(ctx, a.OrgID, id)
+	if err != nil {
+		return c, err
+	}
+	if only := agentOnly(a); only != 0 && c.AssigneeID != nil && *c.AssigneeID != only {
+		return model.Conversation{}, model.ErrNotFound
+	}
+	return c, nil
+}
+
+func (s *Service) changed(ctx context.Context, tx *store.Store, orgID, id int64, what string) error {
+	_, err := events.Publish(ctx, tx, orgID, ConversationChanged, map[string]any{"conversation_id": id, "change": what})
+	return err
+}
+
+// Assign gives a conversation to a member (0: nobody). Agents may take an unassigned one
+// or give up their own; managers and above assign anyone.
+func (s *Service) Assign(ctx context.Context, a model.Actor, id, userID int64) error {
+	c, err := s.Open(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if agentOnly(a) != 0 && userID != 0 && userID != a.UserID {
+		return model.ErrForbidden
+	}
+	var to *int64
+	if userID != 0 {
+		if _, err := s.st.Member(ctx, a.OrgID, userID); err != nil {
+			if errors.Is(err, model.ErrNotFound) {
+				return model.FieldError("assignee", "inbox.error.assignee")
+			}
+			return err
+		}
+		to = &userID
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.AssignConversation(ctx, a.OrgID, c.ID, to); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, a.OrgID, c.ID, "assigned")
+	})
+}
+
+// SetStatus opens, parks (pending) or closes a conversation.
+func (s *Service) SetStatus(ctx context.Context, a model.Actor, id int64, status string) error {
+	if status != "open" && status != "pending" && status != "closed" {
+		return model.FieldError("status", "inbox.error.status")
+	}
+	c, err := s.Open(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetConversationStatus(ctx, a.OrgID, c.ID, status); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, a.OrgID, c.ID, status)
+	})
+}
+
+// MarkRead clears the unread count when an agent opens a conversation.
+func (s *Service) MarkRead(ctx context.Context, a model.Actor, id int64) error {
+	c, err := s.Open(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		cleared, err := tx.MarkConversationRead(ctx, a.OrgID, c.ID)
+		if err != nil || !cleared {
+			return err
+		}
+		return s.changed(ctx, tx, a.OrgID, c.ID, "read")
+	})
+}
+
+// Note adds an internal note to a conversation: agents see it, the customer never does.
+func (s *Service) Note(ctx context.Context, a model.Actor, id int64, body string) (model.Message, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return model.Message{}, model.FieldError("body", "inbox.error.empty")
+	}
+	c, err := s.Open(ctx, a, id)
+	if err != nil {
+		return model.Message{}, err
+	}
+	m := model.Message{OrgID: a.OrgID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: "note", Kind: "text", Body: body,
+		Status: model.StatusReceived, SenderID: a.UserRef(), CreatedAt: s.now()}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		m.ID, _, err = tx.InsertMessage(ctx, m)
+		if err != nil {
+			return err
+		}
+		_, err = events.Publish(ctx, tx, a.OrgID, MessageCreated, map[string]any{"message_id": m.ID, "conversation_id": c.ID, "note": true})
+		return err
+	})
+	return m, err
+}
+
+// Unread is the unread total the actor's title badge shows.
+func (s *Service) Unread(ctx context.Context, a model.Actor) (int64, error) {
+	return s.st.UnreadTotal(ctx, a.OrgID, agentOnly(a))
+}
+
+// Channels lists the org's channels.
+func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, error) {
+	return s.st.Channels(ctx, orgID)
+}
