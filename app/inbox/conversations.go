@@ -163,3 +163,9 @@ func (s *Service) Unread(ctx context.Context, a model.Actor) (int64, error) {
 func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, error) {
 	return s.st.Channels(ctx, orgID)
 }
+
+// WebhookChannel returns the channel a provider's webhook URL names, whatever its org: the
+// caller checks the webhook's signature with the channel's secret before trusting it.
+func (s *Service) WebhookChannel(ctx context.Context, id int64) (model.Channel, error) {
+	return s.st.ChannelForWebhook(ctx, id)
+}

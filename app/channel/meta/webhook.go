@@ -1,0 +1,239 @@
+// Package meta is the WhatsApp Business Cloud API channel: the webhook Meta posts (messages
+// and statuses, signed with the app secret) and, later, the Graph API client that sends.
+package meta
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// VerifySignature checks the X-Hub-Signature-256 header ("sha256=<hex>"): an HMAC-SHA256 of
+// the raw body with the app secret, compared in constant time.
+func VerifySignature(body []byte, header, appSecret string) bool {
+	hexSum, ok := strings.CutPrefix(header, "sha256=")
+	if !ok || appSecret == "" {
+		return false
+	}
+	got, err := hex.DecodeString(hexSum)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// Sign is the header value Meta sends for body; the simulator and tests use it.
+func Sign(body []byte, appSecret string) string {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Message is one customer message from a webhook, whatever its type.
+type Message struct {
+	PhoneNumberID string // the business number it was sent to
+	From          string // E.164
+	Name          string // the customer's WhatsApp profile name
+	ID            string // wamid…
+	Type          string // text, image, audio, video, document, sticker, location, contacts, interactive, button, reaction, unsupported
+	Body          string // the text, a caption, a button's title, a reaction's emoji
+	// Content keeps the type's own object as Meta sent it (media id and mime type, location,
+	// contacts, reply ids, errors), for the thread to show and media to be fetched.
+	Content json.RawMessage
+	At      time.Time
+}
+
+// Status is a delivery report of a message the business sent.
+type Status struct {
+	PhoneNumberID string
+	ID            string // the wamid of the sent message
+	Status        string // sent, delivered, read, failed
+	Recipient     string
+	At            time.Time
+	ErrorCode     string
+	ErrorTitle    string
+}
+
+// Batch is what one webhook POST carries.
+type Batch struct {
+	Messages []Message
+	Statuses []Status
+}
+
+// ErrNotWhatsApp is a body that is JSON but not a WhatsApp Business Account notification.
+var ErrNotWhatsApp = errors.New("meta: not a whatsapp_business_account notification")
+
+// The envelope, as Meta's "messages" webhook reference shows it.
+type envelope struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		ID      string `json:"id"`
+		Changes []struct {
+			Field string `json:"field"`
+			Value struct {
+				MessagingProduct string `json:"messaging_product"`
+				Metadata         struct {
+					PhoneNumberID string `json:"phone_number_id"`
+				} `json:"metadata"`
+				Contacts []struct {
+					Profile struct {
+						Name string `json:"name"`
+					} `json:"profile"`
+					WaID string `json:"wa_id"`
+				} `json:"contacts"`
+				Messages []json.RawMessage `json:"messages"`
+				Statuses []struct {
+					ID          string     `json:"id"`
+					Status      string     `json:"status"`
+					Timestamp   string     `json:"timestamp"`
+					RecipientID string     `json:"recipient_id"`
+					Errors      []apiError `json:"errors"`
+				} `json:"statuses"`
+			} `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+type apiError struct {
+	Code    int    `json:"code"`
+	Title   string `json:"title"`
+	Message string `json:"message"`
+}
+
+// rawMessage is the part of a message every type shares.
+type rawMessage struct {
+	From      string `json:"from"`
+	ID        string `json:"id"`
+	Timestamp string `json:"timestamp"`
+	Type      string `json:"type"`
+	Text      *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Interactive *struct {
+		Type        string                      `json:"type"`
+		ButtonReply *struct{ ID, Title string } `json:"button_reply"`
+		ListReply   *struct{ ID, Title string } `json:"list_reply"`
+	} `json:"interactive"`
+	Button *struct {
+		Payload string `json:"payload"`
+		Text    string `json:"text"`
+	} `json:"button"`
+	Reaction *struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji"`
+	} `json:"reaction"`
+	Errors []apiError `json:"errors"`
+}
+
+// captioned are the media types whose object may carry a caption.
+var captioned = map[string]bool{"image": true, "video": true, "document": true}
+
+// Parse reads a webhook body. Unknown fields are ignored; a message missing its sender or
+// id is an error, so a malformed notification is refused rather than half stored.
+func Parse(body []byte) (Batch, error) {
+	var b Batch
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return b, fmt.Errorf("meta: webhook body: %w", err)
+	}
+	if env.Object != "whatsapp_business_account" {
+		return b, ErrNotWhatsApp
+	}
+	for _, e := range env.Entry {
+		for _, ch := range e.Changes {
+			if ch.Field != "messages" {
+				continue // other fields (account updates, template status) are not messages
+			}
+			v := ch.Value
+			names := map[string]string{}
+			for _, c := range v.Contacts {
+				names[c.WaID] = c.Profile.Name
+			}
+			for _, raw := range v.Messages {
+				m, err := parseMessage(raw)
+				if err != nil {
+					return b, err
+				}
+				m.PhoneNumberID = v.Metadata.PhoneNumberID
+				m.Name = names[strings.TrimPrefix(m.From, "+")]
+				b.Messages = append(b.Messages, m)
+			}
+			for _, s := range v.Statuses {
+				if s.ID == "" || s.Status == "" {
+					return b, fmt.Errorf("meta: a status without id or status")
+				}
+				st := Status{PhoneNumberID: v.Metadata.PhoneNumberID, ID: s.ID, Status: s.Status, Recipient: s.RecipientID, At: unix(s.Timestamp)}
+				if len(s.Errors) > 0 {
+					st.ErrorCode, st.ErrorTitle = strconv.Itoa(s.Errors[0].Code), s.Errors[0].Title
+				}
+				b.Statuses = append(b.Statuses, st)
+			}
+		}
+	}
+	return b, nil
+}
+
+func parseMessage(raw json.RawMessage) (Message, error) {
+	var r rawMessage
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return Message{}, fmt.Errorf("meta: message: %w", err)
+	}
+	if r.From == "" || r.ID == "" || r.Type == "" {
+		return Message{}, fmt.Errorf("meta: a message without from, id or type")
+	}
+	from := r.From
+	if !strings.HasPrefix(from, "+") {
+		from = "+" + from
+	}
+	m := Message{From: from, ID: r.ID, Type: r.Type, At: unix(r.Timestamp)}
+	// The type's own object (e.g. "image": {...}) is kept whole.
+	var all map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &all)
+	if obj, ok := all[r.Type]; ok {
+		m.Content = obj
+	}
+	switch {
+	case r.Type == "text" && r.Text != nil:
+		m.Body = r.Text.Body
+	case captioned[r.Type]:
+		var media struct {
+			Caption string `json:"caption"`
+		}
+		_ = json.Unmarshal(m.Content, &media)
+		m.Body = media.Caption
+	case r.Type == "interactive" && r.Interactive != nil:
+		if r.Interactive.ButtonReply != nil {
+			m.Body = r.Interactive.ButtonReply.Title
+		} else if r.Interactive.ListReply != nil {
+			m.Body = r.Interactive.ListReply.Title
+		}
+	case r.Type == "button" && r.Button != nil:
+		m.Body = r.Button.Text
+	case r.Type == "reaction" && r.Reaction != nil:
+		m.Body = r.Reaction.Emoji
+	case r.Type == "unsupported" && len(r.Errors) > 0:
+		b, _ := json.Marshal(map[string]any{"errors": r.Errors})
+		m.Content = b
+	}
+	if len(m.Content) == 0 {
+		m.Content = json.RawMessage("{}")
+	}
+	return m, nil
+}
+
+// unix reads Meta's timestamps (seconds since 1970, as a string); now when unreadable.
+func unix(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Now()
+	}
+	return time.Unix(n, 0)
+}
