@@ -114,3 +114,12 @@ UPDATE segments SET name = $3, filter = $4, updated_at = now() WHERE org_id = $1
 
 -- name: segment-delete
 DELETE FROM segments WHERE org_id = $1 AND id = $2;
+
+-- name: contact-opt-out
+-- A customer's STOP (or SAIR, PARAR): they no longer get messages on this channel kind.
+UPDATE contacts SET opted_out = array_append(opted_out, $3::text), updated_at = now()
+WHERE org_id = $1 AND id = $2 AND NOT $3::text = ANY(opted_out);
+
+-- name: contact-opt-in
+UPDATE contacts SET opted_out = array_remove(opted_out, $3::text), updated_at = now()
+WHERE org_id = $1 AND id = $2 AND $3::text = ANY(opted_out);

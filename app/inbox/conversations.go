@@ -169,3 +169,24 @@ func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, e
 func (s *Service) WebhookChannel(ctx context.Context, id int64) (model.Channel, error) {
 	return s.st.ChannelForWebhook(ctx, id)
 }
+
+// Keyword applies a customer's STOP or START sent on a channel: the contact is opted out of
+// (or back into) the channel's kind, and the timeline says it came from a keyword.
+func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64, stop bool) error {
+	kind := ch.OptOutKind()
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		changed, err := tx.SetOptOut(ctx, ch.OrgID, contactID, kind, stop)
+		if err != nil || !changed {
+			return err
+		}
+		ev := "opted_in"
+		if stop {
+			ev = "opted_out"
+		}
+		if err := tx.AddContactEvent(ctx, ch.OrgID, contactID, ev, nil, map[string]any{"channel": kind, "source": "keyword"}); err != nil {
+			return err
+		}
+		_, err = events.Publish(ctx, tx, ch.OrgID, "contact.updated", map[string]any{"id": contactID})
+		return err
+	})
+}

@@ -56,6 +56,8 @@ type contactQueries struct {
 	ImportRejectAdd   *sqlx.Stmt `query:"import-reject-insert"`
 	ImportRejects     *sqlx.Stmt `query:"import-rejects"`
 	ContactsUpsert    *sqlx.Stmt `query:"contacts-upsert"`
+	ContactOptOut     *sqlx.Stmt `query:"contact-opt-out"`
+	ContactOptIn      *sqlx.Stmt `query:"contact-opt-in"`
 }
 
 // contactRow is a contacts row as scanned, with PostgreSQL arrays.
@@ -431,4 +433,17 @@ func (s *Store) ContactEvents(ctx context.Context, orgID, contactID, beforeID in
 		return nil, fmt.Errorf("store: contact events: %w", err)
 	}
 	return es, nil
+}
+
+// SetOptOut opts a contact out of (on) or back into a channel kind; false when nothing changed.
+func (s *Store) SetOptOut(ctx context.Context, orgID, contactID int64, kind string, on bool) (bool, error) {
+	st := s.q.ContactOptIn
+	if on {
+		st = s.q.ContactOptOut
+	}
+	n, err := s.exec(ctx, st, orgID, contactID, kind)
+	if err != nil {
+		return false, fmt.Errorf("store: opt-out: %w", err)
+	}
+	return n == 1, nil
 }
