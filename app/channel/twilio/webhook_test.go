@@ -33,6 +33,14 @@ func TestSignatureVector(t *testing.T) {
 	}
 }
 
+// TestSignatureDocsVector is the example on Twilio's "Webhooks security" page.
+func TestSignatureDocsVector(t *testing.T) {
+	params := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+12349013030"}, "Digits": {"1234"}, "From": {"+12349013030"}, "To": {"+18005551212"}}
+	if got := Signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params); got != "0/KCTR6DLpKmkAf8muzZqo1nDgQ=" {
+		t.Fatalf("got %s", got)
+	}
+}
+
 func TestParse(t *testing.T) {
 	in, st, err := Parse(url.Values{"MessageSid": {"SM1"}, "SmsStatus": {"received"}, "AccountSid": {"AC1"},
 		"From": {"+5511987654321"}, "To": {"+5511900000000"}, "Body": {"Oi"}, "NumMedia": {"1"},
