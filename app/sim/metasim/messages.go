@@ -1,0 +1,476 @@
+package metasim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SentMessage is a message the sim accepted on POST /{phone_number_id}/messages.
+type SentMessage struct {
+	ID            string // the wamid returned to the client
+	PhoneNumberID string
+	To            string // as the client wrote it
+	WaID          string // digits only, as contacts[].wa_id answered
+	Type          string
+	Text          string // text.body
+	Template      string // template.name
+	Language      string // template.language.code
+	MediaID       string // image, audio, video, document or sticker id
+	MediaLink     string // … or link
+	Caption       string
+	ReplyTo       string          // context.message_id
+	Raw           json.RawMessage // the request body as received
+	At            time.Time       // on the sim's clock
+
+	category  string // pricing category: service, marketing, utility or authentication
+	bizOpaque string // biz_opaque_callback_data, echoed in statuses
+}
+
+// Sent returns the accepted sends, oldest first.
+func (s *Server) Sent() []SentMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
+}
+
+// WaitSent waits until at least n sends have been accepted and returns them all.
+func (s *Server) WaitSent(ctx context.Context, n int) ([]SentMessage, error) {
+	if err := s.waitFor(ctx, func() bool { return len(s.sent) >= n }); err != nil {
+		return s.Sent(), fmt.Errorf("metasim: waiting for %d sends: %w", n, err)
+	}
+	return s.Sent(), nil
+}
+
+// MarkedRead returns the inbound wamids the client marked as read, in order.
+func (s *Server) MarkedRead() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.markedRead)
+}
+
+// sendRequest is the body of POST /{phone_number_id}/messages as the Messages reference
+// describes it, and of the mark-as-read request (status + message_id).
+type sendRequest struct {
+	MessagingProduct      string `json:"messaging_product"`
+	RecipientType         string `json:"recipient_type"`
+	To                    string `json:"to"`
+	Type                  string `json:"type"`
+	Status                string `json:"status"`
+	MessageID             string `json:"message_id"`
+	BizOpaqueCallbackData string `json:"biz_opaque_callback_data"`
+	Context               *struct {
+		MessageID string `json:"message_id"`
+	} `json:"context"`
+	Text *struct {
+		Body       string `json:"body"`
+		PreviewURL bool   `json:"preview_url"`
+	} `json:"text"`
+	Image    *mediaObject `json:"image"`
+	Audio    *mediaObject `json:"audio"`
+	Video    *mediaObject `json:"video"`
+	Document *mediaObject `json:"document"`
+	Sticker  *mediaObject `json:"sticker"`
+	Template *struct {
+		Name     string `json:"name"`
+		Language struct {
+			Code   string `json:"code"`
+			Policy string `json:"policy"`
+		} `json:"language"`
+		Components []struct {
+			Type       string            `json:"type"`
+			Parameters []json.RawMessage `json:"parameters"`
+		} `json:"components"`
+	} `json:"template"`
+	Reaction *struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji"`
+	} `json:"reaction"`
+	Interactive *struct {
+		Type   string          `json:"type"`
+		Action json.RawMessage `json:"action"`
+	} `json:"interactive"`
+	Location *struct {
+		Latitude  *float64 `json:"latitude"`
+		Longitude *float64 `json:"longitude"`
+	} `json:"location"`
+	Contacts []json.RawMessage `json:"contacts"`
+}
+
+type mediaObject struct {
+	ID       string `json:"id"`
+	Link     string `json:"link"`
+	Caption  string `json:"caption"`
+	Filename string `json:"filename"`
+}
+
+func (r *sendRequest) media() *mediaObject {
+	switch r.Type {
+	case "image":
+		return r.Image
+	case "audio":
+		return r.Audio
+	case "video":
+		return r.Video
+	case "document":
+		return r.Document
+	case "sticker":
+		return r.Sticker
+	}
+	return nil
+}
+
+// handleMessages sends a message or marks one as read. Answers follow the Messages reference:
+// {"messaging_product":"whatsapp","contacts":[{"input","wa_id"}],"messages":[{"id"}]}, and
+// {"success":true} for mark-as-read.
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	n, ok := s.authNumber(w, r, "post", r.PathValue("id"))
+	if !ok {
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		writeGraphError(w, paramError("Request body is too large or unreadable"))
+		return
+	}
+	var req sendRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		writeGraphError(w, paramError("Invalid JSON in request body"))
+		return
+	}
+	switch req.MessagingProduct {
+	case "whatsapp":
+	case "":
+		writeGraphError(w, paramError("The parameter messaging_product is required."))
+		return
+	default:
+		writeGraphError(w, paramError(fmt.Sprintf("Param messaging_product must be one of {WHATSAPP} - got %q.", req.MessagingProduct)))
+		return
+	}
+	if req.Status != "" {
+		s.markRead(w, n, req)
+		return
+	}
+
+	msg, fail, g, ok := s.accept(n, &req, raw)
+	if !ok {
+		writeGraphError(w, g)
+		return
+	}
+	s.scheduleStatuses(msg, fail)
+	sent := map[string]any{"id": msg.ID}
+	if msg.Type == "template" {
+		sent["message_status"] = "accepted"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"messaging_product": "whatsapp",
+		"contacts":          []map[string]string{{"input": msg.To, "wa_id": msg.WaID}},
+		"messages":          []map[string]any{sent},
+	})
+}
+
+// markRead follows "Mark messages as read": only an inbound wamid of this number is valid,
+// anything else gets 131009.
+func (s *Server) markRead(w http.ResponseWriter, n Number, req sendRequest) {
+	if req.Status != "read" {
+		writeGraphError(w, paramError(fmt.Sprintf("Param status must be one of {READ} - got %q.", req.Status)))
+		return
+	}
+	if req.MessageID == "" {
+		writeGraphError(w, paramError("The parameter message_id is required."))
+		return
+	}
+	s.mu.Lock()
+	ours := s.inbound[req.MessageID] == n.PhoneNumberID
+	if ours {
+		s.markedRead = append(s.markedRead, req.MessageID)
+	}
+	s.mu.Unlock()
+	if !ours {
+		writeGraphError(w, s.cloudFailure(CloudError(131009, "")))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+// accept validates a send and records it. fail, when set, is the error the message will fail
+// with after "sent".
+func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage, fail *Error, g graphError, ok bool) {
+	if req.Type == "" {
+		req.Type = "text" // the Messages reference: type defaults to text
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if e := s.failNext; e != nil {
+		s.failNext = nil
+		return msg, nil, s.cloudFailure(*e), false
+	}
+	if !s.takeRate(n.PhoneNumberID) {
+		return msg, nil, s.cloudFailure(CloudError(130429, "")), false
+	}
+	if g, ok := s.validate(n, req); !ok {
+		return msg, nil, g, false
+	}
+
+	waID := digits(req.To)
+	category := "service"
+	if req.Type == "template" {
+		t, g, ok := s.findTemplate(n.WABAID, req)
+		if !ok {
+			return msg, nil, g, false
+		}
+		category = strings.ToLower(t.Category)
+	} else if last := s.lastInbound[conversationKey{n.PhoneNumberID, waID}]; last.IsZero() || s.now().Sub(last) >= 24*time.Hour {
+		e := CloudError(131047, "")
+		if !s.asyncWindow {
+			return msg, nil, s.cloudFailure(e), false
+		}
+		fail = &e
+	}
+	if fail == nil {
+		if e, ok := s.undeliver[waID]; ok {
+			fail = &e
+		} else if s.failDelivery != nil {
+			fail, s.failDelivery = s.failDelivery, nil
+		}
+	}
+
+	msg = SentMessage{
+		ID: newWAMID(), PhoneNumberID: n.PhoneNumberID, To: req.To, WaID: waID, Type: req.Type,
+		Raw: json.RawMessage(raw), At: s.now(), category: category, bizOpaque: req.BizOpaqueCallbackData,
+	}
+	switch {
+	case req.Text != nil && req.Type == "text":
+		msg.Text = req.Text.Body
+	case req.Type == "template":
+		msg.Template, msg.Language = req.Template.Name, req.Template.Language.Code
+	case req.media() != nil:
+		m := req.media()
+		msg.MediaID, msg.MediaLink, msg.Caption = m.ID, m.Link, m.Caption
+	}
+	if req.Context != nil {
+		msg.ReplyTo = req.Context.MessageID
+	}
+	s.sentByID[msg.ID] = len(s.sent)
+	s.sent = append(s.sent, msg)
+	s.notify()
+	return msg, fail, graphError{}, true
+}
+
+// takeRate counts a send against the number's rate window. Callers hold s.mu.
+func (s *Server) takeRate(phoneNumberID string) bool {
+	if s.rateN <= 0 || s.rateWindow <= 0 {
+		return true
+	}
+	n := s.numbers[phoneNumberID]
+	now := s.now()
+	if now.Sub(n.windowStart) >= s.rateWindow || now.Before(n.windowStart) {
+		n.windowStart, n.windowCount = now, 0
+	}
+	if n.windowCount >= s.rateN {
+		return false
+	}
+	n.windowCount++
+	return true
+}
+
+const sendTypes = "{AUDIO, CONTACTS, DOCUMENT, IMAGE, INTERACTIVE, LOCATION, REACTION, STICKER, TEMPLATE, TEXT, VIDEO}"
+
+var interactiveTypes = []string{"button", "list", "cta_url", "product", "product_list", "flow", "location_request_message"}
+
+// validate checks recipient and content the way the Messages reference requires them, with
+// Graph's (#100) messages. Callers hold s.mu.
+func (s *Server) validate(n Number, req *sendRequest) (graphError, bool) {
+	if req.RecipientType != "" && req.RecipientType != "individual" {
+		return paramError(fmt.Sprintf("Param recipient_type must be one of {INDIVIDUAL} - got %q.", req.RecipientType)), false
+	}
+	if req.To == "" {
+		return paramError("The parameter to is required."), false
+	}
+	waID := digits(req.To)
+	if len(waID) < 7 || len(waID) > 15 || strings.Trim(req.To, "+0123456789 -()") != "" {
+		return paramError(fmt.Sprintf("Param to must be a phone number - got %q.", req.To)), false
+	}
+	if waID == digits(n.DisplayNumber) {
+		return s.cloudFailure(CloudError(131021, "")), false
+	}
+	if len(n.AllowedRecipients) > 0 && !slices.ContainsFunc(n.AllowedRecipients, func(a string) bool { return digits(a) == waID }) {
+		return s.cloudFailure(CloudError(131030, "")), false
+	}
+
+	switch req.Type {
+	case "text":
+		if req.Text == nil || req.Text.Body == "" {
+			return paramError("The parameter text['body'] is required."), false
+		}
+		if len([]rune(req.Text.Body)) > 4096 {
+			return paramError("Param text['body'] must be at most 4096 characters long."), false
+		}
+	case "image", "audio", "video", "document", "sticker":
+		m := req.media()
+		if m == nil {
+			return paramError(fmt.Sprintf("The parameter %s is required.", req.Type)), false
+		}
+		switch {
+		case m.ID == "" && m.Link == "":
+			return paramError(fmt.Sprintf("The parameter %s['id'] or %s['link'] is required.", req.Type, req.Type)), false
+		case m.ID != "" && s.media[m.ID] == nil:
+			return paramError(fmt.Sprintf("Param %s['id'] is not a valid whatsapp business account media attachment ID", req.Type)), false
+		case m.ID == "" && !isHTTPURL(m.Link):
+			return paramError(fmt.Sprintf("Param %s['link'] must be a valid URL", req.Type)), false
+		}
+	case "template":
+		if req.Template == nil || req.Template.Name == "" {
+			return paramError("The parameter template['name'] is required."), false
+		}
+		if req.Template.Language.Code == "" {
+			return paramError("The parameter template['language']['code'] is required."), false
+		}
+	case "reaction":
+		if req.Reaction == nil || req.Reaction.MessageID == "" {
+			return paramError("The parameter reaction['message_id'] is required."), false
+		}
+	case "interactive":
+		if req.Interactive == nil || req.Interactive.Type == "" {
+			return paramError("The parameter interactive['type'] is required."), false
+		}
+		if !slices.Contains(interactiveTypes, req.Interactive.Type) {
+			return paramError(fmt.Sprintf("Param interactive['type'] must be one of {BUTTON, LIST, CTA_URL, PRODUCT, PRODUCT_LIST, FLOW, LOCATION_REQUEST_MESSAGE} - got %q.", req.Interactive.Type)), false
+		}
+		if a := req.Interactive.Action; len(a) == 0 || string(a) == "null" {
+			return paramError("The parameter interactive['action'] is required."), false
+		}
+	case "location":
+		if req.Location == nil || req.Location.Latitude == nil || req.Location.Longitude == nil {
+			return paramError("The parameters location['latitude'] and location['longitude'] are required."), false
+		}
+	case "contacts":
+		if len(req.Contacts) == 0 {
+			return paramError("The parameter contacts is required."), false
+		}
+	default:
+		return paramError(fmt.Sprintf("Param type must be one of %s - got %q.", sendTypes, req.Type)), false
+	}
+	return graphError{}, true
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
+
+// findTemplate resolves a template send: an unknown or unapproved template gets 132001, a body
+// parameter count that differs from the template's placeholders gets 132000. Callers hold s.mu.
+func (s *Server) findTemplate(wabaID string, req *sendRequest) (Template, graphError, bool) {
+	name, lang := req.Template.Name, req.Template.Language.Code
+	i := slices.IndexFunc(s.templates[wabaID], func(t Template) bool { return t.Name == name && t.Language == lang })
+	if i < 0 || s.templates[wabaID][i].Status != TemplateApproved {
+		e := CloudError(132001, "")
+		e.ErrorData.Details = fmt.Sprintf("template name (%s) does not exist in %s", name, lang)
+		return Template{}, s.cloudFailure(e), false
+	}
+	t := s.templates[wabaID][i]
+	want := bodyPlaceholders(t)
+	got := 0
+	for _, c := range req.Template.Components {
+		if strings.EqualFold(c.Type, "body") {
+			got += len(c.Parameters)
+		}
+	}
+	if got != want {
+		e := CloudError(132000, "")
+		e.ErrorData.Details = fmt.Sprintf("body: number of localizable_params (%d) does not match the expected number of params (%d)", got, want)
+		return Template{}, s.cloudFailure(e), false
+	}
+	return t, graphError{}, true
+}
+
+// bodyPlaceholders counts the distinct {{1}} or {{name}} variables of the template's BODY.
+func bodyPlaceholders(t Template) int {
+	for _, c := range t.Components {
+		typ, _ := c["type"].(string)
+		if !strings.EqualFold(typ, "BODY") {
+			continue
+		}
+		text, _ := c["text"].(string)
+		seen := map[string]bool{}
+		for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+			seen[m[1]] = true
+		}
+		return len(seen)
+	}
+	return 0
+}
+
+// scheduleStatuses posts the automatic status webhooks of an accepted message in the
+// background: the chosen ones among sent, delivered and read, or sent then failed.
+func (s *Server) scheduleStatuses(msg SentMessage, fail *Error) {
+	s.mu.Lock()
+	list := slices.Clone(s.autoStatuses)
+	if fail != nil {
+		list = slices.DeleteFunc(list, func(st string) bool { return st != StatusSent })
+		list = append(list, StatusFailed)
+	}
+	if len(list) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.pending++
+	s.mu.Unlock()
+
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			s.pending--
+			s.notify()
+			s.mu.Unlock()
+		}()
+		for _, name := range list {
+			if d := s.delayFor(name); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-s.ctx.Done():
+					t.Stop()
+					return
+				}
+			}
+			st := s.statusFor(msg, name)
+			if name == StatusFailed {
+				st.Errors = []Error{*fail}
+			}
+			code, err := s.SendStatuses(s.ctx, msg.PhoneNumberID, st)
+			switch {
+			case errors.Is(err, ErrNoWebhookURL), s.ctx.Err() != nil:
+				return
+			case err != nil:
+				s.log.Warn("metasim: status webhook", "status", name, "wamid", msg.ID, "err", err)
+			case code >= 300:
+				s.log.Warn("metasim: status webhook refused", "status", name, "wamid", msg.ID, "http", code)
+			}
+		}
+	}()
+}
+
+func (s *Server) delayFor(status string) time.Duration {
+	switch status {
+	case StatusSent:
+		return s.delays[0]
+	case StatusDelivered, StatusFailed:
+		return s.delays[1]
+	case StatusRead:
+		return s.delays[2]
+	}
+	return 0
+}
