@@ -91,7 +91,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox})
 	}
 	return a, nil
 }

@@ -19,6 +19,7 @@ import (
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/events"
+	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/static"
@@ -33,6 +34,7 @@ type Deps struct {
 	Broker  *events.Broker
 	CRM     *crm.Service
 	Board   *board.Service
+	Inbox   *inbox.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -45,6 +47,7 @@ type Server struct {
 	broker   *events.Broker
 	crm      *crm.Service
 	board    *board.Service
+	inbox    *inbox.Service
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
@@ -53,7 +56,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -136,6 +139,7 @@ func (s *Server) routes() {
 
 	s.contactRoutes(o)
 	s.boardRoutes(o)
+	s.inboxRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)

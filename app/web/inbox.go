@@ -1,0 +1,422 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"masteria/app/i18n"
+	"masteria/app/inbox"
+	"masteria/app/model"
+	inboxview "masteria/views/inbox"
+	"masteria/views/ui"
+)
+
+// inboxRoutes mounts the inbox and the channel settings under /o/:org.
+func (s *Server) inboxRoutes(o *echo.Group) {
+	o.GET("/inbox", s.inboxPage)
+	o.GET("/inbox/list", s.inboxList)
+	o.GET("/inbox/:id", s.inboxPage)
+	o.GET("/inbox/:id/thread", s.inboxThread)
+	o.GET("/inbox/:id/head", s.inboxHead)
+	o.POST("/inbox/:id/messages", s.inboxSend)
+	o.POST("/inbox/:id/notes", s.inboxNote)
+	o.POST("/inbox/:id/assign", s.inboxAssign)
+	o.POST("/inbox/:id/status", s.inboxStatus)
+
+	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm.GET("/settings/channels", s.channelsPage)
+	adm.POST("/settings/channels", s.channelCreate)
+}
+
+// --- Channel settings ---
+
+func (s *Server) channelsPage(c echo.Context) error {
+	chs, err := s.inbox.Channels(c.Request().Context(), reqOf(c).Org.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, inboxview.Channels(inboxview.ChannelsData{Channels: chs}), nil)
+}
+
+func (s *Server) channelCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	kind, name := c.FormValue("kind"), c.FormValue("name")
+	ready := slices.ContainsFunc(inboxview.Kinds, func(k struct {
+		Kind, Key string
+		Ready     bool
+	}) bool {
+		return k.Kind == kind && k.Ready
+	})
+	var err error
+	if !ready {
+		err = model.FieldError("kind", "channels.error.kind")
+	} else {
+		_, err = s.inbox.CreateChannel(ctx, actorOf(c), kind, name, nil, nil)
+	}
+	var v *model.ValidationError
+	if errors.As(err, &v) {
+		chs, err := s.inbox.Channels(ctx, reqOf(c).Org.ID)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, inboxview.Channels(inboxview.ChannelsData{Channels: chs, Kind: kind, Name: name, Errors: v.Fields}), nil)
+	}
+	if err != nil {
+		return err
+	}
+	toast(c, "success", "channels.toast.created")
+	return redirect(c, orgPath(c, "/settings/channels"))
+}
+
+// --- Inbox ---
+
+// inboxFilter reads the list's filter from the URL: every conversation the member sees,
+// open ones, by default.
+func inboxFilter(c echo.Context) inboxview.Filter {
+	f := inboxview.Filter{View: c.QueryParam("view"), Status: c.QueryParam("status"), Query: strings.TrimSpace(c.QueryParam("q"))}
+	if !slices.Contains([]string{"mine", "unassigned", "all"}, f.View) {
+		f.View = "all"
+	}
+	if !slices.Contains([]string{"open", "pending", "closed", "any"}, f.Status) {
+		f.Status = "open"
+	}
+	f.ChannelID, _ = strconv.ParseInt(c.QueryParam("channel"), 10, 64)
+	if len([]rune(f.Query)) > 100 {
+		f.Query = string([]rune(f.Query)[:100])
+	}
+	return f
+}
+
+// memberNames maps the org's members' ids to their names.
+func (s *Server) memberNames(ctx context.Context, orgID int64) ([]model.Membership, map[int64]string, error) {
+	ms, err := s.acct.Members(ctx, orgID)
+	names := make(map[int64]string, len(ms))
+	for _, m := range ms {
+		names[m.UserID] = m.UserName
+	}
+	return ms, names, err
+}
+
+func (s *Server) inboxListData(c echo.Context, f inboxview.Filter, open int64, after string) (inboxview.ListData, error) {
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	d := inboxview.ListData{Filter: f, OpenID: open, After: after, Channels: map[int64]model.Channel{}}
+	status := f.Status
+	if status == "any" {
+		status = ""
+	}
+	in := inbox.ListInput{View: f.View, Status: status, ChannelID: f.ChannelID, Query: f.Query, After: after}
+	var err error
+	d.Items, d.Next, err = s.inbox.List(ctx, a, in)
+	var v *model.ValidationError
+	if errors.As(err, &v) { // a forged or stale cursor: start again from the top
+		in.After, d.After = "", ""
+		d.Items, d.Next, err = s.inbox.List(ctx, a, in)
+	}
+	if err != nil {
+		return d, err
+	}
+	chs, err := s.inbox.Channels(ctx, a.OrgID)
+	if err != nil {
+		return d, err
+	}
+	d.AnyYet = len(chs) > 0
+	for _, ch := range chs {
+		d.Channels[ch.ID] = ch
+	}
+	if _, d.Members, err = s.memberNames(ctx, a.OrgID); err != nil {
+		return d, err
+	}
+	d.Unread, err = s.inbox.Unread(ctx, a)
+	return d, err
+}
+
+// openData loads the open conversation and marks it read.
+func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxview.OpenData, error) {
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	conv, err := s.inbox.Open(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Unread > 0 {
+		if err := s.inbox.MarkRead(ctx, a, id); err != nil {
+			return nil, err
+		}
+		conv.Unread = 0
+	}
+	d := &inboxview.OpenData{Conv: conv, Filter: f, Now: time.Now()}
+	chs, err := s.inbox.Channels(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chs {
+		if ch.ID == conv.ChannelID {
+			d.Channel = ch
+		}
+	}
+	d.WindowClosed = whatsApp(d.Channel.Kind) && !conv.WindowOpen(d.Now)
+	if d.Members, d.MemberNames, err = s.memberNames(ctx, a.OrgID); err != nil {
+		return nil, err
+	}
+	if d.Contact, err = s.crm.Contact(ctx, a.OrgID, conv.ContactID); err != nil {
+		return nil, err
+	}
+	d.ContactPhone = s.phoneDisplay(c, d.Contact.Phone)
+	tags, err := s.crm.Tags(ctx, a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tags {
+		if slices.Contains(d.Contact.TagIDs, t.ID) {
+			d.Tags = append(d.Tags, t)
+		}
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	if d.Thread, err = s.threadData(ctx, conv, max(before, 0), d.MemberNames); err != nil {
+		return nil, err
+	}
+	d.Thread.Filter = f
+	return d, nil
+}
+
+func whatsApp(kind string) bool {
+	return kind == model.KindWhatsAppCloud || kind == model.KindWhatsAppQR
+}
+
+// threadData is a page of the conversation's messages, turned oldest first.
+func (s *Server) threadData(ctx context.Context, conv model.Conversation, before int64, names map[int64]string) (inboxview.ThreadData, error) {
+	msgs, err := s.inbox.Thread(ctx, conv.OrgID, conv.ID, before)
+	if err != nil {
+		return inboxview.ThreadData{}, err
+	}
+	d := inboxview.ThreadData{Conv: conv, Members: names}
+	if len(msgs) == 50 {
+		d.OlderID = msgs[len(msgs)-1].ID
+	}
+	slices.Reverse(msgs)
+	d.Messages = msgs
+	return d, nil
+}
+
+func (s *Server) inboxPage(c echo.Context) error {
+	f := inboxFilter(c)
+	var d inboxview.PageData
+	if c.Param("id") != "" {
+		id, err := paramID(c, "id")
+		if err != nil {
+			return err
+		}
+		if d.Open, err = s.openData(c, id, f); err != nil {
+			return err
+		}
+	}
+	var open int64
+	if d.Open != nil {
+		open = d.Open.Conv.ID
+	}
+	var err error
+	if d.List, err = s.inboxListData(c, f, open, c.QueryParam("after")); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, inboxview.Page(d), nil)
+}
+
+// inboxList is the list fragment: the live reload, the filter form and "load more".
+func (s *Server) inboxList(c echo.Context) error {
+	f := inboxFilter(c)
+	open, _ := strconv.ParseInt(c.QueryParam("open"), 10, 64)
+	after := c.QueryParam("after")
+	d, err := s.inboxListData(c, f, open, after)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	if c.QueryParam("push") == "1" {
+		p := "/inbox"
+		if open > 0 {
+			p = fmt.Sprintf("/inbox/%d", open)
+		}
+		c.Response().Header().Set("HX-Push-Url", orgPath(c, p)+f.Encode())
+	}
+	if d.After != "" {
+		return render(c, http.StatusOK, inboxview.Items(d), nil)
+	}
+	return render(c, http.StatusOK, inboxview.List(d), nil)
+}
+
+// inboxThread is the thread fragment (the live reload), or a page of older messages.
+func (s *Server) inboxThread(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	conv, err := s.inbox.Open(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	if before <= 0 && conv.Unread > 0 { // the member is looking at it
+		if err := s.inbox.MarkRead(ctx, a, id); err != nil {
+			return err
+		}
+	}
+	_, names, err := s.memberNames(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	d, err := s.threadData(ctx, conv, max(before, 0), names)
+	if err != nil {
+		return err
+	}
+	if before > 0 {
+		return render(c, http.StatusOK, inboxview.Messages(d), nil)
+	}
+	return render(c, http.StatusOK, inboxview.Thread(d), nil)
+}
+
+// inboxHead is the open conversation's header (its live reload).
+func (s *Server) inboxHead(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.openData(c, id, inboxFilter(c))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, inboxview.Head(*d), nil)
+}
+
+func (s *Server) inboxSend(c echo.Context) error   { return s.inboxPost(c, false) }
+func (s *Server) inboxNote(c echo.Context) error   { return s.inboxPost(c, true) }
+func (s *Server) inboxAssign(c echo.Context) error { return s.inboxChange(c, "assign") }
+func (s *Server) inboxStatus(c echo.Context) error { return s.inboxChange(c, "status") }
+
+// inboxPost stores a reply or a note. htmx gets the new bubble to append; a refused
+// message answers 422 with the reason, swapped above the composer.
+func (s *Server) inboxPost(c echo.Context, note bool) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	body := c.FormValue("body")
+	var m model.Message
+	if note {
+		m, err = s.inbox.Note(ctx, a, id, body)
+	} else {
+		m, err = s.inbox.Send(ctx, a, id, body)
+	}
+	key := ""
+	var v *model.ValidationError
+	switch {
+	case errors.Is(err, inbox.ErrWindowClosed):
+		key = "inbox.window_closed"
+	case errors.As(err, &v):
+		key = "toast.error"
+		for _, k := range v.Fields {
+			key = k
+		}
+	case err != nil:
+		return err
+	}
+	if key != "" {
+		if isHTMX(c) {
+			c.Response().Header().Set("HX-Retarget", "#composer-notice")
+			c.Response().Header().Set("HX-Reswap", "innerHTML")
+			return render(c, http.StatusUnprocessableEntity, inboxview.ComposerError(key), nil)
+		}
+		d, err := s.openData(c, id, inboxFilter(c))
+		if err != nil {
+			return err
+		}
+		d.Body, d.ComposerError = body, key
+		list, err := s.inboxListData(c, inboxFilter(c), id, "")
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
+	}
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, orgPath(c, fmt.Sprintf("/inbox/%d", id)))
+	}
+	_, names, err := s.memberNames(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, inboxview.Bubble(m, names), nil)
+}
+
+// inboxChange assigns the conversation or sets its status; the page reloads its header
+// and list from the event the change sends.
+func (s *Server) inboxChange(c echo.Context, what string) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	if what == "assign" {
+		var to int64
+		if v := c.FormValue("user_id"); v != "" {
+			if to, err = strconv.ParseInt(v, 10, 64); err != nil || to < 0 {
+				return model.FieldError("user_id", "inbox.error.assignee")
+			}
+		}
+		err = s.inbox.Assign(ctx, a, id, to)
+	} else {
+		err = s.inbox.SetStatus(ctx, a, id, c.FormValue("status"))
+	}
+	var v *model.ValidationError
+	if errors.As(err, &v) {
+		return s.inboxRefused(c, id, v)
+	}
+	if err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		key := "inbox.toast.assign"
+		if what == "status" {
+			key = "inbox.toast.status"
+		}
+		toast(c, "success", key)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, orgPath(c, fmt.Sprintf("/inbox/%d", id)))
+}
+
+// inboxRefused answers a refused action with 422: a toast for htmx, the page with the
+// toast otherwise.
+func (s *Server) inboxRefused(c echo.Context, id int64, v *model.ValidationError) error {
+	key := "toast.error"
+	for _, k := range v.Fields {
+		key = k
+	}
+	if isHTMX(c) {
+		toast(c, "error", key)
+		return c.NoContent(http.StatusUnprocessableEntity)
+	}
+	r := reqOf(c)
+	r.Toasts = append(r.Toasts, ui.Toast{Kind: "error", Message: i18n.T(r.Locale, key)})
+	d, err := s.openData(c, id, inboxFilter(c))
+	if err != nil {
+		return err
+	}
+	list, err := s.inboxListData(c, inboxFilter(c), id, "")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusUnprocessableEntity, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
+}

@@ -1,0 +1,129 @@
+// Master IA inbox. No build step; CSP-safe. Loaded (with defer, after htmx, the SSE
+// extension and app.js) by the inbox page.
+//
+// - The composer: Enter sends (or adds the note, in note mode), Shift+Enter is a new line;
+//   a stored message clears the box; the mode switch changes the placeholder.
+// - The thread stays scrolled to the newest message when it reloads live, unless the reader
+//   scrolled up to read older ones.
+// - Times of messages are shown in the reader's time zone.
+// - The page title carries the unread count the list renders: "(3) Inbox · Master IA".
+// - A short tone plays when a customer writes while the tab is hidden.
+(function () {
+  "use strict";
+
+  var doc = document;
+  var baseTitle = doc.title.replace(/^\(\d+\)\s+/, "");
+  var stickTo = null; // distance from the bottom of the thread before a swap
+
+  function thread() { return doc.getElementById("inbox-thread"); }
+  function composer() { return doc.querySelector("[data-composer]"); }
+
+  function toBottom(el, gap) {
+    if (el) el.scrollTop = el.scrollHeight - el.clientHeight - (gap || 0);
+  }
+
+  function localTimes(scope) {
+    Array.prototype.forEach.call(scope.querySelectorAll("time[data-local-time]"), function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      t.removeAttribute("data-local-time");
+    });
+  }
+
+  function title() {
+    var el = doc.querySelector("[data-inbox-unread]");
+    if (!el) return;
+    var n = parseInt(el.getAttribute("data-inbox-unread"), 10) || 0;
+    doc.title = (n > 0 ? "(" + n + ") " : "") + baseTitle;
+  }
+
+  function mode(form) {
+    var checked = form.querySelector('input[name="mode"]:checked');
+    return checked ? checked.value : "reply";
+  }
+
+  function placeholder(form) {
+    var box = form.querySelector("textarea[name=body]");
+    if (box) box.placeholder = box.getAttribute(mode(form) === "note" ? "data-placeholder-note" : "data-placeholder-reply") || "";
+  }
+
+  function setup(scope) {
+    localTimes(scope);
+    title();
+    var form = composer();
+    if (form) placeholder(form);
+  }
+
+  doc.addEventListener("keydown", function (e) {
+    var box = e.target;
+    if (!box.matches || !box.matches("[data-composer] textarea") || e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+    e.preventDefault();
+    var form = box.form;
+    if (!box.value.trim()) return;
+    var btn = form.querySelector(mode(form) === "note" ? ".composer-note" : ".composer-send");
+    if (btn) btn.click();
+  });
+
+  doc.addEventListener("change", function (e) {
+    var form = e.target.closest && e.target.closest("[data-composer]");
+    if (form && e.target.name === "mode") {
+      placeholder(form);
+      var box = form.querySelector("textarea[name=body]");
+      if (box) box.focus();
+    }
+  });
+
+  doc.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail.elt;
+    var form = elt && elt.closest && elt.closest("[data-composer]");
+    if (!form || !e.detail.successful) return;
+    var box = form.querySelector("textarea[name=body]");
+    if (box) { box.value = ""; box.focus(); }
+    Array.prototype.forEach.call(form.querySelectorAll('[data-testid="composer-error"]'), function (n) { n.remove(); });
+    toBottom(thread());
+  });
+
+  doc.addEventListener("htmx:beforeSwap", function (e) {
+    var t = thread();
+    if (t && e.detail.target === t) {
+      var gap = t.scrollHeight - t.clientHeight - t.scrollTop;
+      stickTo = gap < 120 ? 0 : gap;
+    }
+  });
+
+  doc.addEventListener("htmx:afterSettle", function (e) {
+    var target = e.detail.target;
+    setup(doc);
+    if (stickTo !== null) {
+      toBottom(thread(), stickTo);
+      stickTo = null;
+    } else if (target && (target.id === "inbox" || target.id === "thread-messages")) {
+      toBottom(thread());
+    }
+  });
+
+  // A tone when a customer writes and nobody is looking at the tab.
+  var audio = null;
+  function tone() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      audio = audio || new Ctx();
+      var o = audio.createOscillator();
+      var g = audio.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.08, audio.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start();
+      o.stop(audio.currentTime + 0.25);
+    } catch (err) { /* audio blocked */ }
+  }
+  doc.addEventListener("sse:message.received", function (e) {
+    if (doc.hidden && e.target && e.target.id === "inbox-list") tone();
+  });
+
+  setup(doc);
+  toBottom(thread());
+})();

@@ -1,0 +1,202 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"masteria/app/model"
+	"masteria/views/ui"
+)
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+func kindIcon(kind string) string {
+	switch kind {
+	case model.KindTwilioSMS:
+		return "smartphone"
+	case model.KindSandbox:
+		return "compass"
+	}
+	return "message"
+}
+
+// KindName is a channel kind in the reader's language.
+func KindName(ctx context.Context, kind string) string {
+	for _, k := range Kinds {
+		if k.Kind == kind {
+			return ui.T(ctx, k.Key)
+		}
+	}
+	return kind
+}
+
+func statusKind(s string) string {
+	switch s {
+	case "connected":
+		return "success"
+	case "pending":
+		return "warning"
+	case "error":
+		return "danger"
+	}
+	return "neutral"
+}
+
+func channelStatusKey(s string) string {
+	switch s {
+	case "connected":
+		return "channels.status.connected"
+	case "pending":
+		return "channels.status.pending"
+	case "error":
+		return "channels.status.error"
+	}
+	return "channels.status.disconnected"
+}
+
+// convStatusKey is the label of a conversation status.
+func convStatusKey(s string) string {
+	switch s {
+	case "pending":
+		return "inbox.status.pending"
+	case "closed":
+		return "inbox.status.closed"
+	}
+	return "inbox.status.open"
+}
+
+// msgStatusKey is the label of an outbound message status.
+func msgStatusKey(s string) string {
+	switch s {
+	case model.StatusQueued:
+		return "inbox.msg.queued"
+	case model.StatusSent:
+		return "inbox.msg.sent"
+	case model.StatusDelivered:
+		return "inbox.msg.delivered"
+	case model.StatusRead:
+		return "inbox.msg.read"
+	case model.StatusFailed:
+		return "inbox.msg.failed"
+	}
+	return "inbox.msg.queued"
+}
+
+// ticks is the mark an outbound message shows for its status.
+func ticks(s string) string {
+	switch s {
+	case model.StatusSent:
+		return "✓"
+	case model.StatusDelivered, model.StatusRead:
+		return "✓✓"
+	}
+	return ""
+}
+
+// who is the contact's name, or their phone when they have none.
+func who(c model.Conversation) string {
+	if c.ContactName != "" {
+		return c.ContactName
+	}
+	if c.ContactPhone != nil {
+		return *c.ContactPhone
+	}
+	return "—"
+}
+
+func (d OpenData) convURL(ctx context.Context, suffix string) string {
+	return ui.OrgURL(ctx, "/inbox/"+id(d.Conv.ID)+suffix)
+}
+
+func convHref(ctx context.Context, f Filter, cid int64) string {
+	return ui.OrgURL(ctx, "/inbox/"+id(cid)) + f.Encode()
+}
+
+func listHref(ctx context.Context, f Filter, open int64) string {
+	if open != 0 {
+		return convHref(ctx, f, open)
+	}
+	return ui.OrgURL(ctx, "/inbox") + f.Encode()
+}
+
+// listPartURL is the list fragment for the filter (the live refresh and "load more").
+func listPartURL(ctx context.Context, f Filter, open int64, after string) string {
+	v := f.Values()
+	if open != 0 {
+		v.Set("open", id(open))
+	}
+	if after != "" {
+		v.Set("after", after)
+	}
+	u := ui.OrgURL(ctx, "/inbox/list")
+	if e := v.Encode(); e != "" {
+		u += "?" + e
+	}
+	return u
+}
+
+var views = []struct{ Value, Key string }{
+	{"mine", "inbox.view.mine"},
+	{"unassigned", "inbox.view.unassigned"},
+	{"all", "inbox.view.all"},
+}
+
+var statuses = []struct{ Value, Key string }{
+	{"open", "inbox.status.open"},
+	{"pending", "inbox.status.pending"},
+	{"closed", "inbox.status.closed"},
+}
+
+const liveMessages = "sse:message.received, sse:message.created, sse:message.status"
+const liveList = liveMessages + ", sse:conversation.changed"
+
+func sortedChannels(m map[int64]model.Channel) []model.Channel {
+	out := make([]model.Channel, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b model.Channel) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// sep is what joins one more parameter to u.
+func sep(u string) string {
+	if strings.Contains(u, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+func convBadge(status string) string {
+	switch status {
+	case "pending":
+		return "warning"
+	case "closed":
+		return "neutral"
+	}
+	return "success"
+}
+
+func statusActionKey(status string) string {
+	switch status {
+	case "pending":
+		return "inbox.action.pending"
+	case "closed":
+		return "inbox.action.close"
+	}
+	return "inbox.action.reopen"
+}
+
+// failTitle is why a message failed, as the provider said it, or a general reason.
+func failTitle(ctx context.Context, m model.Message) string {
+	if m.ErrorTitle != "" {
+		return m.ErrorTitle
+	}
+	return ui.T(ctx, "inbox.msg.failed")
+}
