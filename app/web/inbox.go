@@ -124,6 +124,12 @@ func (s *Server) inboxListData(c echo.Context, f inboxview.Filter, open int64, a
 	if err != nil {
 		return d, err
 	}
+	for i, it := range d.Items {
+		if it.ContactPhone != nil {
+			p := s.phoneDisplay(c, it.ContactPhone)
+			d.Items[i].ContactPhone = &p
+		}
+	}
 	chs, err := s.inbox.Channels(ctx, a.OrgID)
 	if err != nil {
 		return d, err
@@ -152,6 +158,10 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 			return nil, err
 		}
 		conv.Unread = 0
+	}
+	if conv.ContactPhone != nil {
+		p := s.phoneDisplay(c, conv.ContactPhone)
+		conv.ContactPhone = &p
 	}
 	d := &inboxview.OpenData{Conv: conv, Filter: f, Now: time.Now()}
 	chs, err := s.inbox.Channels(ctx, a.OrgID)
