@@ -91,6 +91,12 @@ func TestInboxLive(t *testing.T) {
 	b.waitJS("the message shows in the list", `!!document.querySelector(`+jsString(item)+`)`, waitTimeout)
 	b.waitJS("the title counts it", `document.title.startsWith("(1) ")`, waitTimeout)
 
+	b.do("search for someone else", chromedp.SendKeys(tid("inbox-search"), "Bruno"))
+	b.waitJS("the list empties", `!document.querySelector(`+jsString(item)+`)`, waitTimeout)
+	b.waitJS("the URL keeps the search", `location.search.includes("q=Bruno")`, waitTimeout)
+	b.do("clear the search", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="inbox-search"]').value = ""`), chromedp.SendKeys(tid("inbox-search"), "Joana"))
+	b.waitJS("the conversation is found", `!!document.querySelector(`+jsString(item)+`)`, waitTimeout)
+
 	b.do("open the conversation", chromedp.Click(item), chromedp.WaitVisible(tid("composer-body")))
 	b.waitPath("the URL names the conversation", fmt.Sprintf(`^/o/%d/inbox/%d$`, s.orgID, r.ConversationID))
 	b.waitJS("the thread shows the message", `[...document.querySelectorAll('[data-direction="in"] [data-testid="msg-body"]')].some(e => e.textContent.includes("rosas vermelhas"))`, waitTimeout)

@@ -257,8 +257,11 @@ func (s *Server) inboxList(c echo.Context) error {
 		}
 		c.Response().Header().Set("HX-Push-Url", orgPath(c, p)+f.Encode())
 	}
-	if d.After != "" {
+	switch {
+	case d.After != "":
 		return render(c, http.StatusOK, inboxview.Items(d), nil)
+	case c.QueryParam("push") == "1":
+		return render(c, http.StatusOK, inboxview.Filtered(d), nil)
 	}
 	return render(c, http.StatusOK, inboxview.List(d), nil)
 }

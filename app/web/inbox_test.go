@@ -123,6 +123,14 @@ func TestInboxReceiveAndReply(t *testing.T) {
 		!strings.HasPrefix(strings.TrimSpace(res.Body), `<div class="inbox-list"`) || !strings.Contains(res.Body, "Marina Lopes") {
 		t.Errorf("list fragment: %d %.200s", res.StatusCode, res.Body)
 	}
+	if res := o.owner.Get(o.home+"/inbox/list?status=any&q=Marina&push=1", "HX-Request", "true"); res.StatusCode != http.StatusOK ||
+		!strings.Contains(res.Body, "Marina Lopes") || !strings.Contains(res.Body, `hx-swap-oob="true"`) ||
+		res.Header.Get("HX-Push-Url") != o.home+"/inbox?q=Marina&status=any&view=all" {
+		t.Errorf("filter change: %d %q %.300s", res.StatusCode, res.Header.Get("HX-Push-Url"), res.Body)
+	}
+	if res := o.owner.Get(o.home+"/inbox/list?q=nobody-here", "HX-Request", "true"); strings.Contains(res.Body, "Marina Lopes") {
+		t.Errorf("the search does not filter")
+	}
 	if res := o.owner.Get(conv+"/thread", "HX-Request", "true"); res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `id="inbox-thread"`) {
 		t.Errorf("thread fragment: %d %.200s", res.StatusCode, res.Body)
 	}
