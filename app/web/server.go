@@ -104,6 +104,7 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, static.Path("icons/favicon-32.png"))
 	})
+	s.webhookRoutes(e)
 	api := e.Group("/api/v1", s.apiKeyAuth)
 	api.GET("/me", s.apiMe)
 
