@@ -14,6 +14,7 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/auth/oauth"
+	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
 	"masteria/app/config"
 	"masteria/app/crm"
@@ -61,6 +62,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	}
 	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st), CRM: crm.New(st), Board: board.New(st), Inbox: inbox.New(st, ring)}
 	a.Inbox.Registry().Register(model.KindSandbox, sandbox.New)
+	a.Inbox.Registry().Register(model.KindWhatsAppCloud, meta.New)
 	a.Broker = events.NewBroker(st, cfg.DatabaseURL)
 
 	reg := jobs.NewRegistry()

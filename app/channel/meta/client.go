@@ -1,0 +1,354 @@
+package meta
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"masteria/app/channel"
+	"masteria/app/model"
+)
+
+// Defaults of a WhatsApp Cloud channel's config.
+const (
+	DefaultGraphURL   = "https://graph.facebook.com"
+	DefaultAPIVersion = "v21.0"
+)
+
+// DefaultRetryAfter is how long a throttled send waits when Meta gives no Retry-After.
+const DefaultRetryAfter = 30 * time.Second
+
+// Config is a WhatsApp Cloud channel's non-secret settings (the channel row's config).
+type Config struct {
+	PhoneNumberID string `json:"phone_number_id"`
+	WABAID        string `json:"waba_id"`
+	GraphURL      string `json:"graph_url"`
+	APIVersion    string `json:"api_version"`
+}
+
+// Client is the WhatsApp Business Cloud API channel: it sends through the Graph API's
+// /{phone_number_id}/messages, lists the account's templates and marks messages read.
+type Client struct {
+	id          int64
+	cfg         Config
+	token       string
+	appSecret   string
+	verifyToken string
+	http        *http.Client
+}
+
+var _ channel.Channel = (*Client)(nil)
+
+// New is the WhatsApp Cloud channel.Factory. Secrets: access_token (required),
+// app_secret, verify_token (used by the webhook side).
+func New(c model.Channel, secrets map[string]string, _ channel.StatusFunc) (channel.Channel, error) {
+	return NewClient(c, secrets)
+}
+
+// NewClient is New with its concrete type, for templates and mark-as-read.
+func NewClient(c model.Channel, secrets map[string]string) (*Client, error) {
+	var cfg Config
+	if err := channel.Config(c, &cfg); err != nil {
+		return nil, fmt.Errorf("meta: channel %d config: %w", c.ID, err)
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = DefaultGraphURL
+	}
+	cfg.GraphURL = strings.TrimRight(cfg.GraphURL, "/")
+	if cfg.APIVersion == "" {
+		cfg.APIVersion = DefaultAPIVersion
+	}
+	if cfg.PhoneNumberID == "" {
+		return nil, fmt.Errorf("meta: channel %d has no phone_number_id", c.ID)
+	}
+	if secrets["access_token"] == "" {
+		return nil, fmt.Errorf("meta: channel %d has no access token", c.ID)
+	}
+	return &Client{
+		id: c.ID, cfg: cfg,
+		token: secrets["access_token"], appSecret: secrets["app_secret"], verifyToken: secrets["verify_token"],
+		http: &http.Client{Timeout: 15 * time.Second},
+	}, nil
+}
+
+// Kind is model.KindWhatsAppCloud.
+func (c *Client) Kind() string { return model.KindWhatsAppCloud }
+
+// Capabilities of the Cloud API: media, templates, the 24-hour window and read receipts.
+func (c *Client) Capabilities() channel.Capabilities {
+	return channel.Capabilities{Media: true, Templates: true, ServiceWindow: true, ReadReceipts: true}
+}
+
+func (c *Client) endpoint(parts ...string) string {
+	return c.cfg.GraphURL + "/" + c.cfg.APIVersion + "/" + strings.Join(parts, "/")
+}
+
+type mediaObject struct {
+	Link     string `json:"link"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+type templateParam struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type templateComponent struct {
+	Type       string          `json:"type"`
+	Parameters []templateParam `json:"parameters"`
+}
+
+type templateObject struct {
+	Name       string              `json:"name"`
+	Lang       map[string]string   `json:"language"`
+	Components []templateComponent `json:"components,omitempty"`
+}
+
+// payload is the Messages API body of m.
+func payload(m channel.Outbound) (map[string]any, error) {
+	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": strings.TrimPrefix(m.To, "+")}
+	kind := m.Kind
+	if kind == "" {
+		kind = "text"
+	}
+	p["type"] = kind
+	switch kind {
+	case "text":
+		p["text"] = map[string]any{"body": m.Body, "preview_url": false}
+	case "image", "video", "document":
+		if m.MediaURL == "" {
+			return nil, &channel.SendError{Code: "media", Title: "no media URL", Permanent: true}
+		}
+		mo := mediaObject{Link: m.MediaURL, Caption: m.Body}
+		if kind == "document" {
+			if u, err := url.Parse(m.MediaURL); err == nil {
+				if i := strings.LastIndex(u.Path, "/"); i >= 0 && i < len(u.Path)-1 {
+					mo.Filename = u.Path[i+1:]
+				}
+			}
+		}
+		p[kind] = mo
+	case "audio": // audio takes no caption
+		if m.MediaURL == "" {
+			return nil, &channel.SendError{Code: "media", Title: "no media URL", Permanent: true}
+		}
+		p[kind] = map[string]string{"link": m.MediaURL}
+	case "template":
+		if m.Template == nil || m.Template.Name == "" {
+			return nil, &channel.SendError{Code: "template", Title: "no template", Permanent: true}
+		}
+		t := templateObject{Name: m.Template.Name, Lang: map[string]string{"code": m.Template.Language}}
+		if len(m.Template.Params) > 0 {
+			comp := templateComponent{Type: "body"}
+			for _, v := range m.Template.Params {
+				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: v})
+			}
+			t.Components = []templateComponent{comp}
+		}
+		p["template"] = t
+	default:
+		return nil, &channel.SendError{Code: "kind", Title: "unsupported message kind " + kind, Permanent: true}
+	}
+	return p, nil
+}
+
+// Send posts m to /{phone_number_id}/messages and returns the wamid Meta gave it.
+func (c *Client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, error) {
+	p, err := payload(m)
+	if err != nil {
+		return channel.Sent{}, err
+	}
+	var out struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if err := c.do(ctx, http.MethodPost, c.endpoint(c.cfg.PhoneNumberID, "messages"), p, &out); err != nil {
+		return channel.Sent{}, err
+	}
+	if len(out.Messages) == 0 || out.Messages[0].ID == "" {
+		return channel.Sent{}, errors.New("meta: send answered without a message id")
+	}
+	return channel.Sent{ProviderID: out.Messages[0].ID}, nil
+}
+
+// MarkRead marks an inbound message as read (the customer sees blue ticks).
+func (c *Client) MarkRead(ctx context.Context, wamid string) error {
+	body := map[string]string{"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+	var out struct {
+		Success bool `json:"success"`
+	}
+	if err := c.do(ctx, http.MethodPost, c.endpoint(c.cfg.PhoneNumberID, "messages"), body, &out); err != nil {
+		return err
+	}
+	if !out.Success {
+		return errors.New("meta: mark as read was not accepted")
+	}
+	return nil
+}
+
+// Template is a message template of the WhatsApp Business Account.
+type Template struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Language string `json:"language"`
+	Status   string `json:"status"`   // APPROVED, PENDING, REJECTED…
+	Category string `json:"category"` // MARKETING, UTILITY, AUTHENTICATION
+}
+
+// maxTemplatePages bounds the paging loop against a server that never ends it.
+const maxTemplatePages = 100
+
+// Templates lists every template of the channel's WABA, following the paging cursors.
+func (c *Client) Templates(ctx context.Context) ([]Template, error) {
+	if c.cfg.WABAID == "" {
+		return nil, errors.New("meta: the channel has no waba_id")
+	}
+	q := url.Values{"fields": {"id,name,language,status,category"}, "limit": {"100"}}
+	base := c.endpoint(c.cfg.WABAID, "message_templates")
+	var all []Template
+	after := ""
+	for range maxTemplatePages {
+		if after != "" {
+			q.Set("after", after)
+		}
+		var page struct {
+			Data   []Template `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := c.do(ctx, http.MethodGet, base+"?"+q.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		if page.Paging.Next == "" || page.Paging.Cursors.After == "" || page.Paging.Cursors.After == after || len(page.Data) == 0 {
+			return all, nil
+		}
+		after = page.Paging.Cursors.After
+	}
+	return all, nil
+}
+
+// graphErr is Graph's error answer.
+type graphErr struct {
+	Error *struct {
+		Message   string `json:"message"`
+		Type      string `json:"type"`
+		Code      int    `json:"code"`
+		Subcode   int    `json:"error_subcode"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
+	} `json:"error"`
+}
+
+var throttleCodes = map[int]bool{130429: true, 131056: true, 4: true, 80007: true}
+
+var permanentCodes = map[int]bool{131047: true, 131026: true, 131051: true, 132000: true, 132001: true, 100: true, 131030: true, 131021: true}
+
+// do makes one Graph call with the bearer token and decodes a 2xx answer into out.
+func (c *Client) do(ctx context.Context, method, u string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("meta: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("meta: %s %s: %w", method, redact(u), err) // temporary: the job retries
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("meta: reading the answer: %w", err)
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		if out == nil {
+			return nil
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("meta: decoding the answer: %w", err)
+		}
+		return nil
+	}
+	return classify(res, raw)
+}
+
+// classify turns a Graph error answer into a channel error: throttling, a permanent
+// refusal, or a plain (temporary) error.
+func classify(res *http.Response, raw []byte) error {
+	var g graphErr
+	_ = json.Unmarshal(raw, &g)
+	code, title := 0, http.StatusText(res.StatusCode)
+	if g.Error != nil {
+		code, title = g.Error.Code, g.Error.Message
+		if d := g.Error.ErrorData.Details; d != "" && !strings.Contains(title, d) {
+			title += ": " + d
+		}
+	}
+	if res.StatusCode == http.StatusTooManyRequests || throttleCodes[code] {
+		c := strconv.Itoa(code)
+		if code == 0 {
+			c = "429"
+		}
+		return &channel.ThrottledError{RetryAfter: retryAfter(res.Header.Get("Retry-After")), Code: c}
+	}
+	if permanentCodes[code] && res.StatusCode < 500 {
+		return &channel.SendError{Code: strconv.Itoa(code), Title: title, Permanent: true}
+	}
+	if res.StatusCode >= 500 {
+		return fmt.Errorf("meta: graph answered %d: %s", res.StatusCode, title)
+	}
+	if code != 0 {
+		return &channel.SendError{Code: strconv.Itoa(code), Title: title}
+	}
+	return fmt.Errorf("meta: graph answered %d", res.StatusCode)
+}
+
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return DefaultRetryAfter
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return DefaultRetryAfter
+}
+
+// redact drops the query (which may carry an access_token) from a URL for errors.
+func redact(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
