@@ -190,3 +190,60 @@ func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64
 		return err
 	})
 }
+
+// SendTo is the API's send: a text to a phone number through a channel. The contact and
+// the conversation are found or created, then the message goes the way an agent's reply
+// does (the 24-hour rule included).
+func (s *Service) SendTo(ctx context.Context, a model.Actor, channelID int64, phone, text string) (model.Message, error) {
+	ch, err := s.st.Channel(ctx, a.OrgID, channelID)
+	if err != nil {
+		return model.Message{}, err
+	}
+	if strings.TrimSpace(text) == "" {
+		return model.Message{}, model.FieldError("body", "inbox.error.empty")
+	}
+	// On WhatsApp, free text needs a customer message in the last 24 hours: with no
+	// conversation there is none, and nothing is created for a send that cannot go.
+	if ch.Kind == model.KindWhatsAppCloud || ch.Kind == model.KindWhatsAppQR {
+		contactID, err := s.st.ContactIDByPhone(ctx, a.OrgID, phone)
+		if errors.Is(err, model.ErrNotFound) {
+			return model.Message{}, ErrWindowClosed
+		}
+		if err != nil {
+			return model.Message{}, err
+		}
+		convID, err := s.st.ConversationOf(ctx, a.OrgID, ch.ID, contactID)
+		if errors.Is(err, model.ErrNotFound) {
+			return model.Message{}, ErrWindowClosed
+		}
+		if err != nil {
+			return model.Message{}, err
+		}
+		return s.Send(ctx, a, convID, text)
+	}
+	var convID int64
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		id, err := tx.ContactIDByPhone(ctx, a.OrgID, phone)
+		if errors.Is(err, model.ErrNotFound) {
+			p := phone
+			id, err = tx.CreateContact(ctx, model.Contact{OrgID: a.OrgID, Phone: &p})
+			if err == nil {
+				err = tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "api"})
+			}
+		}
+		if err != nil {
+			return err
+		}
+		convID, err = tx.OpenConversation(ctx, a.OrgID, ch.ID, id)
+		return err
+	})
+	if err != nil {
+		return model.Message{}, err
+	}
+	return s.Send(ctx, a, convID, text)
+}
+
+// Channel returns one channel of an org.
+func (s *Service) Channel(ctx context.Context, orgID, id int64) (model.Channel, error) {
+	return s.st.Channel(ctx, orgID, id)
+}

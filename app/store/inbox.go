@@ -14,24 +14,25 @@ import (
 
 // inboxQueries are the queries of channels, conversations and messages.
 type inboxQueries struct {
-	ChannelCreate       *sqlx.Stmt `query:"channel-create"`
-	ChannelSecrets      *sqlx.Stmt `query:"channel-set-secrets"`
-	Channel             *sqlx.Stmt `query:"channel"`
-	ChannelForWebhook   *sqlx.Stmt `query:"channel-for-webhook"`
-	Channels            *sqlx.Stmt `query:"channels"`
-	ConversationOpen    *sqlx.Stmt `query:"conversation-open"`
-	ConversationTouch   *sqlx.Stmt `query:"conversation-touch"`
-	Conversation        *sqlx.Stmt `query:"conversation"`
-	MessageInsert       *sqlx.Stmt `query:"message-insert"`
-	Message             *sqlx.Stmt `query:"message"`
-	Messages            *sqlx.Stmt `query:"messages"`
-	MessageSent         *sqlx.Stmt `query:"message-sent"`
-	MessageFailed       *sqlx.Stmt `query:"message-failed"`
-	MessageStatus       *sqlx.Stmt `query:"message-status"`
-	ConversationAssign  *sqlx.Stmt `query:"conversation-assign"`
-	ConversationStatus  *sqlx.Stmt `query:"conversation-set-status"`
-	ConversationRead    *sqlx.Stmt `query:"conversation-read"`
-	ConversationsUnread *sqlx.Stmt `query:"conversations-unread"`
+	ChannelCreate         *sqlx.Stmt `query:"channel-create"`
+	ChannelSecrets        *sqlx.Stmt `query:"channel-set-secrets"`
+	Channel               *sqlx.Stmt `query:"channel"`
+	ChannelForWebhook     *sqlx.Stmt `query:"channel-for-webhook"`
+	Channels              *sqlx.Stmt `query:"channels"`
+	ConversationOpen      *sqlx.Stmt `query:"conversation-open"`
+	ConversationTouch     *sqlx.Stmt `query:"conversation-touch"`
+	Conversation          *sqlx.Stmt `query:"conversation"`
+	MessageInsert         *sqlx.Stmt `query:"message-insert"`
+	Message               *sqlx.Stmt `query:"message"`
+	Messages              *sqlx.Stmt `query:"messages"`
+	MessageSent           *sqlx.Stmt `query:"message-sent"`
+	MessageFailed         *sqlx.Stmt `query:"message-failed"`
+	MessageStatus         *sqlx.Stmt `query:"message-status"`
+	ConversationAssign    *sqlx.Stmt `query:"conversation-assign"`
+	ConversationStatus    *sqlx.Stmt `query:"conversation-set-status"`
+	ConversationRead      *sqlx.Stmt `query:"conversation-read"`
+	ConversationsUnread   *sqlx.Stmt `query:"conversations-unread"`
+	ConversationOfContact *sqlx.Stmt `query:"conversation-of-contact"`
 }
 
 // CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
@@ -274,4 +275,13 @@ func (s *Store) UnreadTotal(ctx context.Context, orgID, agentID int64) (int64, e
 		return 0, fmt.Errorf("store: unread: %w", err)
 	}
 	return n, nil
+}
+
+// ConversationOf returns the id of a contact's conversation on a channel, if there is one.
+func (s *Store) ConversationOf(ctx context.Context, orgID, channelID, contactID int64) (int64, error) {
+	var id int64
+	if err := s.get(ctx, s.q.ConversationOfContact, &id, orgID, channelID, contactID); err != nil {
+		return 0, fmt.Errorf("store: conversation of contact: %w", err)
+	}
+	return id, nil
 }

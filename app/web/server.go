@@ -107,6 +107,8 @@ func (s *Server) routes() {
 	s.webhookRoutes(e)
 	api := e.Group("/api/v1", s.apiKeyAuth)
 	api.GET("/me", s.apiMe)
+	s.apiInboxRoutes(api)
+	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
 	p := e.Group("", securityHeaders, s.csrf, s.locale, s.loadSession)
@@ -159,3 +161,12 @@ func (s *Server) routes() {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// Routes lists the router's paths, for tests that keep documents in step with it.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.e.Routes() {
+		out = append(out, r.Path)
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package web
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"masteria/app/inbox"
+	"masteria/app/model"
+	"masteria/app/phone"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// apiInboxRoutes mounts the inbox part of the REST API on the API-key group.
+func (s *Server) apiInboxRoutes(api *echo.Group) {
+	api.GET("/channels", s.apiChannels)
+	api.GET("/channels/:id", s.apiChannel)
+	api.POST("/messages", s.apiSend)
+	api.GET("/conversations", s.apiConversations)
+	api.GET("/conversations/:id/messages", s.apiMessages)
+}
+
+// apiFail answers an API error in the one shape integrators parse: a stable code and a message.
+func apiFail(c echo.Context, status int, code, msg string) error {
+	return c.JSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg}})
+}
+
+// apiActor is the org of the API key acting with an admin's reach: an integration sees
+// every conversation of its org.
+func apiActor(c echo.Context) model.Actor {
+	org := c.Get(ctxAPIOrg).(model.Org)
+	return model.Actor{OrgID: org.ID, Role: model.RoleAdmin, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+}
+
+type apiChannelJSON struct {
+	ID         int64  `json:"id"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	WebhookURL string `json:"webhook_url,omitempty"`
+}
+
+func (s *Server) channelJSON(ch model.Channel) apiChannelJSON {
+	out := apiChannelJSON{ID: ch.ID, Kind: ch.Kind, Name: ch.Name, Status: ch.Status}
+	switch ch.Kind {
+	case model.KindWhatsAppCloud:
+		out.WebhookURL = fmt.Sprintf("%s/webhooks/whatsapp/%d", s.cfg.BaseURL, ch.ID)
+	case model.KindTwilioSMS:
+		out.WebhookURL = fmt.Sprintf("%s/webhooks/twilio/%d", s.cfg.BaseURL, ch.ID)
+	}
+	return out
+}
+
+func (s *Server) apiChannels(c echo.Context) error {
+	chs, err := s.inbox.Channels(c.Request().Context(), apiActor(c).OrgID)
+	if err != nil {
+		return err
+	}
+	out := make([]apiChannelJSON, 0, len(chs))
+	for _, ch := range chs {
+		out = append(out, s.channelJSON(ch))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"channels": out})
+}
+
+func (s *Server) apiChannel(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apiFail(c, http.StatusNotFound, "not_found", "no such channel")
+	}
+	ch, err := s.inbox.Channel(c.Request().Context(), apiActor(c).OrgID, id)
+	if errors.Is(err, model.ErrNotFound) {
+		return apiFail(c, http.StatusNotFound, "not_found", "no such channel")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"channel": s.channelJSON(ch)})
+}
+
+// apiSend sends a text to a phone through a channel: 202 with the queued message; its
+// status then moves as the provider reports (message.status events, GET …/messages).
+func (s *Server) apiSend(c echo.Context) error {
+	var in struct {
+		ChannelID int64  `json:"channel_id"`
+		To        string `json:"to"`
+		Text      string `json:"text"`
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return apiFail(c, http.StatusBadRequest, "bad_json", "the body must be JSON like {\"channel_id\":1,\"to\":\"+5511987654321\",\"text\":\"Olá\"}: "+err.Error())
+	}
+	a := apiActor(c)
+	org := c.Get(ctxAPIOrg).(model.Org)
+	to, err := phone.Normalize(in.To, org.DefaultCountry)
+	if err != nil {
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid_phone", err.Error())
+	}
+	m, err := s.inbox.SendTo(c.Request().Context(), a, in.ChannelID, to, in.Text)
+	var v *model.ValidationError
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		return apiFail(c, http.StatusNotFound, "not_found", "no such channel")
+	case errors.Is(err, inbox.ErrWindowClosed):
+		return apiFail(c, http.StatusUnprocessableEntity, "window_closed", "more than 24 hours since the customer's last message: only a template can be sent")
+	case errors.As(err, &v):
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"message": m})
+}
+
+func (s *Server) apiConversations(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.QueryParam("channel_id"), 10, 64)
+	list, next, err := s.inbox.List(c.Request().Context(), apiActor(c), inbox.ListInput{
+		View: "all", Status: c.QueryParam("status"), ChannelID: id, Query: c.QueryParam("q"), After: c.QueryParam("after")})
+	var v *model.ValidationError
+	if errors.As(err, &v) {
+		return apiFail(c, http.StatusBadRequest, "bad_cursor", "the after cursor is not one this API gave")
+	}
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []model.Conversation{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversations": list, "next": next})
+}
+
+func (s *Server) apiMessages(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apiFail(c, http.StatusNotFound, "not_found", "no such conversation")
+	}
+	a := apiActor(c)
+	if _, err := s.inbox.Open(c.Request().Context(), a, id); errors.Is(err, model.ErrNotFound) {
+		return apiFail(c, http.StatusNotFound, "not_found", "no such conversation")
+	} else if err != nil {
+		return err
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	msgs, err := s.inbox.Thread(c.Request().Context(), a.OrgID, id, max(before, 0))
+	if err != nil {
+		return err
+	}
+	if msgs == nil {
+		msgs = []model.Message{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"messages": msgs})
+}
+
+// openAPIDoc serves the API's description, for integrators and their tools.
+func openAPIDoc(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/yaml", openAPI)
+}
