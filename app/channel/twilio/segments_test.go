@@ -1,7 +1,12 @@
 package twilio
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,5 +76,53 @@ func TestSegmentsMatchSimulator(t *testing.T) {
 			b.WriteString(pool[r.IntN(len(pool))])
 		}
 		check(b.String())
+	}
+}
+
+// TestSegmentsJSMatches runs static/js/segments.js under Node (skipped without it) on the
+// same bodies, so the composer's counter and the server agree.
+func TestSegmentsJSMatches(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "static", "js", "segments.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{}
+	for _, c := range segmentCases {
+		bodies = append(bodies, c.body)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	pool := []string{"a", " ", "\n", "€", "^", "~", "Ç", "é", "ç", "ã", "😀", "中", "👍🏽", "\f"}
+	for range 500 {
+		var b strings.Builder
+		for range r.IntN(400) {
+			b.WriteString(pool[r.IntN(len(pool))])
+		}
+		bodies = append(bodies, b.String())
+	}
+	in, _ := json.Marshal(bodies)
+	script := `var window = {}, document = {readyState: "complete", addEventListener() {}, querySelectorAll() { return []; }};
+` + string(src) + `
+let input = ""; process.stdin.on("data", d => input += d).on("end", () => {
+  console.log(JSON.stringify(JSON.parse(input).map(b => { const s = window.MasterIASegments(b); return [s.count, s.gsm ? "GSM-7" : "UCS-2"]; })));
+});`
+	cmd := exec.Command(node, "-e", script)
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var got [][2]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for i, b := range bodies {
+		n, enc := Segments(b)
+		if int(got[i][0].(float64)) != n || got[i][1] != enc {
+			t.Fatalf("%q: js %v, go %d %s", b, got[i], n, enc)
+		}
 	}
 }
