@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,36 +45,118 @@ func (s *Server) channelsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, inboxview.Channels(inboxview.ChannelsData{Channels: chs}), nil)
+	d := inboxview.ChannelsData{Channels: chs, BaseURL: s.cfg.BaseURL, Kind: c.QueryParam("kind")}
+	if created, _ := strconv.ParseInt(c.QueryParam("created"), 10, 64); created > 0 {
+		for i := range chs { // only a channel of this org
+			if chs[i].ID == created {
+				d.Created = &chs[i]
+			}
+		}
+	}
+	return render(c, http.StatusOK, inboxview.Channels(d), nil)
 }
 
+var (
+	digitsID      = regexp.MustCompile(`^[0-9]{5,30}$`)
+	e164          = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	twilioAccount = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	twilioService = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+)
+
+// channelSettings reads and checks what the connect form of kind asks for, splitting it
+// into the channel's config and its secrets.
+func channelSettings(c echo.Context, kind string, v *model.ValidationError) (values, config, secrets map[string]string) {
+	values, config, secrets = map[string]string{}, map[string]string{}, map[string]string{}
+	for _, f := range inboxview.KindFields[kind] {
+		val := strings.TrimSpace(c.FormValue(f.Name))
+		if f.Secret {
+			if val != "" {
+				secrets[f.Name] = val
+			}
+		} else {
+			values[f.Name] = val
+			if val != "" {
+				config[f.Name] = val
+			}
+		}
+		switch {
+		case val == "":
+			if f.Required {
+				v.Add(f.Name, "channels.error.required")
+			}
+			continue
+		case len(val) > 1024:
+			v.Add(f.Name, "channels.error.too_long")
+			continue
+		case f.Secret && strings.ContainsAny(val, " \t\r\n"):
+			v.Add(f.Name, "channels.error.secret")
+			continue
+		}
+		switch f.Name {
+		case "phone_number_id", "waba_id":
+			if !digitsID.MatchString(val) {
+				v.Add(f.Name, "channels.error.meta_id")
+			}
+		case "graph_url":
+			if u, err := url.Parse(val); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+				v.Add(f.Name, "channels.error.url")
+			} else {
+				config[f.Name] = strings.TrimRight(val, "/")
+			}
+		case "account_sid":
+			if !twilioAccount.MatchString(val) {
+				v.Add(f.Name, "channels.error.account_sid")
+			}
+		case "from":
+			if !e164.MatchString(val) {
+				v.Add(f.Name, "channels.error.from")
+			}
+		case "messaging_service_sid":
+			if !twilioService.MatchString(val) {
+				v.Add(f.Name, "channels.error.messaging_service_sid")
+			}
+		}
+	}
+	if kind == model.KindTwilioSMS && values["from"] == "" && values["messaging_service_sid"] == "" {
+		v.Add("from", "channels.error.from_or_service")
+	}
+	return values, config, secrets
+}
+
+// channelCreate connects a channel. Every field is checked before anything is stored; a
+// refusal shows the form again with 422, the secrets left blank. A channel with a webhook
+// lands on the page that shows its URL.
 func (s *Server) channelCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	kind, name := c.FormValue("kind"), c.FormValue("name")
-	ready := slices.ContainsFunc(inboxview.Kinds, func(k struct {
-		Kind, Key string
-		Ready     bool
-	}) bool {
-		return k.Kind == kind && k.Ready
-	})
-	var err error
-	if !ready {
-		err = model.FieldError("kind", "channels.error.kind")
-	} else {
-		_, err = s.inbox.CreateChannel(ctx, actorOf(c), kind, name, nil, nil)
+	v := model.NewValidationError()
+	if !inboxview.Ready(kind) {
+		v.Add("kind", "channels.error.kind")
 	}
-	var v *model.ValidationError
+	if n := strings.Join(strings.Fields(name), " "); n == "" || len([]rune(n)) > 80 {
+		v.Add("name", "channels.error.name")
+	}
+	values, config, secrets := channelSettings(c, kind, v)
+	err := v.Err()
+	var ch model.Channel
+	if err == nil {
+		ch, err = s.inbox.CreateChannel(ctx, actorOf(c), kind, name, config, secrets)
+	}
 	if errors.As(err, &v) {
 		chs, err := s.inbox.Channels(ctx, reqOf(c).Org.ID)
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, inboxview.Channels(inboxview.ChannelsData{Channels: chs, Kind: kind, Name: name, Errors: v.Fields}), nil)
+		return render(c, http.StatusUnprocessableEntity, inboxview.Channels(inboxview.ChannelsData{
+			Channels: chs, BaseURL: s.cfg.BaseURL, Kind: kind, Name: name, Values: values, Errors: v.Fields}), nil)
 	}
 	if err != nil {
 		return err
 	}
 	toast(c, "success", "channels.toast.created")
+	if inboxview.WebhookURL(s.cfg.BaseURL, ch) != "" {
+		return redirect(c, orgPath(c, fmt.Sprintf("/settings/channels?created=%d", ch.ID)))
+	}
 	return redirect(c, orgPath(c, "/settings/channels"))
 }
 

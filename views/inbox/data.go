@@ -3,31 +3,90 @@
 package inbox
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"masteria/app/model"
+	"masteria/views/ui"
 )
 
-// Kinds lists the channel kinds in the order the settings page offers them; only the
-// sandbox can be connected from the page for now.
-var Kinds = []struct {
+// KindOption is a channel kind as the settings page offers it.
+type KindOption struct {
 	Kind, Key string
-	Ready     bool
-}{
-	{model.KindSandbox, "channels.kind.sandbox", true},
-	{model.KindWhatsAppCloud, "channels.kind.whatsapp_cloud", false},
-	{model.KindWhatsAppQR, "channels.kind.whatsapp_qr", false},
-	{model.KindTwilioSMS, "channels.kind.twilio_sms", false},
+	Hint      string // i18n key of the line under the kind's name
+	Ready     bool   // can be connected from the page
+}
+
+// Kinds lists the channel kinds in the order the settings page offers them.
+var Kinds = []KindOption{
+	{model.KindSandbox, "channels.kind.sandbox", "channels.kind.sandbox_hint", true},
+	{model.KindWhatsAppCloud, "channels.kind.whatsapp_cloud", "channels.kind.whatsapp_cloud_hint", true},
+	{model.KindWhatsAppQR, "channels.kind.whatsapp_qr", "", false},
+	{model.KindTwilioSMS, "channels.kind.twilio_sms", "channels.kind.twilio_sms_hint", true},
+}
+
+// Ready says whether kind can be connected from the settings page.
+func Ready(kind string) bool {
+	for _, k := range Kinds {
+		if k.Kind == kind {
+			return k.Ready
+		}
+	}
+	return false
+}
+
+// KindField is one setting a channel kind asks for when it is connected.
+type KindField struct {
+	Name     string // form field, and config or secrets key
+	Type     string // input type: text, password, url, tel
+	Secret   bool   // sealed in the vault, never shown again
+	Required bool
+	Optional bool // labelled "optional" (required-one-of pairs are neither)
+}
+
+// KindFields lists, per kind, what the connect form asks for besides the name.
+var KindFields = map[string][]KindField{
+	model.KindWhatsAppCloud: {
+		{Name: "phone_number_id", Type: "text", Required: true},
+		{Name: "waba_id", Type: "text", Required: true},
+		{Name: "access_token", Type: "password", Secret: true, Required: true},
+		{Name: "app_secret", Type: "password", Secret: true, Required: true},
+		{Name: "verify_token", Type: "password", Secret: true, Required: true},
+		{Name: "graph_url", Type: "url", Optional: true},
+	},
+	model.KindTwilioSMS: {
+		{Name: "account_sid", Type: "text", Required: true},
+		{Name: "auth_token", Type: "password", Secret: true, Required: true},
+		{Name: "from", Type: "tel"},
+		{Name: "messaging_service_sid", Type: "text"},
+	},
+}
+
+// WebhookURL is where the provider of ch posts its messages and statuses, to paste in
+// its console; "" for kinds without one.
+func WebhookURL(base string, ch model.Channel) string {
+	switch ch.Kind {
+	case model.KindWhatsAppCloud:
+		return base + "/webhooks/whatsapp/" + strconv.FormatInt(ch.ID, 10)
+	case model.KindTwilioSMS:
+		return base + "/webhooks/twilio/" + strconv.FormatInt(ch.ID, 10)
+	}
+	return ""
 }
 
 // ChannelsData is the channel settings page.
 type ChannelsData struct {
 	Channels []model.Channel
+	BaseURL  string            // the app's public URL, for webhook URLs
 	Kind     string            // the form's chosen kind
 	Name     string            // the form's typed name
+	Values   map[string]string // the form's other typed values, secrets left out
 	Errors   map[string]string // field → i18n key
+	Created  *model.Channel    // the channel just connected, whose webhook URL to show
 }
 
 // Filter is the conversation list's filter, as the URL carries it.
@@ -121,4 +180,46 @@ type OpenData struct {
 type PageData struct {
 	List ListData
 	Open *OpenData
+}
+
+// formKind is the kind the connect form shows: the chosen one when it can be connected,
+// the sandbox otherwise.
+func formKind(kind string) string {
+	if Ready(kind) {
+		return kind
+	}
+	return model.KindSandbox
+}
+
+func fieldLabel(ctx context.Context, f KindField) string {
+	l := ui.T(ctx, "channels.field."+f.Name)
+	if f.Optional {
+		l += " (" + ui.T(ctx, "channels.optional") + ")"
+	}
+	return l
+}
+
+// fieldValue is what the form shows again after a refusal: never a secret.
+func fieldValue(d ChannelsData, f KindField) string {
+	if f.Secret {
+		return ""
+	}
+	return d.Values[f.Name]
+}
+
+func fieldAttrs(f KindField) templ.Attributes {
+	a := templ.Attributes{"autocomplete": "off", "data-testid": "channel-" + f.Name, "maxlength": "1024"}
+	if f.Secret {
+		a["autocomplete"] = "new-password"
+	}
+	if f.Required {
+		a["required"] = true
+	}
+	if f.Type == "tel" {
+		a["placeholder"] = "+5511999990000"
+	}
+	if f.Name == "graph_url" {
+		a["placeholder"] = "https://graph.facebook.com"
+	}
+	return a
 }
