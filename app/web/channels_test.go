@@ -201,6 +201,9 @@ func TestWhatsAppCloudReplyEndToEnd(t *testing.T) {
 	home := c.Signup("Loja Zap", "Zeca", uniqueEmail("zeca"), strongPassword)
 
 	ms := metasim.New()
+	// Statuses are posted below once the app has recorded the wamid: the sim would post
+	// them the moment it accepts the send, before the send job has stored the answer.
+	ms.SetAutoStatuses()
 	graph, err := ms.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -240,20 +243,30 @@ func TestWhatsAppCloudReplyEndToEnd(t *testing.T) {
 	if sent[0].Type != "text" || sent[0].Text != "Temos sim, quentinho!" || sent[0].WaID != "5511987654321" {
 		t.Fatalf("sent %+v", sent[0])
 	}
-	for {
-		var st string
-		var pid *string
-		_ = inst.App.Store.DB().QueryRow(`SELECT status, provider_id FROM messages WHERE direction = 'out' AND conversation_id = $1`, convID).Scan(&st, &pid)
-		if st == model.StatusRead {
-			if pid == nil || *pid != sent[0].ID {
-				t.Fatalf("provider id %v, want %s", pid, sent[0].ID)
+	waitStatus := func(want string) {
+		t.Helper()
+		for {
+			var st string
+			var pid *string
+			_ = inst.App.Store.DB().QueryRow(`SELECT status, provider_id FROM messages WHERE direction = 'out' AND conversation_id = $1`, convID).Scan(&st, &pid)
+			if st == want {
+				if pid == nil || *pid != sent[0].ID {
+					t.Fatalf("provider id %v, want %s", pid, sent[0].ID)
+				}
+				return
 			}
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the reply never reached read: %q", st)
-		case <-time.After(50 * time.Millisecond):
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the reply never reached %s: %q", want, st)
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 	}
+	waitStatus(model.StatusSent)
+	for _, st := range []string{metasim.StatusSent, metasim.StatusDelivered, metasim.StatusRead} {
+		if code, err := ms.SendStatus(ctx, phoneID, sent[0].ID, st); err != nil || code != http.StatusOK {
+			t.Fatalf("status %s: %d %v", st, code, err)
+		}
+	}
+	waitStatus(model.StatusRead)
 }
