@@ -96,7 +96,7 @@ UPDATE conversations SET unread = 0 WHERE org_id = $1 AND id = $2 AND unread > 0
 -- name: conversations-unread
 -- The unread total the title badge shows, for what an agent may see.
 SELECT coalesce(sum(unread), 0) FROM conversations
-WHERE org_id = $1 AND status <> 'closed' AND ($2 = 0 OR assignee_id = $2 OR assignee_id IS NULL);
+WHERE org_id = $1 AND unread > 0 AND status <> 'closed' AND ($2 = 0 OR assignee_id = $2 OR assignee_id IS NULL);
 
 -- name: conversation-of-contact
 SELECT id FROM conversations WHERE org_id = $1 AND channel_id = $2 AND contact_id = $3;
