@@ -14,15 +14,15 @@
 --   holds only the conversations with unread messages that are not closed (the query asks for
 --   exactly those), so the sum is an index-only scan of a small index.
 --
--- Built CONCURRENTLY so that adding them to a live database does not block the inbox.
+-- Not built CONCURRENTLY: a concurrent build waits for every open snapshot, including a
+-- second `masteria migrate` waiting on the migration lock, and the two would wait forever.
 
--- +goose NO TRANSACTION
 -- +goose Up
-CREATE INDEX CONCURRENTLY IF NOT EXISTS conversations_recent ON conversations (org_id, last_message_at DESC, id DESC);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS conversations_contact ON conversations (org_id, contact_id);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS conversations_unread ON conversations (org_id, assignee_id) INCLUDE (unread) WHERE unread > 0 AND status <> 'closed';
+CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (org_id, last_message_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS conversations_contact ON conversations (org_id, contact_id);
+CREATE INDEX IF NOT EXISTS conversations_unread ON conversations (org_id, assignee_id) INCLUDE (unread) WHERE unread > 0 AND status <> 'closed';
 
 -- +goose Down
-DROP INDEX CONCURRENTLY IF EXISTS conversations_unread;
-DROP INDEX CONCURRENTLY IF EXISTS conversations_contact;
-DROP INDEX CONCURRENTLY IF EXISTS conversations_recent;
+DROP INDEX IF EXISTS conversations_unread;
+DROP INDEX IF EXISTS conversations_contact;
+DROP INDEX IF EXISTS conversations_recent;
