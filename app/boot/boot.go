@@ -5,6 +5,7 @@ package boot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,8 +15,10 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/auth/oauth"
+	"masteria/app/channel"
 	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
+	"masteria/app/channel/twilio"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -62,7 +65,15 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	}
 	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st), CRM: crm.New(st), Board: board.New(st), Inbox: inbox.New(st, ring)}
 	a.Inbox.Registry().Register(model.KindSandbox, sandbox.New)
-	a.Inbox.Registry().Register(model.KindWhatsAppCloud, meta.New)
+	a.Inbox.Registry().Register(model.KindWhatsAppCloud, func(c model.Channel, sec map[string]string, r channel.StatusFunc) (channel.Channel, error) {
+		return meta.New(withConfig(c, map[string]string{"graph_url": cfg.MetaGraphURL}), sec, r)
+	})
+	a.Inbox.Registry().Register(model.KindTwilioSMS, func(c model.Channel, sec map[string]string, r channel.StatusFunc) (channel.Channel, error) {
+		return twilio.New(withConfig(c, map[string]string{
+			"api_url":         cfg.TwilioAPIURL,
+			"status_callback": fmt.Sprintf("%s/webhooks/twilio/%d", cfg.BaseURL, c.ID),
+		}), sec, r)
+	})
 	a.Broker = events.NewBroker(st, cfg.DatabaseURL)
 
 	reg := jobs.NewRegistry()
@@ -159,4 +170,18 @@ func (a *App) Close() {
 		cancel()
 	}
 	a.Store.Close()
+}
+
+// withConfig sets server-level settings in a channel's config before it is built: where the
+// provider is reached and where it reports back are the server's, not the form's.
+func withConfig(c model.Channel, set map[string]string) model.Channel {
+	cfg := map[string]any{}
+	_ = json.Unmarshal(c.Config, &cfg)
+	for k, v := range set {
+		if v != "" {
+			cfg[k] = v
+		}
+	}
+	c.Config, _ = json.Marshal(cfg)
+	return c
 }

@@ -40,6 +40,12 @@ type Config struct {
 	FacebookClientID     string
 	FacebookClientSecret string
 	FacebookBaseURL      string
+
+	// Where the channels' providers are reached: their real APIs in production, the local
+	// simulators in `dev` and tests. Server settings, never a form field, so nobody can point
+	// a channel's token at another host.
+	MetaGraphURL string
+	TwilioAPIURL string
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -64,6 +70,8 @@ var Vars = []Var{
 	{"FACEBOOK_CLIENT_ID", "", "enables \"Continue with Facebook\""},
 	{"FACEBOOK_CLIENT_SECRET", "", ""},
 	{"FACEBOOK_BASE_URL", "", "send Facebook OAuth calls to another base URL (the local simulator)"},
+	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
+	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -96,6 +104,8 @@ func Load(getenv func(string) string) (Config, error) {
 		FacebookClientID:     get("FACEBOOK_CLIENT_ID"),
 		FacebookClientSecret: get("FACEBOOK_CLIENT_SECRET"),
 		FacebookBaseURL:      get("FACEBOOK_BASE_URL"),
+		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
+		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"masteria/app/config"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
 	"masteria/app/web/webtest"
@@ -91,7 +92,6 @@ func TestConnectWhatsAppCloudAndTwilio(t *testing.T) {
 		"token with spaces":  {formWith(wa, "access_token", "EAA bad"), "access_token"},
 		"no app secret":      {formWith(wa, "app_secret", ""), "app_secret"},
 		"no verify token":    {formWith(wa, "verify_token", ""), "verify_token"},
-		"bad graph url":      {formWith(wa, "graph_url", "ftp://x"), "graph_url"},
 		"qr not yet":         {formWith(wa, "kind", model.KindWhatsAppQR), "kind"},
 	} {
 		res := c.Post(home+"/settings/channels", tc.form)
@@ -196,10 +196,6 @@ func TestWhatsAppCloudReplyEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	inst := webtest.StartAt(t, webtest.FreeBase(t), nil)
-	c := webtest.NewClient(t, inst.URL)
-	home := c.Signup("Loja Zap", "Zeca", uniqueEmail("zeca"), strongPassword)
-
 	ms := metasim.New()
 	// Statuses are posted below once the app has recorded the wamid: the sim would post
 	// them the moment it accepts the send, before the send job has stored the answer.
@@ -209,10 +205,13 @@ func TestWhatsAppCloudReplyEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(ms.Close)
+	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.MetaGraphURL = graph })
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Loja Zap", "Zeca", uniqueEmail("zeca"), strongPassword)
 	const phoneID, wabaID, token, secret = "106540352242922", "102290129340398", "EAAG-e2e-token", "e2e-app-secret"
 	res := c.Post(home+"/settings/channels", url.Values{
 		"kind": {model.KindWhatsAppCloud}, "name": {"WhatsApp"}, "phone_number_id": {phoneID}, "waba_id": {wabaID},
-		"access_token": {token}, "app_secret": {secret}, "verify_token": {"vt"}, "graph_url": {graph},
+		"access_token": {token}, "app_secret": {secret}, "verify_token": {"vt"},
 	})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", res.StatusCode, webtest.Text(res.Body))

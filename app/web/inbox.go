@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -96,12 +95,6 @@ func channelSettings(c echo.Context, kind string, v *model.ValidationError) (val
 		case "phone_number_id", "waba_id":
 			if !digitsID.MatchString(val) {
 				v.Add(f.Name, "channels.error.meta_id")
-			}
-		case "graph_url":
-			if u, err := url.Parse(val); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-				v.Add(f.Name, "channels.error.url")
-			} else {
-				config[f.Name] = strings.TrimRight(val, "/")
 			}
 		case "account_sid":
 			if !twilioAccount.MatchString(val) {

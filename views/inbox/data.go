@@ -56,7 +56,6 @@ var KindFields = map[string][]KindField{
 		{Name: "access_token", Type: "password", Secret: true, Required: true},
 		{Name: "app_secret", Type: "password", Secret: true, Required: true},
 		{Name: "verify_token", Type: "password", Secret: true, Required: true},
-		{Name: "graph_url", Type: "url", Optional: true},
 	},
 	model.KindTwilioSMS: {
 		{Name: "account_sid", Type: "text", Required: true},
@@ -217,9 +216,6 @@ func fieldAttrs(f KindField) templ.Attributes {
 	}
 	if f.Type == "tel" {
 		a["placeholder"] = "+5511999990000"
-	}
-	if f.Name == "graph_url" {
-		a["placeholder"] = "https://graph.facebook.com"
 	}
 	return a
 }
