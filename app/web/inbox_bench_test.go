@@ -194,7 +194,7 @@ type inboxBench struct {
 	h       http.Handler
 	home    string
 	cookies []*http.Cookie
-	convs   []int64 // the org's conversation ids
+	convs   []int64         // the org's conversation ids
 	long    []int64         // conversations with more than a page of messages
 	before  map[int64]int64 // a long conversation's 60th newest message: an older page's cursor
 }
