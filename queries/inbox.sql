@@ -100,3 +100,18 @@ WHERE org_id = $1 AND unread > 0 AND status <> 'closed' AND ($2 = 0 OR assignee_
 
 -- name: conversation-of-contact
 SELECT id FROM conversations WHERE org_id = $1 AND channel_id = $2 AND contact_id = $3;
+
+-- name: message-known
+SELECT EXISTS (SELECT 1 FROM messages WHERE org_id = $1 AND channel_id = $2 AND provider_id = $3);
+
+-- name: early-status-insert
+INSERT INTO early_statuses (org_id, channel_id, provider_id, status, error_code, error_title)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING;
+
+-- name: early-statuses-take
+DELETE FROM early_statuses WHERE org_id = $1 AND channel_id = $2 AND provider_id = $3
+RETURNING status, error_code, error_title;
+
+-- name: early-statuses-delete-old
+-- cross-org: reports for ids never stored (a send that failed) are forgotten after a day.
+DELETE FROM early_statuses WHERE created_at < now() - interval '1 day';

@@ -12,7 +12,8 @@ import (
 )
 
 // CleanupArgs is the hourly job that forgets what has expired: sessions past their expiry,
-// login attempts older than a day, and events too old to resume from.
+// login attempts older than a day, events too old to resume from, and status reports
+// for messages that were never stored.
 type CleanupArgs struct{}
 
 // Kind is the job's stable name in the queue.
@@ -41,7 +42,11 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if err != nil {
 		return err
 	}
-	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events)
+	early, err := w.Store.DeleteOldEarlyStatuses(ctx)
+	if err != nil {
+		return err
+	}
+	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events, "early_statuses", early)
 	return nil
 }
 

@@ -325,9 +325,22 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		if err != nil || !moved {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, args.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusSent})
-		return err
+		if _, err = events.Publish(ctx, tx, args.OrgID, MessageStatus, map[string]any{
+			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusSent}); err != nil {
+			return err
+		}
+		// Reports that came before this id was stored apply now, in any order: statuses only
+		// move forward.
+		early, err := tx.TakeEarlyStatuses(ctx, args.OrgID, ch.ID, sent.ProviderID)
+		if err != nil {
+			return err
+		}
+		for _, e := range early {
+			if err := s.applyStatus(ctx, tx, ch, sent.ProviderID, e.Status, e.ErrorCode, e.ErrorTitle); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -346,18 +359,29 @@ func (s *Service) failed(ctx context.Context, m model.Message, code, title strin
 // forward, so reports that arrive out of order or twice change nothing.
 func (s *Service) ApplyStatus(ctx context.Context, ch model.Channel, providerID, status, code, title string) error {
 	return s.st.Tx(ctx, func(tx *store.Store) error {
-		moved, err := tx.ApplyStatus(ctx, ch.OrgID, ch.ID, providerID, status, code, title)
+		known, err := tx.MessageKnown(ctx, ch.OrgID, ch.ID, providerID)
 		if err != nil {
 			return err
 		}
-		for _, m := range moved {
-			if _, err := events.Publish(ctx, tx, ch.OrgID, MessageStatus, map[string]any{
-				"message_id": m.ID, "conversation_id": m.ConversationID, "status": status, "error_code": code, "error_title": title}); err != nil {
-				return err
-			}
+		if !known { // early: the send job has not stored this id yet
+			return tx.KeepEarlyStatus(ctx, ch.OrgID, ch.ID, providerID, store.EarlyStatus{Status: status, ErrorCode: code, ErrorTitle: title})
 		}
-		return nil
+		return s.applyStatus(ctx, tx, ch, providerID, status, code, title)
 	})
+}
+
+func (s *Service) applyStatus(ctx context.Context, tx *store.Store, ch model.Channel, providerID, status, code, title string) error {
+	moved, err := tx.ApplyStatus(ctx, ch.OrgID, ch.ID, providerID, status, code, title)
+	if err != nil {
+		return err
+	}
+	for _, m := range moved {
+		if _, err := events.Publish(ctx, tx, ch.OrgID, MessageStatus, map[string]any{
+			"message_id": m.ID, "conversation_id": m.ConversationID, "status": status, "error_code": code, "error_title": title}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReportStatus is the channel.StatusFunc of channels that learn statuses themselves (the

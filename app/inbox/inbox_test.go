@@ -137,9 +137,13 @@ func TestStatusesOnlyMoveForward(t *testing.T) {
 	if got.Status != model.StatusRead {
 		t.Fatalf("read, then late delivered/sent/failed: status %q", got.Status)
 	}
-	// Another org's channel cannot touch this message.
-	other := ch
-	other.OrgID++
+	// Another org's channel cannot touch this message: its report waits as an early one
+	// for an id its own channel never stored.
+	o2, _ := e.st.CreateOrg(e.ctx, "Outra")
+	other, err := e.svc.CreateChannel(e.ctx, model.Actor{OrgID: o2.ID, Role: model.RoleOwner}, model.KindWhatsAppCloud, "WA", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := e.svc.ApplyStatus(e.ctx, other, pid, model.StatusFailed, "x", "y"); err != nil {
 		t.Fatal(err)
 	}
@@ -298,5 +302,54 @@ func TestAgentsSeeTheirOwnAndUnassigned(t *testing.T) {
 	// Keyset pages cover everything once.
 	if _, _, err := e.svc.List(e.ctx, manager, inbox.ListInput{After: "forged"}); err == nil {
 		t.Fatal("forged cursor accepted")
+	}
+}
+
+// racing is a channel whose provider reports "delivered" before the send call returns, as
+// Meta sometimes does.
+type racing struct {
+	svc *inbox.Service
+	ch  func() model.Channel
+}
+
+func (c *racing) Kind() string                       { return "racing" }
+func (c *racing) Capabilities() channel.Capabilities { return channel.Capabilities{} }
+func (c *racing) Send(ctx context.Context, _ channel.Outbound) (channel.Sent, error) {
+	if err := c.svc.ApplyStatus(ctx, c.ch(), "race.1", model.StatusDelivered, "", ""); err != nil {
+		return channel.Sent{}, err
+	}
+	return channel.Sent{ProviderID: "race.1"}, nil
+}
+
+// TestStatusBeforeTheSendReturns: a report for an id not stored yet waits and applies when
+// the send job stores it.
+func TestStatusBeforeTheSendReturns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var ch model.Channel
+	e.svc.Registry().Register(model.KindTwilioSMS, func(model.Channel, map[string]string, channel.StatusFunc) (channel.Channel, error) {
+		return &racing{svc: e.svc, ch: func() model.Channel { return ch }}, nil
+	})
+	ch = e.channel(t, model.KindTwilioSMS)
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511977778888", ProviderID: "SMin", Body: "Oi"})
+	m, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "Olá!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, _ := e.st.Message(e.ctx, e.a.OrgID, m.ID)
+		if got.Status == model.StatusDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %q: the early report was lost", got.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var left int
+	_ = e.st.DB().Get(&left, `SELECT count(*) FROM early_statuses`)
+	if left != 0 {
+		t.Fatalf("%d early statuses left after applying them", left)
 	}
 }

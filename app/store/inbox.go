@@ -33,6 +33,10 @@ type inboxQueries struct {
 	ConversationRead      *sqlx.Stmt `query:"conversation-read"`
 	ConversationsUnread   *sqlx.Stmt `query:"conversations-unread"`
 	ConversationOfContact *sqlx.Stmt `query:"conversation-of-contact"`
+	MessageKnown          *sqlx.Stmt `query:"message-known"`
+	EarlyStatusInsert     *sqlx.Stmt `query:"early-status-insert"`
+	EarlyStatusesTake     *sqlx.Stmt `query:"early-statuses-take"`
+	EarlyStatusesDelete   *sqlx.Stmt `query:"early-statuses-delete-old"`
 }
 
 // CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
@@ -284,4 +288,46 @@ func (s *Store) ConversationOf(ctx context.Context, orgID, channelID, contactID 
 		return 0, fmt.Errorf("store: conversation of contact: %w", err)
 	}
 	return id, nil
+}
+
+// MessageKnown tells whether a message with this provider id is stored on the channel.
+func (s *Store) MessageKnown(ctx context.Context, orgID, channelID int64, providerID string) (bool, error) {
+	var ok bool
+	if err := s.get(ctx, s.q.MessageKnown, &ok, orgID, channelID, providerID); err != nil {
+		return false, fmt.Errorf("store: message known: %w", err)
+	}
+	return ok, nil
+}
+
+// EarlyStatus is a provider's report kept until its message's id is stored.
+type EarlyStatus struct {
+	Status     string `db:"status"`
+	ErrorCode  string `db:"error_code"`
+	ErrorTitle string `db:"error_title"`
+}
+
+// KeepEarlyStatus stores a report for a provider id no message has yet.
+func (s *Store) KeepEarlyStatus(ctx context.Context, orgID, channelID int64, providerID string, st EarlyStatus) error {
+	if _, err := s.exec(ctx, s.q.EarlyStatusInsert, orgID, channelID, providerID, st.Status, st.ErrorCode, st.ErrorTitle); err != nil {
+		return fmt.Errorf("store: keep early status: %w", err)
+	}
+	return nil
+}
+
+// TakeEarlyStatuses removes and returns the reports kept for a provider id.
+func (s *Store) TakeEarlyStatuses(ctx context.Context, orgID, channelID int64, providerID string) ([]EarlyStatus, error) {
+	var out []EarlyStatus
+	if err := s.sel(ctx, s.q.EarlyStatusesTake, &out, orgID, channelID, providerID); err != nil {
+		return nil, fmt.Errorf("store: take early statuses: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteOldEarlyStatuses forgets reports older than a day.
+func (s *Store) DeleteOldEarlyStatuses(ctx context.Context) (int64, error) {
+	n, err := s.exec(ctx, s.q.EarlyStatusesDelete)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete early statuses: %w", err)
+	}
+	return n, nil
 }
