@@ -32,7 +32,6 @@ package metasim
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -40,6 +39,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"masteria/app/sim/simhttp"
 )
 
 // Template statuses and categories as the message_templates edge spells them.
@@ -210,21 +211,14 @@ func (s *Server) Start() (baseURL string, err error) {
 	if s.listener != nil {
 		return "", errors.New("metasim: already started")
 	}
-	ln, err := net.Listen("tcp", s.addr)
+	srv, ln, base, err := simhttp.Serve("metasim", s.addr, s.handler, s.log)
 	if err != nil {
-		return "", fmt.Errorf("metasim: listen: %w", err)
+		return "", err
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	s.listener, s.srv = ln, srv
 	if s.baseURL == "" {
-		s.baseURL = "http://" + ln.Addr().String()
+		s.baseURL = base
 	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metasim: serve", "err", err)
-		}
-	}()
-	s.log.Debug("metasim: started", "url", s.baseURL)
 	return s.baseURL, nil
 }
 
@@ -235,11 +229,7 @@ func (s *Server) Close() {
 	srv := s.srv
 	s.srv, s.listener = nil, nil
 	s.mu.Unlock()
-	if srv != nil {
-		if err := srv.Close(); err != nil {
-			s.log.Warn("metasim: close", "err", err)
-		}
-	}
+	simhttp.Close("metasim", srv, s.log)
 }
 
 // URL returns the base URL, or "" before Start when WithBaseURL was not given.

@@ -35,6 +35,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"masteria/app/sim/simhttp"
 )
 
 const (
@@ -195,21 +197,14 @@ func (s *Server) Start() (baseURL string, err error) {
 	if s.listener != nil {
 		return "", errors.New("oauthsim: already started")
 	}
-	ln, err := net.Listen("tcp", s.addr)
+	srv, ln, base, err := simhttp.Serve("oauthsim", s.addr, s.handler, s.log)
 	if err != nil {
-		return "", fmt.Errorf("oauthsim: listen: %w", err)
+		return "", err
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	s.listener, s.srv = ln, srv
 	if s.baseURL == "" {
-		s.baseURL = "http://" + ln.Addr().String()
+		s.baseURL = base
 	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("oauthsim: serve", "err", err)
-		}
-	}()
-	s.log.Debug("oauthsim: started", "url", s.baseURL)
 	return s.baseURL, nil
 }
 
@@ -219,11 +214,7 @@ func (s *Server) Close() {
 	srv := s.srv
 	s.srv, s.listener = nil, nil
 	s.mu.Unlock()
-	if srv != nil {
-		if err := srv.Close(); err != nil {
-			s.log.Warn("oauthsim: close", "err", err)
-		}
-	}
+	simhttp.Close("oauthsim", srv, s.log)
 }
 
 // URL returns the base URL, or "" before Start when WithBaseURL was not given.

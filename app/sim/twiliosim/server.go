@@ -35,6 +35,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"masteria/app/sim/simhttp"
 )
 
 const apiVersion = "2010-04-01"
@@ -263,19 +265,11 @@ func (s *Server) Start() (baseURL string, err error) {
 	if s.listener != nil {
 		return "", errors.New("twiliosim: already started")
 	}
-	ln, err := net.Listen("tcp", s.addr)
+	srv, ln, base, err := simhttp.Serve("twiliosim", s.addr, s.handler, s.log)
 	if err != nil {
-		return "", fmt.Errorf("twiliosim: listen: %w", err)
+		return "", err
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	s.listener, s.srv = ln, srv
-	s.baseURL = "http://" + ln.Addr().String()
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("twiliosim: serve", "err", err)
-		}
-	}()
-	s.log.Debug("twiliosim: started", "url", s.baseURL)
+	s.listener, s.srv, s.baseURL = ln, srv, base
 	return s.baseURL, nil
 }
 
