@@ -11,6 +11,7 @@ import (
 
 	"masteria/app/channel/meta"
 	"masteria/app/channel/twilio"
+	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
 	"masteria/app/sim/twiliosim"
@@ -240,5 +241,32 @@ func TestWebhooksFromTheSimulators(t *testing.T) {
 	_ = inst.App.Store.DB().Select(&bodies, `SELECT body FROM messages ORDER BY id`)
 	if len(bodies) != 3 || bodies[0] != "Oi, quero um orçamento" || bodies[1] != "Bom dia" {
 		t.Fatalf("messages %v", bodies)
+	}
+}
+
+// TestSMSComposerCountsParts: an SMS conversation's composer carries the part counter; a
+// WhatsApp one does not.
+func TestSMSComposerCountsParts(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	ctx := context.Background()
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Loja", "Zoe", uniqueEmail("zoe"), strongPassword)
+	var orgID, userID int64
+	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
+	_ = inst.App.Store.DB().Get(&userID, `SELECT id FROM users`)
+	a := model.Actor{OrgID: orgID, UserID: userID, Role: model.RoleOwner}
+	sms, _ := inst.App.Inbox.CreateChannel(ctx, a, model.KindTwilioSMS, "SMS", map[string]string{"account_sid": "AC1"}, map[string]string{"auth_token": "t"})
+	wa, _ := inst.App.Inbox.CreateChannel(ctx, a, model.KindWhatsAppCloud, "WA", nil, map[string]string{"app_secret": "s"})
+	r1, err := inst.App.Inbox.Receive(ctx, sms, inbox.Inbound{From: "+5511987650010", ProviderID: "SMa", Body: "Oi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := inst.App.Inbox.Receive(ctx, wa, inbox.Inbound{From: "+5511987650011", ProviderID: "wamid.a", Body: "Oi"})
+	if page := c.Get(fmt.Sprintf("%s/inbox/%d", home, r1.ConversationID)); !strings.Contains(page.Body, `data-testid="sms-counter"`) || !strings.Contains(page.Body, "segments.") {
+		t.Fatal("the SMS composer has no part counter")
+	}
+	if page := c.Get(fmt.Sprintf("%s/inbox/%d", home, r2.ConversationID)); strings.Contains(page.Body, `data-testid="sms-counter"`) {
+		t.Fatal("a WhatsApp composer shows SMS parts")
 	}
 }
