@@ -10,6 +10,7 @@ import (
 	"masteria/app/account"
 	"masteria/app/boot"
 	"masteria/app/crm"
+	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/oauthsim"
 	"masteria/app/store"
@@ -46,8 +47,14 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		st.Close()
 		return err
 	default:
-		if err := crm.New(st).SeedDemo(ctx, model.Actor{UserID: res.User.ID, OrgID: res.Org.ID, Role: res.Role}); err != nil {
+		a := model.Actor{UserID: res.User.ID, OrgID: res.Org.ID, Role: res.Role}
+		if err := crm.New(st).SeedDemo(ctx, a); err != nil {
 			slog.Warn("demo contacts", "err", err)
+		}
+		if ring, err := boot.KeyRing(cfg); err == nil {
+			if err := inbox.New(st, ring).SeedDemo(ctx, a); err != nil {
+				slog.Warn("demo inbox", "err", err)
+			}
 		}
 	}
 	st.Close()

@@ -353,3 +353,24 @@ func TestStatusBeforeTheSendReturns(t *testing.T) {
 		t.Fatalf("%d early statuses left after applying them", left)
 	}
 }
+
+func TestSeedDemoInbox(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if err := e.svc.SeedDemo(e.ctx, e.a); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SeedDemo(e.ctx, e.a); err != nil { // an org with channels is left alone
+		t.Fatal(err)
+	}
+	manager := e.a
+	manager.Role = model.RoleOwner
+	list, _, err := e.svc.List(e.ctx, manager, inbox.ListInput{View: "all"})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("%d demo conversations (%v)", len(list), err)
+	}
+	chs, _ := e.svc.Channels(e.ctx, e.a.OrgID)
+	if len(chs) != 1 || chs[0].Kind != model.KindSandbox {
+		t.Fatalf("channels %+v", chs)
+	}
+}
