@@ -13,6 +13,7 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/phone"
+	inboxview "masteria/views/inbox"
 )
 
 //go:embed openapi.yaml
@@ -21,6 +22,7 @@ var openAPI []byte
 // apiInboxRoutes mounts the inbox part of the REST API on the API-key group.
 func (s *Server) apiInboxRoutes(api *echo.Group) {
 	api.GET("/channels", s.apiChannels)
+	api.POST("/channels", s.apiChannelCreate)
 	api.GET("/channels/:id", s.apiChannel)
 	api.POST("/messages", s.apiSend)
 	api.GET("/conversations", s.apiConversations)
@@ -161,4 +163,38 @@ func (s *Server) apiMessages(c echo.Context) error {
 // openAPIDoc serves the API's description, for integrators and their tools.
 func openAPIDoc(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml", openAPI)
+}
+
+// apiChannelCreate connects a channel: {"kind": …, "name": …, "config": {…}} with the same
+// fields and checks as the settings page (Cloud API: phone_number_id, waba_id,
+// access_token, app_secret, verify_token; Twilio: account_sid, auth_token, from or
+// messaging_service_sid). Secrets are sealed and never returned.
+func (s *Server) apiChannelCreate(c echo.Context) error {
+	var in struct {
+		Kind   string            `json:"kind"`
+		Name   string            `json:"name"`
+		Config map[string]string `json:"config"`
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return apiFail(c, http.StatusBadRequest, "bad_json", `the body must be JSON like {"kind":"twilio_sms","name":"SMS","config":{…}}: `+err.Error())
+	}
+	if !inboxview.Ready(in.Kind) {
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "kind must be one of whatsapp_cloud, twilio_sms, sandbox")
+	}
+	v := model.NewValidationError()
+	_, config, secrets := channelSettings(func(k string) string { return in.Config[k] }, in.Kind, v)
+	var err error = v.Err()
+	var ch model.Channel
+	if err == nil {
+		ch, err = s.inbox.CreateChannel(c.Request().Context(), apiActor(c), in.Kind, in.Name, config, secrets)
+	}
+	if errors.As(err, &v) {
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"channel": s.channelJSON(ch)})
 }

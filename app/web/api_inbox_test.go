@@ -139,3 +139,39 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIConnectChannel(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	c.Signup("Loja Integra", "Ada", uniqueEmail("ada"), strongPassword)
+	key, err := inst.App.Account.CreateAPIKeyForOrgName(context.Background(), "Loja Integra", "n8n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := `{"kind":"twilio_sms","name":"SMS Loja","config":{"account_sid":"AC0123456789abcdef0123456789abcdef","auth_token":"tok","from":"+5511900000000"}}`
+	res := apiCall(t, c, key, "POST", "/api/v1/channels", good)
+	if res.StatusCode != http.StatusCreated || !strings.Contains(res.Body, "/webhooks/twilio/") || strings.Contains(res.Body, "tok") {
+		t.Fatalf("create: %d %s", res.StatusCode, res.Body)
+	}
+	for name, tc := range map[string]struct {
+		body   string
+		status int
+	}{
+		"not json":      {`{"kind":`, 400},
+		"unknown field": {`{"kind":"sandbox","name":"x","extra":1}`, 400},
+		"qr not yet":    {`{"kind":"whatsapp_qr","name":"x"}`, 422},
+		"no name":       {`{"kind":"sandbox","name":" "}`, 422},
+		"bad sid":       {`{"kind":"twilio_sms","name":"x","config":{"account_sid":"AC1","auth_token":"t","from":"+5511900000000"}}`, 422},
+		"no token":      {`{"kind":"whatsapp_cloud","name":"x","config":{"phone_number_id":"123456","waba_id":"123456","app_secret":"s","verify_token":"v"}}`, 422},
+	} {
+		if res := apiCall(t, c, key, "POST", "/api/v1/channels", tc.body); res.StatusCode != tc.status {
+			t.Errorf("%s: %d %s, want %d", name, res.StatusCode, res.Body, tc.status)
+		}
+	}
+	var n int
+	_ = inst.App.Store.DB().Get(&n, `SELECT count(*) FROM channels`)
+	if n != 1 {
+		t.Fatalf("%d channels after one good and six bad requests", n)
+	}
+}

@@ -64,10 +64,11 @@ var (
 
 // channelSettings reads and checks what the connect form of kind asks for, splitting it
 // into the channel's config and its secrets.
-func channelSettings(c echo.Context, kind string, v *model.ValidationError) (values, config, secrets map[string]string) {
+// get reads one field: the form's for the settings page, the JSON config's for the API.
+func channelSettings(get func(string) string, kind string, v *model.ValidationError) (values, config, secrets map[string]string) {
 	values, config, secrets = map[string]string{}, map[string]string{}, map[string]string{}
 	for _, f := range inboxview.KindFields[kind] {
-		val := strings.TrimSpace(c.FormValue(f.Name))
+		val := strings.TrimSpace(get(f.Name))
 		if f.Secret {
 			if val != "" {
 				secrets[f.Name] = val
@@ -129,7 +130,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 	if n := strings.Join(strings.Fields(name), " "); n == "" || len([]rune(n)) > 80 {
 		v.Add("name", "channels.error.name")
 	}
-	values, config, secrets := channelSettings(c, kind, v)
+	values, config, secrets := channelSettings(c.FormValue, kind, v)
 	err := v.Err()
 	var ch model.Channel
 	if err == nil {
