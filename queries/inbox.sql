@@ -115,3 +115,8 @@ RETURNING status, error_code, error_title;
 -- name: early-statuses-delete-old
 -- cross-org: reports for ids never stored (a send that failed) are forgotten after a day.
 DELETE FROM early_statuses WHERE created_at < now() - interval '1 day';
+
+-- name: last-inbound-provider-id
+SELECT provider_id FROM messages
+WHERE org_id = $1 AND conversation_id = $2 AND direction = 'in' AND provider_id IS NOT NULL
+ORDER BY id DESC LIMIT 1;

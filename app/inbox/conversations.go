@@ -1,6 +1,8 @@
 package inbox
 
 import (
+	"github.com/riverqueue/river"
+
 	"context"
 	"errors"
 	"strings"
@@ -127,6 +129,12 @@ func (s *Service) MarkRead(ctx context.Context, a model.Actor, id int64) error {
 		if err != nil || !cleared {
 			return err
 		}
+		// The customer sees the blue ticks too, where the channel can show them.
+		if s.jobs != nil {
+			if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), ReadReceiptArgs{OrgID: a.OrgID, ConversationID: c.ID}, nil); err != nil {
+				return err
+			}
+		}
 		return s.changed(ctx, tx, a.OrgID, c.ID, "read")
 	})
 }
@@ -246,4 +254,59 @@ func (s *Service) SendTo(ctx context.Context, a model.Actor, channelID int64, ph
 // Channel returns one channel of an org.
 func (s *Service) Channel(ctx context.Context, orgID, id int64) (model.Channel, error) {
 	return s.st.Channel(ctx, orgID, id)
+}
+
+// ReadReceiptArgs is the job that tells the provider an agent read a conversation.
+type ReadReceiptArgs struct {
+	OrgID          int64 `json:"org_id"`
+	ConversationID int64 `json:"conversation_id"`
+}
+
+// Kind is the job's stable name.
+func (ReadReceiptArgs) Kind() string { return "inbox.read_receipt" }
+
+// ReadMarker is a channel that can show the customer their messages were read.
+type ReadMarker interface {
+	MarkRead(ctx context.Context, providerID string) error
+}
+
+// ReadReceiptWorker runs ReadReceiptArgs. Marking read twice is harmless, so retries are.
+type ReadReceiptWorker struct {
+	river.WorkerDefaults[ReadReceiptArgs]
+	Service *Service
+}
+
+// Work marks the conversation's latest customer message read at the provider.
+func (w *ReadReceiptWorker) Work(ctx context.Context, job *river.Job[ReadReceiptArgs]) error {
+	s := w.Service
+	conv, err := s.st.Conversation(ctx, job.Args.OrgID, job.Args.ConversationID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ch, err := s.st.Channel(ctx, job.Args.OrgID, conv.ChannelID)
+	if err != nil {
+		return err
+	}
+	id, err := s.st.LastInboundID(ctx, job.Args.OrgID, conv.ID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	secrets, err := s.Secrets(ch)
+	if err != nil {
+		return err
+	}
+	c, err := s.reg.Build(ch, secrets)
+	if err != nil {
+		return err
+	}
+	if rm, ok := c.(ReadMarker); ok {
+		return rm.MarkRead(ctx, id)
+	}
+	return nil
 }

@@ -409,4 +409,5 @@ func (s *Service) Thread(ctx context.Context, orgID, conversationID, beforeID in
 // Register adds the inbox's job workers.
 func Register(reg *jobs.Registry, s *Service) {
 	river.AddWorker(reg.Workers, &SendWorker{Service: s})
+	river.AddWorker(reg.Workers, &ReadReceiptWorker{Service: s})
 }

@@ -34,6 +34,7 @@ type inboxQueries struct {
 	ConversationsUnread   *sqlx.Stmt `query:"conversations-unread"`
 	ConversationOfContact *sqlx.Stmt `query:"conversation-of-contact"`
 	MessageKnown          *sqlx.Stmt `query:"message-known"`
+	LastInboundID         *sqlx.Stmt `query:"last-inbound-provider-id"`
 	EarlyStatusInsert     *sqlx.Stmt `query:"early-status-insert"`
 	EarlyStatusesTake     *sqlx.Stmt `query:"early-statuses-take"`
 	EarlyStatusesDelete   *sqlx.Stmt `query:"early-statuses-delete-old"`
@@ -330,4 +331,13 @@ func (s *Store) DeleteOldEarlyStatuses(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: delete early statuses: %w", err)
 	}
 	return n, nil
+}
+
+// LastInboundID is the provider id of a conversation's latest customer message.
+func (s *Store) LastInboundID(ctx context.Context, orgID, conversationID int64) (string, error) {
+	var id string
+	if err := s.get(ctx, s.q.LastInboundID, &id, orgID, conversationID); err != nil {
+		return "", fmt.Errorf("store: last inbound: %w", err)
+	}
+	return id, nil
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"masteria/app/channel/meta"
 	"masteria/app/channel/twilio"
+	"masteria/app/config"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
@@ -186,10 +189,16 @@ func TestWebhooksFromTheSimulators(t *testing.T) {
 	t.Parallel()
 	// The app's public URL is its listening address, so Twilio's signature (over the URL it
 	// was given) and the app's check (over its public URL) meet.
-	inst := webtest.StartAt(t, webtest.FreeBase(t), nil)
+	ms := metasim.New()
+	graph, err := ms.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ms.Close)
+	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.MetaGraphURL = graph })
 	ctx := context.Background()
 	c := webtest.NewClient(t, inst.URL)
-	c.Signup("Loja Sim", "Xu", uniqueEmail("xu"), strongPassword)
+	home := c.Signup("Loja Sim", "Xu", uniqueEmail("xu"), strongPassword)
 	var orgID, userID int64
 	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
 	_ = inst.App.Store.DB().Get(&userID, `SELECT id FROM users`)
@@ -200,18 +209,27 @@ func TestWebhooksFromTheSimulators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := metasim.New()
-	if _, err := ms.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ms.Close)
 	ms.AddNumber(metasim.Number{PhoneNumberID: "555", WABAID: "999", DisplayNumber: "5511900000000", AccessToken: "EAAtoken",
 		AppSecret: "meta-secret", WebhookURL: fmt.Sprintf("%s/webhooks/whatsapp/%d", inst.URL, wa.ID)})
 	if challenge, status, err := ms.Verify(ctx, fmt.Sprintf("%s/webhooks/whatsapp/%d", inst.URL, wa.ID), "vt"); err != nil || status != http.StatusOK || challenge == "" {
 		t.Fatalf("verify: %q %d %v", challenge, status, err)
 	}
-	if _, status, err := ms.InboundText(ctx, "555", metasim.Sender{WaID: "5511987650000", Name: "Bia"}, "Oi, quero um orçamento"); err != nil || status != http.StatusOK {
+	wamid, status, err := ms.InboundText(ctx, "555", metasim.Sender{WaID: "5511987650000", Name: "Bia"}, "Oi, quero um orçamento")
+	if err != nil || status != http.StatusOK {
 		t.Fatalf("inbound text: %d %v", status, err)
+	}
+	// The agent opens the conversation: the customer's message is marked read at Meta.
+	var convID int64
+	_ = inst.App.Store.DB().Get(&convID, `SELECT id FROM conversations`)
+	if page := c.Get(fmt.Sprintf("%s/inbox/%d", home, convID)); page.StatusCode != http.StatusOK {
+		t.Fatalf("open conversation: %d", page.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Contains(ms.MarkedRead(), wamid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not marked read at Meta: %v", wamid, ms.MarkedRead())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	tw, err := inst.App.Inbox.CreateChannel(ctx, a, model.KindTwilioSMS, "SMS", map[string]string{"account_sid": "AC42"}, map[string]string{"auth_token": "tw-token"})
