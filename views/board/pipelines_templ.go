@@ -788,11 +788,11 @@ func PipelineEdit(d PipelinePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = script(static.Path("vendor/sortablejs-1.15.7/Sortable.min.js")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ui.Script(static.Path("vendor/sortablejs-1.15.7/Sortable.min.js")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = script(static.Path("js/board.js")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ui.Script(static.Path("js/board.js")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
