@@ -149,11 +149,17 @@ func (s *Service) Segment(ctx context.Context, orgID, id int64) (model.Segment, 
 	if err != nil {
 		return sg, model.ContactFilter{}, err
 	}
+	f, err := SegmentFilter(sg)
+	return sg, f, err
+}
+
+// SegmentFilter reads a segment's saved filter.
+func SegmentFilter(sg model.Segment) (model.ContactFilter, error) {
 	var f model.ContactFilter
 	if err := json.Unmarshal(sg.Filter, &f); err != nil {
-		return sg, f, errorf("segment %d filter: %w", id, err)
+		return f, errorf("segment %d filter: %w", sg.ID, err)
 	}
-	return sg, f, nil
+	return f, nil
 }
 
 // SaveSegment saves a filter under a name (id 0: a new segment).

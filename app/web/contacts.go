@@ -141,7 +141,7 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 		return d, err
 	}
 	for _, sg := range segs {
-		_, sf, err := s.crm.Segment(ctx, a.OrgID, sg.ID)
+		sf, err := crm.SegmentFilter(sg) // the list already holds each filter: no second read
 		if err != nil {
 			return d, err
 		}
