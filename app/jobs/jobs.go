@@ -51,8 +51,7 @@ func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Option
 	logger := opts.Logger
 	if logger == nil {
 		// River reports its routine work at info level every few seconds; keep warnings only.
-		logger = slog.New(slog.Default().Handler()).With("component", "river")
-		logger = slog.New(levelFilter{min: slog.LevelWarn, Handler: logger.Handler()})
+		logger = slog.New(levelFilter{min: slog.LevelWarn, Handler: slog.Default().Handler()}).With("component", "river")
 	}
 	cfg := &river.Config{Logger: logger, Workers: reg.Workers}
 	if opts.MaxWorkers > 0 {
@@ -93,4 +92,13 @@ type levelFilter struct {
 
 func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs and WithGroup keep the filter on the loggers River derives with With.
+func (f levelFilter) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelFilter{min: f.min, Handler: f.Handler.WithAttrs(as)}
+}
+
+func (f levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{min: f.min, Handler: f.Handler.WithGroup(name)}
 }
