@@ -120,3 +120,56 @@ DELETE FROM early_statuses WHERE created_at < now() - interval '1 day';
 SELECT provider_id FROM messages
 WHERE org_id = $1 AND conversation_id = $2 AND direction = 'in' AND provider_id IS NOT NULL
 ORDER BY id DESC LIMIT 1;
+
+-- name: inbound-receive
+-- An inbound message in one round trip: the contact found by phone or created (with its
+-- timeline line), the conversation created or reopened and touched, the message stored, its
+-- event written and notified. A message already stored (Meta retries) touches nothing and
+-- returns duplicate; two first messages of a new phone racing may both miss the contact, and
+-- the loser returns contact_id 0 and is run again. $1 org, $2 channel, $3 phone,
+-- $4 profile name, $5 provider id, $6 kind, $7 body, $8 content, $9 time, $10 preview,
+-- $11 event type.
+WITH dup AS (
+    SELECT 1 FROM messages WHERE channel_id = $2 AND provider_id = $5 AND org_id = $1
+), found AS (
+    SELECT id FROM contacts WHERE org_id = $1 AND phone = $3
+), made AS (
+    INSERT INTO contacts (org_id, name, phone)
+    SELECT $1, $4, $3 WHERE NOT EXISTS (SELECT 1 FROM found) AND NOT EXISTS (SELECT 1 FROM dup)
+    ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO NOTHING
+    RETURNING id
+), contact AS (
+    SELECT id FROM found UNION ALL SELECT id FROM made
+), made_event AS (
+    INSERT INTO contact_events (org_id, contact_id, kind, data)
+    SELECT $1, id, 'created', '{"source":"inbound"}' FROM made
+), conv AS (
+    INSERT INTO conversations AS v (org_id, channel_id, contact_id, last_message_at, last_inbound_at, preview, unread)
+    SELECT $1, $2, contact.id, $9, $9, $10, 1 FROM contact WHERE NOT EXISTS (SELECT 1 FROM dup)
+    ON CONFLICT (channel_id, contact_id) DO UPDATE SET
+        status = CASE WHEN v.status = 'closed' THEN 'open' ELSE v.status END,
+        unread = v.unread + 1,
+        preview = CASE WHEN excluded.last_message_at >= v.last_message_at THEN excluded.preview ELSE v.preview END,
+        last_message_at = greatest(v.last_message_at, excluded.last_message_at),
+        last_inbound_at = greatest(coalesce(v.last_inbound_at, excluded.last_inbound_at), excluded.last_inbound_at)
+    RETURNING id, (xmax = 0) AS created, assignee_id
+), msg AS (
+    INSERT INTO messages (org_id, conversation_id, channel_id, direction, kind, body, content, provider_id, status, created_at)
+    SELECT $1, conv.id, $2, 'in', $6, $7, $8, nullif($5, ''), 'received', $9 FROM conv
+    ON CONFLICT (channel_id, provider_id) WHERE provider_id IS NOT NULL DO NOTHING
+    RETURNING id, conversation_id
+), ev AS (
+    INSERT INTO events (org_id, type, payload)
+    SELECT $1, $11, jsonb_build_object('message_id', msg.id, 'conversation_id', msg.conversation_id,
+                                       'contact_id', contact.id, 'channel_id', $2::bigint)
+    FROM msg, contact
+    RETURNING id
+)
+SELECT coalesce(contact.id, 0) AS contact_id,
+       EXISTS (SELECT 1 FROM dup) AS duplicate,
+       coalesce((SELECT id FROM conv), 0) AS conversation_id,
+       coalesce((SELECT created FROM conv), false) AS conversation_created,
+       coalesce((SELECT assignee_id FROM conv), 0) AS assignee_id,
+       coalesce((SELECT id FROM msg), 0) AS message_id,
+       coalesce((SELECT count(pg_notify('masteria_events', json_build_object('id', ev.id, 'org_id', $1::bigint)::text)) FROM ev), 0) AS notified
+FROM (SELECT 1) one LEFT JOIN contact ON true;

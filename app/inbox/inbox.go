@@ -135,55 +135,43 @@ type Received struct {
 // Receive stores an inbound message: its contact (found by phone or created), its
 // conversation (created or reopened) and the message, once per provider id.
 func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Received, error) {
-	var r Received
 	if in.At.IsZero() {
 		in.At = s.now()
 	}
 	if in.Kind == "" {
 		in.Kind = "text"
 	}
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
-		id, err := tx.ContactIDByPhone(ctx, ch.OrgID, in.From)
-		if errors.Is(err, model.ErrNotFound) {
-			phone := in.From
-			id, err = tx.CreateContact(ctx, model.Contact{OrgID: ch.OrgID, Name: strings.TrimSpace(in.Name), Phone: &phone})
-			if err == nil {
-				err = tx.AddContactEvent(ctx, ch.OrgID, id, "created", nil, map[string]any{"source": "inbound"})
-			}
-		}
-		if err != nil {
-			return err
-		}
-		r.ContactID = id
-		if r.ConversationID, err = tx.OpenConversation(ctx, ch.OrgID, ch.ID, id); err != nil {
-			return err
-		}
-		pid := in.ProviderID
-		var provider *string
-		if pid != "" {
-			provider = &pid
-		}
-		var inserted bool
-		r.MessageID, inserted, err = tx.InsertMessage(ctx, model.Message{OrgID: ch.OrgID, ConversationID: r.ConversationID, ChannelID: ch.ID,
-			Direction: "in", Kind: in.Kind, Body: in.Body, Content: in.Content, ProviderID: provider, Status: model.StatusReceived, CreatedAt: in.At})
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			r.Duplicate = true
-			return errDuplicate // roll back a conversation created or reopened for nothing
-		}
-		if err := tx.TouchConversation(ctx, ch.OrgID, r.ConversationID, in.At, preview(in.Kind, in.Body), true); err != nil {
-			return err
-		}
-		_, err = events.Publish(ctx, tx, ch.OrgID, MessageReceived, map[string]any{
-			"message_id": r.MessageID, "conversation_id": r.ConversationID, "contact_id": id, "channel_id": ch.ID})
-		return err
-	})
-	if errors.Is(err, errDuplicate) {
-		return r, nil
+	m := model.Message{OrgID: ch.OrgID, ChannelID: ch.ID, Kind: in.Kind, Body: in.Body, Content: in.Content, CreatedAt: in.At}
+	if in.ProviderID != "" {
+		m.ProviderID = &in.ProviderID
 	}
-	return r, err
+	name := strings.TrimSpace(in.Name)
+	// One statement does the work (the webhook answers fast and many arrive at once); a
+	// lost race with a concurrent first message of the same new phone runs it again.
+	for attempt := 0; ; attempt++ {
+		var row store.InboundRow
+		err := s.st.Tx(ctx, func(tx *store.Store) error {
+			var err error
+			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), MessageReceived); err != nil {
+				return err
+			}
+			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
+				return errDuplicate // nothing to keep: roll back whatever the statement did
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+			return Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}, nil
+		case !errors.Is(err, errDuplicate):
+			return Received{}, err
+		case row.ContactID == 0 && !row.Duplicate && attempt < 3:
+			continue
+		case row.ContactID == 0 && !row.Duplicate:
+			return Received{}, fmt.Errorf("inbox: contact %s kept changing", in.From)
+		}
+		return Received{ContactID: row.ContactID, ConversationID: row.ConversationID, Duplicate: true}, nil
+	}
 }
 
 var errDuplicate = errors.New("inbox: duplicate message")

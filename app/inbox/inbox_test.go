@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -89,6 +90,50 @@ func TestInboundIsStoredOnce(t *testing.T) {
 
 // TestReplyGoesOutAndIsRead sends a reply through the real queue and the sandbox channel
 // and waits for the sandbox to report it delivered and read.
+// Webhooks arrive in parallel: the first messages of a new phone create one contact and one
+// conversation, and copies of one message racing each other store it once and count it once.
+func TestConcurrentInboundOfANewPhone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		wg.Add(2)
+		go func() { // n different messages
+			defer wg.Done()
+			_, err := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511911112222", Name: "Bia", ProviderID: fmt.Sprintf("wamid.m%d", i), Body: "oi"})
+			errs <- err
+		}()
+		go func() { // n copies of one message
+			defer wg.Done()
+			_, err := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511933334444", Name: "Caio", ProviderID: "wamid.same", Body: "olá"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for phone, want := range map[string]int{"+5511911112222": n, "+5511933334444": 1} {
+		var contacts, convs, msgs, unread, timeline int
+		db := e.st.DB()
+		_ = db.Get(&contacts, `SELECT count(*) FROM contacts WHERE org_id = $1 AND phone = $2`, e.a.OrgID, phone)
+		_ = db.Get(&convs, `SELECT count(*) FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.phone = $1`, phone)
+		_ = db.Get(&msgs, `SELECT count(*) FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id WHERE c.phone = $1`, phone)
+		_ = db.Get(&unread, `SELECT coalesce(sum(unread), 0) FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.phone = $1`, phone)
+		_ = db.Get(&timeline, `SELECT count(*) FROM contact_events e JOIN contacts c ON c.id = e.contact_id WHERE c.phone = $1 AND e.kind = 'created'`, phone)
+		if contacts != 1 || convs != 1 || msgs != want || unread != want || timeline != 1 {
+			t.Errorf("%s: %d contacts, %d conversations, %d messages, %d unread, %d created lines; want 1, 1, %d, %d, 1",
+				phone, contacts, convs, msgs, unread, timeline, want, want)
+		}
+	}
+}
+
 func TestReplyGoesOutAndIsRead(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -38,6 +38,7 @@ type inboxQueries struct {
 	EarlyStatusInsert     *sqlx.Stmt `query:"early-status-insert"`
 	EarlyStatusesTake     *sqlx.Stmt `query:"early-statuses-take"`
 	EarlyStatusesDelete   *sqlx.Stmt `query:"early-statuses-delete-old"`
+	InboundReceive        *sqlx.Stmt `query:"inbound-receive"`
 }
 
 // CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
@@ -340,4 +341,36 @@ func (s *Store) LastInboundID(ctx context.Context, orgID, conversationID int64) 
 		return "", fmt.Errorf("store: last inbound: %w", err)
 	}
 	return id, nil
+}
+
+// InboundRow is what ReceiveInbound did with one inbound message.
+type InboundRow struct {
+	ContactID           int64 `db:"contact_id"` // 0: a concurrent first message created the contact; run again
+	Duplicate           bool  `db:"duplicate"`  // already stored: nothing changed
+	ConversationID      int64 `db:"conversation_id"`
+	ConversationCreated bool  `db:"conversation_created"`
+	AssigneeID          int64 `db:"assignee_id"`
+	MessageID           int64 `db:"message_id"` // 0 with !Duplicate: a concurrent copy won; roll back
+	Notified            int64 `db:"notified"`
+}
+
+// ReceiveInbound stores an inbound message with its contact, conversation and event in one
+// statement (see inbound-receive); m carries the message, name the contact's profile name
+// for a new contact, eventType the event to write.
+func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name, preview, eventType string) (InboundRow, error) {
+	var r InboundRow
+	pid := ""
+	if m.ProviderID != nil {
+		pid = *m.ProviderID
+	}
+	content := m.Content
+	if len(content) == 0 {
+		content = json.RawMessage("{}")
+	}
+	err := s.get(ctx, s.q.InboundReceive, &r, m.OrgID, m.ChannelID, phone, name, pid, m.Kind, m.Body, []byte(content),
+		m.CreatedAt, preview, eventType)
+	if err != nil {
+		return r, fmt.Errorf("store: receive inbound: %w", err)
+	}
+	return r, nil
 }
