@@ -173,3 +173,7 @@ SELECT coalesce(contact.id, 0) AS contact_id,
        coalesce((SELECT id FROM msg), 0) AS message_id,
        coalesce((SELECT count(pg_notify('masteria_events', json_build_object('id', ev.id, 'org_id', $1::bigint)::text)) FROM ev), 0) AS notified
 FROM (SELECT 1) one LEFT JOIN contact ON true;
+
+-- name: contacts-matching
+-- The contacts a conversation search matches, when there are few (see Store.Conversations).
+SELECT id FROM contacts WHERE org_id = $1 AND search LIKE $2 LIMIT $3;
