@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"masteria/app/config"
+	"masteria/app/model"
+	"masteria/app/sim/metasim"
+	"masteria/app/web/webtest"
+)
+
+// TestWhatsAppCloudInboxLive drives the whole WhatsApp Cloud path in a browser against the
+// Meta simulator: the owner connects the channel through the settings form, a customer's
+// message posted by the simulator to the webhook (signed, in Meta's shape) appears in the open
+// inbox without a reload, the owner answers from the composer, the simulator receives the send,
+// and its status webhooks move the ticks to "read" on the page.
+func TestWhatsAppCloudInboxLive(t *testing.T) {
+	ctx := testContext(t, 2*testTimeout)
+	ms := metasim.New(metasim.WithStatusDelays(150*time.Millisecond, 300*time.Millisecond, 600*time.Millisecond))
+	graph, err := ms.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ms.Close)
+	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.MetaGraphURL = graph })
+	s := &inboxSetup{inst: inst, email: fmt.Sprintf("caio.%d@padaria.example", time.Now().UnixNano()), password: "pao-de-queijo-Quentinho-77"}
+	s.home = webtest.NewClient(t, inst.URL).Signup("Padaria Trigo Bom", "Caio Lima", s.email, s.password)
+	_, _ = fmt.Sscanf(s.home, "/o/%d", &s.orgID)
+
+	b := newBrowser(t, ctx, "whatsapp", inst.URL)
+	s.login(b)
+	const phoneID, wabaID, token, secret = "106540352242922", "102290129340398", "EAAG-browser-token", "browser-app-secret"
+	b.open(s.home+"/settings/channels", tid("channel-form"))
+	b.do("choose WhatsApp Cloud API", chromedp.Click(tid("channel-kind-"+model.KindWhatsAppCloud)))
+	b.waitJS("its fields show", `document.querySelector('[data-testid="channel-fields"]').dataset.kind === "whatsapp_cloud"`, waitTimeout)
+	b.do("fill in the number's settings",
+		chromedp.SendKeys(tid("channel-name"), "WhatsApp da padaria"),
+		chromedp.SendKeys(`#channel-phone_number_id`, phoneID),
+		chromedp.SendKeys(`#channel-waba_id`, wabaID),
+		chromedp.SendKeys(`#channel-access_token`, token),
+		chromedp.SendKeys(`#channel-app_secret`, secret),
+		chromedp.SendKeys(`#channel-verify_token`, "padaria-verifica"),
+		chromedp.Click(tid("channel-submit")),
+		chromedp.WaitVisible(tid("channel-created")),
+	)
+	ch := s.channel(t)
+	if ch.Kind != model.KindWhatsAppCloud {
+		t.Fatalf("channel: %+v", ch)
+	}
+	hook := fmt.Sprintf("%s/webhooks/whatsapp/%d", inst.URL, ch.ID)
+	ms.AddNumber(metasim.Number{PhoneNumberID: phoneID, WABAID: wabaID, DisplayNumber: "+1 555-078-3881",
+		AccessToken: token, AppSecret: secret, WebhookURL: hook})
+	if challenge, status, err := ms.Verify(ctx, hook, "padaria-verifica"); err != nil || status != http.StatusOK || challenge == "" {
+		t.Fatalf("webhook verification: %q %d %v", challenge, status, err)
+	}
+
+	b.open(s.home+"/inbox", tid("inbox-list"))
+	b.waitJS("the SSE connection is open", sseOpen, waitTimeout)
+	if _, status, err := ms.InboundText(ctx, phoneID, metasim.Sender{WaID: "5511987654321", Name: "Dona Marta"}, "Bom dia! Tem pão de queijo saindo agora?"); err != nil || status != http.StatusOK {
+		t.Fatalf("inbound webhook: %d %v", status, err)
+	}
+	item := `[data-testid="inbox-item"]`
+	b.waitJS("the message shows in the list", `[...document.querySelectorAll(`+jsString(item)+`)].some(e => e.textContent.includes("Dona Marta"))`, waitTimeout)
+	b.waitJS("the title counts it", `document.title.startsWith("(1) ")`, waitTimeout)
+
+	b.do("open the conversation", chromedp.Click(item), chromedp.WaitVisible(tid("composer-body")))
+	b.waitJS("the thread shows the message", `[...document.querySelectorAll('[data-direction="in"] [data-testid="msg-body"]')].some(e => e.textContent.includes("pão de queijo"))`, waitTimeout)
+	b.do("answer it",
+		chromedp.Click(tid("composer-body")),
+		chromedp.SendKeys(tid("composer-body"), "Bom dia! Sai uma fornada às 8h."),
+		chromedp.KeyEvent(kb.Enter),
+	)
+	sent, err := ms.WaitSent(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent[0].Type != "text" || sent[0].Text != "Bom dia! Sai uma fornada às 8h." || sent[0].WaID != "5511987654321" {
+		t.Fatalf("the simulator received %+v", sent[0])
+	}
+	out := `[data-direction="out"] [data-testid="msg-status"]`
+	b.waitJS("the reply's ticks reach read", `document.querySelector(`+jsString(out)+`)?.dataset.status === "read"`, waitTimeout)
+	if n := eval[int](b, `document.querySelectorAll('[data-direction="out"]').length`); n != 1 {
+		t.Errorf("the reply shows %d times", n)
+	}
+	// Meta learns the customer's message was read when the agent opened it (blue ticks).
+	waitFor(t, ctx, "the customer's message marked read at Meta", func() bool { return len(ms.MarkedRead()) > 0 })
+	b.noConsoleErrors()
+}
+
+// waitFor polls cond until it holds or ctx ends.
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: timed out", what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
