@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -23,14 +24,35 @@ type Outbound struct {
 	Kind     string // text, image, document, audio, video, template
 	Body     string // the text, or a media caption
 	MediaURL string
+	// Media is a stored file to send (image, document, audio, video): each provider takes
+	// it its own way, by upload or by link.
+	Media    *Attachment
 	Template *Template
+}
+
+// Attachment is a stored file an outbound message carries.
+type Attachment struct {
+	MIME, Filename string
+	Size           int64
+	// URL is a public link that expires, for providers that fetch the file (Twilio MMS).
+	URL string
+	// Open reads the file, for providers it is uploaded to (WhatsApp Cloud API).
+	Open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// MediaFetcher is a channel that downloads the media of inbound messages: ref is what
+// its webhook gave (a Meta media id, a Twilio MediaUrl). The caller closes the reader.
+type MediaFetcher interface {
+	Fetch(ctx context.Context, ref string) (body io.ReadCloser, mimeType string, err error)
 }
 
 // Template is an approved WhatsApp template with its parameters.
 type Template struct {
 	Name     string
 	Language string
-	Params   []string
+	Params   []string // the body's {{1}}, {{2}}…
+	// HeaderParams fill a text header's variables, if it has any.
+	HeaderParams []string
 }
 
 // Sent is what a provider answered to a send.

@@ -46,6 +46,10 @@ type Config struct {
 	// a channel's token at another host.
 	MetaGraphURL string
 	TwilioAPIURL string
+
+	// MediaURL is the blob bucket of media files (file:///path, mem://); empty keeps them
+	// under DataDir/media.
+	MediaURL string
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -72,6 +76,7 @@ var Vars = []Var{
 	{"FACEBOOK_BASE_URL", "", "send Facebook OAuth calls to another base URL (the local simulator)"},
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
+	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -106,6 +111,7 @@ func Load(getenv func(string) string) (Config, error) {
 		FacebookBaseURL:      get("FACEBOOK_BASE_URL"),
 		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
+		MediaURL:             get("MASTERIA_MEDIA_URL"),
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {

@@ -21,6 +21,7 @@ import (
 	"masteria/app/channel"
 	"masteria/app/events"
 	"masteria/app/jobs"
+	"masteria/app/media"
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
@@ -46,6 +47,8 @@ type Service struct {
 	reg  *channel.Registry
 	jobs Inserter
 	now  func() time.Time
+
+	media *media.Service // files: inbound downloads and attachments (SetMedia)
 }
 
 // New returns the inbox over a store, sealing channel secrets with ring. Channels are built
@@ -97,6 +100,9 @@ func (s *Service) CreateChannel(ctx context.Context, a model.Actor, kind, name s
 			out.Secrets = sealed
 		}
 		_, err = events.Publish(ctx, tx, a.OrgID, ChannelCreated, map[string]any{"id": out.ID, "kind": kind, "name": name})
+		if err == nil && kind == model.KindWhatsAppCloud && s.jobs != nil {
+			err = s.queueSync(ctx, tx, a.OrgID, out.ID) // its templates, for the composer
+		}
 		return err
 	})
 	return out, err
@@ -158,7 +164,7 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
 				return errDuplicate // nothing to keep: roll back whatever the statement did
 			}
-			return nil
+			return s.queueFetch(ctx, tx, ch.OrgID, row.MessageID, in)
 		})
 		switch {
 		case err == nil:
@@ -295,7 +301,11 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	if err := s.reg.Wait(ctx, ch); err != nil {
 		return err
 	}
-	sent, err := c.Send(ctx, channel.Outbound{To: *contact.Phone, Kind: m.Kind, Body: m.Body})
+	out, err := s.outbound(ctx, m, *contact.Phone)
+	if err != nil {
+		return err
+	}
+	sent, err := c.Send(ctx, out)
 	var thr *channel.ThrottledError
 	var se *channel.SendError
 	switch {
@@ -398,4 +408,6 @@ func (s *Service) Thread(ctx context.Context, orgID, conversationID, beforeID in
 func Register(reg *jobs.Registry, s *Service) {
 	river.AddWorker(reg.Workers, &SendWorker{Service: s})
 	river.AddWorker(reg.Workers, &ReadReceiptWorker{Service: s})
+	river.AddWorker(reg.Workers, &FetchMediaWorker{Service: s})
+	river.AddWorker(reg.Workers, &SyncTemplatesWorker{Service: s})
 }

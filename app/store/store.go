@@ -35,6 +35,7 @@ type statements struct {
 	contactQueries
 	boardQueries
 	inboxQueries
+	mediaQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

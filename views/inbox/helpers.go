@@ -151,7 +151,7 @@ var statuses = []struct{ Value, Key string }{
 	{"closed", "inbox.status.closed"},
 }
 
-const liveMessages = "sse:message.received, sse:message.created, sse:message.status"
+const liveMessages = "sse:message.received, sse:message.created, sse:message.status, sse:message.updated"
 const liveList = liveMessages + ", sse:conversation.changed"
 
 func sortedChannels(m map[int64]model.Channel) []model.Channel {

@@ -92,7 +92,8 @@ func (c *Client) endpoint(parts ...string) string {
 }
 
 type mediaObject struct {
-	Link     string `json:"link"`
+	ID       string `json:"id,omitempty"`
+	Link     string `json:"link,omitempty"`
 	Caption  string `json:"caption,omitempty"`
 	Filename string `json:"filename,omitempty"`
 }
@@ -113,8 +114,8 @@ type templateObject struct {
 	Components []templateComponent `json:"components,omitempty"`
 }
 
-// payload is the Messages API body of m.
-func payload(m channel.Outbound) (map[string]any, error) {
+// payload is the Messages API body of m; mediaID is its uploaded file, if any.
+func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
 	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": strings.TrimPrefix(m.To, "+")}
 	kind := m.Kind
 	if kind == "" {
@@ -125,11 +126,16 @@ func payload(m channel.Outbound) (map[string]any, error) {
 	case "text":
 		p["text"] = map[string]any{"body": m.Body, "preview_url": false}
 	case "image", "video", "document":
-		if m.MediaURL == "" {
+		if m.MediaURL == "" && mediaID == "" {
 			return nil, &channel.SendError{Code: "media", Title: "no media URL", Permanent: true}
 		}
-		mo := mediaObject{Link: m.MediaURL, Caption: m.Body}
-		if kind == "document" {
+		mo := mediaObject{ID: mediaID, Caption: m.Body}
+		if mediaID == "" {
+			mo.Link = m.MediaURL
+		}
+		if kind == "document" && m.Media != nil && m.Media.Filename != "" {
+			mo.Filename = m.Media.Filename
+		} else if kind == "document" {
 			if u, err := url.Parse(m.MediaURL); err == nil {
 				if i := strings.LastIndex(u.Path, "/"); i >= 0 && i < len(u.Path)-1 {
 					mo.Filename = u.Path[i+1:]
@@ -138,21 +144,32 @@ func payload(m channel.Outbound) (map[string]any, error) {
 		}
 		p[kind] = mo
 	case "audio": // audio takes no caption
-		if m.MediaURL == "" {
+		switch {
+		case mediaID != "":
+			p[kind] = map[string]string{"id": mediaID}
+		case m.MediaURL != "":
+			p[kind] = map[string]string{"link": m.MediaURL}
+		default:
 			return nil, &channel.SendError{Code: "media", Title: "no media URL", Permanent: true}
 		}
-		p[kind] = map[string]string{"link": m.MediaURL}
 	case "template":
 		if m.Template == nil || m.Template.Name == "" {
 			return nil, &channel.SendError{Code: "template", Title: "no template", Permanent: true}
 		}
 		t := templateObject{Name: m.Template.Name, Lang: map[string]string{"code": m.Template.Language}}
+		if len(m.Template.HeaderParams) > 0 {
+			comp := templateComponent{Type: "header"}
+			for _, v := range m.Template.HeaderParams {
+				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: v})
+			}
+			t.Components = append(t.Components, comp)
+		}
 		if len(m.Template.Params) > 0 {
 			comp := templateComponent{Type: "body"}
 			for _, v := range m.Template.Params {
 				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: v})
 			}
-			t.Components = []templateComponent{comp}
+			t.Components = append(t.Components, comp)
 		}
 		p["template"] = t
 	default:
@@ -163,7 +180,16 @@ func payload(m channel.Outbound) (map[string]any, error) {
 
 // Send posts m to /{phone_number_id}/messages and returns the wamid Meta gave it.
 func (c *Client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, error) {
-	p, err := payload(m)
+	// A stored file goes up first and is sent by its media id: the app itself may not be
+	// reachable from Meta, so a link to it would not do.
+	var mediaID string
+	if m.Media != nil && m.MediaURL == "" {
+		var err error
+		if mediaID, err = c.Upload(ctx, m.Media); err != nil {
+			return channel.Sent{}, err
+		}
+	}
+	p, err := payload(m, mediaID)
 	if err != nil {
 		return channel.Sent{}, err
 	}
@@ -203,6 +229,8 @@ type Template struct {
 	Language string `json:"language"`
 	Status   string `json:"status"`   // APPROVED, PENDING, REJECTED…
 	Category string `json:"category"` // MARKETING, UTILITY, AUTHENTICATION
+	// Components are the header, body, footer and buttons, as Graph lists them.
+	Components json.RawMessage `json:"components"`
 }
 
 // maxTemplatePages bounds the paging loop against a server that never ends it.
@@ -213,7 +241,7 @@ func (c *Client) Templates(ctx context.Context) ([]Template, error) {
 	if c.cfg.WABAID == "" {
 		return nil, errors.New("meta: the channel has no waba_id")
 	}
-	q := url.Values{"fields": {"id,name,language,status,category"}, "limit": {"100"}}
+	q := url.Values{"fields": {"id,name,language,status,category,components"}, "limit": {"100"}}
 	base := c.endpoint(c.cfg.WABAID, "message_templates")
 	var all []Template
 	after := ""

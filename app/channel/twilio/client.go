@@ -99,6 +99,8 @@ func (c *client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, er
 	}
 	if m.MediaURL != "" {
 		form.Set("MediaUrl", m.MediaURL)
+	} else if m.Media != nil && m.Media.URL != "" {
+		form.Set("MediaUrl", m.Media.URL) // Twilio fetches the file from the signed link
 	}
 	if c.cfg.StatusCallback != "" {
 		form.Set("StatusCallback", c.cfg.StatusCallback)

@@ -13,6 +13,7 @@ type InboundOption func(*inboundOptions)
 
 type inboundOptions struct {
 	media          []media
+	files          []mediaFile
 	wrongSignature bool
 	sid            string
 }
@@ -111,11 +112,12 @@ func (s *Server) buildInbound(numberSid, from, body string, opts []InboundOption
 	sid := o.sid
 	if sid == "" {
 		prefix := "SM"
-		if len(o.media) > 0 {
+		if len(o.media)+len(o.files) > 0 {
 			prefix = "MM"
 		}
 		sid = NewSID(prefix)
 	}
+	s.attachFiles(&o, n.account, sid)
 	token := acct.token
 	if o.wrongSignature {
 		token = NewSID("") // any other secret

@@ -7,6 +7,7 @@
 //
 //	POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 //	GET  /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json
+//	GET  /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid} (inbound MMS files)
 //
 // Webhooks the sim sends:
 //
@@ -173,6 +174,7 @@ type window struct {
 // Server is the simulated Twilio. Its methods are safe for concurrent use.
 type Server struct {
 	addr        string
+	mediaFiles  mediaStore
 	log         *slog.Logger
 	now         func() time.Time
 	client      *http.Client
@@ -247,6 +249,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{AccountSid}/Messages.json", s.handleCreate)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages/{file}", s.handleFetch)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}", s.handleMedia)
 	mux.HandleFunc("/", s.handleNotFound)
 	return mux
 }
