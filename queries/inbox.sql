@@ -1,5 +1,7 @@
 -- name: channel-create
-INSERT INTO channels (org_id, kind, name, config, rate) VALUES ($1, $2, $3, $4, $5)
+-- A QR channel starts pending: it has no number until a phone scans its code.
+INSERT INTO channels (org_id, kind, name, config, rate, status)
+VALUES ($1, $2::text, $3, $4, $5, CASE WHEN $2::text = 'whatsapp_qr' THEN 'pending' ELSE 'connected' END)
 RETURNING id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at;
 
 -- name: channel-set-secrets

@@ -19,13 +19,13 @@ import (
 	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
 	"masteria/app/channel/twilio"
+	"masteria/app/channel/wameow"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/events"
 	"masteria/app/inbox"
 	"masteria/app/jobs"
-	"masteria/app/media"
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
@@ -44,6 +44,9 @@ type App struct {
 	Broker  *events.Broker
 	Jobs    *jobs.Client
 	Web     *web.Server
+	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
+	WhatsAppQR *wameow.Manager
+	runQR      bool
 }
 
 // Options says which parts this process runs.
@@ -75,12 +78,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			"status_callback": fmt.Sprintf("%s/webhooks/twilio/%d", cfg.BaseURL, c.ID),
 		}), sec, r)
 	})
-	bucket, err := media.OpenBucket(ctx, cfg.MediaURL, cfg.DataDir)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	a.Inbox.SetMedia(media.New(st, bucket, account.NewSecrets(st, ring), cfg.BaseURL))
+	// QR sessions run where jobs run: a send goes out only through the session's holder.
+	a.WhatsAppQR, a.runQR = wameow.New(st, a.Inbox, wameow.Options{}), opts.Workers && cfg.WhatsAppQR
+	a.Inbox.Registry().Register(model.KindWhatsAppQR, a.WhatsAppQR.Factory)
 	a.Broker = events.NewBroker(st, cfg.DatabaseURL)
 
 	reg := jobs.NewRegistry()
@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, QR: a.WhatsAppQR})
 	}
 	return a, nil
 }
@@ -133,6 +133,9 @@ func (a *App) Background(ctx context.Context) error {
 			slog.Error("events broker stopped", "err", err)
 		}
 	}()
+	if a.runQR {
+		a.WhatsAppQR.Start(ctx)
+	}
 	return a.Jobs.Start(ctx)
 }
 
@@ -169,6 +172,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 
 // Close stops the workers and closes the database pool.
 func (a *App) Close() {
+	if a.WhatsAppQR != nil {
+		a.WhatsAppQR.Stop() // releases the sessions' locks for another instance
+	}
 	if a.Jobs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := a.Jobs.Stop(ctx); err != nil {

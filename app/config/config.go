@@ -47,9 +47,8 @@ type Config struct {
 	MetaGraphURL string
 	TwilioAPIURL string
 
-	// MediaURL is the blob bucket of media files (file:///path, mem://); empty keeps them
-	// under DataDir/media.
-	MediaURL string
+	// WhatsAppQR: this instance runs WhatsApp QR sessions (off leaves them to the others).
+	WhatsAppQR bool
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -76,7 +75,7 @@ var Vars = []Var{
 	{"FACEBOOK_BASE_URL", "", "send Facebook OAuth calls to another base URL (the local simulator)"},
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
-	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
+	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -111,7 +110,7 @@ func Load(getenv func(string) string) (Config, error) {
 		FacebookBaseURL:      get("FACEBOOK_BASE_URL"),
 		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
-		MediaURL:             get("MASTERIA_MEDIA_URL"),
+		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {

@@ -72,10 +72,7 @@ func (b *Broker) Run(ctx context.Context) error {
 }
 
 func (b *Broker) deliver(ctx context.Context, note string) {
-	var ref struct {
-		ID    int64 `json:"id"`
-		OrgID int64 `json:"org_id"`
-	}
+	var ref notification
 	if err := json.Unmarshal([]byte(note), &ref); err != nil {
 		slog.Warn("events: bad notification", "payload", note, "err", err)
 		return
@@ -83,10 +80,15 @@ func (b *Broker) deliver(ctx context.Context, note string) {
 	if !b.hasSubscribers(ref.OrgID) {
 		return
 	}
-	ev, err := b.st.Event(ctx, ref.OrgID, ref.ID)
-	if err != nil {
-		slog.Warn("events: load", "id", ref.ID, "err", err)
-		return
+	var ev model.Event
+	if ref.ID == 0 && ref.Type != "" { // transient (Signal): the notification is the event
+		ev = model.Event{OrgID: ref.OrgID, Type: ref.Type, Payload: ref.Payload, CreatedAt: time.Now()}
+	} else {
+		var err error
+		if ev, err = b.st.Event(ctx, ref.OrgID, ref.ID); err != nil {
+			slog.Warn("events: load", "id", ref.ID, "err", err)
+			return
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

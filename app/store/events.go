@@ -58,3 +58,16 @@ func (s *Store) DeleteOldEvents(ctx context.Context, keep time.Duration) (int64,
 	}
 	return n, nil
 }
+
+// NotifyTransient announces an event that is not stored (presence: "Ana is typing"): every
+// instance's listener gets it whole in the notification, and it is gone once delivered.
+// note is the JSON the broker reads; PostgreSQL caps it just under 8000 bytes.
+func (s *Store) NotifyTransient(ctx context.Context, note []byte) error {
+	if len(note) > 7000 {
+		return fmt.Errorf("store: transient event of %d bytes is too big", len(note))
+	}
+	if _, err := s.exec(ctx, s.q.EventNotify, string(note)); err != nil {
+		return fmt.Errorf("store: notify transient event: %w", err)
+	}
+	return nil
+}

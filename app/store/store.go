@@ -35,7 +35,7 @@ type statements struct {
 	contactQueries
 	boardQueries
 	inboxQueries
-	mediaQueries
+	wameowQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

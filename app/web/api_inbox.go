@@ -24,7 +24,6 @@ func (s *Server) apiInboxRoutes(api *echo.Group) {
 	api.GET("/channels", s.apiChannels)
 	api.POST("/channels", s.apiChannelCreate)
 	api.GET("/channels/:id", s.apiChannel)
-	api.GET("/channels/:id/templates", s.apiTemplates)
 	api.POST("/messages", s.apiSend)
 	api.GET("/conversations", s.apiConversations)
 	api.GET("/conversations/:id/messages", s.apiMessages)
@@ -48,6 +47,8 @@ type apiChannelJSON struct {
 	Name       string `json:"name"`
 	Status     string `json:"status"`
 	WebhookURL string `json:"webhook_url,omitempty"`
+	// QR: a WhatsApp QR channel's pairing code while pending, its number once connected.
+	QR *apiQR `json:"qr,omitempty"`
 }
 
 func (s *Server) channelJSON(ch model.Channel) apiChannelJSON {
@@ -85,18 +86,20 @@ func (s *Server) apiChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"channel": s.channelJSON(ch)})
+	out := s.channelJSON(ch)
+	if out.QR, err = s.qrJSON(c, ch); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"channel": out})
 }
 
-// apiSend sends a text or an approved template to a phone through a channel: 202 with the
-// queued message; its
+// apiSend sends a text to a phone through a channel: 202 with the queued message; its
 // status then moves as the provider reports (message.status events, GET …/messages).
 func (s *Server) apiSend(c echo.Context) error {
 	var in struct {
-		ChannelID int64          `json:"channel_id"`
-		To        string         `json:"to"`
-		Text      string         `json:"text"`
-		Template  *apiTemplateIn `json:"template"`
+		ChannelID int64  `json:"channel_id"`
+		To        string `json:"to"`
+		Text      string `json:"text"`
 	}
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
@@ -108,12 +111,6 @@ func (s *Server) apiSend(c echo.Context) error {
 	to, err := phone.Normalize(in.To, org.DefaultCountry)
 	if err != nil {
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid_phone", err.Error())
-	}
-	if in.Template != nil {
-		if in.Text != "" {
-			return apiFail(c, http.StatusUnprocessableEntity, "invalid", "send either text or a template, not both")
-		}
-		return s.apiSendTemplate(c, a, in.ChannelID, to, *in.Template)
 	}
 	m, err := s.inbox.SendTo(c.Request().Context(), a, in.ChannelID, to, in.Text)
 	var v *model.ValidationError
@@ -190,7 +187,7 @@ func (s *Server) apiChannelCreate(c echo.Context) error {
 		return apiFail(c, http.StatusBadRequest, "bad_json", `the body must be JSON like {"kind":"twilio_sms","name":"SMS","config":{…}}: `+err.Error())
 	}
 	if !inboxview.Ready(in.Kind) {
-		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "kind must be one of whatsapp_cloud, twilio_sms, sandbox")
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "kind must be one of whatsapp_cloud, whatsapp_qr, twilio_sms, sandbox")
 	}
 	v := model.NewValidationError()
 	_, config, secrets := channelSettings(func(k string) string { return in.Config[k] }, in.Kind, v)
@@ -204,6 +201,9 @@ func (s *Server) apiChannelCreate(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if ch.Kind == model.KindWhatsAppQR {
+		s.qr.Wake() // its code is then at GET /api/v1/channels/{id}
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"channel": s.channelJSON(ch)})
 }

@@ -160,7 +160,7 @@ func TestAPIConnectChannel(t *testing.T) {
 	}{
 		"not json":      {`{"kind":`, 400},
 		"unknown field": {`{"kind":"sandbox","name":"x","extra":1}`, 400},
-		"qr not yet":    {`{"kind":"whatsapp_qr","name":"x"}`, 422},
+		"unknown kind":  {`{"kind":"telegram","name":"x"}`, 422},
 		"no name":       {`{"kind":"sandbox","name":" "}`, 422},
 		"bad sid":       {`{"kind":"twilio_sms","name":"x","config":{"account_sid":"AC1","auth_token":"t","from":"+5511900000000"}}`, 422},
 		"no token":      {`{"kind":"whatsapp_cloud","name":"x","config":{"phone_number_id":"123456","waba_id":"123456","app_secret":"s","verify_token":"v"}}`, 422},

@@ -71,8 +71,8 @@ func TestConnectWhatsAppCloudAndTwilio(t *testing.T) {
 	if res := c.Get(home + "/settings/channels?kind=" + model.KindTwilioSMS); !strings.Contains(res.Body, `data-testid="channel-account_sid"`) {
 		t.Fatalf("twilio fields: %s", webtest.Text(res.Body))
 	}
-	if res := c.Get(home + "/settings/channels?kind=" + model.KindWhatsAppQR); !strings.Contains(res.Body, `data-kind="sandbox"`) {
-		t.Fatal("whatsapp_qr is offered")
+	if res := c.Get(home + "/settings/channels?kind=" + model.KindWhatsAppQR); !strings.Contains(res.Body, `data-kind="whatsapp_qr"`) {
+		t.Fatal("whatsapp_qr is not offered")
 	}
 
 	wa := url.Values{
@@ -92,7 +92,7 @@ func TestConnectWhatsAppCloudAndTwilio(t *testing.T) {
 		"token with spaces":  {formWith(wa, "access_token", "EAA bad"), "access_token"},
 		"no app secret":      {formWith(wa, "app_secret", ""), "app_secret"},
 		"no verify token":    {formWith(wa, "verify_token", ""), "verify_token"},
-		"qr not yet":         {formWith(wa, "kind", model.KindWhatsAppQR), "kind"},
+		"unknown kind":       {formWith(wa, "kind", "telegram"), "kind"},
 	} {
 		res := c.Post(home+"/settings/channels", tc.form)
 		if res.StatusCode != http.StatusUnprocessableEntity {

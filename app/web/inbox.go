@@ -148,6 +148,10 @@ func (s *Server) channelCreate(c echo.Context) error {
 		return err
 	}
 	toast(c, "success", "channels.toast.created")
+	if ch.Kind == model.KindWhatsAppQR {
+		s.qr.Wake() // pair now if this instance gets the session
+		return redirect(c, orgPath(c, fmt.Sprintf("/settings/channels/%d/connect", ch.ID)))
+	}
 	if inboxview.WebhookURL(s.cfg.BaseURL, ch) != "" {
 		return redirect(c, orgPath(c, fmt.Sprintf("/settings/channels?created=%d", ch.ID)))
 	}
@@ -403,17 +407,11 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 	}
 	ctx := c.Request().Context()
 	a := actorOf(c)
-	fh, ferr := composerFile(c) // before FormValue, which would read the body unbounded
 	body := c.FormValue("body")
 	var m model.Message
-	switch {
-	case ferr != nil:
-		err = ferr
-	case note:
+	if note {
 		m, err = s.inbox.Note(ctx, a, id, body)
-	case fh != nil:
-		m, err = s.sendFile(c, id, fh, body) // the text is the file's caption
-	default:
+	} else {
 		m, err = s.inbox.Send(ctx, a, id, body)
 	}
 	key := ""

@@ -15,6 +15,7 @@ import (
 	"masteria/app/account"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
+	"masteria/app/channel/wameow"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -35,6 +36,7 @@ type Deps struct {
 	CRM     *crm.Service
 	Board   *board.Service
 	Inbox   *inbox.Service
+	QR      *wameow.Manager // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -48,6 +50,7 @@ type Server struct {
 	crm      *crm.Service
 	board    *board.Service
 	inbox    *inbox.Service
+	qr       *wameow.Manager
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
@@ -56,7 +59,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, qr: d.QR,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -91,14 +94,9 @@ func (s *Server) routes() {
 	// 2 MB for every request but CSV uploads, which read their own larger limit and say
 	// clearly when a file is too big.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: "2M",
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			// The composer's attachments (up to 100 MB) are bounded by their handler.
-			return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
-		},
+		Limit:   "2M",
+		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Request().URL.Path, "/contacts/import") },
 	}))
-	e.Use(composerLimit)
 
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/health", s.health)
@@ -148,8 +146,7 @@ func (s *Server) routes() {
 	s.contactRoutes(o)
 	s.boardRoutes(o)
 	s.inboxRoutes(o)
-	s.mediaRoutes(e, o)
-	s.templateRoutes(o)
+	s.wameowRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)

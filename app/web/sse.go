@@ -95,13 +95,13 @@ func (s *Server) events(c echo.Context) error {
 				}
 				continue
 			}
-			if ev.ID <= lastID {
+			if ev.ID != 0 && ev.ID <= lastID { // id 0: a transient event, never replayed
 				continue
 			}
 			if err := writeEvent(w, ev); err != nil {
 				return nil
 			}
-			lastID = ev.ID
+			lastID = max(lastID, ev.ID)
 			if err := rc.Flush(); err != nil {
 				return nil
 			}
@@ -122,10 +122,15 @@ func (s *Server) events(c echo.Context) error {
 	}
 }
 
-// writeEvent writes one event. Its JSON is on one line, so one `data:` line is enough.
+// writeEvent writes one event. Its JSON is on one line, so one `data:` line is enough. A
+// transient event has no id line, so the browser's Last-Event-ID stays on the stored ones.
 func writeEvent(w http.ResponseWriter, ev model.Event) error {
 	data, err := json.Marshal(ev)
 	if err != nil {
+		return err
+	}
+	if ev.ID == 0 {
+		_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, data)
 		return err
 	}
 	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, data)

@@ -25,7 +25,7 @@ type KindOption struct {
 var Kinds = []KindOption{
 	{model.KindSandbox, "channels.kind.sandbox", "channels.kind.sandbox_hint", true},
 	{model.KindWhatsAppCloud, "channels.kind.whatsapp_cloud", "channels.kind.whatsapp_cloud_hint", true},
-	{model.KindWhatsAppQR, "channels.kind.whatsapp_qr", "", false},
+	{model.KindWhatsAppQR, "channels.kind.whatsapp_qr", "channels.kind.whatsapp_qr_hint", true},
 	{model.KindTwilioSMS, "channels.kind.twilio_sms", "channels.kind.twilio_sms_hint", true},
 }
 

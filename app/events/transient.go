@@ -1,0 +1,34 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"masteria/app/store"
+)
+
+// Signal announces an event of orgID that is not worth keeping (who is viewing or typing
+// in a conversation): it reaches the subscribers of every instance like a published event,
+// but it is not stored, so it is never replayed and has no id. It is sent at once, not at
+// the end of a transaction.
+func Signal(ctx context.Context, st *store.Store, orgID int64, typ string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("events: encode %s: %w", typ, err)
+	}
+	note, err := json.Marshal(notification{OrgID: orgID, Type: typ, Payload: b})
+	if err != nil {
+		return fmt.Errorf("events: encode %s: %w", typ, err)
+	}
+	return st.NotifyTransient(ctx, note)
+}
+
+// notification is what the NOTIFY channel carries: the id of a stored event, or a
+// transient event whole (id 0, with its type and payload).
+type notification struct {
+	ID      int64           `json:"id,omitempty"`
+	OrgID   int64           `json:"org_id"`
+	Type    string          `json:"type,omitempty"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
