@@ -18,3 +18,6 @@ SELECT id, org_id, key, mime, size, filename, sha256, created_at FROM media WHER
 -- name: message-add-content
 -- Merges keys into a message's content (the files of a downloaded attachment).
 UPDATE messages SET content = content || $3 WHERE org_id = $1 AND id = $2;
+
+-- name: media-delete
+DELETE FROM media WHERE org_id = $1 AND id = $2;

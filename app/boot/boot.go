@@ -26,6 +26,7 @@ import (
 	"masteria/app/events"
 	"masteria/app/inbox"
 	"masteria/app/jobs"
+	"masteria/app/media"
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
@@ -78,6 +79,12 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			"status_callback": fmt.Sprintf("%s/webhooks/twilio/%d", cfg.BaseURL, c.ID),
 		}), sec, r)
 	})
+	bucket, err := media.OpenBucket(ctx, cfg.MediaURL, cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.Inbox.SetMedia(media.New(st, bucket, account.NewSecrets(st, ring), cfg.BaseURL))
 	// QR sessions run where jobs run: a send goes out only through the session's holder.
 	a.WhatsAppQR, a.runQR = wameow.New(st, a.Inbox, wameow.Options{}), opts.Workers && cfg.WhatsAppQR
 	a.Inbox.Registry().Register(model.KindWhatsAppQR, a.WhatsAppQR.Factory)

@@ -49,6 +49,10 @@ type Config struct {
 
 	// WhatsAppQR: this instance runs WhatsApp QR sessions (off leaves them to the others).
 	WhatsAppQR bool
+
+	// MediaURL is the blob bucket of media files (file:///path, mem://); empty keeps them
+	// under DataDir/media.
+	MediaURL string
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -76,6 +80,7 @@ var Vars = []Var{
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
+	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -111,6 +116,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
+		MediaURL:             get("MASTERIA_MEDIA_URL"),
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {

@@ -224,9 +224,11 @@ func (s *Service) put(ctx context.Context, orgID int64, r io.Reader, mimeType, f
 	return m, nil
 }
 
+// drop removes a file just stored that is not kept (empty, or stored before).
 func (s *Service) drop(ctx context.Context, m model.Media) {
-	_ = s.bucket.Delete(context.WithoutCancel(ctx), m.Key)
-	// The row stays unreferenced; it is small and its blob is gone.
+	ctx = context.WithoutCancel(ctx)
+	_ = s.st.DeleteMedia(ctx, m.OrgID, m.ID)
+	_ = s.bucket.Delete(ctx, m.Key)
 }
 
 // cleanName keeps a file name for display and downloads: its last path element, without

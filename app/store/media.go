@@ -16,6 +16,7 @@ type mediaQueries struct {
 	MediaByID         *sqlx.Stmt `query:"media-by-id"`
 	MediaByHash       *sqlx.Stmt `query:"media-by-hash"`
 	MediaByIDForLink  *sqlx.Stmt `query:"media-by-id-for-link"`
+	MediaDelete       *sqlx.Stmt `query:"media-delete"`
 	MessageAddContent *sqlx.Stmt `query:"message-add-content"`
 
 	TemplateUpsert      *sqlx.Stmt `query:"template-upsert"`
@@ -62,6 +63,14 @@ func (s *Store) MediaForLink(ctx context.Context, id int64) (model.Media, error)
 		return out, fmt.Errorf("store: media %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// DeleteMedia forgets a file's row (its blob is the caller's to delete).
+func (s *Store) DeleteMedia(ctx context.Context, orgID, id int64) error {
+	if _, err := s.exec(ctx, s.q.MediaDelete, orgID, id); err != nil {
+		return fmt.Errorf("store: delete media %d: %w", id, err)
+	}
+	return nil
 }
 
 // AddMessageContent merges the keys of v into a message's content.

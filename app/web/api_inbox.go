@@ -24,6 +24,7 @@ func (s *Server) apiInboxRoutes(api *echo.Group) {
 	api.GET("/channels", s.apiChannels)
 	api.POST("/channels", s.apiChannelCreate)
 	api.GET("/channels/:id", s.apiChannel)
+	api.GET("/channels/:id/templates", s.apiTemplates)
 	api.POST("/messages", s.apiSend)
 	api.GET("/conversations", s.apiConversations)
 	api.GET("/conversations/:id/messages", s.apiMessages)
@@ -93,13 +94,15 @@ func (s *Server) apiChannel(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"channel": out})
 }
 
-// apiSend sends a text to a phone through a channel: 202 with the queued message; its
+// apiSend sends a text or an approved template to a phone through a channel: 202 with the
+// queued message; its
 // status then moves as the provider reports (message.status events, GET …/messages).
 func (s *Server) apiSend(c echo.Context) error {
 	var in struct {
-		ChannelID int64  `json:"channel_id"`
-		To        string `json:"to"`
-		Text      string `json:"text"`
+		ChannelID int64          `json:"channel_id"`
+		To        string         `json:"to"`
+		Text      string         `json:"text"`
+		Template  *apiTemplateIn `json:"template"`
 	}
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
@@ -111,6 +114,12 @@ func (s *Server) apiSend(c echo.Context) error {
 	to, err := phone.Normalize(in.To, org.DefaultCountry)
 	if err != nil {
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid_phone", err.Error())
+	}
+	if in.Template != nil {
+		if in.Text != "" {
+			return apiFail(c, http.StatusUnprocessableEntity, "invalid", "send either text or a template, not both")
+		}
+		return s.apiSendTemplate(c, a, in.ChannelID, to, *in.Template)
 	}
 	m, err := s.inbox.SendTo(c.Request().Context(), a, in.ChannelID, to, in.Text)
 	var v *model.ValidationError

@@ -407,11 +407,17 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 	}
 	ctx := c.Request().Context()
 	a := actorOf(c)
+	fh, ferr := composerFile(c) // before FormValue, which would read the body unbounded
 	body := c.FormValue("body")
 	var m model.Message
-	if note {
+	switch {
+	case ferr != nil:
+		err = ferr
+	case note:
 		m, err = s.inbox.Note(ctx, a, id, body)
-	} else {
+	case fh != nil:
+		m, err = s.sendFile(c, id, fh, body) // the text is the file's caption
+	default:
 		m, err = s.inbox.Send(ctx, a, id, body)
 	}
 	key := ""

@@ -94,9 +94,14 @@ func (s *Server) routes() {
 	// 2 MB for every request but CSV uploads, which read their own larger limit and say
 	// clearly when a file is too big.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit:   "2M",
-		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Request().URL.Path, "/contacts/import") },
+		Limit: "2M",
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			// The composer's attachments (up to 100 MB) are bounded by their handler.
+			return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
+		},
 	}))
+	e.Use(composerLimit)
 
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/health", s.health)
@@ -147,6 +152,8 @@ func (s *Server) routes() {
 	s.boardRoutes(o)
 	s.inboxRoutes(o)
 	s.wameowRoutes(o)
+	s.mediaRoutes(e, o)
+	s.templateRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)
