@@ -176,3 +176,9 @@ func Config(c model.Channel, v any) error {
 	}
 	return json.Unmarshal(c.Config, v)
 }
+
+// Checker is a channel that can ask its provider whether its settings work (the settings
+// page's "Test" button); it answers what the provider says of the number or account.
+type Checker interface {
+	Check(ctx context.Context) (string, error)
+}

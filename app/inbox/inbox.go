@@ -295,6 +295,9 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		return err
 	}
 	c, err := s.reg.Build(ch, secrets)
+	if ch.Status == model.ChannelDisconnected {
+		return fail("channel_disconnected", "The channel was disconnected in the settings.")
+	}
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ func (s *Server) inboxRoutes(o *echo.Group) {
 	adm := o.Group("", requireRole(model.RoleAdmin))
 	adm.GET("/settings/channels", s.channelsPage)
 	adm.POST("/settings/channels", s.channelCreate)
+	adm.POST("/settings/channels/:id/test", s.channelTest)
+	adm.POST("/settings/channels/:id/disconnect", s.channelDisconnect)
 }
 
 // --- Channel settings ---

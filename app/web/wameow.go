@@ -20,7 +20,8 @@ func (s *Server) wameowRoutes(o *echo.Group) {
 	adm := o.Group("", requireRole(model.RoleAdmin))
 	adm.GET("/settings/channels/:id/connect", s.qrConnectPage)
 	adm.POST("/settings/channels/:id/pair", s.qrPair)
-	adm.POST("/settings/channels/:id/disconnect", s.qrDisconnect)
+	// POST /settings/channels/:id/disconnect is channelDisconnect's (channels.go), which
+	// hands QR channels to qrDisconnect.
 }
 
 // qrChannel is the QR channel the URL names; any other channel is not found.

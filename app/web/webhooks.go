@@ -35,7 +35,8 @@ func (s *Server) webhookChannel(c echo.Context, kind string) (model.Channel, map
 		return model.Channel{}, nil, echo.NewHTTPError(http.StatusNotFound, "unknown channel")
 	}
 	ch, err := s.inbox.WebhookChannel(c.Request().Context(), id)
-	if errors.Is(err, model.ErrNotFound) || (err == nil && ch.Kind != kind) {
+	// A disconnected channel has no secret left to check a signature with: it is gone.
+	if errors.Is(err, model.ErrNotFound) || (err == nil && (ch.Kind != kind || ch.Status == model.ChannelDisconnected)) {
 		return ch, nil, echo.NewHTTPError(http.StatusNotFound, "unknown channel")
 	}
 	if err != nil {

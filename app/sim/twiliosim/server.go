@@ -250,6 +250,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /2010-04-01/Accounts/{AccountSid}/Messages.json", s.handleCreate)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages/{file}", s.handleFetch)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}", s.handleMedia)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{file}", s.handleAccount)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json", s.handleIncomingNumbers)
 	mux.HandleFunc("/", s.handleNotFound)
 	return mux
 }
