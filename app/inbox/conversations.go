@@ -3,6 +3,7 @@ package inbox
 import (
 	"github.com/riverqueue/river"
 
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -31,7 +32,8 @@ type ListInput struct {
 const PageSize = 30
 
 // agentOnly is the user whose visibility limits an agent: agents see their own and
-// unassigned conversations; managers and above see all.
+// unassigned conversations when the org restricts them (see team.go); managers and above
+// see all.
 func agentOnly(a model.Actor) int64 {
 	if a.Role.AtLeast(model.RoleManager) {
 		return 0
@@ -41,7 +43,11 @@ func agentOnly(a model.Actor) int64 {
 
 // List returns a page of conversations and the next page's cursor.
 func (s *Service) List(ctx context.Context, a model.Actor, in ListInput) ([]model.Conversation, string, error) {
-	f := store.ConversationFilter{OnlyVisible: agentOnly(a), UserID: a.UserID, ChannelID: in.ChannelID, Label: in.Label, Query: in.Query}
+	only, err := s.visibleTo(ctx, a)
+	if err != nil {
+		return nil, "", err
+	}
+	f := store.ConversationFilter{OnlyVisible: only, UserID: a.UserID, ChannelID: in.ChannelID, Label: in.Label, Query: in.Query}
 	switch in.View {
 	case "mine":
 		f.Mine = true
@@ -55,15 +61,18 @@ func (s *Service) List(ctx context.Context, a model.Actor, in ListInput) ([]mode
 	return s.st.Conversations(ctx, a.OrgID, f, in.After, PageSize)
 }
 
-// Open returns a conversation the actor may see; another agent's is model.ErrNotFound to an
-// agent, as if it were not there.
+// Open returns a conversation the actor may see; where the org restricts agents, another
+// agent's conversation is model.ErrNotFound to an agent, as if it were not there.
 func (s *Service) Open(ctx context.Context, a model.Actor, id int64) (model.Conversation, error) {
 	c, err := s.st.Conversation(ctx, a.OrgID, id)
 	if err != nil {
 		return c, err
 	}
-	if only := agentOnly(a); only != 0 && c.AssigneeID != nil && *c.AssigneeID != only {
-		return model.Conversation{}, model.ErrNotFound
+	if c.AssigneeID == nil || *c.AssigneeID == a.UserID {
+		return c, nil
+	}
+	if only, err := s.visibleTo(ctx, a); err != nil || only != 0 {
+		return model.Conversation{}, cmp.Or(err, model.ErrNotFound)
 	}
 	return c, nil
 }
@@ -164,7 +173,11 @@ func (s *Service) Note(ctx context.Context, a model.Actor, id int64, body string
 
 // Unread is the unread total the actor's title badge shows.
 func (s *Service) Unread(ctx context.Context, a model.Actor) (int64, error) {
-	return s.st.UnreadTotal(ctx, a.OrgID, agentOnly(a))
+	only, err := s.visibleTo(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	return s.st.UnreadTotal(ctx, a.OrgID, only)
 }
 
 // Channels lists the org's channels.

@@ -50,6 +50,7 @@ type Conversation struct {
 	LastMessageAt time.Time  `db:"last_message_at" json:"last_message_at"`
 	LastInboundAt *time.Time `db:"last_inbound_at" json:"last_inbound_at"`
 	Preview       string     `db:"preview" json:"preview"`
+	Labels        Labels     `db:"labels" json:"labels"`
 	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
 }
 

@@ -219,7 +219,7 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 		b.where("v.channel_id = ?", f.ChannelID)
 	}
 	if f.Label != "" {
-		b.where("? = ANY(v.labels)", f.Label)
+		b.where("v.labels @> ARRAY[?]::text[]", f.Label) // conversations_labels (GIN)
 	}
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		like := "%" + escapeLike(q) + "%"

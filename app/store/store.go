@@ -35,6 +35,7 @@ type statements struct {
 	contactQueries
 	boardQueries
 	inboxQueries
+	inboxTeamQueries
 	channelQueries
 	mediaQueries
 	wameowQueries

@@ -173,6 +173,9 @@ func inboxFilter(c echo.Context) inboxview.Filter {
 		f.Status = "open"
 	}
 	f.ChannelID, _ = strconv.ParseInt(c.QueryParam("channel"), 10, 64)
+	if l, err := inbox.CleanLabel(c.QueryParam("label")); err == nil {
+		f.Label = l
+	}
 	if len([]rune(f.Query)) > 100 {
 		f.Query = string([]rune(f.Query)[:100])
 	}
@@ -197,7 +200,7 @@ func (s *Server) inboxListData(c echo.Context, f inboxview.Filter, open int64, a
 	if status == "any" {
 		status = ""
 	}
-	in := inbox.ListInput{View: f.View, Status: status, ChannelID: f.ChannelID, Query: f.Query, After: after}
+	in := inbox.ListInput{View: f.View, Status: status, ChannelID: f.ChannelID, Label: f.Label, Query: f.Query, After: after}
 	var err error
 	d.Items, d.Next, err = s.inbox.List(ctx, a, in)
 	var v *model.ValidationError
@@ -223,6 +226,9 @@ func (s *Server) inboxListData(c echo.Context, f inboxview.Filter, open int64, a
 		d.Channels[ch.ID] = ch
 	}
 	if _, d.Members, err = s.memberNames(ctx, a.OrgID); err != nil {
+		return d, err
+	}
+	if d.Labels, err = s.inbox.Labels(ctx, a.OrgID); err != nil {
 		return d, err
 	}
 	d.Unread, err = s.inbox.Unread(ctx, a)
@@ -279,6 +285,9 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 		return nil, err
 	}
 	d.Thread.Filter = f
+	if err := s.teamData(c, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -151,6 +151,7 @@ func (s *Server) routes() {
 	s.contactRoutes(o)
 	s.boardRoutes(o)
 	s.inboxRoutes(o)
+	s.inboxTeamRoutes(o)
 	s.wameowRoutes(o)
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)

@@ -7,7 +7,9 @@
 //   scrolled up to read older ones.
 // - Times of messages are shown in the reader's time zone.
 // - The page title carries the unread count the list renders: "(3) Inbox · Master IA".
-// - A short tone plays when a customer writes while the tab is hidden.
+// - A short tone plays when a customer writes in a conversation the member may see while the
+//   tab is hidden or another conversation is open; the bell button mutes it (kept in
+//   localStorage).
 (function () {
   "use strict";
 
@@ -30,11 +32,24 @@
     });
   }
 
+  var unread = -1;      // the unread total last rendered
+  var unreadEl = null;  // the element it was read from: a new one means the list reloaded
+  var pendingTone = ""; // the conversation a customer just wrote in, until the list reloads
+
   function title() {
     var el = doc.querySelector("[data-inbox-unread]");
     if (!el) return;
     var n = parseInt(el.getAttribute("data-inbox-unread"), 10) || 0;
     doc.title = (n > 0 ? "(" + n + ") " : "") + baseTitle;
+    // The list counts only what the member may see: more unread after a customer's
+    // message means it was one of theirs (or it is the one open).
+    if (pendingTone && el !== unreadEl) { // the list itself reloaded
+      var open = (doc.getElementById("inbox") || doc.body).getAttribute("data-open-id") || "";
+      if ((doc.hidden || open !== pendingTone) && (n > unread || open === pendingTone)) tone();
+      pendingTone = "";
+    }
+    unread = n;
+    unreadEl = el;
   }
 
   function mode(form) {
@@ -47,9 +62,30 @@
     if (box) box.placeholder = box.getAttribute(mode(form) === "note" ? "data-placeholder-note" : "data-placeholder-reply") || "";
   }
 
+  var MUTE_KEY = "masteria.inbox.muted";
+  function muted() {
+    try { return localStorage.getItem(MUTE_KEY) === "1"; } catch (err) { return false; }
+  }
+  function muteButton() {
+    var b = doc.querySelector("[data-inbox-mute]");
+    if (!b) return;
+    var m = muted();
+    b.setAttribute("aria-pressed", m ? "true" : "false");
+    b.title = b.getAttribute(m ? "data-label-unmute" : "data-label-mute") || "";
+    var sr = b.querySelector(".sr-only");
+    if (sr) sr.textContent = b.title;
+  }
+  doc.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-inbox-mute]");
+    if (!b) return;
+    try { localStorage.setItem(MUTE_KEY, muted() ? "0" : "1"); } catch (err) { /* private mode */ }
+    muteButton();
+  });
+
   function setup(scope) {
     localTimes(scope);
     title();
+    muteButton();
     var form = composer();
     if (form) placeholder(form);
   }
@@ -105,6 +141,7 @@
   // A tone when a customer writes and nobody is looking at the tab.
   var audio = null;
   function tone() {
+    if (muted()) return;
     try {
       var Ctx = window.AudioContext || window.webkitAudioContext;
       if (!Ctx) return;
@@ -121,7 +158,11 @@
     } catch (err) { /* audio blocked */ }
   }
   doc.addEventListener("sse:message.received", function (e) {
-    if (doc.hidden && e.target && e.target.id === "inbox-list") tone();
+    if (!e.target || e.target.id !== "inbox-list") return;
+    try {
+      var ev = JSON.parse(e.detail.data);
+      pendingTone = String(ev.payload.conversation_id);
+    } catch (err) { /* not ours to read */ }
   });
 
   setup(doc);

@@ -94,6 +94,7 @@ type Filter struct {
 	Status    string // open, pending, closed, "" for any
 	ChannelID int64
 	Query     string
+	Label     string
 }
 
 // Values is the filter as URL query values, without the empty ones.
@@ -110,6 +111,9 @@ func (f Filter) Values() url.Values {
 	}
 	if f.Query != "" {
 		v.Set("q", f.Query)
+	}
+	if f.Label != "" {
+		v.Set("label", f.Label)
 	}
 	return v
 }
@@ -147,6 +151,7 @@ type ListData struct {
 	Channels map[int64]model.Channel
 	Members  map[int64]string // user id → name
 	AnyYet   bool             // the org has channels
+	Labels   []string         // the org's labels in use, for the label filter
 }
 
 // ThreadData is one conversation's messages, oldest first.
@@ -173,6 +178,8 @@ type OpenData struct {
 	ComposerError string // i18n key
 	Filter        Filter
 	Now           time.Time
+	Labels        LabelsData          // the conversation's labels and their form
+	Leads         []model.ContactLead // the contact's leads with their stage
 }
 
 // PageData is the whole inbox page.
