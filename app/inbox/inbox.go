@@ -295,14 +295,14 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	if contact.OptedOutOf(ch.OptOutKind()) {
 		return fail("opted_out", "The contact asked not to receive messages on this channel.")
 	}
+	if ch.Status == model.ChannelDisconnected {
+		return fail("channel_disconnected", "The channel was disconnected in the settings.")
+	}
 	secrets, err := s.Secrets(ch)
 	if err != nil {
 		return err
 	}
 	c, err := s.reg.Build(ch, secrets)
-	if ch.Status == model.ChannelDisconnected {
-		return fail("channel_disconnected", "The channel was disconnected in the settings.")
-	}
 	if err != nil {
 		return err
 	}

@@ -35,8 +35,8 @@ type statements struct {
 	contactQueries
 	boardQueries
 	inboxQueries
-	inboxTeamQueries
 	channelQueries
+	inboxTeamQueries
 	mediaQueries
 	wameowQueries
 }

@@ -151,10 +151,10 @@ func (s *Server) routes() {
 	s.contactRoutes(o)
 	s.boardRoutes(o)
 	s.inboxRoutes(o)
-	s.inboxTeamRoutes(o)
 	s.wameowRoutes(o)
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)
+	s.inboxTeamRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)
