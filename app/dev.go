@@ -34,10 +34,22 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 	if err := boot.Migrate(ctx, cfg); err != nil {
 		return err
 	}
+	// The Meta and Twilio simulators, unless real provider URLs are set: the demo org's
+	// WhatsApp and SMS channels talk to them over HTTP like to the real providers.
+	sims, err := startDevSims(&cfg)
+	if err != nil {
+		return err
+	}
+	defer sims.Close()
+	ring, err := boot.KeyRing(cfg)
+	if err != nil {
+		return err
+	}
 	st, err := store.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
+	inboxes := inbox.New(st, ring)
 	res, err := account.New(st).CreateUserInOrg(ctx, demoOrg, demoName, demoEmail, demoPassword, model.RoleOwner)
 	var v *model.ValidationError
 	switch {
@@ -51,13 +63,21 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		if err := crm.New(st).SeedDemo(ctx, a); err != nil {
 			slog.Warn("demo contacts", "err", err)
 		}
-		if ring, err := boot.KeyRing(cfg); err == nil {
-			if err := inbox.New(st, ring).SeedDemo(ctx, a); err != nil {
-				slog.Warn("demo inbox", "err", err)
-			}
+		if err := inboxes.SeedDemo(ctx, a); err != nil {
+			slog.Warn("demo inbox", "err", err)
+		}
+		if err := sims.seedChannels(ctx, inboxes, a); err != nil {
+			slog.Warn("demo channels", "err", err)
 		}
 	}
+	if err := sims.wire(ctx, st, cfg, inboxes); err != nil {
+		slog.Warn("simulated channels", "err", err)
+	}
 	st.Close()
+	control, err := sims.serveControl()
+	if err != nil {
+		return err
+	}
 
 	// "Continue with Google/Facebook" against the local simulator, unless real ids are set.
 	if cfg.GoogleClientID == "" && cfg.FacebookClientID == "" {
@@ -81,6 +101,12 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 	if res.Org.ID != 0 {
 		fmt.Fprintf(out, " (org %q)", res.Org.Name)
 	}
-	fmt.Fprintf(out, "\n  Database: %s\n\n", cfg.DatabaseURL)
+	fmt.Fprintf(out, "\n  Database: %s\n", cfg.DatabaseURL)
+	if sims.whatsapp != 0 || sims.sms != 0 {
+		fmt.Fprintf(out, "  A simulated customer writes on WhatsApp or SMS:\n")
+		fmt.Fprintf(out, "    curl -d from=+5511987654321 -d name=Ana -d text=Oi %s/whatsapp\n", control)
+		fmt.Fprintf(out, "    curl -d from=+5511987654321 -d text=Oi %s/sms\n", control)
+	}
+	fmt.Fprintln(out)
 	return serve(ctx, cfg, true, true)
 }
