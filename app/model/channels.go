@@ -8,3 +8,8 @@ const (
 	ChannelDisconnected = "disconnected"
 	ChannelError        = "error"
 )
+
+// ServiceWindow says whether free text to a customer needs their message in the last 24
+// hours: Meta's rule for the Cloud API. A linked phone (QR) answers like WhatsApp on a
+// phone does, at any time.
+func (c Channel) ServiceWindow() bool { return c.Kind == KindWhatsAppCloud }

@@ -25,10 +25,10 @@ type qrChannel struct {
 
 func (c *qrChannel) Kind() string { return model.KindWhatsAppQR }
 
-// Capabilities: text, with delivery and read receipts. Media by URL and templates are not
-// sent through a linked device (templates are a Cloud API feature).
+// Capabilities: text and files, with delivery and read receipts. Templates are a Cloud API
+// feature, and a linked phone has no 24-hour window.
 func (c *qrChannel) Capabilities() channel.Capabilities {
-	return channel.Capabilities{ReadReceipts: true}
+	return channel.Capabilities{Media: true, ReadReceipts: true}
 }
 
 // Send sends a text from the linked number. Only the instance that runs the session can:
@@ -36,10 +36,6 @@ func (c *qrChannel) Capabilities() channel.Capabilities {
 func (c *qrChannel) Send(ctx context.Context, o channel.Outbound) (channel.Sent, error) {
 	if c.ch.Status != "connected" {
 		return channel.Sent{}, &channel.SendError{Code: "not_connected", Title: "The WhatsApp number is not connected.", Permanent: true}
-	}
-	msg, err := outbound(o)
-	if err != nil {
-		return channel.Sent{}, err
 	}
 	to, err := userJID(o.To)
 	if err != nil {
@@ -49,6 +45,10 @@ func (c *qrChannel) Send(ctx context.Context, o channel.Outbound) (channel.Sent,
 	if cli == nil || !cli.IsLoggedIn() {
 		return channel.Sent{}, ErrNotHere
 	}
+	msg, err := outbound(ctx, o, cli.Upload)
+	if err != nil {
+		return channel.Sent{}, err
+	}
 	resp, err := cli.SendMessage(ctx, to, msg)
 	if err != nil {
 		return channel.Sent{}, fmt.Errorf("wameow: send: %w", err)
@@ -56,11 +56,17 @@ func (c *qrChannel) Send(ctx context.Context, o channel.Outbound) (channel.Sent,
 	return channel.Sent{ProviderID: resp.ID}, nil
 }
 
-// outbound is the WhatsApp message of an inbox message; kinds a linked device does not send
-// are refused for good.
-func outbound(o channel.Outbound) (*waE2E.Message, error) {
-	if o.Kind != "" && o.Kind != "text" || o.MediaURL != "" || o.Template != nil {
-		return nil, &channel.SendError{Code: "unsupported", Title: "This WhatsApp number sends text only.", Permanent: true}
+// outbound is the WhatsApp message of an inbox message, its file uploaded first; what a
+// linked device does not send (templates, files only known by a link) is refused for good.
+func outbound(ctx context.Context, o channel.Outbound, upload uploader) (*waE2E.Message, error) {
+	if o.Template != nil || o.MediaURL != "" {
+		return nil, &channel.SendError{Code: "unsupported", Title: "A linked WhatsApp number sends text and files, not templates or links to files.", Permanent: true}
+	}
+	if o.Media != nil {
+		return mediaMessage(ctx, o, upload)
+	}
+	if o.Kind != "" && o.Kind != "text" {
+		return nil, &channel.SendError{Code: "unsupported", Title: "A linked WhatsApp number cannot send this kind of message.", Permanent: true}
 	}
 	if o.Body == "" {
 		return nil, &channel.SendError{Code: "empty", Title: "The message is empty.", Permanent: true}

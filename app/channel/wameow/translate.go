@@ -108,17 +108,17 @@ func message(m *waE2E.Message) (kind, body string, content map[string]any) {
 		return "text", t.GetText(), c
 	case m.GetImageMessage() != nil:
 		x := m.GetImageMessage()
-		return "image", x.GetCaption(), media(x.GetMimetype(), x.GetFileSHA256(), x.GetFileLength())
+		return "image", x.GetCaption(), media("image", x)
 	case m.GetVideoMessage() != nil:
 		x := m.GetVideoMessage()
-		c := media(x.GetMimetype(), x.GetFileSHA256(), x.GetFileLength())
+		c := media("video", x)
 		if s := x.GetSeconds(); s > 0 {
 			c["seconds"] = s
 		}
 		return "video", x.GetCaption(), c
 	case m.GetAudioMessage() != nil:
 		x := m.GetAudioMessage()
-		c := media(x.GetMimetype(), x.GetFileSHA256(), x.GetFileLength())
+		c := media("audio", x)
 		if s := x.GetSeconds(); s > 0 {
 			c["seconds"] = s
 		}
@@ -128,7 +128,7 @@ func message(m *waE2E.Message) (kind, body string, content map[string]any) {
 		return "audio", "", c
 	case m.GetDocumentMessage() != nil:
 		x := m.GetDocumentMessage()
-		c := media(x.GetMimetype(), x.GetFileSHA256(), x.GetFileLength())
+		c := media("document", x)
 		name := x.GetFileName()
 		if name == "" {
 			name = x.GetTitle()
@@ -139,7 +139,7 @@ func message(m *waE2E.Message) (kind, body string, content map[string]any) {
 		return "document", x.GetCaption(), c
 	case m.GetStickerMessage() != nil:
 		x := m.GetStickerMessage()
-		c := media(x.GetMimetype(), x.GetFileSHA256(), x.GetFileLength())
+		c := media("sticker", x)
 		if x.GetIsAnimated() {
 			c["animated"] = true
 		}
@@ -183,15 +183,20 @@ func message(m *waE2E.Message) (kind, body string, content map[string]any) {
 	return "", "", nil
 }
 
-func media(mime string, sha []byte, size uint64) map[string]any {
+// media is a file's content: its type, hash and size, and as "id" the details to download
+// it later (see mediaRef), as a Meta media id is for the Cloud API.
+func media(kind string, x downloadable) map[string]any {
 	c := map[string]any{}
-	if mime != "" {
+	if ref := encodeRef(kind, x); ref != "" {
+		c["id"] = ref
+	}
+	if mime := x.GetMimetype(); mime != "" {
 		c["mime_type"] = mime
 	}
-	if len(sha) > 0 {
+	if sha := x.GetFileSHA256(); len(sha) > 0 {
 		c["sha256"] = hex.EncodeToString(sha)
 	}
-	if size > 0 {
+	if size := x.GetFileLength(); size > 0 {
 		c["file_length"] = size
 	}
 	return c

@@ -1,10 +1,15 @@
 package wameow
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waCommon"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
@@ -194,20 +199,54 @@ func TestReceiptStatuses(t *testing.T) {
 	}
 }
 
-func TestOutboundIsTextOnly(t *testing.T) {
-	m, err := outbound(channel.Outbound{To: "+5511987654321", Kind: "text", Body: "Olá"})
+func TestOutbound(t *testing.T) {
+	ctx := context.Background()
+	var uploaded []byte
+	var uploadedAs whatsmeow.MediaType
+	upload := func(_ context.Context, data []byte, mt whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
+		uploaded, uploadedAs = data, mt
+		return whatsmeow.UploadResponse{URL: "https://mmg.whatsapp.net/x", DirectPath: "/v/t62/x", MediaKey: []byte{1, 2},
+			FileEncSHA256: []byte{3}, FileSHA256: []byte{4}}, nil
+	}
+	file := func(mime, name string, data string) *channel.Attachment {
+		return &channel.Attachment{MIME: mime, Filename: name, Size: int64(len(data)),
+			Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(data)), nil }}
+	}
+	m, err := outbound(ctx, channel.Outbound{To: "+5511987654321", Kind: "text", Body: "Olá"}, upload)
 	if err != nil || m.GetConversation() != "Olá" {
 		t.Fatalf("text: %v %v", m, err)
 	}
+	m, err = outbound(ctx, channel.Outbound{Kind: "image", Body: "o bolo", Media: file("image/jpeg", "bolo.jpg", "JPEGDATA")}, upload)
+	if img := m.GetImageMessage(); err != nil || img.GetCaption() != "o bolo" || img.GetDirectPath() != "/v/t62/x" || img.GetFileLength() != 8 ||
+		img.GetMimetype() != "image/jpeg" || string(uploaded) != "JPEGDATA" || uploadedAs != whatsmeow.MediaImage {
+		t.Fatalf("image: %v %v (uploaded %q as %q)", m, err, uploaded, uploadedAs)
+	}
+	m, err = outbound(ctx, channel.Outbound{Kind: "document", Media: file("application/pdf", "nota.pdf", "%PDF")}, upload)
+	if d := m.GetDocumentMessage(); err != nil || d.GetFileName() != "nota.pdf" || d.Caption != nil || uploadedAs != whatsmeow.MediaDocument {
+		t.Fatalf("document: %v %v", m, err)
+	}
+	m, err = outbound(ctx, channel.Outbound{Kind: "audio", Body: "ouça", Media: file("audio/ogg", "", "OGG")}, upload)
+	if a := m.GetAudioMessage(); err != nil || a == nil || uploadedAs != whatsmeow.MediaAudio {
+		t.Fatalf("audio: %v %v", m, err)
+	}
 	for name, o := range map[string]channel.Outbound{
-		"image":    {Kind: "image", MediaURL: "https://x/y.jpg"},
-		"template": {Kind: "template", Template: &channel.Template{Name: "boas_vindas"}},
-		"empty":    {Kind: "text"},
+		"a file by link": {Kind: "image", MediaURL: "https://x/y.jpg"},
+		"template":       {Kind: "template", Template: &channel.Template{Name: "boas_vindas"}},
+		"empty":          {Kind: "text"},
+		"sticker file":   {Kind: "sticker", Media: file("image/webp", "", "RIFF")},
+		"location":       {Kind: "location", Body: "aqui"},
 	} {
 		var se *channel.SendError
-		if _, err := outbound(o); err == nil || !asSendError(err, &se) || !se.Permanent {
+		if _, err := outbound(ctx, o, upload); err == nil || !asSendError(err, &se) || !se.Permanent {
 			t.Errorf("%s: %v, want a permanent SendError", name, err)
 		}
+	}
+	failing := func(context.Context, []byte, whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
+		return whatsmeow.UploadResponse{}, errors.New("media server unreachable")
+	}
+	var se *channel.SendError
+	if _, err := outbound(ctx, channel.Outbound{Kind: "image", Media: file("image/png", "", "PNG")}, failing); err == nil || asSendError(err, &se) {
+		t.Errorf("a failed upload must be temporary (retried), got %v", err)
 	}
 	if _, err := userJID("+5511987654321"); err != nil {
 		t.Fatal(err)
@@ -216,6 +255,31 @@ func TestOutboundIsTextOnly(t *testing.T) {
 		if _, err := userJID(bad); err == nil {
 			t.Errorf("userJID(%q) accepted", bad)
 		}
+	}
+}
+
+// An inbound file's content carries, as its id, what the media job needs to download it
+// through the session later; a ref that is not one is refused for good.
+func TestInboundMediaRef(t *testing.T) {
+	in, _ := Inbound(direct(&waE2E.Message{DocumentMessage: &waE2E.DocumentMessage{FileName: proto.String("nota.pdf"),
+		Mimetype: proto.String("application/pdf"), DirectPath: proto.String("/v/t62.7119-24/abc"), MediaKey: []byte{9, 8, 7},
+		FileEncSHA256: []byte{1}, FileSHA256: []byte{2}, FileLength: proto.Uint64(4096)}}))
+	c := content(t, in.Content)
+	ref, _ := c["id"].(string)
+	r, mt, err := decodeRef(ref)
+	if err != nil || mt != whatsmeow.MediaDocument || r.DirectPath != "/v/t62.7119-24/abc" || string(r.MediaKey) != "\x09\x08\x07" || r.Length != 4096 {
+		t.Fatalf("ref %q: %+v %q %v", ref, r, mt, err)
+	}
+	for _, bad := range []string{"", "wa-media:", "wa-media:!!", "3EB0C767D26A1D0A5F", refPrefix + "eyJrIjoiZ2lmIiwicCI6Ii94In0"} {
+		var se *channel.SendError
+		if _, _, err := decodeRef(bad); err == nil || !asSendError(err, &se) || !se.Permanent {
+			t.Errorf("decodeRef(%q): %v", bad, err)
+		}
+	}
+	// Without download details (as in a message without a file) there is no id.
+	in, _ = Inbound(direct(&waE2E.Message{ImageMessage: &waE2E.ImageMessage{Mimetype: proto.String("image/jpeg")}}))
+	if _, ok := content(t, in.Content)["id"]; ok {
+		t.Errorf("an id without download details: %s", in.Content)
 	}
 }
 
