@@ -223,9 +223,9 @@ func (s *Service) SendTo(ctx context.Context, a model.Actor, channelID int64, ph
 	if strings.TrimSpace(text) == "" {
 		return model.Message{}, model.FieldError("body", "inbox.error.empty")
 	}
-	// On WhatsApp, free text needs a customer message in the last 24 hours: with no
+	// On the Cloud API, free text needs a customer message in the last 24 hours: with no
 	// conversation there is none, and nothing is created for a send that cannot go.
-	if ch.Kind == model.KindWhatsAppCloud || ch.Kind == model.KindWhatsAppQR {
+	if ch.ServiceWindow() {
 		contactID, err := s.st.ContactIDByPhone(ctx, a.OrgID, phone)
 		if errors.Is(err, model.ErrNotFound) {
 			return model.Message{}, ErrWindowClosed

@@ -228,7 +228,7 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 	if err != nil {
 		return model.Message{}, err
 	}
-	if (ch.Kind == model.KindWhatsAppCloud || ch.Kind == model.KindWhatsAppQR) && !conv.WindowOpen(s.now()) {
+	if ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
 		return model.Message{}, ErrWindowClosed
 	}
 	m := model.Message{OrgID: a.OrgID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: "out", Kind: "text", Body: body,

@@ -205,11 +205,13 @@ func TestWindowClosedAllowsNoFreeText(t *testing.T) {
 	if _, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "Ainda tem?"); !errors.Is(err, inbox.ErrWindowClosed) {
 		t.Fatalf("want ErrWindowClosed, got %v", err)
 	}
-	// SMS has no window.
-	sms := e.channel(t, model.KindSandbox)
-	r2, _ := e.svc.Receive(e.ctx, sms, inbox.Inbound{From: "+5511933334444", ProviderID: "sms.old", Body: "Oi", At: time.Now().Add(-25 * time.Hour)})
-	if _, err := e.svc.Send(e.ctx, e.a, r2.ConversationID, "Ainda tem?"); err != nil {
-		t.Fatal(err)
+	// SMS has no window, nor has a linked phone (QR): it answers like WhatsApp on a phone.
+	for _, kind := range []string{model.KindSandbox, model.KindWhatsAppQR} {
+		other := e.channel(t, kind)
+		r2, _ := e.svc.Receive(e.ctx, other, inbox.Inbound{From: "+5511933334444", ProviderID: kind + ".old", Body: "Oi", At: time.Now().Add(-25 * time.Hour)})
+		if _, err := e.svc.Send(e.ctx, e.a, r2.ConversationID, "Ainda tem?"); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
 	}
 }
 

@@ -209,7 +209,7 @@ func (s *Service) SendFile(ctx context.Context, a model.Actor, conversationID in
 	if err != nil {
 		return model.Message{}, err
 	}
-	if (ch.Kind == model.KindWhatsAppCloud || ch.Kind == model.KindWhatsAppQR) && !conv.WindowOpen(s.now()) {
+	if ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
 		return model.Message{}, ErrWindowClosed
 	}
 	stored, err := s.media.Put(ctx, a.OrgID, f.Body, f.MIME, f.Filename)

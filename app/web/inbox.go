@@ -263,7 +263,7 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 			d.Channel = ch
 		}
 	}
-	d.WindowClosed = whatsApp(d.Channel.Kind) && !conv.WindowOpen(d.Now)
+	d.WindowClosed = d.Channel.ServiceWindow() && !conv.WindowOpen(d.Now)
 	if d.Members, d.MemberNames, err = s.memberNames(ctx, a.OrgID); err != nil {
 		return nil, err
 	}
@@ -289,10 +289,6 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 		return nil, err
 	}
 	return d, nil
-}
-
-func whatsApp(kind string) bool {
-	return kind == model.KindWhatsAppCloud || kind == model.KindWhatsAppQR
 }
 
 // threadData is a page of the conversation's messages, turned oldest first.
