@@ -173,6 +173,25 @@ func TestInboxScreenshots(t *testing.T) {
 	if res := c.Post(conv+"/notes", url.Values{"body": {"Cliente fiel, prefere entrega de manhã."}}); res.StatusCode != 303 {
 		t.Fatalf("note: %d", res.StatusCode)
 	}
+	for _, label := range []string{"entrega", "vip"} {
+		if res := c.Post(conv+"/labels", url.Values{"label": {label}}); res.StatusCode >= 400 {
+			t.Fatalf("label: %d", res.StatusCode)
+		}
+	}
+	if res := c.Post(s.home+"/settings/quick-replies", url.Values{"shortcut": {"horario"}, "title": {"Horário"},
+		"body": {"Oi {{nome}}! Abrimos de segunda a sábado, das 8h às 19h."}}); res.StatusCode >= 400 {
+		t.Fatalf("quick reply: %d", res.StatusCode)
+	}
+	res := c.Post(s.home+"/settings/channels", url.Values{"kind": {model.KindWhatsAppQR}, "name": {"WhatsApp do celular"}})
+	if res.StatusCode != 303 {
+		t.Fatalf("qr channel: %d", res.StatusCode)
+	}
+	connect := res.Header.Get("Location")
+	var qrID int64
+	_, _ = fmt.Sscanf(connect, s.home+"/settings/channels/%d/connect", &qrID)
+	if err := s.inst.App.Store.PutQRCode(context.Background(), s.orgID, qrID, "2@Zm9vYmFy,cXJjb2Rl,a2V5cw==", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(1500 * time.Millisecond) // the sandbox reports read
 	b := newBrowser(t, ctx, "inbox-shots", s.inst.URL)
 	b.keys = i18nKeys(t)
@@ -185,6 +204,12 @@ func TestInboxScreenshots(t *testing.T) {
 		b.save(dir, "inbox-thread-"+l.name, l)
 		b.open(s.home+"/settings/channels", tid("channel-form"))
 		b.save(dir, "channels-"+l.name, l)
+		b.open(connect, tid("qr-code"))
+		b.save(dir, "channel-qr-"+l.name, l)
+		b.open(s.home+"/settings/inbox", tid("inbox-settings-form"))
+		b.save(dir, "settings-inbox-"+l.name, l)
+		b.open(s.home+"/settings/quick-replies", tid("quick-replies"))
+		b.save(dir, "quick-replies-"+l.name, l)
 	}
 	b.noConsoleErrors()
 }
