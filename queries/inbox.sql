@@ -173,7 +173,9 @@ SELECT coalesce(contact.id, 0) AS contact_id,
        coalesce((SELECT created FROM conv), false) AS conversation_created,
        coalesce((SELECT assignee_id FROM conv), 0) AS assignee_id,
        coalesce((SELECT id FROM msg), 0) AS message_id,
-       coalesce((SELECT count(pg_notify('masteria_events', json_build_object('id', ev.id, 'org_id', $1::bigint)::text)) FROM ev), 0) AS notified
+       coalesce((SELECT count(pg_notify('masteria_events', json_build_object('id', ev.id, 'org_id', $1::bigint)::text)) FROM ev), 0) AS notified,
+       -- Whether a conversation with nobody on it is handed out in turn (inbox settings).
+       coalesce((SELECT round_robin FROM org_inbox_settings WHERE org_id = $1), false) AS round_robin
 FROM (SELECT 1) one LEFT JOIN contact ON true;
 
 -- name: contacts-matching

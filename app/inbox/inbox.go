@@ -164,7 +164,7 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
 				return errDuplicate // nothing to keep: roll back whatever the statement did
 			}
-			if row.AssigneeID == 0 { // new or reopened with nobody on it: round-robin, if on
+			if row.AssigneeID == 0 && row.RoundRobin { // nobody on it: the next one in turn
 				if err := s.autoAssign(ctx, tx, ch.OrgID, row.ConversationID); err != nil {
 					return err
 				}

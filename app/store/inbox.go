@@ -376,6 +376,7 @@ type InboundRow struct {
 	AssigneeID          int64 `db:"assignee_id"`
 	MessageID           int64 `db:"message_id"` // 0 with !Duplicate: a concurrent copy won; roll back
 	Notified            int64 `db:"notified"`
+	RoundRobin          bool  `db:"round_robin"` // the org hands out conversations in turn
 }
 
 // ReceiveInbound stores an inbound message with its contact, conversation and event in one
