@@ -42,17 +42,31 @@ UPDATE conversations SET assignee_id = $3 WHERE org_id = $1 AND id = $2 AND assi
 
 -- name: conversation-label-add
 -- At most $4 labels: checked under the row's lock, so two agents adding at once cannot pass it.
-UPDATE conversations SET labels = labels || $3::text
-WHERE org_id = $1 AND id = $2 AND NOT labels @> ARRAY[$3::text] AND cardinality(labels) < $4;
+-- A label new to the org joins its list.
+WITH added AS (
+    UPDATE conversations SET labels = labels || $3::text
+    WHERE org_id = $1 AND id = $2 AND NOT labels @> ARRAY[$3::text] AND cardinality(labels) < $4
+    RETURNING id
+), listed AS (
+    INSERT INTO org_labels (org_id, label) SELECT $1, $3 FROM added ON CONFLICT DO NOTHING
+)
+SELECT count(*) FROM added;
 
 -- name: conversation-label-remove
-UPDATE conversations SET labels = array_remove(labels, $3::text)
-WHERE org_id = $1 AND id = $2 AND labels @> ARRAY[$3::text];
+-- The org's list forgets a label no other conversation has (found through conversations_labels).
+WITH removed AS (
+    UPDATE conversations SET labels = array_remove(labels, $3::text)
+    WHERE org_id = $1 AND id = $2 AND labels @> ARRAY[$3::text]
+    RETURNING id
+), unlisted AS (
+    DELETE FROM org_labels WHERE org_id = $1 AND label = $3 AND EXISTS (SELECT 1 FROM removed)
+      AND NOT EXISTS (SELECT 1 FROM conversations WHERE org_id = $1 AND labels @> ARRAY[$3::text] AND id <> $2)
+)
+SELECT count(*) FROM removed;
 
 -- name: labels-in-use
--- The org's labels, for the filter and the suggestions (reads conversations_labelled only).
-SELECT DISTINCT l FROM conversations, unnest(labels) AS l
-WHERE org_id = $1 AND labels <> '{}' ORDER BY l LIMIT 200;
+-- The org's labels, for the filter and the suggestions.
+SELECT label FROM org_labels WHERE org_id = $1 ORDER BY label LIMIT 200;
 
 -- name: contact-leads
 -- A contact's leads with their pipeline and stage, for the inbox's contact panel.

@@ -253,6 +253,23 @@ func TestLabels(t *testing.T) {
 	if in, _ := e.svc.Labels(e.ctx, e.a.OrgID); len(in) != 9 || in[0] != "l0" {
 		t.Fatalf("labels in use: %v", in)
 	}
+	// A label two conversations have stays listed until the last one loses it.
+	other, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511955556666", ProviderID: "wamid.label2", Body: "Oi"})
+	if err := e.svc.AddLabel(e.ctx, e.a, other.ConversationID, "l0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RemoveLabel(e.ctx, e.a, r.ConversationID, "l0"); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := e.svc.Labels(e.ctx, e.a.OrgID); len(in) != 9 || in[0] != "l0" {
+		t.Fatalf("a label still in use left the list: %v", in)
+	}
+	if err := e.svc.RemoveLabel(e.ctx, e.a, other.ConversationID, "l0"); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := e.svc.Labels(e.ctx, e.a.OrgID); len(in) != 8 || in[0] != "l1" {
+		t.Fatalf("a label no conversation has is still listed: %v", in)
+	}
 }
 
 func TestFillReply(t *testing.T) {

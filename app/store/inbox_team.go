@@ -109,8 +109,8 @@ func (s *Store) AssignIfFree(ctx context.Context, orgID, id, userID int64) (bool
 // AddLabel adds a label to a conversation that has fewer than max; false when it already
 // had the label or had max.
 func (s *Store) AddLabel(ctx context.Context, orgID, id int64, label string, max int) (bool, error) {
-	n, err := s.exec(ctx, s.q.ConversationLabelAdd, orgID, id, label, max)
-	if err != nil {
+	var n int64
+	if err := s.get(ctx, s.q.ConversationLabelAdd, &n, orgID, id, label, max); err != nil {
 		return false, fmt.Errorf("store: add label: %w", err)
 	}
 	return n == 1, nil
@@ -118,14 +118,14 @@ func (s *Store) AddLabel(ctx context.Context, orgID, id int64, label string, max
 
 // RemoveLabel takes a label off a conversation; false when it did not have it.
 func (s *Store) RemoveLabel(ctx context.Context, orgID, id int64, label string) (bool, error) {
-	n, err := s.exec(ctx, s.q.ConversationLabelDel, orgID, id, label)
-	if err != nil {
+	var n int64
+	if err := s.get(ctx, s.q.ConversationLabelDel, &n, orgID, id, label); err != nil {
 		return false, fmt.Errorf("store: remove label: %w", err)
 	}
 	return n == 1, nil
 }
 
-// LabelsInUse lists the distinct labels of an org's conversations, sorted.
+// LabelsInUse lists the labels the org's conversations have, sorted.
 func (s *Store) LabelsInUse(ctx context.Context, orgID int64) ([]string, error) {
 	var out []string
 	if err := s.sel(ctx, s.q.LabelsInUse, &out, orgID); err != nil {

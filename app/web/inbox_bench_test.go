@@ -200,7 +200,8 @@ type inboxBench struct {
 }
 
 // seedInbox starts an app with two orgs; the first gets convs conversations (a third
-// assigned to the owner, the rest unassigned; 60% open, 10% pending, 30% closed) and msgs
+// assigned to the owner, the rest unassigned; 60% open, 10% pending, 30% closed; 5% labelled
+// "vip", about 14% "entrega") and msgs
 // messages (a fifth of them in the first 1% of conversations, so long threads exist); the
 // second org gets a tenth as much, so the org_id predicates have something to skip.
 func seedInbox(b *testing.B) *inboxBench {
@@ -255,12 +256,13 @@ func seedInbox(b *testing.B) *inboxBench {
 				       '+55119' || lpad(g::text, 8, '0'), now() - g * interval '1 minute', now()
 				FROM generate_series(0, $2 - 1) g`},
 			{"conversations", `INSERT INTO conversations (org_id, channel_id, contact_id, status, assignee_id, unread,
-				       last_message_at, last_inbound_at, preview, created_at)
+				       last_message_at, last_inbound_at, preview, created_at, labels)
 				SELECT $1, $3, c.id,
 				       CASE WHEN k % 10 < 6 THEN 'open' WHEN k % 10 = 6 THEN 'pending' ELSE 'closed' END,
 				       CASE WHEN k % 3 = 0 THEN $4::bigint END, k % 4,
 				       now() - (random() * 90 * 86400) * interval '1 second', now() - k * interval '1 minute',
-				       'Olá, tudo bem? Queria saber o preço', now() - k * interval '1 minute'
+				       'Olá, tudo bem? Queria saber o preço', now() - k * interval '1 minute',
+				       CASE WHEN k % 20 = 0 THEN ARRAY['vip'] WHEN k % 7 = 0 THEN ARRAY['entrega', 'orçamento'] ELSE '{}' END
 				FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM contacts WHERE org_id = $1) c
 				WHERE k < $2`},
 			{"messages", `INSERT INTO messages (org_id, conversation_id, channel_id, direction, kind, body, provider_id, status, created_at, status_at)
@@ -351,6 +353,7 @@ func BenchmarkInboxList(b *testing.B) {
 		{"search name", "/inbox/list?view=all&status=open&q=ana+silva"},
 		{"search phone", "/inbox/list?view=all&status=any&q=1190004242"},
 		{"search rare", "/inbox/list?view=all&status=open&q=nobody-has-this"},
+		{"label (5%)", "/inbox/list?view=all&status=open&label=vip"},
 	}
 	for _, f := range filters { // warm up, and check each answers
 		ib.get(b, f.query)
