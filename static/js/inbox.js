@@ -4,7 +4,8 @@
 // - The composer: Enter sends (or adds the note, in note mode), Shift+Enter is a new line;
 //   a stored message clears the box; the mode switch changes the placeholder.
 // - The thread stays scrolled to the newest message when it reloads live, unless the reader
-//   scrolled up to read older ones.
+//   scrolled up to read older ones; older pages load as the top comes into view, and what is
+//   on screen stays put.
 // - Times of messages are shown in the reader's time zone.
 // - The page title carries the unread count the list renders: "(3) Inbox · Master IA".
 // - A short tone plays when a customer writes in a conversation the member may see while the
@@ -121,9 +122,13 @@
 
   doc.addEventListener("htmx:beforeSwap", function (e) {
     var t = thread();
-    if (t && e.detail.target === t) {
-      var gap = t.scrollHeight - t.clientHeight - t.scrollTop;
+    if (!t) return;
+    var gap = t.scrollHeight - t.clientHeight - t.scrollTop;
+    if (e.detail.target === t) {
       stickTo = gap < 120 ? 0 : gap;
+    } else if (e.detail.target.classList && e.detail.target.classList.contains("thread-older") && t.contains(e.detail.target)) {
+      // Older messages go in above: the ones being read stay where they are on screen.
+      stickTo = gap;
     }
   });
 

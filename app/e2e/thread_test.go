@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"masteria/app/inbox"
+	"masteria/app/web/webtest"
+)
+
+// TestThreadLoadsOlderOnScroll opens a long conversation at its newest message; scrolling
+// to the top loads the older pages by themselves, and the message being read stays where it
+// was on the screen.
+func TestThreadLoadsOlderOnScroll(t *testing.T) {
+	ctx := testContext(t, 2*testTimeout)
+	s := newInboxSetup(t)
+	c := webtest.NewClient(t, s.inst.URL)
+	c.Login(s.email, s.password)
+	if res := c.Post(s.home+"/settings/channels", url.Values{"kind": {"sandbox"}, "name": {"Loja"}}); res.StatusCode != 303 {
+		t.Fatalf("channel: %d", res.StatusCode)
+	}
+	ch := s.channel(t)
+	var r inbox.Received
+	start := time.Now().Add(-2 * time.Hour)
+	for i := range 120 {
+		var err error
+		r, err = s.inst.App.Inbox.Receive(context.Background(), ch, inbox.Inbound{From: "+5511987650099", Name: "Vera",
+			ProviderID: fmt.Sprintf("long.%d", i), Body: fmt.Sprintf("Mensagem número %d", i), At: start.Add(time.Duration(i) * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, ctx, "thread", s.inst.URL)
+	s.login(b)
+	b.open(fmt.Sprintf("%s/inbox/%d", s.home, r.ConversationID), tid("composer-body"))
+	count := `document.querySelectorAll('[data-direction="in"]').length`
+	b.waitJS("the newest page shows, scrolled to the bottom", `(() => { const t = document.getElementById("inbox-thread");
+		return `+count+` === 50 && t.scrollHeight - t.clientHeight - t.scrollTop < 2; })()`, waitTimeout)
+	for _, want := range []int{100, 120} {
+		// The first message on screen, and where it is, before the older page comes in.
+		b.do("scroll to the top", chromedp.Evaluate[chromedp.Void](`(() => {
+			const t = document.getElementById("inbox-thread"); t.scrollTop = 0;
+			window.__first = [...t.querySelectorAll('[data-direction="in"]')][0];
+			window.__top = window.__first.getBoundingClientRect().top; })()`))
+		b.waitJS(fmt.Sprintf("%d messages are loaded", want), count+` === `+fmt.Sprint(want), waitTimeout)
+		b.waitJS("the message read stays in place", `Math.abs(window.__first.getBoundingClientRect().top - window.__top) < 2`, waitTimeout)
+	}
+	if eval[bool](b, `!!document.querySelector('[data-testid="thread-older"]')`) {
+		t.Error("the oldest page still offers older messages")
+	}
+	first := eval[string](b, `document.querySelector('[data-direction="in"] [data-testid="msg-body"]').textContent.trim()`)
+	if first != "Mensagem número 0" {
+		t.Errorf("the thread starts with %q", first)
+	}
+	b.noConsoleErrors()
+}
