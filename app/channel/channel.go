@@ -96,6 +96,10 @@ type SendError struct {
 
 func (e *SendError) Error() string { return "channel: " + e.Code + ": " + e.Title }
 
+// ErrElsewhere is a send through a channel whose live connection another instance holds (a
+// QR session): not a failure, the job comes back soon and may land on that instance.
+var ErrElsewhere = errors.New("channel: another instance holds this channel's connection")
+
 // ErrUnknownKind is a channel row of a kind no factory builds.
 var ErrUnknownKind = errors.New("channel: unknown kind")
 

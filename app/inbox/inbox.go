@@ -323,6 +323,10 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		return river.JobSnooze(max(thr.RetryAfter, time.Second))
 	case errors.As(err, &se) && se.Permanent:
 		return fail(se.Code, se.Title)
+	case errors.Is(err, channel.ErrElsewhere) && s.now().Sub(m.CreatedAt) < 10*time.Minute:
+		// Another instance runs this channel's session: try again in a moment (a snooze is
+		// not an attempt) rather than after a growing backoff; after ten minutes, it is one.
+		return river.JobSnooze(2 * time.Second)
 	case err != nil:
 		return err // temporary: River retries with backoff
 	}

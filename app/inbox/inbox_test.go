@@ -282,6 +282,56 @@ func TestThrottlingSlowsDownInsteadOfFailing(t *testing.T) {
 	}
 }
 
+// elsewhere is a channel whose connection another instance holds for its first sends.
+type elsewhere struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *elsewhere) Kind() string                       { return "elsewhere" }
+func (c *elsewhere) Capabilities() channel.Capabilities { return channel.Capabilities{} }
+func (c *elsewhere) Send(context.Context, channel.Outbound) (channel.Sent, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.calls <= 2 {
+		return channel.Sent{}, fmt.Errorf("session on another instance: %w", channel.ErrElsewhere)
+	}
+	return channel.Sent{ProviderID: "3EB0.1"}, nil
+}
+
+// TestSendHeldElsewhereComesBackSoon: a send through a channel another instance holds (a QR
+// session) is snoozed for a moment, not retried after a growing backoff, nor failed; the
+// attempts it used stay at one.
+func TestSendHeldElsewhereComesBackSoon(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ew := &elsewhere{}
+	e.svc.Registry().Register(model.KindWhatsAppQR, func(model.Channel, map[string]string, channel.StatusFunc) (channel.Channel, error) { return ew, nil })
+	ch := e.channel(t, model.KindWhatsAppQR)
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511955557777", ProviderID: "3EB0.in", Body: "Oi"})
+	m, err := e.svc.Send(e.ctx, e.a, r.ConversationID, "Olá!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second) // River's backoff after two errors is over 17 s
+	for {
+		got, _ := e.st.Message(e.ctx, e.a.OrgID, m.ID)
+		if got.Status == model.StatusSent {
+			break
+		}
+		if got.Status == model.StatusFailed || time.Now().After(deadline) {
+			t.Fatalf("status %q after %d sends", got.Status, ew.calls)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var errs int
+	_ = e.st.DB().Get(&errs, `SELECT coalesce(array_length(errors, 1), 0) FROM river_job WHERE kind = 'inbox.send'`)
+	if errs != 0 {
+		t.Errorf("the job recorded %d errors; a send held elsewhere is not one", errs)
+	}
+}
+
 // TestAgentsSeeTheirOwnAndUnassigned: an agent lists and opens only their own and
 // unassigned conversations; another agent's is not found; a manager sees all.
 func TestAgentsSeeTheirOwnAndUnassigned(t *testing.T) {

@@ -256,7 +256,7 @@ func (w *whatsApp) handle(ctx context.Context, s *session, cli *whatsmeow.Client
 
 // ErrNotHere is a send through a QR channel whose session another instance runs (or none
 // does yet): the job retries, and the instance that holds it sends it.
-var ErrNotHere = errors.New("wameow: this instance does not run the channel's session")
+var ErrNotHere = fmt.Errorf("wameow: this instance does not run the channel's session: %w", channel.ErrElsewhere)
 
 // client is the live client of a channel's session on this instance, if any.
 func (m *Manager) client(id int64) *whatsmeow.Client {
