@@ -31,11 +31,7 @@ func (s *Service) TestChannel(ctx context.Context, a model.Actor, id int64) (str
 	if ch.Status == model.ChannelDisconnected {
 		return "", ErrChannelDisconnected
 	}
-	secrets, err := s.Secrets(ch)
-	if err != nil {
-		return "", err
-	}
-	c, err := s.reg.Build(ch, secrets)
+	c, err := s.build(ch)
 	if err != nil {
 		return "", err
 	}

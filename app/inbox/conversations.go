@@ -244,18 +244,8 @@ func (s *Service) SendTo(ctx context.Context, a model.Actor, channelID int64, ph
 	}
 	var convID int64
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		id, err := tx.ContactIDByPhone(ctx, a.OrgID, phone)
-		if errors.Is(err, model.ErrNotFound) {
-			p := phone
-			id, err = tx.CreateContact(ctx, model.Contact{OrgID: a.OrgID, Phone: &p})
-			if err == nil {
-				err = tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "api"})
-			}
-		}
-		if err != nil {
-			return err
-		}
-		convID, err = tx.OpenConversation(ctx, a.OrgID, ch.ID, id)
+		var err error
+		convID, err = conversationFor(ctx, tx, a, ch, phone)
 		return err
 	})
 	if err != nil {
@@ -310,11 +300,7 @@ func (w *ReadReceiptWorker) Work(ctx context.Context, job *river.Job[ReadReceipt
 	if err != nil {
 		return err
 	}
-	secrets, err := s.Secrets(ch)
-	if err != nil {
-		return err
-	}
-	c, err := s.reg.Build(ch, secrets)
+	c, err := s.build(ch)
 	if err != nil {
 		return err
 	}
@@ -322,4 +308,21 @@ func (w *ReadReceiptWorker) Work(ctx context.Context, job *river.Job[ReadReceipt
 		return rm.MarkRead(ctx, id)
 	}
 	return nil
+}
+
+// conversationFor is the conversation with a phone on a channel, for a send through the API:
+// the contact is found by phone or created (its timeline says so), the conversation opened.
+func conversationFor(ctx context.Context, tx *store.Store, a model.Actor, ch model.Channel, phone string) (int64, error) {
+	id, err := tx.ContactIDByPhone(ctx, a.OrgID, phone)
+	if errors.Is(err, model.ErrNotFound) {
+		p := phone
+		id, err = tx.CreateContact(ctx, model.Contact{OrgID: a.OrgID, Phone: &p})
+		if err == nil {
+			err = tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "api"})
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return tx.OpenConversation(ctx, a.OrgID, ch.ID, id)
 }

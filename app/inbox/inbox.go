@@ -121,6 +121,15 @@ func (s *Service) Secrets(c model.Channel) (map[string]string, error) {
 	return out, json.Unmarshal(b, &out)
 }
 
+// build makes the sender of a stored channel, with its secrets opened.
+func (s *Service) build(ch model.Channel) (channel.Channel, error) {
+	secrets, err := s.Secrets(ch)
+	if err != nil {
+		return nil, err
+	}
+	return s.reg.Build(ch, secrets)
+}
+
 // Inbound is a customer's message as a channel parsed it.
 type Inbound struct {
 	From       string // E.164
@@ -220,16 +229,9 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 	if len([]rune(body)) > 4096 {
 		return model.Message{}, model.FieldError("body", "inbox.error.too_long")
 	}
-	conv, err := s.Open(ctx, a, conversationID)
+	conv, ch, err := s.replyTarget(ctx, a, conversationID, true)
 	if err != nil {
 		return model.Message{}, err
-	}
-	ch, err := s.st.Channel(ctx, a.OrgID, conv.ChannelID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	if ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
-		return model.Message{}, ErrWindowClosed
 	}
 	m := model.Message{OrgID: a.OrgID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: "out", Kind: "text", Body: body,
 		Status: model.StatusQueued, SenderID: a.UserRef(), CreatedAt: s.now()}
@@ -252,6 +254,24 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 		return err
 	})
 	return m, err
+}
+
+// replyTarget is a conversation the actor may answer and its channel; a free-form reply
+// (text, a file) to a Cloud API customer more than 24 hours after their last message is
+// ErrWindowClosed.
+func (s *Service) replyTarget(ctx context.Context, a model.Actor, conversationID int64, freeForm bool) (model.Conversation, model.Channel, error) {
+	conv, err := s.Open(ctx, a, conversationID)
+	if err != nil {
+		return conv, model.Channel{}, err
+	}
+	ch, err := s.st.Channel(ctx, a.OrgID, conv.ChannelID)
+	if err != nil {
+		return conv, ch, err
+	}
+	if freeForm && ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
+		return conv, ch, ErrWindowClosed
+	}
+	return conv, ch, nil
 }
 
 // SendWorker runs SendArgs.
@@ -298,11 +318,7 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	if ch.Status == model.ChannelDisconnected {
 		return fail("channel_disconnected", "The channel was disconnected in the settings.")
 	}
-	secrets, err := s.Secrets(ch)
-	if err != nil {
-		return err
-	}
-	c, err := s.reg.Build(ch, secrets)
+	c, err := s.build(ch)
 	if err != nil {
 		return err
 	}

@@ -131,11 +131,7 @@ func (s *Service) FetchMedia(ctx context.Context, orgID, messageID int64) error 
 	if err != nil {
 		return err
 	}
-	secrets, err := s.Secrets(ch)
-	if err != nil {
-		return err
-	}
-	c, err := s.reg.Build(ch, secrets)
+	c, err := s.build(ch)
 	if err != nil {
 		return err
 	}
@@ -201,16 +197,9 @@ func (s *Service) SendFile(ctx context.Context, a model.Actor, conversationID in
 	if s.media == nil {
 		return model.Message{}, model.FieldError("file", "media.error.unavailable")
 	}
-	conv, err := s.Open(ctx, a, conversationID)
+	conv, ch, err := s.replyTarget(ctx, a, conversationID, true)
 	if err != nil {
 		return model.Message{}, err
-	}
-	ch, err := s.st.Channel(ctx, a.OrgID, conv.ChannelID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	if ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
-		return model.Message{}, ErrWindowClosed
 	}
 	stored, err := s.media.Put(ctx, a.OrgID, f.Body, f.MIME, f.Filename)
 	if err != nil {

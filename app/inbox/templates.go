@@ -85,11 +85,7 @@ func (s *Service) SyncTemplates(ctx context.Context, orgID, channelID int64) err
 	if ch.Kind != model.KindWhatsAppCloud {
 		return errNoTemplates
 	}
-	secrets, err := s.Secrets(ch)
-	if err != nil {
-		return err
-	}
-	c, err := s.reg.Build(ch, secrets)
+	c, err := s.build(ch)
 	if err != nil {
 		return err
 	}
@@ -174,11 +170,7 @@ var ErrTemplateNotFound = errors.New("inbox: no such approved template")
 // SendTemplate queues an approved template with its parameters. It may go whenever the
 // 24-hour window is closed; its body, filled in, is what the thread shows.
 func (s *Service) SendTemplate(ctx context.Context, a model.Actor, conversationID int64, ts TemplateSend) (model.Message, error) {
-	conv, err := s.Open(ctx, a, conversationID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	ch, err := s.st.Channel(ctx, a.OrgID, conv.ChannelID)
+	conv, ch, err := s.replyTarget(ctx, a, conversationID, false)
 	if err != nil {
 		return model.Message{}, err
 	}
@@ -203,18 +195,8 @@ func (s *Service) SendTemplateTo(ctx context.Context, a model.Actor, channelID i
 		return m, err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		id, err := tx.ContactIDByPhone(ctx, a.OrgID, phone)
-		if errors.Is(err, model.ErrNotFound) {
-			p := phone
-			id, err = tx.CreateContact(ctx, model.Contact{OrgID: a.OrgID, Phone: &p})
-			if err == nil {
-				err = tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "api"})
-			}
-		}
-		if err != nil {
-			return err
-		}
-		m.ConversationID, err = tx.OpenConversation(ctx, a.OrgID, ch.ID, id)
+		var err error
+		m.ConversationID, err = conversationFor(ctx, tx, a, ch, phone)
 		if err != nil {
 			return err
 		}
