@@ -104,6 +104,18 @@ func TestDevConnectsTheSimulators(t *testing.T) {
 		if channels != 2 {
 			t.Errorf("run %d: %d simulated channels, want 2", round, channels)
 		}
+		// The periodic template sync runs at start: the simulated number's templates arrive.
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			var templates int
+			_ = st.DB().Get(&templates, `SELECT count(*) FROM message_templates WHERE status = 'APPROVED'`)
+			if templates == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d: %d templates synced, want 2", round, templates)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatalf("run %d: %v", round, err)

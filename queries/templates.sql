@@ -28,3 +28,7 @@ WHERE template_syncs.org_id = excluded.org_id;
 
 -- name: template-sync
 SELECT synced_at, error FROM template_syncs WHERE org_id = $1 AND channel_id = $2;
+
+-- name: cloud-channels
+-- cross-org: the periodic template sync covers every org's connected WhatsApp Cloud numbers.
+SELECT org_id, id FROM channels WHERE kind = 'whatsapp_cloud' AND status <> 'disconnected' ORDER BY id;

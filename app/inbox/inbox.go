@@ -438,4 +438,9 @@ func Register(reg *jobs.Registry, s *Service) {
 	river.AddWorker(reg.Workers, &ReadReceiptWorker{Service: s})
 	river.AddWorker(reg.Workers, &FetchMediaWorker{Service: s})
 	river.AddWorker(reg.Workers, &SyncTemplatesWorker{Service: s})
+	river.AddWorker(reg.Workers, &SyncAllTemplatesWorker{Service: s})
+	// Every six hours, and at start: what `masteria dev` seeds gets its templates too.
+	reg.Periodic = append(reg.Periodic, river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return SyncAllTemplatesArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "inbox.sync_all_templates", RunOnStart: true}))
 }

@@ -55,6 +55,38 @@ func (w *SyncTemplatesWorker) Work(ctx context.Context, job *river.Job[SyncTempl
 
 var errNoTemplates = errors.New("inbox: this channel has no templates")
 
+// SyncAllTemplatesArgs is the periodic job that queues a template sync of every WhatsApp
+// Cloud channel: templates are approved, paused or rejected at Meta after they are created.
+type SyncAllTemplatesArgs struct{}
+
+// Kind is the job's stable name.
+func (SyncAllTemplatesArgs) Kind() string { return "inbox.sync_all_templates" }
+
+// SyncAllTemplatesWorker runs SyncAllTemplatesArgs.
+type SyncAllTemplatesWorker struct {
+	river.WorkerDefaults[SyncAllTemplatesArgs]
+	Service *Service
+}
+
+// Work queues one sync a channel (a channel already waiting for one is not queued twice).
+func (w *SyncAllTemplatesWorker) Work(ctx context.Context, _ *river.Job[SyncAllTemplatesArgs]) error {
+	return w.Service.QueueAllTemplateSyncs(ctx)
+}
+
+// QueueAllTemplateSyncs queues a template sync of every org's WhatsApp Cloud channels.
+func (s *Service) QueueAllTemplateSyncs(ctx context.Context) error {
+	chs, err := s.st.CloudChannels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chs {
+		if err := s.st.Tx(ctx, func(tx *store.Store) error { return s.queueSync(ctx, tx, ch.OrgID, ch.ID) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // QueueTemplateSync asks for a sync of a channel's templates (the settings button).
 func (s *Service) QueueTemplateSync(ctx context.Context, a model.Actor, channelID int64) error {
 	ch, err := s.st.Channel(ctx, a.OrgID, channelID)

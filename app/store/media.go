@@ -26,6 +26,7 @@ type mediaQueries struct {
 	TemplateByName      *sqlx.Stmt `query:"template-by-name"`
 	TemplateSyncSet     *sqlx.Stmt `query:"template-sync-set"`
 	TemplateSync        *sqlx.Stmt `query:"template-sync"`
+	CloudChannels       *sqlx.Stmt `query:"cloud-channels"`
 }
 
 // CreateMedia records a stored file.

@@ -75,3 +75,18 @@ func (s *Store) TemplateSync(ctx context.Context, orgID, channelID int64) (model
 	}
 	return out, nil
 }
+
+// ChannelRef names a channel of some org.
+type ChannelRef struct {
+	OrgID int64 `db:"org_id"`
+	ID    int64 `db:"id"`
+}
+
+// CloudChannels lists every org's WhatsApp Cloud channels that are not disconnected.
+func (s *Store) CloudChannels(ctx context.Context) ([]ChannelRef, error) {
+	var out []ChannelRef
+	if err := s.sel(ctx, s.q.CloudChannels, &out); err != nil {
+		return nil, fmt.Errorf("store: cloud channels: %w", err)
+	}
+	return out, nil
+}
