@@ -96,6 +96,9 @@ func (s *Service) DisconnectChannel(ctx context.Context, a model.Actor, id int64
 			return err
 		}
 		_, err := events.Publish(ctx, tx, a.OrgID, ChannelStatusChanged, map[string]any{"id": id, "status": model.ChannelDisconnected})
+		if err == nil {
+			s.forgetChannel(id) // other instances notice within webhookChannelTTL
+		}
 		return err
 	})
 }

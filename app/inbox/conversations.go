@@ -185,12 +185,6 @@ func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, e
 	return s.st.Channels(ctx, orgID)
 }
 
-// WebhookChannel returns the channel a provider's webhook URL names, whatever its org: the
-// caller checks the webhook's signature with the channel's secret before trusting it.
-func (s *Service) WebhookChannel(ctx context.Context, id int64) (model.Channel, error) {
-	return s.st.ChannelForWebhook(ctx, id)
-}
-
 // Keyword applies a customer's STOP or START sent on a channel: the contact is opted out of
 // (or back into) the channel's kind, and the timeline says it came from a keyword.
 func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64, stop bool) error {

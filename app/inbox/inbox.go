@@ -46,7 +46,9 @@ type Service struct {
 	ring *vault.Ring
 	reg  *channel.Registry
 	jobs Inserter
-	now  func() time.Time
+	// hooks keeps webhook channels for a few seconds (webhookchannels.go).
+	hooks channelCache
+	now   func() time.Time
 
 	media *media.Service // files: inbound downloads and attachments (SetMedia)
 }

@@ -28,28 +28,25 @@ func (s *Server) webhookRoutes(e *echo.Echo) {
 	e.POST("/webhooks/twilio/:channel", s.twilioWebhook)
 }
 
-// webhookChannel finds the channel of a webhook URL, of the expected kind.
-func (s *Server) webhookChannel(c echo.Context, kind string) (model.Channel, map[string]string, error) {
+// webhookChannel finds the channel of a webhook URL, of the expected kind, with its opened
+// secrets; fresh reads them from the database rather than from the short-lived cache.
+func (s *Server) webhookChannel(c echo.Context, kind string, fresh bool) (model.Channel, map[string]string, error) {
 	id, err := strconv.ParseInt(c.Param("channel"), 10, 64)
 	if err != nil || id <= 0 {
 		return model.Channel{}, nil, echo.NewHTTPError(http.StatusNotFound, "unknown channel")
 	}
-	ch, err := s.inbox.WebhookChannel(c.Request().Context(), id)
+	ch, secrets, err := s.inbox.WebhookChannel(c.Request().Context(), id, fresh)
 	// A disconnected channel has no secret left to check a signature with: it is gone.
 	if errors.Is(err, model.ErrNotFound) || (err == nil && (ch.Kind != kind || ch.Status == model.ChannelDisconnected)) {
 		return ch, nil, echo.NewHTTPError(http.StatusNotFound, "unknown channel")
 	}
-	if err != nil {
-		return ch, nil, err
-	}
-	secrets, err := s.inbox.Secrets(ch)
 	return ch, secrets, err
 }
 
 // whatsappVerify answers Meta's subscription handshake: the challenge back when the verify
 // token matches the channel's.
 func (s *Server) whatsappVerify(c echo.Context) error {
-	_, secrets, err := s.webhookChannel(c, model.KindWhatsAppCloud)
+	_, secrets, err := s.webhookChannel(c, model.KindWhatsAppCloud, true)
 	if err != nil {
 		return err
 	}
@@ -65,7 +62,7 @@ func (s *Server) whatsappVerify(c echo.Context) error {
 // too large, 401 for a wrong signature, 400 for a body that is not a notification; then
 // every message is stored once and every status applied, before answering 200.
 func (s *Server) whatsappWebhook(c echo.Context) error {
-	ch, secrets, err := s.webhookChannel(c, model.KindWhatsAppCloud)
+	ch, secrets, err := s.webhookChannel(c, model.KindWhatsAppCloud, false)
 	if err != nil {
 		return err
 	}
@@ -76,8 +73,15 @@ func (s *Server) whatsappWebhook(c echo.Context) error {
 	if len(body) > maxWebhookBody {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "body too large")
 	}
-	if !meta.VerifySignature(body, c.Request().Header.Get("X-Hub-Signature-256"), secrets["app_secret"]) {
-		return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
+	sig := c.Request().Header.Get("X-Hub-Signature-256")
+	if !meta.VerifySignature(body, sig, secrets["app_secret"]) {
+		// The app secret may have changed since it was cached: check the stored one.
+		if ch, secrets, err = s.webhookChannel(c, model.KindWhatsAppCloud, true); err != nil {
+			return err
+		}
+		if !meta.VerifySignature(body, sig, secrets["app_secret"]) {
+			return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
+		}
 	}
 	batch, err := meta.Parse(body)
 	if err != nil {
@@ -107,7 +111,7 @@ func (s *Server) whatsappWebhook(c echo.Context) error {
 // given), 400 for a form that is not a message webhook. An inbound STOP/SAIR/PARAR or
 // START/VOLTAR also changes the contact's SMS opt-out.
 func (s *Server) twilioWebhook(c echo.Context) error {
-	ch, secrets, err := s.webhookChannel(c, model.KindTwilioSMS)
+	ch, secrets, err := s.webhookChannel(c, model.KindTwilioSMS, false)
 	if err != nil {
 		return err
 	}
@@ -117,8 +121,15 @@ func (s *Server) twilioWebhook(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "unreadable form")
 	}
 	fullURL := s.cfg.BaseURL + r.URL.RequestURI()
-	if !twilio.VerifySignature(secrets["auth_token"], fullURL, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-		return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
+	sig := r.Header.Get("X-Twilio-Signature")
+	if !twilio.VerifySignature(secrets["auth_token"], fullURL, r.PostForm, sig) {
+		// The auth token may have changed since it was cached: check the stored one.
+		if ch, secrets, err = s.webhookChannel(c, model.KindTwilioSMS, true); err != nil {
+			return err
+		}
+		if !twilio.VerifySignature(secrets["auth_token"], fullURL, r.PostForm, sig) {
+			return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
+		}
 	}
 	in, st, err := twilio.Parse(r.PostForm)
 	if err != nil {
