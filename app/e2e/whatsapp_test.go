@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"fmt"
 	"net/http"
 	"testing"
@@ -20,7 +24,8 @@ import (
 // Meta simulator: the owner connects the channel through the settings form, a customer's
 // message posted by the simulator to the webhook (signed, in Meta's shape) appears in the open
 // inbox without a reload, the owner answers from the composer, the simulator receives the send,
-// and its status webhooks move the ticks to "read" on the page.
+// and its status webhooks move the ticks to "read" on the page; a photo the customer sends is
+// downloaded from Meta and shows in the open thread.
 func TestWhatsAppCloudInboxLive(t *testing.T) {
 	ctx := testContext(t, 2*testTimeout)
 	ms := metasim.New(metasim.WithStatusDelays(150*time.Millisecond, 300*time.Millisecond, 600*time.Millisecond))
@@ -89,6 +94,12 @@ func TestWhatsAppCloudInboxLive(t *testing.T) {
 	if n := eval[int](b, `document.querySelectorAll('[data-direction="out"]').length`); n != 1 {
 		t.Errorf("the reply shows %d times", n)
 	}
+	// A photo from the customer: downloaded from Meta by a job, then shown in the open thread.
+	if _, status, err := ms.InboundMedia(ctx, phoneID, metasim.Sender{WaID: "5511987654321", Name: "Dona Marta"},
+		metasim.MediaFile{Type: "image", Data: testPNG(t), Caption: "Este aqui"}); err != nil || status != http.StatusOK {
+		t.Fatalf("inbound photo: %d %v", status, err)
+	}
+	b.waitJS("the photo shows in the thread", `[...document.querySelectorAll('[data-testid="msg-image"] img')].some(i => i.complete && i.naturalWidth === 40)`, waitTimeout)
 	// Meta learns the customer's message was read when the agent opened it (blue ticks).
 	waitFor(t, ctx, "the customer's message marked read at Meta", func() bool { return len(ms.MarkedRead()) > 0 })
 	b.noConsoleErrors()
@@ -104,4 +115,20 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// testPNG is a 40×30 picture.
+func testPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := range 40 {
+		for y := range 30 {
+			img.Set(x, y, color.RGBA{R: uint8(6 * x), G: 120, B: uint8(8 * y), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
