@@ -202,6 +202,10 @@ func TestInboxScreenshots(t *testing.T) {
 		b.save(dir, "inbox-list-"+l.name, l)
 		b.open(conv, tid("composer"))
 		b.save(dir, "inbox-thread-"+l.name, l)
+		if l.name == "phone" {
+			b.do("open the details", chromedp.Click(tid("inbox-details")))
+			b.save(dir, "inbox-details-"+l.name, l)
+		}
 		b.open(s.home+"/settings/channels", tid("channel-form"))
 		b.save(dir, "channels-"+l.name, l)
 		b.open(connect, tid("qr-code"))

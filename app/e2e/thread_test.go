@@ -59,3 +59,34 @@ func TestThreadLoadsOlderOnScroll(t *testing.T) {
 	}
 	b.noConsoleErrors()
 }
+
+// TestInboxDetailsOnAPhone: on a phone the contact pane (labels, leads) is hidden until the
+// details button opens it as a side sheet; Esc closes it.
+func TestInboxDetailsOnAPhone(t *testing.T) {
+	ctx := testContext(t, testTimeout)
+	s := newInboxSetup(t)
+	c := webtest.NewClient(t, s.inst.URL)
+	c.Login(s.email, s.password)
+	if res := c.Post(s.home+"/settings/channels", url.Values{"kind": {"sandbox"}, "name": {"Loja"}}); res.StatusCode != 303 {
+		t.Fatalf("channel: %d", res.StatusCode)
+	}
+	r := s.receive(t, s.channel(t), "+5511987650077", "Otávio", "Oi")
+	b := newBrowser(t, ctx, "details", s.inst.URL)
+	s.login(b)
+	b.do("hold a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.open(fmt.Sprintf("%s/inbox/%d", s.home, r.ConversationID), tid("composer-body"))
+	visible := func(sel string) string {
+		return `(() => { const e = document.querySelector(` + jsString(sel) + `); return !!e && e.getClientRects().length > 0; })()`
+	}
+	if eval[bool](b, visible(`[data-testid="inbox-labels"]`)) {
+		t.Fatal("the contact pane shows on a phone before it is asked for")
+	}
+	b.do("open the details", chromedp.Click(tid("inbox-details")))
+	b.waitJS("the contact pane opens with the labels", visible(`[data-testid="inbox-labels"]`), waitTimeout)
+	if w := eval[float64](b, `document.querySelector('[data-testid="inbox-contact"]').getBoundingClientRect().width`); w > 390 {
+		t.Errorf("the side sheet is %.0fpx wide on a 390px screen", w)
+	}
+	b.do("press Esc", chromedp.KeyEvent("\x1b"))
+	b.waitJS("it closes", `!`+visible(`[data-testid="inbox-labels"]`), waitTimeout)
+	b.noConsoleErrors()
+}

@@ -6,6 +6,7 @@
 // - The thread stays scrolled to the newest message when it reloads live, unless the reader
 //   scrolled up to read older ones; older pages load as the top comes into view, and what is
 //   on screen stays put.
+// - On narrow screens the contact pane opens as a side sheet (details button, Esc closes).
 // - Times of messages are shown in the reader's time zone.
 // - The page title carries the unread count the list renders: "(3) Inbox · Master IA".
 // - A short tone plays when a customer writes in a conversation the member may see while the
@@ -118,6 +119,36 @@
     if (box) { box.value = ""; box.focus(); }
     Array.prototype.forEach.call(form.querySelectorAll('[data-testid="composer-error"]'), function (n) { n.remove(); });
     toBottom(thread());
+  });
+
+  // On narrow screens the contact pane (labels, leads) opens as a side sheet from the head's
+  // details button; the close button, Esc or the button again closes it.
+  function details(open) {
+    var inbox = doc.getElementById("inbox");
+    if (!inbox) return;
+    inbox.classList.toggle("show-details", open);
+    var btn = doc.querySelector("[data-inbox-details]");
+    if (btn) btn.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var close = doc.querySelector("[data-inbox-details-close]");
+      if (close) close.focus();
+    }
+  }
+  doc.addEventListener("click", function (e) {
+    var t = e.target.closest ? e.target : null;
+    if (!t) return;
+    if (t.closest("[data-inbox-details]")) {
+      var inbox = doc.getElementById("inbox");
+      details(!(inbox && inbox.classList.contains("show-details")));
+    } else if (t.closest("[data-inbox-details-close]")) {
+      details(false);
+      var btn = doc.querySelector("[data-inbox-details]");
+      if (btn) btn.focus();
+    }
+  });
+  doc.addEventListener("keydown", function (e) {
+    var inbox = doc.getElementById("inbox");
+    if (e.key === "Escape" && inbox && inbox.classList.contains("show-details")) details(false);
   });
 
   doc.addEventListener("htmx:beforeSwap", function (e) {
