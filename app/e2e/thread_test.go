@@ -90,3 +90,43 @@ func TestInboxDetailsOnAPhone(t *testing.T) {
 	b.waitJS("it closes", `!`+visible(`[data-testid="inbox-labels"]`), waitTimeout)
 	b.noConsoleErrors()
 }
+
+// TestPresenceBetweenTwoMembers: two members open the same conversation; each sees that the
+// other is there, and one typing in the composer shows as typing on the other's page.
+func TestPresenceBetweenTwoMembers(t *testing.T) {
+	ctx := testContext(t, 2*testTimeout)
+	s := newInboxSetup(t)
+	c := webtest.NewClient(t, s.inst.URL)
+	c.Login(s.email, s.password)
+	if res := c.Post(s.home+"/settings/channels", url.Values{"kind": {"sandbox"}, "name": {"Loja"}}); res.StatusCode != 303 {
+		t.Fatalf("channel: %d", res.StatusCode)
+	}
+	r := s.receive(t, s.channel(t), "+5511987650088", "Irene", "Oi, tudo bem?")
+	const teoEmail, teoPassword = "teo@floricultura.example", "margarida-Azul-2026-vaso"
+	if _, err := s.inst.App.Account.CreateUserInOrg(context.Background(), "Floricultura Jardim", "Téo Lima", teoEmail, teoPassword, "manager"); err != nil {
+		t.Fatal(err)
+	}
+	conv := fmt.Sprintf("%s/inbox/%d", s.home, r.ConversationID)
+
+	rita := newBrowser(t, ctx, "rita", s.inst.URL)
+	s.login(rita)
+	teo := newBrowser(t, ctx, "teo", s.inst.URL)
+	teo.open("/login", tid("login-email"))
+	teo.do("log in", chromedp.SendKeys(tid("login-email"), teoEmail), chromedp.SendKeys(tid("login-password"), teoPassword), chromedp.Click(tid("login-submit")))
+	teo.waitPath("land on the org", orgPathRE.String())
+
+	rita.open(conv, tid("composer-body"))
+	rita.waitJS("Rita's page listens", sseOpen, waitTimeout)
+	teo.open(conv, tid("composer-body"))
+	teo.waitJS("Téo's page listens", sseOpen, waitTimeout)
+	presence := `document.querySelector('[data-testid="inbox-presence"]').textContent`
+	// Téo announced himself on opening; Rita's next beat (10 s at most) reaches Téo.
+	rita.waitJS("Rita sees Téo viewing", presence+`.includes("Téo Lima")`, 2*waitTimeout)
+	rita.do("Rita types", chromedp.Click(tid("composer-body")), chromedp.SendKeys(tid("composer-body"), "Bom dia, Irene"))
+	teo.waitJS("Téo sees Rita typing", presence+`.includes("Rita Alves") && /typing|digitando/.test(`+presence+`)`, waitTimeout)
+	if eval[bool](rita, presence+`.includes("Rita Alves")`) {
+		t.Error("Rita sees herself")
+	}
+	rita.noConsoleErrors()
+	teo.noConsoleErrors()
+}
