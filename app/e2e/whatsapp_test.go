@@ -8,15 +8,19 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"masteria/app/channel/wameow"
 	"masteria/app/config"
+	"masteria/app/events"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
+	"masteria/app/store"
 	"masteria/app/web/webtest"
 )
 
@@ -131,4 +135,58 @@ func testPNG(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestWhatsAppQRConnectLive opens the connect page of a QR channel and plays the session
+// manager's part (store the code and tell the org, as wameow.Manager does when whatsmeow
+// hands it one): each new code replaces the drawn one without a reload, and once the phone
+// is linked the page shows the number.
+func TestWhatsAppQRConnectLive(t *testing.T) {
+	ctx := testContext(t, 2*testTimeout)
+	s := newInboxSetup(t)
+	c := webtest.NewClient(t, s.inst.URL)
+	c.Login(s.email, s.password)
+	res := c.Post(s.home+"/settings/channels", url.Values{"kind": {model.KindWhatsAppQR}, "name": {"Celular da loja"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", res.StatusCode)
+	}
+	connect := res.Header.Get("Location")
+	ch := s.channel(t)
+	st := s.inst.App.Store
+	manager := func(typ string, payload map[string]any, change func(tx *store.Store) error) {
+		t.Helper()
+		err := st.Tx(context.Background(), func(tx *store.Store) error {
+			if err := change(tx); err != nil {
+				return err
+			}
+			_, err := events.Publish(context.Background(), tx, s.orgID, typ, payload)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, ctx, "qr", s.inst.URL)
+	s.login(b)
+	b.open(connect, tid("qr-waiting"))
+	b.waitJS("the page listens", sseOpen, waitTimeout)
+	drawn := `(document.querySelector('[data-testid="qr-code"] path') || {getAttribute: () => ""}).getAttribute("d")`
+	var first string
+	for i, code := range []string{"2@Zm9vYmFy,cXJjb2Rl,a2V5cw==", "2@c2Vjb25k,Y29kZQ==,bmV3"} {
+		manager(wameow.ChannelQR, map[string]any{"id": ch.ID}, func(tx *store.Store) error {
+			return tx.PutQRCode(context.Background(), s.orgID, ch.ID, code, time.Now().Add(20*time.Second))
+		})
+		if i == 0 {
+			b.waitJS("the first code is drawn", drawn+` !== ""`, waitTimeout)
+			first = eval[string](b, drawn)
+		} else {
+			b.waitJS("the next code replaces it", drawn+` !== "" && `+drawn+` !== `+jsString(first), waitTimeout)
+		}
+	}
+	manager(wameow.ChannelStatus, map[string]any{"id": ch.ID, "status": "connected"}, func(tx *store.Store) error {
+		_, err := tx.SetQRState(context.Background(), s.orgID, ch.ID, "connected", "", map[string]string{"phone": "+5511987654321"})
+		return err
+	})
+	b.waitJS("the linked number shows", `(document.querySelector('[data-testid="qr-connected"]') || {textContent: ""}).textContent.includes("98765-4321")`, waitTimeout)
+	b.noConsoleErrors()
 }

@@ -11,6 +11,7 @@ import (
 	"masteria/app/channel"
 	"masteria/app/channel/wameow"
 	"masteria/app/model"
+	"masteria/app/phone"
 	inboxview "masteria/views/inbox"
 )
 
@@ -48,7 +49,7 @@ func (s *Server) qrConnectData(c echo.Context, ch model.Channel) (inboxview.QRCo
 		Phone string `json:"phone"`
 	}
 	_ = channel.Config(ch, &cfg)
-	d.Phone = cfg.Phone
+	d.Phone = phone.Format(cfg.Phone, reqOf(c).Org.DefaultCountry)
 	if ch.Status != "pending" {
 		return d, nil
 	}

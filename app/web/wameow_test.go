@@ -71,7 +71,7 @@ func TestWhatsAppQRConnectPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = c.Get(connect)
-	if !strings.Contains(res.Body, `data-testid="qr-connected"`) || !strings.Contains(res.Body, "+5511987654321") {
+	if !strings.Contains(res.Body, `data-testid="qr-connected"`) || !strings.Contains(res.Body, "(11) 98765-4321") {
 		t.Fatalf("connected page: %s", webtest.Text(res.Body))
 	}
 	if res := c.Get(home + "/settings/channels"); !strings.Contains(res.Body, `data-testid="channel-qr-link"`) {
