@@ -118,5 +118,15 @@ func TestComposerQuickRepliesAndTemplates(t *testing.T) {
 		t.Fatalf("template sent %+v %s", got, got.Raw)
 	}
 	b.waitJS("the template shows in the thread", `[...document.querySelectorAll('[data-direction="out"] [data-testid="msg-body"]')].some(e => e.textContent.includes("pedido #1042"))`, waitTimeout)
+	if dir := os.Getenv("MASTERIA_SCREENSHOTS"); dir != "" {
+		b.open(fmt.Sprintf("%s/settings/channels/%d/templates", s.home, ch.ID), tid("templates-table"))
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "templates.png"), png, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	b.noConsoleErrors()
 }
