@@ -74,7 +74,7 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		slog.Warn("simulated channels", "err", err)
 	}
 	st.Close()
-	control, err := sims.serveControl()
+	control, err := sims.serveControl(cfg.Addr)
 	if err != nil {
 		return err
 	}

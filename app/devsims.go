@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,8 +155,9 @@ func (d *devSims) wire(ctx context.Context, st *store.Store, cfg config.Config, 
 
 // serveControl listens on a loopback port for "a customer writes": POST /whatsapp or /sms
 // with from= and text= makes the simulator deliver that message to the app's webhook, signed
-// as the provider would.
-func (d *devSims) serveControl() (string, error) {
+// as the provider would. The port is the app's plus one when free (the same curl lines work
+// run after run), any free one otherwise.
+func (d *devSims) serveControl(appAddr string) (string, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /whatsapp", func(w http.ResponseWriter, r *http.Request) {
 		if d.meta == nil || d.whatsapp == 0 {
@@ -183,9 +185,11 @@ func (d *devSims) serveControl() (string, error) {
 		res, err := d.twilio.Inbound(r.Context(), d.smsSID, from, r.FormValue("text"))
 		d.answer(w, res.Status, err)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", nextPort(appAddr))
 	if err != nil {
-		return "", err
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", err
+		}
 	}
 	d.control = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
@@ -202,4 +206,14 @@ func (d *devSims) answer(w http.ResponseWriter, appStatus int, err error) {
 		return
 	}
 	fmt.Fprintf(w, "delivered to the app's webhook: HTTP %d\n", appStatus)
+}
+
+// nextPort is the loopback address one port above addr's ("127.0.0.1:8081" for ":8080").
+func nextPort(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n <= 0 || n >= 65535 {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(n+1))
 }
