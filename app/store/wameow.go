@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -85,46 +87,25 @@ func (s *Store) QRCode(ctx context.Context, orgID, channelID int64) (QRCode, err
 // QR channel's session. Two-key locks never meet the one-key locks of migrations and tests.
 const qrLockSpace = 0x77616d31 // "wam1"
 
-// SessionLock is a session-level advisory lock held on a connection of its own: it lasts
-// while that connection does, so when an instance dies its locks go with it.
+// SessionLock is a session-level advisory lock held on a connection of its own (whatsmeow's
+// schema upgrade, one instance at a time).
 type SessionLock struct {
 	conn *sql.Conn
 	key  int32
 }
 
-// TryLockQRSession takes the lock of channel id's session if nobody holds it; nil when
-// another connection does.
-func (s *Store) TryLockQRSession(ctx context.Context, id int64) (*SessionLock, error) {
-	// Ids past 2³² share a key with a lower one: a session waits, never runs twice.
-	return s.qrLock(ctx, int32(uint32(id)), `SELECT pg_try_advisory_lock($1, $2)`)
-}
-
 // LockQRSchema waits for the lock that lets one instance at a time upgrade whatsmeow's
 // tables (key 0: channel ids start at 1).
 func (s *Store) LockQRSchema(ctx context.Context) (*SessionLock, error) {
-	return s.qrLock(ctx, 0, `SELECT true FROM pg_advisory_lock($1, $2)`)
-}
-
-func (s *Store) qrLock(ctx context.Context, key int32, query string) (*SessionLock, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: qr lock: %w", err)
+		return nil, fmt.Errorf("store: qr schema lock: %w", err)
 	}
-	var ok bool
-	if err := conn.QueryRowContext(ctx, query, qrLockSpace, key).Scan(&ok); err != nil {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, 0)`, qrLockSpace); err != nil {
 		discard(conn)
-		return nil, fmt.Errorf("store: qr lock: %w", err)
+		return nil, fmt.Errorf("store: qr schema lock: %w", err)
 	}
-	if !ok {
-		conn.Close()
-		return nil, nil
-	}
-	return &SessionLock{conn: conn, key: key}, nil
-}
-
-// Alive checks that the lock's connection, and so the lock, is still there.
-func (l *SessionLock) Alive(ctx context.Context) error {
-	return l.conn.PingContext(ctx)
+	return &SessionLock{conn: conn}, nil
 }
 
 // Release gives the lock up. Its connection goes back to the pool only when the unlock
@@ -136,6 +117,103 @@ func (l *SessionLock) Release(ctx context.Context) {
 		return
 	}
 	l.conn.Close()
+}
+
+// QRLocks holds the locks of the WhatsApp QR sessions an instance runs, all on one
+// connection taken from the pool for as long as it holds any: a connection per session
+// would use the pool up as sessions grow. The locks live as long as that connection does;
+// when it dies (the instance with it, or the server ends it), every one of them is free for
+// another instance, and Alive tells the holder to stop the sessions they covered.
+type QRLocks struct {
+	st   *Store
+	mu   sync.Mutex
+	conn *sql.Conn
+	gen  int64 // which connection: locks taken on an earlier one are gone
+	held map[int32]bool
+}
+
+// ErrLocksLost is a QRLocks whose connection died: the locks of that generation are gone.
+var ErrLocksLost = errors.New("store: the QR session locks' connection is gone")
+
+// NewQRLocks returns an instance's session lock holder.
+func (s *Store) NewQRLocks() *QRLocks { return &QRLocks{st: s, held: map[int32]bool{}} }
+
+// qrKey is a channel's lock key; ids past 2³² share a key with a lower one: a session then
+// waits, never runs twice.
+func qrKey(id int64) int32 { return int32(uint32(id)) }
+
+// TryLock takes channel id's lock if no other instance holds it, and says on which
+// generation of the connection (see Alive).
+func (l *QRLocks) TryLock(ctx context.Context, id int64) (gen int64, ok bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		if l.conn, err = l.st.db.Conn(ctx); err != nil {
+			l.conn = nil
+			return 0, false, fmt.Errorf("store: qr lock: %w", err)
+		}
+		l.gen++
+		l.held = map[int32]bool{}
+	}
+	key := qrKey(id)
+	if l.held[key] { // session locks nest on one connection: never take one twice
+		return l.gen, false, nil
+	}
+	if err := l.conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, $2)`, qrLockSpace, key).Scan(&ok); err != nil {
+		l.drop()
+		return 0, false, fmt.Errorf("store: qr lock: %w", err)
+	}
+	if ok {
+		l.held[key] = true
+	}
+	return l.gen, ok, nil
+}
+
+// Unlock gives channel id's lock up, if it was taken on generation gen (an earlier
+// connection took its locks with it). The connection goes back to the pool once it holds
+// no lock; a failed unlock closes it, which frees every lock (Alive then says so).
+func (l *QRLocks) Unlock(ctx context.Context, id, gen int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := qrKey(id)
+	if l.conn == nil || gen != l.gen || !l.held[key] {
+		return
+	}
+	var ok bool
+	if err := l.conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, qrLockSpace, key).Scan(&ok); err != nil || !ok {
+		l.drop()
+		return
+	}
+	delete(l.held, key)
+	if len(l.held) == 0 {
+		l.conn.Close()
+		l.conn = nil
+	}
+}
+
+// Alive checks the connection: the generation whose locks are still held, or
+// ErrLocksLost when it is gone (every lock taken so far with it).
+func (l *QRLocks) Alive(ctx context.Context) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return 0, ErrLocksLost
+	}
+	if err := l.conn.PingContext(ctx); err != nil {
+		l.drop()
+		return 0, ErrLocksLost
+	}
+	return l.gen, nil
+}
+
+// drop closes the connection for good (its locks end with it); the next TryLock opens
+// another, of the next generation.
+func (l *QRLocks) drop() {
+	if l.conn != nil {
+		discard(l.conn)
+		l.conn = nil
+	}
+	l.held = map[int32]bool{}
 }
 
 // discard closes conn's underlying connection instead of returning it to the pool.

@@ -4,9 +4,9 @@
 //
 // A session must run on exactly one instance: two clients with the same keys knock each
 // other off. The Manager of every instance looks for sessions and runs only those whose
-// PostgreSQL advisory lock it holds, on a connection kept for the session's life; when an
-// instance dies its connection drops, the lock goes with it, and another instance's next
-// look takes the session over.
+// PostgreSQL advisory lock it holds, all on one connection it keeps while it runs any
+// (store.QRLocks); when an instance dies its connection drops, the locks go with it, and
+// another instance's next look takes the sessions over.
 package wameow
 
 import (
@@ -51,6 +51,7 @@ type Manager struct {
 	every time.Duration
 	run   func(ctx context.Context, s *session) error
 	wa    *whatsApp // nil when Options.Run replaces it
+	locks *store.QRLocks
 
 	wake   chan struct{}
 	mu     sync.Mutex
@@ -62,7 +63,7 @@ type Manager struct {
 // session is one channel whose lock this instance holds.
 type session struct {
 	ch     model.Channel
-	lock   *store.SessionLock
+	gen    int64 // the generation of the locks' connection it was locked on
 	cancel context.CancelFunc
 	done   chan struct{}
 	// ending: the session set its own final status and is stopping; the sweep leaves it be.
@@ -76,7 +77,7 @@ type session struct {
 
 // New returns a manager over the app's store, giving inbound messages to svc.
 func New(st *store.Store, svc *inbox.Service, opts Options) *Manager {
-	m := &Manager{st: st, inbox: svc, every: opts.Every, wake: make(chan struct{}, 1), held: map[int64]*session{}}
+	m := &Manager{st: st, inbox: svc, every: opts.Every, wake: make(chan struct{}, 1), held: map[int64]*session{}, locks: st.NewQRLocks()}
 	if m.every <= 0 {
 		m.every = 12 * time.Second
 	}
@@ -155,6 +156,10 @@ func (m *Manager) sweep(ctx context.Context) {
 		held = append(held, s)
 	}
 	m.mu.Unlock()
+	var gen int64
+	if len(held) > 0 {
+		gen, _ = m.locks.Alive(ctx) // 0: the locks' connection is gone
+	}
 	for _, s := range held {
 		switch {
 		case s.ending.Load():
@@ -162,8 +167,8 @@ func (m *Manager) sweep(ctx context.Context) {
 			// Disconnected by a user, deleted, or asked to pair anew: unlink the device.
 			s.logout.Store(true)
 			s.cancel()
-		case s.lock.Alive(ctx) != nil:
-			// The lock's connection is gone, and the lock with it: stop before another
+		case s.gen != gen:
+			// The locks' connection is gone, and this lock with it: stop before another
 			// instance starts the same session.
 			slog.Warn("wameow: lost the lock of a session", "channel", s.ch.ID)
 			s.cancel()
@@ -176,21 +181,21 @@ func (m *Manager) sweep(ctx context.Context) {
 		if m.Holds(ch.ID) {
 			continue
 		}
-		lock, err := m.st.TryLockQRSession(ctx, ch.ID)
+		gen, ok, err := m.locks.TryLock(ctx, ch.ID)
 		if err != nil {
 			slog.Warn("wameow: lock", "channel", ch.ID, "err", err)
 			continue
 		}
-		if lock == nil {
+		if !ok {
 			continue // another instance runs it
 		}
-		m.start(ctx, ch, lock)
+		m.start(ctx, ch, gen)
 	}
 }
 
-func (m *Manager) start(ctx context.Context, ch model.Channel, lock *store.SessionLock) {
+func (m *Manager) start(ctx context.Context, ch model.Channel, gen int64) {
 	sctx, cancel := context.WithCancel(ctx)
-	s := &session{ch: ch, lock: lock, cancel: cancel, done: make(chan struct{})}
+	s := &session{ch: ch, gen: gen, cancel: cancel, done: make(chan struct{})}
 	s.connected.Store(ch.Status == "connected")
 	m.mu.Lock()
 	m.held[ch.ID] = s
@@ -208,7 +213,7 @@ func (m *Manager) start(ctx context.Context, ch model.Channel, lock *store.Sessi
 		delete(m.held, ch.ID)
 		m.mu.Unlock()
 		rel, done := context.WithTimeout(context.Background(), 5*time.Second)
-		s.lock.Release(rel)
+		m.locks.Unlock(rel, ch.ID, s.gen)
 		done()
 	}()
 }

@@ -2,6 +2,7 @@ package wameow_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -181,55 +182,77 @@ func TestOneInstanceHoldsASessionAndAnotherTakesOver(t *testing.T) {
 	}
 }
 
-// A session's lock is its own connection's: when that connection dies, the lock is free
-// for another instance, and the lock of a dead connection is no longer "alive".
-func TestSessionLockEndsWithItsConnection(t *testing.T) {
+// The session locks of an instance live on one connection: fifty sessions take one
+// connection, not fifty; when it dies every lock is free for another instance, and Alive
+// says the locks of that generation are gone.
+func TestSessionLocksLiveOnOneConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	ch := e.qrChannel(t)
 	st2, err := store.Connect(ctx, e.url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st2.Close()
+	mine, theirs := e.st.NewQRLocks(), st2.NewQRLocks()
 
-	lock, err := e.st.TryLockQRSession(ctx, ch.ID)
-	if err != nil || lock == nil {
-		t.Fatalf("first lock: %v %v", lock, err)
+	const base = 9_000_000
+	var gen int64
+	for i := range int64(50) {
+		g, ok, err := mine.TryLock(ctx, base+i)
+		if err != nil || !ok {
+			t.Fatalf("lock %d: %v %v", i, ok, err)
+		}
+		gen = g
 	}
-	if other, err := st2.TryLockQRSession(ctx, ch.ID); err != nil || other != nil {
-		t.Fatalf("second instance got the lock too: %v %v", other, err)
+	if _, ok, err := mine.TryLock(ctx, base); err != nil || ok {
+		t.Fatalf("a lock already held was taken again: %v %v", ok, err)
 	}
-	// Another channel's lock is free.
-	if other, err := st2.TryLockQRSession(ctx, ch.ID+1); err != nil || other == nil {
-		t.Fatalf("another channel: %v %v", other, err)
+	var backends int
+	if err := e.st.DB().Get(&backends, `SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid >= $2`, int64(0x77616d31), base); err != nil {
+		t.Fatal(err)
+	}
+	if backends != 1 {
+		t.Fatalf("50 session locks on %d connections, want 1", backends)
+	}
+	if _, ok, err := theirs.TryLock(ctx, base+7); err != nil || ok {
+		t.Fatalf("a second instance got a held lock: %v %v", ok, err)
+	}
+	// Unlocking one frees it for the other instance; the rest stay held.
+	mine.Unlock(ctx, base+7, gen)
+	if g2, ok, err := theirs.TryLock(ctx, base+7); err != nil || !ok {
+		t.Fatalf("an unlocked session: %v %v", ok, err)
 	} else {
-		other.Release(ctx)
+		theirs.Unlock(ctx, base+7, g2)
 	}
+
 	// The first instance "dies": the server ends its backend.
-	if _, err := st2.DB().ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND pid <> pg_backend_pid()`, ch.ID); err != nil {
+	if _, err := st2.DB().ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND pid <> pg_backend_pid()`, base); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		other, err := st2.TryLockQRSession(ctx, ch.ID)
+		g2, ok, err := theirs.TryLock(ctx, base+3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if other != nil {
-			other.Release(ctx)
+		if ok {
+			theirs.Unlock(ctx, base+3, g2)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the lock outlived its connection")
+			t.Fatal("the locks outlived their connection")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if lock.Alive(ctx) == nil {
-		t.Fatal("a lock on a dead connection says it is alive")
+	if _, err := mine.Alive(ctx); !errors.Is(err, store.ErrLocksLost) {
+		t.Fatalf("Alive on a dead connection: %v", err)
 	}
-	lock.Release(ctx) // harmless on a dead connection
+	mine.Unlock(ctx, base+1, gen) // harmless: that generation is gone
+	// A new lock comes on a new connection, of a new generation.
+	if g3, ok, err := mine.TryLock(ctx, base+60); err != nil || !ok || g3 == gen {
+		t.Fatalf("after the loss: gen %d (was %d) %v %v", g3, gen, ok, err)
+	}
 }
 
 // The pairing code is kept in the database for whichever instance serves the page, and
