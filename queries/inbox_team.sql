@@ -76,3 +76,9 @@ JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
 JOIN stages s ON s.id = l.stage_id AND s.org_id = l.org_id
 WHERE l.org_id = $1 AND l.contact_id = $2
 ORDER BY l.updated_at DESC, l.id DESC LIMIT 10;
+
+-- name: labels-delete-unused
+-- cross-org: the hourly cleanup drops labels no conversation has any more (their last one
+-- went with a deleted contact or channel); each check is one probe of conversations_labels.
+DELETE FROM org_labels l
+WHERE NOT EXISTS (SELECT 1 FROM conversations v WHERE v.org_id = l.org_id AND v.labels @> ARRAY[l.label]);

@@ -12,8 +12,8 @@ import (
 )
 
 // CleanupArgs is the hourly job that forgets what has expired: sessions past their expiry,
-// login attempts older than a day, events too old to resume from, and status reports
-// for messages that were never stored.
+// login attempts older than a day, events too old to resume from, status reports for
+// messages that were never stored, and labels no conversation has any more.
 type CleanupArgs struct{}
 
 // Kind is the job's stable name in the queue.
@@ -46,7 +46,11 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if err != nil {
 		return err
 	}
-	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events, "early_statuses", early)
+	labels, err := w.Store.DeleteUnusedLabels(ctx)
+	if err != nil {
+		return err
+	}
+	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events, "early_statuses", early, "labels", labels)
 	return nil
 }
 

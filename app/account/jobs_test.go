@@ -39,6 +39,12 @@ func TestCleanupWorkerForgetsWhatExpired(t *testing.T) {
 	f.exec(`UPDATE events SET created_at = now() - interval '8 days' WHERE id = $1`, ids[0])
 	f.exec(`UPDATE events SET created_at = now() - interval '6 days' WHERE id = $1`, ids[1])
 
+	// Two labels in the org's list; only "vip" is still on a conversation.
+	f.exec(`WITH c AS (INSERT INTO contacts (org_id, name, phone) VALUES ($1, 'Bia', '+5511900001111') RETURNING id),
+	             ch AS (INSERT INTO channels (org_id, kind, name) VALUES ($1, 'sandbox', 'Demo') RETURNING id)
+	        INSERT INTO conversations (org_id, channel_id, contact_id, labels) SELECT $1, ch.id, c.id, ARRAY['vip'] FROM c, ch`, o.ID)
+	f.exec(`INSERT INTO org_labels (org_id, label) VALUES ($1, 'vip'), ($1, 'antiga')`, o.ID)
+
 	w := &account.CleanupWorker{Store: f.st}
 	for run := range 2 { // a retry finds nothing more to do and fails nothing
 		if err := w.Work(f.ctx, &river.Job[account.CleanupArgs]{}); err != nil {
@@ -68,6 +74,9 @@ func TestCleanupWorkerForgetsWhatExpired(t *testing.T) {
 	}
 	if _, err := f.st.Event(f.ctx, o.ID, ids[0]); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("old event: want ErrNotFound, got %v", err)
+	}
+	if labels, _ := f.st.LabelsInUse(f.ctx, o.ID); !slices.Equal(labels, []string{"vip"}) {
+		t.Errorf("labels left: %v, want only the one a conversation has", labels)
 	}
 }
 

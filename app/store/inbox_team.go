@@ -24,6 +24,7 @@ type inboxTeamQueries struct {
 	ConversationLabelAdd   *sqlx.Stmt `query:"conversation-label-add"`
 	ConversationLabelDel   *sqlx.Stmt `query:"conversation-label-remove"`
 	LabelsInUse            *sqlx.Stmt `query:"labels-in-use"`
+	LabelsDeleteUnused     *sqlx.Stmt `query:"labels-delete-unused"`
 	ContactLeads           *sqlx.Stmt `query:"contact-leads"`
 
 	QuickReplies       *sqlx.Stmt `query:"quick-replies"`
@@ -206,4 +207,13 @@ func (s *Store) DeleteQuickReply(ctx context.Context, orgID, id int64) error {
 		return fmt.Errorf("store: delete quick reply %d: %w", id, model.ErrNotFound)
 	}
 	return nil
+}
+
+// DeleteUnusedLabels drops, in every org, the labels no conversation has any more.
+func (s *Store) DeleteUnusedLabels(ctx context.Context) (int64, error) {
+	n, err := s.exec(ctx, s.q.LabelsDeleteUnused)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete unused labels: %w", err)
+	}
+	return n, nil
 }
