@@ -99,6 +99,12 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		sent := r.Header.Get("X-CSRF-Token")
 		if sent == "" {
+			// A body over its route's limit never shows its token: say it is too large,
+			// not that the form expired.
+			var tooBig *http.MaxBytesError
+			if err := parseForm(r); errors.As(err, &tooBig) {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the request is too large")
+			}
 			sent = c.FormValue("_csrf")
 		}
 		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
@@ -274,4 +280,12 @@ func timing(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return err
 	}
+}
+
+// parseForm reads a posted form, multipart (files spill to disk past 32 MB) or not.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(32 << 20)
+	}
+	return r.ParseForm()
 }

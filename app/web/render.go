@@ -136,6 +136,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		page = errorpages.Forbidden()
 	case http.StatusTooManyRequests:
 		page = errorpages.TooMany()
+	case http.StatusRequestEntityTooLarge:
+		page = errorpages.TooLarge()
 	default:
 		page = errorpages.ServerError()
 	}
@@ -150,6 +152,8 @@ func statusKey(status int) string {
 		return "error.forbidden.title"
 	case http.StatusTooManyRequests:
 		return "login.error.too_many"
+	case http.StatusRequestEntityTooLarge:
+		return "error.too_large"
 	}
 	return "toast.error"
 }
