@@ -317,6 +317,23 @@ func TestPresenceReachesOtherInstance(t *testing.T) {
 	if err := a.App.Store.DB().Get(&stored, `SELECT count(*) FROM events WHERE type = 'conversation.presence'`); err != nil || stored != 0 {
 		t.Fatalf("presence stored %d times (%v)", stored, err)
 	}
+
+	// The other agent (the org restricts agents) is not told who is in a conversation they
+	// may not open: the first presence their stream gets is the one of an unassigned one.
+	otherStream := openStream(t, other, fmt.Sprintf("/events?org=%d", orgID), "")
+	if res := agent.Post(conv+"/presence", url.Values{"state": {"viewing"}}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("presence: %d", res.StatusCode)
+	}
+	open := o.receive("+5511955550016", "Lia", "Oi")
+	if res := agent.Post(fmt.Sprintf("%s/inbox/%d/presence", home, open.ConversationID), url.Values{"state": {"viewing"}}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("presence on an unassigned conversation: %d", res.StatusCode)
+	}
+	if ev := next(t, otherStream, "conversation.presence"); ev.Data["conversation_id"] != float64(open.ConversationID) {
+		t.Fatalf("the restricted agent got presence of conversation %v", ev.Data["conversation_id"])
+	}
+	if ev := next(t, stream, "conversation.presence"); ev.Data["conversation_id"] != float64(r.ConversationID) {
+		t.Fatalf("the owner missed presence of conversation %d: %+v", r.ConversationID, ev)
+	}
 }
 
 func TestContactPanelShowsLeads(t *testing.T) {

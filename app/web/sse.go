@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/auth"
+	"masteria/app/inbox"
 	"masteria/app/model"
 )
 
@@ -33,9 +34,11 @@ func (s *Server) events(c echo.Context) error {
 	if orgID == 0 {
 		return model.ErrNotFound
 	}
-	if _, err := s.acct.Membership(ctx, orgID, r.User.ID); err != nil {
+	m, err := s.acct.Membership(ctx, orgID, r.User.ID)
+	if err != nil {
 		return err
 	}
+	actor := model.Actor{OrgID: orgID, UserID: r.User.ID, Role: m.Role} // as of the stream's start
 	lastID, _ := strconv.ParseInt(c.Request().Header.Get("Last-Event-ID"), 10, 64)
 	if lastID == 0 {
 		lastID, _ = strconv.ParseInt(c.QueryParam("last_event_id"), 10, 64)
@@ -97,6 +100,9 @@ func (s *Server) events(c echo.Context) error {
 			}
 			if ev.ID != 0 && ev.ID <= lastID { // id 0: a transient event, never replayed
 				continue
+			}
+			if ev.Type == inbox.ConversationPresence && !inbox.PresenceFor(ev.Payload, actor) {
+				continue // another agent's conversation this member may not open
 			}
 			if err := writeEvent(w, ev); err != nil {
 				return nil
