@@ -39,6 +39,7 @@ func Config(t testing.TB, dbURL string) config.Config {
 	cfg.DatabaseURL = dbURL
 	cfg.DataDir = t.TempDir()
 	cfg.Workers = 4
+	cfg.WhatsAppQR = false // tests never dial WhatsApp
 	return cfg
 }
 
