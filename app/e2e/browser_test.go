@@ -301,7 +301,7 @@ func (b *browser) waitJS(what, expr string, timeout time.Duration) {
 			if lastErr != nil {
 				msg += fmt.Sprintf(" (last error: %v)", lastErr)
 			}
-			b.t.Fatalf("%s (at %s)", msg, b.location())
+			b.t.Fatalf("%s (at %s)\npage: %s", msg, b.location(), b.pageState())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -339,3 +339,21 @@ const sseOpen = `(() => {
 	const d = document.body && document.body["htmx-internal-data"];
 	return !!(d && d.sseEventSource && d.sseEventSource.readyState === EventSource.OPEN);
 })()`
+
+// pageState is what a failed wait saw: whether the event stream is open, htmx requests in
+// flight and the end of the page's text, to tell a missed event from a slow one.
+func (b *browser) pageState() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	defer cancel()
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const sse = document.querySelector("[sse-connect]");
+		const src = sse && sse["htmx-internal-data"] && sse["htmx-internal-data"].sseEventSource;
+		const busy = document.querySelectorAll(".htmx-request").length;
+		const text = document.body.innerText.replace(/\s+/g, " ");
+		return "sse=" + (src ? src.readyState : "none") + " in-flight=" + busy + " text=…" + text.slice(-700);
+	})()`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return state
+}
