@@ -40,9 +40,6 @@ RETURNING id, org_id, name, currency, position, created_at, updated_at;
 -- name: pipeline-delete
 DELETE FROM pipelines WHERE org_id = $1 AND id = $2;
 
--- name: pipeline-count
-SELECT count(*) FROM pipelines WHERE org_id = $1;
-
 -- name: pipeline-lead-count
 SELECT count(*) FROM leads WHERE org_id = $1 AND pipeline_id = $2;
 
@@ -140,11 +137,6 @@ ORDER BY rank DESC LIMIT 1;
 SELECT id, rank FROM leads
 WHERE org_id = $1 AND stage_id = $2 AND id <> $3
 ORDER BY rank LIMIT 1;
-
--- name: lead-rank-last
-SELECT id, rank FROM leads
-WHERE org_id = $1 AND stage_id = $2 AND id <> $3
-ORDER BY rank DESC LIMIT 1;
 
 -- name: lead-place
 -- Writes a lead's stage and key: the only row a move changes. A change of stage stamps

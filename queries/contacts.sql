@@ -75,9 +75,6 @@ INSERT INTO contact_fields (org_id, key, label, type, choices, position)
 VALUES ($1, $2, $3, $4, $5, (SELECT coalesce(max(position), 0) + 1 FROM contact_fields WHERE org_id = $1))
 RETURNING id;
 
--- name: field-update
-UPDATE contact_fields SET label = $3, choices = $4 WHERE org_id = $1 AND id = $2;
-
 -- name: field-delete
 DELETE FROM contact_fields WHERE org_id = $1 AND id = $2 RETURNING key;
 

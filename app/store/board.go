@@ -22,7 +22,6 @@ type boardQueries struct {
 	PipelineLock      *sqlx.Stmt `query:"pipeline-lock"`
 	PipelineUpdate    *sqlx.Stmt `query:"pipeline-update"`
 	PipelineDelete    *sqlx.Stmt `query:"pipeline-delete"`
-	PipelineCount     *sqlx.Stmt `query:"pipeline-count"`
 	PipelineLeadCount *sqlx.Stmt `query:"pipeline-lead-count"`
 
 	StageCreate    *sqlx.Stmt `query:"stage-create"`
@@ -42,7 +41,6 @@ type boardQueries struct {
 	LeadRankNext   *sqlx.Stmt `query:"lead-rank-next"`
 	LeadRankPrev   *sqlx.Stmt `query:"lead-rank-prev"`
 	LeadRankFirst  *sqlx.Stmt `query:"lead-rank-first"`
-	LeadRankLast   *sqlx.Stmt `query:"lead-rank-last"`
 	LeadPlace      *sqlx.Stmt `query:"lead-place"`
 	LeadUpdate     *sqlx.Stmt `query:"lead-update"`
 	LeadDelete     *sqlx.Stmt `query:"lead-delete"`
@@ -270,15 +268,6 @@ func (s *Store) DeletePipeline(ctx context.Context, orgID, id int64) error {
 	return nil
 }
 
-// CountPipelines counts an org's pipelines.
-func (s *Store) CountPipelines(ctx context.Context, orgID int64) (int64, error) {
-	var n int64
-	if err := s.get(ctx, s.q.PipelineCount, &n, orgID); err != nil {
-		return 0, fmt.Errorf("store: count pipelines: %w", err)
-	}
-	return n, nil
-}
-
 // CountPipelineLeads counts the leads of a pipeline.
 func (s *Store) CountPipelineLeads(ctx context.Context, orgID, id int64) (int64, error) {
 	var n int64
@@ -429,11 +418,6 @@ func (s *Store) PrevInStage(ctx context.Context, orgID, stageID int64, key strin
 // FirstInStage is the stage's first lead other than except.
 func (s *Store) FirstInStage(ctx context.Context, orgID, stageID, except int64) (Neighbour, bool, error) {
 	return s.neighbour(ctx, s.q.LeadRankFirst, orgID, stageID, except)
-}
-
-// LastInStage is the stage's last lead other than except.
-func (s *Store) LastInStage(ctx context.Context, orgID, stageID, except int64) (Neighbour, bool, error) {
-	return s.neighbour(ctx, s.q.LeadRankLast, orgID, stageID, except)
 }
 
 func (s *Store) neighbour(ctx context.Context, st *sqlx.Stmt, args ...any) (Neighbour, bool, error) {

@@ -33,7 +33,6 @@ type contactQueries struct {
 	TagStrip          *sqlx.Stmt `query:"tag-strip"`
 	Fields            *sqlx.Stmt `query:"fields"`
 	FieldCreate       *sqlx.Stmt `query:"field-create"`
-	FieldUpdate       *sqlx.Stmt `query:"field-update"`
 	FieldDelete       *sqlx.Stmt `query:"field-delete"`
 	FieldStrip        *sqlx.Stmt `query:"field-strip"`
 	ContactEventAdd   *sqlx.Stmt `query:"contact-event-insert"`

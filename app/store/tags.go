@@ -105,21 +105,6 @@ func (s *Store) CreateField(ctx context.Context, f model.ContactField) (int64, e
 	return id, nil
 }
 
-// UpdateField changes a field's label and choices (its key and type stay).
-func (s *Store) UpdateField(ctx context.Context, orgID, id int64, label string, choices []string) error {
-	if choices == nil {
-		choices = []string{}
-	}
-	n, err := s.exec(ctx, s.q.FieldUpdate, orgID, id, label, pq.Array(choices))
-	if err != nil {
-		return fmt.Errorf("store: update field: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("store: update field: %w", model.ErrNotFound)
-	}
-	return nil
-}
-
 // DeleteField removes a field and its values from every contact.
 func (s *Store) DeleteField(ctx context.Context, orgID, id int64) error {
 	var key string
