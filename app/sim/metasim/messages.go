@@ -44,7 +44,7 @@ func (s *Server) Sent() []SentMessage {
 
 // WaitSent waits until at least n sends have been accepted and returns them all.
 func (s *Server) WaitSent(ctx context.Context, n int) ([]SentMessage, error) {
-	if err := s.waitFor(ctx, func() bool { return len(s.sent) >= n }); err != nil {
+	if err := s.changes.Wait(ctx, func() bool { return len(s.sent) >= n }); err != nil {
 		return s.Sent(), fmt.Errorf("metasim: waiting for %d sends: %w", n, err)
 	}
 	return s.Sent(), nil
@@ -262,7 +262,7 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 	}
 	s.sentByID[msg.ID] = len(s.sent)
 	s.sent = append(s.sent, msg)
-	s.notify()
+	s.changes.Notify()
 	return msg, fail, graphError{}, true
 }
 
@@ -433,7 +433,7 @@ func (s *Server) scheduleStatuses(msg SentMessage, fail *Error) {
 		defer func() {
 			s.mu.Lock()
 			s.pending--
-			s.notify()
+			s.changes.Notify()
 			s.mu.Unlock()
 		}()
 		for _, name := range list {

@@ -159,8 +159,8 @@ type Server struct {
 	failNext     *Error // next send is refused with this error
 	failDelivery *Error // next accepted send fails through a webhook
 	undeliver    map[string]Error
-	pending      int           // status webhooks not yet posted
-	changed      chan struct{} // closed and replaced whenever sent or pending changes
+	pending      int              // status webhooks not yet posted
+	changes      *simhttp.Changes // wakes the Wait… calls on every change
 	listener     net.Listener
 	srv          *http.Server
 }
@@ -190,11 +190,11 @@ func New(opts ...Option) *Server {
 		sentByID:       make(map[string]int),
 		undeliver:      make(map[string]Error),
 		autoStatuses:   []string{StatusSent, StatusDelivered, StatusRead},
-		changed:        make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.changes = simhttp.NewChanges(&s.mu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.handler = s.routes()
 	return s
@@ -340,30 +340,7 @@ func (s *Server) SetLastInbound(phoneNumberID, waID string, at time.Time) {
 
 // WaitDeliveries waits until every automatic status webhook scheduled so far has been posted.
 func (s *Server) WaitDeliveries(ctx context.Context) error {
-	return s.waitFor(ctx, func() bool { return s.pending == 0 })
-}
-
-// waitFor blocks until cond, evaluated under s.mu, holds.
-func (s *Server) waitFor(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ok, ch := cond(), s.changed
-		s.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// notify wakes waitFor callers. Callers hold s.mu.
-func (s *Server) notify() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	return s.changes.Wait(ctx, func() bool { return s.pending == 0 })
 }
 
 // base returns the public base URL; when the handler is mounted without WithBaseURL it is taken

@@ -127,5 +127,5 @@ func (s *Server) sendCallback(raw RawRequest) {
 		Status:    status,
 		Err:       err,
 	})
-	s.notify()
+	s.changes.Notify()
 }

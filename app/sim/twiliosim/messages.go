@@ -302,7 +302,7 @@ func (s *Server) create(accountSid string, req sendRequest) (Message, *apiError)
 	}
 	s.messages[m.Sid] = m
 	s.sent = append(s.sent, m.Sid)
-	s.notify()
+	s.changes.Notify()
 	s.schedule(m.Sid, s.steps(svc != nil, o))
 	return m.clone(), nil
 }

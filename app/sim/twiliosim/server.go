@@ -210,7 +210,7 @@ type Server struct {
 	throttle  int
 	windows   map[string]window
 	optOuts   map[string]map[string]bool // scope (service SID or phone) -> handset -> opted out
-	changed   chan struct{}              // closed and replaced whenever a send or callback is recorded
+	changes   *simhttp.Changes           // wakes the Wait… calls on every change
 }
 
 // New returns a simulator with no accounts.
@@ -235,11 +235,11 @@ func New(opts ...Option) *Server {
 		outcomes:    make(map[string]outcome),
 		windows:     make(map[string]window),
 		optOuts:     make(map[string]map[string]bool),
-		changed:     make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.changes = simhttp.NewChanges(&s.mu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.handler = s.routes()
 	return s
@@ -431,7 +431,7 @@ func (s *Server) sentLocked() []Message {
 // WaitSent waits until at least n messages were created through the REST API and returns them.
 func (s *Server) WaitSent(ctx context.Context, n int) ([]Message, error) {
 	var out []Message
-	err := s.waitFor(ctx, func() bool {
+	err := s.changes.Wait(ctx, func() bool {
 		if len(s.sent) < n {
 			return false
 		}
@@ -462,7 +462,7 @@ func (s *Server) Callbacks() []Callback {
 // WaitCallbacks waits until at least n status callbacks were sent and returns them.
 func (s *Server) WaitCallbacks(ctx context.Context, n int) ([]Callback, error) {
 	var out []Callback
-	err := s.waitFor(ctx, func() bool {
+	err := s.changes.Wait(ctx, func() bool {
 		if len(s.callbacks) < n {
 			return false
 		}
@@ -493,30 +493,6 @@ func (s *Server) scopeOf(n *number) string {
 		return n.service
 	}
 	return n.phone
-}
-
-// waitFor blocks until done, evaluated with s.mu held, returns true.
-func (s *Server) waitFor(ctx context.Context, done func() bool) error {
-	for {
-		s.mu.Lock()
-		ok := done()
-		ch := s.changed
-		s.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// notify wakes the waiters. Callers hold s.mu.
-func (s *Server) notify() {
-	close(s.changed)
-	s.changed = make(chan struct{})
 }
 
 // keyword classifies a message body as Twilio's OptOutType: STOP, START, HELP or "".
