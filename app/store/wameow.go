@@ -87,11 +87,10 @@ func (s *Store) QRCode(ctx context.Context, orgID, channelID int64) (QRCode, err
 // QR channel's session. Two-key locks never meet the one-key locks of migrations and tests.
 const qrLockSpace = 0x77616d31 // "wam1"
 
-// SessionLock is a session-level advisory lock held on a connection of its own (whatsmeow's
-// schema upgrade, one instance at a time).
+// SessionLock is the advisory lock of whatsmeow's schema upgrade (key 0: one instance at a
+// time), held on a connection of its own.
 type SessionLock struct {
 	conn *sql.Conn
-	key  int32
 }
 
 // LockQRSchema waits for the lock that lets one instance at a time upgrade whatsmeow's
@@ -112,7 +111,7 @@ func (s *Store) LockQRSchema(ctx context.Context) (*SessionLock, error) {
 // surely worked; otherwise it is closed, which ends the lock too.
 func (l *SessionLock) Release(ctx context.Context) {
 	var ok bool
-	if err := l.conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, qrLockSpace, l.key).Scan(&ok); err != nil || !ok {
+	if err := l.conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, 0)`, qrLockSpace).Scan(&ok); err != nil || !ok {
 		discard(l.conn)
 		return
 	}
