@@ -374,8 +374,8 @@ type InboundRow struct {
 	ConversationID      int64 `db:"conversation_id"`
 	ConversationCreated bool  `db:"conversation_created"`
 	AssigneeID          int64 `db:"assignee_id"`
-	MessageID           int64 `db:"message_id"` // 0 with !Duplicate: a concurrent copy won; roll back
-	Notified            int64 `db:"notified"` // selecting it is what runs the NOTIFY
+	MessageID           int64 `db:"message_id"`  // 0 with !Duplicate: a concurrent copy won; roll back
+	Notified            int64 `db:"notified"`    // selecting it is what runs the NOTIFY
 	RoundRobin          bool  `db:"round_robin"` // the org hands out conversations in turn
 }
 
