@@ -354,6 +354,10 @@ func (s *Service) replyTarget(ctx context.Context, a model.Actor, conversationID
 	if freeForm && ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
 		return conv, ch, ErrWindowClosed
 	}
+	// WhatsApp reaches a person by their user id too; SMS needs a phone.
+	if !ch.ReachesWithoutPhone() && (conv.ContactPhone == nil || *conv.ContactPhone == "") {
+		return conv, ch, model.FieldError("body", "contacts.no_phone_sms")
+	}
 	return conv, ch, nil
 }
 

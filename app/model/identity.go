@@ -21,3 +21,9 @@ type Identity struct {
 // HasPhone tells whether the contact has a phone number: SMS and calls need one, while
 // WhatsApp can also reach a person by their user id.
 func (c Contact) HasPhone() bool { return c.Phone != nil && *c.Phone != "" }
+
+// ReachesWithoutPhone says whether the channel can message a contact known by no phone:
+// WhatsApp can, by the person's user id (Cloud API) or LID (QR); SMS cannot.
+func (c Channel) ReachesWithoutPhone() bool {
+	return c.Kind == KindWhatsAppCloud || c.Kind == KindWhatsAppQR || c.Kind == KindSandbox
+}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"masteria/app/channel/meta"
 	"masteria/app/config"
+	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
 	"masteria/app/web/webtest"
@@ -216,5 +218,48 @@ func TestWebhookBatchKeepsTheGoodMessages(t *testing.T) {
 	want := []string{"primeira", "com  nulo e \uFFFD\uFFFD quebrado", "última"}
 	if fmt.Sprint(bodies) != fmt.Sprint(want) {
 		t.Fatalf("stored %q, want %q", bodies, want)
+	}
+}
+
+// TestSMSSaysTheContactHasNoPhone: an SMS conversation whose contact has no phone (known
+// by a WhatsApp user id only, or the phone was removed) says so in the composer and
+// refuses a reply with that reason, in the API too.
+func TestSMSSaysTheContactHasNoPhone(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	ctx := context.Background()
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Loja", "Rui", uniqueEmail("rui"), strongPassword)
+	var orgID, userID int64
+	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
+	_ = inst.App.Store.DB().Get(&userID, `SELECT id FROM users`)
+	a := model.Actor{OrgID: orgID, UserID: userID, Role: model.RoleOwner}
+	sms, _ := inst.App.Inbox.CreateChannel(ctx, a, model.KindTwilioSMS, "SMS", map[string]string{"account_sid": "AC1"}, map[string]string{"auth_token": "t"})
+	r, err := inst.App.Inbox.Receive(ctx, sms, inbox.Inbound{From: "+5511987650020", ProviderID: "SMz", Body: "Oi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("%s/inbox/%d", home, r.ConversationID)
+	if page := c.Get(path); strings.Contains(page.Body, `data-testid="composer-no-phone"`) {
+		t.Fatal("a contact with a phone is said to have none")
+	}
+	if _, err := inst.App.Store.DB().Exec(`UPDATE contacts SET phone = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if n := 0; inst.App.Store.DB().Get(&n, `SELECT count(*) FROM contact_identities WHERE kind = 'phone'`) != nil || n != 0 {
+		t.Fatalf("the phone identity outlived the phone: %d", n)
+	}
+	page := c.Get(path)
+	if !strings.Contains(page.Body, `data-testid="composer-no-phone"`) {
+		t.Fatal("the SMS composer does not say the contact has no phone")
+	}
+	res := c.Post(path+"/messages", url.Values{"body": {"Olá"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "no phone number") {
+		t.Fatalf("reply to a contact without phone by SMS: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	var n int
+	_ = inst.App.Store.DB().Get(&n, `SELECT count(*) FROM messages WHERE direction = 'out'`)
+	if n != 0 {
+		t.Fatalf("%d messages queued for a contact SMS cannot reach", n)
 	}
 }
