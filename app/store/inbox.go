@@ -381,8 +381,9 @@ type InboundRow struct {
 
 // ReceiveInbound stores an inbound message with its contact, conversation and event in one
 // statement (see inbound-receive); m carries the message, name the contact's profile name
-// for a new contact, eventType the event to write.
-func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name, preview, eventType string) (InboundRow, error) {
+// for a new contact, eventType the event to write, ids the sender's other identities in the
+// order they are trusted for finding the contact.
+func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name, preview, eventType string, ids []model.Identity) (InboundRow, error) {
 	var r InboundRow
 	pid := ""
 	if m.ProviderID != nil {
@@ -392,8 +393,9 @@ func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name
 	if len(content) == 0 {
 		content = json.RawMessage("{}")
 	}
+	kinds, values := identityArrays(ids)
 	err := s.get(ctx, s.q.InboundReceive, &r, m.OrgID, m.ChannelID, phone, name, pid, m.Kind, m.Body, []byte(content),
-		m.CreatedAt, preview, eventType)
+		m.CreatedAt, preview, eventType, kinds, values)
 	if err != nil {
 		return r, fmt.Errorf("store: receive inbound: %w", err)
 	}
