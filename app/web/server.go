@@ -4,6 +4,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,6 +55,8 @@ type Server struct {
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
+	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
+	exportWrap func(io.Writer) io.Writer
 }
 
 // New builds the router.
