@@ -39,6 +39,7 @@ type statements struct {
 	inboxTeamQueries
 	mediaQueries
 	wameowQueries
+	searchQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
