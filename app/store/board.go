@@ -543,7 +543,7 @@ func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (BoardContact
 // (accents and case do not matter).
 func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, limit int) ([]BoardContact, error) {
 	var cs []BoardContact
-	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(q)+"%", limit); err != nil {
+	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(model.CleanSearch(q))+"%", limit); err != nil {
 		return nil, fmt.Errorf("store: search contacts: %w", err)
 	}
 	return cs, nil

@@ -157,7 +157,7 @@ func (s *Store) QuickReplies(ctx context.Context, orgID int64) ([]model.QuickRep
 // title starts with prefix, accents and case aside.
 func (s *Store) QuickRepliesPrefix(ctx context.Context, orgID int64, prefix string, limit int) ([]model.QuickReply, error) {
 	var out []model.QuickReply
-	if err := s.sel(ctx, s.q.QuickRepliesPrefix, &out, orgID, escapeLike(prefix), limit); err != nil {
+	if err := s.sel(ctx, s.q.QuickRepliesPrefix, &out, orgID, escapeLike(model.CleanSearch(prefix)), limit); err != nil {
 		return nil, fmt.Errorf("store: quick replies: %w", err)
 	}
 	return out, nil
