@@ -620,7 +620,7 @@ func contactsPages(l i18n.Locale) []page {
 		{"contacts-empty", r(), contacts.List(contacts.ListData{Members: members()}), []string{"contacts-empty", "contacts-new"}},
 		{"contacts-no-match", r(), contacts.List(noMatch), []string{"contacts-no-match"}},
 		{"contact-show", r(), contacts.Show(showData()), []string{"contact-page", "contact-details", "contact-timeline", "timeline-item",
-			"contact-whatsapp", "contact-phone-link", "contact-edit", "contact-delete", "timeline-older", "contact-field"}},
+			"contact-send", "contact-conversations", "contact-leads", "contact-phone-link", "contact-edit", "contact-delete", "timeline-older", "contact-field"}},
 		{"contact-show-minimal", agent(), contacts.Show(minimal), []string{"contact-page", "contact-timeline", "timeline-newest"}},
 		{"contact-new", r(), contacts.Form(formData(0, nil)), []string{"contact-form", "contact-name", "contact-phone", "contact-email", "contact-submit", "contact-owner"}},
 		{"contact-edit-errors", r(), contacts.Form(formData(101, map[string]string{"phone": "contacts.error.phone.too_short",
@@ -684,14 +684,18 @@ func TestContactsHelpers(t *testing.T) {
 		`<input type="hidden" name="tag" value="1">`, `name="ids" value="101"`, `name="all" value="1"`, `name="action"`, `name="tag_id"`, `name="owner_id"`,
 		`<input type="hidden" name="back" value="?created_from=2026-01-01&amp;owner=me&amp;q=maria&amp;sort=name&amp;tag=1">`,
 		`hx-select="#contacts-rows > tr"`, `hx-select-oob="#contacts-more"`, `hx-swap="beforeend"`, `hx-push-url="true"`,
-		`href="https://wa.me/5511987654321"`,
+		`href="/o/7/contacts/101/conversation"`,
 	} {
-		if want == `href="https://wa.me/5511987654321"` {
+		if want == `href="/o/7/contacts/101/conversation"` {
 			out = render(t, at(request(i18n.EN), "/o/7/contacts"), contacts.Show(showData()))
 		}
 		if !strings.Contains(out, want) {
 			t.Errorf("contacts page lacks %s", want)
 		}
+	}
+	// No link sends the agent to their personal WhatsApp.
+	if strings.Contains(out, "wa.me") {
+		t.Error("the contact page links to wa.me")
 	}
 	// A running import polls; a finished one does not.
 	if out := render(t, request(i18n.EN), contacts.ProgressSection(contacts.ProgressData{Import: imports()[0]})); !strings.Contains(out, `hx-trigger="load delay:2s, sse:import.progress"`) {

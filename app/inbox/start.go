@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"masteria/app/model"
 	"masteria/app/store"
@@ -159,4 +160,41 @@ func reachable(c model.Contact, ch model.Channel) error {
 		return model.FieldError("contact", "inbox.start.error.opted_out")
 	}
 	return nil
+}
+
+// ConversationWith is the conversation a contact has on a channel, if the actor may see
+// it (model.ErrNotFound otherwise), and whether free text may go in it now.
+func (s *Service) ConversationWith(ctx context.Context, a model.Actor, channelID, contactID int64) (model.Conversation, bool, error) {
+	id, err := s.st.ConversationOf(ctx, a.OrgID, channelID, contactID)
+	if err != nil {
+		return model.Conversation{}, false, err
+	}
+	conv, err := s.Open(ctx, a, id)
+	if err != nil {
+		return conv, false, err
+	}
+	ch, err := s.st.Channel(ctx, a.OrgID, channelID)
+	return conv, err == nil && (!ch.ServiceWindow() || conv.WindowOpen(s.now())), err
+}
+
+// ContactConversations are a contact's conversations the actor may see, the latest first.
+func (s *Service) ContactConversations(ctx context.Context, a model.Actor, contactID int64) ([]model.Conversation, error) {
+	only, err := s.visibleTo(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.ContactConversations(ctx, a.OrgID, contactID, only)
+}
+
+// TimelinePage is how many lines a page of a contact's timeline shows.
+const TimelinePage = 50
+
+// ContactTimeline is a page of a contact's timeline as the actor may see it: its events,
+// conversations with their last messages, and notes, newest first, before a time when set.
+func (s *Service) ContactTimeline(ctx context.Context, a model.Actor, contactID int64, before time.Time) ([]model.ContactEvent, error) {
+	only, err := s.visibleTo(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.ContactTimeline(ctx, a.OrgID, contactID, before, TimelinePage, only)
 }
