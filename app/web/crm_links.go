@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -377,4 +378,63 @@ func (s *Server) leadStages(c echo.Context) ([]inboxview.LeadStage, error) {
 		}
 	}
 	return out, nil
+}
+
+// apiConversationStart is POST /api/v1/conversations: the first message to a contact (by
+// contact_id, or a phone in "to") on a channel, a text or an approved template, through
+// the same path as the inbox's "New conversation". 201 with the conversation, the contact
+// and the queued message.
+func (s *Server) apiConversationStart(c echo.Context) error {
+	var in struct {
+		ChannelID int64          `json:"channel_id"`
+		ContactID int64          `json:"contact_id"`
+		To        string         `json:"to"`
+		Text      string         `json:"text"`
+		Template  *apiTemplateIn `json:"template"`
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return apiFail(c, http.StatusBadRequest, "bad_json", `the body must be JSON like {"channel_id":1,"contact_id":2,"text":"Olá"}: `+err.Error())
+	}
+	org := c.Get(ctxAPIOrg).(model.Org)
+	start := inbox.StartInput{ChannelID: in.ChannelID, ContactID: in.ContactID, Text: in.Text, Source: "api"}
+	switch {
+	case in.ContactID > 0 && in.To != "":
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "give either contact_id or to, not both")
+	case in.ContactID <= 0 && in.To == "":
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "contact_id or to is required")
+	case in.To != "":
+		p, err := phone.Normalize(in.To, org.DefaultCountry)
+		if err != nil {
+			return apiFail(c, http.StatusUnprocessableEntity, "invalid_phone", err.Error())
+		}
+		start.Phone = p
+	}
+	if in.Template != nil {
+		if strings.TrimSpace(in.Template.Name) == "" || strings.TrimSpace(in.Template.Language) == "" {
+			return apiFail(c, http.StatusUnprocessableEntity, "invalid", "template.name and template.language are required")
+		}
+		start.Template = &inbox.TemplateSend{Name: in.Template.Name, Language: in.Template.Language,
+			Params: in.Template.Params, HeaderParams: in.Template.HeaderParams}
+	}
+	st, err := s.inbox.Start(c.Request().Context(), apiActor(c), start)
+	var v *model.ValidationError
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		return apiFail(c, http.StatusNotFound, "not_found", "no such channel or contact")
+	case errors.Is(err, inbox.ErrWindowClosed):
+		return apiFail(c, http.StatusUnprocessableEntity, "window_closed", "no customer message in the last 24 hours: only a template can start this conversation")
+	case errors.Is(err, inbox.ErrTemplateNotFound):
+		return apiFail(c, http.StatusUnprocessableEntity, "template_not_found", "the channel has no such approved template (sync its templates first)")
+	case errors.As(err, &v) && v.Fields["contact"] == "inbox.start.error.opted_out":
+		return apiFail(c, http.StatusUnprocessableEntity, "opted_out", "the contact opted out of this channel")
+	case errors.As(err, &v) && v.Fields["contact"] != "":
+		return apiFail(c, http.StatusUnprocessableEntity, "unreachable", "this channel cannot reach the contact (no phone)")
+	case errors.As(err, &v):
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"conversation_id": st.ConversationID, "contact_id": st.ContactID, "message": st.Message})
 }
