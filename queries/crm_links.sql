@@ -43,3 +43,9 @@ SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t
 ) t
 WHERE ($3::timestamptz IS NULL OR t.created_at < $3)
 ORDER BY t.created_at DESC, t.id DESC LIMIT $4;
+
+-- name: org-setup
+-- What an org has done, for the home page's checklist.
+SELECT EXISTS (SELECT 1 FROM channels ch WHERE ch.org_id = $1) AS channel,
+       EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = $1) AS contacts,
+       EXISTS (SELECT 1 FROM messages m WHERE m.org_id = $1 AND m.direction = 'out') AS first_message;

@@ -198,3 +198,8 @@ func (s *Service) ContactTimeline(ctx context.Context, a model.Actor, contactID 
 	}
 	return s.st.ContactTimeline(ctx, a.OrgID, contactID, before, TimelinePage, only)
 }
+
+// Setup is what an org has done with channels, contacts and messages (the home checklist).
+func (s *Service) Setup(ctx context.Context, orgID int64) (store.OrgSetup, error) {
+	return s.st.Setup(ctx, orgID)
+}

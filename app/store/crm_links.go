@@ -14,6 +14,23 @@ import (
 type crmLinkQueries struct {
 	ContactConversations *sqlx.Stmt `query:"contact-conversations"`
 	ContactTimeline      *sqlx.Stmt `query:"contact-timeline"`
+	OrgSetup             *sqlx.Stmt `query:"org-setup"`
+}
+
+// OrgSetup is what an org has done with the product, for the home page's checklist.
+type OrgSetup struct {
+	Channel      bool `db:"channel"`
+	Contacts     bool `db:"contacts"`
+	FirstMessage bool `db:"first_message"`
+}
+
+// Setup reads an org's OrgSetup.
+func (s *Store) Setup(ctx context.Context, orgID int64) (OrgSetup, error) {
+	var out OrgSetup
+	if err := s.get(ctx, s.q.OrgSetup, &out, orgID); err != nil {
+		return out, fmt.Errorf("store: org setup: %w", err)
+	}
+	return out, nil
 }
 
 // ContactConversations lists a contact's conversations, the latest first; onlyVisible > 0

@@ -127,6 +127,18 @@ func TestStartConversationPages(t *testing.T) {
 		t.Fatalf("the number's contact: %v", err)
 	}
 
+	// Home reads what is really done, and lists the owner's open conversations.
+	homePage := o.owner.Get(o.home)
+	for _, want := range []string{`data-testid="checklist-connect_channel" data-done="true"`, `data-testid="checklist-import_contacts" data-done="true"`,
+		`data-testid="checklist-first_message" data-done="true"`, `data-testid="home-conversation"`} {
+		if !strings.Contains(homePage.Body, want) {
+			t.Errorf("home lacks %s", want)
+		}
+	}
+	if strings.Contains(homePage.Body, "Coming soon") {
+		t.Error("home says coming soon")
+	}
+
 	// An agent restricted to their own: the owner's conversation is not there.
 	agent, _ := o.member(model.RoleAgent)
 	if res := agent.Get(o.home + strings.TrimPrefix(convPath, o.home)); res.StatusCode != http.StatusNotFound {
