@@ -153,7 +153,7 @@ func (s *Server) startContacts(c echo.Context) error {
 		}
 	}
 	channelID, _ := queryID(c, "channel_id")
-	return render(c, http.StatusOK, inboxview.StartContacts(list, channelID), nil)
+	return render(c, http.StatusOK, inboxview.StartContacts(list, channelID, q != ""), nil)
 }
 
 // startMessage is the message part again, for the chosen channel and template.
