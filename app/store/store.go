@@ -37,6 +37,7 @@ type statements struct {
 	inboxQueries
 	channelQueries
 	inboxTeamQueries
+	crmLinkQueries
 	mediaQueries
 	wameowQueries
 	identityQueries

@@ -438,7 +438,7 @@ func (s *Server) leadPageData(c echo.Context, l store.Lead) (boardview.LeadPage,
 	if err != nil {
 		return boardview.LeadPage{}, err
 	}
-	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt,
+	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt, ContactID: l.ContactID,
 		CanDelete: r.Role.AtLeast(model.RoleManager) || (l.OwnerID != nil && *l.OwnerID == r.User.ID) || (l.CreatedBy != nil && *l.CreatedBy == r.User.ID)}
 	for _, m := range moves {
 		mv := boardview.Move{From: m.FromName, To: m.ToName, At: m.CreatedAt}
