@@ -118,6 +118,7 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.startBoard(c, o.ID, u.ID)
 	if err := s.startSession(c, u.ID); err != nil {
 		return err
 	}
@@ -348,5 +349,6 @@ func (s *Server) orgCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.startBoard(c, o.ID, u.ID)
 	return redirect(c, fmt.Sprintf("/o/%d", o.ID))
 }

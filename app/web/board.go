@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 // managers and above shape its pipelines and stages.
 func (s *Server) boardRoutes(o *echo.Group) {
 	o.GET("/board", s.boardPage)
+	o.POST("/board/start", s.boardStart)
 	o.GET("/board/totals", s.boardTotals)
 	o.GET("/board/contacts", s.boardContacts)
 	o.GET("/board/stages/:id/cards", s.boardStageCards)
@@ -190,11 +192,14 @@ func (s *Server) boardPage(c echo.Context) error {
 			return echo.ErrNotFound
 		}
 	} else {
-		p, err := s.board.EnsurePipeline(ctx, actorOf(c), r.Locale)
+		ps, err := s.board.Pipelines(ctx, r.Org.ID)
 		if err != nil {
 			return err
 		}
-		pid = p.ID
+		if len(ps) == 0 { // a GET creates nothing: the page offers to start the board
+			return render(c, http.StatusOK, boardview.BoardStart(), nil)
+		}
+		pid = ps[0].ID
 	}
 	b, err := s.board.Board(ctx, r.Org.ID, pid, lf)
 	if err != nil {
@@ -223,6 +228,25 @@ func (s *Server) boardPage(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	}
 	return render(c, status, boardview.BoardPage(d), nil)
+}
+
+// boardStart gives an org without a pipeline the default sales pipeline (once, however
+// many members press it) and opens it.
+func (s *Server) boardStart(c echo.Context) error {
+	p, err := s.board.EnsurePipeline(c.Request().Context(), actorOf(c), reqOf(c).Locale)
+	if err != nil {
+		return err
+	}
+	return redirect(c, orgPath(c, "/board?pipeline="+strconv.FormatInt(p.ID, 10)))
+}
+
+// startBoard gives a new org its default pipeline, so the board is ready on the first
+// visit. A failure only leaves the board's start button to press.
+func (s *Server) startBoard(c echo.Context, orgID, userID int64) {
+	a := model.Actor{OrgID: orgID, UserID: userID, Role: model.RoleOwner, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if _, err := s.board.EnsurePipeline(c.Request().Context(), a, reqOf(c).Locale); err != nil {
+		slog.Warn("web: start the board", "org", orgID, "err", err)
+	}
 }
 
 // boardTotals answers the count and value of each column of a (filtered) board, for

@@ -31,6 +31,7 @@ func (s *Server) inboxRoutes(o *echo.Group) {
 	o.POST("/inbox/:id/notes", s.inboxNote)
 	o.POST("/inbox/:id/assign", s.inboxAssign)
 	o.POST("/inbox/:id/status", s.inboxStatus)
+	o.POST("/inbox/:id/read", s.inboxRead)
 
 	adm := o.Group("", requireRole(model.RoleAdmin))
 	adm.GET("/settings/channels", s.channelsPage)
@@ -235,19 +236,14 @@ func (s *Server) inboxListData(c echo.Context, f inboxview.Filter, open int64, a
 	return d, err
 }
 
-// openData loads the open conversation and marks it read.
+// openData loads the open conversation. Opening it changes nothing: the thread asks to
+// mark it read with its own POST (inboxRead) once it is on screen.
 func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxview.OpenData, error) {
 	ctx := c.Request().Context()
 	a := actorOf(c)
 	conv, err := s.inbox.Open(ctx, a, id)
 	if err != nil {
 		return nil, err
-	}
-	if conv.Unread > 0 {
-		if err := s.inbox.MarkRead(ctx, a, id); err != nil {
-			return nil, err
-		}
-		conv.Unread = 0
 	}
 	if conv.ContactPhone != nil {
 		p := s.phoneDisplay(c, conv.ContactPhone)
@@ -368,11 +364,6 @@ func (s *Server) inboxThread(c echo.Context) error {
 		return err
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if before <= 0 && conv.Unread > 0 { // the member is looking at it
-		if err := s.inbox.MarkRead(ctx, a, id); err != nil {
-			return err
-		}
-	}
 	_, names, err := s.memberNames(ctx, a.OrgID)
 	if err != nil {
 		return err
@@ -404,6 +395,19 @@ func (s *Server) inboxSend(c echo.Context) error   { return s.inboxPost(c, false
 func (s *Server) inboxNote(c echo.Context) error   { return s.inboxPost(c, true) }
 func (s *Server) inboxAssign(c echo.Context) error { return s.inboxChange(c, "assign") }
 func (s *Server) inboxStatus(c echo.Context) error { return s.inboxChange(c, "status") }
+
+// inboxRead marks a conversation read: the open thread posts it when it shows unread
+// messages (a GET never changes anything).
+func (s *Server) inboxRead(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.inbox.MarkRead(c.Request().Context(), actorOf(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
 
 // inboxPost stores a reply or a note. htmx gets the new bubble to append; a refused
 // message answers 422 with the reason, swapped above the composer.
