@@ -420,7 +420,7 @@ func (s *Server) leadCreate(c echo.Context) error {
 				f.Contacts = contactOptions(c, cs)
 			}
 		}
-		return render(c, http.StatusUnprocessableEntity, boardview.NewLeadPage(f), boardview.NewLeadPanel(f))
+		return refuseForm(c, boardview.NewLeadPage(f), boardview.NewLeadPanel(f))
 	}
 	if err != nil {
 		return err
@@ -566,7 +566,7 @@ func (s *Server) leadSave(c echo.Context) error {
 		}
 		f := &d.Form
 		f.StageID, f.Title, f.Value, f.OwnerID, f.Source, f.Notes, f.Errors = in.StageID, in.Title, in.Value, in.OwnerID, in.Source, in.Notes, v.Fields
-		return render(c, http.StatusUnprocessableEntity, boardview.LeadPageFull(d), boardview.LeadPanel(d))
+		return refuseForm(c, boardview.LeadPageFull(d), boardview.LeadPanel(d))
 	}
 	if err != nil {
 		return err
@@ -680,7 +680,7 @@ func (s *Server) pipelineCreate(c echo.Context) error {
 			return derr
 		}
 		d.Form = boardview.PipelineForm{Name: in.Name, Currency: in.Currency, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelinesList(d), nil)
+		return refuseForm(c, boardview.PipelinesList(d), nil)
 	}
 	if err != nil {
 		return err
@@ -742,7 +742,7 @@ func (s *Server) pipelineSave(c echo.Context) error {
 			return derr
 		}
 		d.Form = boardview.PipelineForm{Name: in.Name, Currency: in.Currency, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelineEdit(d), nil)
+		return refuseForm(c, boardview.PipelineEdit(d), nil)
 	}
 	if err != nil {
 		return err
@@ -803,7 +803,7 @@ func (s *Server) stageCreate(c echo.Context) error {
 			return derr
 		}
 		d.NewStage = boardview.StageForm{Name: in.Name, Color: in.Color, Description: in.Description, Outcome: in.Outcome, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelineEdit(d), nil)
+		return refuseForm(c, boardview.PipelineEdit(d), nil)
 	}
 	if err != nil {
 		return err
@@ -835,7 +835,7 @@ func (s *Server) stageSave(c echo.Context) error {
 				d.Stages[i].Errors = v.Fields
 			}
 		}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelineEdit(d), nil)
+		return refuseForm(c, boardview.PipelineEdit(d), nil)
 	}
 	if err != nil {
 		return err

@@ -286,7 +286,7 @@ func (s *Server) formError(c echo.Context, err error, d contacts.FormData) (bool
 	if err != nil {
 		return true, err
 	}
-	return true, render(c, http.StatusUnprocessableEntity, contacts.Form(d), nil)
+	return true, refuseForm(c, contacts.Form(d), nil)
 }
 
 func (s *Server) contactDelete(c echo.Context) error {
@@ -331,10 +331,7 @@ func (s *Server) contactBulk(c echo.Context) error {
 	var v *model.ValidationError
 	switch {
 	case errors.As(err, &v):
-		for _, key := range v.Fields {
-			toast(c, "error", key)
-			break
-		}
+		toast(c, "error", firstError(v))
 	case err != nil:
 		return err
 	default:
@@ -491,11 +488,7 @@ func (s *Server) importStart(c echo.Context) error {
 	err = s.crm.StartImport(c.Request().Context(), actorOf(c), id, m, onExisting)
 	var v *model.ValidationError
 	if errors.As(err, &v) {
-		key := ""
-		for _, k := range v.Fields {
-			key = k
-		}
-		return s.renderImport(c, id, key, onExisting, http.StatusUnprocessableEntity)
+		return s.renderImport(c, id, firstError(v), onExisting, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -571,7 +564,7 @@ func (s *Server) tagCreate(c echo.Context) error {
 			return derr
 		}
 		d.Tag = contacts.TagForm{Name: name, Color: color, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, contacts.Manage(d), nil)
+		return refuseForm(c, contacts.Manage(d), nil)
 	}
 	if err != nil {
 		return err
@@ -602,7 +595,7 @@ func (s *Server) fieldCreate(c echo.Context) error {
 			return derr
 		}
 		d.Field = contacts.FieldForm{Label: label, Type: typ, Choices: choices, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, contacts.Manage(d), nil)
+		return refuseForm(c, contacts.Manage(d), nil)
 	}
 	if err != nil {
 		return err
@@ -638,7 +631,7 @@ func (s *Server) segmentSave(c echo.Context) error {
 			return derr
 		}
 		d.SegmentName, d.SegmentError = form.Get("name"), v.Fields["name"]
-		return render(c, http.StatusUnprocessableEntity, contacts.List(d), nil)
+		return refuseForm(c, contacts.List(d), nil)
 	}
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,7 +145,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, inboxview.Channels(inboxview.ChannelsData{
+		return refuseForm(c, inboxview.Channels(inboxview.ChannelsData{
 			Channels: chs, BaseURL: s.cfg.BaseURL, Kind: kind, Name: name, Values: values, Errors: v.Fields}), nil)
 	}
 	if err != nil {
@@ -437,10 +438,7 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 	case errors.Is(err, inbox.ErrWindowClosed):
 		key = "inbox.window_closed"
 	case errors.As(err, &v):
-		key = "toast.error"
-		for _, k := range v.Fields {
-			key = k
-		}
+		key = cmp.Or(firstError(v), "toast.error")
 	case err != nil:
 		return err
 	}
@@ -448,7 +446,7 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 		if isHTMX(c) {
 			c.Response().Header().Set("HX-Retarget", "#composer-notice")
 			c.Response().Header().Set("HX-Reswap", "innerHTML")
-			return render(c, http.StatusUnprocessableEntity, inboxview.ComposerError(key), nil)
+			return refuseForm(c, inboxview.ComposerError(key), nil)
 		}
 		d, err := s.openData(c, id, inboxFilter(c))
 		if err != nil {
@@ -459,7 +457,7 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
+		return refuseForm(c, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
 	}
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, orgPath(c, fmt.Sprintf("/inbox/%d", id)))
@@ -512,10 +510,7 @@ func (s *Server) inboxChange(c echo.Context, what string) error {
 // inboxRefused answers a refused action with 422: a toast for htmx, the page with the
 // toast otherwise.
 func (s *Server) inboxRefused(c echo.Context, id int64, v *model.ValidationError) error {
-	key := "toast.error"
-	for _, k := range v.Fields {
-		key = k
-	}
+	key := cmp.Or(firstError(v), "toast.error")
 	if isHTMX(c) {
 		toast(c, "error", key)
 		return c.NoContent(http.StatusUnprocessableEntity)
@@ -530,5 +525,5 @@ func (s *Server) inboxRefused(c echo.Context, id int64, v *model.ValidationError
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusUnprocessableEntity, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
+	return refuseForm(c, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
 }
