@@ -26,6 +26,7 @@ type boardQueries struct {
 
 	StageCreate    *sqlx.Stmt `query:"stage-create"`
 	Stages         *sqlx.Stmt `query:"stages"`
+	StageOptions   *sqlx.Stmt `query:"stage-options"`
 	Stage          *sqlx.Stmt `query:"stage"`
 	StageLock      *sqlx.Stmt `query:"stage-lock"`
 	StageUpdate    *sqlx.Stmt `query:"stage-update"`
@@ -295,6 +296,23 @@ func (s *Store) Stages(ctx context.Context, orgID, pipelineID int64) ([]Stage, e
 		return nil, fmt.Errorf("store: stages: %w", err)
 	}
 	return ss, nil
+}
+
+// StageOption is a stage named with its pipeline, for a filter's choices.
+type StageOption struct {
+	ID           int64  `db:"id"`
+	PipelineID   int64  `db:"pipeline_id"`
+	PipelineName string `db:"pipeline_name"`
+	Name         string `db:"name"`
+}
+
+// StageOptions lists every stage of an org, pipeline by pipeline, in one query.
+func (s *Store) StageOptions(ctx context.Context, orgID int64) ([]StageOption, error) {
+	var out []StageOption
+	if err := s.sel(ctx, s.q.StageOptions, &out, orgID); err != nil {
+		return nil, fmt.Errorf("store: stage options: %w", err)
+	}
+	return out, nil
 }
 
 // Stage returns one stage of an org.

@@ -120,18 +120,13 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if d.Fields, err = s.crm.Fields(ctx, a.OrgID); err != nil {
 		return d, err
 	}
-	pipelines, err := s.board.Pipelines(ctx, a.OrgID)
+	// A fixed number of queries however many pipelines and segments there are.
+	stages, err := s.board.StageOptions(ctx, a.OrgID)
 	if err != nil {
 		return d, err
 	}
-	for _, p := range pipelines {
-		stages, err := s.board.Stages(ctx, a.OrgID, p.ID)
-		if err != nil {
-			return d, err
-		}
-		for _, st := range stages {
-			d.Stages = append(d.Stages, contacts.StageOption{ID: st.ID, Label: p.Name + " · " + st.Name})
-		}
+	for _, st := range stages {
+		d.Stages = append(d.Stages, contacts.StageOption{ID: st.ID, Label: st.PipelineName + " · " + st.Name})
 	}
 	if d.Members, err = s.acct.Members(ctx, a.OrgID); err != nil {
 		return d, err
@@ -140,16 +135,18 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if err != nil {
 		return d, err
 	}
-	for _, sg := range segs {
-		sf, err := crm.SegmentFilter(sg) // the list already holds each filter: no second read
-		if err != nil {
+	fs := make([]model.ContactFilter, len(segs))
+	for i, sg := range segs {
+		if fs[i], err = crm.SegmentFilter(sg); err != nil { // the list already holds each filter: no second read
 			return d, err
 		}
-		n, err := s.crm.Count(ctx, a, sf)
-		if err != nil {
-			return d, err
-		}
-		d.Segments = append(d.Segments, contacts.SegmentItem{Segment: sg, Count: n})
+	}
+	counts, err := s.crm.CountEach(ctx, a, fs)
+	if err != nil {
+		return d, err
+	}
+	for i, sg := range segs {
+		d.Segments = append(d.Segments, contacts.SegmentItem{Segment: sg, Count: counts[i]})
 	}
 	return d, nil
 }
