@@ -912,8 +912,3 @@ func (s *Server) stageDelete(c echo.Context) error {
 	toast(c, "success", "board.toast.stage_deleted")
 	return redirect(c, orgPath(c, "/board/pipelines/"+strconv.FormatInt(st.PipelineID, 10)))
 }
-
-func init() {
-	// The forms offer what the service accepts.
-	boardview.Colors, boardview.Currencies, boardview.Outcomes = board.Colors, board.Currencies, board.Outcomes
-}

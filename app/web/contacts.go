@@ -88,7 +88,7 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 		return d, err
 	}
 	d.Filter, d.SegmentID, d.FilterErrors = f, sid, ferrs
-	d.Sort = contacts.ParseSort(c.QueryParam("sort"))
+	d.Sort = model.ParseContactSort(c.QueryParam("sort"))
 	d.After = c.QueryParam("after")
 	page, err := s.crm.List(ctx, a, f, d.Sort, d.After)
 	var v *model.ValidationError
@@ -522,7 +522,7 @@ func (s *Server) importRejectsCSV(c echo.Context) error {
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{i18n.T(loc, "contacts.import.line"), i18n.T(loc, "contacts.import.reason"), i18n.T(loc, "contacts.import.row")})
 	for _, r := range rs {
-		key, args := contacts.RejectKey(r.Reason, fields)
+		key, args := model.RejectKey(r.Reason, fields)
 		_ = w.Write([]string{strconv.Itoa(r.Line), i18n.T(loc, key, args...), r.Raw})
 	}
 	w.Flush()
