@@ -40,6 +40,7 @@ type statements struct {
 	mediaQueries
 	wameowQueries
 	identityQueries
+	mergeQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

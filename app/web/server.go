@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1", s.apiKeyAuth)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
+	s.apiMergeRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.

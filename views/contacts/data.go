@@ -80,20 +80,23 @@ type ShowData struct {
 //	opted_out/in    channel: whatsapp, sms, voice
 //	imported        import_id, file_name (import_updated too)
 //	stage_changed   from_name, to_name (written by the board)
+//	merged          other_name, other_phone: the contact merged into this one
 //
 // Other kinds are shown with a generic line.
 type EventData struct {
-	Source    string   `json:"source,omitempty"`
-	Fields    []string `json:"fields,omitempty"`
-	TagID     int64    `json:"tag_id,omitempty"`
-	TagName   string   `json:"tag_name,omitempty"`
-	OwnerID   *int64   `json:"owner_id,omitempty"`
-	OwnerName string   `json:"owner_name,omitempty"`
-	Channel   string   `json:"channel,omitempty"`
-	ImportID  int64    `json:"import_id,omitempty"`
-	FileName  string   `json:"file_name,omitempty"`
-	FromName  string   `json:"from_name,omitempty"`
-	ToName    string   `json:"to_name,omitempty"`
+	Source     string   `json:"source,omitempty"`
+	Fields     []string `json:"fields,omitempty"`
+	TagID      int64    `json:"tag_id,omitempty"`
+	TagName    string   `json:"tag_name,omitempty"`
+	OwnerID    *int64   `json:"owner_id,omitempty"`
+	OwnerName  string   `json:"owner_name,omitempty"`
+	Channel    string   `json:"channel,omitempty"`
+	ImportID   int64    `json:"import_id,omitempty"`
+	FileName   string   `json:"file_name,omitempty"`
+	FromName   string   `json:"from_name,omitempty"`
+	ToName     string   `json:"to_name,omitempty"`
+	OtherName  string   `json:"other_name,omitempty"`
+	OtherPhone string   `json:"other_phone,omitempty"`
 }
 
 // FormData is GET /o/{org}/contacts/new, GET /o/{org}/contacts/{id}/edit and the 422
