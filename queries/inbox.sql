@@ -38,7 +38,7 @@ WHERE org_id = $1 AND id = $2;
 -- name: conversation
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
        v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at
-FROM conversations v JOIN contacts c ON c.id = v.contact_id
+FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = v.org_id
 WHERE v.org_id = $1 AND v.id = $2;
 
 -- name: message-insert
@@ -83,7 +83,7 @@ RETURNING id, conversation_id;
 -- fragment: the conversation list; the store appends the filters and the keyset.
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
        v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at
-FROM conversations v JOIN contacts c ON c.id = v.contact_id
+FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = v.org_id
 WHERE v.org_id = $1
 
 -- name: conversation-assign

@@ -8,9 +8,6 @@ import (
 	"masteria/app/store"
 )
 
-// ContactMerged is the event of two contacts becoming one.
-const ContactMerged = "contact.merged"
-
 // MergeRole is the lowest role that merges contacts: like deleting one, it cannot be undone.
 const MergeRole = model.RoleManager
 
@@ -43,7 +40,7 @@ func checkMerge(a model.Actor, keepID, otherID int64) error {
 // Merge makes one contact of two, in one transaction: the other contact's conversations
 // (their messages join the kept one's conversation on the same channel), leads,
 // identities, timeline, tags, opt-outs and the custom fields the kept one lacks move to
-// keepID; the other is deleted and the merge is written on the timeline.
+// keepID; the other is deleted, the merge is written on the timeline and published.
 func (s *Service) Merge(ctx context.Context, a model.Actor, keepID, otherID int64) (MergePreview, error) {
 	if err := checkMerge(a, keepID, otherID); err != nil {
 		return MergePreview{}, err
@@ -65,7 +62,7 @@ func (s *Service) Merge(ctx context.Context, a model.Actor, keepID, otherID int6
 		if err := tx.AddContactEvent(ctx, a.OrgID, keepID, "merged", a.UserRef(), data); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ContactMerged, map[string]any{"id": keepID, "merged_id": otherID})
+		_, err = events.ContactMerged.Publish(ctx, tx, a.OrgID, events.ContactMerge{KeptID: keepID, RemovedID: otherID})
 		return err
 	})
 	return moved, err

@@ -115,7 +115,7 @@ func TestMergeMovesEverything(t *testing.T) {
 	if n := count(`SELECT count(*) FROM contact_events WHERE contact_id = $1 AND kind = 'merged' AND data->>'other_name' = 'Ana Souza'`, keep.ID); n != 1 {
 		t.Fatal("the merge is not on the timeline")
 	}
-	if n := count(`SELECT count(*) FROM events WHERE type = 'contact.merged' AND payload->>'merged_id' = $1::text`, other.ID); n != 1 {
+	if n := count(`SELECT count(*) FROM events WHERE type = 'contact.merged' AND payload->>'removed_id' = $1::text`, other.ID); n != 1 {
 		t.Fatal("no contact.merged event")
 	}
 }

@@ -27,14 +27,6 @@ import (
 	"masteria/app/vault"
 )
 
-// Event types of the inbox.
-const (
-	MessageReceived = "message.received"
-	MessageCreated  = "message.created"
-	MessageStatus   = "message.status"
-	ChannelCreated  = "channel.created"
-)
-
 // Inserter puts jobs in the queue inside a transaction (the River client).
 type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
@@ -101,7 +93,7 @@ func (s *Service) CreateChannel(ctx context.Context, a model.Actor, kind, name s
 			}
 			out.Secrets = sealed
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ChannelCreated, map[string]any{"id": out.ID, "kind": kind, "name": name})
+		_, err = events.ChannelCreated.Publish(ctx, tx, a.OrgID, events.ChannelNew{ID: out.ID, Kind: kind, Name: name})
 		if err == nil && kind == model.KindWhatsAppCloud && s.jobs != nil {
 			err = s.queueSync(ctx, tx, a.OrgID, out.ID) // its templates, for the composer
 		}
@@ -225,7 +217,7 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		var row store.InboundRow
 		err := s.st.Tx(ctx, func(tx *store.Store) error {
 			var err error
-			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), MessageReceived, lookup); err != nil {
+			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name(), lookup); err != nil {
 				return err
 			}
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
@@ -333,7 +325,7 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), SendArgs{OrgID: a.OrgID, MessageID: id}, nil); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, MessageCreated, map[string]any{"message_id": id, "conversation_id": conv.ID})
+		_, err = events.MessageCreated.Publish(ctx, tx, a.OrgID, events.MessageNew{MessageID: id, ConversationID: conv.ID})
 		return err
 	})
 	return m, err
@@ -443,8 +435,8 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		if err != nil || !moved {
 			return err
 		}
-		if _, err = events.Publish(ctx, tx, args.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusSent}); err != nil {
+		if _, err = events.MessageStatus.Publish(ctx, tx, args.OrgID, events.MessageState{
+			MessageID: m.ID, ConversationID: m.ConversationID, Status: model.StatusSent}); err != nil {
 			return err
 		}
 		// Reports that came before this id was stored apply now, in any order: statuses only
@@ -497,8 +489,8 @@ func (s *Service) failed(ctx context.Context, m model.Message, code, title strin
 		if err := tx.MarkFailed(ctx, m.OrgID, m.ID, code, title); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, m.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusFailed, "error_code": code, "error_title": title})
+		_, err := events.MessageStatus.Publish(ctx, tx, m.OrgID, events.MessageState{
+			MessageID: m.ID, ConversationID: m.ConversationID, Status: model.StatusFailed, ErrorCode: code, ErrorTitle: title})
 		return err
 	})
 }
@@ -524,8 +516,8 @@ func (s *Service) applyStatus(ctx context.Context, tx *store.Store, ch model.Cha
 		return err
 	}
 	for _, m := range moved {
-		if _, err := events.Publish(ctx, tx, ch.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": status, "error_code": code, "error_title": title}); err != nil {
+		if _, err := events.MessageStatus.Publish(ctx, tx, ch.OrgID, events.MessageState{
+			MessageID: m.ID, ConversationID: m.ConversationID, Status: status, ErrorCode: code, ErrorTitle: title}); err != nil {
 			return err
 		}
 	}

@@ -109,3 +109,22 @@ type Message struct {
 	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
 	StatusAt       time.Time       `db:"status_at" json:"status_at"`
 }
+
+// MarshalJSON writes a status time that was never set (a queued message) as null rather
+// than year 1, and a message without type data with an empty content object, so every
+// answer has the same shape.
+func (m Message) MarshalJSON() ([]byte, error) {
+	type plain Message
+	out := struct {
+		plain
+		Content  json.RawMessage `json:"content"`
+		StatusAt *time.Time      `json:"status_at"`
+	}{plain: plain(m), Content: m.Content}
+	if len(out.Content) == 0 || string(out.Content) == "null" {
+		out.Content = json.RawMessage("{}")
+	}
+	if !m.StatusAt.IsZero() {
+		out.StatusAt = &m.StatusAt
+	}
+	return json.Marshal(out)
+}

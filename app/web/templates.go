@@ -233,7 +233,7 @@ func (s *Server) apiSendTemplate(c echo.Context, a model.Actor, channelID int64,
 	case errors.As(err, &v) && v.Fields["template"] != "":
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "templates are sent through WhatsApp Cloud API channels only")
 	case errors.As(err, &v):
-		return apiFail(c, http.StatusUnprocessableEntity, "template_params", "the parameters do not match the template (count, or an empty or multi-line value): "+v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "template_params", "the parameters do not match the template (count, or an empty or multi-line value): "+apiInvalid(v))
 	case err != nil:
 		return err
 	}
