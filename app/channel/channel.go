@@ -119,6 +119,7 @@ type Registry struct {
 	factories map[string]Factory
 	limits    map[int64]*rate.Limiter
 	report    StatusFunc
+	hooks     map[string]Webhook // by the provider segment of their URL
 }
 
 // NewRegistry returns an empty registry; report receives statuses a channel learns itself.

@@ -16,7 +16,6 @@ import (
 	"masteria/app/account"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
-	"masteria/app/channel/wameow"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -37,7 +36,7 @@ type Deps struct {
 	CRM     *crm.Service
 	Board   *board.Service
 	Inbox   *inbox.Service
-	QR      *wameow.Manager // WhatsApp QR sessions
+	QR      QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -51,7 +50,7 @@ type Server struct {
 	crm      *crm.Service
 	board    *board.Service
 	inbox    *inbox.Service
-	qr       *wameow.Manager
+	qr       QRSessions
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
