@@ -190,3 +190,9 @@ func Config(c model.Channel, v any) error {
 type Checker interface {
 	Check(ctx context.Context) (string, error)
 }
+
+// TemplateLister is a channel whose provider keeps approved message templates (WhatsApp
+// Cloud API): the inbox syncs them for the composer without knowing the provider.
+type TemplateLister interface {
+	ListTemplates(ctx context.Context) ([]model.Template, error)
+}
