@@ -119,6 +119,7 @@ type Registry struct {
 	factories map[string]Factory
 	limits    map[int64]*rate.Limiter
 	report    StatusFunc
+	hooks     map[string]Webhook // by the provider segment of their URL
 }
 
 // NewRegistry returns an empty registry; report receives statuses a channel learns itself.
@@ -188,4 +189,10 @@ func Config(c model.Channel, v any) error {
 // page's "Test" button); it answers what the provider says of the number or account.
 type Checker interface {
 	Check(ctx context.Context) (string, error)
+}
+
+// TemplateLister is a channel whose provider keeps approved message templates (WhatsApp
+// Cloud API): the inbox syncs them for the composer without knowing the provider.
+type TemplateLister interface {
+	ListTemplates(ctx context.Context) ([]model.Template, error)
 }

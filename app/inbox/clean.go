@@ -55,9 +55,9 @@ func cleanValue(v any) any {
 }
 
 // clean is the message with its text fields cleaned.
-func (in Inbound) clean() Inbound {
+func clean(in Inbound) Inbound {
 	for _, f := range []*string{&in.From, &in.UserID, &in.ParentUserID, &in.Username, &in.JID, &in.LID, &in.Name,
-		&in.ProviderID, &in.Kind, &in.Body, &in.NewPhone, &in.NewUserID, &in.NewParentUserID, &in.SharedPhone} {
+		&in.ProviderID, &in.Kind, &in.Body, &in.NewPhone, &in.NewUserID, &in.NewParentUserID, &in.SharedPhone, &in.Keyword} {
 		*f = cleanText(*f)
 	}
 	in.Content = cleanJSON(in.Content)

@@ -124,30 +124,12 @@ func (s *Service) build(ch model.Channel) (channel.Channel, error) {
 	return s.reg.Build(ch, secrets)
 }
 
-// Inbound is a customer's message as a channel parsed it.
-type Inbound struct {
-	From string // E.164; empty when the provider withholds it (a WhatsApp username user)
-	// The sender's other identities, any of which finds the contact: WhatsApp's
-	// business-scoped user id, its parent id and username (Cloud API), the JID or LID
-	// (WhatsApp by QR).
-	UserID, ParentUserID, Username string
-	JID, LID                       string
-	Name                           string // the profile name the provider gives, if any
-	ProviderID                     string
-	Kind                           string
-	Body                           string
-	Content                        json.RawMessage
-	At                             time.Time
-	// NewPhone and NewUserID are an identity change the provider reports (a "system"
-	// message: the person changed number or got a new user id); the contact keeps both.
-	NewPhone, NewUserID, NewParentUserID string
-	// SharedPhone is the person's own number, shared when the business asked for it.
-	SharedPhone string
-}
+// Inbound is a customer's message as a channel parsed it (see channel.Inbound).
+type Inbound = channel.Inbound
 
 // lookup is the sender's identities other than the phone, the most trusted first. A
 // username is only looked up when no user id came with it: usernames change hands.
-func (in Inbound) lookup() []model.Identity {
+func lookup(in Inbound) []model.Identity {
 	var ids []model.Identity
 	add := func(kind, v string) {
 		if v != "" {
@@ -165,8 +147,8 @@ func (in Inbound) lookup() []model.Identity {
 }
 
 // learned is every identity the message teaches about its sender's contact.
-func (in Inbound) learned() []model.Identity {
-	ids := in.lookup()
+func learned(in Inbound) []model.Identity {
+	ids := lookup(in)
 	if in.Username != "" && (in.UserID != "" || in.ParentUserID != "") {
 		ids = append(ids, model.Identity{Kind: model.IdentityWAUsername, Value: in.Username})
 	}
@@ -183,9 +165,13 @@ func (in Inbound) learned() []model.Identity {
 var ErrNoSender = errors.New("inbox: an inbound message without a sender")
 
 // Received says where an inbound message went.
-type Received struct {
-	MessageID, ConversationID, ContactID int64
-	Duplicate                            bool
+type Received = channel.Received
+
+var _ channel.Receiver = (*Service)(nil)
+
+// Status applies a provider's status report (channel.Receiver).
+func (s *Service) Status(ctx context.Context, ch model.Channel, st channel.StatusUpdate) error {
+	return s.ApplyStatus(ctx, ch, st.ProviderID, st.Status, st.ErrorCode, st.ErrorTitle)
 }
 
 // Receive stores an inbound message: its contact (found by phone or another identity, or
@@ -198,9 +184,9 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 	if in.Kind == "" {
 		in.Kind = "text"
 	}
-	in = in.clean()
-	lookup := in.lookup()
-	if in.From == "" && len(lookup) == 0 {
+	in = clean(in)
+	ids := lookup(in)
+	if in.From == "" && len(ids) == 0 {
 		return Received{}, ErrNoSender
 	}
 	m := model.Message{OrgID: ch.OrgID, ChannelID: ch.ID, Kind: in.Kind, Body: in.Body, Content: in.Content, CreatedAt: in.At}
@@ -217,7 +203,7 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		var row store.InboundRow
 		err := s.st.Tx(ctx, func(tx *store.Store) error {
 			var err error
-			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name(), lookup); err != nil {
+			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name(), ids); err != nil {
 				return err
 			}
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
@@ -235,7 +221,13 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		})
 		switch {
 		case err == nil:
-			return Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}, nil
+			got := Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}
+			if in.Keyword != "" { // an SMS STOP or START changes the contact's opt-out
+				if err := s.Keyword(ctx, ch, row.ContactID, in.Keyword == "stop"); err != nil {
+					return got, err
+				}
+			}
+			return got, nil
 		case !errors.Is(err, errDuplicate):
 			return Received{}, err
 		case row.ContactID == 0 && !row.Duplicate && attempt < 3:
@@ -256,7 +248,7 @@ func (s *Service) learn(ctx context.Context, tx *store.Store, orgID, contactID i
 		phone = in.SharedPhone
 	}
 	// A message from a phone alone found or made its contact by that phone: nothing to learn.
-	if ids := in.learned(); len(ids) > 0 || in.SharedPhone != "" {
+	if ids := learned(in); len(ids) > 0 || in.SharedPhone != "" {
 		if err := tx.LinkIdentities(ctx, orgID, contactID, phone, ids); err != nil {
 			return err
 		}

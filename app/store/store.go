@@ -46,6 +46,7 @@ type statements struct {
 	wameowQueries
 	identityQueries
 	searchQueries
+	mergeQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -35,6 +35,7 @@ func (s *Server) contactRoutes(o *echo.Group) {
 
 	m := o.Group("", requireRole(contacts.RoleManage))
 	m.POST("/contacts/:id/delete", s.contactDelete)
+	s.mergeRoutes(m)
 	m.GET("/contacts/export.csv", s.contactExport)
 	m.GET("/contacts/import", s.importPage)
 	m.POST("/contacts/import", s.importUpload)

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"masteria/app/crm"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
@@ -152,6 +153,20 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		call("GET", fmt.Sprintf("/conversations/%d/messages", cv.ID), "", key, 200, true)
 	}
 	call("GET", "/conversations/999999/messages", "", key, 404, true)
+
+	kept, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Ana", TagIDs: []int64{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Ana Souza", Phone: "+5511987650900", OptedOut: []string{model.ChannelSMS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merge := fmt.Sprintf("/contacts/%d/merge", kept.ID)
+	call("POST", merge, fmt.Sprintf(`{"other_id":%d}`, kept.ID), key, 422, true)
+	call("POST", merge, `{"other_id":999999}`, key, 404, true)
+	call("POST", merge, `{"other_id":`, key, 400, false)
+	call("POST", merge, fmt.Sprintf(`{"other_id":%d}`, other.ID), key, 200, true)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

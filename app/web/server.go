@@ -16,7 +16,6 @@ import (
 	"masteria/app/account"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
-	"masteria/app/channel/wameow"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -37,7 +36,7 @@ type Deps struct {
 	CRM     *crm.Service
 	Board   *board.Service
 	Inbox   *inbox.Service
-	QR      *wameow.Manager // WhatsApp QR sessions
+	QR      QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -51,7 +50,7 @@ type Server struct {
 	crm      *crm.Service
 	board    *board.Service
 	inbox    *inbox.Service
-	qr       *wameow.Manager
+	qr       QRSessions
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
@@ -115,6 +114,7 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1", s.apiKeyAuth, checkText)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
+	s.apiMergeRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.

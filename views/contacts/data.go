@@ -88,6 +88,7 @@ type ShowData struct {
 //	stage_changed   from_name, to_name (written by the board)
 //	conversation    conversation_id, channel_name, channel_kind, status, messages (the last ones)
 //	note            conversation_id, body (an internal note of a conversation)
+//	merged          other_name, other_phone: the contact merged into this one
 //
 // Other kinds are shown with a generic line.
 type EventData struct {
@@ -109,6 +110,8 @@ type EventData struct {
 	Status         string            `json:"status,omitempty"`
 	Messages       []TimelineMessage `json:"messages,omitempty"`
 	Body           string            `json:"body,omitempty"`
+	OtherName      string            `json:"other_name,omitempty"`
+	OtherPhone     string            `json:"other_phone,omitempty"`
 }
 
 // TimelineMessage is one of a conversation's last messages on the timeline.

@@ -389,6 +389,18 @@ var eventIcons = map[string]string{
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
 	"conversation": "message", "note": "mail",
+	"merged": "users",
+}
+
+// mergedName names the contact a merge took in: its name, else its phone.
+func mergedName(ctx context.Context, ed EventData) string {
+	switch {
+	case ed.OtherName != "":
+		return ed.OtherName
+	case ed.OtherPhone != "":
+		return ed.OtherPhone
+	}
+	return ui.T(ctx, "contacts.no_name")
 }
 
 func eventIcon(kind string) string {

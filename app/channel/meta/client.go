@@ -387,3 +387,23 @@ func redact(u string) string {
 	}
 	return u
 }
+
+var _ channel.TemplateLister = (*Client)(nil)
+
+// ListTemplates is Templates as the inbox stores them (channel.TemplateLister); templates
+// without a name or language are left out.
+func (c *Client) ListTemplates(ctx context.Context) ([]model.Template, error) {
+	list, err := c.Templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]model.Template, 0, len(list))
+	for _, t := range list {
+		if t.Name == "" || t.Language == "" {
+			continue
+		}
+		rows = append(rows, model.Template{ProviderID: t.ID, Name: t.Name, Language: t.Language,
+			Category: t.Category, Status: t.Status, Components: t.Components})
+	}
+	return rows, nil
+}
