@@ -233,3 +233,44 @@ func TestInboxVisibility(t *testing.T) {
 		t.Errorf("unassigned again, the agent sees it: %d", res.StatusCode)
 	}
 }
+
+// A reply to a contact who opted out fails with the reason in the reader's language: a
+// Portuguese screen never shows the English text stored with the failure.
+func TestOptedOutFailureIsTranslated(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	c.Lang = "pt-BR"
+	home := c.Signup("Loja Sem Spam", "Noa", uniqueEmail("noa"), strongPassword)
+	if res := c.Post(home+"/settings/channels", url.Values{"kind": {model.KindSandbox}, "name": {"Atendimento"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create channel: %d", res.StatusCode)
+	}
+	var orgID int64
+	_, _ = fmt.Sscanf(home, "/o/%d", &orgID)
+	chs, _ := inst.App.Inbox.Channels(context.Background(), orgID)
+	r, err := inst.App.Inbox.Receive(context.Background(), chs[0], inbox.Inbound{From: "+5511987650999", Name: "Rui", Body: "PARAR", ProviderID: "in.optout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = inst.App.Store.DB().Exec(`UPDATE contacts SET opted_out = ARRAY['whatsapp', 'sms', 'voice']`)
+	conv := fmt.Sprintf("%s/inbox/%d", home, r.ConversationID)
+	if res := c.Post(conv+"/messages", url.Values{"body": {"Temos promoção!"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var status string
+		_ = inst.App.Store.DB().Get(&status, `SELECT status FROM messages WHERE direction = 'out'`)
+		if status == model.StatusFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %q after 20 s", status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	page := webtest.Text(c.Get(conv).Body)
+	if !strings.Contains(page, "pediu para não receber mensagens") || strings.Contains(page, "asked not to receive") {
+		t.Fatalf("the failure is not in Portuguese: %s", page)
+	}
+}

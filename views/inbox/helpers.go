@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/views/ui"
 )
@@ -193,8 +194,13 @@ func statusActionKey(status string) string {
 	return "inbox.action.reopen"
 }
 
-// failTitle is why a message failed, as the provider said it, or a general reason.
+// failTitle is why a message failed, or a general reason.
+// Codes the app knows are explained in the reader's language; the provider's own text
+// (often English) only for the others.
 func failTitle(ctx context.Context, m model.Message) string {
+	if key := model.SendFailureKey(m.ErrorCode); m.ErrorCode != "" && i18n.Has(ui.From(ctx).Locale, key) {
+		return ui.T(ctx, key)
+	}
 	if m.ErrorTitle != "" {
 		return m.ErrorTitle
 	}
