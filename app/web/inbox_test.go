@@ -235,8 +235,9 @@ func TestInboxVisibility(t *testing.T) {
 }
 
 // A reply to a contact who opted out fails with the reason in the reader's language: a
-// Portuguese screen never shows the English text stored with the failure.
-func TestOptedOutFailureIsTranslated(t *testing.T) {
+// Portuguese screen never shows the English text stored with the failure. Statuses are
+// singular for one conversation, and tags and labels have words of their own.
+func TestPortugueseScreensSayItRight(t *testing.T) {
 	t.Parallel()
 	inst := webtest.Start(t)
 	c := webtest.NewClient(t, inst.URL)
@@ -269,8 +270,21 @@ func TestOptedOutFailureIsTranslated(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	page := webtest.Text(c.Get(conv).Body)
+	raw := c.Get(conv).Body
+	page := webtest.Text(raw)
 	if !strings.Contains(page, "pediu para não receber mensagens") || strings.Contains(page, "asked not to receive") {
 		t.Fatalf("the failure is not in Portuguese: %s", page)
+	}
+	// One conversation is "Aberta"; the filter's group is "Abertas".
+	if !strings.Contains(raw, `data-testid="inbox-conv-status">Aberta<`) {
+		t.Errorf("one open conversation is not called Aberta")
+	}
+	// Conversations have labels (Etiquetas), contacts have tags (Tags): never one word for both.
+	if !strings.Contains(page, "Etiquetas") {
+		t.Errorf("the conversation's labels are not called Etiquetas")
+	}
+	contacts := webtest.Text(c.Get(home + "/contacts").Body)
+	if !strings.Contains(contacts, "Tags") || strings.Contains(contacts, "Etiqueta") {
+		t.Errorf("the contacts' tags are not called Tags: %s", contacts)
 	}
 }

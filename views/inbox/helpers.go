@@ -59,15 +59,16 @@ func channelStatusKey(s string) string {
 	return "channels.status.disconnected"
 }
 
-// convStatusKey is the label of a conversation status.
+// convStatusKey is the label of one conversation's status ("Aberta"); the filter's
+// options name the groups ("Abertas").
 func convStatusKey(s string) string {
 	switch s {
 	case "pending":
-		return "inbox.status.pending"
+		return "inbox.conv_status.pending"
 	case "closed":
-		return "inbox.status.closed"
+		return "inbox.conv_status.closed"
 	}
-	return "inbox.status.open"
+	return "inbox.conv_status.open"
 }
 
 // msgStatusKey is the label of an outbound message status.
