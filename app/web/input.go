@@ -72,6 +72,13 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 						return errBadText
 					}
 				}
+				for _, fhs := range r.MultipartForm.File {
+					for _, fh := range fhs {
+						if badText(fh.Filename) { // stored with the import or the attachment
+							return errBadText
+						}
+					}
+				}
 			}
 		}
 		return next(c)
