@@ -516,7 +516,7 @@ func (run *importRun) write(ctx context.Context, c *importChunk) error {
 			return nil // progress events at most a few a second
 		}
 		run.lastReport = time.Now()
-		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, progress(run.args.ImportID, "running", counts))
+		_, err := events.ImportProgress.Publish(ctx, tx, run.args.OrgID, progress(run.args.ImportID, "running", counts))
 		return err
 	})
 	if err != nil {
@@ -526,9 +526,9 @@ func (run *importRun) write(ctx context.Context, c *importChunk) error {
 	return nil
 }
 
-func progress(importID int64, status string, c store.ImportCounts) map[string]any {
-	return map[string]any{"import_id": importID, "status": status, "processed": c.Processed,
-		"imported": c.Imported, "updated": c.Updated, "skipped": c.Skipped, "rejected": c.Rejected}
+func progress(importID int64, status string, c store.ImportCounts) events.Import {
+	return events.Import{ImportID: importID, Status: status, Processed: c.Processed,
+		Imported: c.Imported, Updated: c.Updated, Skipped: c.Skipped, Rejected: c.Rejected}
 }
 
 func (run *importRun) finish(ctx context.Context, status, errText string) error {
@@ -536,7 +536,7 @@ func (run *importRun) finish(ctx context.Context, status, errText string) error 
 		if err := tx.FinishImport(ctx, run.args.OrgID, run.args.ImportID, status, run.counts, errText); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, progress(run.args.ImportID, status, run.counts))
+		_, err := events.ImportProgress.Publish(ctx, tx, run.args.OrgID, progress(run.args.ImportID, status, run.counts))
 		return err
 	})
 }

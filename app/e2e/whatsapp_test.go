@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"masteria/app/channel/wameow"
 	"masteria/app/config"
 	"masteria/app/events"
 	"masteria/app/model"
@@ -189,14 +188,13 @@ func TestWhatsAppQRConnectLive(t *testing.T) {
 	connect := res.Header.Get("Location")
 	ch := s.channel(t)
 	st := s.inst.App.Store
-	manager := func(typ string, payload map[string]any, change func(tx *store.Store) error) {
+	manager := func(ev events.Pending, change func(tx *store.Store) error) {
 		t.Helper()
 		err := st.Tx(context.Background(), func(tx *store.Store) error {
 			if err := change(tx); err != nil {
 				return err
 			}
-			_, err := events.Publish(context.Background(), tx, s.orgID, typ, payload)
-			return err
+			return ev.Publish(context.Background(), tx, s.orgID)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -209,8 +207,9 @@ func TestWhatsAppQRConnectLive(t *testing.T) {
 	drawn := `(document.querySelector('[data-testid="qr-code"] path') || {getAttribute: () => ""}).getAttribute("d")`
 	var first string
 	for i, code := range []string{"2@Zm9vYmFy,cXJjb2Rl,a2V5cw==", "2@c2Vjb25k,Y29kZQ==,bmV3"} {
-		manager(wameow.ChannelQR, map[string]any{"id": ch.ID}, func(tx *store.Store) error {
-			return tx.PutQRCode(context.Background(), s.orgID, ch.ID, code, time.Now().Add(20*time.Second))
+		expires := time.Now().Add(20 * time.Second)
+		manager(events.ChannelQR.With(events.ChannelCode{ID: ch.ID, ExpiresAt: expires}), func(tx *store.Store) error {
+			return tx.PutQRCode(context.Background(), s.orgID, ch.ID, code, expires)
 		})
 		if i == 0 {
 			b.waitJS("the first code is drawn", drawn+` !== ""`, waitTimeout)
@@ -219,7 +218,7 @@ func TestWhatsAppQRConnectLive(t *testing.T) {
 			b.waitJS("the next code replaces it", drawn+` !== "" && `+drawn+` !== `+jsString(first), waitTimeout)
 		}
 	}
-	manager(wameow.ChannelStatus, map[string]any{"id": ch.ID, "status": "connected"}, func(tx *store.Store) error {
+	manager(events.ChannelStatus.With(events.ChannelState{ID: ch.ID, Status: "connected"}), func(tx *store.Store) error {
 		_, err := tx.SetQRState(context.Background(), s.orgID, ch.ID, "connected", "", map[string]string{"phone": "+5511987654321"})
 		return err
 	})

@@ -18,9 +18,6 @@ import (
 	"masteria/app/store"
 )
 
-// TemplatesSynced is a channel whose templates were synced (or failed to).
-const TemplatesSynced = "templates.synced"
-
 // SyncTemplatesArgs is the job that copies a WhatsApp Cloud channel's templates from its
 // WhatsApp Business Account.
 type SyncTemplatesArgs struct {
@@ -150,7 +147,7 @@ func (s *Service) SyncTemplates(ctx context.Context, orgID, channelID int64) err
 		if err := tx.SetTemplateSync(ctx, orgID, channelID, &now, ""); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, orgID, TemplatesSynced, map[string]any{"channel_id": channelID, "count": len(rows)})
+		_, err := events.TemplatesSynced.Publish(ctx, tx, orgID, events.TemplatesSync{ChannelID: channelID, Count: len(rows)})
 		return err
 	})
 }
@@ -215,27 +212,10 @@ func (s *Service) SendTemplate(ctx context.Context, a model.Actor, conversationI
 }
 
 // SendTemplateTo sends a template to a phone through a channel, creating the contact and
-// its conversation when needed (after the template is found valid, so a refused send
-// creates nothing).
+// its conversation when needed (Start: a refused send creates nothing).
 func (s *Service) SendTemplateTo(ctx context.Context, a model.Actor, channelID int64, phone string, ts TemplateSend) (model.Message, error) {
-	ch, err := s.st.Channel(ctx, a.OrgID, channelID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	m, err := s.templateMessage(ctx, a, ch, ts)
-	if err != nil {
-		return m, err
-	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		m.ConversationID, err = conversationFor(ctx, tx, a, ch, phone)
-		if err != nil {
-			return err
-		}
-		m, err = s.queueIn(ctx, tx, a, m)
-		return err
-	})
-	return m, err
+	st, err := s.Start(ctx, a, StartInput{ChannelID: channelID, Phone: phone, Template: &ts, Source: "api"})
+	return st.Message, err
 }
 
 // templateMessage checks a template send against the channel's synced template and builds

@@ -37,8 +37,11 @@ type statements struct {
 	inboxQueries
 	channelQueries
 	inboxTeamQueries
+	crmLinkQueries
 	mediaQueries
 	wameowQueries
+	identityQueries
+	searchQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

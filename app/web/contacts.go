@@ -168,12 +168,8 @@ func (s *Server) contactShow(c echo.Context) error {
 		return err
 	}
 	d := contacts.ShowData{Contact: ct, PhoneDisplay: s.phoneDisplay(c, ct.Phone)}
-	d.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if d.Events, err = s.crm.Timeline(ctx, orgID, id, max(d.Before, 0)); err != nil {
+	if err := s.contactHome(c, &d); err != nil {
 		return err
-	}
-	if len(d.Events) == 50 {
-		d.OlderID = d.Events[len(d.Events)-1].ID
 	}
 	if d.Tags, err = s.crm.Tags(ctx, orgID); err != nil {
 		return err

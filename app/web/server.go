@@ -154,6 +154,7 @@ func (s *Server) routes() {
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
+	s.crmLinkRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)

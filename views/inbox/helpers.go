@@ -66,7 +66,7 @@ func convStatusKey(s string) string {
 	case "pending":
 		return "inbox.conv_status.pending"
 	case "closed":
-		return "inbox.conv_status.closed"
+		return "inbox.conv_status.closed" // one conversation: "Resolvida"
 	}
 	return "inbox.conv_status.open"
 }
@@ -206,4 +206,9 @@ func failTitle(ctx context.Context, m model.Message) string {
 		return m.ErrorTitle
 	}
 	return ui.T(ctx, "inbox.msg.failed")
+}
+
+// noPhone: the conversation's channel needs a phone (SMS) and the contact has none.
+func noPhone(d OpenData) bool {
+	return !d.Channel.ReachesWithoutPhone() && d.ContactPhone == ""
 }
