@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -22,10 +21,10 @@ func badText(s string) bool {
 	return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
 }
 
-// checkText refuses requests whose path parameters, form fields, JSON body or (on a
-// request that changes something) query hold text that cannot be stored; a reading
-// request's query (a search box, a filter) is cleaned instead. Webhooks are not behind it:
-// their parsers clean provider text themselves and must not lose a batch to one bad message.
+// checkText refuses requests whose path parameters, query (search boxes and filters
+// included), form fields or JSON body hold text that cannot be stored. Webhooks are not
+// behind it: their parsers clean provider text themselves and must not lose a batch to one
+// bad message.
 func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -37,16 +36,14 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 		if badText(r.URL.Path) {
 			return errBadText
 		}
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			// A search box or a filter is read, never stored: clean it and answer.
-			cleanQuery(r)
-			return next(c)
-		}
 		for k, vs := range r.URL.Query() {
 			if badValues(k, vs) {
 				return errBadText
 			}
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
 		}
 		ct := r.Header.Get(echo.HeaderContentType)
 		switch {
@@ -87,32 +84,6 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
-}
-
-// cleanQuery drops NUL bytes and invalid UTF-8 from the query's names and values.
-func cleanQuery(r *http.Request) {
-	q := r.URL.Query()
-	dirty := false
-	for k, vs := range q {
-		if badValues(k, vs) {
-			dirty = true
-			break
-		}
-	}
-	if !dirty {
-		return
-	}
-	clean := make(url.Values, len(q))
-	for k, vs := range q {
-		for _, v := range vs {
-			clean.Add(cleanText(k), cleanText(v))
-		}
-	}
-	r.URL.RawQuery = clean.Encode()
-}
-
-func cleanText(s string) string {
-	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
 }
 
 func badValues(key string, vs []string) bool {

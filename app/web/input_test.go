@@ -85,10 +85,7 @@ func TestHostileTextNever500(t *testing.T) {
 			}
 			res := c.Do(req)
 			walked++
-			// A reading request's query is cleaned (a search box still answers); a request
-			// that changes something is refused.
-			refused := guarded && (r.Method != http.MethodGet || strings.Contains(path, url.PathEscape(h)))
-			if res.StatusCode >= 500 || refused && res.StatusCode != http.StatusBadRequest {
+			if res.StatusCode >= 500 || guarded && res.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s %s with %s in the query: %d", r.Method, r.Path, name, res.StatusCode)
 			}
 			if r.Method == http.MethodGet {
@@ -131,12 +128,6 @@ func TestHostileTextNever500(t *testing.T) {
 	}
 	if n := count(); n != before {
 		t.Fatalf("hostile requests stored things: %d rows before, %d after", before, n)
-	}
-	// A search box with such text is cleaned and answers.
-	for _, q := range []string{"Ana\x00", "jo\xc3", "\xff\xfe"} {
-		if res := c.Get(home + "/contacts?q=" + url.QueryEscape(q)); res.StatusCode != http.StatusOK {
-			t.Errorf("contacts?q=%q: %d", q, res.StatusCode)
-		}
 	}
 	// A plain form post gets a page that says why, in the reader's language.
 	res := c.Post(home+"/contacts", url.Values{"name": {"Ana\x00"}, "phone": {"11987654321"}})
