@@ -142,6 +142,9 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987651111","text":"Promoção!"}`, sbx.ID), key, 422, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","template":{"name":"pedido","language":"pt_BR","params":["Bia"]}}`, wa.ID), key, 201, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","text":"Oi"}`, wa.ID), key, 422, true)
+	call("POST", "/conversations", `{"channel_id":999999,"to":"+5511987654321","text":"x"}`, key, 404, true)
 
 	list := call("GET", "/conversations", "", key, 200, true)
 	call("GET", "/conversations?status=open&q=5511", "", key, 200, true)
