@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -285,5 +286,32 @@ func TestImportCountersAddUp(t *testing.T) {
 	_ = e.st.DB().Get(&delim, `SELECT delimiter FROM contact_imports WHERE id = $1`, im.ID)
 	if delim != ";" || im.Delimiter != ";" {
 		t.Fatalf("the upload's delimiter is not kept: %q %q", delim, im.Delimiter)
+	}
+}
+
+// A NUL byte or invalid UTF-8 in a cell past the part of the file that is sniffed never
+// fails the import: the cell is cleaned, the row imported, and every row is counted.
+func TestImportHostileCellsAreCleaned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	run := withQueue(t, e)
+	var b strings.Builder
+	b.WriteString("nome,telefone,email\n")
+	rows := 0
+	for b.Len() < 80<<10 {
+		fmt.Fprintf(&b, "Cliente %d,+55 11 9%08d,cliente%d@loja.com\n", rows, rows, rows)
+		rows++
+	}
+	b.WriteString("Ana\x00 Paula,+55 11 977770001,\n")
+	b.WriteString("Jo\xe3o \xff,+55 11 977770002,\n")
+	rows += 2
+	im, rs := importCSV(t, e, run, b.String(), model.ImportFill)
+	if im.Status != "done" || im.Imported+im.Updated+im.Skipped+im.Rejected != rows || im.Total != rows {
+		t.Fatalf("import %s %q: %d+%d+%d+%d of %d rows (total %d), rejects %v", im.Status, im.Error, im.Imported, im.Updated, im.Skipped, im.Rejected, rows, im.Total, rs)
+	}
+	var names []string
+	_ = e.st.DB().Select(&names, `SELECT name FROM contacts WHERE phone IN ('+5511977770001', '+5511977770002') ORDER BY phone`)
+	if len(names) != 2 || names[0] != "Ana Paula" || strings.ContainsRune(names[1], 0) || !strings.HasPrefix(names[1], "Jo") {
+		t.Fatalf("cleaned names %q", names)
 	}
 }

@@ -385,13 +385,13 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		return err
 	}
 	if to == "" && recipient == "" {
-		return fail("no_phone", "The contact has no phone number.")
+		return fail(model.FailNoPhone, "The contact has no phone number.")
 	}
 	if contact.OptedOutOf(ch.OptOutKind()) {
-		return fail("opted_out", "The contact asked not to receive messages on this channel.")
+		return fail(model.FailOptedOut, "The contact asked not to receive messages on this channel.")
 	}
 	if ch.Status == model.ChannelDisconnected {
-		return fail("channel_disconnected", "The channel was disconnected in the settings.")
+		return fail(model.FailChannelDisconnected, "The channel was disconnected in the settings.")
 	}
 	c, err := s.build(ch)
 	if err != nil {

@@ -100,6 +100,22 @@ func StatusRank(s string) int {
 	return 0
 }
 
+// Why a message failed before it reached the provider: Message.ErrorCode values set by the
+// inbox itself. The screens show them translated (the key of SendFailureKey).
+const (
+	FailNoPhone             = "no_phone"
+	FailOptedOut            = "opted_out"
+	FailChannelDisconnected = "channel_disconnected"
+)
+
+// SendFailures are the failure codes the screens translate: the inbox's own and the
+// providers' most common (Meta's outside-the-window and undeliverable, Twilio's
+// unsubscribed, unreachable, unknown and landline numbers). Others show the provider's text.
+var SendFailures = []string{FailNoPhone, FailOptedOut, FailChannelDisconnected, "131047", "131026", "21610", "30003", "30005", "30006"}
+
+// SendFailureKey is the i18n key of a failure code's explanation.
+func SendFailureKey(code string) string { return "inbox.fail." + code }
+
 // Message is one message of a conversation: from the customer (in), to them (out), or an
 // internal note between agents (note).
 type Message struct {

@@ -201,7 +201,7 @@ func (s *Server) startSend(c echo.Context) error {
 	if contactID == 0 && typed != "" {
 		p, err := phone.Normalize(typed, reqOf(c).Org.DefaultCountry)
 		if err != nil {
-			key = "contacts.error.phone"
+			key = "contacts.error.phone.invalid"
 		}
 		in.Phone = p
 	}
@@ -432,7 +432,7 @@ func (s *Server) apiConversationStart(c echo.Context) error {
 	case errors.As(err, &v) && v.Fields["contact"] != "":
 		return apiFail(c, http.StatusUnprocessableEntity, "unreachable", "this channel cannot reach the contact (no phone)")
 	case errors.As(err, &v):
-		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", apiInvalid(v))
 	case err != nil:
 		return err
 	}

@@ -21,9 +21,10 @@ func badText(s string) bool {
 	return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
 }
 
-// checkText refuses requests whose path parameters, query, form fields or JSON body hold
-// text that cannot be stored. Webhooks are not behind it: their parsers clean provider
-// text themselves and must not lose a batch to one bad message.
+// checkText refuses requests whose path parameters, query (search boxes and filters
+// included), form fields or JSON body hold text that cannot be stored. Webhooks are not
+// behind it: their parsers clean provider text themselves and must not lose a batch to one
+// bad message.
 func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -70,6 +71,13 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 				for k, vs := range r.MultipartForm.Value {
 					if badValues(k, vs) {
 						return errBadText
+					}
+				}
+				for _, fhs := range r.MultipartForm.File {
+					for _, fh := range fhs {
+						if badText(fh.Filename) { // stored with the import or the attachment
+							return errBadText
+						}
 					}
 				}
 			}

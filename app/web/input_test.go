@@ -134,6 +134,18 @@ func TestHostileTextNever500(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(webtest.Text(res.Body), "caractere") {
 		t.Fatalf("plain form: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
+	// A file whose name cannot be stored (the import keeps it). A NUL in a part's header
+	// makes the whole form unreadable, so its CSRF token too: 403 then.
+	for name, want := range map[string]int{"clientes\x00.csv": http.StatusForbidden, "clientes\xff.csv": http.StatusBadRequest} {
+		if res := upload(t, c, home+"/contacts/import", name, []byte("nome,telefone\nAna,11987654321\n")); res.StatusCode != want {
+			t.Errorf("upload named %q: %d, want %d", name, res.StatusCode, want)
+		}
+	}
+	var imports int
+	_ = inst.App.Store.DB().Get(&imports, `SELECT count(*) FROM contact_imports`)
+	if imports != 0 {
+		t.Fatalf("%d imports stored from refused uploads", imports)
+	}
 	// Clean text still goes through.
 	if res := c.Post(home+"/contacts", url.Values{"name": {"Ana"}, "phone": {"11987654321"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("clean form: %d", res.StatusCode)
