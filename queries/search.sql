@@ -2,11 +2,9 @@
 -- search_headline()).
 
 -- name: conversations-with-text
--- The conversations whose messages match the search $2, when few messages do: at most $3
--- matching messages are read (see Store.Conversations).
-SELECT DISTINCT conversation_id FROM (
-    SELECT conversation_id FROM messages WHERE org_id = $1 AND search @@ search_query($2) LIMIT $3
-) m;
+-- The conversation of each message matching the search $2, at most $3 of them (see
+-- Store.searchConversations: more than it asks for means "many").
+SELECT conversation_id FROM messages WHERE org_id = $1 AND search @@ search_query($2) LIMIT $3;
 
 -- name: conversation-snippets
 -- For each conversation of $2, an extract of its newest message matching the search $3.

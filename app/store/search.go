@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -59,12 +60,14 @@ func (s *Store) searchConversations(ctx context.Context, orgID int64, q string) 
 	case len(contacts) > 0:
 		conds, out.args = append(conds, "v.contact_id = ANY(?)"), append(out.args, pq.Array(contacts))
 	}
-	var convs []int64
-	if err := s.sel(ctx, s.q.ConversationsWithText, &convs, orgID, q, textFirstMax+1); err != nil {
+	var hits []int64 // a conversation id per matching message: the limit counts messages
+	if err := s.sel(ctx, s.q.ConversationsWithText, &hits, orgID, q, textFirstMax+1); err != nil {
 		return out, false, err
 	}
+	slices.Sort(hits)
+	convs := slices.Compact(hits)
 	switch {
-	case len(convs) > textFirstMax:
+	case len(hits) > textFirstMax:
 		conds = append(conds, "EXISTS (SELECT 1 FROM messages m WHERE m.org_id = v.org_id AND m.conversation_id = v.id AND m.search @@ search_query(?))")
 		out.args, out.byText = append(out.args, q), true
 	case len(convs) > 0:

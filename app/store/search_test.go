@@ -231,10 +231,22 @@ func TestInboxTextSearchMatchesAPlainFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// "pão" in 1,100 messages of one conversation, then in one message of another: the
+		// search must see that many messages match, however few conversations hold them.
+		for _, sql := range []string{
+			`INSERT INTO messages (org_id, conversation_id, channel_id, direction, body)
+			 SELECT $1, (SELECT min(id) FROM conversations WHERE org_id = $1 AND status = 'open'), $2, 'in', 'Tem pão?' FROM generate_series(1, 1100)`,
+			`INSERT INTO messages (org_id, conversation_id, channel_id, direction, body)
+			 SELECT $1, (SELECT max(id) FROM conversations WHERE org_id = $1 AND status = 'open'), $2, 'in', 'Tem pão?'`,
+		} {
+			if _, err := db.Exec(sql, o.ID, ch.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 		orgs = append(orgs, o.ID)
 	}
 	org := orgs[0]
-	for _, q := range []string{"bolo", "panetone", "joao", "JOÃO 3", "quero bolo", "panetone OR joão", "cliente 14"} {
+	for _, q := range []string{"bolo", "panetone", "joao", "JOÃO 3", "quero bolo", "panetone OR joão", "cliente 14", "pao"} {
 		for _, status := range []string{"", "open"} {
 			var want []int64
 			err := db.Select(&want, `SELECT v.id FROM conversations v JOIN contacts c ON c.id = v.contact_id
