@@ -2,6 +2,9 @@
 -- search_headline()).
 
 -- name: conversations-with-text
+-- fragment: run as it is, but planned for each search, not prepared: how to read the
+-- matches depends on the word (a common one is found scanning the table, a rare one by the
+-- index), and a prepared statement's generic plan would pick one way for every word.
 -- The conversation of each message matching the search $2, at most $3 of them (see
 -- Store.searchConversations: more than it asks for means "many").
 SELECT conversation_id FROM messages WHERE org_id = $1 AND search @@ search_query($2) LIMIT $3;

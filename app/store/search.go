@@ -14,8 +14,7 @@ import (
 
 // searchQueries are the queries of message text search.
 type searchQueries struct {
-	ConversationsWithText *sqlx.Stmt `query:"conversations-with-text"`
-	ConversationSnippets  *sqlx.Stmt `query:"conversation-snippets"`
+	ConversationSnippets *sqlx.Stmt `query:"conversation-snippets"`
 }
 
 // searchFirstMax is how many matching contacts a conversation search still starts from;
@@ -61,7 +60,7 @@ func (s *Store) searchConversations(ctx context.Context, orgID int64, q string) 
 		conds, out.args = append(conds, "v.contact_id = ANY(?)"), append(out.args, pq.Array(contacts))
 	}
 	var hits []int64 // a conversation id per matching message: the limit counts messages
-	if err := s.sel(ctx, s.q.ConversationsWithText, &hits, orgID, q, textFirstMax+1); err != nil {
+	if err := sqlx.SelectContext(ctx, s.queryer(), &hits, s.fragment("conversations-with-text"), orgID, q, textFirstMax+1); err != nil {
 		return out, false, err
 	}
 	slices.Sort(hits)
