@@ -247,6 +247,11 @@ func seedInbox(b *testing.B) *inboxBench {
 
 	start := time.Now()
 	var took []string
+	// Bulk loading: the conversations' words are filled once at the end, as migration 00012
+	// does, rather than by the trigger for each of a million messages.
+	if _, err := db.ExecContext(ctx, `ALTER TABLE messages DISABLE TRIGGER conversation_learns_words`); err != nil {
+		b.Fatal(err)
+	}
 	for _, o := range orgs {
 		long := max(o.convs/100, 1) // conversations 0..long-1 share a fifth of the messages
 		steps := []struct{ what, sql string }{
@@ -307,6 +312,16 @@ func seedInbox(b *testing.B) *inboxBench {
 			took = append(took, fmt.Sprintf("%s %s", st.what, time.Since(t0).Round(time.Millisecond)))
 		}
 	}
+	t0 := time.Now()
+	if _, err := db.ExecContext(ctx, `UPDATE conversations v SET search = m.words
+		FROM (SELECT conversation_id, search_union(strip(search)) AS words FROM messages GROUP BY conversation_id) m
+		WHERE m.conversation_id = v.id`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE messages ENABLE TRIGGER conversation_learns_words`); err != nil {
+		b.Fatal(err)
+	}
+	took = append(took, fmt.Sprintf("words %s", time.Since(t0).Round(time.Millisecond)))
 	if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) contacts, conversations, messages`); err != nil {
 		b.Fatal(err)
 	}
