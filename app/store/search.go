@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -13,39 +14,41 @@ import (
 
 // searchQueries are the queries of message text search.
 type searchQueries struct {
-	ConversationsWithText *sqlx.Stmt `query:"conversations-with-text"`
-	ConversationSnippets  *sqlx.Stmt `query:"conversation-snippets"`
+	SearchWords          *sqlx.Stmt `query:"search-words"`
+	ConversationSnippets *sqlx.Stmt `query:"conversation-snippets"`
 }
 
 // searchFirstMax is how many matching contacts a conversation search still starts from;
-// textFirstMax is the same for matching messages.
+// textFirstMax is the same for conversations whose messages match, as the planner
+// estimates them.
 const (
 	searchFirstMax = 2000
-	textFirstMax   = 1000
+	textFirstMax   = 2000
 )
 
-// conversationSearch is how a conversation list search q is run: the condition it adds to
-// the list, and whether message text is part of it (the page then gets snippets).
+// conversationSearch is how a conversation list search is run: the condition it adds to
+// the list, whether message text is part of it (the page then gets snippets), and whether
+// the list should start from the matches rather than walk the recent conversations.
 type conversationSearch struct {
-	cond   string
-	args   []any
-	byText bool
+	cond        string
+	args        []any
+	byText      bool
+	fromMatches bool
 }
 
 // searchConversations decides how to find the conversations whose contact's name, phone or
-// email contains q (folded, trigram index) or whose messages match q (full-text search);
-// none means nothing can match.
+// email contains q (folded, trigram index) or whose messages used the words of q
+// (conversations.search, GIN index); none means nothing can match.
 //
-// Each side starts from its matches when they are few: the trigram index gives the
-// contacts, the GIN index on messages the messages (each read from the table for its
-// conversation); then the recent list is read by ids. When one side matches many, the list
-// is walked from the newest and each conversation tested instead, which ends after a page
-// since matches are dense. The planner cannot make that choice itself: it cannot tell how
-// many contacts a LIKE matches, and testing the messages of a few thousand conversations
-// for a word a thousand messages hold cost ~90 ms where starting from them costs ~5.
+// When both sides match few conversations the list starts from them (the indexes, then a
+// sort of a few hundred rows); when either matches many it walks the recent list and tests
+// each conversation, which ends after a page since matches are dense. The planner cannot
+// make that choice itself: it cannot tell how many contacts a LIKE matches, and for a word
+// in 1% of the conversations it still walks (reading ~3,700 rows for a page, 3 times as
+// long as starting from the ~900 matches; BenchmarkInboxList "text medium").
 func (s *Store) searchConversations(ctx context.Context, orgID int64, q string) (conversationSearch, bool, error) {
 	var conds []string
-	var out conversationSearch
+	out := conversationSearch{fromMatches: true}
 	like := "%" + escapeLike(q) + "%"
 	var contacts []int64
 	if len([]rune(q)) >= 3 {
@@ -55,26 +58,45 @@ func (s *Store) searchConversations(ctx context.Context, orgID int64, q string) 
 	}
 	switch {
 	case len([]rune(q)) < 3 || len(contacts) > searchFirstMax:
-		conds, out.args = append(conds, "c.search LIKE fold(?)"), append(out.args, like)
+		conds, out.args, out.fromMatches = append(conds, "c.search LIKE fold(?)"), append(out.args, like), false
 	case len(contacts) > 0:
 		conds, out.args = append(conds, "v.contact_id = ANY(?)"), append(out.args, pq.Array(contacts))
 	}
-	var convs []int64
-	if err := s.sel(ctx, s.q.ConversationsWithText, &convs, orgID, q, textFirstMax+1); err != nil {
+	var words string
+	if err := s.get(ctx, s.q.SearchWords, &words, q); err != nil {
 		return out, false, err
 	}
-	switch {
-	case len(convs) > textFirstMax:
-		conds = append(conds, "EXISTS (SELECT 1 FROM messages m WHERE m.org_id = v.org_id AND m.conversation_id = v.id AND m.search @@ search_query(?))")
-		out.args, out.byText = append(out.args, q), true
-	case len(convs) > 0:
-		conds, out.args, out.byText = append(conds, "v.id = ANY(?)"), append(out.args, pq.Array(convs)), true
+	if words != "" {
+		n, err := s.estimate(ctx, "SELECT 1 FROM conversations WHERE org_id = $1 AND search @@ search_query_words($2)", orgID, q)
+		if err != nil {
+			return out, false, err
+		}
+		conds, out.args, out.byText = append(conds, "v.search @@ search_query_words(?)"), append(out.args, q), true
+		out.fromMatches = out.fromMatches && n <= textFirstMax
 	}
 	if len(conds) == 0 {
 		return out, false, nil
 	}
 	out.cond = "(" + strings.Join(conds, " OR ") + ")"
 	return out, true, nil
+}
+
+// estimate is the planner's guess of how many rows a query returns (from the column
+// statistics: for a text search, how common its words are), read without running it.
+func (s *Store) estimate(ctx context.Context, query string, args ...any) (float64, error) {
+	var raw []byte
+	if err := sqlx.GetContext(ctx, s.queryer(), &raw, "EXPLAIN (FORMAT JSON) "+query, args...); err != nil {
+		return 0, fmt.Errorf("store: estimate: %w", err)
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
+		return 0, fmt.Errorf("store: estimate: %q: %v", raw, err)
+	}
+	return plan[0].Plan.Rows, nil
 }
 
 // addSnippets sets the Snippet of each listed conversation that has a message matching q.

@@ -195,9 +195,10 @@ func TestInboxSearchFindsNamesAndMessageText(t *testing.T) {
 	}
 }
 
-// The text search starts from the matching messages when they are few and walks the recent
-// list when they are many, and either side may be joined by contacts found by name; every
-// way must list exactly what one plain query lists, in the same order, page after page.
+// The text search starts from the matching conversations when they are few and walks the
+// recent list when they are many, and either side may be joined by contacts found by name;
+// every way must list exactly what one plain query over the messages lists (a conversation
+// matches when its messages used every word), in the same order, page after page.
 func TestInboxTextSearchMatchesAPlainFilter(t *testing.T) {
 	st, _ := storetest.New(t)
 	ctx := context.Background()
@@ -231,16 +232,34 @@ func TestInboxTextSearchMatchesAPlainFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// "pão" in 1,100 messages of one conversation, then in one message of another: the
+		// search must see that many messages match, however few conversations hold them.
+		for _, sql := range []string{
+			`INSERT INTO messages (org_id, conversation_id, channel_id, direction, body)
+			 SELECT $1, (SELECT min(id) FROM conversations WHERE org_id = $1 AND status = 'open'), $2, 'in', 'Tem pão?' FROM generate_series(1, 1100)`,
+			`INSERT INTO messages (org_id, conversation_id, channel_id, direction, body)
+			 SELECT $1, (SELECT max(id) FROM conversations WHERE org_id = $1 AND status = 'open'), $2, 'in', 'Tem pão?'`,
+		} {
+			if _, err := db.Exec(sql, o.ID, ch.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 		orgs = append(orgs, o.ID)
 	}
+	// Statistics, so the planner's estimates tell common words ("bolo": most conversations)
+	// from rare ones and both ways of searching run.
+	if _, err := db.Exec(`ANALYZE conversations, contacts, messages`); err != nil {
+		t.Fatal(err)
+	}
 	org := orgs[0]
-	for _, q := range []string{"bolo", "panetone", "joao", "JOÃO 3", "quero bolo", "panetone OR joão", "cliente 14"} {
+	for _, q := range []string{"bolo", "panetone", "joao", "JOÃO 3", "quero bolo", "panetone OR joão", "cliente 14", "pao", `"tem pao"`} {
 		for _, status := range []string{"", "open"} {
 			var want []int64
 			err := db.Select(&want, `SELECT v.id FROM conversations v JOIN contacts c ON c.id = v.contact_id
 				WHERE v.org_id = $1 AND ($3 = '' OR v.status = $3)
 				  AND (c.search LIKE '%' || fold($2) || '%'
-				       OR EXISTS (SELECT 1 FROM messages m WHERE m.org_id = v.org_id AND m.conversation_id = v.id AND m.search @@ search_query($2)))
+				       OR (SELECT search_union(strip(m.search)) FROM messages m WHERE m.org_id = v.org_id AND m.conversation_id = v.id)
+				          @@ search_query_words($2))
 				ORDER BY v.last_message_at DESC, v.id DESC`, org, q, status)
 			if err != nil {
 				t.Fatal(err)
