@@ -95,17 +95,13 @@ func createUser(ctx context.Context, tx *store.Store, in SignupInput, hash strin
 	return u, err
 }
 
-// record writes a change's audit entry and, when typ is set, its event: both in tx, so
-// they exist exactly when the change does.
-func (s *Service) record(ctx context.Context, tx *store.Store, a Actor, action, target, typ string, payload any) error {
+// record writes a change's audit entry and its event (the zero Pending: none): both in tx,
+// so they exist exactly when the change does.
+func (s *Service) record(ctx context.Context, tx *store.Store, a Actor, action, target string, ev events.Pending) error {
 	if err := s.audit(ctx, tx, a, action, target); err != nil {
 		return err
 	}
-	if typ == "" {
-		return nil
-	}
-	_, err := events.Publish(ctx, tx, a.OrgID, typ, payload)
-	return err
+	return ev.Publish(ctx, tx, a.OrgID)
 }
 
 // Signup creates an org and its owner. An email already taken is a field error, which is
@@ -220,7 +216,7 @@ func (s *Service) RenameOrg(ctx context.Context, a Actor, name string) (model.Or
 		if o, err = tx.RenameOrg(ctx, a.OrgID, name); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "org.renamed", name, events.OrgRenamed, map[string]any{"id": o.ID, "name": o.Name})
+		return s.record(ctx, tx, a, "org.renamed", name, events.OrgRenamed.With(events.IDName{ID: o.ID, Name: o.Name}))
 	})
 	return o, err
 }
@@ -234,7 +230,7 @@ func (s *Service) SetOrgCountry(ctx context.Context, a Actor, country string) er
 		if err := tx.SetOrgCountry(ctx, a.OrgID, country); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "org.country_changed", country, "", nil)
+		return s.record(ctx, tx, a, "org.country_changed", country, events.Pending{})
 	})
 }
 

@@ -31,7 +31,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (model
 		if k, err = tx.CreateAPIKey(ctx, a.OrgID, name, prefix, hash, a.UserID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "apikey.created", name, events.APIKeyCreated, map[string]any{"id": k.ID, "name": name})
+		return s.record(ctx, tx, a, "apikey.created", name, events.APIKeyCreated.With(events.IDName{ID: k.ID, Name: name}))
 	})
 	return k, key, err
 }
@@ -43,7 +43,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, keyID int64) error 
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "apikey.revoked", name, events.APIKeyRevoked, map[string]any{"id": keyID, "name": name})
+		return s.record(ctx, tx, a, "apikey.revoked", name, events.APIKeyRevoked.With(events.IDName{ID: keyID, Name: name}))
 	})
 }
 

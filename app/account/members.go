@@ -56,7 +56,7 @@ func (s *Service) Invite(ctx context.Context, a Actor, email string, role model.
 		if email != "" {
 			target = email + " (" + string(role) + ")"
 		}
-		return s.record(ctx, tx, a, "member.invited", target, events.MemberInvited, map[string]any{"invite_id": inv.ID, "role": role, "email": email})
+		return s.record(ctx, tx, a, "member.invited", target, events.MemberInvited.With(events.MemberInvite{InviteID: inv.ID, Role: role, Email: email}))
 	})
 	return inv, token, err
 }
@@ -67,7 +67,7 @@ func (s *Service) RevokeInvite(ctx context.Context, a Actor, inviteID int64) err
 		if err := tx.RevokeInvite(ctx, a.OrgID, inviteID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "invite.revoked", fmtID(inviteID), events.InviteRevoked, map[string]any{"invite_id": inviteID})
+		return s.record(ctx, tx, a, "invite.revoked", fmtID(inviteID), events.InviteRevoked.With(events.InviteRef{InviteID: inviteID}))
 	})
 }
 
@@ -114,7 +114,7 @@ func (s *Service) join(ctx context.Context, tx *store.Store, inv model.Invite, u
 		return err
 	}
 	a := Actor{UserID: userID, OrgID: inv.OrgID, IP: ip, UserAgent: ua}
-	return s.record(ctx, tx, a, "member.joined", u.Email+" ("+string(inv.Role)+")", events.MemberJoined, map[string]any{"user_id": userID, "role": inv.Role})
+	return s.record(ctx, tx, a, "member.joined", u.Email+" ("+string(inv.Role)+")", events.MemberJoined.With(events.Member{UserID: userID, Role: inv.Role}))
 }
 
 // SignupWithInvite creates an account from an invite link and joins the org in one go.
@@ -172,7 +172,7 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID int64, role model
 		if err := tx.SetMemberRole(ctx, a.OrgID, userID, role); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "member.role_changed", fmt.Sprintf("%s: %s → %s", m.UserEmail, m.Role, role), events.MemberRoleChanged, map[string]any{"user_id": userID, "role": role})
+		return s.record(ctx, tx, a, "member.role_changed", fmt.Sprintf("%s: %s → %s", m.UserEmail, m.Role, role), events.MemberRoleChanged.With(events.Member{UserID: userID, Role: role}))
 	})
 }
 
@@ -211,6 +211,6 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, userID int64) error
 		if err := tx.RemoveMember(ctx, a.OrgID, userID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "member.removed", m.UserEmail, events.MemberRemoved, map[string]any{"user_id": userID})
+		return s.record(ctx, tx, a, "member.removed", m.UserEmail, events.MemberRemoved.With(events.MemberRef{UserID: userID}))
 	})
 }

@@ -20,10 +20,13 @@ import (
 
 // Outbound is a message to send.
 type Outbound struct {
-	To       string // E.164
-	Kind     string // text, image, document, audio, video, template
-	Body     string // the text, or a media caption
-	MediaURL string
+	To string // E.164; empty when the person is known by Recipient only
+	// Recipient addresses a person with no known phone: a WhatsApp business-scoped user id
+	// (Cloud API's "recipient") or a JID/LID (WhatsApp by QR). To wins when both are set.
+	Recipient string
+	Kind      string // text, image, document, audio, video, template
+	Body      string // the text, or a media caption
+	MediaURL  string
 	// Media is a stored file to send (image, document, audio, video): each provider takes
 	// it its own way, by upload or by link.
 	Media    *Attachment

@@ -16,15 +16,6 @@ import (
 	"masteria/app/store"
 )
 
-// Event types of the contact area.
-const (
-	ContactCreated  = "contact.created"
-	ContactUpdated  = "contact.updated"
-	ContactsDeleted = "contacts.toast.deleted"
-	ContactsChanged = "contacts.changed" // a bulk action
-	ImportProgress  = "import.progress"
-)
-
 // ContactInput is what a contact form or the API sends.
 type ContactInput struct {
 	Name       string
@@ -220,7 +211,7 @@ func (s *Service) Create(ctx context.Context, a model.Actor, in ContactInput) (m
 		if err := tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "form"}); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ContactCreated, map[string]any{"id": id, "name": c.Name})
+		_, err = events.ContactCreated.Publish(ctx, tx, a.OrgID, events.ContactNew{ID: id, Name: c.Name})
 		return err
 	})
 	if err != nil {
@@ -261,7 +252,7 @@ func (s *Service) Update(ctx context.Context, a model.Actor, id int64, in Contac
 				return err
 			}
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ContactUpdated, map[string]any{"id": id})
+		_, err = events.ContactUpdated.Publish(ctx, tx, a.OrgID, events.ContactRef{ID: id})
 		return err
 	})
 	if err != nil {
@@ -383,7 +374,7 @@ func (s *Service) Delete(ctx context.Context, a model.Actor, id int64) error {
 		if err := tx.DeleteContact(ctx, a.OrgID, id); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, a.OrgID, ContactsDeleted, map[string]any{"ids": []int64{id}})
+		_, err := events.ContactsDeleted.Publish(ctx, tx, a.OrgID, events.ContactIDs{IDs: []int64{id}})
 		return err
 	})
 }
@@ -480,7 +471,7 @@ func (s *Service) Bulk(ctx context.Context, a model.Actor, action string, ids []
 			if err != nil {
 				return err
 			}
-			_, err = events.Publish(ctx, tx, a.OrgID, ContactsDeleted, map[string]any{"ids": changed})
+			_, err = events.ContactsDeleted.Publish(ctx, tx, a.OrgID, events.ContactIDs{IDs: changed})
 			return err
 		default:
 			return model.FieldError("action", "contacts.error.action")
@@ -491,7 +482,7 @@ func (s *Service) Bulk(ctx context.Context, a model.Actor, action string, ids []
 		if err := tx.AddContactEvents(ctx, a.OrgID, changed, kind, a.UserRef(), data); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ContactsChanged, map[string]any{"action": action, "count": len(changed)})
+		_, err = events.ContactsChanged.Publish(ctx, tx, a.OrgID, events.ContactsBulk{Action: action, Count: len(changed)})
 		return err
 	})
 	return len(changed), err

@@ -80,7 +80,7 @@ func (s *Service) Upload(ctx context.Context, a model.Actor, fileName string, da
 	if name == "" {
 		name = "contacts.csv"
 	}
-	return s.st.CreateImport(ctx, a.OrgID, a.UserID, name, data, mb, "update")
+	return s.st.CreateImport(ctx, a.OrgID, a.UserID, name, data, mb, model.ImportFill, string(r.Delimiter()))
 }
 
 func customFields(fs []model.ContactField) []csvimport.CustomField {
@@ -139,7 +139,10 @@ func (s *Service) Preview(ctx context.Context, orgID, id int64) (ImportPreview, 
 
 // StartImport confirms the mapping and queues the job, in one transaction.
 func (s *Service) StartImport(ctx context.Context, a model.Actor, id int64, m csvimport.Mapping, onExisting string) error {
-	if onExisting != "update" && onExisting != "skip" {
+	if onExisting == "update" {
+		onExisting = model.ImportOverwrite // the name of the choice before fill existed
+	}
+	if onExisting != model.ImportSkip && onExisting != model.ImportFill && onExisting != model.ImportOverwrite {
 		return model.FieldError("on_existing", "contacts.import.error.on_existing")
 	}
 	if err := m.Validate(); err != nil {
@@ -322,6 +325,7 @@ func (run *importRun) readRecords(ctx context.Context, r *csvimport.Reader) erro
 		}
 		var re *csvimport.RowError
 		if errors.As(err, &re) {
+			run.cur.processed++ // a row read and refused: it counts like any other
 			run.reject(re.Line, "csv."+re.Reason, re.Raw)
 			continue
 		}
@@ -512,7 +516,7 @@ func (run *importRun) write(ctx context.Context, c *importChunk) error {
 			return nil // progress events at most a few a second
 		}
 		run.lastReport = time.Now()
-		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, progress(run.args.ImportID, "running", counts))
+		_, err := events.ImportProgress.Publish(ctx, tx, run.args.OrgID, progress(run.args.ImportID, "running", counts))
 		return err
 	})
 	if err != nil {
@@ -522,9 +526,9 @@ func (run *importRun) write(ctx context.Context, c *importChunk) error {
 	return nil
 }
 
-func progress(importID int64, status string, c store.ImportCounts) map[string]any {
-	return map[string]any{"import_id": importID, "status": status, "processed": c.Processed,
-		"imported": c.Imported, "updated": c.Updated, "skipped": c.Skipped, "rejected": c.Rejected}
+func progress(importID int64, status string, c store.ImportCounts) events.Import {
+	return events.Import{ImportID: importID, Status: status, Processed: c.Processed,
+		Imported: c.Imported, Updated: c.Updated, Skipped: c.Skipped, Rejected: c.Rejected}
 }
 
 func (run *importRun) finish(ctx context.Context, status, errText string) error {
@@ -532,7 +536,7 @@ func (run *importRun) finish(ctx context.Context, status, errText string) error 
 		if err := tx.FinishImport(ctx, run.args.OrgID, run.args.ImportID, status, run.counts, errText); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, run.args.OrgID, ImportProgress, progress(run.args.ImportID, status, run.counts))
+		_, err := events.ImportProgress.Publish(ctx, tx, run.args.OrgID, progress(run.args.ImportID, status, run.counts))
 		return err
 	})
 }

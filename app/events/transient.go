@@ -11,15 +11,22 @@ import (
 // Signal announces an event of orgID that is not worth keeping (who is viewing or typing
 // in a conversation): it reaches the subscribers of every instance like a published event,
 // but it is not stored, so it is never replayed and has no id. It is sent at once, not at
-// the end of a transaction.
-func Signal(ctx context.Context, st *store.Store, orgID int64, typ string, payload any) error {
+// the end of a transaction. The event must be a transient one of the catalogue.
+func Signal(ctx context.Context, st *store.Store, orgID int64, name string, payload any) error {
+	d, err := check(name, payload)
+	if err != nil {
+		return err
+	}
+	if !d.Transient {
+		return fmt.Errorf("events: %s is stored: publish it", name)
+	}
 	b, err := json.Marshal(payload)
 	if err != nil {
-		return fmt.Errorf("events: encode %s: %w", typ, err)
+		return fmt.Errorf("events: encode %s: %w", name, err)
 	}
-	note, err := json.Marshal(notification{OrgID: orgID, Type: typ, Payload: b})
+	note, err := json.Marshal(notification{OrgID: orgID, Type: name, Payload: b})
 	if err != nil {
-		return fmt.Errorf("events: encode %s: %w", typ, err)
+		return fmt.Errorf("events: encode %s: %w", name, err)
 	}
 	return st.NotifyTransient(ctx, note)
 }

@@ -12,10 +12,6 @@ import (
 	"masteria/app/store"
 )
 
-// ChannelStatusChanged is published when a channel is tested or disconnected; the settings
-// page reloads its list on it.
-const ChannelStatusChanged = "channel.status"
-
 // ErrNoCheck is a channel kind whose provider offers nothing to test (the sandbox tests
 // itself by sending).
 var ErrNoCheck = errors.New("inbox: this kind of channel has no test")
@@ -51,7 +47,7 @@ func (s *Service) TestChannel(ctx context.Context, a model.Actor, id int64) (str
 		if err != nil || !changed {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ChannelStatusChanged, map[string]any{"id": id, "status": status})
+		_, err = events.ChannelStatus.Publish(ctx, tx, a.OrgID, events.ChannelState{ID: id, Status: status})
 		return err
 	})
 	if err != nil {
@@ -95,7 +91,7 @@ func (s *Service) DisconnectChannel(ctx context.Context, a model.Actor, id int64
 			Target: fmt.Sprint(id), IP: a.IP, UserAgent: a.UserAgent}); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, a.OrgID, ChannelStatusChanged, map[string]any{"id": id, "status": model.ChannelDisconnected})
+		_, err := events.ChannelStatus.Publish(ctx, tx, a.OrgID, events.ChannelState{ID: id, Status: model.ChannelDisconnected})
 		if err == nil {
 			s.forgetChannel(id) // other instances notice within webhookChannelTTL
 		}

@@ -13,11 +13,6 @@ import (
 	"masteria/app/store"
 )
 
-// More event types.
-const (
-	ConversationChanged = "conversation.changed" // assigned, status, read
-)
-
 // ListInput is the inbox list's filters as the page sends them.
 type ListInput struct {
 	View      string // mine, unassigned, all
@@ -78,7 +73,7 @@ func (s *Service) Open(ctx context.Context, a model.Actor, id int64) (model.Conv
 }
 
 func (s *Service) changed(ctx context.Context, tx *store.Store, orgID, id int64, what string) error {
-	_, err := events.Publish(ctx, tx, orgID, ConversationChanged, map[string]any{"conversation_id": id, "change": what})
+	_, err := events.ConversationChanged.Publish(ctx, tx, orgID, events.ConversationChange{ConversationID: id, Change: what})
 	return err
 }
 
@@ -165,7 +160,7 @@ func (s *Service) Note(ctx context.Context, a model.Actor, id int64, body string
 		if err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, MessageCreated, map[string]any{"message_id": m.ID, "conversation_id": c.ID, "note": true})
+		_, err = events.MessageCreated.Publish(ctx, tx, a.OrgID, events.MessageNew{MessageID: m.ID, ConversationID: c.ID, Note: true})
 		return err
 	})
 	return m, err
@@ -201,7 +196,7 @@ func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64
 		if err := tx.AddContactEvent(ctx, ch.OrgID, contactID, ev, nil, map[string]any{"channel": kind, "source": "keyword"}); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, ch.OrgID, "contact.updated", map[string]any{"id": contactID})
+		_, err = events.ContactUpdated.Publish(ctx, tx, ch.OrgID, events.ContactRef{ID: contactID})
 		return err
 	})
 }

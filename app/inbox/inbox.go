@@ -27,14 +27,6 @@ import (
 	"masteria/app/vault"
 )
 
-// Event types of the inbox.
-const (
-	MessageReceived = "message.received"
-	MessageCreated  = "message.created"
-	MessageStatus   = "message.status"
-	ChannelCreated  = "channel.created"
-)
-
 // Inserter puts jobs in the queue inside a transaction (the River client).
 type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
@@ -101,7 +93,7 @@ func (s *Service) CreateChannel(ctx context.Context, a model.Actor, kind, name s
 			}
 			out.Secrets = sealed
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, ChannelCreated, map[string]any{"id": out.ID, "kind": kind, "name": name})
+		_, err = events.ChannelCreated.Publish(ctx, tx, a.OrgID, events.ChannelNew{ID: out.ID, Kind: kind, Name: name})
 		if err == nil && kind == model.KindWhatsAppCloud && s.jobs != nil {
 			err = s.queueSync(ctx, tx, a.OrgID, out.ID) // its templates, for the composer
 		}
@@ -134,14 +126,61 @@ func (s *Service) build(ch model.Channel) (channel.Channel, error) {
 
 // Inbound is a customer's message as a channel parsed it.
 type Inbound struct {
-	From       string // E.164
-	Name       string // the profile name the provider gives, if any
-	ProviderID string
-	Kind       string
-	Body       string
-	Content    json.RawMessage
-	At         time.Time
+	From string // E.164; empty when the provider withholds it (a WhatsApp username user)
+	// The sender's other identities, any of which finds the contact: WhatsApp's
+	// business-scoped user id, its parent id and username (Cloud API), the JID or LID
+	// (WhatsApp by QR).
+	UserID, ParentUserID, Username string
+	JID, LID                       string
+	Name                           string // the profile name the provider gives, if any
+	ProviderID                     string
+	Kind                           string
+	Body                           string
+	Content                        json.RawMessage
+	At                             time.Time
+	// NewPhone and NewUserID are an identity change the provider reports (a "system"
+	// message: the person changed number or got a new user id); the contact keeps both.
+	NewPhone, NewUserID, NewParentUserID string
+	// SharedPhone is the person's own number, shared when the business asked for it.
+	SharedPhone string
 }
+
+// lookup is the sender's identities other than the phone, the most trusted first. A
+// username is only looked up when no user id came with it: usernames change hands.
+func (in Inbound) lookup() []model.Identity {
+	var ids []model.Identity
+	add := func(kind, v string) {
+		if v != "" {
+			ids = append(ids, model.Identity{Kind: kind, Value: v})
+		}
+	}
+	add(model.IdentityWAUserID, in.UserID)
+	add(model.IdentityWAParentUserID, in.ParentUserID)
+	add(model.IdentityWAJID, in.JID)
+	add(model.IdentityWALID, in.LID)
+	if in.UserID == "" && in.ParentUserID == "" {
+		add(model.IdentityWAUsername, in.Username)
+	}
+	return ids
+}
+
+// learned is every identity the message teaches about its sender's contact.
+func (in Inbound) learned() []model.Identity {
+	ids := in.lookup()
+	if in.Username != "" && (in.UserID != "" || in.ParentUserID != "") {
+		ids = append(ids, model.Identity{Kind: model.IdentityWAUsername, Value: in.Username})
+	}
+	if in.NewUserID != "" {
+		ids = append(ids, model.Identity{Kind: model.IdentityWAUserID, Value: in.NewUserID})
+	}
+	if in.NewParentUserID != "" {
+		ids = append(ids, model.Identity{Kind: model.IdentityWAParentUserID, Value: in.NewParentUserID})
+	}
+	return ids
+}
+
+// ErrNoSender is an inbound message with neither a phone nor another identity.
+var ErrNoSender = errors.New("inbox: an inbound message without a sender")
 
 // Received says where an inbound message went.
 type Received struct {
@@ -149,8 +188,9 @@ type Received struct {
 	Duplicate                            bool
 }
 
-// Receive stores an inbound message: its contact (found by phone or created), its
-// conversation (created or reopened) and the message, once per provider id.
+// Receive stores an inbound message: its contact (found by phone or another identity, or
+// created), its conversation (created or reopened) and the message, once per provider id.
+// Text is cleaned first (no NUL bytes, valid UTF-8): PostgreSQL refuses both.
 func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Received, error) {
 	if in.At.IsZero() {
 		in.At = s.now()
@@ -158,22 +198,33 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 	if in.Kind == "" {
 		in.Kind = "text"
 	}
+	in = in.clean()
+	lookup := in.lookup()
+	if in.From == "" && len(lookup) == 0 {
+		return Received{}, ErrNoSender
+	}
 	m := model.Message{OrgID: ch.OrgID, ChannelID: ch.ID, Kind: in.Kind, Body: in.Body, Content: in.Content, CreatedAt: in.At}
 	if in.ProviderID != "" {
 		m.ProviderID = &in.ProviderID
 	}
 	name := strings.TrimSpace(in.Name)
+	if name == "" && in.From == "" && in.Username != "" {
+		name = in.Username // known by a username only: better than no name
+	}
 	// One statement does the work (the webhook answers fast and many arrive at once); a
-	// lost race with a concurrent first message of the same new phone runs it again.
+	// lost race with a concurrent first message of the same new person runs it again.
 	for attempt := 0; ; attempt++ {
 		var row store.InboundRow
 		err := s.st.Tx(ctx, func(tx *store.Store) error {
 			var err error
-			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), MessageReceived); err != nil {
+			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name(), lookup); err != nil {
 				return err
 			}
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
 				return errDuplicate // nothing to keep: roll back whatever the statement did
+			}
+			if err := s.learn(ctx, tx, ch.OrgID, row.ContactID, in); err != nil {
+				return err
 			}
 			if row.AssigneeID == 0 && row.RoundRobin { // nobody on it: the next one in turn
 				if err := s.autoAssign(ctx, tx, ch.OrgID, row.ConversationID); err != nil {
@@ -194,6 +245,28 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		}
 		return Received{ContactID: row.ContactID, ConversationID: row.ConversationID, Duplicate: true}, nil
 	}
+}
+
+// learn records what a message teaches about its sender: identities that came with it,
+// the phone once it is known (shared on request, or given by a later message), and a
+// changed number. A phone or an identity another contact holds stays with that contact.
+func (s *Service) learn(ctx context.Context, tx *store.Store, orgID, contactID int64, in Inbound) error {
+	phone := in.From
+	if phone == "" {
+		phone = in.SharedPhone
+	}
+	// A message from a phone alone found or made its contact by that phone: nothing to learn.
+	if ids := in.learned(); len(ids) > 0 || in.SharedPhone != "" {
+		if err := tx.LinkIdentities(ctx, orgID, contactID, phone, ids); err != nil {
+			return err
+		}
+	}
+	if in.NewPhone != "" {
+		if _, err := tx.ChangePhone(ctx, orgID, contactID, in.NewPhone); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var errDuplicate = errors.New("inbox: duplicate message")
@@ -252,7 +325,7 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), SendArgs{OrgID: a.OrgID, MessageID: id}, nil); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, MessageCreated, map[string]any{"message_id": id, "conversation_id": conv.ID})
+		_, err = events.MessageCreated.Publish(ctx, tx, a.OrgID, events.MessageNew{MessageID: id, ConversationID: conv.ID})
 		return err
 	})
 	return m, err
@@ -272,6 +345,10 @@ func (s *Service) replyTarget(ctx context.Context, a model.Actor, conversationID
 	}
 	if freeForm && ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
 		return conv, ch, ErrWindowClosed
+	}
+	// WhatsApp reaches a person by their user id too; SMS needs a phone.
+	if !ch.ReachesWithoutPhone() && (conv.ContactPhone == nil || *conv.ContactPhone == "") {
+		return conv, ch, model.FieldError("body", "contacts.no_phone_sms")
 	}
 	return conv, ch, nil
 }
@@ -311,7 +388,11 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	fail := func(code, title string) error {
 		return s.failed(ctx, m, code, title)
 	}
-	if contact.Phone == nil {
+	to, recipient, err := s.address(ctx, ch, contact)
+	if err != nil {
+		return err
+	}
+	if to == "" && recipient == "" {
 		return fail("no_phone", "The contact has no phone number.")
 	}
 	if contact.OptedOutOf(ch.OptOutKind()) {
@@ -327,10 +408,11 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	if err := s.reg.Wait(ctx, ch); err != nil {
 		return err
 	}
-	out, err := s.outbound(ctx, m, *contact.Phone)
+	out, err := s.outbound(ctx, m, to)
 	if err != nil {
 		return err
 	}
+	out.Recipient = recipient
 	sent, err := c.Send(ctx, out)
 	var thr *channel.ThrottledError
 	var se *channel.SendError
@@ -353,8 +435,8 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		if err != nil || !moved {
 			return err
 		}
-		if _, err = events.Publish(ctx, tx, args.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusSent}); err != nil {
+		if _, err = events.MessageStatus.Publish(ctx, tx, args.OrgID, events.MessageState{
+			MessageID: m.ID, ConversationID: m.ConversationID, Status: model.StatusSent}); err != nil {
 			return err
 		}
 		// Reports that came before this id was stored apply now, in any order: statuses only
@@ -372,13 +454,43 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	})
 }
 
+// address is how a channel reaches a contact: by phone, else (WhatsApp) by the person's
+// business-scoped user id for the Cloud API or their LID/JID for a QR session. SMS needs
+// a phone.
+func (s *Service) address(ctx context.Context, ch model.Channel, c model.Contact) (to, recipient string, err error) {
+	if c.HasPhone() {
+		return *c.Phone, "", nil
+	}
+	var kinds []string
+	switch ch.Kind {
+	case model.KindWhatsAppCloud:
+		kinds = []string{model.IdentityWAUserID, model.IdentityWAParentUserID}
+	case model.KindWhatsAppQR:
+		kinds = []string{model.IdentityWALID, model.IdentityWAJID}
+	default:
+		return "", "", nil
+	}
+	ids, err := s.st.Identities(ctx, c.OrgID, c.ID)
+	if err != nil {
+		return "", "", err
+	}
+	for _, k := range kinds {
+		for _, id := range ids {
+			if id.Kind == k {
+				return "", id.Value, nil
+			}
+		}
+	}
+	return "", "", nil
+}
+
 func (s *Service) failed(ctx context.Context, m model.Message, code, title string) error {
 	return s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.MarkFailed(ctx, m.OrgID, m.ID, code, title); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, m.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": model.StatusFailed, "error_code": code, "error_title": title})
+		_, err := events.MessageStatus.Publish(ctx, tx, m.OrgID, events.MessageState{
+			MessageID: m.ID, ConversationID: m.ConversationID, Status: model.StatusFailed, ErrorCode: code, ErrorTitle: title})
 		return err
 	})
 }
@@ -404,8 +516,8 @@ func (s *Service) applyStatus(ctx context.Context, tx *store.Store, ch model.Cha
 		return err
 	}
 	for _, m := range moved {
-		if _, err := events.Publish(ctx, tx, ch.OrgID, MessageStatus, map[string]any{
-			"message_id": m.ID, "conversation_id": m.ConversationID, "status": status, "error_code": code, "error_title": title}); err != nil {
+		if _, err := events.MessageStatus.Publish(ctx, tx, ch.OrgID, events.MessageState{
+			MessageID: m.ID, ConversationID: m.ConversationID, Status: status, ErrorCode: code, ErrorTitle: title}); err != nil {
 			return err
 		}
 	}

@@ -19,10 +19,6 @@ import (
 	"masteria/app/store"
 )
 
-// MessageUpdated is a stored message that changed other than by status: its media
-// arrived.
-const MessageUpdated = "message.updated"
-
 // SetMedia gives the service its file storage (set once at start). Without it inbound media
 // is not downloaded and attachments are refused.
 func (s *Service) SetMedia(m *media.Service) { s.media = m }
@@ -151,7 +147,7 @@ func (s *Service) FetchMedia(ctx context.Context, orgID, messageID int64) error 
 		if err := tx.AddMessageContent(ctx, orgID, m.ID, map[string]any{"files": files}); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, orgID, MessageUpdated, map[string]any{"message_id": m.ID, "conversation_id": m.ConversationID})
+		_, err := events.MessageUpdated.Publish(ctx, tx, orgID, events.MessageRef{MessageID: m.ID, ConversationID: m.ConversationID})
 		return err
 	})
 }
@@ -235,7 +231,7 @@ func (s *Service) queueIn(ctx context.Context, st *store.Store, a model.Actor, m
 		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), SendArgs{OrgID: a.OrgID, MessageID: id}, nil); err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, MessageCreated, map[string]any{"message_id": id, "conversation_id": m.ConversationID})
+		_, err = events.MessageCreated.Publish(ctx, tx, a.OrgID, events.MessageNew{MessageID: id, ConversationID: m.ConversationID})
 		return err
 	})
 	return m, err

@@ -10,9 +10,6 @@ import (
 	"masteria/app/store"
 )
 
-// InboxSettingsChanged is the event of an admin saving the inbox settings.
-const InboxSettingsChanged = "inbox.settings_changed"
-
 // Settings returns the org's inbox settings.
 func (s *Service) Settings(ctx context.Context, orgID int64) (model.InboxSettings, error) {
 	return s.st.InboxSettings(ctx, orgID)
@@ -62,7 +59,7 @@ func (s *Service) SaveSettings(ctx context.Context, a model.Actor, in model.Inbo
 		if err := tx.Audit(ctx, model.AuditEntry{OrgID: a.OrgID, UserID: a.UserRef(), Action: "inbox.settings_saved", IP: a.IP, UserAgent: a.UserAgent}); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, a.OrgID, InboxSettingsChanged, in)
+		_, err := events.InboxSettingsChanged.Publish(ctx, tx, a.OrgID, in)
 		return err
 	})
 }
@@ -79,8 +76,8 @@ func (s *Service) autoAssign(ctx context.Context, tx *store.Store, orgID, conver
 	if ok, err := tx.AssignIfFree(ctx, orgID, conversationID, userID); err != nil || !ok {
 		return err
 	}
-	_, err = events.Publish(ctx, tx, orgID, ConversationChanged, map[string]any{
-		"conversation_id": conversationID, "change": "assigned", "assignee_id": userID, "auto": true})
+	_, err = events.ConversationChanged.Publish(ctx, tx, orgID, events.ConversationChange{
+		ConversationID: conversationID, Change: "assigned", AssigneeID: userID, Auto: true})
 	return err
 }
 

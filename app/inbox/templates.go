@@ -18,9 +18,6 @@ import (
 	"masteria/app/store"
 )
 
-// TemplatesSynced is a channel whose templates were synced (or failed to).
-const TemplatesSynced = "templates.synced"
-
 // SyncTemplatesArgs is the job that copies a WhatsApp Cloud channel's templates from its
 // WhatsApp Business Account.
 type SyncTemplatesArgs struct {
@@ -150,7 +147,7 @@ func (s *Service) SyncTemplates(ctx context.Context, orgID, channelID int64) err
 		if err := tx.SetTemplateSync(ctx, orgID, channelID, &now, ""); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, orgID, TemplatesSynced, map[string]any{"channel_id": channelID, "count": len(rows)})
+		_, err := events.TemplatesSynced.Publish(ctx, tx, orgID, events.TemplatesSync{ChannelID: channelID, Count: len(rows)})
 		return err
 	})
 }

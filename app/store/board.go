@@ -181,8 +181,8 @@ func (f LeadFilter) args() []any {
 		max = *f.Max
 	}
 	pattern := ""
-	if f.Search != "" {
-		pattern = "%" + boardLikeEscape(f.Search) + "%"
+	if q := model.CleanSearch(f.Search); q != "" {
+		pattern = "%" + boardLikeEscape(q) + "%" // the queries fold it
 	}
 	return []any{f.OwnerID, pattern, min, max}
 }
@@ -540,10 +540,10 @@ func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (BoardContact
 }
 
 // SearchBoardContacts finds up to limit contacts whose name, phone or email contains q
-// (lower-case).
+// (accents and case do not matter).
 func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, limit int) ([]BoardContact, error) {
 	var cs []BoardContact
-	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(q)+"%", limit); err != nil {
+	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(model.CleanSearch(q))+"%", limit); err != nil {
 		return nil, fmt.Errorf("store: search contacts: %w", err)
 	}
 	return cs, nil

@@ -40,6 +40,8 @@ type statements struct {
 	crmLinkQueries
 	mediaQueries
 	wameowQueries
+	identityQueries
+	searchQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -130,7 +130,7 @@ func (s *Server) apiSend(c echo.Context) error {
 	case errors.Is(err, inbox.ErrWindowClosed):
 		return apiFail(c, http.StatusUnprocessableEntity, "window_closed", "more than 24 hours since the customer's last message: only a template can be sent")
 	case errors.As(err, &v):
-		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", apiInvalid(v))
 	case err != nil:
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Server) apiChannelCreate(c echo.Context) error {
 		ch, err = s.inbox.CreateChannel(c.Request().Context(), apiActor(c), in.Kind, in.Name, config, secrets)
 	}
 	if errors.As(err, &v) {
-		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", apiInvalid(v))
 	}
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ func (s *Server) boardRoutes(o *echo.Group) {
 // is a bad request; amounts that do not read are field errors on the filter form, and the
 // board shows without them.
 func boardFilter(q url.Values) (store.LeadFilter, boardview.Filter, error) {
-	vf := boardview.Filter{Owner: q.Get("owner"), Q: strings.TrimSpace(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
+	vf := boardview.Filter{Owner: q.Get("owner"), Q: model.CleanSearch(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
 	var lf store.LeadFilter
 	switch vf.Owner {
 	case "":

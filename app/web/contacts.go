@@ -1,20 +1,22 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/crm"
 	"masteria/app/crm/csvimport"
+	"masteria/app/csvout"
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/phone"
@@ -354,10 +356,24 @@ func (s *Server) contactExport(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Response().WriteHeader(http.StatusOK)
 	// Excel opens UTF-8 CSVs right only with a BOM.
-	if _, err := io.WriteString(c.Response(), "\ufeff"); err != nil {
+	if _, err := io.WriteString(c.Response(), csvout.BOM); err != nil {
 		return nil
 	}
-	return s.crm.Export(c.Request().Context(), actorOf(c), f, c.Response())
+	var w io.Writer = c.Response()
+	if s.exportWrap != nil {
+		w = s.exportWrap(w)
+	}
+	err = s.crm.Export(c.Request().Context(), actorOf(c), f, w)
+	if err == nil || c.Request().Context().Err() != nil {
+		return nil // done, or the browser left
+	}
+	// The status and some rows are already sent: say in the file that it is incomplete,
+	// then cut the connection so the browser marks the download failed rather than
+	// keeping a file that looks whole.
+	slog.Error("contact export failed", "org", reqOf(c).Org.ID, "err", err)
+	_, _ = io.WriteString(c.Response(), "\n"+i18n.T(reqOf(c).Locale, "contacts.export.failed")+"\n")
+	c.Response().Flush()
+	panic(http.ErrAbortHandler)
 }
 
 // --- Import ---
@@ -524,12 +540,18 @@ func (s *Server) importRejectsCSV(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	// The rows as they were, with the line and the reason in the reader's language, so the
 	// file can be fixed in a spreadsheet and imported again.
+	// With a BOM and the upload's own delimiter, it opens in the spreadsheet the upload came
+	// from (a Brazilian Excel splits on ";"); cells that look like formulas are defused.
 	loc := reqOf(c).Locale
-	w := csv.NewWriter(c.Response())
+	delim, _ := utf8.DecodeRuneInString(im.Delimiter)
+	w, err := csvout.NewWriter(c.Response(), delim)
+	if err != nil {
+		return nil // the browser left
+	}
 	_ = w.Write([]string{i18n.T(loc, "contacts.import.line"), i18n.T(loc, "contacts.import.reason"), i18n.T(loc, "contacts.import.row")})
 	for _, r := range rs {
 		key, args := contacts.RejectKey(r.Reason, fields)
-		_ = w.Write([]string{strconv.Itoa(r.Line), i18n.T(loc, key, args...), r.Raw})
+		_ = w.Write(csvout.SafeRow([]string{strconv.Itoa(r.Line), i18n.T(loc, key, args...), r.Raw}))
 	}
 	w.Flush()
 	return w.Error()

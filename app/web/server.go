@@ -4,6 +4,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,6 +55,8 @@ type Server struct {
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
+	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
+	exportWrap func(io.Writer) io.Writer
 }
 
 // New builds the router.
@@ -93,13 +96,9 @@ func (s *Server) routes() {
 	e.Use(timing)
 	// 2 MB for every request but CSV uploads, which read their own larger limit and say
 	// clearly when a file is too big.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: "2M",
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			// The composer's attachments (up to 100 MB) are bounded by their handler.
-			return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
-		},
+	e.Use(bodyLimit(2<<20, func(p string) bool {
+		// The composer's attachments (up to 100 MB) are bounded by their handler.
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
 	}))
 	e.Use(composerLimit)
 
@@ -113,13 +112,13 @@ func (s *Server) routes() {
 		return c.Redirect(http.StatusMovedPermanently, static.Path("icons/favicon-32.png"))
 	})
 	s.webhookRoutes(e)
-	api := e.Group("/api/v1", s.apiKeyAuth)
+	api := e.Group("/api/v1", s.apiKeyAuth, checkText)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
-	p := e.Group("", securityHeaders, s.csrf, s.locale, s.loadSession)
+	p := e.Group("", securityHeaders, s.csrf, s.locale, s.loadSession, checkText)
 	p.GET("/", s.root)
 	p.GET("/offline", s.offline)
 	p.POST("/locale", s.setLocale)
@@ -183,3 +182,6 @@ func (s *Server) Routes() []string {
 	}
 	return out
 }
+
+// Endpoints lists the router's methods and paths, for tests that walk every route.
+func (s *Server) Endpoints() []*echo.Route { return s.e.Routes() }

@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/auth"
-	"masteria/app/inbox"
+	"masteria/app/events"
 	"masteria/app/model"
 )
 
@@ -67,10 +67,13 @@ func (s *Server) events(c echo.Context) error {
 				return err
 			}
 			for _, ev := range evs {
+				lastID = ev.ID
+				if !events.Visible(ev, actor) {
+					continue
+				}
 				if err := writeEvent(w, ev); err != nil {
 					return err
 				}
-				lastID = ev.ID
 			}
 			if len(evs) < 500 {
 				return rc.Flush()
@@ -101,8 +104,8 @@ func (s *Server) events(c echo.Context) error {
 			if ev.ID != 0 && ev.ID <= lastID { // id 0: a transient event, never replayed
 				continue
 			}
-			if ev.Type == inbox.ConversationPresence && !inbox.PresenceFor(ev.Payload, actor) {
-				continue // another agent's conversation this member may not open
+			if !events.Visible(ev, actor) {
+				continue // not in the catalogue, or (presence) another agent's conversation
 			}
 			if err := writeEvent(w, ev); err != nil {
 				return nil

@@ -15,6 +15,7 @@ import (
 	"masteria/app/channel/twilio"
 	"masteria/app/inbox"
 	"masteria/app/model"
+	"masteria/app/store"
 )
 
 // maxWebhookBody bounds a provider's notification; Meta's are a few kilobytes.
@@ -89,14 +90,24 @@ func (s *Server) whatsappWebhook(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	for _, m := range batch.Messages {
-		_, err := s.inbox.Receive(ctx, ch, inbox.Inbound{From: m.From, Name: m.Name, ProviderID: m.ID, Kind: m.Type,
-			Body: m.Body, Content: json.RawMessage(m.Content), At: m.At})
-		if err != nil {
+		in := inbox.Inbound{From: m.From, UserID: m.UserID, ParentUserID: m.ParentUserID, Username: m.Username,
+			Name: m.Name, ProviderID: m.ID, Kind: m.Type, Body: m.Body, Content: json.RawMessage(m.Content), At: m.At,
+			SharedPhone: m.SharedPhone}
+		if m.System != nil {
+			in.NewPhone, in.NewUserID, in.NewParentUserID = m.System.NewPhone, m.System.NewUserID, m.System.NewParentUserID
+		}
+		// Each message is its own transaction: one the database refuses for its data is
+		// skipped (a retry would fail the same), and the rest of the batch is kept.
+		if _, err := s.inbox.Receive(ctx, ch, in); store.IsDataError(err) {
+			slog.Warn("whatsapp webhook: message skipped", "channel", ch.ID, "id", m.ID, "err", err)
+		} else if err != nil {
 			return err // 500: Meta retries, and the retry is stored once
 		}
 	}
 	for _, st := range batch.Statuses {
-		if err := s.inbox.ApplyStatus(ctx, ch, st.ID, st.Status, st.ErrorCode, st.ErrorTitle); err != nil {
+		if err := s.inbox.ApplyStatus(ctx, ch, st.ID, st.Status, st.ErrorCode, st.ErrorTitle); store.IsDataError(err) {
+			slog.Warn("whatsapp webhook: status skipped", "channel", ch.ID, "id", st.ID, "err", err)
+		} else if err != nil {
 			return err
 		}
 	}

@@ -160,7 +160,7 @@ type MappingData struct {
 	Encoding  string // as detected: utf-8, utf-16le, utf-16be, windows-1252
 	Columns   []MappingColumn
 	Fields    []model.ContactField // the org's custom fields, offered as targets "custom:<key>"
-	// OnExisting is update (fill in what the file has) or skip; update when "".
+	// OnExisting is model.ImportSkip, ImportFill or ImportOverwrite; fill when "".
 	OnExisting string
 	Error      string // i18n key of a banner, e.g. contacts.import.error.no_phone_or_name
 }

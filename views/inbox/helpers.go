@@ -195,8 +195,16 @@ func statusActionKey(status string) string {
 
 // failTitle is why a message failed, as the provider said it, or a general reason.
 func failTitle(ctx context.Context, m model.Message) string {
+	if m.ErrorCode == "no_phone" {
+		return ui.T(ctx, "contacts.no_phone")
+	}
 	if m.ErrorTitle != "" {
 		return m.ErrorTitle
 	}
 	return ui.T(ctx, "inbox.msg.failed")
+}
+
+// noPhone: the conversation's channel needs a phone (SMS) and the contact has none.
+func noPhone(d OpenData) bool {
+	return !d.Channel.ReachesWithoutPhone() && d.ContactPhone == ""
 }

@@ -116,7 +116,14 @@ type templateObject struct {
 
 // payload is the Messages API body of m; mediaID is its uploaded file, if any.
 func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
-	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": strings.TrimPrefix(m.To, "+")}
+	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual"}
+	// A person known only by their business-scoped user id is addressed with "recipient";
+	// Meta uses "to" when a request carries both, so only one is sent.
+	if m.To == "" && m.Recipient != "" {
+		p["recipient"] = m.Recipient
+	} else {
+		p["to"] = strings.TrimPrefix(m.To, "+")
+	}
 	kind := m.Kind
 	if kind == "" {
 		kind = "text"

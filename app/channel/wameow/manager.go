@@ -26,15 +26,6 @@ import (
 	"masteria/app/store"
 )
 
-// Event types of QR channels.
-const (
-	// ChannelQR: a new pairing code to show. The payload names the channel, not the code: the
-	// page reads the code from the database, so it never sits in the events table.
-	ChannelQR = "channel.qr"
-	// ChannelStatus: a QR channel connected, disconnected or failed.
-	ChannelStatus = "channel.status"
-)
-
 // Options tune a Manager.
 type Options struct {
 	// Every is how often the manager looks for sessions nobody runs (default 12 s).
@@ -232,7 +223,7 @@ func (m *Manager) setState(ctx context.Context, ch model.Channel, status, lastEr
 				return err
 			}
 		}
-		_, err = events.Publish(ctx, tx, ch.OrgID, ChannelStatus, map[string]any{"id": ch.ID, "status": status})
+		_, err = events.ChannelStatus.Publish(ctx, tx, ch.OrgID, events.ChannelState{ID: ch.ID, Status: status})
 		return err
 	})
 	return out, err
@@ -244,7 +235,9 @@ func (m *Manager) putQR(ctx context.Context, ch model.Channel, code string, expi
 		if err := tx.PutQRCode(ctx, ch.OrgID, ch.ID, code, expires); err != nil {
 			return err
 		}
-		_, err := events.Publish(ctx, tx, ch.OrgID, ChannelQR, map[string]any{"id": ch.ID, "expires_at": expires})
+		// The event names the channel, not the code: the page reads the code from the
+		// database, so it never sits in the events table.
+		_, err := events.ChannelQR.Publish(ctx, tx, ch.OrgID, events.ChannelCode{ID: ch.ID, ExpiresAt: expires})
 		return err
 	})
 }

@@ -20,16 +20,6 @@ import (
 	"masteria/app/store"
 )
 
-// Event types of the board.
-const (
-	LeadCreated = "lead.created"
-	LeadUpdated = "lead.updated"
-	LeadMoved   = "lead.moved"
-	LeadDeleted = "lead.deleted"
-	// PipelineChanged: a pipeline or its stages were created, edited, reordered or deleted.
-	PipelineChanged = "pipeline.changed"
-)
-
 // Limits of the board's fields, shared by validation and the forms' attributes.
 const (
 	MaxPipelineName = 80
@@ -80,15 +70,14 @@ func New(st *store.Store) *Service { return &Service{st: st, PerStage: 50} }
 func Register(reg *jobs.Registry, st *store.Store) {}
 
 // record writes a change's audit entry, when action is set, and its event, both in tx.
-func (s *Service) record(ctx context.Context, tx *store.Store, a model.Actor, action, target, typ string, payload any) error {
+func (s *Service) record(ctx context.Context, tx *store.Store, a model.Actor, action, target string, ev events.Pending) error {
 	if action != "" {
 		err := tx.Audit(ctx, model.AuditEntry{OrgID: a.OrgID, UserID: a.UserRef(), Action: action, Target: target, IP: a.IP, UserAgent: a.UserAgent})
 		if err != nil {
 			return err
 		}
 	}
-	_, err := events.Publish(ctx, tx, a.OrgID, typ, payload)
-	return err
+	return ev.Publish(ctx, tx, a.OrgID)
 }
 
 // cleanText trims s and folds its runs of spaces; ok is false when it is empty or longer

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"masteria/app/crm/board"
+	"masteria/app/events"
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/store"
@@ -173,7 +174,7 @@ func TestEnsurePipelineCreatesTheDefaultOnce(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("stages %v, want %v", names, want)
 	}
-	if evs := f.events(f.org.ID, board.PipelineChanged); len(evs) != 1 {
+	if evs := f.events(f.org.ID, events.PipelineChanged.Name()); len(evs) != 1 {
 		t.Fatalf("%d pipeline events, want 1", len(evs))
 	}
 }
@@ -332,7 +333,7 @@ func TestCreateLead(t *testing.T) {
 	if got := f.column(f.org.ID, ss[0]); !slices.Equal(got, ids(l2, l)) {
 		t.Fatalf("column %v, want the newest on top %v", got, ids(l2, l))
 	}
-	if evs := f.events(f.org.ID, board.LeadCreated); len(evs) != 3 || evs[0]["lead_id"] != float64(l.ID) || evs[0]["stage_id"] != float64(ss[0].ID) {
+	if evs := f.events(f.org.ID, events.LeadCreated.Name()); len(evs) != 3 || evs[0]["lead_id"] != float64(l.ID) || evs[0]["stage_id"] != float64(ss[0].ID) {
 		t.Fatalf("created events %v", evs)
 	}
 
@@ -397,7 +398,7 @@ func TestUpdateAndDeleteLead(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM lead_moves WHERE lead_id = $1`, l.ID); n != 1 {
 		t.Fatalf("%d moves after a stage change in the form", n)
 	}
-	if len(f.events(f.org.ID, board.LeadUpdated)) != 1 || len(f.events(f.org.ID, board.LeadMoved)) != 1 {
+	if len(f.events(f.org.ID, events.LeadUpdated.Name())) != 1 || len(f.events(f.org.ID, events.LeadMoved.Name())) != 1 {
 		t.Fatal("update events missing")
 	}
 
@@ -418,7 +419,7 @@ func TestUpdateAndDeleteLead(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM leads WHERE org_id = $1`, f.org.ID); n != 0 {
 		t.Fatalf("%d leads left", n)
 	}
-	if evs := f.events(f.org.ID, board.LeadDeleted); len(evs) != 2 {
+	if evs := f.events(f.org.ID, events.LeadDeleted.Name()); len(evs) != 2 {
 		t.Fatalf("deleted events %v", evs)
 	}
 }
@@ -516,7 +517,7 @@ func TestMoveRecordsHistoryAndEvent(t *testing.T) {
 		d["from_name"] != "Novo" || d["to_name"] != "Qualificado" {
 		t.Fatalf("timeline %s %s", kind, data)
 	}
-	evs := f.events(f.org.ID, board.LeadMoved)
+	evs := f.events(f.org.ID, events.LeadMoved.Name())
 	if len(evs) != 1 {
 		t.Fatalf("%d moved events", len(evs))
 	}
@@ -535,7 +536,7 @@ func TestMoveRecordsHistoryAndEvent(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM contact_events`); n != 1 {
 		t.Fatalf("%d timeline lines after a reorder", n)
 	}
-	if len(f.events(f.org.ID, board.LeadMoved)) != 2 {
+	if len(f.events(f.org.ID, events.LeadMoved.Name())) != 2 {
 		t.Fatal("no event for the reorder")
 	}
 }
@@ -580,7 +581,7 @@ func TestMoveToForeignStageIsNotFound(t *testing.T) {
 	if got.StageID != ss[0].ID || got.Rank != l.Rank || got.Title != "Sonho" {
 		t.Fatalf("the refused moves changed the lead: %+v", got)
 	}
-	if len(f.events(f.org.ID, board.LeadMoved))+len(f.events(o2.ID, board.LeadMoved)) != 0 {
+	if len(f.events(f.org.ID, events.LeadMoved.Name()))+len(f.events(o2.ID, events.LeadMoved.Name())) != 0 {
 		t.Fatal("a refused move published an event")
 	}
 }

@@ -111,7 +111,7 @@ func (s *Service) LeadMoves(ctx context.Context, orgID, id int64) ([]store.LeadM
 
 // SearchContacts finds a few contacts by name, phone or email for the lead form.
 func (s *Service) SearchContacts(ctx context.Context, orgID int64, q string) ([]store.BoardContact, error) {
-	q = strings.ToLower(strings.TrimSpace(q))
+	q = model.CleanSearch(q)
 	if q == "" {
 		return nil, nil
 	}
@@ -267,8 +267,8 @@ func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (
 		if err != nil {
 			return err
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, LeadCreated, map[string]any{"lead_id": id, "pipeline_id": stage.PipelineID,
-			"stage_id": stage.ID, "after_id": after, "before_id": before, "rank": key})
+		_, err = events.LeadCreated.Publish(ctx, tx, a.OrgID, events.LeadPlaced{LeadID: id, PipelineID: stage.PipelineID,
+			StageID: stage.ID, AfterID: after, BeforeID: before, Rank: key})
 		return err
 	})
 	if err != nil {
@@ -298,7 +298,7 @@ func (s *Service) UpdateLead(ctx context.Context, a model.Actor, id int64, in Le
 				return err
 			}
 		}
-		_, err = events.Publish(ctx, tx, a.OrgID, LeadUpdated, map[string]any{"lead_id": id, "pipeline_id": cur.PipelineID})
+		_, err = events.LeadUpdated.Publish(ctx, tx, a.OrgID, events.LeadRef{LeadID: id, PipelineID: cur.PipelineID})
 		return err
 	})
 	if err != nil {
@@ -324,8 +324,8 @@ func (s *Service) DeleteLead(ctx context.Context, a model.Actor, id int64) error
 		if err := tx.DeleteLead(ctx, a.OrgID, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "lead.deleted", full.Title, LeadDeleted,
-			map[string]any{"lead_id": id, "pipeline_id": cur.PipelineID, "stage_id": cur.StageID})
+		return s.record(ctx, tx, a, "lead.deleted", full.Title,
+			events.LeadDeleted.With(events.LeadGone{LeadID: id, PipelineID: cur.PipelineID, StageID: cur.StageID}))
 	})
 }
 
@@ -439,8 +439,8 @@ func (s *Service) move(ctx context.Context, tx *store.Store, a model.Actor, cur 
 			return pl, err
 		}
 	}
-	_, err = events.Publish(ctx, tx, a.OrgID, LeadMoved, map[string]any{"lead_id": cur.ID, "pipeline_id": cur.PipelineID,
-		"from_stage_id": cur.StageID, "to_stage_id": to.ID, "after_id": after, "before_id": before, "rank": key})
+	_, err = events.LeadMoved.Publish(ctx, tx, a.OrgID, events.LeadMove{LeadID: cur.ID, PipelineID: cur.PipelineID,
+		FromStageID: cur.StageID, ToStageID: to.ID, AfterID: after, BeforeID: before, Rank: key})
 	return pl, err
 }
 

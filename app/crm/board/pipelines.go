@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"masteria/app/events"
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/store"
@@ -145,7 +146,7 @@ func (s *Service) EnsurePipeline(ctx context.Context, a model.Actor, loc i18n.Lo
 		if err := s.addStages(ctx, tx, p, salesStages, loc); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "pipeline.created", p.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID})
+		return s.record(ctx, tx, a, "pipeline.created", p.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID}))
 	})
 	return p, err
 }
@@ -168,7 +169,7 @@ func (s *Service) CreatePipeline(ctx context.Context, a model.Actor, in Pipeline
 		if err := s.addStages(ctx, tx, p, newPipelineStages, loc); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "pipeline.created", p.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID})
+		return s.record(ctx, tx, a, "pipeline.created", p.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID}))
 	})
 	return p, err
 }
@@ -188,7 +189,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, a model.Actor, id int64, i
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "pipeline.updated", p.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID})
+		return s.record(ctx, tx, a, "pipeline.updated", p.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID}))
 	})
 	return p, err
 }
@@ -211,7 +212,7 @@ func (s *Service) DeletePipeline(ctx context.Context, a model.Actor, id int64) e
 		if err := tx.DeletePipeline(ctx, a.OrgID, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "pipeline.deleted", p.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID})
+		return s.record(ctx, tx, a, "pipeline.deleted", p.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID}))
 	})
 }
 
@@ -231,7 +232,7 @@ func (s *Service) CreateStage(ctx context.Context, a model.Actor, pipelineID int
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "stage.created", p.Name+" / "+st.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID, "stage_id": st.ID})
+		return s.record(ctx, tx, a, "stage.created", p.Name+" / "+st.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID, StageID: st.ID}))
 	})
 	return st, err
 }
@@ -255,7 +256,7 @@ func (s *Service) UpdateStage(ctx context.Context, a model.Actor, id int64, in S
 		if st, err = tx.UpdateStage(ctx, cur); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "stage.updated", p.Name+" / "+st.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID, "stage_id": st.ID})
+		return s.record(ctx, tx, a, "stage.updated", p.Name+" / "+st.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID, StageID: st.ID}))
 	})
 	return st, err
 }
@@ -292,7 +293,7 @@ func (s *Service) DeleteStage(ctx context.Context, a model.Actor, id int64) erro
 		if err := tx.DeleteStage(ctx, a.OrgID, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "stage.deleted", p.Name+" / "+cur.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID, "stage_id": id})
+		return s.record(ctx, tx, a, "stage.deleted", p.Name+" / "+cur.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID, StageID: id}))
 	})
 }
 
@@ -364,5 +365,5 @@ func (s *Service) reorder(ctx context.Context, tx *store.Store, a model.Actor, p
 	if err := tx.ReorderStages(ctx, a.OrgID, p.ID, ids); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, a, "stages.reordered", p.Name, PipelineChanged, map[string]any{"pipeline_id": p.ID})
+	return s.record(ctx, tx, a, "stages.reordered", p.Name, events.PipelineChanged.With(events.PipelineRef{PipelineID: p.ID}))
 }

@@ -1,0 +1,253 @@
+package events
+
+import (
+	"time"
+
+	"masteria/app/model"
+)
+
+// The catalogue: every event the app publishes, with its payload type and what it means.
+// Publish and Signal refuse any other name or payload, the SSE stream skips anything not
+// listed, and `go generate ./app/events` writes the README's "Live events" list from it.
+// Add an event here before publishing it; keep payloads additive (webhook receivers and open
+// pages read them).
+var (
+	OrgRenamed = define[IDName]("org.renamed", "The org's name changed.")
+
+	MemberInvited     = define[MemberInvite]("member.invited", "Someone was invited to join the org with a role.")
+	MemberJoined      = define[Member]("member.joined", "An invited person accepted and is now a member.")
+	MemberRoleChanged = define[Member]("member.role_changed", "A member's role changed.")
+	MemberRemoved     = define[MemberRef]("member.removed", "A member was removed from the org.")
+	InviteRevoked     = define[InviteRef]("invite.revoked", "A pending invitation was revoked.")
+	APIKeyCreated     = define[IDName]("apikey.created", "An API key was created.")
+	APIKeyRevoked     = define[IDName]("apikey.revoked", "An API key was revoked.")
+
+	ContactCreated  = define[ContactNew]("contact.created", "A contact was created (by hand, the API or a first inbound message).")
+	ContactUpdated  = define[ContactRef]("contact.updated", "A contact's fields, tags or opt-outs changed.")
+	ContactsChanged = define[ContactsBulk]("contacts.changed", "A bulk action (tag, untag, owner, opt-out) changed many contacts.")
+	ContactsDeleted = define[ContactIDs]("contacts.deleted", "Contacts were deleted.")
+	ContactMerged   = define[ContactMerge]("contact.merged", "Two contacts became one: everything of the removed one moved to the kept one.")
+	ImportProgress  = define[Import]("import.progress", "A contact import advanced or finished, with its counters.")
+
+	LeadCreated     = define[LeadPlaced]("lead.created", "A lead was added to a stage of a pipeline.")
+	LeadUpdated     = define[LeadRef]("lead.updated", "A lead's fields changed.")
+	LeadMoved       = define[LeadMove]("lead.moved", "A lead moved to another place or stage on the board.")
+	LeadDeleted     = define[LeadGone]("lead.deleted", "A lead was deleted.")
+	PipelineChanged = define[PipelineRef]("pipeline.changed", "A pipeline or its stages were created, edited, reordered or deleted.")
+
+	ChannelCreated  = define[ChannelNew]("channel.created", "A channel was added to the org.")
+	ChannelStatus   = define[ChannelState]("channel.status", "A channel connected, disconnected or failed its check.")
+	ChannelQR       = define[ChannelCode]("channel.qr", "A WhatsApp-by-QR channel has a new pairing code to show.")
+	TemplatesSynced = define[TemplatesSync]("templates.synced", "A Cloud API channel's message templates were fetched again.")
+
+	MessageReceived      = define[MessageIn]("message.received", "A customer's message arrived.")
+	MessageCreated       = define[MessageNew]("message.created", "An agent's message or internal note was added to a conversation.")
+	MessageUpdated       = define[MessageRef]("message.updated", "A message's content changed (its media finished downloading).")
+	MessageStatus        = define[MessageState]("message.status", "A sent message's status moved: sent, delivered, read or failed.")
+	ConversationStarted  = define[ConversationStart]("conversation.started", "An agent or the API started a conversation with a contact.")
+	ConversationChanged  = define[ConversationChange]("conversation.changed", "A conversation was assigned, labelled, resolved, reopened or read.")
+	InboxSettingsChanged = define[model.InboxSettings]("inbox.settings_changed", "The org's inbox settings changed.")
+
+	ConversationPresence = signal[Presence]("conversation.presence",
+		"A member is viewing or typing in a conversation (not stored, never replayed).", presenceVisible)
+)
+
+// IDName names a thing by id: the org, an API key.
+type IDName struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// MemberInvite is an invitation sent.
+type MemberInvite struct {
+	InviteID int64      `json:"invite_id"`
+	Role     model.Role `json:"role"`
+	Email    string     `json:"email"`
+}
+
+// InviteRef is an invitation.
+type InviteRef struct {
+	InviteID int64 `json:"invite_id"`
+}
+
+// Member is a member of the org and their role.
+type Member struct {
+	UserID int64      `json:"user_id"`
+	Role   model.Role `json:"role"`
+}
+
+// MemberRef is a member of the org.
+type MemberRef struct {
+	UserID int64 `json:"user_id"`
+}
+
+// ContactNew is a contact created.
+type ContactNew struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// ContactRef is a contact.
+type ContactRef struct {
+	ID int64 `json:"id"`
+}
+
+// ContactIDs are contacts.
+type ContactIDs struct {
+	IDs []int64 `json:"ids"`
+}
+
+// ContactsBulk is a bulk action over contacts and how many it changed.
+type ContactsBulk struct {
+	Action string `json:"action"`
+	Count  int    `json:"count"`
+}
+
+// ContactMerge is a merge of two contacts of the org.
+type ContactMerge struct {
+	KeptID    int64 `json:"kept_id"`
+	RemovedID int64 `json:"removed_id"`
+}
+
+// Import is a contact import's state and counters.
+type Import struct {
+	ImportID  int64  `json:"import_id"`
+	Status    string `json:"status"`
+	Processed int    `json:"processed"`
+	Imported  int    `json:"imported"`
+	Updated   int    `json:"updated"`
+	Skipped   int    `json:"skipped"`
+	Rejected  int    `json:"rejected"`
+}
+
+// LeadPlaced is a new lead and where it went: between AfterID and BeforeID (0: an end), with
+// its rank key.
+type LeadPlaced struct {
+	LeadID     int64  `json:"lead_id"`
+	PipelineID int64  `json:"pipeline_id"`
+	StageID    int64  `json:"stage_id"`
+	AfterID    int64  `json:"after_id"`
+	BeforeID   int64  `json:"before_id"`
+	Rank       string `json:"rank"`
+}
+
+// LeadRef is a lead of a pipeline.
+type LeadRef struct {
+	LeadID     int64 `json:"lead_id"`
+	PipelineID int64 `json:"pipeline_id"`
+}
+
+// LeadGone is a lead deleted and the stage it was in.
+type LeadGone struct {
+	LeadID     int64 `json:"lead_id"`
+	PipelineID int64 `json:"pipeline_id"`
+	StageID    int64 `json:"stage_id"`
+}
+
+// LeadMove is a lead's move from one stage to a place in another (or the same) stage.
+type LeadMove struct {
+	LeadID      int64  `json:"lead_id"`
+	PipelineID  int64  `json:"pipeline_id"`
+	FromStageID int64  `json:"from_stage_id"`
+	ToStageID   int64  `json:"to_stage_id"`
+	AfterID     int64  `json:"after_id"`
+	BeforeID    int64  `json:"before_id"`
+	Rank        string `json:"rank"`
+}
+
+// PipelineRef is a pipeline and, when one changed, its stage.
+type PipelineRef struct {
+	PipelineID int64 `json:"pipeline_id"`
+	StageID    int64 `json:"stage_id,omitempty"`
+}
+
+// ChannelNew is a channel added.
+type ChannelNew struct {
+	ID   int64  `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// ChannelState is a channel's new status.
+type ChannelState struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+}
+
+// ChannelCode says a channel has a pairing code, valid until ExpiresAt. The code itself is
+// not in the event: pages fetch it.
+type ChannelCode struct {
+	ID        int64     `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// TemplatesSync is a channel's template sync and how many templates it has.
+type TemplatesSync struct {
+	ChannelID int64 `json:"channel_id"`
+	Count     int   `json:"count"`
+}
+
+// MessageIn is an inbound message and where it went. It is written by the inbound
+// statement itself (queries/inbox.sql), with these keys.
+type MessageIn struct {
+	MessageID      int64 `json:"message_id"`
+	ConversationID int64 `json:"conversation_id"`
+	ContactID      int64 `json:"contact_id"`
+	ChannelID      int64 `json:"channel_id"`
+}
+
+// MessageNew is a message added to a conversation; Note is set for an internal note.
+type MessageNew struct {
+	MessageID      int64 `json:"message_id"`
+	ConversationID int64 `json:"conversation_id"`
+	Note           bool  `json:"note,omitempty"`
+}
+
+// MessageRef is a message of a conversation.
+type MessageRef struct {
+	MessageID      int64 `json:"message_id"`
+	ConversationID int64 `json:"conversation_id"`
+}
+
+// MessageState is a message's new status, with the provider's error when it failed.
+type MessageState struct {
+	MessageID      int64  `json:"message_id"`
+	ConversationID int64  `json:"conversation_id"`
+	Status         string `json:"status"`
+	ErrorCode      string `json:"error_code,omitempty"`
+	ErrorTitle     string `json:"error_title,omitempty"`
+}
+
+// ConversationStart is a conversation an agent or the API opened with a contact.
+type ConversationStart struct {
+	ConversationID int64 `json:"conversation_id"`
+	ContactID      int64 `json:"contact_id"`
+	ChannelID      int64 `json:"channel_id"`
+}
+
+// ConversationChange is what changed in a conversation: "assigned", "labels", "read" or its
+// new status;
+// AssigneeID and Auto say who got it when the round-robin assigned it.
+type ConversationChange struct {
+	ConversationID int64  `json:"conversation_id"`
+	Change         string `json:"change"`
+	AssigneeID     int64  `json:"assignee_id,omitempty"`
+	Auto           bool   `json:"auto,omitempty"`
+}
+
+// Presence is a member viewing or typing in a conversation. It says whose conversation it
+// is, so that the event stream keeps it from agents who may not open it.
+type Presence struct {
+	ConversationID   int64  `json:"conversation_id"`
+	UserID           int64  `json:"user_id"`
+	Name             string `json:"name"`
+	State            string `json:"state"`
+	AssigneeID       int64  `json:"assignee_id,omitempty"`
+	AgentsRestricted bool   `json:"agents_restricted,omitempty"`
+}
+
+// presenceVisible keeps a presence event from an agent of an org that restricts agents,
+// when the conversation is another agent's.
+func presenceVisible(p Presence, a model.Actor) bool {
+	return a.Role != model.RoleAgent || !p.AgentsRestricted || p.AssigneeID == 0 || p.AssigneeID == a.UserID
+}
