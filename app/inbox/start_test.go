@@ -122,6 +122,18 @@ func TestStartRefusesWhatCannotGo(t *testing.T) {
 		t.Fatalf("refused starts left %d conversations and %d contacts", convs, contacts)
 	}
 
+	// WhatsApp reaches a contact known only by a user id; SMS-like channels need a phone.
+	if err := e.st.LinkIdentities(e.ctx, e.a.OrgID, noPhone, "", []model.Identity{{Kind: model.IdentityWAUserID, Value: "BR.13491208655302741918"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: noPhone,
+		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Caio"}}}); err != nil {
+		t.Fatalf("a template to a WhatsApp user id: %v", err)
+	}
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, ContactID: noPhone, Text: "x"}); field(err) != "contact" {
+		t.Fatalf("SMS to a contact without a phone: %v", err)
+	}
+
 	// Outside the window a template goes, and opens the conversation.
 	st, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: contactID,
 		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Ana"}}})
