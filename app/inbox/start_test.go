@@ -122,6 +122,18 @@ func TestStartRefusesWhatCannotGo(t *testing.T) {
 		t.Fatalf("refused starts left %d conversations and %d contacts", convs, contacts)
 	}
 
+	// WhatsApp reaches a contact known only by a user id; SMS-like channels need a phone.
+	if err := e.st.LinkIdentities(e.ctx, e.a.OrgID, noPhone, "", []model.Identity{{Kind: model.IdentityWAUserID, Value: "BR.13491208655302741918"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: noPhone,
+		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Caio"}}}); err != nil {
+		t.Fatalf("a template to a WhatsApp user id: %v", err)
+	}
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, ContactID: noPhone, Text: "x"}); field(err) != "contact" {
+		t.Fatalf("SMS to a contact without a phone: %v", err)
+	}
+
 	// Outside the window a template goes, and opens the conversation.
 	st, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: contactID,
 		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Ana"}}})
@@ -148,5 +160,70 @@ func TestStartKeepsAgentsToTheirOwn(t *testing.T) {
 	// The conversation is the other agent's: starting again on it is as if it were not there.
 	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: ch.ID, ContactID: st.ContactID, Text: "Posso ajudar?"}); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("another agent's conversation: %v", err)
+	}
+}
+
+func TestContactTimelineHasConversationsAndNotes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	other := e.channel(t, model.KindSandbox)
+	owner := model.Actor{OrgID: e.a.OrgID, Role: model.RoleOwner}
+	r, _ := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511955550031", Name: "Vinícius", ProviderID: "t1", Body: "Oi, queria um orçamento"})
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: ch.ID, ContactID: r.ContactID, Text: "Claro! Para quando?"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Note(e.ctx, e.a, r.ConversationID, "Cliente antigo"); err != nil {
+		t.Fatal(err)
+	}
+	// A second conversation, on another channel, given to another agent.
+	r2, _ := e.svc.Receive(e.ctx, other, inbox.Inbound{From: "+5511955550031", ProviderID: "t2", Body: "Outro canal"})
+	u, _ := e.st.CreateUser(e.ctx, "outro@loja.com", "Outro", nil, nil)
+	_, _ = e.st.AddMember(e.ctx, e.a.OrgID, u.ID, model.RoleAgent)
+	if err := e.svc.Assign(e.ctx, owner, r2.ConversationID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	kinds := func(a model.Actor) map[string]int {
+		t.Helper()
+		evs, err := e.svc.ContactTimeline(e.ctx, a, r.ContactID, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for i, ev := range evs {
+			out[ev.Kind]++
+			if i > 0 && ev.CreatedAt.After(evs[i-1].CreatedAt) {
+				t.Errorf("line %d is newer than the one before it", i)
+			}
+		}
+		return out
+	}
+	if got := kinds(owner); got["conversation"] != 2 || got["note"] != 1 || got["created"] != 1 {
+		t.Fatalf("the owner's timeline: %v", got)
+	}
+	// The restricted agent does not see the other agent's conversation.
+	if got := kinds(e.a); got["conversation"] != 1 || got["note"] != 1 {
+		t.Fatalf("the agent's timeline: %v", got)
+	}
+	evs, _ := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, time.Time{})
+	var conv struct {
+		Messages []struct{ Direction, Body string } `json:"messages"`
+	}
+	for _, ev := range evs {
+		if ev.Kind == "conversation" && ev.ID == r.ConversationID {
+			_ = json.Unmarshal(ev.Data, &conv)
+		}
+	}
+	if len(conv.Messages) != 2 || conv.Messages[0].Body != "Oi, queria um orçamento" || conv.Messages[1].Direction != "out" {
+		t.Fatalf("the conversation's last messages: %+v", conv.Messages)
+	}
+	// Older lines: before the oldest, nothing.
+	if older, err := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, evs[len(evs)-1].CreatedAt); err != nil || len(older) != 0 {
+		t.Fatalf("before the oldest: %d %v", len(older), err)
+	}
+	// Another org's contact id shows nothing.
+	stranger := model.Actor{OrgID: e.a.OrgID + 1000, Role: model.RoleOwner}
+	if evs, err := e.svc.ContactTimeline(e.ctx, stranger, r.ContactID, time.Time{}); err != nil || len(evs) != 0 {
+		t.Fatalf("another org reads %d lines (%v)", len(evs), err)
 	}
 }

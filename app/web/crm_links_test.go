@@ -139,6 +139,14 @@ func TestStartConversationPages(t *testing.T) {
 		t.Error("home says coming soon")
 	}
 
+	// With several channels, "Send message" asks which one.
+	if _, err := o.inst.App.Inbox.CreateChannel(ctx, model.Actor{OrgID: o.orgID(), Role: model.RoleOwner}, model.KindSandbox, "Vendas", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if page := o.owner.Get(fmt.Sprintf("%s/contacts/%d", o.home, joao)); strings.Count(page.Body, `data-testid="contact-send-channel"`) != 2 {
+		t.Errorf("the channel choice lacks a channel: %s", webtest.Text(page.Body))
+	}
+
 	// An agent restricted to their own: the owner's conversation is not there.
 	agent, _ := o.member(model.RoleAgent)
 	if res := agent.Get(o.home + strings.TrimPrefix(convPath, o.home)); res.StatusCode != http.StatusNotFound {

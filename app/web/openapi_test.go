@@ -146,6 +146,15 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","template":{"name":"pedido","language":"pt_BR","params":["Bia"]}}`, wa.ID), key, 201, true)
 	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","text":"Oi"}`, wa.ID), key, 422, true)
 	call("POST", "/conversations", `{"channel_id":999999,"to":"+5511987654321","text":"x"}`, key, 404, true)
+	p := "+5511987650077"
+	ana, err := inst.App.Store.CreateContact(ctx, model.Contact{OrgID: orgID, Name: "Ana", Phone: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"contact_id":%d,"text":"Olá Ana"}`, sbx.ID, ana), key, 201, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650078","template":{"name":"pedido","language":"pt_BR","params":["Bia"]}}`, wa.ID), key, 201, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"contact_id":999999,"text":"x"}`, sbx.ID), key, 404, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"contact_id":%d,"text":"x"}`, wa.ID, ana), key, 422, true)
 
 	list := call("GET", "/conversations", "", key, 200, true)
 	call("GET", "/conversations?status=open&q=5511", "", key, 200, true)

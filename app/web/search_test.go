@@ -66,7 +66,8 @@ func TestSearchBoxes(t *testing.T) {
 		o.home + "/board/contacts?contact_q=", quick, fmt.Sprintf("%s/inbox/%d/templates?q=", o.home, joao.ConversationID),
 	} {
 		for _, q := range bad {
-			// Text PostgreSQL cannot store is refused with a clear 400 by the input check; the rest is searched.
+			// NUL bytes and invalid UTF-8 are refused with a clear 400 by the input check; the
+			// rest is searched for.
 			want := http.StatusOK
 			if strings.ContainsRune(q, 0) || !utf8.ValidString(q) {
 				want = http.StatusBadRequest
