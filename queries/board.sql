@@ -56,6 +56,13 @@ SELECT id, org_id, pipeline_id, name, color, description, outcome, position, cre
 FROM stages WHERE org_id = $1 AND pipeline_id = $2
 ORDER BY position, id;
 
+-- name: stage-options
+-- Every stage of the org with its pipeline's name, pipeline by pipeline, for filters.
+SELECT s.id, s.pipeline_id, p.name AS pipeline_name, s.name
+FROM stages s JOIN pipelines p ON p.id = s.pipeline_id AND p.org_id = s.org_id
+WHERE s.org_id = $1
+ORDER BY p.position, p.id, s.position, s.id;
+
 -- name: stage
 SELECT id, org_id, pipeline_id, name, color, description, outcome, position, created_at, updated_at
 FROM stages WHERE org_id = $1 AND id = $2;

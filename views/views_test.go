@@ -507,7 +507,7 @@ func listData() contacts.ListData {
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return contacts.ListData{
 		Filter: model.ContactFilter{Query: "maria", TagIDs: []int64{1}, Owner: "me", CreatedFrom: &from},
-		Sort:   contacts.ParseSort("name"), Rows: contactRows(), Total: 1234, Next: "eyJrIjoiTWFyaWEifQ", HasContacts: true,
+		Sort:   model.ParseContactSort("name"), Rows: contactRows(), Total: 1234, Next: "eyJrIjoiTWFyaWEifQ", HasContacts: true,
 		Tags: contactTags(), Members: members(), Segments: contactSegments(),
 		SegmentName: "", SegmentError: "contacts.error.segment_name",
 	}
@@ -655,8 +655,8 @@ var contactsRequired = []string{
 func TestContactsHelpers(t *testing.T) {
 	for s, want := range map[string]model.ContactSort{"": {By: "created", Desc: true}, "name": {By: "name"},
 		"name_desc": {By: "name", Desc: true}, "activity": {By: "activity", Desc: true}, "oldest": {By: "created"}, "bogus": {By: "created", Desc: true}} {
-		if got := contacts.ParseSort(s); got != want {
-			t.Errorf("ParseSort(%q) = %+v, want %+v", s, got, want)
+		if got := model.ParseContactSort(s); got != want {
+			t.Errorf("ParseContactSort(%q) = %+v, want %+v", s, got, want)
 		}
 	}
 	if got := contacts.SortValue(model.ContactSort{}); got != "newest" {

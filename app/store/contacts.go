@@ -238,6 +238,29 @@ func (s *Store) CountContacts(ctx context.Context, orgID, meID int64, f model.Co
 	return n, nil
 }
 
+// CountContactsEach counts the contacts matching each filter, in one statement (a segment
+// list asks for many counts at once; one round trip however many there are).
+func (s *Store) CountContactsEach(ctx context.Context, orgID, meID int64, fs []model.ContactFilter) ([]int64, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	b := newBuilder("SELECT ARRAY[", orgID)
+	for i, f := range fs {
+		if i > 0 {
+			b.add(", ", "")
+		}
+		b.add("(", s.fragment("contact-count"))
+		applyFilter(b, f, meID)
+		b.add(")", "")
+	}
+	b.add("", "]::bigint[]")
+	var n pq.Int64Array
+	if err := sqlx.GetContext(ctx, s.queryer(), &n, b.String(), b.args...); err != nil {
+		return nil, fmt.Errorf("store: count contacts: %w", err)
+	}
+	return n, nil
+}
+
 // ContactIDs returns the ids of every contact matching f (bulk actions on "all results").
 func (s *Store) ContactIDs(ctx context.Context, orgID, meID int64, f model.ContactFilter, limit int) ([]int64, error) {
 	b := newBuilder(strings.Replace(s.fragment("contact-count"), "count(*)", "c.id", 1), orgID)

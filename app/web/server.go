@@ -174,6 +174,17 @@ func (s *Server) routes() {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
+// RoutesOf lists the router's paths for one method, for tests that visit every page.
+func (s *Server) RoutesOf(method string) []string {
+	var out []string
+	for _, r := range s.e.Routes() {
+		if r.Method == method {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
 // Routes lists the router's paths, for tests that keep documents in step with it.
 func (s *Server) Routes() []string {
 	var out []string

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -134,10 +135,7 @@ func (s *Server) templateSend(c echo.Context) error {
 	case errors.Is(err, inbox.ErrTemplateNotFound):
 		key = "templates.error.not_found"
 	case errors.As(err, &v):
-		key = "templates.error.params"
-		for _, k := range v.Fields {
-			key = k
-		}
+		key = cmp.Or(firstError(v), "templates.error.params")
 	case err != nil:
 		return err
 	}
@@ -165,7 +163,7 @@ func (s *Server) templateSend(c echo.Context) error {
 			c.Response().Header().Set("HX-Reswap", "innerHTML")
 		}
 		frag := inboxview.TemplatePicker(d)
-		return render(c, http.StatusUnprocessableEntity, frag, frag)
+		return refuseForm(c, frag, frag)
 	}
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, orgPath(c, fmt.Sprintf("/inbox/%d", id)))

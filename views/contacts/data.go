@@ -21,7 +21,7 @@ type ListData struct {
 	// FilterErrors are the field errors of model.ParseContactFilter (field → i18n key);
 	// the page says some filters were ignored.
 	FilterErrors map[string]string
-	Sort         model.ContactSort // from ParseSort(?sort=)
+	Sort         model.ContactSort // from model.ParseContactSort(?sort=)
 	SegmentID    int64             // the open segment (?segment=), 0 when none
 
 	Rows  []Row
