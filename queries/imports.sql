@@ -1,14 +1,14 @@
 -- name: import-create
-INSERT INTO contact_imports (org_id, created_by, file_name, data, mapping, on_existing)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id;
+INSERT INTO contact_imports (org_id, created_by, file_name, data, mapping, on_existing, delimiter)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id;
 
 -- name: import
-SELECT id, org_id, created_by, file_name, mapping, on_existing, status, total, processed, imported, updated,
+SELECT id, org_id, created_by, file_name, mapping, on_existing, delimiter, status, total, processed, imported, updated,
        skipped, rejected, error, created_at, finished_at
 FROM contact_imports WHERE org_id = $1 AND id = $2;
 
 -- name: imports
-SELECT id, org_id, created_by, file_name, mapping, on_existing, status, total, processed, imported, updated,
+SELECT id, org_id, created_by, file_name, mapping, on_existing, delimiter, status, total, processed, imported, updated,
        skipped, rejected, error, created_at, finished_at
 FROM contact_imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2;
 
@@ -49,8 +49,9 @@ SELECT line, reason, raw FROM contact_import_rejects WHERE org_id = $1 AND impor
 
 -- name: contacts-upsert
 -- A batch of import rows at once. Rows with a phone meet existing contacts of that phone:
--- $10 = 'update' fills in what the row has (never blanks a field), 'skip' leaves them.
--- Returns, per row, the contact id and whether it was new; skipped rows return nothing.
+-- $10 = 'overwrite' replaces each field the row has (never blanks one), 'fill' sets only the
+-- fields the contact has empty, 'skip' leaves them. Tags are added and an opt-out is kept in
+-- every mode. Returns, per row, the contact id and whether it was new; skipped rows return nothing.
 INSERT INTO contacts (org_id, name, phone, email, owner_id, tag_ids, attributes, opted_out)
 SELECT $1, r.name, nullif(r.phone, ''), nullif(r.email, ''), nullif(r.owner_id, 0),
        coalesce((SELECT array_agg(t::bigint) FROM unnest(string_to_array(nullif(r.tags, ''), ',')) t), '{}'),
@@ -60,12 +61,12 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::te
      AS r(name, phone, email, owner_id, tags, attributes, opt_out, ord)
 ORDER BY r.ord
 ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO UPDATE SET
-    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE contacts.name END,
-    email = coalesce(excluded.email, contacts.email),
-    owner_id = coalesce(excluded.owner_id, contacts.owner_id),
+    name = CASE WHEN excluded.name <> '' AND ($10 = 'overwrite' OR contacts.name = '') THEN excluded.name ELSE contacts.name END,
+    email = CASE WHEN $10 = 'overwrite' THEN coalesce(excluded.email, contacts.email) ELSE coalesce(contacts.email, excluded.email) END,
+    owner_id = CASE WHEN $10 = 'overwrite' THEN coalesce(excluded.owner_id, contacts.owner_id) ELSE coalesce(contacts.owner_id, excluded.owner_id) END,
     tag_ids = ARRAY(SELECT DISTINCT unnest(contacts.tag_ids || excluded.tag_ids)),
-    attributes = contacts.attributes || excluded.attributes,
-    opted_out = CASE WHEN excluded.opted_out <> '{}' THEN excluded.opted_out ELSE contacts.opted_out END,
+    attributes = CASE WHEN $10 = 'overwrite' THEN contacts.attributes || excluded.attributes ELSE excluded.attributes || contacts.attributes END,
+    opted_out = CASE WHEN excluded.opted_out <> '{}' AND ($10 = 'overwrite' OR contacts.opted_out = '{}') THEN excluded.opted_out ELSE contacts.opted_out END,
     updated_at = now()
-WHERE $10 = 'update'
+WHERE $10 IN ('fill', 'overwrite')
 RETURNING id, phone, (xmax = 0) AS inserted;

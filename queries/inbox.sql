@@ -124,24 +124,41 @@ WHERE org_id = $1 AND conversation_id = $2 AND direction = 'in' AND provider_id 
 ORDER BY id DESC LIMIT 1;
 
 -- name: inbound-receive
--- An inbound message in one round trip: the contact found by phone or created (with its
--- timeline line), the conversation created or reopened and touched, the message stored, its
--- event written and notified. A message already stored (Meta retries) touches nothing and
--- returns duplicate; two first messages of a new phone racing may both miss the contact, and
--- the loser returns contact_id 0 and is run again. $1 org, $2 channel, $3 phone,
--- $4 profile name, $5 provider id, $6 kind, $7 body, $8 content, $9 time, $10 preview,
--- $11 event type.
+-- An inbound message in one round trip: the contact found by phone or by another identity
+-- (WhatsApp user id, username, QR LID) or created (with its timeline line and identities),
+-- the conversation created or reopened and touched, the message stored, its event written
+-- and notified. A message already stored (Meta retries) touches nothing and returns
+-- duplicate; two first messages of a new person racing may both miss the contact, and the
+-- loser (its phone or its first identity taken meanwhile) returns contact_id 0 and is run
+-- again. $1 org, $2 channel, $3 phone ('' when withheld), $4 profile name, $5 provider id,
+-- $6 kind, $7 body, $8 content, $9 time, $10 preview, $11 event type, $12 identity kinds
+-- and $13 their values, in the order they are trusted.
 WITH dup AS (
     SELECT 1 FROM messages WHERE channel_id = $2 AND provider_id = $5 AND org_id = $1
 ), found AS (
-    SELECT id FROM contacts WHERE org_id = $1 AND phone = $3
+    SELECT f.id FROM (
+        SELECT c.id, 0 AS rank FROM contacts c WHERE c.org_id = $1 AND c.phone = $3
+        UNION ALL
+        SELECT i.contact_id, array_position($12::text[], i.kind)
+        FROM contact_identities i JOIN unnest($12::text[], $13::text[]) AS x(kind, value) ON i.kind = x.kind AND i.value = x.value
+        WHERE i.org_id = $1
+    ) f ORDER BY f.rank LIMIT 1
 ), made AS (
     INSERT INTO contacts (org_id, name, phone)
-    SELECT $1, $4, $3 WHERE NOT EXISTS (SELECT 1 FROM found) AND NOT EXISTS (SELECT 1 FROM dup)
+    SELECT $1, $4, nullif($3, '') WHERE NOT EXISTS (SELECT 1 FROM found) AND NOT EXISTS (SELECT 1 FROM dup)
     ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO NOTHING
     RETURNING id
+), claimed AS (
+    INSERT INTO contact_identities (org_id, contact_id, kind, value)
+    SELECT $1, made.id, x.kind, x.value FROM made, unnest($12::text[], $13::text[]) AS x(kind, value)
+    ON CONFLICT (org_id, kind, value) DO NOTHING
+    RETURNING kind
 ), contact AS (
-    SELECT id FROM found UNION ALL SELECT id FROM made
+    SELECT id FROM found
+    UNION ALL
+    -- A new contact known by no phone holds only while it won its first identity.
+    SELECT id FROM made WHERE $3 <> '' OR cardinality($12::text[]) = 0
+        OR EXISTS (SELECT 1 FROM claimed WHERE claimed.kind = ($12::text[])[1])
 ), made_event AS (
     INSERT INTO contact_events (org_id, contact_id, kind, data)
     SELECT $1, id, 'created', '{"source":"inbound"}' FROM made
@@ -180,4 +197,4 @@ FROM (SELECT 1) one LEFT JOIN contact ON true;
 
 -- name: contacts-matching
 -- The contacts a conversation search matches, when there are few (see Store.Conversations).
-SELECT id FROM contacts WHERE org_id = $1 AND search LIKE $2 LIMIT $3;
+SELECT id FROM contacts WHERE org_id = $1 AND search LIKE fold($2) LIMIT $3;

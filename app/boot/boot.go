@@ -70,6 +70,10 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	}
 	a := &App{Config: cfg, Store: st, Vault: ring, Account: account.New(st), CRM: crm.New(st), Board: board.New(st), Inbox: inbox.New(st, ring)}
 	a.Inbox.Registry().Register(model.KindSandbox, sandbox.New)
+	// Each kind's webhook answers at /webhooks/{path}/{channel}; the paths are the ones
+	// providers' consoles already hold.
+	a.Inbox.Registry().RegisterWebhook("whatsapp", meta.Hook{})
+	a.Inbox.Registry().RegisterWebhook("twilio", twilio.Hook{})
 	a.Inbox.Registry().Register(model.KindWhatsAppCloud, func(c model.Channel, sec map[string]string, r channel.StatusFunc) (channel.Channel, error) {
 		return meta.New(withConfig(c, map[string]string{"graph_url": cfg.MetaGraphURL}), sec, r)
 	})

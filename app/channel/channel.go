@@ -20,10 +20,13 @@ import (
 
 // Outbound is a message to send.
 type Outbound struct {
-	To       string // E.164
-	Kind     string // text, image, document, audio, video, template
-	Body     string // the text, or a media caption
-	MediaURL string
+	To string // E.164; empty when the person is known by Recipient only
+	// Recipient addresses a person with no known phone: a WhatsApp business-scoped user id
+	// (Cloud API's "recipient") or a JID/LID (WhatsApp by QR). To wins when both are set.
+	Recipient string
+	Kind      string // text, image, document, audio, video, template
+	Body      string // the text, or a media caption
+	MediaURL  string
 	// Media is a stored file to send (image, document, audio, video): each provider takes
 	// it its own way, by upload or by link.
 	Media    *Attachment
@@ -116,6 +119,7 @@ type Registry struct {
 	factories map[string]Factory
 	limits    map[int64]*rate.Limiter
 	report    StatusFunc
+	hooks     map[string]Webhook // by the provider segment of their URL
 }
 
 // NewRegistry returns an empty registry; report receives statuses a channel learns itself.
@@ -185,4 +189,10 @@ func Config(c model.Channel, v any) error {
 // page's "Test" button); it answers what the provider says of the number or account.
 type Checker interface {
 	Check(ctx context.Context) (string, error)
+}
+
+// TemplateLister is a channel whose provider keeps approved message templates (WhatsApp
+// Cloud API): the inbox syncs them for the composer without knowing the provider.
+type TemplateLister interface {
+	ListTemplates(ctx context.Context) ([]model.Template, error)
 }

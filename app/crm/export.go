@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"masteria/app/csvout"
 	"masteria/app/model"
 )
 
@@ -42,8 +43,8 @@ func (s *Service) Export(ctx context.Context, a model.Actor, f model.ContactFilt
 			names = append(names, tagName[id])
 		}
 		sort.Strings(names)
-		row[0], row[1], row[2] = safeCell(c.Name), deref(c.Phone), safeCell(deref(c.Email))
-		row[3], row[4] = safeCell(strings.Join(names, ", ")), safeCell(deref(c.OwnerName))
+		row[0], row[1], row[2] = csvout.Safe(c.Name), deref(c.Phone), csvout.Safe(deref(c.Email))
+		row[3], row[4] = csvout.Safe(strings.Join(names, ", ")), csvout.Safe(deref(c.OwnerName))
 		row[5] = strings.Join(c.OptedOut, ", ")
 		row[6], row[7] = c.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), c.LastActivityAt.UTC().Format("2006-01-02T15:04:05Z")
 		var attrs map[string]any
@@ -52,7 +53,7 @@ func (s *Service) Export(ctx context.Context, a model.Actor, f model.ContactFilt
 			row[8+i] = ""
 			if v, ok := attrs[fd.Key]; ok {
 				b, _ := json.Marshal(v)
-				row[8+i] = safeCell(strings.Trim(string(b), `"`))
+				row[8+i] = csvout.Safe(strings.Trim(string(b), `"`))
 			}
 		}
 		if err := cw.Write(row); err != nil {
@@ -66,13 +67,4 @@ func (s *Service) Export(ctx context.Context, a model.Actor, f model.ContactFilt
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// safeCell keeps a value from being run as a formula when the CSV is opened in a
-// spreadsheet ("=HYPERLINK(…)" typed as a name by someone malicious).
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

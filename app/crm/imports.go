@@ -80,7 +80,7 @@ func (s *Service) Upload(ctx context.Context, a model.Actor, fileName string, da
 	if name == "" {
 		name = "contacts.csv"
 	}
-	return s.st.CreateImport(ctx, a.OrgID, a.UserID, name, data, mb, "update")
+	return s.st.CreateImport(ctx, a.OrgID, a.UserID, name, data, mb, model.ImportFill, string(r.Delimiter()))
 }
 
 func customFields(fs []model.ContactField) []csvimport.CustomField {
@@ -139,7 +139,10 @@ func (s *Service) Preview(ctx context.Context, orgID, id int64) (ImportPreview, 
 
 // StartImport confirms the mapping and queues the job, in one transaction.
 func (s *Service) StartImport(ctx context.Context, a model.Actor, id int64, m csvimport.Mapping, onExisting string) error {
-	if onExisting != "update" && onExisting != "skip" {
+	if onExisting == "update" {
+		onExisting = model.ImportOverwrite // the name of the choice before fill existed
+	}
+	if onExisting != model.ImportSkip && onExisting != model.ImportFill && onExisting != model.ImportOverwrite {
 		return model.FieldError("on_existing", "contacts.import.error.on_existing")
 	}
 	if err := m.Validate(); err != nil {
@@ -322,6 +325,7 @@ func (run *importRun) readRecords(ctx context.Context, r *csvimport.Reader) erro
 		}
 		var re *csvimport.RowError
 		if errors.As(err, &re) {
+			run.cur.processed++ // a row read and refused: it counts like any other
 			run.reject(re.Line, "csv."+re.Reason, re.Raw)
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -197,5 +198,120 @@ func TestUploadBadFiles(t *testing.T) {
 	other.OrgID += 1000
 	if err := e.svc.StartImport(e.ctx, other, id, csvimport.Mapping{"phone", ""}, "update"); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("another org's import: %v", err)
+	}
+}
+
+// "Contacts already here" is an explicit choice: fill only what the contact has empty, or
+// overwrite with what the file has. Neither ever blanks a field with an empty cell.
+func TestImportFillOrOverwrite(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{model.ImportFill, model.ImportOverwrite} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			run := withQueue(t, e)
+			if _, err := e.svc.CreateField(e.ctx, e.a, "Cidade", "text", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "Ana Original", Phone: "11988880001", Email: "ana@velho.com",
+				Attributes: map[string]string{"cidade": "Rio"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "Bia", Phone: "11988880002"}); err != nil {
+				t.Fatal(err)
+			}
+			im, _ := importCSV(t, e, run, "nome,telefone,email,cidade\n"+
+				"Ana Nova,11988880001,ana@novo.com,São Paulo\n"+
+				",11988880002,bia@novo.com,Campinas\n", mode)
+			if im.Status != "done" || im.OnExisting != mode || im.Updated != 2 || im.Imported != 0 {
+				t.Fatalf("import %+v", im)
+			}
+			get := func(q string) (string, string, string) {
+				l, err := e.svc.List(e.ctx, e.a, model.ContactFilter{Query: q}, model.ContactSort{}, "")
+				if err != nil || len(l.Contacts) != 1 {
+					t.Fatalf("%s: %v %d", q, err, len(l.Contacts))
+				}
+				c := l.Contacts[0]
+				var attrs map[string]any
+				_ = json.Unmarshal(c.Attributes, &attrs)
+				email := ""
+				if c.Email != nil {
+					email = *c.Email
+				}
+				city, _ := attrs["cidade"].(string)
+				return c.Name, email, city
+			}
+			name, email, city := get("88880001")
+			want := [3]string{"Ana Original", "ana@velho.com", "Rio"}
+			if mode == model.ImportOverwrite {
+				want = [3]string{"Ana Nova", "ana@novo.com", "São Paulo"}
+			}
+			if [3]string{name, email, city} != want {
+				t.Errorf("Ana after %s: %q %q %q, want %q", mode, name, email, city, want)
+			}
+			// Bia had no email nor city: both modes fill them; the empty name cell erases nothing.
+			if name, email, city := get("88880002"); name != "Bia" || email != "bia@novo.com" || city != "Campinas" {
+				t.Errorf("Bia after %s: %q %q %q", mode, name, email, city)
+			}
+		})
+	}
+	e := newEnv(t)
+	fieldErr(t, e.svc.StartImport(e.ctx, e.a, 1, csvimport.Mapping{"name", "phone"}, "merge"), "on_existing", "contacts.import.error.on_existing")
+}
+
+// Every row of the file is counted once: created + updated + skipped + rejected = rows read,
+// the total the page shows — a row with broken quoting included.
+func TestImportCountersAddUp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	run := withQueue(t, e)
+	if _, err := e.svc.Create(e.ctx, e.a, crm.ContactInput{Name: "Já Existe", Phone: "11988887777"}); err != nil {
+		t.Fatal(err)
+	}
+	data := "name;phone\n" +
+		"Nova;11977776666\n" + // created
+		"Já Existe;11988887777\n" + // skipped
+		"Curto;12\n" + // rejected: phone
+		"Ci \"ta\" ;11955554444\n" + // rejected: quoting
+		"\n" + // a blank line is no row
+		"Outra;11966665555\n" // created
+	im, rs := importCSV(t, e, run, data, model.ImportSkip)
+	if im.Imported != 2 || im.Skipped != 1 || im.Rejected != 2 || im.Updated != 0 || len(rs) != 2 {
+		t.Fatalf("counts %+v, rejects %+v", im, rs)
+	}
+	if sum := im.Imported + im.Updated + im.Skipped + im.Rejected; sum != 5 || im.Total != 5 || im.Processed != 5 {
+		t.Fatalf("created+updated+skipped+rejected = %d, total %d, processed %d; the file has 5 rows", sum, im.Total, im.Processed)
+	}
+	var delim string
+	_ = e.st.DB().Get(&delim, `SELECT delimiter FROM contact_imports WHERE id = $1`, im.ID)
+	if delim != ";" || im.Delimiter != ";" {
+		t.Fatalf("the upload's delimiter is not kept: %q %q", delim, im.Delimiter)
+	}
+}
+
+// A NUL byte or invalid UTF-8 in a cell past the part of the file that is sniffed never
+// fails the import: the cell is cleaned, the row imported, and every row is counted.
+func TestImportHostileCellsAreCleaned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	run := withQueue(t, e)
+	var b strings.Builder
+	b.WriteString("nome,telefone,email\n")
+	rows := 0
+	for b.Len() < 80<<10 {
+		fmt.Fprintf(&b, "Cliente %d,+55 11 9%08d,cliente%d@loja.com\n", rows, rows, rows)
+		rows++
+	}
+	b.WriteString("Ana\x00 Paula,+55 11 977770001,\n")
+	b.WriteString("Jo\xe3o \xff,+55 11 977770002,\n")
+	rows += 2
+	im, rs := importCSV(t, e, run, b.String(), model.ImportFill)
+	if im.Status != "done" || im.Imported+im.Updated+im.Skipped+im.Rejected != rows || im.Total != rows {
+		t.Fatalf("import %s %q: %d+%d+%d+%d of %d rows (total %d), rejects %v", im.Status, im.Error, im.Imported, im.Updated, im.Skipped, im.Rejected, rows, im.Total, rs)
+	}
+	var names []string
+	_ = e.st.DB().Select(&names, `SELECT name FROM contacts WHERE phone IN ('+5511977770001', '+5511977770002') ORDER BY phone`)
+	if len(names) != 2 || names[0] != "Ana Paula" || strings.ContainsRune(names[1], 0) || !strings.HasPrefix(names[1], "Jo") {
+		t.Fatalf("cleaned names %q", names)
 	}
 }

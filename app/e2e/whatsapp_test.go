@@ -9,6 +9,8 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -103,6 +105,40 @@ func TestWhatsAppCloudInboxLive(t *testing.T) {
 		t.Fatalf("inbound photo: %d %v", status, err)
 	}
 	b.waitJS("the photo shows in the thread", `[...document.querySelectorAll('[data-testid="msg-image"] img')].some(i => i.complete && i.naturalWidth === 40)`, waitTimeout)
+	// A photo from the agent with a caption, then a plain text: the file goes once, with the
+	// first message only (the composer used to keep it and send it again with the next).
+	pic := filepath.Join(t.TempDir(), "cardapio.png")
+	if err := os.WriteFile(pic, testPNG(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("attach a photo", chromedp.SetUploadFiles(tid("composer-file"), []string{pic}))
+	b.waitJS("the file's name shows", `document.querySelector('[data-testid="composer-file-name"]').textContent === "cardapio.png"`, waitTimeout)
+	b.do("send it with a caption",
+		chromedp.SendKeys(tid("composer-body"), "Nosso cardápio"),
+		chromedp.Click(tid("composer-send")),
+	)
+	if sent, err = ms.WaitSent(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if sent[1].Type != "image" || sent[1].Caption != "Nosso cardápio" {
+		t.Fatalf("the photo reached the simulator as %+v", sent[1])
+	}
+	b.waitJS("the composer lets the file go", `document.querySelector('[data-testid="composer-file"]').files.length === 0 && document.querySelector('[data-testid="composer-file-name"]').hidden`, waitTimeout)
+	b.do("send a text after it",
+		chromedp.SendKeys(tid("composer-body"), "Abrimos às 7h."),
+		chromedp.KeyEvent(kb.Enter),
+	)
+	if sent, err = ms.WaitSent(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if sent[2].Type != "text" || sent[2].Text != "Abrimos às 7h." || sent[2].MediaID != "" {
+		t.Fatalf("the text after a photo reached the simulator as %+v", sent[2])
+	}
+	var images int
+	_ = inst.App.Store.DB().Get(&images, `SELECT count(*) FROM messages WHERE direction = 'out' AND kind = 'image'`)
+	if images != 1 {
+		t.Fatalf("%d photos sent, want 1", images)
+	}
 	// Meta learns the customer's message was read when the agent opened it (blue ticks).
 	waitFor(t, ctx, "the customer's message marked read at Meta", func() bool { return len(ms.MarkedRead()) > 0 })
 	b.noConsoleErrors()

@@ -224,6 +224,9 @@ func N(l Locale, key string, n int, args ...string) string {
 	return T(l, key+form, all...)
 }
 
+// Has tells whether the catalog of l (or the default one) has key.
+func Has(l Locale, key string) bool { return has(l, key) }
+
 func has(l Locale, key string) bool {
 	c, ok := catalogs[l]
 	if !ok {

@@ -124,25 +124,59 @@ func (s *Service) build(ch model.Channel) (channel.Channel, error) {
 	return s.reg.Build(ch, secrets)
 }
 
-// Inbound is a customer's message as a channel parsed it.
-type Inbound struct {
-	From       string // E.164
-	Name       string // the profile name the provider gives, if any
-	ProviderID string
-	Kind       string
-	Body       string
-	Content    json.RawMessage
-	At         time.Time
+// Inbound is a customer's message as a channel parsed it (see channel.Inbound).
+type Inbound = channel.Inbound
+
+// lookup is the sender's identities other than the phone, the most trusted first. A
+// username is only looked up when no user id came with it: usernames change hands.
+func lookup(in Inbound) []model.Identity {
+	var ids []model.Identity
+	add := func(kind, v string) {
+		if v != "" {
+			ids = append(ids, model.Identity{Kind: kind, Value: v})
+		}
+	}
+	add(model.IdentityWAUserID, in.UserID)
+	add(model.IdentityWAParentUserID, in.ParentUserID)
+	add(model.IdentityWAJID, in.JID)
+	add(model.IdentityWALID, in.LID)
+	if in.UserID == "" && in.ParentUserID == "" {
+		add(model.IdentityWAUsername, in.Username)
+	}
+	return ids
 }
+
+// learned is every identity the message teaches about its sender's contact.
+func learned(in Inbound) []model.Identity {
+	ids := lookup(in)
+	if in.Username != "" && (in.UserID != "" || in.ParentUserID != "") {
+		ids = append(ids, model.Identity{Kind: model.IdentityWAUsername, Value: in.Username})
+	}
+	if in.NewUserID != "" {
+		ids = append(ids, model.Identity{Kind: model.IdentityWAUserID, Value: in.NewUserID})
+	}
+	if in.NewParentUserID != "" {
+		ids = append(ids, model.Identity{Kind: model.IdentityWAParentUserID, Value: in.NewParentUserID})
+	}
+	return ids
+}
+
+// ErrNoSender is an inbound message with neither a phone nor another identity.
+var ErrNoSender = errors.New("inbox: an inbound message without a sender")
 
 // Received says where an inbound message went.
-type Received struct {
-	MessageID, ConversationID, ContactID int64
-	Duplicate                            bool
+type Received = channel.Received
+
+var _ channel.Receiver = (*Service)(nil)
+
+// Status applies a provider's status report (channel.Receiver).
+func (s *Service) Status(ctx context.Context, ch model.Channel, st channel.StatusUpdate) error {
+	return s.ApplyStatus(ctx, ch, st.ProviderID, st.Status, st.ErrorCode, st.ErrorTitle)
 }
 
-// Receive stores an inbound message: its contact (found by phone or created), its
-// conversation (created or reopened) and the message, once per provider id.
+// Receive stores an inbound message: its contact (found by phone or another identity, or
+// created), its conversation (created or reopened) and the message, once per provider id.
+// Text is cleaned first (no NUL bytes, valid UTF-8): PostgreSQL refuses both.
 func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Received, error) {
 	if in.At.IsZero() {
 		in.At = s.now()
@@ -150,22 +184,33 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 	if in.Kind == "" {
 		in.Kind = "text"
 	}
+	in = clean(in)
+	ids := lookup(in)
+	if in.From == "" && len(ids) == 0 {
+		return Received{}, ErrNoSender
+	}
 	m := model.Message{OrgID: ch.OrgID, ChannelID: ch.ID, Kind: in.Kind, Body: in.Body, Content: in.Content, CreatedAt: in.At}
 	if in.ProviderID != "" {
 		m.ProviderID = &in.ProviderID
 	}
 	name := strings.TrimSpace(in.Name)
+	if name == "" && in.From == "" && in.Username != "" {
+		name = in.Username // known by a username only: better than no name
+	}
 	// One statement does the work (the webhook answers fast and many arrive at once); a
-	// lost race with a concurrent first message of the same new phone runs it again.
+	// lost race with a concurrent first message of the same new person runs it again.
 	for attempt := 0; ; attempt++ {
 		var row store.InboundRow
 		err := s.st.Tx(ctx, func(tx *store.Store) error {
 			var err error
-			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name()); err != nil {
+			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name(), ids); err != nil {
 				return err
 			}
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
 				return errDuplicate // nothing to keep: roll back whatever the statement did
+			}
+			if err := s.learn(ctx, tx, ch.OrgID, row.ContactID, in); err != nil {
+				return err
 			}
 			if row.AssigneeID == 0 && row.RoundRobin { // nobody on it: the next one in turn
 				if err := s.autoAssign(ctx, tx, ch.OrgID, row.ConversationID); err != nil {
@@ -176,7 +221,13 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		})
 		switch {
 		case err == nil:
-			return Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}, nil
+			got := Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}
+			if in.Keyword != "" { // an SMS STOP or START changes the contact's opt-out
+				if err := s.Keyword(ctx, ch, row.ContactID, in.Keyword == "stop"); err != nil {
+					return got, err
+				}
+			}
+			return got, nil
 		case !errors.Is(err, errDuplicate):
 			return Received{}, err
 		case row.ContactID == 0 && !row.Duplicate && attempt < 3:
@@ -186,6 +237,28 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		}
 		return Received{ContactID: row.ContactID, ConversationID: row.ConversationID, Duplicate: true}, nil
 	}
+}
+
+// learn records what a message teaches about its sender: identities that came with it,
+// the phone once it is known (shared on request, or given by a later message), and a
+// changed number. A phone or an identity another contact holds stays with that contact.
+func (s *Service) learn(ctx context.Context, tx *store.Store, orgID, contactID int64, in Inbound) error {
+	phone := in.From
+	if phone == "" {
+		phone = in.SharedPhone
+	}
+	// A message from a phone alone found or made its contact by that phone: nothing to learn.
+	if ids := learned(in); len(ids) > 0 || in.SharedPhone != "" {
+		if err := tx.LinkIdentities(ctx, orgID, contactID, phone, ids); err != nil {
+			return err
+		}
+	}
+	if in.NewPhone != "" {
+		if _, err := tx.ChangePhone(ctx, orgID, contactID, in.NewPhone); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var errDuplicate = errors.New("inbox: duplicate message")
@@ -265,6 +338,10 @@ func (s *Service) replyTarget(ctx context.Context, a model.Actor, conversationID
 	if freeForm && ch.ServiceWindow() && !conv.WindowOpen(s.now()) {
 		return conv, ch, ErrWindowClosed
 	}
+	// WhatsApp reaches a person by their user id too; SMS needs a phone.
+	if !ch.ReachesWithoutPhone() && (conv.ContactPhone == nil || *conv.ContactPhone == "") {
+		return conv, ch, model.FieldError("body", "contacts.no_phone_sms")
+	}
 	return conv, ch, nil
 }
 
@@ -303,14 +380,18 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	fail := func(code, title string) error {
 		return s.failed(ctx, m, code, title)
 	}
-	if contact.Phone == nil {
-		return fail("no_phone", "The contact has no phone number.")
+	to, recipient, err := s.address(ctx, ch, contact)
+	if err != nil {
+		return err
+	}
+	if to == "" && recipient == "" {
+		return fail(model.FailNoPhone, "The contact has no phone number.")
 	}
 	if contact.OptedOutOf(ch.OptOutKind()) {
-		return fail("opted_out", "The contact asked not to receive messages on this channel.")
+		return fail(model.FailOptedOut, "The contact asked not to receive messages on this channel.")
 	}
 	if ch.Status == model.ChannelDisconnected {
-		return fail("channel_disconnected", "The channel was disconnected in the settings.")
+		return fail(model.FailChannelDisconnected, "The channel was disconnected in the settings.")
 	}
 	c, err := s.build(ch)
 	if err != nil {
@@ -319,10 +400,11 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 	if err := s.reg.Wait(ctx, ch); err != nil {
 		return err
 	}
-	out, err := s.outbound(ctx, m, *contact.Phone)
+	out, err := s.outbound(ctx, m, to)
 	if err != nil {
 		return err
 	}
+	out.Recipient = recipient
 	sent, err := c.Send(ctx, out)
 	var thr *channel.ThrottledError
 	var se *channel.SendError
@@ -362,6 +444,36 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		}
 		return nil
 	})
+}
+
+// address is how a channel reaches a contact: by phone, else (WhatsApp) by the person's
+// business-scoped user id for the Cloud API or their LID/JID for a QR session. SMS needs
+// a phone.
+func (s *Service) address(ctx context.Context, ch model.Channel, c model.Contact) (to, recipient string, err error) {
+	if c.HasPhone() {
+		return *c.Phone, "", nil
+	}
+	var kinds []string
+	switch ch.Kind {
+	case model.KindWhatsAppCloud:
+		kinds = []string{model.IdentityWAUserID, model.IdentityWAParentUserID}
+	case model.KindWhatsAppQR:
+		kinds = []string{model.IdentityWALID, model.IdentityWAJID}
+	default:
+		return "", "", nil
+	}
+	ids, err := s.st.Identities(ctx, c.OrgID, c.ID)
+	if err != nil {
+		return "", "", err
+	}
+	for _, k := range kinds {
+		for _, id := range ids {
+			if id.Kind == k {
+				return "", id.Value, nil
+			}
+		}
+	}
+	return "", "", nil
 }
 
 func (s *Service) failed(ctx context.Context, m model.Message, code, title string) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"masteria/app/channel/meta"
+	"masteria/app/channel"
 	"masteria/app/events"
 	"masteria/app/model"
 	"masteria/app/store"
@@ -118,13 +118,11 @@ func (s *Service) SyncTemplates(ctx context.Context, orgID, channelID int64) err
 	if err != nil {
 		return err
 	}
-	lister, ok := c.(interface {
-		Templates(ctx context.Context) ([]meta.Template, error)
-	})
+	lister, ok := c.(channel.TemplateLister)
 	if !ok {
 		return errNoTemplates
 	}
-	list, err := lister.Templates(ctx)
+	rows, err := lister.ListTemplates(ctx)
 	if err != nil {
 		if serr := s.st.SetTemplateSync(ctx, orgID, channelID, nil, err.Error()); serr != nil {
 			slog.Warn("inbox: template sync state", "channel", channelID, "err", serr)
@@ -132,14 +130,6 @@ func (s *Service) SyncTemplates(ctx context.Context, orgID, channelID int64) err
 		return err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	rows := make([]model.Template, 0, len(list))
-	for _, t := range list {
-		if t.Name == "" || t.Language == "" {
-			continue
-		}
-		rows = append(rows, model.Template{ProviderID: t.ID, Name: t.Name, Language: t.Language,
-			Category: t.Category, Status: t.Status, Components: t.Components})
-	}
 	return s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.ReplaceTemplates(ctx, orgID, channelID, rows, now); err != nil {
 			return err
@@ -212,27 +202,10 @@ func (s *Service) SendTemplate(ctx context.Context, a model.Actor, conversationI
 }
 
 // SendTemplateTo sends a template to a phone through a channel, creating the contact and
-// its conversation when needed (after the template is found valid, so a refused send
-// creates nothing).
+// its conversation when needed (Start: a refused send creates nothing).
 func (s *Service) SendTemplateTo(ctx context.Context, a model.Actor, channelID int64, phone string, ts TemplateSend) (model.Message, error) {
-	ch, err := s.st.Channel(ctx, a.OrgID, channelID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	m, err := s.templateMessage(ctx, a, ch, ts)
-	if err != nil {
-		return m, err
-	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		m.ConversationID, err = conversationFor(ctx, tx, a, ch, phone)
-		if err != nil {
-			return err
-		}
-		m, err = s.queueIn(ctx, tx, a, m)
-		return err
-	})
-	return m, err
+	st, err := s.Start(ctx, a, StartInput{ChannelID: channelID, Phone: phone, Template: &ts, Source: "api"})
+	return st.Message, err
 }
 
 // templateMessage checks a template send against the channel's synced template and builds

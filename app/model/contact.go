@@ -98,6 +98,13 @@ type Segment struct {
 	UpdatedAt time.Time       `db:"updated_at" json:"updated_at"`
 }
 
+// What a CSV import does with a contact already there (same phone).
+const (
+	ImportSkip      = "skip"      // leave it as it is
+	ImportFill      = "fill"      // set only the fields it has empty
+	ImportOverwrite = "overwrite" // replace each field the file has
+)
+
 // ContactImport is a CSV import and, once run, its report.
 type ContactImport struct {
 	ID         int64           `db:"id" json:"id"`
@@ -106,6 +113,7 @@ type ContactImport struct {
 	FileName   string          `db:"file_name" json:"file_name"`
 	Mapping    json.RawMessage `db:"mapping" json:"mapping"`
 	OnExisting string          `db:"on_existing" json:"on_existing"`
+	Delimiter  string          `db:"delimiter" json:"delimiter"` // the upload's, for the rejected-rows file
 	Status     string          `db:"status" json:"status"`
 	Total      int             `db:"total" json:"total"`
 	Processed  int             `db:"processed" json:"processed"`

@@ -79,7 +79,7 @@ var attrOps = map[string]bool{"eq": true, "ne": true, "contains": true, "gt": tr
 // ParseContactFilter reads a filter from URL query values. Values it cannot read are
 // reported as field errors (i18n keys), so the page can say what is wrong.
 func ParseContactFilter(q url.Values) (ContactFilter, error) {
-	f := ContactFilter{Query: strings.TrimSpace(q.Get("q")), Owner: q.Get("owner"), OptedOut: q.Get("opted_out")}
+	f := ContactFilter{Query: CleanSearch(q.Get("q")), Owner: q.Get("owner"), OptedOut: q.Get("opted_out")}
 	v := NewValidationError()
 	for _, s := range q["tag"] {
 		id, err := strconv.ParseInt(s, 10, 64)
@@ -131,9 +131,6 @@ func ParseContactFilter(q url.Values) (ContactFilter, error) {
 			continue
 		}
 		f.Attrs = append(f.Attrs, AttrCond{Key: key, Op: op, Value: value})
-	}
-	if len(f.Query) > 200 {
-		f.Query = f.Query[:200]
 	}
 	return f, v.Err()
 }

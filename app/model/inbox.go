@@ -52,7 +52,17 @@ type Conversation struct {
 	Preview       string     `db:"preview" json:"preview"`
 	Labels        Labels     `db:"labels" json:"labels"`
 	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
+	// Snippet is, in a search's results, an extract of the newest message the search
+	// matched, each match between SnippetMark and SnippetEnd; "" when only the contact matched.
+	Snippet string `db:"-" json:"-"`
 }
+
+// The characters around each match in Conversation.Snippet (private-use ones, which no
+// keyboard types; the database's search_headline() writes them).
+const (
+	SnippetMark = '\uE000'
+	SnippetEnd  = '\uE001'
+)
 
 // ServiceWindow is how long after the customer's last message WhatsApp lets a business
 // answer with free text; after it only approved templates may be sent.
@@ -90,6 +100,22 @@ func StatusRank(s string) int {
 	return 0
 }
 
+// Why a message failed before it reached the provider: Message.ErrorCode values set by the
+// inbox itself. The screens show them translated (the key of SendFailureKey).
+const (
+	FailNoPhone             = "no_phone"
+	FailOptedOut            = "opted_out"
+	FailChannelDisconnected = "channel_disconnected"
+)
+
+// SendFailures are the failure codes the screens translate: the inbox's own and the
+// providers' most common (Meta's outside-the-window and undeliverable, Twilio's
+// unsubscribed, unreachable, unknown and landline numbers). Others show the provider's text.
+var SendFailures = []string{FailNoPhone, FailOptedOut, FailChannelDisconnected, "131047", "131026", "21610", "30003", "30005", "30006"}
+
+// SendFailureKey is the i18n key of a failure code's explanation.
+func SendFailureKey(code string) string { return "inbox.fail." + code }
+
 // Message is one message of a conversation: from the customer (in), to them (out), or an
 // internal note between agents (note).
 type Message struct {
@@ -108,4 +134,23 @@ type Message struct {
 	SenderID       *int64          `db:"sender_id" json:"sender_id"`
 	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
 	StatusAt       time.Time       `db:"status_at" json:"status_at"`
+}
+
+// MarshalJSON writes a status time that was never set (a queued message) as null rather
+// than year 1, and a message without type data with an empty content object, so every
+// answer has the same shape.
+func (m Message) MarshalJSON() ([]byte, error) {
+	type plain Message
+	out := struct {
+		plain
+		Content  json.RawMessage `json:"content"`
+		StatusAt *time.Time      `json:"status_at"`
+	}{plain: plain(m), Content: m.Content}
+	if len(out.Content) == 0 || string(out.Content) == "null" {
+		out.Content = json.RawMessage("{}")
+	}
+	if !m.StatusAt.IsZero() {
+		out.StatusAt = &m.StatusAt
+	}
+	return json.Marshal(out)
 }

@@ -56,6 +56,14 @@ func (l *Labels) Scan(src any) error {
 	return json.Unmarshal(b, (*[]string)(l))
 }
 
+// MarshalJSON writes no labels as [], not null.
+func (l Labels) MarshalJSON() ([]byte, error) {
+	if l == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]string(l))
+}
+
 // QuickReply is a saved answer an agent inserts by typing "/" and its shortcut.
 type QuickReply struct {
 	ID        int64     `db:"id" json:"id"`

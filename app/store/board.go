@@ -89,8 +89,8 @@ func leadFilterArgs(f model.LeadFilter) []any {
 		max = *f.Max
 	}
 	pattern := ""
-	if f.Search != "" {
-		pattern = "%" + boardLikeEscape(f.Search) + "%"
+	if q := model.CleanSearch(f.Search); q != "" {
+		pattern = "%" + boardLikeEscape(q) + "%" // the queries fold it
 	}
 	return []any{f.OwnerID, pattern, min, max}
 }
@@ -457,10 +457,10 @@ func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (model.BoardC
 }
 
 // SearchBoardContacts finds up to limit contacts whose name, phone or email contains q
-// (lower-case).
+// (accents and case do not matter).
 func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, limit int) ([]model.BoardContact, error) {
 	var cs []model.BoardContact
-	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(q)+"%", limit); err != nil {
+	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(model.CleanSearch(q))+"%", limit); err != nil {
 		return nil, fmt.Errorf("store: search contacts: %w", err)
 	}
 	return cs, nil

@@ -10,9 +10,9 @@ import (
 )
 
 // CreateImport stores an uploaded CSV and how to read it; the job reads it from here.
-func (s *Store) CreateImport(ctx context.Context, orgID, by int64, fileName string, data, mapping []byte, onExisting string) (int64, error) {
+func (s *Store) CreateImport(ctx context.Context, orgID, by int64, fileName string, data, mapping []byte, onExisting, delimiter string) (int64, error) {
 	var id int64
-	if err := s.get(ctx, s.q.ImportCreate, &id, orgID, by, fileName, data, mapping, onExisting); err != nil {
+	if err := s.get(ctx, s.q.ImportCreate, &id, orgID, by, fileName, data, mapping, onExisting, delimiter); err != nil {
 		return 0, fmt.Errorf("store: create import: %w", err)
 	}
 	return id, nil
@@ -119,7 +119,7 @@ type Upserted struct {
 }
 
 // UpsertContacts writes a batch of rows in one statement. Rows with a phone already in the
-// org are merged into that contact (onExisting "update") or left alone ("skip": they are
+// org are merged into that contact (onExisting "fill" or "overwrite") or left alone ("skip": they are
 // missing from the result). A batch must not hold one phone twice.
 func (s *Store) UpsertContacts(ctx context.Context, orgID int64, rows []UpsertRow, onExisting string) ([]Upserted, error) {
 	n := len(rows)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"masteria/app/model"
 )
@@ -193,12 +191,9 @@ type ConversationFilter struct {
 	Status      string // open, pending, closed; "" for all
 	ChannelID   int64
 	Label       string
-	Query       string // contact name or phone contains
+	Query       string // contact name, phone or email contains, or message text matches
 	UserID      int64  // the asking user, for Mine
 }
-
-// searchFirstMax is how many matching contacts a conversation search still starts from.
-const searchFirstMax = 2000
 
 // Conversations lists an org's conversations, most recent first, after the cursor.
 func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFilter, after string, limit int) ([]model.Conversation, string, error) {
@@ -221,27 +216,17 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 	if f.Label != "" {
 		b.where("v.labels @> ARRAY[?]::text[]", f.Label) // conversations_labels (GIN)
 	}
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		like := "%" + escapeLike(q) + "%"
-		// A search that matches few contacts starts from them (trigram index, then each one's
-		// conversations); walking the recent list and testing every contact, which the planner
-		// prefers since it cannot tell how few match, read ~4,000 rows for "ana silva" at
-		// 100,000 conversations. A broad search (or one too short for trigrams) keeps the
-		// walk: matches are dense there.
-		var ids []int64
-		if len([]rune(q)) >= 3 {
-			if err := s.sel(ctx, s.q.ContactsMatching, &ids, orgID, like, searchFirstMax+1); err != nil {
-				return nil, "", fmt.Errorf("store: conversations: %w", err)
-			}
-		}
-		switch {
-		case len([]rune(q)) < 3 || len(ids) > searchFirstMax:
-			b.where("c.search LIKE ?", like)
-		case len(ids) == 0:
+	q := model.CleanSearch(f.Query)
+	var search conversationSearch
+	if q != "" {
+		var ok bool
+		var err error
+		if search, ok, err = s.searchConversations(ctx, orgID, q); err != nil {
+			return nil, "", fmt.Errorf("store: conversations: %w", err)
+		} else if !ok {
 			return nil, "", nil
-		default:
-			b.where("v.contact_id = ANY(?)", pq.Array(ids))
 		}
+		b.where(search.cond, search.args...)
 	}
 	if after != "" {
 		key, id, err := decodeCursor(after)
@@ -254,7 +239,13 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 		}
 		b.where("(v.last_message_at, v.id) < (?, ?)", t, id)
 	}
-	b.add(" ORDER BY ", "v.last_message_at DESC, v.id DESC LIMIT ?", limit+1)
+	if search.fromMatches {
+		// The same order, through an expression no index provides: the planner then reads
+		// the few matches by their indexes and sorts them, instead of walking the list.
+		b.add(" ORDER BY ", "v.last_message_at + interval '0 s' DESC, v.id DESC LIMIT ?", limit+1)
+	} else {
+		b.add(" ORDER BY ", "v.last_message_at DESC, v.id DESC LIMIT ?", limit+1)
+	}
 	var out []model.Conversation
 	if err := sqlx.SelectContext(ctx, s.queryer(), &out, b.String(), b.args...); err != nil {
 		return nil, "", fmt.Errorf("store: conversations: %w", err)
@@ -264,6 +255,11 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 		out = out[:limit]
 		last := out[len(out)-1]
 		next = encodeCursor(last.LastMessageAt.Format(time.RFC3339Nano), last.ID)
+	}
+	if search.byText {
+		if err := s.addSnippets(ctx, orgID, q, out); err != nil {
+			return nil, "", err
+		}
 	}
 	return out, next, nil
 }
@@ -381,8 +377,9 @@ type InboundRow struct {
 
 // ReceiveInbound stores an inbound message with its contact, conversation and event in one
 // statement (see inbound-receive); m carries the message, name the contact's profile name
-// for a new contact, eventType the event to write.
-func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name, preview, eventType string) (InboundRow, error) {
+// for a new contact, eventType the event to write, ids the sender's other identities in the
+// order they are trusted for finding the contact.
+func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name, preview, eventType string, ids []model.Identity) (InboundRow, error) {
 	var r InboundRow
 	pid := ""
 	if m.ProviderID != nil {
@@ -392,8 +389,9 @@ func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name
 	if len(content) == 0 {
 		content = json.RawMessage("{}")
 	}
+	kinds, values := identityArrays(ids)
 	err := s.get(ctx, s.q.InboundReceive, &r, m.OrgID, m.ChannelID, phone, name, pid, m.Kind, m.Body, []byte(content),
-		m.CreatedAt, preview, eventType)
+		m.CreatedAt, preview, eventType, kinds, values)
 	if err != nil {
 		return r, fmt.Errorf("store: receive inbound: %w", err)
 	}

@@ -41,8 +41,12 @@ type statements struct {
 	inboxQueries
 	channelQueries
 	inboxTeamQueries
+	crmLinkQueries
 	mediaQueries
 	wameowQueries
+	identityQueries
+	searchQueries
+	mergeQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -3,11 +3,13 @@ package web
 import (
 	"errors"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/account"
+	"masteria/app/i18n"
 	"masteria/app/model"
 )
 
@@ -70,4 +72,19 @@ func (s *Server) apiMe(c echo.Context) error {
 		"org": map[string]any{"id": org.ID, "name": org.Name},
 		"key": map[string]any{"id": k.ID, "name": k.Name, "prefix": k.Prefix, "created_at": k.CreatedAt},
 	})
+}
+
+// apiInvalid says in English which fields are wrong. Field errors hold translation keys
+// for the pages; an integrator reads the English text, never the key.
+func apiInvalid(v *model.ValidationError) string {
+	names := make([]string, 0, len(v.Fields))
+	for f := range v.Fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, f := range names {
+		parts = append(parts, f+": "+i18n.T(i18n.EN, v.Fields[f]))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -26,6 +26,7 @@ func (s *Server) apiInboxRoutes(api *echo.Group) {
 	api.GET("/channels/:id/templates", s.apiTemplates)
 	api.POST("/messages", s.apiSend)
 	api.GET("/conversations", s.apiConversations)
+	api.POST("/conversations", s.apiConversationStart)
 	api.GET("/conversations/:id/messages", s.apiMessages)
 }
 
@@ -128,7 +129,7 @@ func (s *Server) apiSend(c echo.Context) error {
 	case errors.Is(err, inbox.ErrWindowClosed):
 		return apiFail(c, http.StatusUnprocessableEntity, "window_closed", "more than 24 hours since the customer's last message: only a template can be sent")
 	case errors.As(err, &v):
-		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", apiInvalid(v))
 	case err != nil:
 		return err
 	}
@@ -205,7 +206,7 @@ func (s *Server) apiChannelCreate(c echo.Context) error {
 		ch, err = s.inbox.CreateChannel(c.Request().Context(), apiActor(c), in.Kind, in.Name, config, secrets)
 	}
 	if errors.As(err, &v) {
-		return apiFail(c, http.StatusUnprocessableEntity, "invalid", v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "invalid", apiInvalid(v))
 	}
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func (s *Server) boardRoutes(o *echo.Group) {
 // is a bad request; amounts that do not read are field errors on the filter form, and the
 // board shows without them.
 func boardFilter(q url.Values) (store.LeadFilter, boardview.Filter, error) {
-	vf := boardview.Filter{Owner: q.Get("owner"), Q: strings.TrimSpace(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
+	vf := boardview.Filter{Owner: q.Get("owner"), Q: model.CleanSearch(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
 	var lf store.LeadFilter
 	switch vf.Owner {
 	case "":
@@ -462,7 +462,7 @@ func (s *Server) leadPageData(c echo.Context, l store.Lead) (boardview.LeadPage,
 	if err != nil {
 		return boardview.LeadPage{}, err
 	}
-	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt,
+	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt, ContactID: l.ContactID,
 		CanDelete: actorOf(c).MayDeleteLead(l.OwnerID, l.CreatedBy)}
 	for _, m := range moves {
 		mv := boardview.Move{From: m.FromName, To: m.ToName, At: m.CreatedAt}

@@ -1,20 +1,22 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/crm"
 	"masteria/app/crm/csvimport"
+	"masteria/app/csvout"
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/phone"
@@ -33,6 +35,7 @@ func (s *Server) contactRoutes(o *echo.Group) {
 
 	m := o.Group("", requireMay(model.ManageContacts))
 	m.POST("/contacts/:id/delete", s.contactDelete)
+	s.mergeRoutes(m)
 	m.GET("/contacts/export.csv", s.contactExport)
 	m.GET("/contacts/import", s.importPage)
 	m.POST("/contacts/import", s.importUpload)
@@ -163,12 +166,8 @@ func (s *Server) contactShow(c echo.Context) error {
 		return err
 	}
 	d := contacts.ShowData{Contact: ct, PhoneDisplay: s.phoneDisplay(c, ct.Phone)}
-	d.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if d.Events, err = s.crm.Timeline(ctx, orgID, id, max(d.Before, 0)); err != nil {
+	if err := s.contactHome(c, &d); err != nil {
 		return err
-	}
-	if len(d.Events) == 50 {
-		d.OlderID = d.Events[len(d.Events)-1].ID
 	}
 	if d.Tags, err = s.crm.Tags(ctx, orgID); err != nil {
 		return err
@@ -352,10 +351,24 @@ func (s *Server) contactExport(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Response().WriteHeader(http.StatusOK)
 	// Excel opens UTF-8 CSVs right only with a BOM.
-	if _, err := io.WriteString(c.Response(), "\ufeff"); err != nil {
+	if _, err := io.WriteString(c.Response(), csvout.BOM); err != nil {
 		return nil
 	}
-	return s.crm.Export(c.Request().Context(), actorOf(c), f, c.Response())
+	var w io.Writer = c.Response()
+	if s.exportWrap != nil {
+		w = s.exportWrap(w)
+	}
+	err = s.crm.Export(c.Request().Context(), actorOf(c), f, w)
+	if err == nil || c.Request().Context().Err() != nil {
+		return nil // done, or the browser left
+	}
+	// The status and some rows are already sent: say in the file that it is incomplete,
+	// then cut the connection so the browser marks the download failed rather than
+	// keeping a file that looks whole.
+	slog.Error("contact export failed", "org", reqOf(c).Org.ID, "err", err)
+	_, _ = io.WriteString(c.Response(), "\n"+i18n.T(reqOf(c).Locale, "contacts.export.failed")+"\n")
+	c.Response().Flush()
+	panic(http.ErrAbortHandler)
 }
 
 // --- Import ---
@@ -518,12 +531,18 @@ func (s *Server) importRejectsCSV(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	// The rows as they were, with the line and the reason in the reader's language, so the
 	// file can be fixed in a spreadsheet and imported again.
+	// With a BOM and the upload's own delimiter, it opens in the spreadsheet the upload came
+	// from (a Brazilian Excel splits on ";"); cells that look like formulas are defused.
 	loc := reqOf(c).Locale
-	w := csv.NewWriter(c.Response())
+	delim, _ := utf8.DecodeRuneInString(im.Delimiter)
+	w, err := csvout.NewWriter(c.Response(), delim)
+	if err != nil {
+		return nil // the browser left
+	}
 	_ = w.Write([]string{i18n.T(loc, "contacts.import.line"), i18n.T(loc, "contacts.import.reason"), i18n.T(loc, "contacts.import.row")})
 	for _, r := range rs {
 		key, args := model.RejectKey(r.Reason, fields)
-		_ = w.Write([]string{strconv.Itoa(r.Line), i18n.T(loc, key, args...), r.Raw})
+		_ = w.Write(csvout.SafeRow([]string{strconv.Itoa(r.Line), i18n.T(loc, key, args...), r.Raw}))
 	}
 	w.Flush()
 	return w.Error()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"masteria/app/crm/board"
 	"masteria/app/model"
+	"masteria/app/web"
 	"masteria/app/web/webtest"
 )
 
@@ -86,6 +88,7 @@ func TestImportThroughTheBrowserForms(t *testing.T) {
 		";;\r\n" +
 		"\"Bia \"quebrada\";11 97777-6666;y\r\n" +
 		"Caio;999;z\r\n" +
+		"=HYPERLINK(\"http://mal.example\");123;v\r\n" +
 		"Dora;(21) 98888-7777;w\r\n"
 	res := upload(t, c, home+"/contacts/import", "clientes.csv", []byte(csv))
 	m := importLink.FindStringSubmatch(res.Header.Get("Location"))
@@ -96,11 +99,16 @@ func TestImportThroughTheBrowserForms(t *testing.T) {
 	if !strings.Contains(page.Body, "Coluna Que Ninguém Conhece") || !strings.Contains(page.Body, `data-testid="import-start"`) {
 		t.Fatalf("mapping page: %s", webtest.Text(page.Body))
 	}
+	// Contacts already here: three explicit choices, filling empty fields chosen.
+	fill := regexp.MustCompile(`<input[^>]*value="fill"[^>]*checked[^>]*data-testid="import-on-existing-fill"`)
+	if !fill.MatchString(page.Body) || !strings.Contains(page.Body, `data-testid="import-on-existing-overwrite"`) || !strings.Contains(page.Body, `data-testid="import-on-existing-skip"`) {
+		t.Fatalf("mapping page lacks the three choices for existing contacts")
+	}
 	// No key column chosen: refused with a clear message.
 	if res := c.Post(res.Header.Get("Location"), url.Values{"col": {"ignore", "ignore", "ignore"}, "on_existing": {"update"}}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("mapping without phone or name: %d", res.StatusCode)
 	}
-	start := c.Post(res.Header.Get("Location"), url.Values{"col": {"name", "phone", "ignore"}, "on_existing": {"update"}})
+	start := c.Post(res.Header.Get("Location"), url.Values{"col": {"name", "phone", "ignore"}, "on_existing": {"fill"}})
 	if start.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start: %d %s", start.StatusCode, webtest.Text(start.Body))
 	}
@@ -122,6 +130,13 @@ func TestImportThroughTheBrowserForms(t *testing.T) {
 	rejects := c.Get(res.Header.Get("Location") + "/rejects.csv")
 	if rejects.StatusCode != http.StatusOK || !strings.Contains(rejects.Body, "quebrada") || !strings.Contains(rejects.Body, "999") {
 		t.Fatalf("rejects.csv: %d\n%s", rejects.StatusCode, rejects.Body)
+	}
+	// It opens in a Brazilian Excel: a BOM, the upload's ";", and no formula runs.
+	if !strings.HasPrefix(rejects.Body, "\ufeff") || !strings.Contains(rejects.Body, ";Caio;999;z") && !strings.Contains(rejects.Body, ";\"Caio;999;z\"") {
+		t.Fatalf("rejects.csv is not BOM and ';':\n%q", rejects.Body)
+	}
+	if strings.Contains(rejects.Body, ";=HYPERLINK") || strings.Contains(rejects.Body, ";\"=HYPERLINK") || !strings.Contains(rejects.Body, "'=HYPERLINK") {
+		t.Fatalf("a formula cell is not defused:\n%s", rejects.Body)
 	}
 	var names []string
 	_ = inst.App.Store.DB().Select(&names, `SELECT name FROM contacts ORDER BY name`)
@@ -307,5 +322,37 @@ func TestOrgCountryReadsPhones(t *testing.T) {
 	_ = inst.App.Store.DB().Get(&p, `SELECT phone FROM contacts`)
 	if p != "+351912345678" {
 		t.Fatalf("phone %q", p)
+	}
+}
+
+// An export that fails after its first rows ends visibly broken: a line in the file says it
+// is incomplete and the connection is cut, so the browser reports a failed download
+// instead of keeping a file that looks whole.
+func TestExportFailingMidwayEndsBroken(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Loja Exporta", "Teo", uniqueEmail("teo"), strongPassword)
+	for i := range 30 {
+		if res := c.Post(home+"/contacts", url.Values{"name": {fmt.Sprintf("Cliente %02d", i)}, "phone": {fmt.Sprintf("119876500%02d", i)}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create: %d", res.StatusCode)
+		}
+	}
+	whole := c.Get(home + "/contacts/export.csv")
+	if whole.StatusCode != http.StatusOK || strings.Count(whole.Body, "\n") != 31 {
+		t.Fatalf("whole export: %d %d lines", whole.StatusCode, strings.Count(whole.Body, "\n"))
+	}
+	web.FailExportAfter(inst.App.Web, 600)
+	res, err := c.HTTP.Get(c.Base + home + "/contacts/export.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil {
+		t.Fatalf("the broken export ended like a whole file:\n%s", body)
+	}
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "EXPORT FAILED") || !strings.Contains(string(body), "Cliente 00") {
+		t.Fatalf("broken export: %d\n%s", res.StatusCode, body)
 	}
 }

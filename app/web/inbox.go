@@ -167,7 +167,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 // inboxFilter reads the list's filter from the URL: every conversation the member sees,
 // open ones, by default.
 func inboxFilter(c echo.Context) inboxview.Filter {
-	f := inboxview.Filter{View: c.QueryParam("view"), Status: c.QueryParam("status"), Query: strings.TrimSpace(c.QueryParam("q"))}
+	f := inboxview.Filter{View: c.QueryParam("view"), Status: c.QueryParam("status"), Query: model.CleanSearch(c.QueryParam("q"))}
 	if !slices.Contains([]string{"mine", "unassigned", "all"}, f.View) {
 		f.View = "all"
 	}
@@ -283,6 +283,9 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 	}
 	d.Thread.Filter = f
 	if err := s.teamData(c, d); err != nil {
+		return nil, err
+	}
+	if d.LeadStages, err = s.leadStages(c); err != nil {
 		return nil, err
 	}
 	return d, nil

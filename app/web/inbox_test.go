@@ -258,3 +258,58 @@ func TestInboxVisibility(t *testing.T) {
 		t.Errorf("unassigned again, the agent sees it: %d", res.StatusCode)
 	}
 }
+
+// A reply to a contact who opted out fails with the reason in the reader's language: a
+// Portuguese screen never shows the English text stored with the failure. Statuses are
+// singular for one conversation, and tags and labels have words of their own.
+func TestPortugueseScreensSayItRight(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	c.Lang = "pt-BR"
+	home := c.Signup("Loja Sem Spam", "Noa", uniqueEmail("noa"), strongPassword)
+	if res := c.Post(home+"/settings/channels", url.Values{"kind": {model.KindSandbox}, "name": {"Atendimento"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create channel: %d", res.StatusCode)
+	}
+	var orgID int64
+	_, _ = fmt.Sscanf(home, "/o/%d", &orgID)
+	chs, _ := inst.App.Inbox.Channels(context.Background(), orgID)
+	r, err := inst.App.Inbox.Receive(context.Background(), chs[0], inbox.Inbound{From: "+5511987650999", Name: "Rui", Body: "PARAR", ProviderID: "in.optout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = inst.App.Store.DB().Exec(`UPDATE contacts SET opted_out = ARRAY['whatsapp', 'sms', 'voice']`)
+	conv := fmt.Sprintf("%s/inbox/%d", home, r.ConversationID)
+	if res := c.Post(conv+"/messages", url.Values{"body": {"Temos promoção!"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var status string
+		_ = inst.App.Store.DB().Get(&status, `SELECT status FROM messages WHERE direction = 'out'`)
+		if status == model.StatusFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %q after 20 s", status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	raw := c.Get(conv).Body
+	page := webtest.Text(raw)
+	if !strings.Contains(page, "pediu para não receber mensagens") || strings.Contains(page, "asked not to receive") {
+		t.Fatalf("the failure is not in Portuguese: %s", page)
+	}
+	// One conversation is "Aberta"; the filter's group is "Abertas".
+	if !strings.Contains(raw, `data-testid="inbox-conv-status">Aberta<`) {
+		t.Errorf("one open conversation is not called Aberta")
+	}
+	// Conversations have labels (Etiquetas), contacts have tags (Tags): never one word for both.
+	if !strings.Contains(page, "Etiquetas") {
+		t.Errorf("the conversation's labels are not called Etiquetas")
+	}
+	contacts := webtest.Text(c.Get(home + "/contacts").Body)
+	if !strings.Contains(contacts, "Tags") || strings.Contains(contacts, "Etiqueta") {
+		t.Errorf("the contacts' tags are not called Tags: %s", contacts)
+	}
+}

@@ -96,10 +96,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	status, key := http.StatusInternalServerError, "toast.error"
 	var he *echo.HTTPError
+	var tooBig *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooBig):
+		status, key = http.StatusRequestEntityTooLarge, "error.too_large"
 	case errors.As(err, &he):
 		status = he.Code
 		key = statusKey(status)
+	case errors.Is(err, errBadText):
+		status, key = http.StatusBadRequest, "error.bad_text"
 	case errors.Is(err, model.ErrNotFound):
 		status, key = http.StatusNotFound, "error.not_found.title"
 	case errors.Is(err, model.ErrForbidden):
@@ -119,7 +124,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	req := c.Request()
 	if isAPI(req.URL.Path) {
-		_ = c.JSON(status, apiError{Error: apiErrorBody{Code: codeFor(status), Message: http.StatusText(status)}})
+		msg := http.StatusText(status)
+		if key == "error.bad_text" {
+			msg = i18n.T(i18n.EN, key)
+		}
+		_ = c.JSON(status, apiError{Error: apiErrorBody{Code: codeFor(status), Message: msg}})
 		return
 	}
 	if req.Method == http.MethodHead {
@@ -141,6 +150,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		page = errorpages.TooMany()
 	case http.StatusRequestEntityTooLarge:
 		page = errorpages.TooLarge()
+	case http.StatusBadRequest:
+		page = errorpages.BadRequest(key)
 	default:
 		page = errorpages.ServerError()
 	}
@@ -157,6 +168,8 @@ func statusKey(status int) string {
 		return "login.error.too_many"
 	case http.StatusRequestEntityTooLarge:
 		return "error.too_large"
+	case http.StatusBadRequest:
+		return "error.bad_request"
 	}
 	return "toast.error"
 }

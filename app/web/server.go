@@ -4,6 +4,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"masteria/app/account"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
-	"masteria/app/channel/wameow"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -36,7 +36,7 @@ type Deps struct {
 	CRM     *crm.Service
 	Board   *board.Service
 	Inbox   *inbox.Service
-	QR      *wameow.Manager // WhatsApp QR sessions
+	QR      QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -50,10 +50,12 @@ type Server struct {
 	crm      *crm.Service
 	board    *board.Service
 	inbox    *inbox.Service
-	qr       *wameow.Manager
+	qr       QRSessions
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
+	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
+	exportWrap func(io.Writer) io.Writer
 }
 
 // New builds the router.
@@ -93,13 +95,9 @@ func (s *Server) routes() {
 	e.Use(timing)
 	// 2 MB for every request but CSV uploads, which read their own larger limit and say
 	// clearly when a file is too big.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: "2M",
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			// The composer's attachments (up to 100 MB) are bounded by their handler.
-			return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
-		},
+	e.Use(bodyLimit(2<<20, func(p string) bool {
+		// The composer's attachments (up to 100 MB) are bounded by their handler.
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
 	}))
 	e.Use(composerLimit)
 
@@ -113,13 +111,14 @@ func (s *Server) routes() {
 		return c.Redirect(http.StatusMovedPermanently, static.Path("icons/favicon-32.png"))
 	})
 	s.webhookRoutes(e)
-	api := e.Group("/api/v1", s.apiKeyAuth)
+	api := e.Group("/api/v1", s.apiKeyAuth, checkText)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
+	s.apiMergeRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
-	p := e.Group("", securityHeaders, s.csrf, s.locale, s.loadSession)
+	p := e.Group("", securityHeaders, s.csrf, s.locale, s.loadSession, checkText)
 	p.GET("/", s.root)
 	p.GET("/offline", s.offline)
 	p.POST("/locale", s.setLocale)
@@ -155,6 +154,7 @@ func (s *Server) routes() {
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
+	s.crmLinkRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
@@ -193,3 +193,6 @@ func (s *Server) Routes() []string {
 	}
 	return out
 }
+
+// Endpoints lists the router's methods and paths, for tests that walk every route.
+func (s *Server) Endpoints() []*echo.Route { return s.e.Routes() }

@@ -62,16 +62,17 @@ func (s *Server) templatesSync(c echo.Context) error {
 	return redirect(c, orgPath(c, fmt.Sprintf("/settings/channels/%d/templates", id)))
 }
 
-// approved returns the conversation's channel's approved templates whose name holds q.
+// approved returns the conversation's channel's approved templates whose name holds q,
+// accents and case aside.
 func (s *Server) approved(c echo.Context, conv model.Conversation, q string) ([]model.Template, error) {
 	list, _, err := s.inbox.Templates(c.Request().Context(), conv.OrgID, conv.ChannelID)
 	if err != nil {
 		return nil, err
 	}
-	q = strings.ToLower(strings.TrimSpace(q))
+	q = model.CleanSearch(q)
 	out := list[:0]
 	for _, t := range list {
-		if t.Status == "APPROVED" && (q == "" || strings.Contains(strings.ToLower(t.Name), q)) {
+		if t.Status == "APPROVED" && (q == "" || model.FoldContains(t.Name, q)) {
 			out = append(out, t)
 		}
 	}
@@ -93,7 +94,7 @@ func (s *Server) templatePicker(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := inboxview.PickerData{ConvID: conv.ID, Query: c.QueryParam("q"), Templates: list}
+	d := inboxview.PickerData{ConvID: conv.ID, Query: model.CleanSearch(c.QueryParam("q")), Templates: list}
 	if raw := c.QueryParam("id"); raw != "" {
 		tid, _ := strconv.ParseInt(raw, 10, 64)
 		for i := range list {
@@ -231,7 +232,7 @@ func (s *Server) apiSendTemplate(c echo.Context, a model.Actor, channelID int64,
 	case errors.As(err, &v) && v.Fields["template"] != "":
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "templates are sent through WhatsApp Cloud API channels only")
 	case errors.As(err, &v):
-		return apiFail(c, http.StatusUnprocessableEntity, "template_params", "the parameters do not match the template (count, or an empty or multi-line value): "+v.Error())
+		return apiFail(c, http.StatusUnprocessableEntity, "template_params", "the parameters do not match the template (count, or an empty or multi-line value): "+apiInvalid(v))
 	case err != nil:
 		return err
 	}

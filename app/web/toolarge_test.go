@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,5 +50,41 @@ func TestTooLargeFormsSaySo(t *testing.T) {
 	// A form of a normal size with a wrong token is still refused as such.
 	if res := o.owner.PostRaw(path, url.Values{"body": {"Olá"}, "_csrf": {"wrong"}}); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("wrong token: %d", res.StatusCode)
+	}
+}
+
+// A body over the 2 MB limit sent chunked (no Content-Length) answers 413 like one that
+// declares its length: a page's form and an API call alike.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	t.Parallel()
+	o := newInboxOrg(t)
+	key, err := o.inst.App.Account.CreateAPIKeyForOrgName(context.Background(), o.name, "chunked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chunked := range []bool{true, false} {
+		form := "_csrf=" + o.owner.CSRF() + "&name=" + strings.Repeat("a", 3<<20)
+		req, _ := http.NewRequest(http.MethodPost, o.owner.Base+o.home+"/settings", io.MultiReader(strings.NewReader(form)))
+		if !chunked {
+			req, _ = http.NewRequest(http.MethodPost, o.owner.Base+o.home+"/settings", strings.NewReader(form))
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if res := o.owner.Do(req); res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(res.Body, `data-testid="error-413"`) {
+			t.Errorf("form, chunked %v: %d %.300s", chunked, res.StatusCode, res.Body)
+		}
+
+		body := `{"channel_id":1,"to":"+5511987654321","text":"` + strings.Repeat("a", 3<<20) + `"}`
+		req, _ = http.NewRequest(http.MethodPost, o.owner.Base+"/api/v1/messages", io.MultiReader(strings.NewReader(body)))
+		if !chunked {
+			req, _ = http.NewRequest(http.MethodPost, o.owner.Base+"/api/v1/messages", strings.NewReader(body))
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		res := o.owner.Do(req)
+		if res.StatusCode != http.StatusRequestEntityTooLarge || apiCode(t, res) != "too_large" {
+			t.Errorf("API, chunked %v: %d %.300s", chunked, res.StatusCode, res.Body)
+		}
+		if chunked && req.ContentLength != 0 {
+			t.Fatalf("the request declared its length: %d", req.ContentLength)
+		}
 	}
 }

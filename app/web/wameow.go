@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/channel"
-	"masteria/app/channel/wameow"
 	"masteria/app/model"
 	"masteria/app/phone"
 	inboxview "masteria/views/inbox"
@@ -60,11 +59,11 @@ func (s *Server) qrConnectData(c echo.Context, ch model.Channel) (inboxview.QRCo
 	if err != nil {
 		return d, err
 	}
-	img, err := wameow.DrawQR(q.Code)
+	path, size, err := s.qr.DrawQR(q.Code)
 	if err != nil {
 		return d, err
 	}
-	d.QRPath, d.QRSize, d.ExpiresAt = img.Path, img.Size, q.ExpiresAt
+	d.QRPath, d.QRSize, d.ExpiresAt = path, size, q.ExpiresAt
 	return d, nil
 }
 

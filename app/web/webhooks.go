@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,153 +9,109 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"masteria/app/channel/meta"
-	"masteria/app/channel/twilio"
-	"masteria/app/inbox"
+	"masteria/app/channel"
 	"masteria/app/model"
+	"masteria/app/store"
 )
 
 // maxWebhookBody bounds a provider's notification; Meta's are a few kilobytes.
 const maxWebhookBody = 1 << 20
 
 // webhookRoutes mounts the providers' webhooks: no session, no CSRF; each request proves
-// itself with the channel's own secret.
+// itself with the channel's own secret. Each channel kind registers its webhook in the
+// channel registry (whatsapp: the Cloud API, twilio: SMS), so no provider is named here.
 func (s *Server) webhookRoutes(e *echo.Echo) {
-	e.GET("/webhooks/whatsapp/:channel", s.whatsappVerify)
-	e.POST("/webhooks/whatsapp/:channel", s.whatsappWebhook)
-	e.POST("/webhooks/twilio/:channel", s.twilioWebhook)
+	e.GET("/webhooks/:provider/:channel", s.webhookHandshake)
+	e.POST("/webhooks/:provider/:channel", s.webhook)
 }
 
-// webhookChannel finds the channel of a webhook URL, of the expected kind, with its opened
-// secrets; fresh reads them from the database rather than from the short-lived cache.
-func (s *Server) webhookChannel(c echo.Context, kind string, fresh bool) (model.Channel, map[string]string, error) {
+// webhookChannel finds the webhook of the URL's provider and its channel, of the kind the
+// webhook serves, with its opened secrets; fresh reads them from the database rather than
+// from the short-lived cache.
+func (s *Server) webhookChannel(c echo.Context, fresh bool) (channel.Webhook, model.Channel, map[string]string, error) {
+	notFound := echo.NewHTTPError(http.StatusNotFound, "unknown channel")
+	hook, ok := s.inbox.Registry().Webhook(c.Param("provider"))
 	id, err := strconv.ParseInt(c.Param("channel"), 10, 64)
-	if err != nil || id <= 0 {
-		return model.Channel{}, nil, echo.NewHTTPError(http.StatusNotFound, "unknown channel")
+	if !ok || err != nil || id <= 0 {
+		return nil, model.Channel{}, nil, notFound
 	}
 	ch, secrets, err := s.inbox.WebhookChannel(c.Request().Context(), id, fresh)
 	// A disconnected channel has no secret left to check a signature with: it is gone.
-	if errors.Is(err, model.ErrNotFound) || (err == nil && (ch.Kind != kind || ch.Status == model.ChannelDisconnected)) {
-		return ch, nil, echo.NewHTTPError(http.StatusNotFound, "unknown channel")
+	if errors.Is(err, model.ErrNotFound) || (err == nil && (ch.Kind != hook.Kind() || ch.Status == model.ChannelDisconnected)) {
+		return nil, ch, nil, notFound
 	}
-	return ch, secrets, err
+	return hook, ch, secrets, err
 }
 
-// whatsappVerify answers Meta's subscription handshake: the challenge back when the verify
-// token matches the channel's.
-func (s *Server) whatsappVerify(c echo.Context) error {
-	_, secrets, err := s.webhookChannel(c, model.KindWhatsAppCloud, true)
+// webhookHandshake answers a provider's subscription handshake (Meta's verify token).
+func (s *Server) webhookHandshake(c echo.Context) error {
+	hook, _, secrets, err := s.webhookChannel(c, true)
 	if err != nil {
 		return err
 	}
-	token := c.QueryParam("hub.verify_token")
-	if c.QueryParam("hub.mode") != "subscribe" || secrets["verify_token"] == "" ||
-		subtle.ConstantTimeCompare([]byte(token), []byte(secrets["verify_token"])) != 1 {
+	answer, err := hook.Handshake(c.QueryParams(), secrets)
+	switch {
+	case errors.Is(err, channel.ErrNoHandshake):
+		return echo.NewHTTPError(http.StatusMethodNotAllowed, "no handshake")
+	case err != nil:
 		return echo.NewHTTPError(http.StatusForbidden, "wrong verify token")
 	}
-	return c.String(http.StatusOK, c.QueryParam("hub.challenge"))
+	return c.String(http.StatusOK, answer)
 }
 
-// whatsappWebhook takes Meta's notifications: 404 for an unknown channel, 413 for a body
+// webhook takes a provider's notification: 404 for an unknown channel, 413 for a body
 // too large, 401 for a wrong signature, 400 for a body that is not a notification; then
-// every message is stored once and every status applied, before answering 200.
-func (s *Server) whatsappWebhook(c echo.Context) error {
-	ch, secrets, err := s.webhookChannel(c, model.KindWhatsAppCloud, false)
+// every message is stored once and every status applied before the provider's answer.
+// Each message is its own transaction: one the database refuses for its data is skipped
+// (a retry would fail the same), and the rest of the batch is kept.
+func (s *Server) webhook(c echo.Context) error {
+	hook, ch, secrets, err := s.webhookChannel(c, false)
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxWebhookBody+1))
+	r := c.Request()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "unreadable body")
 	}
 	if len(body) > maxWebhookBody {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "body too large")
 	}
-	sig := c.Request().Header.Get("X-Hub-Signature-256")
-	if !meta.VerifySignature(body, sig, secrets["app_secret"]) {
-		// The app secret may have changed since it was cached: check the stored one.
-		if ch, secrets, err = s.webhookChannel(c, model.KindWhatsAppCloud, true); err != nil {
+	req := channel.WebhookRequest{Query: c.QueryParams(), Header: r.Header, Body: body, URL: s.cfg.BaseURL + r.URL.RequestURI()}
+	if !hook.Verify(req, secrets) {
+		// The secret may have changed since it was cached: check the stored one.
+		if _, ch, secrets, err = s.webhookChannel(c, true); err != nil {
 			return err
 		}
-		if !meta.VerifySignature(body, sig, secrets["app_secret"]) {
+		if !hook.Verify(req, secrets) {
 			return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
 		}
 	}
-	batch, err := meta.Parse(body)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
-	}
-	ctx := c.Request().Context()
-	for _, m := range batch.Messages {
-		_, err := s.inbox.Receive(ctx, ch, inbox.Inbound{From: m.From, Name: m.Name, ProviderID: m.ID, Kind: m.Type,
-			Body: m.Body, Content: json.RawMessage(m.Content), At: m.At})
-		if err != nil {
-			return err // 500: Meta retries, and the retry is stored once
-		}
-	}
-	for _, st := range batch.Statuses {
-		if err := s.inbox.ApplyStatus(ctx, ch, st.ID, st.Status, st.ErrorCode, st.ErrorTitle); err != nil {
-			return err
-		}
-	}
-	if len(batch.Messages)+len(batch.Statuses) == 0 {
-		slog.Debug("whatsapp webhook without messages or statuses", "channel", ch.ID)
-	}
-	return c.NoContent(http.StatusOK)
-}
-
-// twilioWebhook takes Twilio's inbound SMS and status callbacks: 404 for an unknown
-// channel, 401 for a wrong X-Twilio-Signature (computed over the public URL Twilio was
-// given), 400 for a form that is not a message webhook. An inbound STOP/SAIR/PARAR or
-// START/VOLTAR also changes the contact's SMS opt-out.
-func (s *Server) twilioWebhook(c echo.Context) error {
-	ch, secrets, err := s.webhookChannel(c, model.KindTwilioSMS, false)
-	if err != nil {
-		return err
-	}
-	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxWebhookBody)
-	if err := r.ParseForm(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "unreadable form")
-	}
-	fullURL := s.cfg.BaseURL + r.URL.RequestURI()
-	sig := r.Header.Get("X-Twilio-Signature")
-	if !twilio.VerifySignature(secrets["auth_token"], fullURL, r.PostForm, sig) {
-		// The auth token may have changed since it was cached: check the stored one.
-		if ch, secrets, err = s.webhookChannel(c, model.KindTwilioSMS, true); err != nil {
-			return err
-		}
-		if !twilio.VerifySignature(secrets["auth_token"], fullURL, r.PostForm, sig) {
-			return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
-		}
-	}
-	in, st, err := twilio.Parse(r.PostForm)
+	batch, err := hook.Parse(req)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	ctx := r.Context()
-	if st != nil {
-		if status := twilio.Status(st.Status); status != "" {
-			if err := s.inbox.ApplyStatus(ctx, ch, st.SID, status, st.ErrorCode, ""); err != nil {
-				return err
-			}
+	for _, m := range batch.Messages {
+		if _, err := s.inbox.Receive(ctx, ch, m); store.IsDataError(err) {
+			slog.Warn("webhook: message skipped", "channel", ch.ID, "id", m.ProviderID, "err", err)
+		} else if err != nil {
+			return err // 500: the provider retries, and the retry is stored once
 		}
-		return c.NoContent(http.StatusNoContent)
 	}
-	content := map[string]any{}
-	if len(in.Media) > 0 {
-		content["media"] = in.Media
-	}
-	b, _ := json.Marshal(content)
-	got, err := s.inbox.Receive(ctx, ch, inbox.Inbound{From: in.From, ProviderID: in.SID, Kind: "text", Body: in.Body, Content: b})
-	if err != nil {
-		return err
-	}
-	if kw := twilio.Keyword(in.Body); kw != "" && !got.Duplicate {
-		if err := s.inbox.Keyword(ctx, ch, got.ContactID, kw == "stop"); err != nil {
+	for _, st := range batch.Statuses {
+		if err := s.inbox.Status(ctx, ch, st); store.IsDataError(err) {
+			slog.Warn("webhook: status skipped", "channel", ch.ID, "id", st.ProviderID, "err", err)
+		} else if err != nil {
 			return err
 		}
 	}
-	// An empty TwiML answer: no automatic reply (Twilio's own opt-out handling answers STOP).
-	return c.Blob(http.StatusOK, "text/xml", []byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`))
+	rep := batch.Reply
+	if rep.Status == 0 {
+		rep.Status = http.StatusOK
+	}
+	if len(rep.Body) == 0 {
+		return c.NoContent(rep.Status)
+	}
+	return c.Blob(rep.Status, rep.ContentType, rep.Body)
 }

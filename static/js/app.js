@@ -215,6 +215,23 @@
     if (name) each(t.form || doc, 'input[type=checkbox][name="' + name + '"]', function (c) { c.checked = t.checked; });
   });
 
+  // --- Strips that scroll sideways (settings tabs) -------------------------------
+  // A strip wider than the screen fades at the side where more is hidden (has-more-start,
+  // has-more-end), so cut-off tabs do not look like the last ones.
+  function scrollHints(el) {
+    if (el.hasAttribute("data-scroll-hints")) return;
+    el.setAttribute("data-scroll-hints", "");
+    var update = function () {
+      var max = el.scrollWidth - el.clientWidth;
+      el.classList.toggle("has-more-start", el.scrollLeft > 1);
+      el.classList.toggle("has-more-end", max - el.scrollLeft > 1);
+    };
+    el.addEventListener("scroll", update, { passive: true });
+    if (window.ResizeObserver) new ResizeObserver(update).observe(el);
+    window.addEventListener("resize", update);
+    update();
+  }
+
   // --- New content: the page itself, then every htmx swap -------------------
   function init(scope) {
     each(scope, "[data-toast]", arm);
@@ -223,6 +240,7 @@
     markTheme();
     // On a phone the tab strip scrolls sideways: bring the open tab into view.
     each(scope, ".tabs [aria-current=page]", function (t) { t.scrollIntoView({ block: "nearest", inline: "center" }); });
+    each(scope, ".tabs", scrollHints);
   }
   doc.addEventListener("htmx:load", function (e) { init(e.target); });
   init(doc.body);

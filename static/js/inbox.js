@@ -117,6 +117,9 @@
     if (!form || !e.detail.successful) return;
     var box = form.querySelector("textarea[name=body]");
     if (box) { box.value = ""; box.focus(); }
+    // The attachment went with this message: drop it, or the next text would send it again.
+    Array.prototype.forEach.call(form.querySelectorAll("[data-composer-file]"), function (f) { f.value = ""; });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-composer-file-name]"), function (n) { n.textContent = ""; n.hidden = true; });
     Array.prototype.forEach.call(form.querySelectorAll('[data-testid="composer-error"]'), function (n) { n.remove(); });
     toBottom(thread());
   });

@@ -124,6 +124,7 @@ type ContactOption struct {
 
 // LeadPage is a lead's drawer (or page): the form, its history and the delete button.
 type LeadPage struct {
+	ContactID int64 // the lead's contact: its page and its conversation are a click away
 	Form      LeadForm
 	Moves     []Move
 	CreatedAt time.Time

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
@@ -199,18 +200,35 @@ func phoneText(display string, p *string) string {
 	return str(p)
 }
 
-// waLink opens a WhatsApp chat with an international number ("+5511…" → wa.me/5511…).
-func waLink(phone string) string {
-	d := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
+// sendChannels are the channels a message can go through (not disconnected), by name.
+func sendChannels(chs map[int64]model.Channel) []model.Channel {
+	var out []model.Channel
+	for _, ch := range chs {
+		if ch.Status != model.ChannelDisconnected {
+			out = append(out, ch)
 		}
-		return -1
-	}, phone)
-	if d == "" {
-		return ""
 	}
-	return "https://wa.me/" + d
+	slices.SortFunc(out, func(a, b model.Channel) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+// openConversations are the conversations not resolved yet.
+func openConversations(list []model.Conversation) []model.Conversation {
+	var out []model.Conversation
+	for _, c := range list {
+		if c.Status != "closed" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// messageText is a timeline message's text, or its kind in brackets for a file.
+func messageText(m TimelineMessage) string {
+	if m.Body == "" {
+		return "[" + m.Kind + "]"
+	}
+	return m.Body
 }
 
 // channelKeys name the channel kinds a contact may opt out of.
@@ -370,6 +388,19 @@ var eventIcons = map[string]string{
 	"created": "plus", "updated": "refresh", "tagged": "check", "untagged": "x",
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
+	"conversation": "message", "note": "mail",
+	"merged": "users",
+}
+
+// mergedName names the contact a merge took in: its name, else its phone.
+func mergedName(ctx context.Context, ed EventData) string {
+	switch {
+	case ed.OtherName != "":
+		return ed.OtherName
+	case ed.OtherPhone != "":
+		return ed.OtherPhone
+	}
+	return ui.T(ctx, "contacts.no_name")
 }
 
 func eventIcon(kind string) string {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/views/ui"
 )
@@ -58,15 +59,16 @@ func channelStatusKey(s string) string {
 	return "channels.status.disconnected"
 }
 
-// convStatusKey is the label of a conversation status.
+// convStatusKey is the label of one conversation's status ("Aberta"); the filter's
+// options name the groups ("Abertas").
 func convStatusKey(s string) string {
 	switch s {
 	case "pending":
-		return "inbox.status.pending"
+		return "inbox.conv_status.pending"
 	case "closed":
-		return "inbox.status.closed"
+		return "inbox.conv_status.closed" // one conversation: "Resolvida"
 	}
-	return "inbox.status.open"
+	return "inbox.conv_status.open"
 }
 
 // msgStatusKey is the label of an outbound message status.
@@ -193,10 +195,20 @@ func statusActionKey(status string) string {
 	return "inbox.action.reopen"
 }
 
-// failTitle is why a message failed, as the provider said it, or a general reason.
+// failTitle is why a message failed, or a general reason.
+// Codes the app knows are explained in the reader's language; the provider's own text
+// (often English) only for the others.
 func failTitle(ctx context.Context, m model.Message) string {
+	if key := model.SendFailureKey(m.ErrorCode); m.ErrorCode != "" && i18n.Has(ui.From(ctx).Locale, key) {
+		return ui.T(ctx, key)
+	}
 	if m.ErrorTitle != "" {
 		return m.ErrorTitle
 	}
 	return ui.T(ctx, "inbox.msg.failed")
+}
+
+// noPhone: the conversation's channel needs a phone (SMS) and the contact has none.
+func noPhone(d OpenData) bool {
+	return !d.Channel.ReachesWithoutPhone() && d.ContactPhone == ""
 }

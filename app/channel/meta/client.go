@@ -116,7 +116,14 @@ type templateObject struct {
 
 // payload is the Messages API body of m; mediaID is its uploaded file, if any.
 func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
-	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": strings.TrimPrefix(m.To, "+")}
+	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual"}
+	// A person known only by their business-scoped user id is addressed with "recipient";
+	// Meta uses "to" when a request carries both, so only one is sent.
+	if m.To == "" && m.Recipient != "" {
+		p["recipient"] = m.Recipient
+	} else {
+		p["to"] = strings.TrimPrefix(m.To, "+")
+	}
 	kind := m.Kind
 	if kind == "" {
 		kind = "text"
@@ -379,4 +386,24 @@ func redact(u string) string {
 		return u[:i]
 	}
 	return u
+}
+
+var _ channel.TemplateLister = (*Client)(nil)
+
+// ListTemplates is Templates as the inbox stores them (channel.TemplateLister); templates
+// without a name or language are left out.
+func (c *Client) ListTemplates(ctx context.Context) ([]model.Template, error) {
+	list, err := c.Templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]model.Template, 0, len(list))
+	for _, t := range list {
+		if t.Name == "" || t.Language == "" {
+			continue
+		}
+		rows = append(rows, model.Template{ProviderID: t.ID, Name: t.Name, Language: t.Language,
+			Category: t.Category, Status: t.Status, Components: t.Components})
+	}
+	return rows, nil
 }

@@ -40,15 +40,29 @@ func Sign(body []byte, appSecret string) string {
 // Message is one customer message from a webhook, whatever its type.
 type Message struct {
 	PhoneNumberID string // the business number it was sent to
-	From          string // E.164
-	Name          string // the customer's WhatsApp profile name
-	ID            string // wamid…
-	Type          string // text, image, audio, video, document, sticker, location, contacts, interactive, button, reaction, unsupported
-	Body          string // the text, a caption, a button's title, a reaction's emoji
+	From          string // E.164; empty when Meta withholds it (a username user)
+	// UserID is the sender's business-scoped user id (BSUID, e.g. "BR.1349…"), ParentUserID
+	// its parent id when linked portfolios share one, Username the handle they adopted.
+	UserID, ParentUserID, Username string
+	Name                           string // the customer's WhatsApp profile name
+	// System is an identity change ("system" messages): the person's new number or user id.
+	System *System
+	// SharedPhone is the person's own number, in a "contacts" message that answers a request
+	// for their contact information.
+	SharedPhone string
+	ID          string // wamid…
+	Type        string // text, image, audio, video, document, sticker, location, contacts, interactive, button, reaction, unsupported
+	Body        string // the text, a caption, a button's title, a reaction's emoji
 	// Content keeps the type's own object as Meta sent it (media id and mime type, location,
 	// contacts, reply ids, errors), for the thread to show and media to be fetched.
 	Content json.RawMessage
 	At      time.Time
+}
+
+// System is what a "system" message says changed: user_changed_number (NewPhone) or
+// user_changed_user_id (NewUserID, NewParentUserID).
+type System struct {
+	Type, NewPhone, NewUserID, NewParentUserID string
 }
 
 // Status is a delivery report of a message the business sent.
@@ -56,7 +70,8 @@ type Status struct {
 	PhoneNumberID string
 	ID            string // the wamid of the sent message
 	Status        string // sent, delivered, read, failed
-	Recipient     string
+	Recipient     string // the phone it was sent to, when it was sent to one
+	RecipientUser string // the user id it was sent to, when sent by "recipient"
 	At            time.Time
 	ErrorCode     string
 	ErrorTitle    string
@@ -85,17 +100,21 @@ type envelope struct {
 				} `json:"metadata"`
 				Contacts []struct {
 					Profile struct {
-						Name string `json:"name"`
+						Name     string `json:"name"`
+						Username string `json:"username"`
 					} `json:"profile"`
-					WaID string `json:"wa_id"`
+					WaID         string `json:"wa_id"`
+					UserID       string `json:"user_id"`
+					ParentUserID string `json:"parent_user_id"`
 				} `json:"contacts"`
 				Messages []json.RawMessage `json:"messages"`
 				Statuses []struct {
-					ID          string     `json:"id"`
-					Status      string     `json:"status"`
-					Timestamp   string     `json:"timestamp"`
-					RecipientID string     `json:"recipient_id"`
-					Errors      []apiError `json:"errors"`
+					ID              string     `json:"id"`
+					Status          string     `json:"status"`
+					Timestamp       string     `json:"timestamp"`
+					RecipientID     string     `json:"recipient_id"`
+					RecipientUserID string     `json:"recipient_user_id"`
+					Errors          []apiError `json:"errors"`
 				} `json:"statuses"`
 			} `json:"value"`
 		} `json:"changes"`
@@ -110,7 +129,24 @@ type apiError struct {
 
 // rawMessage is the part of a message every type shares.
 type rawMessage struct {
-	From      string `json:"from"`
+	From             string `json:"from"`
+	FromUserID       string `json:"from_user_id"`
+	FromParentUserID string `json:"from_parent_user_id"`
+	System           *struct {
+		Type         string `json:"type"`
+		WaID         string `json:"wa_id"`
+		NewWaID      string `json:"new_wa_id"` // older payloads
+		UserID       string `json:"user_id"`
+		ParentUserID string `json:"parent_user_id"`
+		Body         string `json:"body"`
+	} `json:"system"`
+	Contacts []struct {
+		Origin string `json:"origin"`
+		Phones []struct {
+			WaID string `json:"wa_id"`
+		} `json:"phones"`
+	} `json:"contacts"`
+	Origin    string `json:"origin"`
 	ID        string `json:"id"`
 	Timestamp string `json:"timestamp"`
 	Type      string `json:"type"`
@@ -153,24 +189,39 @@ func Parse(body []byte) (Batch, error) {
 				continue // other fields (account updates, template status) are not messages
 			}
 			v := ch.Value
-			names := map[string]string{}
-			for _, c := range v.Contacts {
-				names[c.WaID] = c.Profile.Name
-			}
 			for _, raw := range v.Messages {
 				m, err := parseMessage(raw)
 				if err != nil {
 					return b, err
 				}
 				m.PhoneNumberID = v.Metadata.PhoneNumberID
-				m.Name = names[strings.TrimPrefix(m.From, "+")]
+				// The sender's contacts[] entry: by phone or by user id (either may be missing).
+				for _, c := range v.Contacts {
+					if (c.WaID != "" && "+"+c.WaID == m.From) || (c.UserID != "" && c.UserID == m.UserID) || len(v.Contacts) == 1 {
+						m.Name, m.Username = c.Profile.Name, c.Profile.Username
+						if m.UserID == "" {
+							m.UserID = c.UserID
+						}
+						if m.ParentUserID == "" {
+							m.ParentUserID = c.ParentUserID
+						}
+						if m.From == "" && c.WaID != "" {
+							m.From = "+" + c.WaID
+						}
+						break
+					}
+				}
+				if m.From == "" && m.UserID == "" && m.ParentUserID == "" {
+					return b, fmt.Errorf("meta: a message without a sender")
+				}
 				b.Messages = append(b.Messages, m)
 			}
 			for _, s := range v.Statuses {
 				if s.ID == "" || s.Status == "" {
 					return b, fmt.Errorf("meta: a status without id or status")
 				}
-				st := Status{PhoneNumberID: v.Metadata.PhoneNumberID, ID: s.ID, Status: s.Status, Recipient: s.RecipientID, At: unix(s.Timestamp)}
+				st := Status{PhoneNumberID: v.Metadata.PhoneNumberID, ID: s.ID, Status: s.Status, Recipient: s.RecipientID,
+					RecipientUser: s.RecipientUserID, At: unix(s.Timestamp)}
 				if len(s.Errors) > 0 {
 					st.ErrorCode, st.ErrorTitle = strconv.Itoa(s.Errors[0].Code), s.Errors[0].Title
 				}
@@ -186,14 +237,23 @@ func parseMessage(raw json.RawMessage) (Message, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return Message{}, fmt.Errorf("meta: message: %w", err)
 	}
-	if r.From == "" || r.ID == "" || r.Type == "" {
-		return Message{}, fmt.Errorf("meta: a message without from, id or type")
+	if r.ID == "" || r.Type == "" {
+		return Message{}, fmt.Errorf("meta: a message without id or type")
 	}
-	from := r.From
-	if !strings.HasPrefix(from, "+") {
-		from = "+" + from
+	m := Message{From: e164(r.From), UserID: r.FromUserID, ParentUserID: r.FromParentUserID, ID: r.ID, Type: r.Type, At: unix(r.Timestamp)}
+	if r.System != nil {
+		newPhone := r.System.WaID
+		if newPhone == "" {
+			newPhone = r.System.NewWaID
+		}
+		m.System = &System{Type: r.System.Type, NewPhone: e164(newPhone), NewUserID: r.System.UserID, NewParentUserID: r.System.ParentUserID}
+		m.Body = r.System.Body
 	}
-	m := Message{From: from, ID: r.ID, Type: r.Type, At: unix(r.Timestamp)}
+	// The answer to a request for contact information shares the person's own number.
+	if r.Type == "contacts" && len(r.Contacts) == 1 && (r.Origin == "contact_request" || r.Contacts[0].Origin == "contact_request") &&
+		len(r.Contacts[0].Phones) > 0 {
+		m.SharedPhone = e164(r.Contacts[0].Phones[0].WaID)
+	}
 	// The type's own object (e.g. "image": {...}) is kept whole.
 	var all map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &all)
@@ -227,6 +287,14 @@ func parseMessage(raw json.RawMessage) (Message, error) {
 		m.Content = json.RawMessage("{}")
 	}
 	return m, nil
+}
+
+// e164 is a WhatsApp id (digits) as a phone number; "" stays "".
+func e164(waID string) string {
+	if waID == "" || strings.HasPrefix(waID, "+") {
+		return waID
+	}
+	return "+" + waID
 }
 
 // unix reads Meta's timestamps (seconds since 1970, as a string); now when unreadable.

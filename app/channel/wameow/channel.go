@@ -38,6 +38,9 @@ func (c *qrChannel) Send(ctx context.Context, o channel.Outbound) (channel.Sent,
 		return channel.Sent{}, &channel.SendError{Code: "not_connected", Title: "The WhatsApp number is not connected.", Permanent: true}
 	}
 	to, err := userJID(o.To)
+	if o.To == "" && o.Recipient != "" { // a person known by their LID only
+		to, err = types.ParseJID(o.Recipient)
+	}
 	if err != nil {
 		return channel.Sent{}, err
 	}

@@ -20,8 +20,8 @@ import (
 
 	"go.mau.fi/whatsmeow"
 
+	"masteria/app/channel"
 	"masteria/app/events"
-	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
 )
@@ -38,7 +38,7 @@ type Options struct {
 // Manager runs the WhatsApp QR sessions this instance holds the lock of.
 type Manager struct {
 	st    *store.Store
-	inbox *inbox.Service
+	recv  channel.Receiver // the inbox
 	every time.Duration
 	run   func(ctx context.Context, s *session) error
 	wa    *whatsApp // nil when Options.Run replaces it
@@ -66,9 +66,9 @@ type session struct {
 	client            atomic.Pointer[whatsmeow.Client]
 }
 
-// New returns a manager over the app's store, giving inbound messages to svc.
-func New(st *store.Store, svc *inbox.Service, opts Options) *Manager {
-	m := &Manager{st: st, inbox: svc, every: opts.Every, wake: make(chan struct{}, 1), held: map[int64]*session{}, locks: st.NewQRLocks()}
+// New returns a manager over the app's store, giving inbound messages to recv.
+func New(st *store.Store, recv channel.Receiver, opts Options) *Manager {
+	m := &Manager{st: st, recv: recv, every: opts.Every, wake: make(chan struct{}, 1), held: map[int64]*session{}, locks: st.NewQRLocks()}
 	if m.every <= 0 {
 		m.every = 12 * time.Second
 	}

@@ -39,3 +39,9 @@ func DrawQR(code string) (QRImage, error) {
 	}
 	return QRImage{Path: b.String(), Size: len(bits)}, nil
 }
+
+// DrawQR is the package's DrawQR for the settings pages (web.QRSessions).
+func (m *Manager) DrawQR(code string) (path string, size int, err error) {
+	img, err := DrawQR(code)
+	return img.Path, img.Size, err
+}

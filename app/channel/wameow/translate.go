@@ -9,7 +9,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
-	"masteria/app/inbox"
+	"masteria/app/channel"
 	"masteria/app/model"
 )
 
@@ -22,7 +22,7 @@ const (
 	SkipGroup     Skip = "group"     // groups and channels are not conversations with one customer
 	SkipBroadcast Skip = "broadcast" // status updates
 	SkipFromMe    Skip = "from_me"   // sent from the linked phone or by us
-	SkipNoPhone   Skip = "no_phone"  // a hidden (LID) sender whose number is not known
+	SkipNoPhone   Skip = "no_phone"  // a sender with neither a number nor a LID
 	SkipEmpty     Skip = "empty"     // protocol messages: revokes, key shares, edits of nothing
 )
 
@@ -49,28 +49,39 @@ func senderPhone(info types.MessageInfo) string {
 	return Phone(info.SenderAlt.ToNonAD())
 }
 
+// senderLID is the sender's hidden-number address (LID), when WhatsApp gave one: it finds
+// the contact too, and reaches a person whose number is not known.
+func senderLID(info types.MessageInfo) string {
+	for _, j := range []types.JID{info.Sender.ToNonAD(), info.SenderAlt.ToNonAD()} {
+		if j.Server == types.HiddenUserServer && j.User != "" {
+			return j.String()
+		}
+	}
+	return ""
+}
+
 // Inbound turns a WhatsApp message into an inbox message. Only a customer's message in a
 // one-to-one chat is one: groups, broadcasts, our own messages and protocol messages are
 // skipped, and Skip says why.
-func Inbound(evt *events.Message) (inbox.Inbound, Skip) {
+func Inbound(evt *events.Message) (channel.Inbound, Skip) {
 	info := evt.Info
 	switch {
 	case info.Chat.ToNonAD() == types.StatusBroadcastJID:
-		return inbox.Inbound{}, SkipBroadcast
+		return channel.Inbound{}, SkipBroadcast
 	case info.Chat.IsBroadcastList():
 		// A customer's broadcast list shows in their direct chat, like a message to us.
 	case info.IsGroup || info.Chat.Server == types.GroupServer || info.Chat.Server == types.NewsletterServer:
-		return inbox.Inbound{}, SkipGroup
+		return channel.Inbound{}, SkipGroup
 	case info.IsFromMe:
-		return inbox.Inbound{}, SkipFromMe
+		return channel.Inbound{}, SkipFromMe
 	}
-	from := senderPhone(info)
-	if from == "" {
-		return inbox.Inbound{}, SkipNoPhone
+	from, lid := senderPhone(info), senderLID(info)
+	if from == "" && lid == "" {
+		return channel.Inbound{}, SkipNoPhone
 	}
 	kind, body, content := message(evt.Message)
 	if kind == "" {
-		return inbox.Inbound{}, SkipEmpty
+		return channel.Inbound{}, SkipEmpty
 	}
 	if content == nil {
 		content = map[string]any{}
@@ -79,8 +90,9 @@ func Inbound(evt *events.Message) (inbox.Inbound, Skip) {
 		content["view_once"] = true
 	}
 	b, _ := json.Marshal(content)
-	return inbox.Inbound{
+	return channel.Inbound{
 		From:       from,
+		LID:        lid,
 		Name:       strings.TrimSpace(info.PushName),
 		ProviderID: info.ID,
 		Kind:       kind,

@@ -127,7 +127,7 @@ func TestInboundSkips(t *testing.T) {
 		}, SkipBroadcast},
 		"newsletter":  {func(e *events.Message) { e.Info.Chat = types.NewJID("1203630", types.NewsletterServer) }, SkipGroup},
 		"from me":     {func(e *events.Message) { e.Info.IsFromMe = true }, SkipFromMe},
-		"lid only":    {func(e *events.Message) { e.Info.Sender = hidden }, SkipNoPhone},
+		"no sender":   {func(e *events.Message) { e.Info.Sender = types.JID{} }, SkipNoPhone},
 		"protocol":    {func(e *events.Message) { e.Message = &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{}} }, SkipEmpty},
 		"no message":  {func(e *events.Message) { e.Message = nil }, SkipEmpty},
 		"empty reply": {func(e *events.Message) { e.Message = &waE2E.Message{} }, SkipEmpty},
@@ -149,6 +149,12 @@ func TestInboundSenderNumber(t *testing.T) {
 	e.Info.Sender, e.Info.SenderAlt = hidden, customer
 	if in, skip := Inbound(e); skip != SkipNone || in.From != "+5511987654321" {
 		t.Fatalf("lid with alt: %+v %s", in, skip)
+	}
+	// A LID sender with no known number is still a customer, found and answered by the LID.
+	e = direct(&waE2E.Message{Conversation: proto.String("oi")})
+	e.Info.Sender, e.Info.SenderAlt = hidden, types.JID{}
+	if in, skip := Inbound(e); skip != SkipNone || in.From != "" || in.LID != hidden.ToNonAD().String() {
+		t.Fatalf("lid only: %+v %s", in, skip)
 	}
 	// The sender's device (":12") is not part of the number.
 	e = direct(&waE2E.Message{Conversation: proto.String("oi")})

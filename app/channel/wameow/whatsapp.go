@@ -217,7 +217,7 @@ func (w *whatsApp) handle(ctx context.Context, s *session, cli *whatsmeow.Client
 		if skip != SkipNone {
 			return true
 		}
-		if _, err := w.m.inbox.Receive(ctx, s.ch, in); err != nil {
+		if _, err := w.m.recv.Receive(ctx, s.ch, in); err != nil {
 			slog.Warn("wameow: store inbound", "channel", s.ch.ID, "id", in.ProviderID, "err", err)
 			return false
 		}
@@ -227,7 +227,7 @@ func (w *whatsApp) handle(ctx context.Context, s *session, cli *whatsmeow.Client
 			return true
 		}
 		for _, id := range ids {
-			if err := w.m.inbox.ApplyStatus(ctx, s.ch, id, status, "", ""); err != nil {
+			if err := w.m.recv.Status(ctx, s.ch, channel.StatusUpdate{ProviderID: id, Status: status}); err != nil {
 				slog.Warn("wameow: receipt", "channel", s.ch.ID, "id", id, "err", err)
 				return false
 			}

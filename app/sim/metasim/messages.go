@@ -19,7 +19,9 @@ type SentMessage struct {
 	ID            string // the wamid returned to the client
 	PhoneNumberID string
 	To            string // as the client wrote it
-	WaID          string // digits only, as contacts[].wa_id answered
+	WaID          string // digits only, as contacts[].wa_id answered; empty when sent by Recipient
+	Recipient     string // the "recipient" the client wrote (a business-scoped user id)
+	UserID        string // the user id it was sent to, when sent by Recipient
 	Type          string
 	Text          string // text.body
 	Template      string // template.name
@@ -63,6 +65,7 @@ type sendRequest struct {
 	MessagingProduct      string `json:"messaging_product"`
 	RecipientType         string `json:"recipient_type"`
 	To                    string `json:"to"`
+	Recipient             string `json:"recipient"`
 	Type                  string `json:"type"`
 	Status                string `json:"status"`
 	MessageID             string `json:"message_id"`
@@ -170,9 +173,13 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	if msg.Type == "template" {
 		sent["message_status"] = "accepted"
 	}
+	contact := map[string]string{"input": msg.To, "wa_id": msg.WaID}
+	if msg.WaID == "" { // sent to a user id: Meta answers with it
+		contact = map[string]string{"input": msg.Recipient, "user_id": msg.UserID}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
-		"contacts":          []map[string]string{{"input": msg.To, "wa_id": msg.WaID}},
+		"contacts":          []map[string]string{contact},
 		"messages":          []map[string]any{sent},
 	})
 }
@@ -221,7 +228,11 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 		return msg, nil, g, false
 	}
 
-	waID := digits(req.To)
+	// "to" wins when a request carries both; the window is kept per number and per user id.
+	waID, userID, key := digits(req.To), "", digits(req.To)
+	if req.To == "" {
+		userID, key = req.Recipient, req.Recipient
+	}
 	category := "service"
 	if req.Type == "template" {
 		t, g, ok := s.findTemplate(n.WABAID, req)
@@ -229,7 +240,7 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 			return msg, nil, g, false
 		}
 		category = strings.ToLower(t.Category)
-	} else if last := s.lastInbound[conversationKey{n.PhoneNumberID, waID}]; last.IsZero() || s.now().Sub(last) >= 24*time.Hour {
+	} else if last := s.lastInbound[conversationKey{n.PhoneNumberID, key}]; last.IsZero() || s.now().Sub(last) >= 24*time.Hour {
 		e := CloudError(131047, "")
 		if !s.asyncWindow {
 			return msg, nil, s.cloudFailure(e), false
@@ -237,7 +248,7 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 		fail = &e
 	}
 	if fail == nil {
-		if e, ok := s.undeliver[waID]; ok {
+		if e, ok := s.undeliver[key]; ok {
 			fail = &e
 		} else if s.failDelivery != nil {
 			fail, s.failDelivery = s.failDelivery, nil
@@ -245,7 +256,7 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 	}
 
 	msg = SentMessage{
-		ID: newWAMID(), PhoneNumberID: n.PhoneNumberID, To: req.To, WaID: waID, Type: req.Type,
+		ID: newWAMID(), PhoneNumberID: n.PhoneNumberID, To: req.To, WaID: waID, Recipient: req.Recipient, UserID: userID, Type: req.Type,
 		Raw: json.RawMessage(raw), At: s.now(), category: category, bizOpaque: req.BizOpaqueCallbackData,
 	}
 	switch {
@@ -293,8 +304,14 @@ func (s *Server) validate(n Number, req *sendRequest) (graphError, bool) {
 	if req.RecipientType != "" && req.RecipientType != "individual" {
 		return paramError(fmt.Sprintf("Param recipient_type must be one of {INDIVIDUAL} - got %q.", req.RecipientType)), false
 	}
-	if req.To == "" {
+	if req.To == "" && req.Recipient == "" {
 		return paramError("The parameter to is required."), false
+	}
+	if req.To == "" {
+		if !userIDPattern.MatchString(req.Recipient) {
+			return paramError(fmt.Sprintf("Param recipient must be a business-scoped user id - got %q.", req.Recipient)), false
+		}
+		return s.validateContent(req)
 	}
 	waID := digits(req.To)
 	if len(waID) < 7 || len(waID) > 15 || strings.Trim(req.To, "+0123456789 -()") != "" {
@@ -306,7 +323,14 @@ func (s *Server) validate(n Number, req *sendRequest) (graphError, bool) {
 	if len(n.AllowedRecipients) > 0 && !slices.ContainsFunc(n.AllowedRecipients, func(a string) bool { return digits(a) == waID }) {
 		return s.cloudFailure(CloudError(131030, "")), false
 	}
+	return s.validateContent(req)
+}
 
+// userIDPattern is a business-scoped user id or parent id: "US.1349…", "US.ENT.1181…".
+var userIDPattern = regexp.MustCompile(`^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$`)
+
+// validateContent checks the message itself. Callers hold s.mu.
+func (s *Server) validateContent(req *sendRequest) (graphError, bool) {
 	switch req.Type {
 	case "text":
 		if req.Text == nil || req.Text.Body == "" {

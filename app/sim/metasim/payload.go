@@ -41,35 +41,51 @@ type Metadata struct {
 
 // Contact is the WhatsApp user who sent the messages of a change.
 type Contact struct {
-	Profile Profile `json:"profile"`
-	WaID    string  `json:"wa_id"`
+	Profile      Profile `json:"profile"`
+	WaID         string  `json:"wa_id,omitempty"` // withheld for username users without recent contact
+	UserID       string  `json:"user_id"`         // business-scoped user id, always present
+	ParentUserID string  `json:"parent_user_id,omitempty"`
 }
 
 // Profile is a WhatsApp user's public profile.
 type Profile struct {
-	Name string `json:"name"`
+	Name     string `json:"name"`
+	Username string `json:"username,omitempty"`
 }
 
 // Message is one inbound message, value.messages[]. Type names the one content field that is set.
 type Message struct {
-	Context     *MessageContext `json:"context,omitempty"`
-	From        string          `json:"from"`
-	ID          string          `json:"id"`
-	Timestamp   string          `json:"timestamp"` // Unix seconds, as a string
-	Type        string          `json:"type"`
-	Text        *Text           `json:"text,omitempty"`
-	Image       *Media          `json:"image,omitempty"`
-	Audio       *Media          `json:"audio,omitempty"`
-	Video       *Media          `json:"video,omitempty"`
-	Document    *Media          `json:"document,omitempty"`
-	Sticker     *Media          `json:"sticker,omitempty"`
-	Location    *Location       `json:"location,omitempty"`
-	Contacts    []SharedContact `json:"contacts,omitempty"`
-	Interactive *Interactive    `json:"interactive,omitempty"`
-	Button      *Button         `json:"button,omitempty"`
-	Reaction    *Reaction       `json:"reaction,omitempty"`
-	Errors      []Error         `json:"errors,omitempty"`
-	Unsupported *Unsupported    `json:"unsupported,omitempty"`
+	Context          *MessageContext `json:"context,omitempty"`
+	From             string          `json:"from,omitempty"` // withheld with the contact's wa_id
+	FromUserID       string          `json:"from_user_id,omitempty"`
+	FromParentUserID string          `json:"from_parent_user_id,omitempty"`
+	System           *System         `json:"system,omitempty"`
+	ID               string          `json:"id"`
+	Timestamp        string          `json:"timestamp"` // Unix seconds, as a string
+	Type             string          `json:"type"`
+	Text             *Text           `json:"text,omitempty"`
+	Image            *Media          `json:"image,omitempty"`
+	Audio            *Media          `json:"audio,omitempty"`
+	Video            *Media          `json:"video,omitempty"`
+	Document         *Media          `json:"document,omitempty"`
+	Sticker          *Media          `json:"sticker,omitempty"`
+	Location         *Location       `json:"location,omitempty"`
+	Contacts         []SharedContact `json:"contacts,omitempty"`
+	Interactive      *Interactive    `json:"interactive,omitempty"`
+	Button           *Button         `json:"button,omitempty"`
+	Reaction         *Reaction       `json:"reaction,omitempty"`
+	Errors           []Error         `json:"errors,omitempty"`
+	Unsupported      *Unsupported    `json:"unsupported,omitempty"`
+}
+
+// System is the content of a "system" message: the user changed number (Type
+// user_changed_number, WaID the new number) or got a new user id (user_changed_user_id).
+type System struct {
+	Body         string `json:"body"`
+	Type         string `json:"type"`
+	WaID         string `json:"wa_id,omitempty"`
+	UserID       string `json:"user_id,omitempty"`
+	ParentUserID string `json:"parent_user_id,omitempty"`
 }
 
 // MessageContext points at the business message a user answered (buttons, lists, replies).
@@ -212,7 +228,8 @@ type Status struct {
 	ID                    string        `json:"id"` // the wamid the send returned
 	Status                string        `json:"status"`
 	Timestamp             string        `json:"timestamp"`
-	RecipientID           string        `json:"recipient_id"`
+	RecipientID           string        `json:"recipient_id,omitempty"`      // when sent to a phone
+	RecipientUserID       string        `json:"recipient_user_id,omitempty"` // when sent to a user id
 	BizOpaqueCallbackData string        `json:"biz_opaque_callback_data,omitempty"`
 	Conversation          *Conversation `json:"conversation,omitempty"`
 	Pricing               *Pricing      `json:"pricing,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,6 +35,45 @@ var (
 type Sender struct {
 	WaID string // the user's number, digits only, e.g. "5511999990000"
 	Name string // profile name
+	// UserID is the business-scoped user id; empty mints one per (portfolio, number), so
+	// a new number gets a new one as with Meta. ParentUserID is sent when set.
+	UserID, ParentUserID string
+	Username             string // the handle the user adopted, if any
+	// HidePhone drops wa_id and from, as Meta does for a username user with no recent
+	// contact with the business.
+	HidePhone bool
+}
+
+// MintUserID is the business-scoped user id the sim gives a number within a WABA:
+// "<country>.<digits>", stable for the pair.
+func MintUserID(wabaID, waID string) string {
+	sum := sha256.Sum256([]byte(wabaID + "/" + digits(waID)))
+	cc := "US"
+	if strings.HasPrefix(digits(waID), "55") {
+		cc = "BR"
+	}
+	n := new(big.Int).SetBytes(sum[:9])
+	return cc + "." + n.String()
+}
+
+// who completes a sender for number n: its minted user id.
+func (from Sender) who(n Number) Sender {
+	if from.UserID == "" && from.WaID != "" {
+		from.UserID = MintUserID(n.WABAID, from.WaID)
+	}
+	return from
+}
+
+// keys are the sender's keys of the 24-hour window: its number and its user id.
+func (from Sender) keys(phoneNumberID string) []conversationKey {
+	var ks []conversationKey
+	if from.WaID != "" {
+		ks = append(ks, conversationKey{phoneNumberID, digits(from.WaID)})
+	}
+	if from.UserID != "" {
+		ks = append(ks, conversationKey{phoneNumberID, from.UserID})
+	}
+	return ks
 }
 
 // Webhook is one POST the sim makes to the app, byte for byte: build one with BuildInbound or
@@ -112,24 +152,33 @@ func (s *Server) BuildInbound(phoneNumberID string, from Sender, m Message) (Web
 	if m.Type == "" {
 		return Webhook{}, Message{}, errors.New("metasim: inbound message without type")
 	}
-	if m.From == "" {
+	from = from.who(n)
+	if m.From == "" && !from.HidePhone {
 		m.From = from.WaID
 	}
+	m.FromUserID, m.FromParentUserID = from.UserID, from.ParentUserID
 	if m.ID == "" {
 		m.ID = newWAMID()
 	}
 	if m.Timestamp == "" {
 		m.Timestamp = s.unixNow()
 	}
-	w, err := s.envelope(n, Value{
-		Contacts: []Contact{{Profile: Profile{Name: from.Name}, WaID: from.WaID}},
-		Messages: []Message{m},
-	})
+	v := Value{Messages: []Message{m}}
+	if m.Type != "system" { // system messages come without contacts
+		c := Contact{Profile: Profile{Name: from.Name, Username: from.Username}, UserID: from.UserID, ParentUserID: from.ParentUserID}
+		if !from.HidePhone {
+			c.WaID = from.WaID
+		}
+		v.Contacts = []Contact{c}
+	}
+	w, err := s.envelope(n, v)
 	if err != nil {
 		return Webhook{}, Message{}, err
 	}
 	s.mu.Lock()
-	s.lastInbound[conversationKey{phoneNumberID, digits(from.WaID)}] = s.now()
+	for _, k := range from.keys(phoneNumberID) {
+		s.lastInbound[k] = s.now()
+	}
 	s.inbound[m.ID] = phoneNumberID
 	s.mu.Unlock()
 	return w, m, nil
@@ -148,8 +197,8 @@ func (s *Server) BuildStatuses(phoneNumberID string, statuses ...Status) (Webhoo
 		if statuses[i].Timestamp == "" {
 			statuses[i].Timestamp = strconv.FormatInt(s.now().Unix(), 10)
 		}
-		if j, ok := s.sentByID[statuses[i].ID]; ok && statuses[i].RecipientID == "" {
-			statuses[i].RecipientID = s.sent[j].WaID
+		if j, ok := s.sentByID[statuses[i].ID]; ok && statuses[i].RecipientID == "" && statuses[i].RecipientUserID == "" {
+			statuses[i].RecipientID, statuses[i].RecipientUserID = s.sent[j].WaID, s.sent[j].UserID
 		}
 	}
 	s.mu.Unlock()
@@ -197,6 +246,30 @@ func (s *Server) InboundMessage(ctx context.Context, phoneNumberID string, from 
 	}
 	status, err = s.Deliver(ctx, w)
 	return m.ID, status, err
+}
+
+// ChangeNumber posts what Meta sends when a user moves to a new number: a
+// user_changed_number system message from the old identity, then a user_changed_user_id
+// one with the user id minted for the new number. It returns the user as they now are.
+func (s *Server) ChangeNumber(ctx context.Context, phoneNumberID string, from Sender, newWaID string) (Sender, error) {
+	n, err := s.lookupNumber(phoneNumberID)
+	if err != nil {
+		return from, err
+	}
+	from = from.who(n)
+	next := from
+	next.WaID, next.UserID = newWaID, MintUserID(n.WABAID, newWaID)
+	for _, sys := range []*System{
+		{Type: "user_changed_number", WaID: digits(newWaID), Body: fmt.Sprintf("User %s changed from %s to %s", from.Name, from.WaID, newWaID)},
+		{Type: "user_changed_user_id", UserID: next.UserID, Body: fmt.Sprintf("User %s changed their user id", from.Name)},
+	} {
+		if _, status, err := s.InboundMessage(ctx, phoneNumberID, from, Message{Type: "system", System: sys}); err != nil {
+			return from, err
+		} else if status != http.StatusOK {
+			return from, fmt.Errorf("metasim: system message answered %d", status)
+		}
+	}
+	return next, nil
 }
 
 // InboundText posts a text message from a user.
@@ -328,10 +401,10 @@ func (s *Server) statusFor(msg SentMessage, status string) Status {
 	now := s.now()
 	st := Status{
 		ID: msg.ID, Status: status, Timestamp: strconv.FormatInt(now.Unix(), 10),
-		RecipientID: msg.WaID, BizOpaqueCallbackData: msg.bizOpaque,
+		RecipientID: msg.WaID, RecipientUserID: msg.UserID, BizOpaqueCallbackData: msg.bizOpaque,
 	}
 	if status == StatusSent || status == StatusDelivered {
-		sum := sha256.Sum256([]byte(msg.PhoneNumberID + "/" + msg.WaID + "/" + msg.category))
+		sum := sha256.Sum256([]byte(msg.PhoneNumberID + "/" + msg.WaID + msg.UserID + "/" + msg.category))
 		st.Conversation = &Conversation{ID: hex.EncodeToString(sum[:16]), Origin: ConversationOrigin{Type: msg.category}}
 		if status == StatusSent {
 			st.Conversation.ExpirationTimestamp = strconv.FormatInt(now.Add(24*time.Hour).Unix(), 10)

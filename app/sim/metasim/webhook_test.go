@@ -65,7 +65,7 @@ func messageOf(t *testing.T, body []byte) map[string]any {
 	value := valueOf(t, body)
 	wantKeys(t, "value", value, "contacts", "messages", "messaging_product", "metadata")
 	c := value["contacts"].([]any)[0].(map[string]any)
-	wantKeys(t, "contact", c, "profile", "wa_id")
+	wantKeys(t, "contact", c, "profile", "user_id", "wa_id")
 	if c["wa_id"] != customer || c["profile"].(map[string]any)["name"] != "Ana Souza" {
 		t.Errorf("contact %v", c)
 	}
@@ -110,13 +110,13 @@ func TestInboundShapes(t *testing.T) {
 		{"text", func(s *metasim.Server) (string, int, error) {
 			return s.InboundText(ctx, phoneID, ana, "Does it come in another color?")
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "from", "id", "timestamp", "type", "text")
+			wantKeys(t, "message", m, "from", "from_user_id", "id", "timestamp", "type", "text")
 			wantKeys(t, "text", obj(m, "text"), "body")
 		}},
 		{"image", func(s *metasim.Server) (string, int, error) {
 			return s.InboundMedia(ctx, phoneID, ana, metasim.MediaFile{Type: "image", Data: []byte("\xff\xd8\xff\xe0jpeg"), Caption: "look"})
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "from", "id", "timestamp", "type", "image")
+			wantKeys(t, "message", m, "from", "from_user_id", "id", "timestamp", "type", "image")
 			wantKeys(t, "image", obj(m, "image"), "caption", "mime_type", "sha256", "id")
 			if obj(m, "image")["mime_type"] != "image/jpeg" {
 				t.Errorf("mime_type %v", obj(m, "image")["mime_type"])
@@ -154,7 +154,7 @@ func TestInboundShapes(t *testing.T) {
 		{"location", func(s *metasim.Server) (string, int, error) {
 			return s.InboundLocation(ctx, phoneID, ana, metasim.Location{Latitude: -23.56, Longitude: -46.65, Name: "Loja", Address: "Av. Paulista, 1000"})
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "from", "id", "timestamp", "type", "location")
+			wantKeys(t, "message", m, "from", "from_user_id", "id", "timestamp", "type", "location")
 			wantKeys(t, "location", obj(m, "location"), "latitude", "longitude", "name", "address")
 			if obj(m, "location")["latitude"] != -23.56 {
 				t.Errorf("latitude %v is not a number", obj(m, "location")["latitude"])
@@ -168,7 +168,7 @@ func TestInboundShapes(t *testing.T) {
 				Org:    &metasim.ContactOrg{Company: "Acme"},
 			})
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "from", "id", "timestamp", "type", "contacts")
+			wantKeys(t, "message", m, "from", "from_user_id", "id", "timestamp", "type", "contacts")
 			card := m["contacts"].([]any)[0].(map[string]any)
 			wantKeys(t, "card", card, "emails", "name", "org", "phones")
 			wantKeys(t, "name", obj(card, "name"), "formatted_name", "first_name", "last_name")
@@ -178,7 +178,7 @@ func TestInboundShapes(t *testing.T) {
 		{"button reply", func(s *metasim.Server) (string, int, error) {
 			return s.InboundButtonReply(ctx, phoneID, ana, "wamid.BIZ1", metasim.Reply{ID: "yes", Title: "Sim"})
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "context", "from", "id", "timestamp", "type", "interactive")
+			wantKeys(t, "message", m, "context", "from", "from_user_id", "id", "timestamp", "type", "interactive")
 			wantKeys(t, "context", obj(m, "context"), "from", "id")
 			if obj(m, "context")["id"] != "wamid.BIZ1" || obj(m, "context")["from"] != "15550783881" {
 				t.Errorf("context %v", obj(m, "context"))
@@ -200,7 +200,7 @@ func TestInboundShapes(t *testing.T) {
 		{"template quick reply", func(s *metasim.Server) (string, int, error) {
 			return s.InboundButton(ctx, phoneID, ana, "wamid.BIZ3", "Parar promoções", "STOP")
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "context", "from", "id", "timestamp", "type", "button")
+			wantKeys(t, "message", m, "context", "from", "from_user_id", "id", "timestamp", "type", "button")
 			wantKeys(t, "button", obj(m, "button"), "text", "payload")
 			if m["type"] != "button" || obj(m, "button")["payload"] != "STOP" {
 				t.Errorf("button %v", m)
@@ -209,13 +209,13 @@ func TestInboundShapes(t *testing.T) {
 		{"reaction", func(s *metasim.Server) (string, int, error) {
 			return s.InboundReaction(ctx, phoneID, ana, "wamid.BIZ4", "❤️")
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "from", "id", "timestamp", "type", "reaction")
+			wantKeys(t, "message", m, "from", "from_user_id", "id", "timestamp", "type", "reaction")
 			wantKeys(t, "reaction", obj(m, "reaction"), "message_id", "emoji")
 		}},
 		{"unsupported", func(s *metasim.Server) (string, int, error) {
 			return s.InboundUnsupported(ctx, phoneID, ana, "poll_creation")
 		}, func(t *testing.T, m map[string]any) {
-			wantKeys(t, "message", m, "from", "id", "timestamp", "type", "errors", "unsupported")
+			wantKeys(t, "message", m, "from", "from_user_id", "id", "timestamp", "type", "errors", "unsupported")
 			e := m["errors"].([]any)[0].(map[string]any)
 			wantKeys(t, "error", e, "code", "title", "message", "error_data")
 			wantKeys(t, "error_data", obj(e, "error_data"), "details")

@@ -1,0 +1,203 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"masteria/app/crm"
+	"masteria/app/model"
+	"masteria/app/web/webtest"
+)
+
+// TestAPIAnswersMatchOpenAPI validates openapi.yaml with an independent OpenAPI library,
+// then calls every documented operation for real and checks each answer (successes and
+// errors) against the schema the document gives for its status.
+func TestAPIAnswersMatchOpenAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+
+	raw := c.Get("/api/v1/openapi.yaml")
+	if raw.StatusCode != http.StatusOK {
+		t.Fatalf("openapi.yaml: %d", raw.StatusCode)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData([]byte(raw.Body))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		t.Fatalf("the document is not valid OpenAPI: %v", err)
+	}
+	// The document's server is relative; the router needs the test server's address.
+	doc.Servers = openapi3.Servers{{URL: inst.URL + "/api/v1"}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c.Signup("Loja Contrato", "Lia", uniqueEmail("lia"), strongPassword)
+	key, err := inst.App.Account.CreateAPIKeyForOrgName(ctx, "Loja Contrato", "contract")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orgID int64
+	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
+	a := model.Actor{OrgID: orgID, Role: model.RoleOwner}
+	sbx, err := inst.App.Inbox.CreateChannel(ctx, a, model.KindSandbox, "Demo", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, err := inst.App.Inbox.CreateChannel(ctx, a, model.KindWhatsAppCloud, "WhatsApp", map[string]string{"phone_number_id": "1"}, map[string]string{"app_secret": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps := json.RawMessage(`[{"type":"BODY","text":"Olá {{1}}, seu pedido saiu."}]`)
+	if err := inst.App.Store.ReplaceTemplates(ctx, orgID, wa.ID, []model.Template{{ProviderID: "t1", Name: "pedido", Language: "pt_BR",
+		Category: "UTILITY", Status: "APPROVED", Components: comps}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	called := map[string]bool{} // "GET /channels/{id}" of every operation called
+	call := func(method, path, body, k string, want int, checkRequest bool) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, inst.URL+"/api/v1"+path, strings.NewReader(body))
+		if k != "" {
+			req.Header.Set("Authorization", "Bearer "+k)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Errorf("%s %s is not a documented operation: %v", method, path, err)
+			return ""
+		}
+		called[method+" "+route.Path] = true
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		if checkRequest {
+			if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+				t.Errorf("%s %s: the test's own request does not fit the document: %v", method, path, err)
+			}
+			req.Body = io.NopCloser(strings.NewReader(body))
+		}
+		res := c.Do(req)
+		if res.StatusCode != want {
+			t.Errorf("%s %s: %d %s, want %d", method, path, res.StatusCode, res.Body, want)
+		}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		out.SetBodyBytes([]byte(res.Body))
+		if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+			t.Errorf("%s %s → %d does not match the document: %v\n%s", method, path, res.StatusCode, err, res.Body)
+		}
+		return res.Body
+	}
+
+	call("GET", "/me", "", key, 200, true)
+	call("GET", "/me", "", "", 401, false)
+	call("GET", "/channels", "", key, 200, true)
+	call("GET", "/channels", "", "mia_wrongwrongwrongwrongwrong", 401, false)
+	call("POST", "/channels", `{"kind":"twilio_sms","name":"SMS Loja","config":{"account_sid":"AC0123456789abcdef0123456789abcdef","auth_token":"tok","from":"+5511900000000"}}`, key, 201, true)
+	call("POST", "/channels", `{"kind":"sandbox","name":"Teste"}`, key, 201, true)
+	call("POST", "/channels", `{"kind":`, key, 400, false)
+	call("POST", "/channels", `{"kind":"sandbox","name":" "}`, key, 422, false)
+	call("GET", fmt.Sprintf("/channels/%d", wa.ID), "", key, 200, true)
+	call("GET", fmt.Sprintf("/channels/%d", sbx.ID), "", key, 200, true)
+	call("GET", "/channels/999999", "", key, 404, true)
+	call("GET", fmt.Sprintf("/channels/%d/templates", wa.ID), "", key, 200, true)
+	call("GET", "/channels/999999/templates", "", key, 404, true)
+
+	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987654321","text":"Seu pedido saiu"}`, sbx.ID), key, 202, true)
+	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650000","template":{"name":"pedido","language":"pt_BR","params":["Ana"]}}`, wa.ID), key, 202, true)
+	call("POST", "/messages", `{"channel_id":`, key, 400, false)
+	call("POST", "/messages", `{"channel_id":999999,"to":"+5511987654321","text":"x"}`, key, 404, true)
+	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"123","text":"x"}`, sbx.ID), key, 422, true)
+	empty := call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987654321","text":"  "}`, sbx.ID), key, 422, true)
+	if strings.Contains(empty, "inbox.") || strings.Contains(empty, ".error.") {
+		t.Errorf("the API answered a translation key: %s", empty)
+	}
+	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987654321","text":"x"}`, wa.ID), key, 422, true)
+	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650000","template":{"name":"nada","language":"pt_BR"}}`, wa.ID), key, 422, true)
+	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650000","template":{"name":"pedido","language":"pt_BR"}}`, wa.ID), key, 422, true)
+
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987651111","text":"Olá! Seu orçamento está pronto."}`, sbx.ID), key, 201, true)
+	call("POST", "/conversations", `{"channel_id":`, key, 400, false)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"contact_id":999999,"text":"Olá"}`, sbx.ID), key, 404, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987651111","text":"   "}`, sbx.ID), key, 422, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987652222","text":"Olá"}`, wa.ID), key, 422, true)
+	if _, err := inst.App.Store.DB().Exec(`UPDATE contacts SET opted_out = ARRAY['whatsapp', 'sms', 'voice'] WHERE phone = '+5511987651111'`); err != nil {
+		t.Fatal(err)
+	}
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987651111","text":"Promoção!"}`, sbx.ID), key, 422, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","template":{"name":"pedido","language":"pt_BR","params":["Bia"]}}`, wa.ID), key, 201, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","text":"Oi"}`, wa.ID), key, 422, true)
+	call("POST", "/conversations", `{"channel_id":999999,"to":"+5511987654321","text":"x"}`, key, 404, true)
+
+	list := call("GET", "/conversations", "", key, 200, true)
+	call("GET", "/conversations?status=open&q=5511", "", key, 200, true)
+	call("GET", "/conversations?after=forged", "", key, 400, true)
+	var convs struct {
+		Conversations []model.Conversation `json:"conversations"`
+	}
+	_ = json.Unmarshal([]byte(list), &convs)
+	if len(convs.Conversations) == 0 {
+		t.Fatalf("no conversations: %s", list)
+	}
+	for _, cv := range convs.Conversations {
+		call("GET", fmt.Sprintf("/conversations/%d/messages", cv.ID), "", key, 200, true)
+	}
+	call("GET", "/conversations/999999/messages", "", key, 404, true)
+
+	kept, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Ana", TagIDs: []int64{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Ana Souza", Phone: "+5511987650900", OptedOut: []string{model.ChannelSMS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merge := fmt.Sprintf("/contacts/%d/merge", kept.ID)
+	call("POST", merge, fmt.Sprintf(`{"other_id":%d}`, kept.ID), key, 422, true)
+	call("POST", merge, `{"other_id":999999}`, key, 404, true)
+	call("POST", merge, `{"other_id":`, key, 400, false)
+	call("POST", merge, fmt.Sprintf(`{"other_id":%d}`, other.ID), key, 200, true)
+
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !called[method+" "+path] {
+				t.Errorf("%s %s is documented but the test never called it", method, path)
+			}
+		}
+	}
+}
+
+// TestQueuedMessageHasNoStatusTime: a queued message has not been sent, so its status time
+// is null in JSON, not year 1.
+func TestQueuedMessageHasNoStatusTime(t *testing.T) {
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(model.Message{ID: 1, Status: model.StatusQueued})
+	var m map[string]any
+	_ = json.Unmarshal(buf.Bytes(), &m)
+	if v, ok := m["status_at"]; !ok || v != nil {
+		t.Fatalf("status_at = %v (present %v), want null: %s", v, ok, buf.String())
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	b, _ := json.Marshal(model.Message{ID: 1, Status: model.StatusSent, StatusAt: at})
+	if !strings.Contains(string(b), `"status_at":"2026-03-01T12:00:00Z"`) {
+		t.Fatalf("sent: %s", b)
+	}
+}
