@@ -431,7 +431,7 @@ func (s *Service) Bulk(ctx context.Context, a model.Actor, action string, ids []
 	if len(ids) > maxBulk {
 		return 0, model.FieldError("ids", "contacts.error.too_many")
 	}
-	if action == BulkDelete && !a.Role.AtLeast(model.RoleManager) {
+	if action == BulkDelete && !a.Role.May(model.ManageContacts) {
 		return 0, model.ErrForbidden
 	}
 	var changed []int64

@@ -30,7 +30,7 @@ const PageSize = 30
 // unassigned conversations when the org restricts them (see team.go); managers and above
 // see all.
 func agentOnly(a model.Actor) int64 {
-	if a.Role.AtLeast(model.RoleManager) {
+	if a.Role.May(model.SeeAllConversations) {
 		return 0
 	}
 	return a.UserID

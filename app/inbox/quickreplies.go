@@ -48,7 +48,7 @@ func (s *Service) QuickReply(ctx context.Context, orgID, id int64) (model.QuickR
 
 // CreateQuickReply stores a quick reply; admins and owners only.
 func (s *Service) CreateQuickReply(ctx context.Context, a model.Actor, in QuickReplyInput) (model.QuickReply, error) {
-	if !a.Role.AtLeast(model.RoleAdmin) {
+	if !a.Role.May(model.ManageInbox) {
 		return model.QuickReply{}, model.ErrForbidden
 	}
 	in, err := in.clean()
@@ -64,7 +64,7 @@ func (s *Service) CreateQuickReply(ctx context.Context, a model.Actor, in QuickR
 
 // UpdateQuickReply changes a quick reply of the org; admins and owners only.
 func (s *Service) UpdateQuickReply(ctx context.Context, a model.Actor, id int64, in QuickReplyInput) (model.QuickReply, error) {
-	if !a.Role.AtLeast(model.RoleAdmin) {
+	if !a.Role.May(model.ManageInbox) {
 		return model.QuickReply{}, model.ErrForbidden
 	}
 	in, err := in.clean()
@@ -80,7 +80,7 @@ func (s *Service) UpdateQuickReply(ctx context.Context, a model.Actor, id int64,
 
 // DeleteQuickReply removes a quick reply of the org; admins and owners only.
 func (s *Service) DeleteQuickReply(ctx context.Context, a model.Actor, id int64) error {
-	if !a.Role.AtLeast(model.RoleAdmin) {
+	if !a.Role.May(model.ManageInbox) {
 		return model.ErrForbidden
 	}
 	return s.st.Tx(ctx, func(tx *store.Store) error { return tx.DeleteQuickReply(ctx, a.OrgID, id) })

@@ -37,7 +37,7 @@ func (s *Service) Rotation(ctx context.Context, orgID int64) ([]model.RotationMe
 // SaveSettings stores the org's inbox settings and who is in the round-robin rotation.
 // Only admins and owners change them; every id of rotation must be a member.
 func (s *Service) SaveSettings(ctx context.Context, a model.Actor, in model.InboxSettings, rotation []int64) error {
-	if !a.Role.AtLeast(model.RoleAdmin) {
+	if !a.Role.May(model.ManageInbox) {
 		return model.ErrForbidden
 	}
 	members, err := s.st.RotationMembers(ctx, a.OrgID)

@@ -66,3 +66,24 @@ func TestCleanName(t *testing.T) {
 		t.Fatal("blank accepted")
 	}
 }
+
+// TestPolicy: the role policy's minima, and who may delete a lead.
+func TestPolicy(t *testing.T) {
+	for p, want := range map[Permission]Role{ManageContacts: RoleManager, ShapePipelines: RoleManager, ManageChannels: RoleAdmin,
+		ManageInbox: RoleAdmin, ManageOrg: RoleAdmin, SeeMembers: RoleManager, UseOwnAccount: RoleAgent, "bogus": RoleOwner} {
+		if got := p.MinRole(); got != want {
+			t.Errorf("%s: %s, want %s", p, got, want)
+		}
+	}
+	if RoleAgent.May(ManageContacts) || !RoleManager.May(ManageContacts) || !RoleOwner.May(ManageOrg) || RoleManager.May(ManageOrg) {
+		t.Error("May disagrees with the policy")
+	}
+	me, other := int64(5), int64(6)
+	agent := Actor{UserID: me, Role: RoleAgent}
+	if !agent.MayDeleteLead(&me, nil) || !agent.MayDeleteLead(nil, &me) || agent.MayDeleteLead(&other, &other) || agent.MayDeleteLead(nil, nil) {
+		t.Error("an agent deletes their own leads only")
+	}
+	if !(Actor{UserID: me, Role: RoleManager}).MayDeleteLead(&other, nil) || (Actor{Role: RoleAgent}).MayDeleteLead(new(int64), nil) {
+		t.Error("managers delete any lead; nobody is not an owner")
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/phone"
-	inboxview "masteria/views/inbox"
 )
 
 //go:embed openapi.yaml
@@ -196,7 +195,7 @@ func (s *Server) apiChannelCreate(c echo.Context) error {
 	if err := dec.Decode(&in); err != nil {
 		return apiFail(c, http.StatusBadRequest, "bad_json", `the body must be JSON like {"kind":"twilio_sms","name":"SMS","config":{…}}: `+err.Error())
 	}
-	if !inboxview.Ready(in.Kind) {
+	if !model.ChannelKindReady(in.Kind) {
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid", "kind must be one of whatsapp_cloud, whatsapp_qr, twilio_sms, sandbox")
 	}
 	v := model.NewValidationError()

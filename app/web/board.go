@@ -36,7 +36,7 @@ func (s *Server) boardRoutes(o *echo.Group) {
 	o.POST("/board/leads/:id/move", s.leadMove)
 	o.POST("/board/leads/:id/delete", s.leadDelete)
 
-	mgr := requireRole(model.RoleManager)
+	mgr := requireMay(model.ShapePipelines)
 	o.GET("/board/pipelines", s.pipelinesPage, mgr)
 	o.POST("/board/pipelines", s.pipelineCreate, mgr)
 	o.GET("/board/pipelines/:id", s.pipelinePage, mgr)
@@ -463,7 +463,7 @@ func (s *Server) leadPageData(c echo.Context, l store.Lead) (boardview.LeadPage,
 		return boardview.LeadPage{}, err
 	}
 	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt, ContactID: l.ContactID,
-		CanDelete: r.Role.AtLeast(model.RoleManager) || (l.OwnerID != nil && *l.OwnerID == r.User.ID) || (l.CreatedBy != nil && *l.CreatedBy == r.User.ID)}
+		CanDelete: actorOf(c).MayDeleteLead(l.OwnerID, l.CreatedBy)}
 	for _, m := range moves {
 		mv := boardview.Move{From: m.FromName, To: m.ToName, At: m.CreatedAt}
 		if m.ActorName != nil {

@@ -33,7 +33,7 @@ func (s *Server) contactRoutes(o *echo.Group) {
 	o.GET("/contacts/:id/edit", s.contactEdit)
 	o.POST("/contacts/:id", s.contactUpdate)
 
-	m := o.Group("", requireRole(contacts.RoleManage))
+	m := o.Group("", requireMay(model.ManageContacts))
 	m.POST("/contacts/:id/delete", s.contactDelete)
 	s.mergeRoutes(m)
 	m.GET("/contacts/export.csv", s.contactExport)

@@ -34,7 +34,7 @@ func (s *Server) inboxRoutes(o *echo.Group) {
 	o.POST("/inbox/:id/status", s.inboxStatus)
 	o.POST("/inbox/:id/read", s.inboxRead)
 
-	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm := o.Group("", requireMay(model.ManageChannels))
 	adm.GET("/settings/channels", s.channelsPage)
 	adm.POST("/settings/channels", s.channelCreate)
 	adm.POST("/settings/channels/:id/test", s.channelTest)
@@ -71,7 +71,7 @@ var (
 // get reads one field: the form's for the settings page, the JSON config's for the API.
 func channelSettings(get func(string) string, kind string, v *model.ValidationError) (values, config, secrets map[string]string) {
 	values, config, secrets = map[string]string{}, map[string]string{}, map[string]string{}
-	for _, f := range inboxview.KindFields[kind] {
+	for _, f := range model.ChannelFields[kind] {
 		val := strings.TrimSpace(get(f.Name))
 		if f.Secret {
 			if val != "" {
@@ -128,7 +128,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	kind, name := c.FormValue("kind"), c.FormValue("name")
 	v := model.NewValidationError()
-	if !inboxview.Ready(kind) {
+	if !model.ChannelKindReady(kind) {
 		v.Add("kind", "channels.error.kind")
 	}
 	if n := strings.Join(strings.Fields(name), " "); n == "" || len([]rune(n)) > 80 {

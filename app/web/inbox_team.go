@@ -22,7 +22,7 @@ func (s *Server) inboxTeamRoutes(o *echo.Group) {
 	o.POST("/inbox/:id/presence", s.inboxPresence)
 	o.GET("/inbox/:id/quick-replies", s.inboxQuickReplies)
 
-	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm := o.Group("", requireMay(model.ManageInbox))
 	adm.GET("/settings/inbox", s.inboxSettingsPage)
 	adm.POST("/settings/inbox", s.inboxSettingsSave)
 	adm.GET("/settings/quick-replies", s.quickRepliesPage)

@@ -243,6 +243,9 @@ func (s *Server) orgMember(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requireRole lets through members whose role is at least min; others get 403.
+// requireMay guards routes with a permission of the role policy (model.Permission).
+func requireMay(p model.Permission) echo.MiddlewareFunc { return requireRole(p.MinRole()) }
+
 func requireRole(min model.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -156,10 +156,10 @@ func (s *Server) routes() {
 	s.inboxTeamRoutes(o)
 	s.crmLinkRoutes(o)
 
-	mgr := o.Group("", requireRole(model.RoleManager))
+	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
 
-	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm := o.Group("", requireMay(model.ManageOrg))
 	adm.GET("/settings", s.generalPage)
 	adm.POST("/settings", s.generalSave)
 	adm.POST("/settings/members/invite", s.memberInvite)

@@ -20,7 +20,7 @@ import (
 func (s *Server) templateRoutes(o *echo.Group) {
 	o.GET("/inbox/:id/templates", s.templatePicker)
 	o.POST("/inbox/:id/template", s.templateSend)
-	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm := o.Group("", requireMay(model.ManageChannels))
 	adm.GET("/settings/channels/:id/templates", s.templatesPage)
 	adm.POST("/settings/channels/:id/templates/sync", s.templatesSync)
 }

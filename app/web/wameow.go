@@ -17,7 +17,7 @@ import (
 // wameowRoutes mounts the connect page of WhatsApp QR channels (admins, like the other
 // channel settings).
 func (s *Server) wameowRoutes(o *echo.Group) {
-	adm := o.Group("", requireRole(model.RoleAdmin))
+	adm := o.Group("", requireMay(model.ManageChannels))
 	adm.GET("/settings/channels/:id/connect", s.qrConnectPage)
 	adm.POST("/settings/channels/:id/pair", s.qrPair)
 	// POST /settings/channels/:id/disconnect is channelDisconnect's (channels.go), which

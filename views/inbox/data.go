@@ -14,7 +14,9 @@ import (
 	"masteria/views/ui"
 )
 
-// KindOption is a channel kind as the settings page offers it.
+// KindOption is a channel kind as the settings page offers it: its labels. Which kinds
+// exist, which can be connected and what each asks for are model.ConnectionKinds,
+// model.ChannelKindReady and model.ChannelFields.
 type KindOption struct {
 	Kind, Key string
 	Hint      string // i18n key of the line under the kind's name
@@ -22,48 +24,19 @@ type KindOption struct {
 }
 
 // Kinds lists the channel kinds in the order the settings page offers them.
-var Kinds = []KindOption{
-	{model.KindSandbox, "channels.kind.sandbox", "channels.kind.sandbox_hint", true},
-	{model.KindWhatsAppCloud, "channels.kind.whatsapp_cloud", "channels.kind.whatsapp_cloud_hint", true},
-	{model.KindWhatsAppQR, "channels.kind.whatsapp_qr", "channels.kind.whatsapp_qr_hint", true},
-	{model.KindTwilioSMS, "channels.kind.twilio_sms", "channels.kind.twilio_sms_hint", true},
-}
-
-// Ready says whether kind can be connected from the settings page.
-func Ready(kind string) bool {
-	for _, k := range Kinds {
-		if k.Kind == kind {
-			return k.Ready
-		}
+var Kinds = func() []KindOption {
+	out := make([]KindOption, len(model.ConnectionKinds))
+	for i, k := range model.ConnectionKinds {
+		out[i] = KindOption{k, "channels.kind." + k, "channels.kind." + k + "_hint", model.ChannelKindReady(k)}
 	}
-	return false
-}
+	return out
+}()
 
-// KindField is one setting a channel kind asks for when it is connected.
-type KindField struct {
-	Name     string // form field, and config or secrets key
-	Type     string // input type: text, password, url, tel
-	Secret   bool   // sealed in the vault, never shown again
-	Required bool
-	Optional bool // labelled "optional" (required-one-of pairs are neither)
-}
+// KindField is one setting a channel kind asks for (model.ChannelField).
+type KindField = model.ChannelField
 
 // KindFields lists, per kind, what the connect form asks for besides the name.
-var KindFields = map[string][]KindField{
-	model.KindWhatsAppCloud: {
-		{Name: "phone_number_id", Type: "text", Required: true},
-		{Name: "waba_id", Type: "text", Required: true},
-		{Name: "access_token", Type: "password", Secret: true, Required: true},
-		{Name: "app_secret", Type: "password", Secret: true, Required: true},
-		{Name: "verify_token", Type: "password", Secret: true, Required: true},
-	},
-	model.KindTwilioSMS: {
-		{Name: "account_sid", Type: "text", Required: true},
-		{Name: "auth_token", Type: "password", Secret: true, Required: true},
-		{Name: "from", Type: "tel"},
-		{Name: "messaging_service_sid", Type: "text"},
-	},
-}
+var KindFields = model.ChannelFields
 
 // WebhookURL is where the provider of ch posts its messages and statuses, to paste in
 // its console; "" for kinds without one.
@@ -192,7 +165,7 @@ type PageData struct {
 // formKind is the kind the connect form shows: the chosen one when it can be connected,
 // the sandbox otherwise.
 func formKind(kind string) string {
-	if Ready(kind) {
+	if model.ChannelKindReady(kind) {
 		return kind
 	}
 	return model.KindSandbox

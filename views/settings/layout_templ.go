@@ -22,15 +22,15 @@ type tab struct {
 }
 
 var tabs = []tab{
-	{"general", "settings.nav.general", "building", "/settings", model.RoleAdmin},
-	{"members", "settings.nav.members", "users", "/settings/members", model.RoleManager},
-	{"channels", "settings.nav.channels", "message", "/settings/channels", model.RoleAdmin},
-	{"inbox", "settings.nav.inbox", "users", "/settings/inbox", model.RoleAdmin},
-	{"quickreplies", "settings.nav.quick_replies", "copy", "/settings/quick-replies", model.RoleAdmin},
-	{"apikeys", "settings.nav.apikeys", "key", "/settings/apikeys", model.RoleAdmin},
-	{"sessions", "settings.nav.sessions", "shield", "/settings/sessions", model.RoleAgent},
-	{"audit", "settings.nav.audit", "clock", "/settings/audit", model.RoleAdmin},
-	{"profile", "settings.nav.profile", "user", "/settings/profile", model.RoleAgent},
+	{"general", "settings.nav.general", "building", "/settings", model.ManageOrg.MinRole()},
+	{"members", "settings.nav.members", "users", "/settings/members", model.SeeMembers.MinRole()},
+	{"channels", "settings.nav.channels", "message", "/settings/channels", model.ManageChannels.MinRole()},
+	{"inbox", "settings.nav.inbox", "users", "/settings/inbox", model.ManageInbox.MinRole()},
+	{"quickreplies", "settings.nav.quick_replies", "copy", "/settings/quick-replies", model.ManageInbox.MinRole()},
+	{"apikeys", "settings.nav.apikeys", "key", "/settings/apikeys", model.ManageOrg.MinRole()},
+	{"sessions", "settings.nav.sessions", "shield", "/settings/sessions", model.UseOwnAccount.MinRole()},
+	{"audit", "settings.nav.audit", "clock", "/settings/audit", model.ManageOrg.MinRole()},
+	{"profile", "settings.nav.profile", "user", "/settings/profile", model.UseOwnAccount.MinRole()},
 }
 
 // Layout is the settings frame: the app shell, the title and the tabs the role may open.

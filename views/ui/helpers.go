@@ -36,9 +36,9 @@ var Nav = []NavItem{
 // SettingsPath is the settings tab a role lands on: General is admin-only.
 func SettingsPath(r model.Role) string {
 	switch {
-	case r.AtLeast(model.RoleAdmin):
+	case r.May(model.ManageOrg):
 		return "/settings"
-	case r.AtLeast(model.RoleManager):
+	case r.May(model.SeeMembers):
 		return "/settings/members"
 	}
 	return "/settings/profile"

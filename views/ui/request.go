@@ -63,5 +63,8 @@ func OrgURL(ctx context.Context, path string) string {
 	return fmt.Sprintf("/o/%d%s", r.Org.ID, path)
 }
 
+// May tells whether the current member's role has permission p (model's role policy).
+func May(ctx context.Context, p model.Permission) bool { return From(ctx).Role.May(p) }
+
 // Can tells whether the current member's role reaches min.
 func Can(ctx context.Context, min model.Role) bool { return From(ctx).Role.AtLeast(min) }

@@ -314,7 +314,7 @@ func (s *Service) DeleteLead(ctx context.Context, a model.Actor, id int64) error
 		if err != nil {
 			return err
 		}
-		if !a.Role.AtLeast(model.RoleManager) && !isUser(cur.OwnerID, a.UserID) && !isUser(cur.CreatedBy, a.UserID) {
+		if !a.MayDeleteLead(cur.OwnerID, cur.CreatedBy) {
 			return model.ErrForbidden
 		}
 		full, err := tx.Lead(ctx, a.OrgID, id)
