@@ -10,6 +10,7 @@ import (
 	"masteria/app/account"
 	"masteria/app/boot"
 	"masteria/app/crm"
+	"masteria/app/crm/board"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/oauthsim"
@@ -65,6 +66,9 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		}
 		if err := inboxes.SeedDemo(ctx, a); err != nil {
 			slog.Warn("demo inbox", "err", err)
+		}
+		if err := board.New(st).SeedDemo(ctx, a); err != nil {
+			slog.Warn("demo board", "err", err)
 		}
 		if err := sims.seedChannels(ctx, inboxes, a); err != nil {
 			slog.Warn("demo channels", "err", err)

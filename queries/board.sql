@@ -1,8 +1,10 @@
 -- The Kanban board: pipelines, stages, leads and their moves.
 --
 -- Lead lists take the board's filters as parameters, each off when at its neutral value:
--- owner 0 (anyone; -1 is "nobody"), search '' (else an ILIKE pattern over the title and the
--- contact's name), min and max value -1. Cards are always in ORDER BY rank, id.
+-- owner 0 (anyone; -1 is "nobody"), search '' (else a LIKE pattern over the title and the
+-- contact's name, phone and email, compared folded: leads.search and contacts.search, 00012;
+-- folded once per query, in a sub-select, not once per row), min and max value -1.
+-- Cards are always in ORDER BY rank, id.
 
 -- name: pipeline-create
 INSERT INTO pipelines (org_id, name, currency, position)
@@ -53,6 +55,13 @@ RETURNING id, org_id, pipeline_id, name, color, description, outcome, position, 
 SELECT id, org_id, pipeline_id, name, color, description, outcome, position, created_at, updated_at
 FROM stages WHERE org_id = $1 AND pipeline_id = $2
 ORDER BY position, id;
+
+-- name: stage-options
+-- Every stage of the org with its pipeline's name, pipeline by pipeline, for filters.
+SELECT s.id, s.pipeline_id, p.name AS pipeline_name, s.name
+FROM stages s JOIN pipelines p ON p.id = s.pipeline_id AND p.org_id = s.org_id
+WHERE s.org_id = $1
+ORDER BY p.position, p.id, s.position, s.id;
 
 -- name: stage
 SELECT id, org_id, pipeline_id, name, color, description, outcome, position, created_at, updated_at
@@ -109,7 +118,7 @@ LEFT JOIN users o ON o.id = l.owner_id
 LEFT JOIN users mb ON mb.id = l.moved_by
 WHERE l.org_id = $1 AND l.id = $2
     AND ($3::bigint = 0 OR ($3 = -1 AND l.owner_id IS NULL) OR l.owner_id = $3)
-    AND ($4::text = '' OR l.title ILIKE $4 OR c.name ILIKE $4)
+    AND ($4::text = '' OR l.search LIKE (SELECT fold($4)) OR c.search LIKE (SELECT fold($4)))
     AND ($5::bigint < 0 OR l.value_cents >= $5)
     AND ($6::bigint < 0 OR l.value_cents <= $6);
 
@@ -176,7 +185,7 @@ CROSS JOIN LATERAL (
     LEFT JOIN users mb ON mb.id = l.moved_by
     WHERE l.org_id = s.org_id AND l.stage_id = s.id
         AND ($3::bigint = 0 OR ($3 = -1 AND l.owner_id IS NULL) OR l.owner_id = $3)
-        AND ($4::text = '' OR l.title ILIKE $4 OR c.name ILIKE $4)
+        AND ($4::text = '' OR l.search LIKE (SELECT fold($4)) OR c.search LIKE (SELECT fold($4)))
         AND ($5::bigint < 0 OR l.value_cents >= $5)
         AND ($6::bigint < 0 OR l.value_cents <= $6)
     ORDER BY l.rank, l.id
@@ -196,7 +205,7 @@ LEFT JOIN users o ON o.id = l.owner_id
 LEFT JOIN users mb ON mb.id = l.moved_by
 WHERE l.org_id = $1 AND l.stage_id = $2 AND l.rank > $7
     AND ($3::bigint = 0 OR ($3 = -1 AND l.owner_id IS NULL) OR l.owner_id = $3)
-    AND ($4::text = '' OR l.title ILIKE $4 OR c.name ILIKE $4)
+    AND ($4::text = '' OR l.search LIKE (SELECT fold($4)) OR c.search LIKE (SELECT fold($4)))
     AND ($5::bigint < 0 OR l.value_cents >= $5)
     AND ($6::bigint < 0 OR l.value_cents <= $6)
 ORDER BY l.rank, l.id
@@ -209,8 +218,8 @@ SELECT l.stage_id, count(*) AS count, coalesce(sum(l.value_cents), 0)::bigint AS
 FROM leads l
 WHERE l.org_id = $1 AND l.pipeline_id = $2
     AND ($3::bigint = 0 OR ($3 = -1 AND l.owner_id IS NULL) OR l.owner_id = $3)
-    AND ($4::text = '' OR l.title ILIKE $4
-        OR EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = l.org_id AND c.id = l.contact_id AND c.name ILIKE $4))
+    AND ($4::text = '' OR l.search LIKE (SELECT fold($4))
+        OR EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = l.org_id AND c.id = l.contact_id AND c.search LIKE (SELECT fold($4))))
     AND ($5::bigint < 0 OR l.value_cents >= $5)
     AND ($6::bigint < 0 OR l.value_cents <= $6)
 GROUP BY l.stage_id;
@@ -225,9 +234,10 @@ RETURNING id;
 SELECT id, name, phone FROM contacts WHERE org_id = $1 AND id = $2;
 
 -- name: board-contacts-search
--- $2 is a LIKE pattern over the lower-cased name, phone and email.
+-- $2 is a LIKE pattern over the name, phone and email, compared folded (accents and case
+-- do not matter).
 SELECT id, name, phone FROM contacts
-WHERE org_id = $1 AND search LIKE $2
+WHERE org_id = $1 AND search LIKE fold($2)
 ORDER BY lower(name), id
 LIMIT $3;
 

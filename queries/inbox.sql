@@ -197,4 +197,4 @@ FROM (SELECT 1) one LEFT JOIN contact ON true;
 
 -- name: contacts-matching
 -- The contacts a conversation search matches, when there are few (see Store.Conversations).
-SELECT id FROM contacts WHERE org_id = $1 AND search LIKE $2 LIMIT $3;
+SELECT id FROM contacts WHERE org_id = $1 AND search LIKE fold($2) LIMIT $3;

@@ -5,9 +5,11 @@ SELECT id, org_id, shortcut, title, body, created_by, created_at, updated_at
 FROM quick_replies WHERE org_id = $1 ORDER BY shortcut;
 
 -- name: quick-replies-prefix
--- The composer's popup: shortcuts starting with $2 (already escaped for LIKE), or titles too.
+-- The composer's popup: shortcuts starting with $2 (already escaped for LIKE), or titles
+-- with a word starting with it; accents and case do not matter ("orcam" finds "Envio de
+-- Orçamento").
 SELECT id, org_id, shortcut, title, body, created_by, created_at, updated_at
-FROM quick_replies WHERE org_id = $1 AND (shortcut LIKE $2 || '%' OR lower(title) LIKE $2 || '%')
+FROM quick_replies WHERE org_id = $1 AND (shortcut LIKE fold($2) || '%' OR ' ' || fold(title) LIKE '% ' || fold($2) || '%')
 ORDER BY shortcut LIMIT $3;
 
 -- name: quick-reply

@@ -120,7 +120,7 @@ func pages(l i18n.Locale) []page {
 		{"server-error", public(l), errors.ServerError(), []string{"error-500"}},
 		{"offline", &ui.Request{Locale: l}, errors.Offline(), []string{"offline"}},
 		{"home", request(l), home.Home(home.HomeData{UserName: "Ana Souza", Org: model.Org{ID: 7, Name: "Loja da Ana"},
-			Items: home.Checklist("/o/7", true, false, true, false)}),
+			Items: home.Checklist("/o/7", home.Setup{Renamed: true, APIKey: true})}),
 			[]string{"checklist", "user-menu", "logout", "org-name", "org-switcher", "locale-select", "theme-toggle", "checklist-invite_teammate-action"}},
 		{"settings-general", request(l), settings.General(settings.GeneralData{Name: "Loja da Ana"}),
 			[]string{"settings-general-form", "org-name-input", "settings-tab-general", "settings-tab-audit"}},
@@ -311,14 +311,14 @@ func checkForm(t *testing.T, form *html.Node) {
 }
 
 func TestShell(t *testing.T) {
-	out := render(t, request(i18n.PTBR), home.Home(home.HomeData{UserName: "Ana Souza", Items: home.Checklist("/o/7", false, false, false, false)}))
+	out := render(t, request(i18n.PTBR), home.Home(home.HomeData{UserName: "Ana Souza", Items: home.Checklist("/o/7", home.Setup{})}))
 	for _, want := range []string{
 		`<html lang="pt-BR" data-theme="system" data-theme-saved>`, `action="/theme"`,
 		`hx-ext="sse" sse-connect="/events?org=7"`,
 		`hx-get="/o/7/partials/org-name" hx-trigger="sse:org.renamed" hx-swap="outerHTML"`,
 		`<meta name="csrf-token" content="csrf-token-123">`,
 		`href="/o/9"`, `href="/orgs/new"`, `action="/logout"`, `action="/locale"`,
-		`data-theme-set="dark"`, `data-install-app`, `data-toast`, `0 de 4`,
+		`data-theme-set="dark"`, `data-install-app`, `data-toast`, `0 de 7`, `data-testid="home-mine"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("home page lacks %s", want)
@@ -507,7 +507,7 @@ func listData() contacts.ListData {
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return contacts.ListData{
 		Filter: model.ContactFilter{Query: "maria", TagIDs: []int64{1}, Owner: "me", CreatedFrom: &from},
-		Sort:   contacts.ParseSort("name"), Rows: contactRows(), Total: 1234, Next: "eyJrIjoiTWFyaWEifQ", HasContacts: true,
+		Sort:   model.ParseContactSort("name"), Rows: contactRows(), Total: 1234, Next: "eyJrIjoiTWFyaWEifQ", HasContacts: true,
 		Tags: contactTags(), Members: members(), Segments: contactSegments(),
 		SegmentName: "", SegmentError: "contacts.error.segment_name",
 	}
@@ -620,7 +620,7 @@ func contactsPages(l i18n.Locale) []page {
 		{"contacts-empty", r(), contacts.List(contacts.ListData{Members: members()}), []string{"contacts-empty", "contacts-new"}},
 		{"contacts-no-match", r(), contacts.List(noMatch), []string{"contacts-no-match"}},
 		{"contact-show", r(), contacts.Show(showData()), []string{"contact-page", "contact-details", "contact-timeline", "timeline-item",
-			"contact-whatsapp", "contact-phone-link", "contact-edit", "contact-delete", "timeline-older", "contact-field"}},
+			"contact-send", "contact-conversations", "contact-leads", "contact-phone-link", "contact-edit", "contact-delete", "timeline-older", "contact-field"}},
 		{"contact-show-minimal", agent(), contacts.Show(minimal), []string{"contact-page", "contact-timeline", "timeline-newest"}},
 		{"contact-new", r(), contacts.Form(formData(0, nil)), []string{"contact-form", "contact-name", "contact-phone", "contact-email", "contact-submit", "contact-owner"}},
 		{"contact-edit-errors", r(), contacts.Form(formData(101, map[string]string{"phone": "contacts.error.phone.too_short",
@@ -655,8 +655,8 @@ var contactsRequired = []string{
 func TestContactsHelpers(t *testing.T) {
 	for s, want := range map[string]model.ContactSort{"": {By: "created", Desc: true}, "name": {By: "name"},
 		"name_desc": {By: "name", Desc: true}, "activity": {By: "activity", Desc: true}, "oldest": {By: "created"}, "bogus": {By: "created", Desc: true}} {
-		if got := contacts.ParseSort(s); got != want {
-			t.Errorf("ParseSort(%q) = %+v, want %+v", s, got, want)
+		if got := model.ParseContactSort(s); got != want {
+			t.Errorf("ParseContactSort(%q) = %+v, want %+v", s, got, want)
 		}
 	}
 	if got := contacts.SortValue(model.ContactSort{}); got != "newest" {
@@ -684,14 +684,18 @@ func TestContactsHelpers(t *testing.T) {
 		`<input type="hidden" name="tag" value="1">`, `name="ids" value="101"`, `name="all" value="1"`, `name="action"`, `name="tag_id"`, `name="owner_id"`,
 		`<input type="hidden" name="back" value="?created_from=2026-01-01&amp;owner=me&amp;q=maria&amp;sort=name&amp;tag=1">`,
 		`hx-select="#contacts-rows > tr"`, `hx-select-oob="#contacts-more"`, `hx-swap="beforeend"`, `hx-push-url="true"`,
-		`href="https://wa.me/5511987654321"`,
+		`href="/o/7/contacts/101/conversation"`,
 	} {
-		if want == `href="https://wa.me/5511987654321"` {
+		if want == `href="/o/7/contacts/101/conversation"` {
 			out = render(t, at(request(i18n.EN), "/o/7/contacts"), contacts.Show(showData()))
 		}
 		if !strings.Contains(out, want) {
 			t.Errorf("contacts page lacks %s", want)
 		}
+	}
+	// No link sends the agent to their personal WhatsApp.
+	if strings.Contains(out, "wa.me") {
+		t.Error("the contact page links to wa.me")
 	}
 	// A running import polls; a finished one does not.
 	if out := render(t, request(i18n.EN), contacts.ProgressSection(contacts.ProgressData{Import: imports()[0]})); !strings.Contains(out, `hx-trigger="load delay:2s, sse:import.progress"`) {

@@ -394,6 +394,11 @@ func (s *Service) Count(ctx context.Context, a model.Actor, f model.ContactFilte
 	return s.st.CountContacts(ctx, a.OrgID, a.UserID, f)
 }
 
+// CountEach counts the contacts matching each filter, in one query.
+func (s *Service) CountEach(ctx context.Context, a model.Actor, fs []model.ContactFilter) ([]int64, error) {
+	return s.st.CountContactsEach(ctx, a.OrgID, a.UserID, fs)
+}
+
 // Timeline returns a contact's history, newest first.
 func (s *Service) Timeline(ctx context.Context, orgID, id, beforeID int64) ([]model.ContactEvent, error) {
 	return s.st.ContactEvents(ctx, orgID, id, beforeID, 50)

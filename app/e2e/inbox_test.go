@@ -138,7 +138,7 @@ func TestInboxLive(t *testing.T) {
 		chromedp.Click(tid("inbox-actions")),
 		chromedp.Click(tid("inbox-status-closed")),
 	)
-	b.waitJS("the header says closed", `document.querySelector('[data-testid="inbox-conv-status"]').textContent.trim() === "Closed"`, waitTimeout)
+	b.waitJS("the header says closed", `document.querySelector('[data-testid="inbox-conv-status"]').textContent.trim() === "Resolved"`, waitTimeout)
 	b.noConsoleErrors()
 }
 

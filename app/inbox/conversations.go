@@ -201,46 +201,15 @@ func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64
 	})
 }
 
-// SendTo is the API's send: a text to a phone number through a channel. The contact and
-// the conversation are found or created, then the message goes the way an agent's reply
-// does (the 24-hour rule included).
+// SendTo is the API's send: a text to a phone number through a channel, started the way
+// every conversation is (Start: the contact and conversation found or created, the 24-hour
+// rule included).
 func (s *Service) SendTo(ctx context.Context, a model.Actor, channelID int64, phone, text string) (model.Message, error) {
-	ch, err := s.st.Channel(ctx, a.OrgID, channelID)
-	if err != nil {
-		return model.Message{}, err
-	}
 	if strings.TrimSpace(text) == "" {
 		return model.Message{}, model.FieldError("body", "inbox.error.empty")
 	}
-	// On the Cloud API, free text needs a customer message in the last 24 hours: with no
-	// conversation there is none, and nothing is created for a send that cannot go.
-	if ch.ServiceWindow() {
-		contactID, err := s.st.ContactIDByPhone(ctx, a.OrgID, phone)
-		if errors.Is(err, model.ErrNotFound) {
-			return model.Message{}, ErrWindowClosed
-		}
-		if err != nil {
-			return model.Message{}, err
-		}
-		convID, err := s.st.ConversationOf(ctx, a.OrgID, ch.ID, contactID)
-		if errors.Is(err, model.ErrNotFound) {
-			return model.Message{}, ErrWindowClosed
-		}
-		if err != nil {
-			return model.Message{}, err
-		}
-		return s.Send(ctx, a, convID, text)
-	}
-	var convID int64
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		convID, err = conversationFor(ctx, tx, a, ch, phone)
-		return err
-	})
-	if err != nil {
-		return model.Message{}, err
-	}
-	return s.Send(ctx, a, convID, text)
+	st, err := s.Start(ctx, a, StartInput{ChannelID: channelID, Phone: phone, Text: text, Source: "api"})
+	return st.Message, err
 }
 
 // Channel returns one channel of an org.
@@ -297,21 +266,4 @@ func (w *ReadReceiptWorker) Work(ctx context.Context, job *river.Job[ReadReceipt
 		return rm.MarkRead(ctx, id)
 	}
 	return nil
-}
-
-// conversationFor is the conversation with a phone on a channel, for a send through the API:
-// the contact is found by phone or created (its timeline says so), the conversation opened.
-func conversationFor(ctx context.Context, tx *store.Store, a model.Actor, ch model.Channel, phone string) (int64, error) {
-	id, err := tx.ContactIDByPhone(ctx, a.OrgID, phone)
-	if errors.Is(err, model.ErrNotFound) {
-		p := phone
-		id, err = tx.CreateContact(ctx, model.Contact{OrgID: a.OrgID, Phone: &p})
-		if err == nil {
-			err = tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "api"})
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	return tx.OpenConversation(ctx, a.OrgID, ch.ID, id)
 }

@@ -86,15 +86,15 @@ func (s *Service) DeleteQuickReply(ctx context.Context, a model.Actor, id int64)
 	return s.st.Tx(ctx, func(tx *store.Store) error { return tx.DeleteQuickReply(ctx, a.OrgID, id) })
 }
 
-// QuickRepliesFor lists the quick replies whose shortcut or title starts with prefix, as
-// they would be inserted in a conversation the actor may see: {{nome}} and {{name}} become
-// the contact's first name.
+// QuickRepliesFor lists the quick replies whose shortcut or a word of whose title starts
+// with prefix (accents and case aside), as they would be inserted in a conversation the actor
+// may see: {{nome}} and {{name}} become the contact's first name.
 func (s *Service) QuickRepliesFor(ctx context.Context, a model.Actor, conversationID int64, prefix string) ([]model.QuickReply, error) {
 	c, err := s.Open(ctx, a, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	prefix = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(prefix, "/")))
+	prefix = model.CleanSearch(strings.TrimPrefix(strings.TrimSpace(prefix), "/"))
 	if len(prefix) > 32 {
 		return []model.QuickReply{}, nil
 	}

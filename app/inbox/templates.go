@@ -202,27 +202,10 @@ func (s *Service) SendTemplate(ctx context.Context, a model.Actor, conversationI
 }
 
 // SendTemplateTo sends a template to a phone through a channel, creating the contact and
-// its conversation when needed (after the template is found valid, so a refused send
-// creates nothing).
+// its conversation when needed (Start: a refused send creates nothing).
 func (s *Service) SendTemplateTo(ctx context.Context, a model.Actor, channelID int64, phone string, ts TemplateSend) (model.Message, error) {
-	ch, err := s.st.Channel(ctx, a.OrgID, channelID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	m, err := s.templateMessage(ctx, a, ch, ts)
-	if err != nil {
-		return m, err
-	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		m.ConversationID, err = conversationFor(ctx, tx, a, ch, phone)
-		if err != nil {
-			return err
-		}
-		m, err = s.queueIn(ctx, tx, a, m)
-		return err
-	})
-	return m, err
+	st, err := s.Start(ctx, a, StartInput{ChannelID: channelID, Phone: phone, Template: &ts, Source: "api"})
+	return st.Message, err
 }
 
 // templateMessage checks a template send against the channel's synced template and builds

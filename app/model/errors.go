@@ -4,6 +4,7 @@ package model
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -20,6 +21,9 @@ var (
 // shows the message in the reader's language. It matches ErrInvalid with errors.Is.
 type ValidationError struct {
 	Fields map[string]string
+	// order is the fields in the order they failed, so that "the first error" is always the
+	// same one (Fields, a map, has no order).
+	order []string
 }
 
 // NewValidationError starts an empty set of field errors.
@@ -29,7 +33,27 @@ func NewValidationError() *ValidationError { return &ValidationError{Fields: map
 func (v *ValidationError) Add(field, key string) {
 	if _, ok := v.Fields[field]; !ok {
 		v.Fields[field] = key
+		v.order = append(v.order, field)
 	}
+}
+
+// Order returns the failed fields in the order they were added; fields set in Fields
+// directly follow, by name.
+func (v *ValidationError) Order() []string {
+	out := make([]string, 0, len(v.Fields))
+	for _, f := range v.order {
+		if _, ok := v.Fields[f]; ok {
+			out = append(out, f)
+		}
+	}
+	var rest []string
+	for f := range v.Fields {
+		if !slices.Contains(out, f) {
+			rest = append(rest, f)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
 }
 
 // Err returns nil when no field failed, so callers can `return v.Err()`.

@@ -36,6 +36,39 @@ type ContactSort struct {
 	Desc bool
 }
 
+// ContactSorts are the contact list's orders by their ?sort= value; the first is the default.
+var ContactSorts = []struct {
+	Value string
+	Sort  ContactSort
+}{
+	{"newest", ContactSort{By: "created", Desc: true}},
+	{"oldest", ContactSort{By: "created"}},
+	{"name", ContactSort{By: "name"}},
+	{"name_desc", ContactSort{By: "name", Desc: true}},
+	{"activity", ContactSort{By: "activity", Desc: true}},
+}
+
+// ParseContactSort reads ?sort=: newest (the default and what anything unknown gives),
+// oldest, name, name_desc, activity.
+func ParseContactSort(s string) ContactSort {
+	for _, c := range ContactSorts {
+		if c.Value == s {
+			return c.Sort
+		}
+	}
+	return ContactSorts[0].Sort
+}
+
+// Value is the ?sort= of s, the inverse of ParseContactSort; the zero sort is newest.
+func (s ContactSort) Value() string {
+	for _, c := range ContactSorts {
+		if c.Sort == s {
+			return c.Value
+		}
+	}
+	return ContactSorts[0].Value
+}
+
 const dateLayout = "2006-01-02"
 
 var attrKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -46,7 +79,7 @@ var attrOps = map[string]bool{"eq": true, "ne": true, "contains": true, "gt": tr
 // ParseContactFilter reads a filter from URL query values. Values it cannot read are
 // reported as field errors (i18n keys), so the page can say what is wrong.
 func ParseContactFilter(q url.Values) (ContactFilter, error) {
-	f := ContactFilter{Query: strings.TrimSpace(q.Get("q")), Owner: q.Get("owner"), OptedOut: q.Get("opted_out")}
+	f := ContactFilter{Query: CleanSearch(q.Get("q")), Owner: q.Get("owner"), OptedOut: q.Get("opted_out")}
 	v := NewValidationError()
 	for _, s := range q["tag"] {
 		id, err := strconv.ParseInt(s, 10, 64)
@@ -98,9 +131,6 @@ func ParseContactFilter(q url.Values) (ContactFilter, error) {
 			continue
 		}
 		f.Attrs = append(f.Attrs, AttrCond{Key: key, Op: op, Value: value})
-	}
-	if len(f.Query) > 200 {
-		f.Query = f.Query[:200]
 	}
 	return f, v.Err()
 }

@@ -52,7 +52,17 @@ type Conversation struct {
 	Preview       string     `db:"preview" json:"preview"`
 	Labels        Labels     `db:"labels" json:"labels"`
 	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
+	// Snippet is, in a search's results, an extract of the newest message the search
+	// matched, each match between SnippetMark and SnippetEnd; "" when only the contact matched.
+	Snippet string `db:"-" json:"-"`
 }
+
+// The characters around each match in Conversation.Snippet (private-use ones, which no
+// keyboard types; the database's search_headline() writes them).
+const (
+	SnippetMark = '\uE000'
+	SnippetEnd  = '\uE001'
+)
 
 // ServiceWindow is how long after the customer's last message WhatsApp lets a business
 // answer with free text; after it only approved templates may be sent.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -26,6 +25,7 @@ type boardQueries struct {
 
 	StageCreate    *sqlx.Stmt `query:"stage-create"`
 	Stages         *sqlx.Stmt `query:"stages"`
+	StageOptions   *sqlx.Stmt `query:"stage-options"`
 	Stage          *sqlx.Stmt `query:"stage"`
 	StageLock      *sqlx.Stmt `query:"stage-lock"`
 	StageUpdate    *sqlx.Stmt `query:"stage-update"`
@@ -57,122 +57,30 @@ type boardQueries struct {
 	BoardContactEvent  *sqlx.Stmt `query:"board-contact-event"`
 }
 
-// Pipeline is an org's sales process: ordered stages that leads move through.
-type Pipeline struct {
-	ID        int64     `db:"id"`
-	OrgID     int64     `db:"org_id"`
-	Name      string    `db:"name"`
-	Currency  string    `db:"currency"`
-	Position  int       `db:"position"`
-	CreatedAt time.Time `db:"created_at"`
-	UpdatedAt time.Time `db:"updated_at"`
-	// Counts, filled by Pipelines only.
-	StageCount int64 `db:"stage_count"`
-	LeadCount  int64 `db:"lead_count"`
-}
-
-// Stage outcomes: where a lead in the stage stands.
-const (
-	OutcomeOpen = "open"
-	OutcomeWon  = "won"
-	OutcomeLost = "lost"
+// The board's types live in app/model; these names keep the store's callers compiling.
+type (
+	Pipeline     = model.Pipeline
+	Stage        = model.Stage
+	Lead         = model.Lead
+	LeadRow      = model.LeadRow
+	LeadMove     = model.LeadMove
+	StageTotal   = model.StageTotal
+	Neighbour    = model.Neighbour
+	BoardContact = model.BoardContact
+	LeadFilter   = model.LeadFilter
+	StageOption  = model.StageOption
 )
 
-// Stage is one column of a pipeline.
-type Stage struct {
-	ID          int64     `db:"id"`
-	OrgID       int64     `db:"org_id"`
-	PipelineID  int64     `db:"pipeline_id"`
-	Name        string    `db:"name"`
-	Color       string    `db:"color"`
-	Description string    `db:"description"`
-	Outcome     string    `db:"outcome"`
-	Position    int       `db:"position"`
-	CreatedAt   time.Time `db:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at"`
-}
+// Stage outcomes and the "nobody" owner of a lead filter, as in app/model.
+const (
+	OutcomeOpen = model.OutcomeOpen
+	OutcomeWon  = model.OutcomeWon
+	OutcomeLost = model.OutcomeLost
+	NoOwner     = model.NoOwner
+)
 
-// Lead is a contact on a pipeline: a card of the board.
-type Lead struct {
-	ID           int64      `db:"id"`
-	OrgID        int64      `db:"org_id"`
-	PipelineID   int64      `db:"pipeline_id"`
-	StageID      int64      `db:"stage_id"`
-	ContactID    int64      `db:"contact_id"`
-	ContactName  string     `db:"contact_name"`
-	ContactPhone *string    `db:"contact_phone"`
-	Title        string     `db:"title"`
-	ValueCents   int64      `db:"value_cents"`
-	OwnerID      *int64     `db:"owner_id"`
-	OwnerName    *string    `db:"owner_name"`
-	Source       string     `db:"source"`
-	Notes        string     `db:"notes"` // empty in board lists
-	Rank         string     `db:"rank"`
-	CreatedBy    *int64     `db:"created_by"`
-	CreatedAt    time.Time  `db:"created_at"`
-	UpdatedAt    time.Time  `db:"updated_at"`
-	MovedAt      *time.Time `db:"moved_at"`
-	MovedByName  *string    `db:"moved_by_name"`
-	Currency     string     `db:"currency"` // the pipeline's; filled by Lead and LeadFiltered only
-}
-
-// LeadRow is a lead as a move locks it: where it is and whose it is.
-type LeadRow struct {
-	ID         int64  `db:"id"`
-	OrgID      int64  `db:"org_id"`
-	PipelineID int64  `db:"pipeline_id"`
-	StageID    int64  `db:"stage_id"`
-	ContactID  int64  `db:"contact_id"`
-	OwnerID    *int64 `db:"owner_id"`
-	CreatedBy  *int64 `db:"created_by"`
-	Rank       string `db:"rank"`
-}
-
-// LeadMove is one change of stage of a lead.
-type LeadMove struct {
-	ID          int64     `db:"id"`
-	LeadID      int64     `db:"lead_id"`
-	FromStageID *int64    `db:"from_stage_id"`
-	ToStageID   *int64    `db:"to_stage_id"`
-	FromName    string    `db:"from_name"`
-	ToName      string    `db:"to_name"`
-	ActorName   *string   `db:"actor_name"`
-	CreatedAt   time.Time `db:"created_at"`
-}
-
-// StageTotal is the count and value of the leads of a stage.
-type StageTotal struct {
-	StageID  int64 `db:"stage_id"`
-	Count    int64 `db:"count"`
-	SumCents int64 `db:"sum_cents"`
-}
-
-// Neighbour is a lead next to a place in a stage, by its key.
-type Neighbour struct {
-	ID   int64  `db:"id"`
-	Rank string `db:"rank"`
-}
-
-// BoardContact is the part of a contact a lead form shows.
-type BoardContact struct {
-	ID    int64   `db:"id"`
-	Name  string  `db:"name"`
-	Phone *string `db:"phone"`
-}
-
-// LeadFilter narrows the cards of a board; the zero value shows them all.
-type LeadFilter struct {
-	OwnerID int64  // 0: anyone; NoOwner: leads without an owner; else that user's
-	Search  string // words of the title or the contact's name
-	Min     *int64 // value in cents, inclusive
-	Max     *int64
-}
-
-// NoOwner is LeadFilter.OwnerID for the leads nobody owns.
-const NoOwner = -1
-
-// args are the filter's query parameters $3 to $6.
-func (f LeadFilter) args() []any {
+// leadFilterArgs are the filter's query parameters $3 to $6.
+func leadFilterArgs(f model.LeadFilter) []any {
 	min, max := int64(-1), int64(-1)
 	if f.Min != nil {
 		min = *f.Min
@@ -181,8 +89,8 @@ func (f LeadFilter) args() []any {
 		max = *f.Max
 	}
 	pattern := ""
-	if f.Search != "" {
-		pattern = "%" + boardLikeEscape(f.Search) + "%"
+	if q := model.CleanSearch(f.Search); q != "" {
+		pattern = "%" + boardLikeEscape(q) + "%" // the queries fold it
 	}
 	return []any{f.OwnerID, pattern, min, max}
 }
@@ -202,8 +110,8 @@ func boardLikeEscape(s string) string {
 // --- Pipelines ---
 
 // CreatePipeline adds a pipeline after the org's others; a name taken is model.ErrConflict.
-func (s *Store) CreatePipeline(ctx context.Context, orgID int64, name, currency string) (Pipeline, error) {
-	var p Pipeline
+func (s *Store) CreatePipeline(ctx context.Context, orgID int64, name, currency string) (model.Pipeline, error) {
+	var p model.Pipeline
 	if err := s.get(ctx, s.q.PipelineCreate, &p, orgID, name, currency); err != nil {
 		return p, fmt.Errorf("store: create pipeline: %w", boardConflict(err))
 	}
@@ -211,8 +119,8 @@ func (s *Store) CreatePipeline(ctx context.Context, orgID int64, name, currency 
 }
 
 // Pipelines lists an org's pipelines in order, with their stage and lead counts.
-func (s *Store) Pipelines(ctx context.Context, orgID int64) ([]Pipeline, error) {
-	var ps []Pipeline
+func (s *Store) Pipelines(ctx context.Context, orgID int64) ([]model.Pipeline, error) {
+	var ps []model.Pipeline
 	if err := s.sel(ctx, s.q.Pipelines, &ps, orgID); err != nil {
 		return nil, fmt.Errorf("store: pipelines: %w", err)
 	}
@@ -220,17 +128,17 @@ func (s *Store) Pipelines(ctx context.Context, orgID int64) ([]Pipeline, error) 
 }
 
 // PipelineList lists an org's pipelines in order, without counts.
-func (s *Store) PipelineList(ctx context.Context, orgID int64) ([]Pipeline, error) {
-	var ps []Pipeline
+func (s *Store) PipelineList(ctx context.Context, orgID int64) ([]model.Pipeline, error) {
+	var ps []model.Pipeline
 	if err := s.sel(ctx, s.q.PipelineList, &ps, orgID); err != nil {
 		return nil, fmt.Errorf("store: pipeline list: %w", err)
 	}
 	return ps, nil
 }
 
-// Pipeline returns one pipeline of an org.
-func (s *Store) Pipeline(ctx context.Context, orgID, id int64) (Pipeline, error) {
-	var p Pipeline
+// model.Pipeline returns one pipeline of an org.
+func (s *Store) Pipeline(ctx context.Context, orgID, id int64) (model.Pipeline, error) {
+	var p model.Pipeline
 	if err := s.get(ctx, s.q.Pipeline, &p, orgID, id); err != nil {
 		return p, fmt.Errorf("store: pipeline %d: %w", id, err)
 	}
@@ -238,8 +146,8 @@ func (s *Store) Pipeline(ctx context.Context, orgID, id int64) (Pipeline, error)
 }
 
 // LockPipeline returns a pipeline locked until the transaction ends.
-func (s *Store) LockPipeline(ctx context.Context, orgID, id int64) (Pipeline, error) {
-	var p Pipeline
+func (s *Store) LockPipeline(ctx context.Context, orgID, id int64) (model.Pipeline, error) {
+	var p model.Pipeline
 	if err := s.get(ctx, s.q.PipelineLock, &p, orgID, id); err != nil {
 		return p, fmt.Errorf("store: lock pipeline %d: %w", id, err)
 	}
@@ -247,8 +155,8 @@ func (s *Store) LockPipeline(ctx context.Context, orgID, id int64) (Pipeline, er
 }
 
 // UpdatePipeline renames a pipeline and sets its currency.
-func (s *Store) UpdatePipeline(ctx context.Context, orgID, id int64, name, currency string) (Pipeline, error) {
-	var p Pipeline
+func (s *Store) UpdatePipeline(ctx context.Context, orgID, id int64, name, currency string) (model.Pipeline, error) {
+	var p model.Pipeline
 	if err := s.get(ctx, s.q.PipelineUpdate, &p, orgID, id, name, currency); err != nil {
 		return p, fmt.Errorf("store: update pipeline %d: %w", id, boardConflict(err))
 	}
@@ -280,8 +188,8 @@ func (s *Store) CountPipelineLeads(ctx context.Context, orgID, id int64) (int64,
 // --- Stages ---
 
 // CreateStage adds a stage at the end of a pipeline.
-func (s *Store) CreateStage(ctx context.Context, st Stage) (Stage, error) {
-	var out Stage
+func (s *Store) CreateStage(ctx context.Context, st model.Stage) (model.Stage, error) {
+	var out model.Stage
 	if err := s.get(ctx, s.q.StageCreate, &out, st.OrgID, st.PipelineID, st.Name, st.Color, st.Description, st.Outcome); err != nil {
 		return out, fmt.Errorf("store: create stage: %w", err)
 	}
@@ -289,17 +197,26 @@ func (s *Store) CreateStage(ctx context.Context, st Stage) (Stage, error) {
 }
 
 // Stages lists a pipeline's stages in order.
-func (s *Store) Stages(ctx context.Context, orgID, pipelineID int64) ([]Stage, error) {
-	var ss []Stage
+func (s *Store) Stages(ctx context.Context, orgID, pipelineID int64) ([]model.Stage, error) {
+	var ss []model.Stage
 	if err := s.sel(ctx, s.q.Stages, &ss, orgID, pipelineID); err != nil {
 		return nil, fmt.Errorf("store: stages: %w", err)
 	}
 	return ss, nil
 }
 
-// Stage returns one stage of an org.
-func (s *Store) Stage(ctx context.Context, orgID, id int64) (Stage, error) {
-	var st Stage
+// StageOptions lists every stage of an org, pipeline by pipeline, in one query.
+func (s *Store) StageOptions(ctx context.Context, orgID int64) ([]model.StageOption, error) {
+	var out []model.StageOption
+	if err := s.sel(ctx, s.q.StageOptions, &out, orgID); err != nil {
+		return nil, fmt.Errorf("store: stage options: %w", err)
+	}
+	return out, nil
+}
+
+// model.Stage returns one stage of an org.
+func (s *Store) Stage(ctx context.Context, orgID, id int64) (model.Stage, error) {
+	var st model.Stage
 	if err := s.get(ctx, s.q.Stage, &st, orgID, id); err != nil {
 		return st, fmt.Errorf("store: stage %d: %w", id, err)
 	}
@@ -308,8 +225,8 @@ func (s *Store) Stage(ctx context.Context, orgID, id int64) (Stage, error) {
 
 // LockStage returns a stage locked until the transaction ends: every write that places a
 // lead in the stage takes it first.
-func (s *Store) LockStage(ctx context.Context, orgID, id int64) (Stage, error) {
-	var st Stage
+func (s *Store) LockStage(ctx context.Context, orgID, id int64) (model.Stage, error) {
+	var st model.Stage
 	if err := s.get(ctx, s.q.StageLock, &st, orgID, id); err != nil {
 		return st, fmt.Errorf("store: lock stage %d: %w", id, err)
 	}
@@ -317,8 +234,8 @@ func (s *Store) LockStage(ctx context.Context, orgID, id int64) (Stage, error) {
 }
 
 // UpdateStage changes a stage's name, colour, description and outcome.
-func (s *Store) UpdateStage(ctx context.Context, st Stage) (Stage, error) {
-	var out Stage
+func (s *Store) UpdateStage(ctx context.Context, st model.Stage) (model.Stage, error) {
+	var out model.Stage
 	if err := s.get(ctx, s.q.StageUpdate, &out, st.OrgID, st.ID, st.Name, st.Color, st.Description, st.Outcome); err != nil {
 		return out, fmt.Errorf("store: update stage %d: %w", st.ID, err)
 	}
@@ -357,7 +274,7 @@ func (s *Store) ReorderStages(ctx context.Context, orgID, pipelineID int64, ids 
 // --- Leads ---
 
 // CreateLead inserts a lead at the place rank of its stage and returns its id.
-func (s *Store) CreateLead(ctx context.Context, l Lead) (int64, error) {
+func (s *Store) CreateLead(ctx context.Context, l model.Lead) (int64, error) {
 	var id int64
 	err := s.get(ctx, s.q.LeadCreate, &id, l.OrgID, l.PipelineID, l.StageID, l.ContactID, l.Title, l.ValueCents,
 		l.OwnerID, l.Source, l.Notes, l.Rank, l.CreatedBy)
@@ -367,9 +284,9 @@ func (s *Store) CreateLead(ctx context.Context, l Lead) (int64, error) {
 	return id, nil
 }
 
-// Lead returns one lead of an org with its contact, owner and last move.
-func (s *Store) Lead(ctx context.Context, orgID, id int64) (Lead, error) {
-	var l Lead
+// model.Lead returns one lead of an org with its contact, owner and last move.
+func (s *Store) Lead(ctx context.Context, orgID, id int64) (model.Lead, error) {
+	var l model.Lead
 	if err := s.get(ctx, s.q.Lead, &l, orgID, id); err != nil {
 		return l, fmt.Errorf("store: lead %d: %w", id, err)
 	}
@@ -377,9 +294,9 @@ func (s *Store) Lead(ctx context.Context, orgID, id int64) (Lead, error) {
 }
 
 // LeadFiltered returns a lead when the filter shows it, else model.ErrNotFound.
-func (s *Store) LeadFiltered(ctx context.Context, orgID, id int64, f LeadFilter) (Lead, error) {
-	var l Lead
-	args := append([]any{orgID, id}, f.args()...)
+func (s *Store) LeadFiltered(ctx context.Context, orgID, id int64, f model.LeadFilter) (model.Lead, error) {
+	var l model.Lead
+	args := append([]any{orgID, id}, leadFilterArgs(f)...)
 	if err := s.get(ctx, s.q.LeadFiltered, &l, args...); err != nil {
 		return l, fmt.Errorf("store: lead %d: %w", id, err)
 	}
@@ -387,8 +304,8 @@ func (s *Store) LeadFiltered(ctx context.Context, orgID, id int64, f LeadFilter)
 }
 
 // LockLead returns where a lead is, locked until the transaction ends.
-func (s *Store) LockLead(ctx context.Context, orgID, id int64) (LeadRow, error) {
-	var l LeadRow
+func (s *Store) LockLead(ctx context.Context, orgID, id int64) (model.LeadRow, error) {
+	var l model.LeadRow
 	if err := s.get(ctx, s.q.LeadLock, &l, orgID, id); err != nil {
 		return l, fmt.Errorf("store: lock lead %d: %w", id, err)
 	}
@@ -406,22 +323,22 @@ func (s *Store) LeadRank(ctx context.Context, orgID, stageID, id int64) (string,
 
 // NextInStage is the lead right after key in the stage, skipping lead except; ok is false
 // at the end of the stage.
-func (s *Store) NextInStage(ctx context.Context, orgID, stageID int64, key string, except int64) (Neighbour, bool, error) {
+func (s *Store) NextInStage(ctx context.Context, orgID, stageID int64, key string, except int64) (model.Neighbour, bool, error) {
 	return s.neighbour(ctx, s.q.LeadRankNext, orgID, stageID, key, except)
 }
 
 // PrevInStage is the lead right before key in the stage, skipping lead except.
-func (s *Store) PrevInStage(ctx context.Context, orgID, stageID int64, key string, except int64) (Neighbour, bool, error) {
+func (s *Store) PrevInStage(ctx context.Context, orgID, stageID int64, key string, except int64) (model.Neighbour, bool, error) {
 	return s.neighbour(ctx, s.q.LeadRankPrev, orgID, stageID, key, except)
 }
 
 // FirstInStage is the stage's first lead other than except.
-func (s *Store) FirstInStage(ctx context.Context, orgID, stageID, except int64) (Neighbour, bool, error) {
+func (s *Store) FirstInStage(ctx context.Context, orgID, stageID, except int64) (model.Neighbour, bool, error) {
 	return s.neighbour(ctx, s.q.LeadRankFirst, orgID, stageID, except)
 }
 
-func (s *Store) neighbour(ctx context.Context, st *sqlx.Stmt, args ...any) (Neighbour, bool, error) {
-	var n Neighbour
+func (s *Store) neighbour(ctx context.Context, st *sqlx.Stmt, args ...any) (model.Neighbour, bool, error) {
+	var n model.Neighbour
 	err := s.get(ctx, st, &n, args...)
 	if errors.Is(err, model.ErrNotFound) {
 		return n, false, nil
@@ -446,7 +363,7 @@ func (s *Store) PlaceLead(ctx context.Context, orgID, id, stageID int64, key str
 }
 
 // UpdateLead writes a lead's title, value, owner, source and notes.
-func (s *Store) UpdateLead(ctx context.Context, l Lead) error {
+func (s *Store) UpdateLead(ctx context.Context, l model.Lead) error {
 	n, err := s.exec(ctx, s.q.LeadUpdate, l.OrgID, l.ID, l.Title, l.ValueCents, l.OwnerID, l.Source, l.Notes)
 	if err != nil {
 		return fmt.Errorf("store: update lead %d: %w", l.ID, err)
@@ -470,7 +387,7 @@ func (s *Store) DeleteLead(ctx context.Context, orgID, id int64) error {
 }
 
 // AddLeadMove records a change of stage.
-func (s *Store) AddLeadMove(ctx context.Context, orgID, leadID int64, from, to Stage, actor *int64) error {
+func (s *Store) AddLeadMove(ctx context.Context, orgID, leadID int64, from, to model.Stage, actor *int64) error {
 	if _, err := s.exec(ctx, s.q.LeadMoveInsert, orgID, leadID, from.ID, to.ID, from.Name, to.Name, actor); err != nil {
 		return fmt.Errorf("store: add lead move: %w", err)
 	}
@@ -478,8 +395,8 @@ func (s *Store) AddLeadMove(ctx context.Context, orgID, leadID int64, from, to S
 }
 
 // LeadMoves lists a lead's changes of stage, newest first.
-func (s *Store) LeadMoves(ctx context.Context, orgID, leadID int64, limit int) ([]LeadMove, error) {
-	var ms []LeadMove
+func (s *Store) LeadMoves(ctx context.Context, orgID, leadID int64, limit int) ([]model.LeadMove, error) {
+	var ms []model.LeadMove
 	if err := s.sel(ctx, s.q.LeadMoves, &ms, orgID, leadID, limit); err != nil {
 		return nil, fmt.Errorf("store: lead moves: %w", err)
 	}
@@ -488,9 +405,9 @@ func (s *Store) LeadMoves(ctx context.Context, orgID, leadID int64, limit int) (
 
 // BoardCards returns the first perStage cards of each stage of a pipeline, stage by stage
 // and in each stage by key.
-func (s *Store) BoardCards(ctx context.Context, orgID, pipelineID int64, f LeadFilter, perStage int) ([]Lead, error) {
-	var ls []Lead
-	args := append([]any{orgID, pipelineID}, f.args()...)
+func (s *Store) BoardCards(ctx context.Context, orgID, pipelineID int64, f model.LeadFilter, perStage int) ([]model.Lead, error) {
+	var ls []model.Lead
+	args := append([]any{orgID, pipelineID}, leadFilterArgs(f)...)
 	if err := s.sel(ctx, s.q.BoardCards, &ls, append(args, perStage)...); err != nil {
 		return nil, fmt.Errorf("store: board cards: %w", err)
 	}
@@ -498,9 +415,9 @@ func (s *Store) BoardCards(ctx context.Context, orgID, pipelineID int64, f LeadF
 }
 
 // StageCards returns up to limit cards of a stage after key ("" from the top).
-func (s *Store) StageCards(ctx context.Context, orgID, stageID int64, f LeadFilter, after string, limit int) ([]Lead, error) {
-	var ls []Lead
-	args := append([]any{orgID, stageID}, f.args()...)
+func (s *Store) StageCards(ctx context.Context, orgID, stageID int64, f model.LeadFilter, after string, limit int) ([]model.Lead, error) {
+	var ls []model.Lead
+	args := append([]any{orgID, stageID}, leadFilterArgs(f)...)
 	if err := s.sel(ctx, s.q.StageCards, &ls, append(args, after, limit)...); err != nil {
 		return nil, fmt.Errorf("store: stage cards: %w", err)
 	}
@@ -509,9 +426,9 @@ func (s *Store) StageCards(ctx context.Context, orgID, stageID int64, f LeadFilt
 
 // BoardTotals returns the count and value of the filtered leads of each stage of a
 // pipeline that has any.
-func (s *Store) BoardTotals(ctx context.Context, orgID, pipelineID int64, f LeadFilter) ([]StageTotal, error) {
-	var ts []StageTotal
-	args := append([]any{orgID, pipelineID}, f.args()...)
+func (s *Store) BoardTotals(ctx context.Context, orgID, pipelineID int64, f model.LeadFilter) ([]model.StageTotal, error) {
+	var ts []model.StageTotal
+	args := append([]any{orgID, pipelineID}, leadFilterArgs(f)...)
 	if err := s.sel(ctx, s.q.BoardTotals, &ts, args...); err != nil {
 		return nil, fmt.Errorf("store: board totals: %w", err)
 	}
@@ -530,9 +447,9 @@ func (s *Store) LeadContact(ctx context.Context, orgID int64, name string, phone
 	return id, nil
 }
 
-// BoardContact returns the name and phone of a contact of the org.
-func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (BoardContact, error) {
-	var c BoardContact
+// model.BoardContact returns the name and phone of a contact of the org.
+func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (model.BoardContact, error) {
+	var c model.BoardContact
 	if err := s.get(ctx, s.q.BoardContact, &c, orgID, id); err != nil {
 		return c, fmt.Errorf("store: contact %d: %w", id, err)
 	}
@@ -540,10 +457,10 @@ func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (BoardContact
 }
 
 // SearchBoardContacts finds up to limit contacts whose name, phone or email contains q
-// (lower-case).
-func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, limit int) ([]BoardContact, error) {
-	var cs []BoardContact
-	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(q)+"%", limit); err != nil {
+// (accents and case do not matter).
+func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, limit int) ([]model.BoardContact, error) {
+	var cs []model.BoardContact
+	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(model.CleanSearch(q))+"%", limit); err != nil {
 		return nil, fmt.Errorf("store: search contacts: %w", err)
 	}
 	return cs, nil

@@ -93,7 +93,7 @@ var sortColumns = map[string]string{
 
 // applyFilter adds the conditions of f to b. meID resolves the "me" owner.
 func applyFilter(b *builder, f model.ContactFilter, meID int64) {
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+	if q := model.CleanSearch(f.Query); q != "" {
 		// Digits typed in any format find the phone ("(11) 9876" matches +55119876…).
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
@@ -105,7 +105,8 @@ func applyFilter(b *builder, f model.ContactFilter, meID int64) {
 		if len(digits) >= 4 && len(digits)*2 >= len(strings.ReplaceAll(q, " ", "")) {
 			q = digits
 		}
-		b.where("c.search LIKE ?", "%"+escapeLike(q)+"%")
+		// The column is folded (lower-case, no accents: migration 00012), so is the pattern.
+		b.where("c.search LIKE fold(?)", "%"+escapeLike(q)+"%")
 	}
 	if len(f.TagIDs) > 0 {
 		b.where("c.tag_ids @> ?::bigint[]", pq.Array(f.TagIDs))
@@ -152,7 +153,7 @@ func applyFilter(b *builder, f model.ContactFilter, meID int64) {
 		case "ne":
 			b.where("c.attributes ->> ? IS DISTINCT FROM ?", a.Key, a.Value)
 		case "contains":
-			b.where("lower(c.attributes ->> ?) LIKE ?", a.Key, "%"+escapeLike(strings.ToLower(a.Value))+"%")
+			b.where("fold_contains(c.attributes ->> ?, ?)", a.Key, a.Value)
 		case "gt", "lt":
 			op := map[string]string{"gt": ">", "lt": "<"}[a.Op]
 			if _, err := strconv.ParseFloat(a.Value, 64); err == nil {
@@ -233,6 +234,29 @@ func (s *Store) CountContacts(ctx context.Context, orgID, meID int64, f model.Co
 	var n int64
 	if err := sqlx.GetContext(ctx, s.queryer(), &n, b.String(), b.args...); err != nil {
 		return 0, fmt.Errorf("store: count contacts: %w", err)
+	}
+	return n, nil
+}
+
+// CountContactsEach counts the contacts matching each filter, in one statement (a segment
+// list asks for many counts at once; one round trip however many there are).
+func (s *Store) CountContactsEach(ctx context.Context, orgID, meID int64, fs []model.ContactFilter) ([]int64, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	b := newBuilder("SELECT ARRAY[", orgID)
+	for i, f := range fs {
+		if i > 0 {
+			b.add(", ", "")
+		}
+		b.add("(", s.fragment("contact-count"))
+		applyFilter(b, f, meID)
+		b.add(")", "")
+	}
+	b.add("", "]::bigint[]")
+	var n pq.Int64Array
+	if err := sqlx.GetContext(ctx, s.queryer(), &n, b.String(), b.args...); err != nil {
+		return nil, fmt.Errorf("store: count contacts: %w", err)
 	}
 	return n, nil
 }

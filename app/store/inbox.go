@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"masteria/app/model"
 )
@@ -193,12 +191,9 @@ type ConversationFilter struct {
 	Status      string // open, pending, closed; "" for all
 	ChannelID   int64
 	Label       string
-	Query       string // contact name or phone contains
+	Query       string // contact name, phone or email contains, or message text matches
 	UserID      int64  // the asking user, for Mine
 }
-
-// searchFirstMax is how many matching contacts a conversation search still starts from.
-const searchFirstMax = 2000
 
 // Conversations lists an org's conversations, most recent first, after the cursor.
 func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFilter, after string, limit int) ([]model.Conversation, string, error) {
@@ -221,27 +216,17 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 	if f.Label != "" {
 		b.where("v.labels @> ARRAY[?]::text[]", f.Label) // conversations_labels (GIN)
 	}
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		like := "%" + escapeLike(q) + "%"
-		// A search that matches few contacts starts from them (trigram index, then each one's
-		// conversations); walking the recent list and testing every contact, which the planner
-		// prefers since it cannot tell how few match, read ~4,000 rows for "ana silva" at
-		// 100,000 conversations. A broad search (or one too short for trigrams) keeps the
-		// walk: matches are dense there.
-		var ids []int64
-		if len([]rune(q)) >= 3 {
-			if err := s.sel(ctx, s.q.ContactsMatching, &ids, orgID, like, searchFirstMax+1); err != nil {
-				return nil, "", fmt.Errorf("store: conversations: %w", err)
-			}
-		}
-		switch {
-		case len([]rune(q)) < 3 || len(ids) > searchFirstMax:
-			b.where("c.search LIKE ?", like)
-		case len(ids) == 0:
+	q := model.CleanSearch(f.Query)
+	var search conversationSearch
+	if q != "" {
+		var ok bool
+		var err error
+		if search, ok, err = s.searchConversations(ctx, orgID, q); err != nil {
+			return nil, "", fmt.Errorf("store: conversations: %w", err)
+		} else if !ok {
 			return nil, "", nil
-		default:
-			b.where("v.contact_id = ANY(?)", pq.Array(ids))
 		}
+		b.where(search.cond, search.args...)
 	}
 	if after != "" {
 		key, id, err := decodeCursor(after)
@@ -264,6 +249,11 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 		out = out[:limit]
 		last := out[len(out)-1]
 		next = encodeCursor(last.LastMessageAt.Format(time.RFC3339Nano), last.ID)
+	}
+	if search.byText {
+		if err := s.addSnippets(ctx, orgID, q, out); err != nil {
+			return nil, "", err
+		}
 	}
 	return out, next, nil
 }

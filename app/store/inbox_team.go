@@ -153,10 +153,11 @@ func (s *Store) QuickReplies(ctx context.Context, orgID int64) ([]model.QuickRep
 	return out, nil
 }
 
-// QuickRepliesPrefix lists up to limit quick replies whose shortcut or title starts with prefix.
+// QuickRepliesPrefix lists up to limit quick replies whose shortcut or a word of whose
+// title starts with prefix, accents and case aside.
 func (s *Store) QuickRepliesPrefix(ctx context.Context, orgID int64, prefix string, limit int) ([]model.QuickReply, error) {
 	var out []model.QuickReply
-	if err := s.sel(ctx, s.q.QuickRepliesPrefix, &out, orgID, escapeLike(prefix), limit); err != nil {
+	if err := s.sel(ctx, s.q.QuickRepliesPrefix, &out, orgID, escapeLike(model.CleanSearch(prefix)), limit); err != nil {
 		return nil, fmt.Errorf("store: quick replies: %w", err)
 	}
 	return out, nil

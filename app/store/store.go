@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
@@ -26,6 +27,9 @@ type Store struct {
 	tx    *sqlx.Tx
 	q     *statements
 	frags map[string]string // fragments by name, completed by the store's list builders
+	// ran counts the statements sent, for tests that keep a page's queries from growing
+	// with its data; shared by the transactions of the store.
+	ran *atomic.Int64
 }
 
 // statements binds every named query to a prepared statement through its `query` tag.
@@ -37,10 +41,12 @@ type statements struct {
 	inboxQueries
 	channelQueries
 	inboxTeamQueries
+	crmLinkQueries
 	mediaQueries
 	wameowQueries
 	identityQueries
 	mergeQueries
+	searchQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
@@ -153,7 +159,7 @@ func newFrom(ctx context.Context, db *sqlx.DB, fsys fs.FS) (*Store, error) {
 			return nil, fmt.Errorf("store: query %s in %s is not used by the store", name, query.File)
 		}
 	}
-	return &Store{db: db, q: q, frags: frags}, nil
+	return &Store{db: db, q: q, frags: frags, ran: new(atomic.Int64)}, nil
 }
 
 // bind prepares the query named by the `query` tag of every *sqlx.Stmt field of v, walking
@@ -207,7 +213,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Store{db: s.db, tx: tx, q: s.q, frags: s.frags}); err != nil {
+	if err := fn(&Store{db: s.db, tx: tx, q: s.q, frags: s.frags, ran: s.ran}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -221,8 +227,13 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 // tests that run every list.
 func (s *Store) fragment(name string) string { return s.frags[name] }
 
+// Statements is how many statements the store (and its transactions) has sent so far. Tests
+// compare it around a request to count the request's queries.
+func (s *Store) Statements() int64 { return s.ran.Load() }
+
 // queryer is the pool or the transaction, for queries built at run time.
 func (s *Store) queryer() sqlx.ExtContext {
+	s.ran.Add(1)
 	if s.tx != nil {
 		return s.tx
 	}
@@ -231,6 +242,7 @@ func (s *Store) queryer() sqlx.ExtContext {
 
 // stmt returns st bound to the current transaction, if any.
 func (s *Store) stmt(ctx context.Context, st *sqlx.Stmt) *sqlx.Stmt {
+	s.ran.Add(1)
 	if s.tx != nil {
 		return s.tx.StmtxContext(ctx, st)
 	}

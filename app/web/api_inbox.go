@@ -27,6 +27,7 @@ func (s *Server) apiInboxRoutes(api *echo.Group) {
 	api.GET("/channels/:id/templates", s.apiTemplates)
 	api.POST("/messages", s.apiSend)
 	api.GET("/conversations", s.apiConversations)
+	api.POST("/conversations", s.apiConversationStart)
 	api.GET("/conversations/:id/messages", s.apiMessages)
 }
 

@@ -83,7 +83,7 @@ func (s *Server) login(c echo.Context) error {
 		return render(c, http.StatusTooManyRequests, authviews.Login(f), nil)
 	case errors.Is(err, account.ErrBadCredentials):
 		f.Error = "login.error.invalid"
-		return render(c, http.StatusUnprocessableEntity, authviews.Login(f), nil)
+		return refuseForm(c, authviews.Login(f), nil)
 	case err != nil:
 		return err
 	}
@@ -113,11 +113,12 @@ func (s *Server) signup(c echo.Context) error {
 	var v *model.ValidationError
 	if errors.As(err, &v) {
 		f.Errors = v.Fields
-		return render(c, http.StatusUnprocessableEntity, authviews.Signup(f), nil)
+		return refuseForm(c, authviews.Signup(f), nil)
 	}
 	if err != nil {
 		return err
 	}
+	s.startBoard(c, o.ID, u.ID)
 	if err := s.startSession(c, u.ID); err != nil {
 		return err
 	}
@@ -323,7 +324,7 @@ func (s *Server) inviteAccept(c echo.Context) error {
 		if v.Fields["email"] == "invites.error.other_email" {
 			p.WrongEmail = true
 		}
-		return render(c, http.StatusUnprocessableEntity, authviews.InviteAccept(p), nil)
+		return refuseForm(c, authviews.InviteAccept(p), nil)
 	case errors.Is(err, account.ErrInviteUnusable):
 		p.Valid = false
 		return render(c, http.StatusGone, authviews.InviteAccept(p), nil)
@@ -343,10 +344,11 @@ func (s *Server) orgCreate(c echo.Context) error {
 	o, err := s.acct.CreateOrg(c.Request().Context(), u.ID, c.FormValue("name"), c.RealIP(), c.Request().UserAgent())
 	var v *model.ValidationError
 	if errors.As(err, &v) {
-		return render(c, http.StatusUnprocessableEntity, authviews.OrgNew(authviews.OrgForm{Name: c.FormValue("name"), Error: v.Fields["name"]}), nil)
+		return refuseForm(c, authviews.OrgNew(authviews.OrgForm{Name: c.FormValue("name"), Error: v.Fields["name"]}), nil)
 	}
 	if err != nil {
 		return err
 	}
+	s.startBoard(c, o.ID, u.ID)
 	return redirect(c, fmt.Sprintf("/o/%d", o.ID))
 }

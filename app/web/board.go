@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 // managers and above shape its pipelines and stages.
 func (s *Server) boardRoutes(o *echo.Group) {
 	o.GET("/board", s.boardPage)
+	o.POST("/board/start", s.boardStart)
 	o.GET("/board/totals", s.boardTotals)
 	o.GET("/board/contacts", s.boardContacts)
 	o.GET("/board/stages/:id/cards", s.boardStageCards)
@@ -53,7 +55,7 @@ func (s *Server) boardRoutes(o *echo.Group) {
 // is a bad request; amounts that do not read are field errors on the filter form, and the
 // board shows without them.
 func boardFilter(q url.Values) (store.LeadFilter, boardview.Filter, error) {
-	vf := boardview.Filter{Owner: q.Get("owner"), Q: strings.TrimSpace(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
+	vf := boardview.Filter{Owner: q.Get("owner"), Q: model.CleanSearch(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
 	var lf store.LeadFilter
 	switch vf.Owner {
 	case "":
@@ -190,11 +192,14 @@ func (s *Server) boardPage(c echo.Context) error {
 			return echo.ErrNotFound
 		}
 	} else {
-		p, err := s.board.EnsurePipeline(ctx, actorOf(c), r.Locale)
+		ps, err := s.board.Pipelines(ctx, r.Org.ID)
 		if err != nil {
 			return err
 		}
-		pid = p.ID
+		if len(ps) == 0 { // a GET creates nothing: the page offers to start the board
+			return render(c, http.StatusOK, boardview.BoardStart(), nil)
+		}
+		pid = ps[0].ID
 	}
 	b, err := s.board.Board(ctx, r.Org.ID, pid, lf)
 	if err != nil {
@@ -223,6 +228,25 @@ func (s *Server) boardPage(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	}
 	return render(c, status, boardview.BoardPage(d), nil)
+}
+
+// boardStart gives an org without a pipeline the default sales pipeline (once, however
+// many members press it) and opens it.
+func (s *Server) boardStart(c echo.Context) error {
+	p, err := s.board.EnsurePipeline(c.Request().Context(), actorOf(c), reqOf(c).Locale)
+	if err != nil {
+		return err
+	}
+	return redirect(c, orgPath(c, "/board?pipeline="+strconv.FormatInt(p.ID, 10)))
+}
+
+// startBoard gives a new org its default pipeline, so the board is ready on the first
+// visit. A failure only leaves the board's start button to press.
+func (s *Server) startBoard(c echo.Context, orgID, userID int64) {
+	a := model.Actor{OrgID: orgID, UserID: userID, Role: model.RoleOwner, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if _, err := s.board.EnsurePipeline(c.Request().Context(), a, reqOf(c).Locale); err != nil {
+		slog.Warn("web: start the board", "org", orgID, "err", err)
+	}
 }
 
 // boardTotals answers the count and value of each column of a (filtered) board, for
@@ -396,7 +420,7 @@ func (s *Server) leadCreate(c echo.Context) error {
 				f.Contacts = contactOptions(c, cs)
 			}
 		}
-		return render(c, http.StatusUnprocessableEntity, boardview.NewLeadPage(f), boardview.NewLeadPanel(f))
+		return refuseForm(c, boardview.NewLeadPage(f), boardview.NewLeadPanel(f))
 	}
 	if err != nil {
 		return err
@@ -438,7 +462,7 @@ func (s *Server) leadPageData(c echo.Context, l store.Lead) (boardview.LeadPage,
 	if err != nil {
 		return boardview.LeadPage{}, err
 	}
-	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt,
+	d := boardview.LeadPage{Form: f, CreatedAt: l.CreatedAt, ContactID: l.ContactID,
 		CanDelete: r.Role.AtLeast(model.RoleManager) || (l.OwnerID != nil && *l.OwnerID == r.User.ID) || (l.CreatedBy != nil && *l.CreatedBy == r.User.ID)}
 	for _, m := range moves {
 		mv := boardview.Move{From: m.FromName, To: m.ToName, At: m.CreatedAt}
@@ -542,7 +566,7 @@ func (s *Server) leadSave(c echo.Context) error {
 		}
 		f := &d.Form
 		f.StageID, f.Title, f.Value, f.OwnerID, f.Source, f.Notes, f.Errors = in.StageID, in.Title, in.Value, in.OwnerID, in.Source, in.Notes, v.Fields
-		return render(c, http.StatusUnprocessableEntity, boardview.LeadPageFull(d), boardview.LeadPanel(d))
+		return refuseForm(c, boardview.LeadPageFull(d), boardview.LeadPanel(d))
 	}
 	if err != nil {
 		return err
@@ -656,7 +680,7 @@ func (s *Server) pipelineCreate(c echo.Context) error {
 			return derr
 		}
 		d.Form = boardview.PipelineForm{Name: in.Name, Currency: in.Currency, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelinesList(d), nil)
+		return refuseForm(c, boardview.PipelinesList(d), nil)
 	}
 	if err != nil {
 		return err
@@ -718,7 +742,7 @@ func (s *Server) pipelineSave(c echo.Context) error {
 			return derr
 		}
 		d.Form = boardview.PipelineForm{Name: in.Name, Currency: in.Currency, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelineEdit(d), nil)
+		return refuseForm(c, boardview.PipelineEdit(d), nil)
 	}
 	if err != nil {
 		return err
@@ -779,7 +803,7 @@ func (s *Server) stageCreate(c echo.Context) error {
 			return derr
 		}
 		d.NewStage = boardview.StageForm{Name: in.Name, Color: in.Color, Description: in.Description, Outcome: in.Outcome, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelineEdit(d), nil)
+		return refuseForm(c, boardview.PipelineEdit(d), nil)
 	}
 	if err != nil {
 		return err
@@ -811,7 +835,7 @@ func (s *Server) stageSave(c echo.Context) error {
 				d.Stages[i].Errors = v.Fields
 			}
 		}
-		return render(c, http.StatusUnprocessableEntity, boardview.PipelineEdit(d), nil)
+		return refuseForm(c, boardview.PipelineEdit(d), nil)
 	}
 	if err != nil {
 		return err
@@ -887,9 +911,4 @@ func (s *Server) stageDelete(c echo.Context) error {
 	}
 	toast(c, "success", "board.toast.stage_deleted")
 	return redirect(c, orgPath(c, "/board/pipelines/"+strconv.FormatInt(st.PipelineID, 10)))
-}
-
-func init() {
-	// The forms offer what the service accepts.
-	boardview.Colors, boardview.Currencies, boardview.Outcomes = board.Colors, board.Currencies, board.Outcomes
 }

@@ -91,7 +91,7 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 		return d, err
 	}
 	d.Filter, d.SegmentID, d.FilterErrors = f, sid, ferrs
-	d.Sort = contacts.ParseSort(c.QueryParam("sort"))
+	d.Sort = model.ParseContactSort(c.QueryParam("sort"))
 	d.After = c.QueryParam("after")
 	page, err := s.crm.List(ctx, a, f, d.Sort, d.After)
 	var v *model.ValidationError
@@ -123,18 +123,13 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if d.Fields, err = s.crm.Fields(ctx, a.OrgID); err != nil {
 		return d, err
 	}
-	pipelines, err := s.board.Pipelines(ctx, a.OrgID)
+	// A fixed number of queries however many pipelines and segments there are.
+	stages, err := s.board.StageOptions(ctx, a.OrgID)
 	if err != nil {
 		return d, err
 	}
-	for _, p := range pipelines {
-		stages, err := s.board.Stages(ctx, a.OrgID, p.ID)
-		if err != nil {
-			return d, err
-		}
-		for _, st := range stages {
-			d.Stages = append(d.Stages, contacts.StageOption{ID: st.ID, Label: p.Name + " · " + st.Name})
-		}
+	for _, st := range stages {
+		d.Stages = append(d.Stages, contacts.StageOption{ID: st.ID, Label: st.PipelineName + " · " + st.Name})
 	}
 	if d.Members, err = s.acct.Members(ctx, a.OrgID); err != nil {
 		return d, err
@@ -143,16 +138,18 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if err != nil {
 		return d, err
 	}
-	for _, sg := range segs {
-		sf, err := crm.SegmentFilter(sg) // the list already holds each filter: no second read
-		if err != nil {
+	fs := make([]model.ContactFilter, len(segs))
+	for i, sg := range segs {
+		if fs[i], err = crm.SegmentFilter(sg); err != nil { // the list already holds each filter: no second read
 			return d, err
 		}
-		n, err := s.crm.Count(ctx, a, sf)
-		if err != nil {
-			return d, err
-		}
-		d.Segments = append(d.Segments, contacts.SegmentItem{Segment: sg, Count: n})
+	}
+	counts, err := s.crm.CountEach(ctx, a, fs)
+	if err != nil {
+		return d, err
+	}
+	for i, sg := range segs {
+		d.Segments = append(d.Segments, contacts.SegmentItem{Segment: sg, Count: counts[i]})
 	}
 	return d, nil
 }
@@ -169,12 +166,8 @@ func (s *Server) contactShow(c echo.Context) error {
 		return err
 	}
 	d := contacts.ShowData{Contact: ct, PhoneDisplay: s.phoneDisplay(c, ct.Phone)}
-	d.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if d.Events, err = s.crm.Timeline(ctx, orgID, id, max(d.Before, 0)); err != nil {
+	if err := s.contactHome(c, &d); err != nil {
 		return err
-	}
-	if len(d.Events) == 50 {
-		d.OlderID = d.Events[len(d.Events)-1].ID
 	}
 	if d.Tags, err = s.crm.Tags(ctx, orgID); err != nil {
 		return err
@@ -289,7 +282,7 @@ func (s *Server) formError(c echo.Context, err error, d contacts.FormData) (bool
 	if err != nil {
 		return true, err
 	}
-	return true, render(c, http.StatusUnprocessableEntity, contacts.Form(d), nil)
+	return true, refuseForm(c, contacts.Form(d), nil)
 }
 
 func (s *Server) contactDelete(c echo.Context) error {
@@ -334,10 +327,7 @@ func (s *Server) contactBulk(c echo.Context) error {
 	var v *model.ValidationError
 	switch {
 	case errors.As(err, &v):
-		for _, key := range v.Fields {
-			toast(c, "error", key)
-			break
-		}
+		toast(c, "error", firstError(v))
 	case err != nil:
 		return err
 	default:
@@ -508,11 +498,7 @@ func (s *Server) importStart(c echo.Context) error {
 	err = s.crm.StartImport(c.Request().Context(), actorOf(c), id, m, onExisting)
 	var v *model.ValidationError
 	if errors.As(err, &v) {
-		key := ""
-		for _, k := range v.Fields {
-			key = k
-		}
-		return s.renderImport(c, id, key, onExisting, http.StatusUnprocessableEntity)
+		return s.renderImport(c, id, firstError(v), onExisting, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -555,7 +541,7 @@ func (s *Server) importRejectsCSV(c echo.Context) error {
 	}
 	_ = w.Write([]string{i18n.T(loc, "contacts.import.line"), i18n.T(loc, "contacts.import.reason"), i18n.T(loc, "contacts.import.row")})
 	for _, r := range rs {
-		key, args := contacts.RejectKey(r.Reason, fields)
+		key, args := model.RejectKey(r.Reason, fields)
 		_ = w.Write(csvout.SafeRow([]string{strconv.Itoa(r.Line), i18n.T(loc, key, args...), r.Raw}))
 	}
 	w.Flush()
@@ -594,7 +580,7 @@ func (s *Server) tagCreate(c echo.Context) error {
 			return derr
 		}
 		d.Tag = contacts.TagForm{Name: name, Color: color, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, contacts.Manage(d), nil)
+		return refuseForm(c, contacts.Manage(d), nil)
 	}
 	if err != nil {
 		return err
@@ -625,7 +611,7 @@ func (s *Server) fieldCreate(c echo.Context) error {
 			return derr
 		}
 		d.Field = contacts.FieldForm{Label: label, Type: typ, Choices: choices, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, contacts.Manage(d), nil)
+		return refuseForm(c, contacts.Manage(d), nil)
 	}
 	if err != nil {
 		return err
@@ -661,7 +647,7 @@ func (s *Server) segmentSave(c echo.Context) error {
 			return derr
 		}
 		d.SegmentName, d.SegmentError = form.Get("name"), v.Fields["name"]
-		return render(c, http.StatusUnprocessableEntity, contacts.List(d), nil)
+		return refuseForm(c, contacts.List(d), nil)
 	}
 	if err != nil {
 		return err

@@ -5,25 +5,40 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"masteria/app/inbox"
 	"masteria/views/home"
 	"masteria/views/ui"
 )
 
-// home is the org's start page with the getting-started checklist.
+// home is the org's start page: the member's conversations, and the getting-started
+// checklist as the org really is.
 func (s *Server) home(c echo.Context) error {
 	r := reqOf(c)
-	cl, err := s.acct.Checklist(c.Request().Context(), r.Org.ID)
+	ctx := c.Request().Context()
+	cl, err := s.acct.Checklist(ctx, r.Org.ID)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	setup, err := s.inbox.Setup(ctx, r.Org.ID)
+	if err != nil {
+		return err
+	}
 	d := home.HomeData{
 		UserName: r.User.Name,
 		Org:      *r.Org,
 		// The app cannot know from the server whether it was installed; the step stays
 		// open until the browser reports it (app.js hides it once installed).
-		Items: home.Checklist(ui.OrgURL(ctx, ""), cl.Renamed, cl.Members > 1 || cl.Invites > 0, cl.APIKeys > 0, false),
+		Items: home.Checklist(ui.OrgURL(ctx, ""), home.Setup{Renamed: cl.Renamed, Invited: cl.Members > 1 || cl.Invites > 0,
+			APIKey: cl.APIKeys > 0, Channel: setup.Channel, Contacts: setup.Contacts, FirstMessage: setup.FirstMessage}),
 	}
+	a := actorOf(c)
+	if d.Mine, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "mine", Status: "open"}); err != nil {
+		return err
+	}
+	if d.Unassigned, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "unassigned", Status: "open"}); err != nil {
+		return err
+	}
+	d.Mine, d.Unassigned = d.Mine[:min(len(d.Mine), 5)], d.Unassigned[:min(len(d.Unassigned), 5)]
 	return render(c, http.StatusOK, home.Home(d), nil)
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ func (s *Server) inboxRoutes(o *echo.Group) {
 	o.POST("/inbox/:id/notes", s.inboxNote)
 	o.POST("/inbox/:id/assign", s.inboxAssign)
 	o.POST("/inbox/:id/status", s.inboxStatus)
+	o.POST("/inbox/:id/read", s.inboxRead)
 
 	adm := o.Group("", requireRole(model.RoleAdmin))
 	adm.GET("/settings/channels", s.channelsPage)
@@ -143,7 +145,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, inboxview.Channels(inboxview.ChannelsData{
+		return refuseForm(c, inboxview.Channels(inboxview.ChannelsData{
 			Channels: chs, BaseURL: s.cfg.BaseURL, Kind: kind, Name: name, Values: values, Errors: v.Fields}), nil)
 	}
 	if err != nil {
@@ -165,7 +167,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 // inboxFilter reads the list's filter from the URL: every conversation the member sees,
 // open ones, by default.
 func inboxFilter(c echo.Context) inboxview.Filter {
-	f := inboxview.Filter{View: c.QueryParam("view"), Status: c.QueryParam("status"), Query: strings.TrimSpace(c.QueryParam("q"))}
+	f := inboxview.Filter{View: c.QueryParam("view"), Status: c.QueryParam("status"), Query: model.CleanSearch(c.QueryParam("q"))}
 	if !slices.Contains([]string{"mine", "unassigned", "all"}, f.View) {
 		f.View = "all"
 	}
@@ -235,19 +237,14 @@ func (s *Server) inboxListData(c echo.Context, f inboxview.Filter, open int64, a
 	return d, err
 }
 
-// openData loads the open conversation and marks it read.
+// openData loads the open conversation. Opening it changes nothing: the thread asks to
+// mark it read with its own POST (inboxRead) once it is on screen.
 func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxview.OpenData, error) {
 	ctx := c.Request().Context()
 	a := actorOf(c)
 	conv, err := s.inbox.Open(ctx, a, id)
 	if err != nil {
 		return nil, err
-	}
-	if conv.Unread > 0 {
-		if err := s.inbox.MarkRead(ctx, a, id); err != nil {
-			return nil, err
-		}
-		conv.Unread = 0
 	}
 	if conv.ContactPhone != nil {
 		p := s.phoneDisplay(c, conv.ContactPhone)
@@ -286,6 +283,9 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 	}
 	d.Thread.Filter = f
 	if err := s.teamData(c, d); err != nil {
+		return nil, err
+	}
+	if d.LeadStages, err = s.leadStages(c); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -368,11 +368,6 @@ func (s *Server) inboxThread(c echo.Context) error {
 		return err
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if before <= 0 && conv.Unread > 0 { // the member is looking at it
-		if err := s.inbox.MarkRead(ctx, a, id); err != nil {
-			return err
-		}
-	}
 	_, names, err := s.memberNames(ctx, a.OrgID)
 	if err != nil {
 		return err
@@ -405,6 +400,19 @@ func (s *Server) inboxNote(c echo.Context) error   { return s.inboxPost(c, true)
 func (s *Server) inboxAssign(c echo.Context) error { return s.inboxChange(c, "assign") }
 func (s *Server) inboxStatus(c echo.Context) error { return s.inboxChange(c, "status") }
 
+// inboxRead marks a conversation read: the open thread posts it when it shows unread
+// messages (a GET never changes anything).
+func (s *Server) inboxRead(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.inbox.MarkRead(c.Request().Context(), actorOf(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // inboxPost stores a reply or a note. htmx gets the new bubble to append; a refused
 // message answers 422 with the reason, swapped above the composer.
 func (s *Server) inboxPost(c echo.Context, note bool) error {
@@ -433,10 +441,7 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 	case errors.Is(err, inbox.ErrWindowClosed):
 		key = "inbox.window_closed"
 	case errors.As(err, &v):
-		key = "toast.error"
-		for _, k := range v.Fields {
-			key = k
-		}
+		key = cmp.Or(firstError(v), "toast.error")
 	case err != nil:
 		return err
 	}
@@ -444,7 +449,7 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 		if isHTMX(c) {
 			c.Response().Header().Set("HX-Retarget", "#composer-notice")
 			c.Response().Header().Set("HX-Reswap", "innerHTML")
-			return render(c, http.StatusUnprocessableEntity, inboxview.ComposerError(key), nil)
+			return refuseForm(c, inboxview.ComposerError(key), nil)
 		}
 		d, err := s.openData(c, id, inboxFilter(c))
 		if err != nil {
@@ -455,7 +460,7 @@ func (s *Server) inboxPost(c echo.Context, note bool) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
+		return refuseForm(c, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
 	}
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, orgPath(c, fmt.Sprintf("/inbox/%d", id)))
@@ -508,10 +513,7 @@ func (s *Server) inboxChange(c echo.Context, what string) error {
 // inboxRefused answers a refused action with 422: a toast for htmx, the page with the
 // toast otherwise.
 func (s *Server) inboxRefused(c echo.Context, id int64, v *model.ValidationError) error {
-	key := "toast.error"
-	for _, k := range v.Fields {
-		key = k
-	}
+	key := cmp.Or(firstError(v), "toast.error")
 	if isHTMX(c) {
 		toast(c, "error", key)
 		return c.NoContent(http.StatusUnprocessableEntity)
@@ -526,5 +528,5 @@ func (s *Server) inboxRefused(c echo.Context, id int64, v *model.ValidationError
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusUnprocessableEntity, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
+	return refuseForm(c, inboxview.Page(inboxview.PageData{List: list, Open: d}), nil)
 }

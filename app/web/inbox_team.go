@@ -199,10 +199,8 @@ func (s *Server) inboxSettingsSave(c echo.Context) error {
 		if derr != nil {
 			return derr
 		}
-		for _, k := range v.Fields {
-			d.Error = k
-		}
-		return render(c, http.StatusUnprocessableEntity, settings.Inbox(d), nil)
+		d.Error = firstError(v)
+		return refuseForm(c, settings.Inbox(d), nil)
 	}
 	if err != nil {
 		return err

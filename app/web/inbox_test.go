@@ -113,10 +113,35 @@ func TestInboxReceiveAndReply(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `data-direction="in"`) || !strings.Contains(res.Body, `data-testid="composer"`) {
 		t.Fatalf("thread: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
-	var unread int
-	_ = o.inst.App.Store.DB().Get(&unread, `SELECT unread FROM conversations WHERE id = $1`, r.ConversationID)
-	if unread != 0 {
-		t.Errorf("opening did not mark the conversation read: %d", unread)
+	// Opening (a GET) changes nothing; the thread posts its own "read" once on screen.
+	unread := func() (n int) {
+		_ = o.inst.App.Store.DB().Get(&n, `SELECT unread FROM conversations WHERE id = $1`, r.ConversationID)
+		return n
+	}
+	if n := unread(); n != 1 {
+		t.Errorf("opening changed the unread count: %d", n)
+	}
+	if !strings.Contains(res.Body, `hx-post="`+conv+`/read"`) || !strings.Contains(res.Body, `data-testid="thread-read"`) {
+		t.Errorf("the thread does not ask to be marked read")
+	}
+	if res := o.owner.PostRaw(conv+"/read", nil); res.StatusCode != http.StatusForbidden || unread() != 1 {
+		t.Errorf("read without CSRF: %d, unread %d", res.StatusCode, unread())
+	}
+	other := newInboxOrg(t)
+	if res := other.owner.Post(conv+"/read", nil); res.StatusCode != http.StatusNotFound || unread() != 1 {
+		t.Errorf("read by another org's member: %d, unread %d", res.StatusCode, unread())
+	}
+	if res := other.owner.Post(other.home+fmt.Sprintf("/inbox/%d/read", r.ConversationID), nil); res.StatusCode != http.StatusNotFound || unread() != 1 {
+		t.Errorf("read of a foreign conversation: %d, unread %d", res.StatusCode, unread())
+	}
+	if res := o.owner.Post(o.home+"/inbox/x/read", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("read of a bad id: %d", res.StatusCode)
+	}
+	if res := o.owner.Post(conv+"/read", nil); res.StatusCode != http.StatusNoContent || unread() != 0 {
+		t.Errorf("read: %d, unread %d", res.StatusCode, unread())
+	}
+	if res := o.owner.Get(conv); strings.Contains(res.Body, `data-testid="thread-read"`) {
+		t.Errorf("a read thread still asks to be marked read")
 	}
 	// The list fragment and the thread fragment answer alone.
 	if res := o.owner.Get(o.home+"/inbox/list?view=unassigned", "HX-Request", "true"); res.StatusCode != http.StatusOK ||

@@ -353,6 +353,10 @@ func TestTemplatesSyncAndSend(t *testing.T) {
 	if !strings.Contains(picker.Body, `data-template="pedido_enviado"`) || strings.Contains(picker.Body, "aviso_001") || strings.Contains(picker.Body, "promo_pendente") {
 		t.Fatalf("picker search: %s", webtest.Text(picker.Body))
 	}
+	// Case and accents do not matter ("Pedído" is how a hurried thumb types it).
+	if picker := c.Get(fmt.Sprintf("%s/inbox/%d/templates?q=PED%%C3%%8DDO", home, convID), "HX-Request", "true"); !strings.Contains(picker.Body, `data-template="pedido_enviado"`) {
+		t.Fatalf("picker search folded: %s", webtest.Text(picker.Body))
+	}
 	chosen := c.Get(fmt.Sprintf("%s/inbox/%d/templates?id=%d", home, convID, tplID), "HX-Request", "true")
 	if strings.Count(chosen.Body, `data-testid="template-param"`) != 2 {
 		t.Fatalf("picker fields: %s", webtest.Text(chosen.Body))

@@ -134,6 +134,11 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650000","template":{"name":"nada","language":"pt_BR"}}`, wa.ID), key, 422, true)
 	call("POST", "/messages", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650000","template":{"name":"pedido","language":"pt_BR"}}`, wa.ID), key, 422, true)
 
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","template":{"name":"pedido","language":"pt_BR","params":["Bia"]}}`, wa.ID), key, 201, true)
+	call("POST", "/conversations", fmt.Sprintf(`{"channel_id":%d,"to":"+5511987650001","text":"Oi"}`, wa.ID), key, 422, true)
+	call("POST", "/conversations", `{"channel_id":999999,"to":"+5511987654321","text":"x"}`, key, 404, true)
+	call("POST", "/conversations", `{"channel_id":`, key, 400, false)
+
 	list := call("GET", "/conversations", "", key, 200, true)
 	call("GET", "/conversations?status=open&q=5511", "", key, 200, true)
 	call("GET", "/conversations?after=forged", "", key, 400, true)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,7 +112,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	case errors.Is(err, model.ErrConflict):
 		status, key = http.StatusConflict, "toast.error"
 	case errors.Is(err, model.ErrInvalid):
-		status, key = http.StatusUnprocessableEntity, "toast.error"
+		var v *model.ValidationError
+		errors.As(err, &v)
+		status, key = http.StatusUnprocessableEntity, cmp.Or(firstError(v), "toast.error")
 	}
 	if errors.Is(err, context.Canceled) {
 		return // the browser left; nobody is there to read an answer

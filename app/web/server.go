@@ -154,6 +154,7 @@ func (s *Server) routes() {
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
+	s.crmLinkRoutes(o)
 
 	mgr := o.Group("", requireRole(model.RoleManager))
 	mgr.GET("/settings/members", s.membersPage)
@@ -172,6 +173,17 @@ func (s *Server) routes() {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// RoutesOf lists the router's paths for one method, for tests that visit every page.
+func (s *Server) RoutesOf(method string) []string {
+	var out []string
+	for _, r := range s.e.Routes() {
+		if r.Method == method {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
 
 // Routes lists the router's paths, for tests that keep documents in step with it.
 func (s *Server) Routes() []string {

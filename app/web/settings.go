@@ -42,7 +42,7 @@ func (s *Server) generalSave(c echo.Context) error {
 		var v *model.ValidationError
 		if errors.As(err, &v) {
 			d.CountryError = v.Fields["country"]
-			return render(c, http.StatusUnprocessableEntity, settings.General(d), nil)
+			return refuseForm(c, settings.General(d), nil)
 		}
 		if err != nil {
 			return err
@@ -56,7 +56,7 @@ func (s *Server) generalSave(c echo.Context) error {
 	var v *model.ValidationError
 	if errors.As(err, &v) {
 		d.Error = v.Fields["name"]
-		return render(c, http.StatusUnprocessableEntity, settings.General(d), nil)
+		return refuseForm(c, settings.General(d), nil)
 	}
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (s *Server) memberInvite(c echo.Context) error {
 	var v *model.ValidationError
 	if errors.As(err, &v) {
 		d.Invite = settings.InviteForm{Email: email, Role: role, Errors: v.Fields}
-		return render(c, http.StatusUnprocessableEntity, settings.Members(d), nil)
+		return refuseForm(c, settings.Members(d), nil)
 	}
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 	}
 	if v != nil {
 		d.Name, d.Error = name, v.Fields["name"]
-		return render(c, http.StatusUnprocessableEntity, settings.APIKeys(d), nil)
+		return refuseForm(c, settings.APIKeys(d), nil)
 	}
 	// Shown once, in this response: only the hash is kept.
 	d.NewKey, d.NewKeyName = key, k.Name
@@ -312,14 +312,14 @@ func (s *Server) profileSave(c echo.Context) error {
 	loc, ok := i18n.Parse(c.FormValue("locale"))
 	if !ok {
 		d.Errors = map[string]string{"locale": "form.error.required"}
-		return render(c, http.StatusUnprocessableEntity, settings.Profile(d), nil)
+		return refuseForm(c, settings.Profile(d), nil)
 	}
 	d.Locale = loc
 	err := s.acct.UpdateProfile(c.Request().Context(), actorOf(c), d.Name, string(loc), d.Theme)
 	var v *model.ValidationError
 	if errors.As(err, &v) {
 		d.Errors = v.Fields
-		return render(c, http.StatusUnprocessableEntity, settings.Profile(d), nil)
+		return refuseForm(c, settings.Profile(d), nil)
 	}
 	if err != nil {
 		return err

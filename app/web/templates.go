@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,16 +62,17 @@ func (s *Server) templatesSync(c echo.Context) error {
 	return redirect(c, orgPath(c, fmt.Sprintf("/settings/channels/%d/templates", id)))
 }
 
-// approved returns the conversation's channel's approved templates whose name holds q.
+// approved returns the conversation's channel's approved templates whose name holds q,
+// accents and case aside.
 func (s *Server) approved(c echo.Context, conv model.Conversation, q string) ([]model.Template, error) {
 	list, _, err := s.inbox.Templates(c.Request().Context(), conv.OrgID, conv.ChannelID)
 	if err != nil {
 		return nil, err
 	}
-	q = strings.ToLower(strings.TrimSpace(q))
+	q = model.CleanSearch(q)
 	out := list[:0]
 	for _, t := range list {
-		if t.Status == "APPROVED" && (q == "" || strings.Contains(strings.ToLower(t.Name), q)) {
+		if t.Status == "APPROVED" && (q == "" || model.FoldContains(t.Name, q)) {
 			out = append(out, t)
 		}
 	}
@@ -92,7 +94,7 @@ func (s *Server) templatePicker(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := inboxview.PickerData{ConvID: conv.ID, Query: c.QueryParam("q"), Templates: list}
+	d := inboxview.PickerData{ConvID: conv.ID, Query: model.CleanSearch(c.QueryParam("q")), Templates: list}
 	if raw := c.QueryParam("id"); raw != "" {
 		tid, _ := strconv.ParseInt(raw, 10, 64)
 		for i := range list {
@@ -133,10 +135,7 @@ func (s *Server) templateSend(c echo.Context) error {
 	case errors.Is(err, inbox.ErrTemplateNotFound):
 		key = "templates.error.not_found"
 	case errors.As(err, &v):
-		key = "templates.error.params"
-		for _, k := range v.Fields {
-			key = k
-		}
+		key = cmp.Or(firstError(v), "templates.error.params")
 	case err != nil:
 		return err
 	}
@@ -164,7 +163,7 @@ func (s *Server) templateSend(c echo.Context) error {
 			c.Response().Header().Set("HX-Reswap", "innerHTML")
 		}
 		frag := inboxview.TemplatePicker(d)
-		return render(c, http.StatusUnprocessableEntity, frag, frag)
+		return refuseForm(c, frag, frag)
 	}
 	if !isHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, orgPath(c, fmt.Sprintf("/inbox/%d", id)))

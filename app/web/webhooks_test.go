@@ -224,6 +224,9 @@ func TestWebhooksFromTheSimulators(t *testing.T) {
 	if page := c.Get(fmt.Sprintf("%s/inbox/%d", home, convID)); page.StatusCode != http.StatusOK {
 		t.Fatalf("open conversation: %d", page.StatusCode)
 	}
+	if res := c.Post(fmt.Sprintf("%s/inbox/%d/read", home, convID), nil); res.StatusCode != http.StatusNoContent { // as the thread does
+		t.Fatalf("mark read: %d", res.StatusCode)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for !slices.Contains(ms.MarkedRead(), wamid) {
 		if time.Now().After(deadline) {

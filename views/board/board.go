@@ -124,6 +124,7 @@ type ContactOption struct {
 
 // LeadPage is a lead's drawer (or page): the form, its history and the delete button.
 type LeadPage struct {
+	ContactID int64 // the lead's contact: its page and its conversation are a click away
 	Form      LeadForm
 	Moves     []Move
 	CreatedAt time.Time
@@ -171,23 +172,21 @@ type StageForm struct {
 	Errors      map[string]string
 }
 
-// Colors are the colours a stage may take, and Currencies a pipeline's currencies; the
-// web layer sets them from the board service.
+// The forms offer the choices and limits the board service accepts (app/model).
 var (
-	Colors     = []string{"gray", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"}
-	Currencies = []string{"BRL", "USD", "EUR"}
-	Outcomes   = []string{"open", "won", "lost"}
+	Colors     = model.StageColors
+	Currencies = model.Currencies
+	Outcomes   = model.StageOutcomes
 )
 
-// Limits of the forms' fields (the service checks them too).
 const (
-	maxPipelineName = 80
-	maxStageName    = 60
-	maxDescription  = 1000
-	maxTitle        = 200
-	maxSource       = 120
-	maxNotes        = 5000
-	maxContactName  = 120
+	maxPipelineName = model.MaxPipelineName
+	maxStageName    = model.MaxStageName
+	maxDescription  = model.MaxStageDescription
+	maxTitle        = model.MaxLeadTitle
+	maxSource       = model.MaxLeadSource
+	maxNotes        = model.MaxLeadNotes
+	maxContactName  = model.MaxLeadContactName
 )
 
 // Money writes cents in the currency the reader's way: "R$ 1.234,56" in Portuguese,

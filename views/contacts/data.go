@@ -4,6 +4,8 @@
 package contacts
 
 import (
+	"time"
+
 	"masteria/app/model"
 )
 
@@ -19,7 +21,7 @@ type ListData struct {
 	// FilterErrors are the field errors of model.ParseContactFilter (field → i18n key);
 	// the page says some filters were ignored.
 	FilterErrors map[string]string
-	Sort         model.ContactSort // from ParseSort(?sort=)
+	Sort         model.ContactSort // from model.ParseContactSort(?sort=)
 	SegmentID    int64             // the open segment (?segment=), 0 when none
 
 	Rows  []Row
@@ -67,8 +69,12 @@ type ShowData struct {
 	Tags         []model.Tag          // the org's tags (the contact's are picked by id)
 	Fields       []model.ContactField // the org's custom fields, in order
 	Events       []model.ContactEvent // newest first; their Data holds an EventData
-	Before       int64                // the ?before= of this page, 0 on the newest
-	OlderID      int64                // when > 0, older events exist: the link asks ?before=OlderID
+	Before       int64                // the ?before= of this page (a time in µs since 1970), 0 on the newest
+	OlderID      int64                // when > 0, older lines exist: the link asks ?before=OlderID
+	// The person's home: the conversations the member may see and the leads, with their stage.
+	Conversations []model.Conversation
+	Channels      map[int64]model.Channel // the org's channels by id
+	Leads         []model.ContactLead
 }
 
 // EventData is what the timeline reads from ContactEvent.Data. Each kind fills its fields:
@@ -80,6 +86,8 @@ type ShowData struct {
 //	opted_out/in    channel: whatsapp, sms, voice
 //	imported        import_id, file_name (import_updated too)
 //	stage_changed   from_name, to_name (written by the board)
+//	conversation    conversation_id, channel_name, channel_kind, status, messages (the last ones)
+//	note            conversation_id, body (an internal note of a conversation)
 //	merged          other_name, other_phone: the contact merged into this one
 //
 // Other kinds are shown with a generic line.
@@ -97,6 +105,21 @@ type EventData struct {
 	ToName     string   `json:"to_name,omitempty"`
 	OtherName  string   `json:"other_name,omitempty"`
 	OtherPhone string   `json:"other_phone,omitempty"`
+
+	ConversationID int64             `json:"conversation_id,omitempty"`
+	ChannelName    string            `json:"channel_name,omitempty"`
+	ChannelKind    string            `json:"channel_kind,omitempty"`
+	Status         string            `json:"status,omitempty"`
+	Messages       []TimelineMessage `json:"messages,omitempty"`
+	Body           string            `json:"body,omitempty"`
+}
+
+// TimelineMessage is one of a conversation's last messages on the timeline.
+type TimelineMessage struct {
+	Direction string    `json:"direction"`
+	Kind      string    `json:"kind"`
+	Body      string    `json:"body"`
+	At        time.Time `json:"at"`
 }
 
 // FormData is GET /o/{org}/contacts/new, GET /o/{org}/contacts/{id}/edit and the 422

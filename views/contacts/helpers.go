@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
@@ -23,42 +24,20 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 // ---- sort ----
 
-// sortChoice is one order of the list: its URL value (?sort=), label and meaning.
-type sortChoice struct {
-	Value, Key string
-	Sort       model.ContactSort
-}
+// sortChoice is one order of the list as the sort menu offers it: its ?sort= value and
+// label. What each value means is model.ContactSorts.
+type sortChoice struct{ Value, Key string }
 
-var sortChoices = []sortChoice{
-	{"newest", "contacts.sort.newest", model.ContactSort{By: "created", Desc: true}},
-	{"oldest", "contacts.sort.oldest", model.ContactSort{By: "created"}},
-	{"name", "contacts.sort.name", model.ContactSort{By: "name"}},
-	{"name_desc", "contacts.sort.name_desc", model.ContactSort{By: "name", Desc: true}},
-	{"activity", "contacts.sort.activity", model.ContactSort{By: "activity", Desc: true}},
-}
+var sortChoices = func() []sortChoice {
+	out := make([]sortChoice, len(model.ContactSorts))
+	for i, s := range model.ContactSorts {
+		out[i] = sortChoice{s.Value, "contacts.sort." + s.Value}
+	}
+	return out
+}()
 
-// ParseSort reads ?sort=: newest (the default), oldest, name, name_desc, activity.
-func ParseSort(s string) model.ContactSort {
-	for _, c := range sortChoices {
-		if c.Value == s {
-			return c.Sort
-		}
-	}
-	return sortChoices[0].Sort
-}
-
-// SortValue is the ?sort= of s, the inverse of ParseSort; the zero sort is newest.
-func SortValue(s model.ContactSort) string {
-	if s.By == "" {
-		return sortChoices[0].Value
-	}
-	for _, c := range sortChoices {
-		if c.Sort == s {
-			return c.Value
-		}
-	}
-	return sortChoices[0].Value
-}
+// SortValue is the ?sort= of s; the zero sort is newest.
+func SortValue(s model.ContactSort) string { return s.Value() }
 
 // ---- URLs of the list ----
 
@@ -221,18 +200,35 @@ func phoneText(display string, p *string) string {
 	return str(p)
 }
 
-// waLink opens a WhatsApp chat with an international number ("+5511…" → wa.me/5511…).
-func waLink(phone string) string {
-	d := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
+// sendChannels are the channels a message can go through (not disconnected), by name.
+func sendChannels(chs map[int64]model.Channel) []model.Channel {
+	var out []model.Channel
+	for _, ch := range chs {
+		if ch.Status != model.ChannelDisconnected {
+			out = append(out, ch)
 		}
-		return -1
-	}, phone)
-	if d == "" {
-		return ""
 	}
-	return "https://wa.me/" + d
+	slices.SortFunc(out, func(a, b model.Channel) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+// openConversations are the conversations not resolved yet.
+func openConversations(list []model.Conversation) []model.Conversation {
+	var out []model.Conversation
+	for _, c := range list {
+		if c.Status != "closed" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// messageText is a timeline message's text, or its kind in brackets for a file.
+func messageText(m TimelineMessage) string {
+	if m.Body == "" {
+		return "[" + m.Kind + "]"
+	}
+	return m.Body
 }
 
 // channelKeys name the channel kinds a contact may opt out of.
@@ -393,6 +389,7 @@ var eventIcons = map[string]string{
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
 	"merged": "users",
+	"conversation": "message", "note": "mail",
 }
 
 // mergedName names the contact a merge took in: its name, else its phone.
@@ -490,55 +487,9 @@ func importActive(im model.ContactImport) bool {
 	return im.Status == "queued" || im.Status == "running"
 }
 
-// rejectKeys translate the stable reasons an import gives a refused row.
-var rejectKeys = map[string]string{
-	"csv.bad_quote":             "contacts.reject.csv.bad_quote",
-	"csv.unterminated_quote":    "contacts.reject.csv.unterminated_quote",
-	"csv.too_many_fields":       "contacts.reject.csv.too_many_fields",
-	"csv.line_too_long":         "contacts.reject.csv.line_too_long",
-	"csv.bad_opt_out":           "contacts.reject.csv.bad_opt_out",
-	"phone.empty":               "contacts.reject.phone.empty",
-	"phone.too_short":           "contacts.reject.phone.too_short",
-	"phone.too_long":            "contacts.reject.phone.too_long",
-	"phone.not_a_number":        "contacts.reject.phone.not_a_number",
-	"phone.invalid_for_country": "contacts.reject.phone.invalid_for_country",
-	"phone.unknown_country":     "contacts.reject.phone.unknown_country",
-	"phone.invalid":             "contacts.reject.phone.invalid",
-	"invalid_email":             "contacts.reject.invalid_email",
-	"no_name_or_phone":          "contacts.reject.no_name_or_phone",
-	"unknown_owner":             "contacts.reject.unknown_owner",
-	"name_long":                 "contacts.reject.name_long",
-	"duplicate_phone_in_file":   "contacts.reject.duplicate_phone_in_file",
-	"bad_" + model.FieldText:    "contacts.reject.bad_text",
-	"bad_" + model.FieldNumber:  "contacts.reject.bad_number",
-	"bad_" + model.FieldDate:    "contacts.reject.bad_date",
-	"bad_" + model.FieldChoice:  "contacts.reject.bad_choice",
-	"bad_quote":                 "contacts.reject.csv.bad_quote",
-	"unterminated_quote":        "contacts.reject.csv.unterminated_quote",
-	"too_many_fields":           "contacts.reject.csv.too_many_fields",
-	"line_too_long":             "contacts.reject.csv.line_too_long",
-	"bad_opt_out":               "contacts.reject.csv.bad_opt_out",
-}
-
-// RejectKey maps a rejected row's reason code to its i18n key and the key's arguments:
-// "phone.too_short" → contacts.reject.phone.too_short; "bad_date:birthday" →
-// contacts.reject.bad_date with {field} = the field's label; an unknown phone reason is
-// an invalid phone; anything else is contacts.reject.unknown with {code}.
+// RejectKey is model.RejectKey: a rejected row's reason as an i18n key and its arguments.
 func RejectKey(code string, fields []model.ContactField) (key string, args []string) {
-	base, fieldKey, hasField := strings.Cut(code, ":")
-	if k, ok := rejectKeys[base]; ok {
-		if hasField {
-			return k, []string{"field", fieldLabel(fields, fieldKey)}
-		}
-		if strings.HasPrefix(k, "contacts.reject.bad_") {
-			return k, []string{"field", "?"}
-		}
-		return k, nil
-	}
-	if strings.HasPrefix(code, "phone.") {
-		return "contacts.reject.phone.invalid", nil
-	}
-	return "contacts.reject.unknown", []string{"code", code}
+	return model.RejectKey(code, fields)
 }
 
 func rejectText(ctx context.Context, code string, fields []model.ContactField) string {

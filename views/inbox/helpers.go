@@ -64,7 +64,7 @@ func convStatusKey(s string) string {
 	case "pending":
 		return "inbox.status.pending"
 	case "closed":
-		return "inbox.status.closed"
+		return "inbox.conv_status.closed" // one conversation: "Resolvida"
 	}
 	return "inbox.status.open"
 }

@@ -20,27 +20,25 @@ import (
 	"masteria/app/store"
 )
 
-// Limits of the board's fields, shared by validation and the forms' attributes.
+// Limits of the board's fields and the choices its forms offer live in app/model, where
+// the forms read them too.
 const (
-	MaxPipelineName = 80
-	MaxStageName    = 60
-	MaxDescription  = 1000
-	MaxTitle        = 200
-	MaxSource       = 120
-	MaxNotes        = 5000
-	MaxContactName  = 120
-	// MaxValueCents bounds a lead's value: a trillion in any currency.
-	MaxValueCents = int64(100_000_000_000_000)
+	MaxPipelineName = model.MaxPipelineName
+	MaxStageName    = model.MaxStageName
+	MaxDescription  = model.MaxStageDescription
+	MaxTitle        = model.MaxLeadTitle
+	MaxSource       = model.MaxLeadSource
+	MaxNotes        = model.MaxLeadNotes
+	MaxContactName  = model.MaxLeadContactName
+	MaxValueCents   = model.MaxLeadValueCents
 )
 
-// Colors a stage may take (CSS classes stage-<color>).
-var Colors = []string{"gray", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"}
-
-// Currencies a pipeline may count its leads in.
-var Currencies = []string{"BRL", "USD", "EUR"}
-
-// Outcomes of a stage: open, or the end of the road.
-var Outcomes = []string{store.OutcomeOpen, store.OutcomeWon, store.OutcomeLost}
+// Colors, Currencies and Outcomes are the model's StageColors, Currencies and StageOutcomes.
+var (
+	Colors     = model.StageColors
+	Currencies = model.Currencies
+	Outcomes   = model.StageOutcomes
+)
 
 // HasLeadsError refuses to delete a pipeline or stage that still has leads, saying how
 // many: they would be lost without a word. It matches model.ErrConflict.

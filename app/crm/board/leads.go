@@ -111,7 +111,7 @@ func (s *Service) LeadMoves(ctx context.Context, orgID, id int64) ([]store.LeadM
 
 // SearchContacts finds a few contacts by name, phone or email for the lead form.
 func (s *Service) SearchContacts(ctx context.Context, orgID int64, q string) ([]store.BoardContact, error) {
-	q = strings.ToLower(strings.TrimSpace(q))
+	q = model.CleanSearch(q)
 	if q == "" {
 		return nil, nil
 	}

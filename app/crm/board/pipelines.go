@@ -102,6 +102,11 @@ func (s *Service) Pipelines(ctx context.Context, orgID int64) ([]store.Pipeline,
 	return s.st.Pipelines(ctx, orgID)
 }
 
+// StageOptions lists every stage of an org with its pipeline's name, in one query.
+func (s *Service) StageOptions(ctx context.Context, orgID int64) ([]store.StageOption, error) {
+	return s.st.StageOptions(ctx, orgID)
+}
+
 // Pipeline returns one pipeline of an org.
 func (s *Service) Pipeline(ctx context.Context, orgID, id int64) (store.Pipeline, error) {
 	return s.st.Pipeline(ctx, orgID, id)

@@ -1,0 +1,152 @@
+package inbox_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"masteria/app/inbox"
+	"masteria/app/model"
+)
+
+// approvedTemplate stores an approved template "boas_vindas" with one body parameter.
+func (e env) approvedTemplate(t *testing.T, ch model.Channel) {
+	t.Helper()
+	comps, _ := json.Marshal([]map[string]any{{"type": "BODY", "text": "Olá {{1}}, tudo bem?"}})
+	if err := e.st.ReplaceTemplates(e.ctx, e.a.OrgID, ch.ID, []model.Template{{ProviderID: "t1", Name: "boas_vindas",
+		Language: "pt_BR", Category: "UTILITY", Status: "APPROVED", Components: comps}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStartOpensOneConversationAndQueuesTheFirstMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sms := e.channel(t, model.KindSandbox)
+	p := "+5511955550001"
+	contactID, _ := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "João", Phone: &p})
+
+	st, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, ContactID: contactID, Text: "Oi João, seu orçamento ficou pronto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ContactID != contactID || st.ConversationID == 0 || st.Message.ID == 0 || st.Message.Status != model.StatusQueued {
+		t.Fatalf("started %+v", st)
+	}
+	conv, _ := e.svc.Open(e.ctx, e.a, st.ConversationID)
+	if conv.AssigneeID == nil || *conv.AssigneeID != e.a.UserID {
+		t.Fatalf("the agent who reached out should have the conversation: %+v", conv.AssigneeID)
+	}
+	// Again on the same channel: the same conversation, a second message.
+	again, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, ContactID: contactID, Text: "Alguma dúvida?"})
+	if err != nil || again.ConversationID != st.ConversationID {
+		t.Fatalf("second start: %+v %v", again, err)
+	}
+	// A phone nobody has: the contact is created, and its timeline says from where.
+	byPhone, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, Phone: "+5511955550002", Text: "Olá!"})
+	if err != nil || byPhone.ContactID == 0 || byPhone.ContactID == contactID {
+		t.Fatalf("by phone: %+v %v", byPhone, err)
+	}
+	evs, _ := e.st.ContactEvents(e.ctx, e.a.OrgID, byPhone.ContactID, 0, 10)
+	if len(evs) != 1 || evs[0].Kind != "created" {
+		t.Fatalf("timeline of a new contact: %+v", evs)
+	}
+	// The phone of an existing contact finds it.
+	if found, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, Phone: p, Text: "Oi"}); err != nil || found.ContactID != contactID {
+		t.Fatalf("by a known phone: %+v %v", found, err)
+	}
+}
+
+func TestStartRefusesWhatCannotGo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sms := e.channel(t, model.KindSandbox)
+	wa := e.channel(t, model.KindWhatsAppCloud)
+	e.approvedTemplate(t, wa)
+	p, q := "+5511955550011", "+5511955550012"
+	contactID, _ := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "Ana", Phone: &p})
+	optedOut, _ := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "Bia", Phone: &q})
+	if _, err := e.st.SetOptOut(e.ctx, e.a.OrgID, optedOut, sms.OptOutKind(), true); err != nil {
+		t.Fatal(err)
+	}
+	noPhone, _ := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "Caio"})
+
+	other, _ := e.st.CreateOrg(e.ctx, "Outra loja")
+	foreignActor := model.Actor{OrgID: other.ID, Role: model.RoleOwner}
+	foreignCh, _ := e.svc.CreateChannel(e.ctx, foreignActor, model.KindSandbox, "Outra", nil, nil)
+	r := "+5511955550013"
+	foreignContact, _ := e.st.CreateContact(e.ctx, model.Contact{OrgID: other.ID, Name: "Dani", Phone: &r})
+
+	field := func(err error) string {
+		var v *model.ValidationError
+		if errors.As(err, &v) {
+			for f := range v.Fields {
+				return f
+			}
+		}
+		return ""
+	}
+	for name, tc := range map[string]struct {
+		in    inbox.StartInput
+		is    error
+		field string
+	}{
+		"foreign channel":      {in: inbox.StartInput{ChannelID: foreignCh.ID, ContactID: contactID, Text: "x"}, is: model.ErrNotFound},
+		"foreign contact":      {in: inbox.StartInput{ChannelID: sms.ID, ContactID: foreignContact, Text: "x"}, is: model.ErrNotFound},
+		"no such contact":      {in: inbox.StartInput{ChannelID: sms.ID, ContactID: 999999, Text: "x"}, is: model.ErrNotFound},
+		"nothing to send":      {in: inbox.StartInput{ChannelID: sms.ID, ContactID: contactID, Text: "  "}, field: "body"},
+		"text and template":    {in: inbox.StartInput{ChannelID: wa.ID, ContactID: contactID, Text: "x", Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Ana"}}}, field: "body"},
+		"nobody to send to":    {in: inbox.StartInput{ChannelID: sms.ID, Text: "x"}, field: "to"},
+		"opted out":            {in: inbox.StartInput{ChannelID: sms.ID, ContactID: optedOut, Text: "x"}, field: "contact"},
+		"no phone":             {in: inbox.StartInput{ChannelID: sms.ID, ContactID: noPhone, Text: "x"}, field: "contact"},
+		"window closed":        {in: inbox.StartInput{ChannelID: wa.ID, ContactID: contactID, Text: "Oi"}, is: inbox.ErrWindowClosed},
+		"unknown template":     {in: inbox.StartInput{ChannelID: wa.ID, ContactID: contactID, Template: &inbox.TemplateSend{Name: "nao_existe", Language: "pt_BR"}}, is: inbox.ErrTemplateNotFound},
+		"template params":      {in: inbox.StartInput{ChannelID: wa.ID, ContactID: contactID, Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR"}}, field: "params"},
+		"template outside wa":  {in: inbox.StartInput{ChannelID: sms.ID, ContactID: contactID, Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR"}}, field: "template"},
+		"new phone, no window": {in: inbox.StartInput{ChannelID: wa.ID, Phone: "+5511955550019", Text: "Oi"}, is: inbox.ErrWindowClosed},
+	} {
+		_, err := e.svc.Start(e.ctx, e.a, tc.in)
+		switch {
+		case tc.is != nil && !errors.Is(err, tc.is):
+			t.Errorf("%s: %v, want %v", name, err, tc.is)
+		case tc.field != "" && field(err) != tc.field:
+			t.Errorf("%s: %v, want a %s error", name, err, tc.field)
+		}
+	}
+	// Nothing refused left a conversation or a contact behind.
+	var convs, contacts int
+	_ = e.st.DB().Get(&convs, `SELECT count(*) FROM conversations WHERE org_id = $1`, e.a.OrgID)
+	_ = e.st.DB().Get(&contacts, `SELECT count(*) FROM contacts WHERE org_id = $1`, e.a.OrgID)
+	if convs != 0 || contacts != 3 {
+		t.Fatalf("refused starts left %d conversations and %d contacts", convs, contacts)
+	}
+
+	// Outside the window a template goes, and opens the conversation.
+	st, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: contactID,
+		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Ana"}}})
+	if err != nil || st.Message.Kind != "template" || st.Message.Body != "Olá Ana, tudo bem?" {
+		t.Fatalf("template start: %+v %v", st.Message, err)
+	}
+}
+
+func TestStartKeepsAgentsToTheirOwn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	if err := e.svc.SaveSettings(e.ctx, model.Actor{OrgID: e.a.OrgID, Role: model.RoleOwner},
+		model.InboxSettings{RestrictAgents: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := e.st.CreateUser(e.ctx, "outra@loja.com", "Outra", nil, nil)
+	_, _ = e.st.AddMember(e.ctx, e.a.OrgID, other.ID, model.RoleAgent)
+	theirs := model.Actor{OrgID: e.a.OrgID, UserID: other.ID, Role: model.RoleAgent}
+	st, err := e.svc.Start(e.ctx, theirs, inbox.StartInput{ChannelID: ch.ID, Phone: "+5511955550021", Text: "Oi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The conversation is the other agent's: starting again on it is as if it were not there.
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: ch.ID, ContactID: st.ContactID, Text: "Posso ajudar?"}); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("another agent's conversation: %v", err)
+	}
+}

@@ -1,0 +1,51 @@
+-- Queries that tie contacts, conversations and leads together: the contact page as the
+-- person's home.
+
+-- name: contact-conversations
+-- A contact's conversations the member may see ($3: an agent restricted to their own and
+-- unassigned ones, 0 for everyone), the latest first.
+SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
+       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at
+FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = $1
+WHERE v.org_id = $1 AND v.contact_id = $2 AND ($3::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $3)
+ORDER BY v.last_message_at DESC, v.id DESC LIMIT 20;
+
+-- name: contact-timeline
+-- Everything that happened to a contact, newest first, before $3 (a time) when not null:
+-- its own events (created, edits, tags, owner, opt-outs, imports, lead moves), each
+-- conversation with its last messages, and the conversations' internal notes. Each source
+-- is one UNION ALL branch with the same columns, so more (merges, campaigns, calls) join
+-- the same way. $5 restricts conversations and notes as contact-conversations does.
+SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t.created_at FROM (
+    SELECT e.id, e.org_id, e.contact_id, e.kind, e.actor_id, u.name AS actor_name, e.data::jsonb AS data, e.created_at
+    FROM contact_events e LEFT JOIN users u ON u.id = e.actor_id
+    WHERE e.org_id = $1 AND e.contact_id = $2
+  UNION ALL
+    SELECT v.id, v.org_id, v.contact_id, 'conversation', NULL::bigint, NULL::text,
+           jsonb_build_object('conversation_id', v.id, 'channel_name', ch.name, 'channel_kind', ch.kind, 'status', v.status,
+               'messages', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object('direction', last.direction, 'kind', last.kind, 'body', left(last.body, 300),
+                                                       'at', last.created_at) ORDER BY last.id)
+                   FROM (SELECT m.id, m.direction, m.kind, m.body, m.created_at FROM messages m
+                         WHERE m.org_id = $1 AND m.conversation_id = v.id AND m.direction <> 'note'
+                         ORDER BY m.id DESC LIMIT 3) last), '[]'::jsonb)),
+           v.last_message_at
+    FROM conversations v JOIN channels ch ON ch.id = v.channel_id AND ch.org_id = $1
+    WHERE v.org_id = $1 AND v.contact_id = $2 AND ($5::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $5)
+  UNION ALL
+    SELECT n.id, n.org_id, v.contact_id, 'note', n.sender_id, u.name,
+           jsonb_build_object('conversation_id', v.id, 'body', left(n.body, 500)), n.created_at
+    FROM messages n
+    JOIN conversations v ON v.id = n.conversation_id AND v.org_id = $1
+    LEFT JOIN users u ON u.id = n.sender_id
+    WHERE n.org_id = $1 AND n.direction = 'note' AND v.contact_id = $2
+      AND ($5::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $5)
+) t
+WHERE ($3::timestamptz IS NULL OR t.created_at < $3)
+ORDER BY t.created_at DESC, t.id DESC LIMIT $4;
+
+-- name: org-setup
+-- What an org has done, for the home page's checklist.
+SELECT EXISTS (SELECT 1 FROM channels ch WHERE ch.org_id = $1) AS channel,
+       EXISTS (SELECT 1 FROM contacts c WHERE c.org_id = $1) AS contacts,
+       EXISTS (SELECT 1 FROM messages m WHERE m.org_id = $1 AND m.direction = 'out') AS first_message;

@@ -1,0 +1,37 @@
+package inbox
+
+import (
+	"context"
+
+	"masteria/app/model"
+	"masteria/views/ui"
+)
+
+// contactName is a contact's name, or its phone when it has none.
+func contactName(c *model.Contact, phone string) string {
+	switch {
+	case c.Name != "":
+		return c.Name
+	case phone != "":
+		return phone
+	case c.Phone != nil:
+		return *c.Phone
+	}
+	return "—"
+}
+
+// startBack is where the page's back link goes: the contact it was opened from, or the inbox.
+func startBack(ctx context.Context, d StartData) string {
+	if d.Contact != nil {
+		return ui.OrgURL(ctx, "/contacts/"+id(d.Contact.ID))
+	}
+	return ui.OrgURL(ctx, "/inbox")
+}
+
+// startChannel keeps the chosen channel when a contact is picked.
+func startChannel(channelID int64) string {
+	if channelID <= 0 {
+		return ""
+	}
+	return "&channel=" + id(channelID)
+}
