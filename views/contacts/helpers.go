@@ -388,7 +388,7 @@ var eventIcons = map[string]string{
 	"created": "plus", "updated": "refresh", "tagged": "check", "untagged": "x",
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
-	"merged": "users",
+	"merged":       "users",
 	"conversation": "message", "note": "mail",
 }
 
