@@ -48,6 +48,7 @@ func TestSearchBoxes(t *testing.T) {
 		{o.home + "/board?q=", "JOAO", "Orçamento de festa"},
 		{o.home + "/board/contacts?contact_q=", "vinicius", "Vinícius Souza"},
 		{quick, "orç", "Envio de Orçamento"},
+		{o.home + "/inbox/new/contacts?q=", "joao", "João Silva"}, // the New conversation form
 	} {
 		res := o.owner.Get(c.path+url.QueryEscape(c.q), "HX-Request", "true")
 		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, c.want) {
@@ -63,7 +64,7 @@ func TestSearchBoxes(t *testing.T) {
 	bad := []string{"\x00", "bolo\x00", "\xff\xfe", "jo\xc3", strings.Repeat("joão ", 2048), "%", "_", `\`, "'", `"`, "!", "&|:*", "<->"}
 	for _, path := range []string{
 		o.home + "/contacts?q=", inboxList, o.home + "/inbox?q=", o.home + "/board?q=", fmt.Sprintf("%s/board/totals?pipeline=%d&q=", o.home, p.ID),
-		o.home + "/board/contacts?contact_q=", quick, fmt.Sprintf("%s/inbox/%d/templates?q=", o.home, joao.ConversationID),
+		o.home + "/board/contacts?contact_q=", quick, o.home + "/inbox/new/contacts?q=", fmt.Sprintf("%s/inbox/%d/templates?q=", o.home, joao.ConversationID),
 	} {
 		for _, q := range bad {
 			// NUL bytes and invalid UTF-8 are refused with a clear 400 by the input check; the
