@@ -57,7 +57,7 @@ func (s *Service) Start(ctx context.Context, a model.Actor, in StartInput) (Star
 		return Started{}, err
 	}
 	if contact.ID != 0 {
-		if err := reachable(contact, ch); err != nil {
+		if err := s.reachable(ctx, contact, ch); err != nil {
 			return Started{}, err
 		}
 	}
@@ -147,13 +147,18 @@ func (s *Service) startContact(ctx context.Context, a model.Actor, in StartInput
 	return s.st.Contact(ctx, a.OrgID, id)
 }
 
-// reachable says whether a channel can reach a contact: today every channel addresses
-// people by phone, and a contact who opted out of the channel's kind gets nothing new.
-func reachable(c model.Contact, ch model.Channel) error {
-	// WhatsApp will also reach a contact known only by its business-scoped user id: when
-	// contacts have identities, this asks Contact.HasPhone() for SMS and QR, and for the
-	// Cloud API a phone or a WhatsApp user id.
-	if c.Phone == nil || *c.Phone == "" {
+// reachable says whether a channel can reach a contact: by phone, or on WhatsApp by the
+// person's user id (Cloud API) or LID (QR) when no phone is known (see address); a contact
+// who opted out of the channel's kind gets nothing new.
+func (s *Service) reachable(ctx context.Context, c model.Contact, ch model.Channel) error {
+	to, recipient, err := s.address(ctx, ch, c)
+	if err != nil {
+		return err
+	}
+	if to == "" && recipient == "" {
+		if ch.Kind == model.KindTwilioSMS {
+			return model.FieldError("contact", "contacts.no_phone_sms")
+		}
 		return model.FieldError("contact", "inbox.start.error.no_phone")
 	}
 	if c.OptedOutOf(ch.OptOutKind()) {
