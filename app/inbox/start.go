@@ -147,15 +147,18 @@ func (s *Service) startContact(ctx context.Context, a model.Actor, in StartInput
 	return s.st.Contact(ctx, a.OrgID, id)
 }
 
-// reachable says whether a channel can reach a contact, the way the send will address
-// them (a phone, or on WhatsApp the person's user id or LID), and refuses a contact who
-// opted out of the channel's kind: they get nothing new.
+// reachable says whether a channel can reach a contact: by phone, or on WhatsApp by the
+// person's user id (Cloud API) or LID (QR) when no phone is known (see address); a contact
+// who opted out of the channel's kind gets nothing new.
 func (s *Service) reachable(ctx context.Context, c model.Contact, ch model.Channel) error {
 	to, recipient, err := s.address(ctx, ch, c)
 	if err != nil {
 		return err
 	}
 	if to == "" && recipient == "" {
+		if ch.Kind == model.KindTwilioSMS {
+			return model.FieldError("contact", "contacts.no_phone_sms")
+		}
 		return model.FieldError("contact", "inbox.start.error.no_phone")
 	}
 	if c.OptedOutOf(ch.OptOutKind()) {

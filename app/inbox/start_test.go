@@ -122,20 +122,25 @@ func TestStartRefusesWhatCannotGo(t *testing.T) {
 		t.Fatalf("refused starts left %d conversations and %d contacts", convs, contacts)
 	}
 
-	// WhatsApp reaches a contact known only by a user id; SMS-like channels need a phone.
-	if err := e.st.LinkIdentities(e.ctx, e.a.OrgID, noPhone, "", []model.Identity{{Kind: model.IdentityWAUserID, Value: "BR.13491208655302741918"}}); err != nil {
+	// A contact known only by a WhatsApp user id: the Cloud API reaches them, SMS cannot.
+	userOnly, _ := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "Duda"})
+	if _, err := e.st.DB().Exec(`INSERT INTO contact_identities (org_id, contact_id, kind, value) VALUES ($1, $2, 'wa_user_id', 'BR.4242')`,
+		e.a.OrgID, userOnly); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: noPhone,
-		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Caio"}}}); err != nil {
-		t.Fatalf("a template to a WhatsApp user id: %v", err)
+	twilio := e.channel(t, model.KindTwilioSMS)
+	_, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: twilio.ID, ContactID: userOnly, Text: "Oi"})
+	if v := (*model.ValidationError)(nil); !errors.As(err, &v) || v.Fields["contact"] != "contacts.no_phone_sms" {
+		t.Fatalf("SMS to a contact without phone: %v", err)
 	}
-	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: sms.ID, ContactID: noPhone, Text: "x"}); field(err) != "contact" {
-		t.Fatalf("SMS to a contact without a phone: %v", err)
+	if _, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: userOnly,
+		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Duda"}}}); err != nil {
+		t.Fatalf("WhatsApp to a contact known by user id: %v", err)
 	}
 
 	// Outside the window a template goes, and opens the conversation.
-	st, err := e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: contactID,
+	var st inbox.Started
+	st, err = e.svc.Start(e.ctx, e.a, inbox.StartInput{ChannelID: wa.ID, ContactID: contactID,
 		Template: &inbox.TemplateSend{Name: "boas_vindas", Language: "pt_BR", Params: []string{"Ana"}}})
 	if err != nil || st.Message.Kind != "template" || st.Message.Body != "Olá Ana, tudo bem?" {
 		t.Fatalf("template start: %+v %v", st.Message, err)
