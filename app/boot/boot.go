@@ -199,8 +199,11 @@ func (a *App) Close() {
 // withConfig sets server-level settings in a channel's config before it is built: where the
 // provider is reached and where it reports back are the server's, not the form's.
 func withConfig(c model.Channel, set map[string]string) model.Channel {
-	cfg := map[string]any{}
+	var cfg map[string]any
 	_ = json.Unmarshal(c.Config, &cfg)
+	if cfg == nil { // a row whose config is JSON null unmarshals to a nil map
+		cfg = map[string]any{}
+	}
 	for k, v := range set {
 		if v != "" {
 			cfg[k] = v
