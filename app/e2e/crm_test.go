@@ -142,7 +142,23 @@ func TestLinkedCRM(t *testing.T) {
 	}
 	b.waitJS("the thread is there", `[...document.querySelectorAll('[data-direction="in"] [data-testid="msg-body"]')].some(e => e.textContent.includes("bolo de 2 kg"))`, waitTimeout)
 
-	// Search is its own part of the issue: its steps (contacts "joao", inbox "orçamento")
-	// continue the journey from here.
+	// Search as Brazilians type: "joao" finds João in the contacts, and the inbox finds the
+	// words of a message ("orçamento"), not only names and numbers. Maria is there so that a
+	// search that matches everything fails.
+	if _, status, err := s.ms.InboundText(ctx, crmPhoneID, metasim.Sender{WaID: "5511987650202", Name: "Maria Souza"}, "Bom dia, vocês abrem sábado?"); err != nil || status != http.StatusOK {
+		t.Fatalf("inbound: %d %v", status, err)
+	}
+	rows := func(testid string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('[data-testid="%s"]')].map(e => e.textContent).join(" | ")`, testid)
+	}
+	b.open(s.home+"/contacts", tid("contacts-search"))
+	b.waitJS("both contacts are listed", rows("contacts-row")+`.includes("Maria Souza")`, waitTimeout)
+	b.do("search joao", chromedp.SendKeys(tid("contacts-search"), "joao"))
+	b.waitJS("joao finds João and only him", rows("contacts-row")+`.includes("João Araújo") && !`+rows("contacts-row")+`.includes("Maria")`, waitTimeout)
+
+	b.open(s.home+"/inbox", tid("inbox-search"))
+	b.waitJS("both conversations are listed", rows("inbox-item")+`.includes("Maria Souza")`, waitTimeout)
+	b.do("search orçamento", chromedp.SendKeys(tid("inbox-search"), "orçamento"))
+	b.waitJS("the message text is found", rows("inbox-item")+`.includes("João Araújo") && !`+rows("inbox-item")+`.includes("Maria")`, waitTimeout)
 	b.noConsoleErrors()
 }
