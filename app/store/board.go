@@ -57,28 +57,6 @@ type boardQueries struct {
 	BoardContactEvent  *sqlx.Stmt `query:"board-contact-event"`
 }
 
-// The board's types live in app/model; these names keep the store's callers compiling.
-type (
-	Pipeline     = model.Pipeline
-	Stage        = model.Stage
-	Lead         = model.Lead
-	LeadRow      = model.LeadRow
-	LeadMove     = model.LeadMove
-	StageTotal   = model.StageTotal
-	Neighbour    = model.Neighbour
-	BoardContact = model.BoardContact
-	LeadFilter   = model.LeadFilter
-	StageOption  = model.StageOption
-)
-
-// Stage outcomes and the "nobody" owner of a lead filter, as in app/model.
-const (
-	OutcomeOpen = model.OutcomeOpen
-	OutcomeWon  = model.OutcomeWon
-	OutcomeLost = model.OutcomeLost
-	NoOwner     = model.NoOwner
-)
-
 // leadFilterArgs are the filter's query parameters $3 to $6.
 func leadFilterArgs(f model.LeadFilter) []any {
 	min, max := int64(-1), int64(-1)

@@ -296,7 +296,7 @@ func TestBoardSearchIgnoresAccentsAndCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage, err := st.CreateStage(ctx, store.Stage{OrgID: org.id, PipelineID: p.ID, Name: "Novo", Color: "gray", Outcome: "open"})
+	stage, err := st.CreateStage(ctx, model.Stage{OrgID: org.id, PipelineID: p.ID, Name: "Novo", Color: "gray", Outcome: "open"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestBoardSearchIgnoresAccentsAndCase(t *testing.T) {
 		{"Festa de aniversário", "João Silva"},
 		{"Coffee break", "Vinícius Souza"},
 	} {
-		if _, err := st.CreateLead(ctx, store.Lead{OrgID: org.id, PipelineID: p.ID, StageID: stage.ID, ContactID: contacts[l.contact],
+		if _, err := st.CreateLead(ctx, model.Lead{OrgID: org.id, PipelineID: p.ID, StageID: stage.ID, ContactID: contacts[l.contact],
 			Title: l.title, Rank: fmt.Sprintf("m%d", i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +332,7 @@ func TestBoardSearchIgnoresAccentsAndCase(t *testing.T) {
 		"lúcia":       {"Orçamento de casamento"},
 		"zzz":         nil,
 	} {
-		cards, err := st.BoardCards(ctx, org.id, p.ID, store.LeadFilter{Search: q}, 50)
+		cards, err := st.BoardCards(ctx, org.id, p.ID, model.LeadFilter{Search: q}, 50)
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}
@@ -343,7 +343,7 @@ func TestBoardSearchIgnoresAccentsAndCase(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("board search %q: %v, want %v", q, got, want)
 		}
-		totals, err := st.BoardTotals(ctx, org.id, p.ID, store.LeadFilter{Search: q})
+		totals, err := st.BoardTotals(ctx, org.id, p.ID, model.LeadFilter{Search: q})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +354,7 @@ func TestBoardSearchIgnoresAccentsAndCase(t *testing.T) {
 		if int(n) != len(want) {
 			t.Errorf("board totals %q: %d, want %d", q, n, len(want))
 		}
-		more, err := st.StageCards(ctx, org.id, stage.ID, store.LeadFilter{Search: q}, "", 50)
+		more, err := st.StageCards(ctx, org.id, stage.ID, model.LeadFilter{Search: q}, "", 50)
 		if err != nil || len(more) != len(want) {
 			t.Errorf("stage cards %q: %d %v", q, len(more), err)
 		}
@@ -367,10 +367,10 @@ func TestBoardSearchIgnoresAccentsAndCase(t *testing.T) {
 		}
 	}
 	for _, q := range badSearches {
-		if _, err := st.BoardCards(ctx, org.id, p.ID, store.LeadFilter{Search: q}, 50); err != nil {
+		if _, err := st.BoardCards(ctx, org.id, p.ID, model.LeadFilter{Search: q}, 50); err != nil {
 			t.Errorf("board search %q: %v", q, err)
 		}
-		if _, err := st.BoardTotals(ctx, org.id, p.ID, store.LeadFilter{Search: q}); err != nil {
+		if _, err := st.BoardTotals(ctx, org.id, p.ID, model.LeadFilter{Search: q}); err != nil {
 			t.Errorf("board totals %q: %v", q, err)
 		}
 		if _, err := st.SearchBoardContacts(ctx, org.id, q, 8); err != nil {

@@ -15,7 +15,6 @@ import (
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/phone"
-	"masteria/app/store"
 	boardview "masteria/views/board"
 )
 
@@ -54,13 +53,13 @@ func (s *Server) boardRoutes(o *echo.Group) {
 // boardFilter reads the board's filters from query values. An owner that is not a number
 // is a bad request; amounts that do not read are field errors on the filter form, and the
 // board shows without them.
-func boardFilter(q url.Values) (store.LeadFilter, boardview.Filter, error) {
+func boardFilter(q url.Values) (model.LeadFilter, boardview.Filter, error) {
 	vf := boardview.Filter{Owner: q.Get("owner"), Q: model.CleanSearch(q.Get("q")), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max"))}
-	var lf store.LeadFilter
+	var lf model.LeadFilter
 	switch vf.Owner {
 	case "":
 	case "none":
-		lf.OwnerID = store.NoOwner
+		lf.OwnerID = model.NoOwner
 	default:
 		uid, err := strconv.ParseInt(vf.Owner, 10, 64)
 		if err != nil || uid <= 0 {
@@ -93,11 +92,11 @@ func boardFilter(q url.Values) (store.LeadFilter, boardview.Filter, error) {
 	return lf, vf, nil
 }
 
-func viewStage(st store.Stage) boardview.Stage {
+func viewStage(st model.Stage) boardview.Stage {
 	return boardview.Stage{ID: st.ID, Name: st.Name, Color: st.Color, Description: st.Description, Outcome: st.Outcome}
 }
 
-func viewStages(ss []store.Stage) []boardview.Stage {
+func viewStages(ss []model.Stage) []boardview.Stage {
 	out := make([]boardview.Stage, len(ss))
 	for i, st := range ss {
 		out[i] = viewStage(st)
@@ -105,7 +104,7 @@ func viewStages(ss []store.Stage) []boardview.Stage {
 	return out
 }
 
-func viewCard(l store.Lead, currency string) boardview.Card {
+func viewCard(l model.Lead, currency string) boardview.Card {
 	c := boardview.Card{ID: l.ID, StageID: l.StageID, Rank: l.Rank, Title: l.Title, ContactName: l.ContactName,
 		ValueCents: l.ValueCents, Currency: currency, MovedAt: l.MovedAt}
 	if l.OwnerName != nil {
@@ -120,7 +119,7 @@ func viewCard(l store.Lead, currency string) boardview.Card {
 	return c
 }
 
-func viewCards(ls []store.Lead, currency string) []boardview.Card {
+func viewCards(ls []model.Lead, currency string) []boardview.Card {
 	out := make([]boardview.Card, len(ls))
 	for i, l := range ls {
 		out[i] = viewCard(l, currency)
@@ -128,7 +127,7 @@ func viewCards(ls []store.Lead, currency string) []boardview.Card {
 	return out
 }
 
-func viewPipeline(p store.Pipeline) boardview.Pipeline {
+func viewPipeline(p model.Pipeline) boardview.Pipeline {
 	return boardview.Pipeline{ID: p.ID, Name: p.Name, Currency: p.Currency, Stages: p.StageCount, Leads: p.LeadCount}
 }
 
@@ -330,7 +329,7 @@ func (s *Server) boardContacts(c echo.Context) error {
 	return render(c, http.StatusOK, boardview.ContactResults(contactOptions(c, cs), "", strings.TrimSpace(c.QueryParam("contact_q")) != ""), nil)
 }
 
-func contactOptions(c echo.Context, cs []store.BoardContact) []boardview.ContactOption {
+func contactOptions(c echo.Context, cs []model.BoardContact) []boardview.ContactOption {
 	out := make([]boardview.ContactOption, len(cs))
 	for i, ct := range cs {
 		out[i] = boardview.ContactOption{ID: ct.ID, Name: ct.Name}
@@ -439,7 +438,7 @@ func (s *Server) leadCreate(c echo.Context) error {
 }
 
 // leadPageData builds a lead's drawer.
-func (s *Server) leadPageData(c echo.Context, l store.Lead) (boardview.LeadPage, error) {
+func (s *Server) leadPageData(c echo.Context, l model.Lead) (boardview.LeadPage, error) {
 	r := reqOf(c)
 	ctx := c.Request().Context()
 	f, err := s.leadForm(c, l.PipelineID)
@@ -513,7 +512,7 @@ func (s *Server) leadCard(c echo.Context) error {
 	return s.renderCard(c, l)
 }
 
-func (s *Server) renderCard(c echo.Context, l store.Lead) error {
+func (s *Server) renderCard(c echo.Context, l model.Lead) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return render(c, http.StatusOK, boardview.CardItem(viewCard(l, l.Currency)), nil)
 }
@@ -702,7 +701,7 @@ func (s *Server) pipelineData(c echo.Context, id int64) (boardview.PipelinePage,
 	if err != nil {
 		return d, err
 	}
-	counts, err := s.board.Totals(ctx, r.Org.ID, id, store.LeadFilter{})
+	counts, err := s.board.Totals(ctx, r.Org.ID, id, model.LeadFilter{})
 	if err != nil {
 		return d, err
 	}
@@ -712,7 +711,7 @@ func (s *Server) pipelineData(c echo.Context, id int64) (boardview.PipelinePage,
 		d.Stages = append(d.Stages, boardview.StageForm{ID: st.ID, Name: st.Name, Color: st.Color, Description: st.Description,
 			Outcome: st.Outcome, Leads: counts[st.ID].Count})
 	}
-	d.NewStage = boardview.StageForm{Color: "gray", Outcome: store.OutcomeOpen}
+	d.NewStage = boardview.StageForm{Color: "gray", Outcome: model.OutcomeOpen}
 	return d, nil
 }
 

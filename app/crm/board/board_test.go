@@ -67,7 +67,7 @@ func (f *fixture) user(o model.Org, email, name string, role model.Role) model.U
 }
 
 // pipeline is the org's default pipeline and its stages.
-func (f *fixture) pipeline(a model.Actor) (store.Pipeline, []store.Stage) {
+func (f *fixture) pipeline(a model.Actor) (model.Pipeline, []model.Stage) {
 	f.t.Helper()
 	p, err := f.svc.EnsurePipeline(f.ctx, a, i18n.PTBR)
 	if err != nil {
@@ -80,7 +80,7 @@ func (f *fixture) pipeline(a model.Actor) (store.Pipeline, []store.Stage) {
 	return p, ss
 }
 
-func (f *fixture) lead(a model.Actor, stage store.Stage, title, phone string) store.Lead {
+func (f *fixture) lead(a model.Actor, stage model.Stage, title, phone string) model.Lead {
 	f.t.Helper()
 	l, err := f.svc.CreateLead(f.ctx, a, board.LeadInput{StageID: stage.ID, Title: title, Value: "1.500,00",
 		ContactName: "Cliente " + title, ContactPhone: phone})
@@ -92,9 +92,9 @@ func (f *fixture) lead(a model.Actor, stage store.Stage, title, phone string) st
 
 // column is the ids of a stage's leads in board order, and checks their keys are strictly
 // increasing.
-func (f *fixture) column(orgID int64, stage store.Stage) []int64 {
+func (f *fixture) column(orgID int64, stage model.Stage) []int64 {
 	f.t.Helper()
-	ls, err := f.st.StageCards(f.ctx, orgID, stage.ID, store.LeadFilter{}, "", 10000)
+	ls, err := f.st.StageCards(f.ctx, orgID, stage.ID, model.LeadFilter{}, "", 10000)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func (f *fixture) count(query string, args ...any) int {
 	return n
 }
 
-func ids(ls ...store.Lead) []int64 {
+func ids(ls ...model.Lead) []int64 {
 	out := make([]int64, len(ls))
 	for i, l := range ls {
 		out[i] = l.ID
@@ -141,7 +141,7 @@ func ids(ls ...store.Lead) []int64 {
 func TestEnsurePipelineCreatesTheDefaultOnce(t *testing.T) {
 	f := newFixture(t)
 	var wg sync.WaitGroup
-	got := make([]store.Pipeline, 4)
+	got := make([]model.Pipeline, 4)
 	for i := range got {
 		wg.Add(1)
 		go func() {
@@ -429,7 +429,7 @@ func TestMoveWithinAndBetweenColumns(t *testing.T) {
 	_, ss := f.pipeline(f.as)
 	a, b := ss[0], ss[1]
 	// Created on top one after the other: the column reads e d c b a.
-	var ls []store.Lead
+	var ls []model.Lead
 	for i, name := range []string{"a", "b", "c", "d", "e"} {
 		ls = append(ls, f.lead(f.as, a, name, fmt.Sprintf("+55119876500%02d", 10+i)))
 	}
@@ -437,7 +437,7 @@ func TestMoveWithinAndBetweenColumns(t *testing.T) {
 	if got := f.column(f.org.ID, a); !slices.Equal(got, ids(le, ld, lc, lb, la)) {
 		t.Fatalf("start %v", got)
 	}
-	move := func(l store.Lead, st store.Stage, after, before int64) board.Placement {
+	move := func(l model.Lead, st model.Stage, after, before int64) board.Placement {
 		t.Helper()
 		pl, err := f.svc.MoveLead(f.ctx, f.as, l.ID, board.MoveInput{StageID: st.ID, AfterID: after, BeforeID: before})
 		if err != nil {
@@ -601,7 +601,7 @@ func TestConcurrentMovesInOneColumn(t *testing.T) {
 	if _, err := f.svc.MoveLead(f.ctx, f.as, bottom.ID, board.MoveInput{StageID: dst.ID, AfterID: top.ID}); err != nil {
 		t.Fatal(err)
 	}
-	var movers []store.Lead
+	var movers []model.Lead
 	for i := 0; i < 2; i++ {
 		movers = append(movers, f.lead(f.as, ss[0], fmt.Sprintf("card %d", i), fmt.Sprintf("+55119876503%02d", 10+i)))
 	}
@@ -639,7 +639,7 @@ func TestConcurrentMovesInOneColumn(t *testing.T) {
 		if err := f.st.DB().Select(&plain, `SELECT id FROM leads WHERE org_id = $1 AND stage_id = $2 ORDER BY rank, id`, f.org.ID, dst.ID); err != nil {
 			t.Fatal(err)
 		}
-		b, err := f.svc.Board(f.ctx, f.org.ID, dst.PipelineID, store.LeadFilter{})
+		b, err := f.svc.Board(f.ctx, f.org.ID, dst.PipelineID, model.LeadFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -672,7 +672,7 @@ func TestBoardFiltersAndPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := f.svc.Board(f.ctx, f.org.ID, p.ID, store.LeadFilter{})
+	b, err := f.svc.Board(f.ctx, f.org.ID, p.ID, model.LeadFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,25 +680,25 @@ func TestBoardFiltersAndPages(t *testing.T) {
 		t.Fatalf("board: %d cards, more %v, totals %+v", len(b.Cards[ss[0].ID]), b.More, b.Totals)
 	}
 	last := b.Cards[ss[0].ID][2]
-	rest, more, err := f.svc.StageCards(f.ctx, f.org.ID, ss[0].ID, store.LeadFilter{}, last.Rank)
+	rest, more, err := f.svc.StageCards(f.ctx, f.org.ID, ss[0].ID, model.LeadFilter{}, last.Rank)
 	if err != nil || len(rest) != 2 || more {
 		t.Fatalf("next page: %d %v %v", len(rest), more, err)
 	}
-	if _, _, err := f.svc.StageCards(f.ctx, f.org.ID, ss[0].ID, store.LeadFilter{}, "not a key!"); !errors.Is(err, model.ErrInvalid) {
+	if _, _, err := f.svc.StageCards(f.ctx, f.org.ID, ss[0].ID, model.LeadFilter{}, "not a key!"); !errors.Is(err, model.ErrInvalid) {
 		t.Fatalf("a bad key: %v", err)
 	}
 	min, max := int64(20000), int64(40000)
 	for name, c := range map[string]struct {
-		f    store.LeadFilter
+		f    model.LeadFilter
 		want int64
 	}{
-		"owner":        {store.LeadFilter{OwnerID: bia.ID}, 3},
-		"no owner":     {store.LeadFilter{OwnerID: store.NoOwner}, 2},
-		"title":        {store.LeadFilter{Search: "pedido"}, 4},
-		"contact":      {store.LeadFilter{Search: "JOANA"}, 1},
-		"literal %":    {store.LeadFilter{Search: "100%"}, 1},
-		"value range":  {store.LeadFilter{Min: &min, Max: &max}, 3},
-		"all together": {store.LeadFilter{OwnerID: bia.ID, Search: "pedido", Min: &min}, 1},
+		"owner":        {model.LeadFilter{OwnerID: bia.ID}, 3},
+		"no owner":     {model.LeadFilter{OwnerID: model.NoOwner}, 2},
+		"title":        {model.LeadFilter{Search: "pedido"}, 4},
+		"contact":      {model.LeadFilter{Search: "JOANA"}, 1},
+		"literal %":    {model.LeadFilter{Search: "100%"}, 1},
+		"value range":  {model.LeadFilter{Min: &min, Max: &max}, 3},
+		"all together": {model.LeadFilter{OwnerID: bia.ID, Search: "pedido", Min: &min}, 1},
 	} {
 		ts, err := f.svc.Totals(f.ctx, f.org.ID, p.ID, c.f)
 		if err != nil {
@@ -708,7 +708,7 @@ func TestBoardFiltersAndPages(t *testing.T) {
 			t.Errorf("%s: %d leads, want %d", name, ts[ss[0].ID].Count, c.want)
 		}
 	}
-	if _, err := f.svc.LeadCard(f.ctx, f.org.ID, last.ID, store.LeadFilter{Search: "nada disso"}); !errors.Is(err, model.ErrNotFound) {
+	if _, err := f.svc.LeadCard(f.ctx, f.org.ID, last.ID, model.LeadFilter{Search: "nada disso"}); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("a filtered-out card: %v", err)
 	}
 	cs, err := f.svc.SearchContacts(f.ctx, f.org.ID, "joana")

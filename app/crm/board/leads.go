@@ -15,18 +15,18 @@ import (
 
 // Board is one pipeline as the board page shows it.
 type Board struct {
-	Pipeline  store.Pipeline
-	Pipelines []store.Pipeline // every pipeline of the org, for the picker (without counts)
-	Stages    []store.Stage
-	Cards     map[int64][]store.Lead     // by stage id, in order; at most PerStage each
+	Pipeline  model.Pipeline
+	Pipelines []model.Pipeline // every pipeline of the org, for the picker (without counts)
+	Stages    []model.Stage
+	Cards     map[int64][]model.Lead     // by stage id, in order; at most PerStage each
 	More      map[int64]bool             // the stage has more cards than shown
-	Totals    map[int64]store.StageTotal // by stage id; a stage without leads has none
+	Totals    map[int64]model.StageTotal // by stage id; a stage without leads has none
 }
 
 // Board returns the first cards of each stage of a pipeline, with every stage's count and
 // value, as filtered by f.
-func (s *Service) Board(ctx context.Context, orgID, pipelineID int64, f store.LeadFilter) (Board, error) {
-	b := Board{Cards: map[int64][]store.Lead{}, More: map[int64]bool{}, Totals: map[int64]store.StageTotal{}}
+func (s *Service) Board(ctx context.Context, orgID, pipelineID int64, f model.LeadFilter) (Board, error) {
+	b := Board{Cards: map[int64][]model.Lead{}, More: map[int64]bool{}, Totals: map[int64]model.StageTotal{}}
 	var err error
 	if b.Pipelines, err = s.st.PipelineList(ctx, orgID); err != nil {
 		return b, err
@@ -66,7 +66,7 @@ func (s *Service) Board(ctx context.Context, orgID, pipelineID int64, f store.Le
 
 // StageCards returns the next PerStage cards of a stage after key ("" from the top), and
 // whether more follow.
-func (s *Service) StageCards(ctx context.Context, orgID, stageID int64, f store.LeadFilter, after string) ([]store.Lead, bool, error) {
+func (s *Service) StageCards(ctx context.Context, orgID, stageID int64, f model.LeadFilter, after string) ([]model.Lead, bool, error) {
 	if after != "" && !rank.Valid(after) {
 		return nil, false, model.ErrInvalid
 	}
@@ -81,12 +81,12 @@ func (s *Service) StageCards(ctx context.Context, orgID, stageID int64, f store.
 }
 
 // Totals returns the count and value of each stage's filtered leads, by stage id.
-func (s *Service) Totals(ctx context.Context, orgID, pipelineID int64, f store.LeadFilter) (map[int64]store.StageTotal, error) {
+func (s *Service) Totals(ctx context.Context, orgID, pipelineID int64, f model.LeadFilter) (map[int64]model.StageTotal, error) {
 	ts, err := s.st.BoardTotals(ctx, orgID, pipelineID, f)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]store.StageTotal, len(ts))
+	out := make(map[int64]model.StageTotal, len(ts))
 	for _, t := range ts {
 		out[t.StageID] = t
 	}
@@ -94,23 +94,23 @@ func (s *Service) Totals(ctx context.Context, orgID, pipelineID int64, f store.L
 }
 
 // Lead returns one lead of an org.
-func (s *Service) Lead(ctx context.Context, orgID, id int64) (store.Lead, error) {
+func (s *Service) Lead(ctx context.Context, orgID, id int64) (model.Lead, error) {
 	return s.st.Lead(ctx, orgID, id)
 }
 
 // LeadCard returns a lead as a board filtered by f shows it; model.ErrNotFound when the
 // filter hides it.
-func (s *Service) LeadCard(ctx context.Context, orgID, id int64, f store.LeadFilter) (store.Lead, error) {
+func (s *Service) LeadCard(ctx context.Context, orgID, id int64, f model.LeadFilter) (model.Lead, error) {
 	return s.st.LeadFiltered(ctx, orgID, id, f)
 }
 
 // LeadMoves lists a lead's last changes of stage, newest first.
-func (s *Service) LeadMoves(ctx context.Context, orgID, id int64) ([]store.LeadMove, error) {
+func (s *Service) LeadMoves(ctx context.Context, orgID, id int64) ([]model.LeadMove, error) {
 	return s.st.LeadMoves(ctx, orgID, id, 50)
 }
 
 // SearchContacts finds a few contacts by name, phone or email for the lead form.
-func (s *Service) SearchContacts(ctx context.Context, orgID int64, q string) ([]store.BoardContact, error) {
+func (s *Service) SearchContacts(ctx context.Context, orgID int64, q string) ([]model.BoardContact, error) {
 	q = model.CleanSearch(q)
 	if q == "" {
 		return nil, nil
@@ -241,10 +241,10 @@ func (s *Service) checkContact(ctx context.Context, orgID int64, in LeadInput, o
 
 // CreateLead adds a lead at the top of its stage, with its contact: an existing one, or
 // one found by phone or created.
-func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (store.Lead, error) {
+func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (model.Lead, error) {
 	l, err := s.check(ctx, a.OrgID, in, true)
 	if err != nil {
-		return store.Lead{}, err
+		return model.Lead{}, err
 	}
 	var id int64
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
@@ -262,7 +262,7 @@ func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (
 		if err != nil {
 			return err
 		}
-		id, err = tx.CreateLead(ctx, store.Lead{OrgID: a.OrgID, PipelineID: stage.PipelineID, StageID: stage.ID, ContactID: contactID,
+		id, err = tx.CreateLead(ctx, model.Lead{OrgID: a.OrgID, PipelineID: stage.PipelineID, StageID: stage.ID, ContactID: contactID,
 			Title: l.title, ValueCents: l.value, OwnerID: l.owner, Source: l.source, Notes: l.notes, Rank: key, CreatedBy: a.UserRef()})
 		if err != nil {
 			return err
@@ -272,24 +272,24 @@ func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (
 		return err
 	})
 	if err != nil {
-		return store.Lead{}, err
+		return model.Lead{}, err
 	}
 	return s.st.Lead(ctx, a.OrgID, id)
 }
 
 // UpdateLead saves a lead's title, value, owner, source and notes; a StageID other than
 // the lead's moves it to the top of that stage of the same pipeline.
-func (s *Service) UpdateLead(ctx context.Context, a model.Actor, id int64, in LeadInput) (store.Lead, error) {
+func (s *Service) UpdateLead(ctx context.Context, a model.Actor, id int64, in LeadInput) (model.Lead, error) {
 	l, err := s.check(ctx, a.OrgID, in, false)
 	if err != nil {
-		return store.Lead{}, err
+		return model.Lead{}, err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		cur, err := tx.LockLead(ctx, a.OrgID, id)
 		if err != nil {
 			return err
 		}
-		err = tx.UpdateLead(ctx, store.Lead{OrgID: a.OrgID, ID: id, Title: l.title, ValueCents: l.value, OwnerID: l.owner, Source: l.source, Notes: l.notes})
+		err = tx.UpdateLead(ctx, model.Lead{OrgID: a.OrgID, ID: id, Title: l.title, ValueCents: l.value, OwnerID: l.owner, Source: l.source, Notes: l.notes})
 		if err != nil {
 			return err
 		}
@@ -302,7 +302,7 @@ func (s *Service) UpdateLead(ctx context.Context, a model.Actor, id int64, in Le
 		return err
 	})
 	if err != nil {
-		return store.Lead{}, err
+		return model.Lead{}, err
 	}
 	return s.st.Lead(ctx, a.OrgID, id)
 }
@@ -344,7 +344,7 @@ type MoveInput struct {
 
 // Placement is where a move put a lead: its new key and the leads around it.
 type Placement struct {
-	Lead     store.Lead
+	Lead     model.Lead
 	FromID   int64 // the stage it left (the same for a move within a stage)
 	AfterID  int64
 	BeforeID int64
@@ -408,7 +408,7 @@ func (s *Service) StepLead(ctx context.Context, a model.Actor, id int64, delta i
 // move places cur in tx: it locks the destination stage, reads its neighbours' keys, and
 // writes the lead's new stage and key; a change of stage is recorded in lead_moves and on
 // the contact's timeline. The event goes out in the same transaction.
-func (s *Service) move(ctx context.Context, tx *store.Store, a model.Actor, cur store.LeadRow, in MoveInput) (Placement, error) {
+func (s *Service) move(ctx context.Context, tx *store.Store, a model.Actor, cur model.LeadRow, in MoveInput) (Placement, error) {
 	pl := Placement{FromID: cur.StageID}
 	to, err := tx.LockStage(ctx, a.OrgID, in.StageID)
 	if err != nil {
@@ -448,7 +448,7 @@ func (s *Service) move(ctx context.Context, tx *store.Store, a model.Actor, cur 
 // after afterID when it is in the stage, else before beforeID when it is, else at the top.
 // It returns the key and the ids of the leads now above and below (0 for none).
 func (s *Service) gap(ctx context.Context, tx *store.Store, orgID, stageID, lead, afterID, beforeID int64) (string, int64, int64, error) {
-	var above, below store.Neighbour
+	var above, below model.Neighbour
 	var err error
 	placed := false
 	if afterID != 0 && afterID != lead {
@@ -462,7 +462,7 @@ func (s *Service) gap(ctx context.Context, tx *store.Store, orgID, stageID, lead
 		case !errors.Is(err, model.ErrNotFound):
 			return "", 0, 0, err
 		default:
-			above = store.Neighbour{}
+			above = model.Neighbour{}
 		}
 	}
 	if !placed && beforeID != 0 && beforeID != lead {
@@ -476,11 +476,11 @@ func (s *Service) gap(ctx context.Context, tx *store.Store, orgID, stageID, lead
 		case !errors.Is(err, model.ErrNotFound):
 			return "", 0, 0, err
 		default:
-			below = store.Neighbour{}
+			below = model.Neighbour{}
 		}
 	}
 	if !placed {
-		above = store.Neighbour{}
+		above = model.Neighbour{}
 		if below, _, err = tx.FirstInStage(ctx, orgID, stageID, lead); err != nil {
 			return "", 0, 0, err
 		}

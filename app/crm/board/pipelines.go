@@ -55,7 +55,7 @@ func (in *StageInput) validate() error {
 		v.Add("description", "board.error.too_long")
 	}
 	if in.Outcome == "" {
-		in.Outcome = store.OutcomeOpen
+		in.Outcome = model.OutcomeOpen
 	}
 	if !oneOf(in.Outcome, Outcomes) {
 		v.Add("outcome", "board.error.outcome")
@@ -70,25 +70,25 @@ type defaultStage struct {
 
 // salesStages are the stages of the pipeline an org gets when it first opens the board.
 var salesStages = []defaultStage{
-	{"board.default.new", "board.default.new_description", "gray", store.OutcomeOpen},
-	{"board.default.qualified", "board.default.qualified_description", "blue", store.OutcomeOpen},
-	{"board.default.proposal", "board.default.proposal_description", "purple", store.OutcomeOpen},
-	{"board.default.negotiation", "board.default.negotiation_description", "orange", store.OutcomeOpen},
-	{"board.default.won", "board.default.won_description", "green", store.OutcomeWon},
-	{"board.default.lost", "board.default.lost_description", "red", store.OutcomeLost},
+	{"board.default.new", "board.default.new_description", "gray", model.OutcomeOpen},
+	{"board.default.qualified", "board.default.qualified_description", "blue", model.OutcomeOpen},
+	{"board.default.proposal", "board.default.proposal_description", "purple", model.OutcomeOpen},
+	{"board.default.negotiation", "board.default.negotiation_description", "orange", model.OutcomeOpen},
+	{"board.default.won", "board.default.won_description", "green", model.OutcomeWon},
+	{"board.default.lost", "board.default.lost_description", "red", model.OutcomeLost},
 }
 
 // newPipelineStages are the stages of a pipeline someone adds; they rename them to fit.
 var newPipelineStages = []defaultStage{
-	{"board.default.new", "board.default.new_description", "gray", store.OutcomeOpen},
-	{"board.default.in_progress", "board.default.in_progress_description", "blue", store.OutcomeOpen},
-	{"board.default.won", "board.default.won_description", "green", store.OutcomeWon},
-	{"board.default.lost", "board.default.lost_description", "red", store.OutcomeLost},
+	{"board.default.new", "board.default.new_description", "gray", model.OutcomeOpen},
+	{"board.default.in_progress", "board.default.in_progress_description", "blue", model.OutcomeOpen},
+	{"board.default.won", "board.default.won_description", "green", model.OutcomeWon},
+	{"board.default.lost", "board.default.lost_description", "red", model.OutcomeLost},
 }
 
-func (s *Service) addStages(ctx context.Context, tx *store.Store, p store.Pipeline, stages []defaultStage, loc i18n.Locale) error {
+func (s *Service) addStages(ctx context.Context, tx *store.Store, p model.Pipeline, stages []defaultStage, loc i18n.Locale) error {
 	for _, d := range stages {
-		_, err := tx.CreateStage(ctx, store.Stage{OrgID: p.OrgID, PipelineID: p.ID,
+		_, err := tx.CreateStage(ctx, model.Stage{OrgID: p.OrgID, PipelineID: p.ID,
 			Name: i18n.T(loc, d.name), Description: i18n.T(loc, d.description), Color: d.color, Outcome: d.outcome})
 		if err != nil {
 			return err
@@ -98,41 +98,41 @@ func (s *Service) addStages(ctx context.Context, tx *store.Store, p store.Pipeli
 }
 
 // Pipelines lists an org's pipelines in order, with their stage and lead counts.
-func (s *Service) Pipelines(ctx context.Context, orgID int64) ([]store.Pipeline, error) {
+func (s *Service) Pipelines(ctx context.Context, orgID int64) ([]model.Pipeline, error) {
 	return s.st.Pipelines(ctx, orgID)
 }
 
 // StageOptions lists every stage of an org with its pipeline's name, in one query.
-func (s *Service) StageOptions(ctx context.Context, orgID int64) ([]store.StageOption, error) {
+func (s *Service) StageOptions(ctx context.Context, orgID int64) ([]model.StageOption, error) {
 	return s.st.StageOptions(ctx, orgID)
 }
 
 // Pipeline returns one pipeline of an org.
-func (s *Service) Pipeline(ctx context.Context, orgID, id int64) (store.Pipeline, error) {
+func (s *Service) Pipeline(ctx context.Context, orgID, id int64) (model.Pipeline, error) {
 	return s.st.Pipeline(ctx, orgID, id)
 }
 
 // Stages lists a pipeline's stages in order.
-func (s *Service) Stages(ctx context.Context, orgID, pipelineID int64) ([]store.Stage, error) {
+func (s *Service) Stages(ctx context.Context, orgID, pipelineID int64) ([]model.Stage, error) {
 	return s.st.Stages(ctx, orgID, pipelineID)
 }
 
 // Stage returns one stage of an org.
-func (s *Service) Stage(ctx context.Context, orgID, id int64) (store.Stage, error) {
+func (s *Service) Stage(ctx context.Context, orgID, id int64) (model.Stage, error) {
 	return s.st.Stage(ctx, orgID, id)
 }
 
 // EnsurePipeline returns the org's first pipeline. An org without one gets the default
 // sales pipeline, named in loc; two members opening the board at once get the same one.
-func (s *Service) EnsurePipeline(ctx context.Context, a model.Actor, loc i18n.Locale) (store.Pipeline, error) {
+func (s *Service) EnsurePipeline(ctx context.Context, a model.Actor, loc i18n.Locale) (model.Pipeline, error) {
 	ps, err := s.st.Pipelines(ctx, a.OrgID)
 	if err != nil || len(ps) > 0 {
 		if len(ps) > 0 {
 			return ps[0], nil
 		}
-		return store.Pipeline{}, err
+		return model.Pipeline{}, err
 	}
-	var p store.Pipeline
+	var p model.Pipeline
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.LockOrg(ctx, a.OrgID); err != nil {
 			return err
@@ -157,8 +157,8 @@ func (s *Service) EnsurePipeline(ctx context.Context, a model.Actor, loc i18n.Lo
 }
 
 // CreatePipeline adds a pipeline with starter stages named in loc.
-func (s *Service) CreatePipeline(ctx context.Context, a model.Actor, in PipelineInput, loc i18n.Locale) (store.Pipeline, error) {
-	var p store.Pipeline
+func (s *Service) CreatePipeline(ctx context.Context, a model.Actor, in PipelineInput, loc i18n.Locale) (model.Pipeline, error) {
+	var p model.Pipeline
 	if err := in.validate(); err != nil {
 		return p, err
 	}
@@ -180,8 +180,8 @@ func (s *Service) CreatePipeline(ctx context.Context, a model.Actor, in Pipeline
 }
 
 // UpdatePipeline renames a pipeline and sets its currency.
-func (s *Service) UpdatePipeline(ctx context.Context, a model.Actor, id int64, in PipelineInput) (store.Pipeline, error) {
-	var p store.Pipeline
+func (s *Service) UpdatePipeline(ctx context.Context, a model.Actor, id int64, in PipelineInput) (model.Pipeline, error) {
+	var p model.Pipeline
 	if err := in.validate(); err != nil {
 		return p, err
 	}
@@ -222,8 +222,8 @@ func (s *Service) DeletePipeline(ctx context.Context, a model.Actor, id int64) e
 }
 
 // CreateStage adds a stage at the end of a pipeline.
-func (s *Service) CreateStage(ctx context.Context, a model.Actor, pipelineID int64, in StageInput) (store.Stage, error) {
-	var st store.Stage
+func (s *Service) CreateStage(ctx context.Context, a model.Actor, pipelineID int64, in StageInput) (model.Stage, error) {
+	var st model.Stage
 	if err := in.validate(); err != nil {
 		return st, err
 	}
@@ -232,7 +232,7 @@ func (s *Service) CreateStage(ctx context.Context, a model.Actor, pipelineID int
 		if err != nil {
 			return err
 		}
-		st, err = tx.CreateStage(ctx, store.Stage{OrgID: a.OrgID, PipelineID: p.ID, Name: in.Name, Color: in.Color,
+		st, err = tx.CreateStage(ctx, model.Stage{OrgID: a.OrgID, PipelineID: p.ID, Name: in.Name, Color: in.Color,
 			Description: in.Description, Outcome: in.Outcome})
 		if err != nil {
 			return err
@@ -243,8 +243,8 @@ func (s *Service) CreateStage(ctx context.Context, a model.Actor, pipelineID int
 }
 
 // UpdateStage changes a stage's name, colour, description and outcome.
-func (s *Service) UpdateStage(ctx context.Context, a model.Actor, id int64, in StageInput) (store.Stage, error) {
-	var st store.Stage
+func (s *Service) UpdateStage(ctx context.Context, a model.Actor, id int64, in StageInput) (model.Stage, error) {
+	var st model.Stage
 	if err := in.validate(); err != nil {
 		return st, err
 	}
@@ -304,8 +304,8 @@ func (s *Service) DeleteStage(ctx context.Context, a model.Actor, id int64) erro
 
 // StepStage moves a stage one place to the left (delta -1) or right (+1) of its pipeline;
 // at either end it stays.
-func (s *Service) StepStage(ctx context.Context, a model.Actor, id int64, delta int) (store.Stage, error) {
-	var moved store.Stage
+func (s *Service) StepStage(ctx context.Context, a model.Actor, id int64, delta int) (model.Stage, error) {
+	var moved model.Stage
 	err := s.st.Tx(ctx, func(tx *store.Store) error {
 		cur, err := tx.Stage(ctx, a.OrgID, id)
 		if err != nil {
@@ -366,7 +366,7 @@ func (s *Service) ReorderStages(ctx context.Context, a model.Actor, pipelineID i
 	})
 }
 
-func (s *Service) reorder(ctx context.Context, tx *store.Store, a model.Actor, p store.Pipeline, ids []int64) error {
+func (s *Service) reorder(ctx context.Context, tx *store.Store, a model.Actor, p model.Pipeline, ids []int64) error {
 	if err := tx.ReorderStages(ctx, a.OrgID, p.ID, ids); err != nil {
 		return err
 	}
