@@ -427,3 +427,51 @@ func TestQuickReplySearchIgnoresAccentsAndCase(t *testing.T) {
 		}
 	}
 }
+
+// A conversation learns each new word of its messages, and stops at 20,000 words without
+// ever failing a message.
+func TestConversationLearnsWordsUpToALimit(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	org := newSearchOrg(t, st, "Loja", 0)
+	conv := org.conv["Márcia Gonçalves"]
+	words := func() int {
+		var n int
+		if err := st.DB().Get(&n, `SELECT length(search) FROM conversations WHERE org_id = $1 AND id = $2`, org.id, conv); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(body string) {
+		t.Helper()
+		if _, _, err := st.InsertMessage(ctx, model.Message{OrgID: org.id, ConversationID: conv, ChannelID: org.channel,
+			Direction: "in", Kind: "text", Body: body, Status: "received", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	knows := func(word string) bool {
+		var ok bool
+		if err := st.DB().Get(&ok, `SELECT search @@ search_query_words($3) FROM conversations WHERE org_id = $1 AND id = $2`, org.id, conv, word); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	before := words()
+	insert("Obrigada! Amanhã passo aí")
+	if got := words(); got <= before || !knows("amanha") || !knows("obrigada") {
+		t.Fatalf("words: %d (were %d)", got, before)
+	}
+	same := words()
+	insert("Obrigada, amanhã") // nothing new to learn
+	if got := words(); got != same {
+		t.Fatalf("words: %d, want %d", got, same)
+	}
+	if _, err := st.DB().Exec(`UPDATE conversations SET search = (SELECT strip(to_tsvector('simple', string_agg('w' || g, ' '))) FROM generate_series(1, 20000) g)
+		WHERE org_id = $1 AND id = $2`, org.id, conv); err != nil {
+		t.Fatal(err)
+	}
+	insert("panetone trufado")
+	if got := words(); got != 20000 || knows("panetone") {
+		t.Fatalf("a full conversation learned words: %d", got)
+	}
+}
