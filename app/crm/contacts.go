@@ -384,6 +384,22 @@ func (s *Service) Contact(ctx context.Context, orgID, id int64) (model.Contact, 
 	return s.st.Contact(ctx, orgID, id)
 }
 
+// Identities lists how channels know a contact besides its phone (WhatsApp user id,
+// username, QR ids), the most trusted first.
+func (s *Service) Identities(ctx context.Context, orgID, id int64) ([]model.Identity, error) {
+	ids, err := s.st.Identities(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	out := ids[:0]
+	for _, i := range ids {
+		if i.Kind != model.IdentityPhone { // the phone has its own line
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
 // List returns a page of contacts.
 func (s *Service) List(ctx context.Context, a model.Actor, f model.ContactFilter, sort model.ContactSort, after string) (store.ContactPage, error) {
 	return s.st.Contacts(ctx, a.OrgID, a.UserID, f, sort, after, ListLimit)

@@ -23,7 +23,7 @@ var crmLooks = []look{
 }
 
 // TestScreenshotsCRM writes PNGs of the linked CRM (the contact page, the new-conversation
-// form, the inbox's contact pane and the home page) at 1366 and 390 px wide, in English and
+// form, the inbox's contact pane, the merge page and the home page) at 1366 and 390 px wide, in English and
 // in Portuguese, into the folder MASTERIA_SCREENSHOTS names. Like TestScreenshots it fails
 // only when a page cannot be shown, and logs what it can tell is wrong with PROBLEM.
 func TestScreenshotsCRM(t *testing.T) {
@@ -107,6 +107,10 @@ func TestScreenshotsCRM(t *testing.T) {
 			}
 			b.do("open the new lead form", chromedp.Click(tid("inbox-lead-open")), chromedp.WaitVisible(tid("inbox-lead-title")))
 			b.save(dir, name("inbox-pane"), l)
+			b.open(fmt.Sprintf("%s/contacts/%d/merge?q=mar", s.home, s.contactID), tid("merge-candidates"))
+			b.save(dir, name("merge-search"), l)
+			b.open(fmt.Sprintf("%s/contacts/%d/merge?other=%d", s.home, s.contactID, other), tid("merge-preview"))
+			b.save(dir, name("merge-preview"), l)
 			b.open(s.home, tid("checklist"))
 			b.save(dir, name("home"), l)
 		}

@@ -175,6 +175,9 @@ func (s *Server) contactShow(c echo.Context) error {
 	if d.Fields, err = s.crm.Fields(ctx, orgID); err != nil {
 		return err
 	}
+	if d.Identities, err = s.crm.Identities(ctx, orgID, id); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, contacts.Show(d), nil)
 }
 

@@ -128,6 +128,13 @@ func TestUsernameUserThenPhone(t *testing.T) {
 			t.Errorf("%d %s identities, want 1", n, kind)
 		}
 	}
+	// The contact page says how WhatsApp knows the person.
+	var contactID int64
+	_ = s.inst.App.Store.DB().Get(&contactID, `SELECT id FROM contacts`)
+	page := s.c.Get(fmt.Sprintf("%s/contacts/%d", s.home, contactID))
+	if !strings.Contains(page.Body, `data-testid="contact-identities"`) || !strings.Contains(page.Body, ana.UserID) || !strings.Contains(page.Body, "ana.doces") {
+		t.Errorf("the contact page does not show the user id and username: %s", webtest.Text(page.Body))
+	}
 	// The next reply goes by phone.
 	if res := s.c.Post(fmt.Sprintf("%s/inbox/%d/messages", s.home, convID), url.Values{"body": {"Anotado"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("second reply: %d", res.StatusCode)

@@ -69,6 +69,7 @@ type ShowData struct {
 	Tags         []model.Tag          // the org's tags (the contact's are picked by id)
 	Fields       []model.ContactField // the org's custom fields, in order
 	Events       []model.ContactEvent // newest first; their Data holds an EventData
+	Identities   []model.Identity     // how WhatsApp knows the person besides the phone
 	Before       int64                // the ?before= of this page (a time in µs since 1970), 0 on the newest
 	OlderID      int64                // when > 0, older lines exist: the link asks ?before=OlderID
 	// The person's home: the conversations the member may see and the leads, with their stage.
