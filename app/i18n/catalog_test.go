@@ -225,3 +225,25 @@ func TestUsedKeyPattern(t *testing.T) {
 		t.Fatalf("matches = %v, want %v", got, want)
 	}
 }
+
+// TestTagsAreNotLabels: in Portuguese a contact's tags are "Tags" and the inbox's labels are
+// "Etiquetas"; a text that speaks of tags in English must not call them labels.
+func TestTagsAreNotLabels(t *testing.T) {
+	en, err := loadCatalog("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := loadCatalog("pt-BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := regexp.MustCompile(`(?i)\btags?\b`)
+	for key, e := range en {
+		if strings.Contains(key, "aliases") { // the import's header aliases accept both words on purpose
+			continue
+		}
+		if tag.MatchString(e) && !strings.Contains(strings.ToLower(e), "label") && strings.Contains(strings.ToLower(pt[key]), "etiqueta") {
+			t.Errorf("%s: %q says tags, its Portuguese %q says labels", key, e, pt[key])
+		}
+	}
+}
