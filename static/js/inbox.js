@@ -29,7 +29,7 @@
   function localTimes(scope) {
     Array.prototype.forEach.call(scope.querySelectorAll("time[data-local-time]"), function (t) {
       var d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      if (!isNaN(d)) t.textContent = d.toLocaleTimeString(doc.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
       t.removeAttribute("data-local-time");
     });
   }
