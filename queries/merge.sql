@@ -21,11 +21,11 @@ WHERE m.org_id = $1 AND o.org_id = $1 AND k.org_id = $1
   AND o.contact_id = $3 AND k.contact_id = $2 AND m.conversation_id = o.id;
 
 -- name: merge-fold-conversations
--- … and the kept conversation takes the other's unread count, latest message, labels and
--- openness; the emptied conversation goes.
+-- … and the kept conversation takes the other's unread count, latest message, labels,
+-- openness and searchable words; the emptied conversation goes.
 WITH pairs AS (
     SELECT k.id AS kid, o.id AS oid, o.unread, o.last_message_at, o.last_inbound_at, o.preview, o.labels, o.status,
-           o.assignee_id
+           o.assignee_id, o.search
     FROM conversations o JOIN conversations k ON k.channel_id = o.channel_id
     WHERE o.org_id = $1 AND k.org_id = $1 AND o.contact_id = $3 AND k.contact_id = $2
 ), folded AS (
@@ -36,7 +36,9 @@ WITH pairs AS (
         last_inbound_at = greatest(k.last_inbound_at, p.last_inbound_at),
         labels = ARRAY(SELECT DISTINCT unnest(k.labels || p.labels) ORDER BY 1),
         status = CASE WHEN k.status = 'closed' THEN p.status ELSE k.status END,
-        assignee_id = coalesce(k.assignee_id, p.assignee_id)
+        assignee_id = coalesce(k.assignee_id, p.assignee_id),
+        -- the words the inbox search knows the conversation by (see 00012_search.sql)
+        search = CASE WHEN length(k.search) < 20000 THEN k.search || p.search ELSE k.search END
     FROM pairs p WHERE k.org_id = $1 AND k.id = p.kid
 )
 DELETE FROM conversations o USING pairs p WHERE o.org_id = $1 AND o.id = p.oid;

@@ -51,6 +51,8 @@ func TestMergeMovesEverything(t *testing.T) {
 	keptWA := conv(keep.ID, wa, 1, "2026-01-01T10:00:00Z")
 	otherWA := conv(other.ID, wa, 2, "2026-01-02T10:00:00Z")
 	otherSMS := conv(other.ID, sms, 0, "2026-01-03T10:00:00Z")
+	exec(`INSERT INTO messages (org_id, conversation_id, channel_id, direction, body, created_at) VALUES ($1, $2, $3, 'in', 'Tem panetone de chocolate?', now())`,
+		e.a.OrgID, otherWA, wa)
 	_ = db.Get(&pipe, `INSERT INTO pipelines (org_id, name) VALUES ($1, 'Vendas') RETURNING id`, e.a.OrgID)
 	_ = db.Get(&stage, `INSERT INTO stages (org_id, pipeline_id, name) VALUES ($1, $2, 'Novo') RETURNING id`, e.a.OrgID, pipe)
 	exec(`INSERT INTO leads (org_id, pipeline_id, stage_id, contact_id, title, rank) VALUES ($1, $2, $3, $4, 'Bolo', 'a')`, e.a.OrgID, pipe, stage, other.ID)
@@ -94,8 +96,12 @@ func TestMergeMovesEverything(t *testing.T) {
 	if n := count(`SELECT count(*) FROM conversations WHERE id = $1`, otherWA); n != 0 {
 		t.Fatal("the other's WhatsApp conversation was not folded into the kept one")
 	}
-	if n := count(`SELECT count(*) FROM messages WHERE conversation_id = $1`, keptWA); n != 2 {
-		t.Fatalf("%d messages in the kept WhatsApp conversation, want 2", n)
+	if n := count(`SELECT count(*) FROM messages WHERE conversation_id = $1`, keptWA); n != 3 {
+		t.Fatalf("%d messages in the kept WhatsApp conversation, want 3", n)
+	}
+	// The inbox search finds the folded messages' words in the kept conversation.
+	if n := count(`SELECT count(*) FROM conversations WHERE org_id = $1 AND id = $2 AND search @@ search_query_words('panetone')`, e.a.OrgID, keptWA); n != 1 {
+		t.Fatal("the kept conversation did not learn the folded messages' words")
 	}
 	if n := count(`SELECT unread FROM conversations WHERE id = $1`, keptWA); n != 3 {
 		t.Fatalf("unread %d, want 3", n)
