@@ -136,13 +136,14 @@ ORDER BY id DESC LIMIT 1;
 WITH dup AS (
     SELECT 1 FROM messages WHERE channel_id = $2 AND provider_id = $5 AND org_id = $1
 ), found AS (
-    SELECT f.id FROM (
-        SELECT c.id, 0 AS rank FROM contacts c WHERE c.org_id = $1 AND c.phone = $3
-        UNION ALL
-        SELECT i.contact_id, array_position($12::text[], i.kind)
-        FROM contact_identities i JOIN unnest($12::text[], $13::text[]) AS x(kind, value) ON i.kind = x.kind AND i.value = x.value
-        WHERE i.org_id = $1
-    ) f ORDER BY f.rank LIMIT 1
+    -- The phone first, then the other identities in the order given; LIMIT 1 stops at the
+    -- first branch that finds the contact (the usual case: a known phone).
+    (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $3)
+    UNION ALL
+    (SELECT i.contact_id FROM contact_identities i
+     JOIN unnest($12::text[], $13::text[]) WITH ORDINALITY AS x(kind, value, n) ON i.kind = x.kind AND i.value = x.value
+     WHERE i.org_id = $1 ORDER BY x.n LIMIT 1)
+    LIMIT 1
 ), made AS (
     INSERT INTO contacts (org_id, name, phone)
     SELECT $1, $4, nullif($3, '') WHERE NOT EXISTS (SELECT 1 FROM found) AND NOT EXISTS (SELECT 1 FROM dup)
