@@ -28,7 +28,10 @@ func (s *Server) home(c echo.Context) error {
 		Org:      *r.Org,
 		// The app cannot know from the server whether it was installed; the step stays
 		// open until the browser reports it (app.js hides it once installed).
-		Items: home.Checklist(ui.OrgURL(ctx, ""), home.Setup{Renamed: cl.Renamed, Invited: cl.Members > 1 || cl.Invites > 0,
+		// An org is named once renamed, or when its name is not its member's own: sign-up
+		// by email asks for the company's name, sign-up with Google or Facebook borrows the
+		// person's.
+		Items: home.Checklist(ui.OrgURL(ctx, ""), home.Setup{Named: cl.Renamed || r.Org.Name != r.User.Name, Invited: cl.Members > 1 || cl.Invites > 0,
 			APIKey: cl.APIKeys > 0, Channel: setup.Channel, Contacts: setup.Contacts, FirstMessage: setup.FirstMessage}),
 	}
 	a := actorOf(c)

@@ -40,8 +40,8 @@ type ChecklistItem struct {
 
 // Setup is what an org has really done, as the checklist reads it.
 type Setup struct {
-	Renamed, Invited, APIKey, Installed bool
-	Channel, Contacts, FirstMessage     bool
+	Named, Invited, APIKey, Installed bool
+	Channel, Contacts, FirstMessage   bool
 }
 
 // Checklist builds the steps for the org at base ("/o/12") from what it has set up: the
@@ -52,7 +52,7 @@ func Checklist(base string, s Setup) []ChecklistItem {
 		{Key: "import_contacts", Done: s.Contacts, Href: base + "/contacts/import"},
 		{Key: "first_message", Done: s.FirstMessage, Href: base + "/inbox/new"},
 		{Key: "invite_teammate", Done: s.Invited, Href: base + "/settings/members"},
-		{Key: "name_org", Done: s.Renamed, Href: base + "/settings"},
+		{Key: "name_org", Done: s.Named, Href: base + "/settings"},
 		{Key: "create_api_key", Done: s.APIKey, Href: base + "/settings/apikeys"},
 		{Key: "install_app", Done: s.Installed},
 	}
