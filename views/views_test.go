@@ -120,7 +120,7 @@ func pages(l i18n.Locale) []page {
 		{"server-error", public(l), errors.ServerError(), []string{"error-500"}},
 		{"offline", &ui.Request{Locale: l}, errors.Offline(), []string{"offline"}},
 		{"home", request(l), home.Home(home.HomeData{UserName: "Ana Souza", Org: model.Org{ID: 7, Name: "Loja da Ana"},
-			Items: home.Checklist("/o/7", home.Setup{Renamed: true, APIKey: true})}),
+			Items: home.Checklist("/o/7", home.Setup{Named: true, APIKey: true})}),
 			[]string{"checklist", "user-menu", "logout", "org-name", "org-switcher", "locale-select", "theme-toggle", "checklist-invite_teammate-action"}},
 		{"settings-general", request(l), settings.General(settings.GeneralData{Name: "Loja da Ana"}),
 			[]string{"settings-general-form", "org-name-input", "settings-tab-general", "settings-tab-audit"}},

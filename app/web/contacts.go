@@ -159,26 +159,34 @@ func (s *Server) contactShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	d, err := s.contactPage(c, id)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, contacts.Show(d), nil)
+}
+
+// contactPage is what the contact page shows: the contact, its home (timeline,
+// conversations, leads) and the org's tags, fields and the contact's identities.
+func (s *Server) contactPage(c echo.Context, id int64) (contacts.ShowData, error) {
 	ctx := c.Request().Context()
 	orgID := reqOf(c).Org.ID
 	ct, err := s.crm.Contact(ctx, orgID, id)
 	if err != nil {
-		return err
+		return contacts.ShowData{}, err
 	}
 	d := contacts.ShowData{Contact: ct, PhoneDisplay: s.phoneDisplay(c, ct.Phone)}
 	if err := s.contactHome(c, &d); err != nil {
-		return err
+		return d, err
 	}
 	if d.Tags, err = s.crm.Tags(ctx, orgID); err != nil {
-		return err
+		return d, err
 	}
 	if d.Fields, err = s.crm.Fields(ctx, orgID); err != nil {
-		return err
+		return d, err
 	}
-	if d.Identities, err = s.crm.Identities(ctx, orgID, id); err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, contacts.Show(d), nil)
+	d.Identities, err = s.crm.Identities(ctx, orgID, id)
+	return d, err
 }
 
 // formData fills the lists a contact form offers.

@@ -28,6 +28,7 @@ func (s *Server) crmLinkRoutes(o *echo.Group) {
 	o.GET("/inbox/new/templates", s.startMessage)
 	o.POST("/inbox/new", s.startSend)
 	o.POST("/inbox/:id/leads", s.inboxLeadCreate)
+	o.POST("/contacts/:id/leads", s.contactLeadCreate)
 	o.GET("/contacts/:id/conversation", s.contactConversation)
 }
 
@@ -355,29 +356,69 @@ func (s *Server) contactHome(c echo.Context, d *contacts.ShowData) error {
 	for _, ch := range chs {
 		d.Channels[ch.ID] = ch
 	}
-	d.Leads, err = s.inbox.ContactLeads(ctx, a.OrgID, id)
+	if d.Leads, err = s.inbox.ContactLeads(ctx, a.OrgID, id); err != nil {
+		return err
+	}
+	d.LeadStages, err = s.board.StageOptions(ctx, a.OrgID)
 	return err
 }
 
 // leadStages are the stages of every pipeline, for the inbox's "New lead".
 func (s *Server) leadStages(c echo.Context) ([]inboxview.LeadStage, error) {
-	ctx := c.Request().Context()
-	orgID := actorOf(c).OrgID
-	ps, err := s.board.Pipelines(ctx, orgID)
+	opts, err := s.board.StageOptions(c.Request().Context(), actorOf(c).OrgID)
 	if err != nil {
 		return nil, err
 	}
-	var out []inboxview.LeadStage
-	for _, p := range ps {
-		sts, err := s.board.Stages(ctx, orgID, p.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range sts {
-			out = append(out, inboxview.LeadStage{ID: st.ID, Name: st.Name, Pipeline: p.Name})
-		}
+	out := make([]inboxview.LeadStage, 0, len(opts))
+	for _, o := range opts {
+		out = append(out, inboxview.LeadStage{ID: o.ID, Name: o.Name, Pipeline: o.PipelineName})
 	}
 	return out, nil
+}
+
+// contactLeadCreate makes a lead of the contact in the chosen stage, from its page; a
+// refused one draws the page again (422) with the reason in a toast.
+func (s *Server) contactLeadCreate(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	ct, err := s.crm.Contact(ctx, a.OrgID, id)
+	if err != nil {
+		return err
+	}
+	refused := func(key string) error {
+		toast(c, "error", key)
+		d, err := s.contactPage(c, id)
+		if err != nil {
+			return err
+		}
+		return refuseForm(c, contacts.Show(d), nil)
+	}
+	stageID, _ := strconv.ParseInt(c.FormValue("stage_id"), 10, 64)
+	if stageID <= 0 {
+		return refused("inbox.lead.error.stage")
+	}
+	if _, err := s.board.Stage(ctx, a.OrgID, stageID); err != nil {
+		return err
+	}
+	title := strings.TrimSpace(c.FormValue("title"))
+	if title == "" {
+		title = ct.Name
+	}
+	lead, err := s.board.CreateLead(ctx, a, board.LeadInput{StageID: stageID, Title: title, Source: "contact",
+		ContactID: strconv.FormatInt(id, 10), OwnerID: strconv.FormatInt(a.UserID, 10)})
+	var v *model.ValidationError
+	if errors.As(err, &v) {
+		return refused(firstError(v, "title", "stage_id"))
+	}
+	if err != nil {
+		return err
+	}
+	toast(c, "success", "inbox.lead.toast", "title", lead.Title)
+	return redirect(c, orgPath(c, fmt.Sprintf("/contacts/%d", id)))
 }
 
 // apiConversationStart is POST /api/v1/conversations: the first message to a contact (by

@@ -287,3 +287,59 @@ func fresh(v url.Values) url.Values {
 	}
 	return out
 }
+
+// TestLeadFromContactPage: the contact page makes a lead of the contact in the chosen stage;
+// no stage, a title too long, a foreign stage or contact and a missing CSRF token make none.
+func TestLeadFromContactPage(t *testing.T) {
+	t.Parallel()
+	o := newInboxOrg(t)
+	r := o.receive("+5511944440012", "Rita Lima", "Oi")
+	db := o.inst.App.Store.DB()
+	var stageID int64
+	if err := db.Get(&stageID, `SELECT id FROM stages WHERE org_id = $1 ORDER BY position LIMIT 1`, o.orgID()); err != nil {
+		t.Fatal(err)
+	}
+	page := fmt.Sprintf("%s/contacts/%d", o.home, r.ContactID)
+	if res := o.owner.Get(page); !strings.Contains(res.Body, `data-testid="contact-lead-create"`) {
+		t.Fatal("the contact page offers no new lead")
+	}
+	leads := func() int {
+		var n int
+		_ = db.Get(&n, `SELECT count(*) FROM leads WHERE org_id = $1`, o.orgID())
+		return n
+	}
+	form := url.Values{"stage_id": {fmt.Sprint(stageID)}, "title": {"Bolo de casamento"}}
+	if res := o.owner.PostRaw(page+"/leads", form); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("without CSRF: %d", res.StatusCode)
+	}
+	if res := o.owner.Post(page+"/leads", url.Values{"title": {"x"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("no stage: %d", res.StatusCode)
+	}
+	if res := o.owner.Post(page+"/leads", url.Values{"stage_id": {fmt.Sprint(stageID)}, "title": {strings.Repeat("b", 5000)}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("title too long: %d", res.StatusCode)
+	}
+	foreignContact, _ := foreignIDs(t, o.inst)
+	if res := o.owner.Post(fmt.Sprintf("%s/contacts/%d/leads", o.home, foreignContact), form); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("foreign contact: %d", res.StatusCode)
+	}
+	var fStage int64
+	_ = db.Get(&fStage, `SELECT id FROM stages WHERE org_id <> $1 LIMIT 1`, o.orgID())
+	if fStage > 0 {
+		if res := o.owner.Post(page+"/leads", url.Values{"stage_id": {fmt.Sprint(fStage)}}); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("foreign stage: %d", res.StatusCode)
+		}
+	}
+	if n := leads(); n != 0 {
+		t.Fatalf("refused leads left %d rows", n)
+	}
+	if res := o.owner.Post(page+"/leads", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	var contactID int64
+	if err := db.Get(&contactID, `SELECT contact_id FROM leads WHERE org_id = $1 AND title = 'Bolo de casamento'`, o.orgID()); err != nil || contactID != r.ContactID {
+		t.Fatalf("lead contact %d %v, want %d", contactID, err, r.ContactID)
+	}
+	if res := o.owner.Get(page); !strings.Contains(res.Body, "Bolo de casamento") {
+		t.Error("the contact page does not list its new lead")
+	}
+}

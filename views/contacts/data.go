@@ -76,6 +76,7 @@ type ShowData struct {
 	Conversations []model.Conversation
 	Channels      map[int64]model.Channel // the org's channels by id
 	Leads         []model.ContactLead
+	LeadStages    []model.StageOption // where a lead made from the page may go
 }
 
 // EventData is what the timeline reads from ContactEvent.Data. Each kind fills its fields:
