@@ -444,13 +444,14 @@ func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, 
 	return cs, nil
 }
 
-// AddStageChange writes a "stage_changed" line on a contact's timeline.
-func (s *Store) AddStageChange(ctx context.Context, orgID, contactID int64, actor *int64, data any) error {
+// AddLeadEvent writes a lead's line on its contact's timeline: "lead_created" or
+// "stage_changed".
+func (s *Store) AddLeadEvent(ctx context.Context, orgID, contactID int64, kind string, actor *int64, data any) error {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, s.q.BoardContactEvent, orgID, contactID, "stage_changed", actor, string(b)); err != nil {
+	if _, err := s.exec(ctx, s.q.BoardContactEvent, orgID, contactID, kind, actor, string(b)); err != nil {
 		return fmt.Errorf("store: contact event: %w", err)
 	}
 	return nil

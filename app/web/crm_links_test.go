@@ -339,7 +339,7 @@ func TestLeadFromContactPage(t *testing.T) {
 	if err := db.Get(&contactID, `SELECT contact_id FROM leads WHERE org_id = $1 AND title = 'Bolo de casamento'`, o.orgID()); err != nil || contactID != r.ContactID {
 		t.Fatalf("lead contact %d %v, want %d", contactID, err, r.ContactID)
 	}
-	if res := o.owner.Get(page); !strings.Contains(res.Body, "Bolo de casamento") {
-		t.Error("the contact page does not list its new lead")
+	if res := o.owner.Get(page); !strings.Contains(res.Body, "Bolo de casamento") || !strings.Contains(res.Body, `data-testid="timeline-lead"`) {
+		t.Error("the contact page does not list its new lead, or its timeline does not say it was made")
 	}
 }

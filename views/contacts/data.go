@@ -87,7 +87,8 @@ type ShowData struct {
 //	owner_changed   owner_id (null: unassigned), owner_name
 //	opted_out/in    channel: whatsapp, sms, voice
 //	imported        import_id, file_name (import_updated too)
-//	stage_changed   from_name, to_name (written by the board)
+//	stage_changed   lead_id, from_name, to_name (written by the board)
+//	lead_created    lead_id, title, to_name (the stage)
 //	conversation    conversation_id, channel_name, channel_kind, status, messages (the last ones)
 //	note            conversation_id, body (an internal note of a conversation)
 //	merged          other_name, other_phone: the contact merged into this one
@@ -112,6 +113,8 @@ type EventData struct {
 	Status         string            `json:"status,omitempty"`
 	Messages       []TimelineMessage `json:"messages,omitempty"`
 	Body           string            `json:"body,omitempty"`
+	LeadID         int64             `json:"lead_id,omitempty"`
+	Title          string            `json:"title,omitempty"`
 	OtherName      string            `json:"other_name,omitempty"`
 	OtherPhone     string            `json:"other_phone,omitempty"`
 }

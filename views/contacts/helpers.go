@@ -389,7 +389,7 @@ var eventIcons = map[string]string{
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
 	"conversation": "message", "note": "mail",
-	"merged": "users",
+	"merged": "users", "lead_created": "kanban",
 }
 
 // mergedName names the contact a merge took in: its name, else its phone.

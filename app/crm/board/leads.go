@@ -267,6 +267,10 @@ func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (
 		if err != nil {
 			return err
 		}
+		if err := tx.AddLeadEvent(ctx, a.OrgID, contactID, "lead_created", a.UserRef(), map[string]any{
+			"lead_id": id, "title": l.title, "to_name": stage.Name}); err != nil {
+			return err
+		}
 		_, err = events.LeadCreated.Publish(ctx, tx, a.OrgID, events.LeadPlaced{LeadID: id, PipelineID: stage.PipelineID,
 			StageID: stage.ID, AfterID: after, BeforeID: before, Rank: key})
 		return err
@@ -433,7 +437,7 @@ func (s *Service) move(ctx context.Context, tx *store.Store, a model.Actor, cur 
 		if err := tx.AddLeadMove(ctx, a.OrgID, cur.ID, from, to, a.UserRef()); err != nil {
 			return pl, err
 		}
-		err = tx.AddStageChange(ctx, a.OrgID, cur.ContactID, a.UserRef(), map[string]any{
+		err = tx.AddLeadEvent(ctx, a.OrgID, cur.ContactID, "stage_changed", a.UserRef(), map[string]any{
 			"lead_id": cur.ID, "from": from.ID, "to": to.ID, "from_name": from.Name, "to_name": to.Name})
 		if err != nil {
 			return pl, err
