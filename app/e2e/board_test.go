@@ -168,12 +168,16 @@ func TestBoardDragAndLive(t *testing.T) {
 	)
 	bb.waitJS("B shows Torta in the third column", cardIn(torta, s.stages[2]), waitTimeout)
 	a.waitJS("A shows Torta in the third column", cardIn(torta, s.stages[2]), waitTimeout)
-	// Moved to a stage from the menu, a card goes on top; then "Move down" once.
-	bb.do("move Torta down",
-		chromedp.Click(`#lead-`+torta+` .lead-move > summary`),
-		chromedp.WaitVisible(`#lead-`+torta+` [data-testid="lead-move-down"]`),
-		chromedp.Click(`#lead-`+torta+` [data-testid="lead-move-down"]`),
-	)
+	// Moved to a stage from the menu, a card goes on top; then "Move down" once. The card may
+	// be drawn again by its own lead.moved event at any moment (closing its menu), so the
+	// button is looked up when pressed, and the menu opened again until it is there.
+	bb.waitJS("move Torta down", `(() => {
+		const menu = document.querySelector("#lead-`+torta+` .lead-move");
+		const down = menu && menu.querySelector('[data-testid="lead-move-down"]');
+		if (down && down.offsetParent !== null) { down.click(); return true; }
+		if (menu && !menu.open) menu.open = true; // the toggle loads the menu
+		return false;
+	})()`, waitTimeout)
 	want := bolo + "," + torta + "," + doces
 	bb.waitJS("B's third column reads Bolo, Torta, Doces", order+` === `+jsString(want), waitTimeout)
 	a.waitJS("A's third column reads Bolo, Torta, Doces", order+` === `+jsString(want), waitTimeout)
