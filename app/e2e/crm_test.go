@@ -162,3 +162,40 @@ func TestLinkedCRM(t *testing.T) {
 	b.waitJS("the message text is found", rows("inbox-item")+`.includes("João Araújo") && !`+rows("inbox-item")+`.includes("Maria")`, waitTimeout)
 	b.noConsoleErrors()
 }
+
+// TestMergeInBrowser: the same person wrote from another number and became a second
+// contact; from the first contact's page the agent finds the other, sees what moves and
+// merges them. The kept contact has both conversations and the merge on its timeline.
+func TestMergeInBrowser(t *testing.T) {
+	ctx := testContext(t, 2*testTimeout)
+	s := newCRMSetup(t, ctx)
+	if _, status, err := s.ms.InboundText(ctx, crmPhoneID, metasim.Sender{WaID: "5511987650303", Name: "João (trabalho)"}, "Oi, é o João, do número do trabalho"); err != nil || status != http.StatusOK {
+		t.Fatalf("inbound: %d %v", status, err)
+	}
+	db := s.inst.App.Store.DB()
+	var other int64
+	waitFor(t, ctx, "the second contact", func() bool {
+		return db.Get(&other, `SELECT id FROM contacts WHERE org_id = $1 AND phone = '+5511987650303'`, s.orgID) == nil
+	})
+
+	b := newBrowser(t, ctx, "merge", s.inst.URL)
+	s.login(b)
+	b.open(fmt.Sprintf("%s/contacts/%d", s.home, s.contactID), tid("contact-merge"))
+	b.do("open the merge page", chromedp.Click(tid("contact-merge")), chromedp.WaitVisible(tid("merge-search")))
+	b.do("search the other record", chromedp.SendKeys(tid("merge-search"), "trabalho"), chromedp.Submit(tid("merge-search")))
+	b.waitJS("the other record is found", `[...document.querySelectorAll('[data-testid="merge-candidate"]')].some(a => a.textContent.includes("João (trabalho)"))`, waitTimeout)
+	b.do("pick it", chromedp.Click(tid("merge-candidate")), chromedp.WaitVisible(tid("merge-preview")))
+	if got := b.text(tid("merge-preview")); !strings.Contains(got, "(11) 98765-0303") {
+		t.Errorf("the preview does not name the other record by its phone: %s", got)
+	}
+	// The agent answers the browser's "are you sure?" with yes.
+	b.do("merge", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(tid("merge-confirm")))
+	b.waitPath("back on the kept contact", fmt.Sprintf(`^/o/\d+/contacts/%d$`, s.contactID))
+	b.waitJS("its timeline says what was merged", `document.querySelector('[data-testid="contact-timeline"]').textContent.includes("João (trabalho)")`, waitTimeout)
+	b.waitJS("the other number's conversation is here now", `document.querySelectorAll('[data-testid="contact-conversation"]').length === 1 && document.querySelector('[data-testid="contact-conversation"]').textContent.includes("trabalho")`, waitTimeout)
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM contacts WHERE org_id = $1 AND id = $2`, s.orgID, other); err != nil || n != 0 {
+		t.Fatalf("the other contact is still there (%d, %v)", n, err)
+	}
+	b.noConsoleErrors()
+}

@@ -44,7 +44,7 @@ func (s *Server) mergeData(c echo.Context, id int64, q string, otherID int64) (c
 	if err != nil {
 		return contacts.MergeData{}, err
 	}
-	d := contacts.MergeData{Contact: keep, Query: q}
+	d := contacts.MergeData{Contact: keep, Query: q, Phones: map[int64]string{keep.ID: s.phoneDisplay(c, keep.Phone)}}
 	if q != "" {
 		page, err := s.crm.List(ctx, a, model.ContactFilter{Query: q}, model.ContactSort{}, "")
 		if err != nil {
@@ -53,6 +53,7 @@ func (s *Server) mergeData(c echo.Context, id int64, q string, otherID int64) (c
 		for _, ct := range page.Contacts {
 			if ct.ID != id && len(d.Candidates) < mergeCandidates {
 				d.Candidates = append(d.Candidates, ct)
+				d.Phones[ct.ID] = s.phoneDisplay(c, ct.Phone)
 			}
 		}
 	}
@@ -66,6 +67,7 @@ func (s *Server) mergeData(c echo.Context, id int64, q string, otherID int64) (c
 			return d, err
 		}
 		d.Other = &other
+		d.Phones[other.ID] = s.phoneDisplay(c, other.Phone)
 		d.Moves = contacts.MergeMoves{Conversations: p.Conversations, Leads: p.Leads, Identities: p.Identities, Timeline: p.Events, Tags: p.Tags}
 	}
 	return d, nil
