@@ -223,8 +223,13 @@ func TestGoogleAndFacebookLogin(t *testing.T) {
 		if cb.StatusCode != http.StatusSeeOther || !strings.HasPrefix(cb.Header.Get("Location"), "/o/") {
 			t.Fatalf("%s callback: %d → %q %s", provider, cb.StatusCode, cb.Header.Get("Location"), webtest.Text(cb.Body))
 		}
-		if home := c.Get(cb.Header.Get("Location")); home.StatusCode != http.StatusOK || !strings.Contains(home.Body, "Uma Lima") {
+		home := c.Get(cb.Header.Get("Location"))
+		if home.StatusCode != http.StatusOK || !strings.Contains(home.Body, "Uma Lima") {
 			t.Fatalf("%s: not logged in as the provider's user", provider)
+		}
+		// The org borrowed the person's name: naming the company is still to do.
+		if !strings.Contains(home.Body, `data-testid="checklist-name_org"`) || strings.Contains(home.Body, `data-testid="checklist-name_org" data-done="true"`) {
+			t.Errorf("%s: an org named after its person counts as named", provider)
 		}
 	}
 	var users, orgs int
