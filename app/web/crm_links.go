@@ -363,19 +363,6 @@ func (s *Server) contactHome(c echo.Context, d *contacts.ShowData) error {
 	return err
 }
 
-// leadStages are the stages of every pipeline, for the inbox's "New lead".
-func (s *Server) leadStages(c echo.Context) ([]inboxview.LeadStage, error) {
-	opts, err := s.board.StageOptions(c.Request().Context(), actorOf(c).OrgID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]inboxview.LeadStage, 0, len(opts))
-	for _, o := range opts {
-		out = append(out, inboxview.LeadStage{ID: o.ID, Name: o.Name, Pipeline: o.PipelineName})
-	}
-	return out, nil
-}
-
 // contactLeadCreate makes a lead of the contact in the chosen stage, from its page; a
 // refused one draws the page again (422) with the reason in a toast.
 func (s *Server) contactLeadCreate(c echo.Context) error {

@@ -285,7 +285,7 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 	if err := s.teamData(c, d); err != nil {
 		return nil, err
 	}
-	if d.LeadStages, err = s.leadStages(c); err != nil {
+	if d.LeadStages, err = s.board.StageOptions(ctx, a.OrgID); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -153,7 +153,7 @@ type OpenData struct {
 	Now           time.Time
 	Labels        LabelsData          // the conversation's labels and their form
 	Leads         []model.ContactLead // the contact's leads with their stage
-	LeadStages    []LeadStage         // where a lead made from the conversation may go
+	LeadStages    []model.StageOption // where a lead made from the conversation may go
 }
 
 // PageData is the whole inbox page.
@@ -199,11 +199,4 @@ func fieldAttrs(f KindField) templ.Attributes {
 		a["placeholder"] = "+5511999990000"
 	}
 	return a
-}
-
-// LeadStage is a stage a lead made from a conversation can start in.
-type LeadStage struct {
-	ID       int64
-	Name     string
-	Pipeline string
 }
