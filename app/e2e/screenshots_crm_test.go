@@ -16,14 +16,16 @@ import (
 	"masteria/app/sim/metasim"
 )
 
-// crmLooks are the linked CRM's screens: a common laptop and a phone.
+// crmLooks are the linked CRM's screens: a common laptop and a phone, light and dark.
 var crmLooks = []look{
 	{name: "1366", width: 1366, height: 768, theme: "light"},
 	{name: "390", width: 390, height: 844, theme: "light", phone: true},
+	{name: "1366-dark", width: 1366, height: 768, theme: "dark"},
+	{name: "390-dark", width: 390, height: 844, theme: "dark", phone: true},
 }
 
 // TestScreenshotsCRM writes PNGs of the linked CRM (the contact page, the new-conversation
-// form, the inbox's contact pane, the merge page and the home page) at 1366 and 390 px wide, in English and
+// form, the inbox's contact pane, the merge page and the home page) at 1366 and 390 px wide, light and dark, in English and
 // in Portuguese, into the folder MASTERIA_SCREENSHOTS names. Like TestScreenshots it fails
 // only when a page cannot be shown, and logs what it can tell is wrong with PROBLEM.
 func TestScreenshotsCRM(t *testing.T) {
