@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,10 +226,7 @@ func (s *Server) startSend(c echo.Context) error {
 	case errors.Is(err, inbox.ErrTemplateNotFound):
 		key = "templates.error.not_found"
 	case errors.As(err, &v):
-		key = "toast.error"
-		for _, k := range v.Fields {
-			key = k
-		}
+		key = cmp.Or(firstError(v, "contact", "to", "channel", "body"), "toast.error")
 	default:
 		return err
 	}
@@ -242,7 +240,7 @@ func (s *Server) startSend(c echo.Context) error {
 		if d.Contact == nil {
 			d.Phone = typed
 		}
-		return render(c, http.StatusUnprocessableEntity, inboxview.Start(d), nil)
+		return refuseForm(c, inboxview.Start(d), nil)
 	}
 	toast(c, "success", "inbox.start.toast")
 	return redirect(c, orgPath(c, fmt.Sprintf("/inbox/%d", st.ConversationID)))
@@ -297,34 +295,35 @@ func (s *Server) inboxLeadCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	a := actorOf(c)
-	conv, err := s.inbox.Open(ctx, a, id)
+	conv, err := s.inbox.Open(c.Request().Context(), actorOf(c), id)
 	if err != nil {
 		return err
 	}
+	return s.createLeadFor(c, conv.ContactID, conv.ContactName, "inbox", orgPath(c, fmt.Sprintf("/inbox/%d", id)),
+		func(v *model.ValidationError) error { return s.inboxRefused(c, id, v) })
+}
+
+// createLeadFor makes a lead of a contact from the form's stage_id and title (the
+// contact's name when empty) and goes back; refuse draws the calling page again with the
+// reason. A stage of another org is not found by CreateLead.
+func (s *Server) createLeadFor(c echo.Context, contactID int64, name, source, back string, refuse func(*model.ValidationError) error) error {
+	a := actorOf(c)
 	stageID, _ := strconv.ParseInt(c.FormValue("stage_id"), 10, 64)
 	if stageID <= 0 {
-		return s.inboxRefused(c, id, model.FieldError("stage_id", "inbox.lead.error.stage").(*model.ValidationError))
+		return refuse(model.FieldError("stage_id", "inbox.lead.error.stage").(*model.ValidationError))
 	}
-	if _, err := s.board.Stage(ctx, a.OrgID, stageID); err != nil {
-		return err
-	}
-	title := strings.TrimSpace(c.FormValue("title"))
-	if title == "" {
-		title = strings.TrimSpace(conv.ContactName)
-	}
-	lead, err := s.board.CreateLead(ctx, a, board.LeadInput{StageID: stageID, Title: title, Source: "inbox",
-		ContactID: strconv.FormatInt(conv.ContactID, 10), OwnerID: strconv.FormatInt(a.UserID, 10)})
+	lead, err := s.board.CreateLead(c.Request().Context(), a, board.LeadInput{StageID: stageID, Source: source,
+		Title:     cmp.Or(strings.TrimSpace(c.FormValue("title")), strings.TrimSpace(name)),
+		ContactID: strconv.FormatInt(contactID, 10), OwnerID: strconv.FormatInt(a.UserID, 10)})
 	var v *model.ValidationError
 	if errors.As(err, &v) {
-		return s.inboxRefused(c, id, v)
+		return refuse(v)
 	}
 	if err != nil {
 		return err
 	}
 	toast(c, "success", "inbox.lead.toast", "title", lead.Title)
-	return redirect(c, orgPath(c, fmt.Sprintf("/inbox/%d", id)))
+	return redirect(c, back)
 }
 
 // contactHome fills the contact page's timeline (?before= is a time in microseconds),
@@ -370,42 +369,18 @@ func (s *Server) contactLeadCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	a := actorOf(c)
-	ct, err := s.crm.Contact(ctx, a.OrgID, id)
+	ct, err := s.crm.Contact(c.Request().Context(), actorOf(c).OrgID, id)
 	if err != nil {
 		return err
 	}
-	refused := func(key string) error {
-		toast(c, "error", key)
+	return s.createLeadFor(c, id, ct.Name, "contact", orgPath(c, fmt.Sprintf("/contacts/%d", id)), func(v *model.ValidationError) error {
+		toast(c, "error", firstError(v, "title", "stage_id"))
 		d, err := s.contactPage(c, id)
 		if err != nil {
 			return err
 		}
 		return refuseForm(c, contacts.Show(d), nil)
-	}
-	stageID, _ := strconv.ParseInt(c.FormValue("stage_id"), 10, 64)
-	if stageID <= 0 {
-		return refused("inbox.lead.error.stage")
-	}
-	if _, err := s.board.Stage(ctx, a.OrgID, stageID); err != nil {
-		return err
-	}
-	title := strings.TrimSpace(c.FormValue("title"))
-	if title == "" {
-		title = ct.Name
-	}
-	lead, err := s.board.CreateLead(ctx, a, board.LeadInput{StageID: stageID, Title: title, Source: "contact",
-		ContactID: strconv.FormatInt(id, 10), OwnerID: strconv.FormatInt(a.UserID, 10)})
-	var v *model.ValidationError
-	if errors.As(err, &v) {
-		return refused(firstError(v, "title", "stage_id"))
-	}
-	if err != nil {
-		return err
-	}
-	toast(c, "success", "inbox.lead.toast", "title", lead.Title)
-	return redirect(c, orgPath(c, fmt.Sprintf("/contacts/%d", id)))
+	})
 }
 
 // apiConversationStart is POST /api/v1/conversations: the first message to a contact (by
