@@ -7,13 +7,13 @@ import (
 )
 
 // IsDataError tells whether PostgreSQL refused a statement for its data (class 22: bad
-// text, number out of range…; class 23: a constraint): sending it again fails again, so a
-// batch skips that one item rather than losing the others.
+// text, number out of range…; a NOT NULL or CHECK constraint): sending it again fails
+// again, so a batch skips that one item rather than losing the others. A unique violation
+// is not one: it comes of a race, and the provider's retry succeeds.
 func IsDataError(err error) bool {
 	var pe *pq.Error
 	if !errors.As(err, &pe) {
 		return false
 	}
-	class := pe.Code.Class()
-	return class == "22" || class == "23"
+	return pe.Code.Class() == "22" || pe.Code == "23502" || pe.Code == "23514"
 }
