@@ -136,9 +136,12 @@ ORDER BY id DESC LIMIT 1;
 WITH dup AS (
     SELECT 1 FROM messages WHERE channel_id = $2 AND provider_id = $5 AND org_id = $1
 ), found AS (
-    -- The phone first, then the other identities in the order given; LIMIT 1 stops at the
-    -- first branch that finds the contact (the usual case: a known phone).
+    -- The phone first (the contact's own, then one a merge brought), then the other
+    -- identities in the order given; LIMIT 1 stops at the first branch that finds the
+    -- contact (the usual case: a known phone).
     (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $3)
+    UNION ALL
+    (SELECT p.contact_id FROM contact_identities p WHERE p.org_id = $1 AND p.kind = 'phone' AND p.value = $3)
     UNION ALL
     (SELECT i.contact_id FROM contact_identities i
      JOIN unnest($12::text[], $13::text[]) WITH ORDINALITY AS x(kind, value, n) ON i.kind = x.kind AND i.value = x.value

@@ -53,8 +53,10 @@ UPDATE leads l SET contact_id = $2, updated_at = now() WHERE l.org_id = $1 AND l
 UPDATE contact_events e SET contact_id = $2 WHERE e.org_id = $1 AND e.contact_id = $3;
 
 -- name: merge-identities
--- The phone identity follows contacts.phone (its trigger), so it is not moved here.
-UPDATE contact_identities i SET contact_id = $2 WHERE i.org_id = $1 AND i.contact_id = $3 AND i.kind <> 'phone';
+-- Every identity moves, the other's phone too: a message from that number then finds the
+-- kept contact (inbound-receive looks phones up among the identities) even when the kept
+-- contact has a phone of its own.
+UPDATE contact_identities i SET contact_id = $2 WHERE i.org_id = $1 AND i.contact_id = $3;
 
 -- name: merge-delete-other
 -- The other contact goes, giving back what the kept one fills its gaps with.

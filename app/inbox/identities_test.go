@@ -5,6 +5,7 @@ import (
 
 	"masteria/app/inbox"
 	"masteria/app/model"
+	"masteria/app/store"
 )
 
 // TestPhoneJoinsTheContactLater: a person known by a WhatsApp user id shares their number
@@ -61,5 +62,41 @@ func TestPhoneJoinsTheContactLater(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM contacts`); n != 3 {
 		t.Fatalf("%d contacts, want 3", n)
+	}
+}
+
+// TestMergedPhoneFindsTheKeptContact: two records of one person, each with its own phone,
+// are merged; a later message from the merged-away number lands on the kept contact and
+// its conversation instead of making the duplicate again.
+func TestMergedPhoneFindsTheKeptContact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	kept, err := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511987650701", ProviderID: "k1", Body: "Oi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511987650702", ProviderID: "o1", Body: "Oi, do outro número"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Tx(e.ctx, func(tx *store.Store) error {
+		_, err := tx.MergeContacts(e.ctx, e.a.OrgID, kept.ContactID, other.ContactID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511987650702", ProviderID: "o2", Body: "De novo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ContactID != kept.ContactID || got.ConversationID != kept.ConversationID {
+		t.Fatalf("a message from the merged number went to contact %d conversation %d, want %d and %d",
+			got.ContactID, got.ConversationID, kept.ContactID, kept.ConversationID)
+	}
+	var n int
+	_ = e.st.DB().Get(&n, `SELECT count(*) FROM contacts WHERE org_id = $1`, e.a.OrgID)
+	if n != 1 {
+		t.Fatalf("%d contacts after the merge and a new message, want 1", n)
 	}
 }

@@ -333,7 +333,6 @@ func (s *Service) DeleteLead(ctx context.Context, a model.Actor, id int64) error
 	})
 }
 
-func isUser(p *int64, id int64) bool { return p != nil && *p == id }
 
 // MoveInput says where a card goes: a stage and the cards around it there.
 type MoveInput struct {
