@@ -333,7 +333,6 @@ func (s *Service) DeleteLead(ctx context.Context, a model.Actor, id int64) error
 	})
 }
 
-
 // MoveInput says where a card goes: a stage and the cards around it there.
 type MoveInput struct {
 	StageID int64
