@@ -11,13 +11,14 @@ WHERE v.org_id = $1 AND v.contact_id = $2 AND ($3::bigint = 0 OR v.assignee_id I
 ORDER BY v.last_message_at DESC, v.id DESC LIMIT 20;
 
 -- name: contact-timeline
--- Everything that happened to a contact, newest first, before $3 (a time) when not null:
+-- Everything that happened to a contact, newest first, after the line ($3 time, $6 source,
+-- $7 id) that ended the previous page when $3 is not null:
 -- its own events (created, edits, tags, owner, opt-outs, imports, lead moves), each
 -- conversation with its last messages, and the conversations' internal notes. Each source
 -- is one UNION ALL branch with the same columns, so more (merges, campaigns, calls) join
 -- the same way. $5 restricts conversations and notes as contact-conversations does.
-SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t.created_at FROM (
-    SELECT e.id, e.org_id, e.contact_id, e.kind, e.actor_id, u.name AS actor_name, e.data::jsonb AS data, e.created_at
+SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t.created_at, t.src FROM (
+    SELECT e.id, e.org_id, e.contact_id, e.kind, e.actor_id, u.name AS actor_name, e.data::jsonb AS data, e.created_at, 0 AS src
     FROM contact_events e LEFT JOIN users u ON u.id = e.actor_id
     WHERE e.org_id = $1 AND e.contact_id = $2
   UNION ALL
@@ -29,20 +30,20 @@ SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t
                    FROM (SELECT m.id, m.direction, m.kind, m.body, m.created_at FROM messages m
                          WHERE m.org_id = $1 AND m.conversation_id = v.id AND m.direction <> 'note'
                          ORDER BY m.id DESC LIMIT 3) last), '[]'::jsonb)),
-           v.last_message_at
+           v.last_message_at, 1
     FROM conversations v JOIN channels ch ON ch.id = v.channel_id AND ch.org_id = $1
     WHERE v.org_id = $1 AND v.contact_id = $2 AND ($5::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $5)
   UNION ALL
     SELECT n.id, n.org_id, v.contact_id, 'note', n.sender_id, u.name,
-           jsonb_build_object('conversation_id', v.id, 'body', left(n.body, 500)), n.created_at
+           jsonb_build_object('conversation_id', v.id, 'body', left(n.body, 500)), n.created_at, 2
     FROM messages n
     JOIN conversations v ON v.id = n.conversation_id AND v.org_id = $1
     LEFT JOIN users u ON u.id = n.sender_id
     WHERE n.org_id = $1 AND n.direction = 'note' AND v.contact_id = $2
       AND ($5::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $5)
 ) t
-WHERE ($3::timestamptz IS NULL OR t.created_at < $3)
-ORDER BY t.created_at DESC, t.id DESC LIMIT $4;
+WHERE ($3::timestamptz IS NULL OR (t.created_at, t.src, t.id) < ($3, $6::int, $7::bigint))
+ORDER BY t.created_at DESC, t.src DESC, t.id DESC LIMIT $4;
 
 -- name: org-setup
 -- What an org has done, for the home page's checklist.

@@ -522,7 +522,7 @@ func showData() contacts.ShowData {
 		return model.ContactEvent{ID: id, ContactID: c.ID, Kind: kind, Data: json.RawMessage(data), ActorName: actor, CreatedAt: now.Add(-ago)}
 	}
 	ana, bruno := ptr("Ana Souza"), ptr("Bruno Lima")
-	return contacts.ShowData{Contact: c, PhoneDisplay: "(11) 98765-4321", Tags: contactTags(), Fields: contactFields(), OlderID: 40,
+	return contacts.ShowData{Contact: c, PhoneDisplay: "(11) 98765-4321", Tags: contactTags(), Fields: contactFields(), Older: "1767261600000000.0.40",
 		Events: []model.ContactEvent{
 			ev(60, "message.received", `{}`, 2*time.Minute, nil),
 			ev(59, "stage_changed", `{"from_name":"Novo","to_name":"Proposta enviada"}`, 10*time.Minute, ana),
@@ -587,7 +587,7 @@ func contactsPages(l i18n.Locale) []page {
 	ignored.Sort = model.ContactSort{}
 	noMatch := contacts.ListData{Filter: model.ContactFilter{Query: "zzz"}, HasContacts: true, Tags: contactTags(), Members: members()}
 	minimal := contacts.ShowData{Contact: model.Contact{ID: 102, Phone: ptr("+5521998887766"), CreatedAt: now.Add(-3 * 24 * time.Hour),
-		LastActivityAt: now.Add(-3 * 24 * time.Hour)}, Before: 50}
+		LastActivityAt: now.Add(-3 * 24 * time.Hour)}, Before: "1767261600000000.0.50"}
 	running := imports()[0]
 	queued := imports()[4]
 	done := imports()[1]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"masteria/app/model"
 	"masteria/app/store"
@@ -196,12 +195,12 @@ const TimelinePage = 50
 
 // ContactTimeline is a page of a contact's timeline as the actor may see it: its events,
 // conversations with their last messages, and notes, newest first, before a time when set.
-func (s *Service) ContactTimeline(ctx context.Context, a model.Actor, contactID int64, before time.Time) ([]model.ContactEvent, error) {
+func (s *Service) ContactTimeline(ctx context.Context, a model.Actor, contactID int64, after model.TimelineCursor) ([]model.ContactEvent, error) {
 	only, err := s.visibleTo(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return s.st.ContactTimeline(ctx, a.OrgID, contactID, before, TimelinePage, only)
+	return s.st.ContactTimeline(ctx, a.OrgID, contactID, after, TimelinePage, only)
 }
 
 // Setup is what an org has done with channels, contacts and messages (the home checklist).

@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -190,7 +191,7 @@ func TestContactTimelineHasConversationsAndNotes(t *testing.T) {
 	}
 	kinds := func(a model.Actor) map[string]int {
 		t.Helper()
-		evs, err := e.svc.ContactTimeline(e.ctx, a, r.ContactID, time.Time{})
+		evs, err := e.svc.ContactTimeline(e.ctx, a, r.ContactID, model.TimelineCursor{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +211,7 @@ func TestContactTimelineHasConversationsAndNotes(t *testing.T) {
 	if got := kinds(e.a); got["conversation"] != 1 || got["note"] != 1 {
 		t.Fatalf("the agent's timeline: %v", got)
 	}
-	evs, _ := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, time.Time{})
+	evs, _ := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, model.TimelineCursor{})
 	var conv struct {
 		Messages []struct{ Direction, Body string } `json:"messages"`
 	}
@@ -223,12 +224,53 @@ func TestContactTimelineHasConversationsAndNotes(t *testing.T) {
 		t.Fatalf("the conversation's last messages: %+v", conv.Messages)
 	}
 	// Older lines: before the oldest, nothing.
-	if older, err := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, evs[len(evs)-1].CreatedAt); err != nil || len(older) != 0 {
+	if older, err := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, model.CursorAfter(evs[len(evs)-1])); err != nil || len(older) != 0 {
 		t.Fatalf("before the oldest: %d %v", len(older), err)
 	}
 	// Another org's contact id shows nothing.
 	stranger := model.Actor{OrgID: e.a.OrgID + 1000, Role: model.RoleOwner}
-	if evs, err := e.svc.ContactTimeline(e.ctx, stranger, r.ContactID, time.Time{}); err != nil || len(evs) != 0 {
+	if evs, err := e.svc.ContactTimeline(e.ctx, stranger, r.ContactID, model.TimelineCursor{}); err != nil || len(evs) != 0 {
 		t.Fatalf("another org reads %d lines (%v)", len(evs), err)
+	}
+}
+
+// TestTimelinePagesSkipNothing: lines written in one transaction share their time; paging
+// through the timeline still shows each of them exactly once.
+func TestTimelinePagesSkipNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ch := e.channel(t, model.KindSandbox)
+	r, err := e.svc.Receive(e.ctx, ch, inbox.Inbound{From: "+5511987650801", ProviderID: "t1", Body: "Oi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = inbox.TimelinePage + 7 // one page and a part, all at one time
+	if _, err := e.st.DB().Exec(`INSERT INTO contact_events (org_id, contact_id, kind, data, created_at)
+		SELECT $1, $2, 'tagged', '{}', '2026-01-01T10:00:00Z' FROM generate_series(1, $3)`, e.a.OrgID, r.ContactID, n); err != nil {
+		t.Fatal(err)
+	}
+	owner := model.Actor{OrgID: e.a.OrgID, Role: model.RoleOwner}
+	seen := map[string]bool{}
+	after := model.TimelineCursor{}
+	for page := 0; page < 10; page++ {
+		evs, err := e.svc.ContactTimeline(e.ctx, owner, r.ContactID, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			k := fmt.Sprintf("%s/%d", ev.Kind, ev.ID)
+			if seen[k] {
+				t.Fatalf("%s shown twice", k)
+			}
+			seen[k] = true
+		}
+		if len(evs) < inbox.TimelinePage {
+			break
+		}
+		after = model.ParseTimelineCursor(model.CursorAfter(evs[len(evs)-1]).String()) // through the URL
+	}
+	// The tagged lines, the contact's creation and its conversation.
+	if len(seen) != n+2 {
+		t.Fatalf("paging showed %d lines, want %d", len(seen), n+2)
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -85,6 +86,40 @@ type ContactEvent struct {
 	ActorName *string         `db:"actor_name" json:"actor_name"`
 	Data      json.RawMessage `db:"data" json:"data"`
 	CreatedAt time.Time       `db:"created_at" json:"created_at"`
+	// Source is the timeline branch the line came from (events, conversations, notes):
+	// with the time and id it orders the timeline and marks where a page ends.
+	Source int `db:"src" json:"-"`
+}
+
+// TimelineCursor is where a page of a contact's timeline ended: its last line's time,
+// source and id. Lines written in one transaction share a time, so the time alone would
+// skip some; in a URL it reads "µs.source.id".
+type TimelineCursor struct {
+	At     time.Time
+	Source int
+	ID     int64
+}
+
+// CursorAfter is the cursor of the page that ends with e.
+func CursorAfter(e ContactEvent) TimelineCursor {
+	return TimelineCursor{At: e.CreatedAt, Source: e.Source, ID: e.ID}
+}
+
+func (c TimelineCursor) String() string {
+	if c.At.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d.%d", c.At.UnixMicro(), c.Source, c.ID)
+}
+
+// ParseTimelineCursor reads a cursor from a URL; anything else is the newest page.
+func ParseTimelineCursor(s string) TimelineCursor {
+	var us, id int64
+	var src int
+	if n, err := fmt.Sscanf(s, "%d.%d.%d", &us, &src, &id); err != nil || n != 3 || us <= 0 {
+		return TimelineCursor{}
+	}
+	return TimelineCursor{At: time.UnixMicro(us), Source: src, ID: id}
 }
 
 // Segment is a saved contact filter.

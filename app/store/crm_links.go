@@ -43,16 +43,16 @@ func (s *Store) ContactConversations(ctx context.Context, orgID, contactID, only
 	return out, nil
 }
 
-// ContactTimeline returns up to limit lines of a contact's timeline, newest first, before
-// a time when it is not zero: its events, its conversations with their last messages and
-// their notes (onlyVisible as in ContactConversations).
-func (s *Store) ContactTimeline(ctx context.Context, orgID, contactID int64, before time.Time, limit int, onlyVisible int64) ([]model.ContactEvent, error) {
+// ContactTimeline returns up to limit lines of a contact's timeline, newest first, after
+// the line the cursor names (the newest page for a zero cursor); conversations and notes
+// only where onlyVisible (a member id, 0 for everyone) may see them.
+func (s *Store) ContactTimeline(ctx context.Context, orgID, contactID int64, after model.TimelineCursor, limit int, onlyVisible int64) ([]model.ContactEvent, error) {
 	var at *time.Time
-	if !before.IsZero() {
-		at = &before
+	if !after.At.IsZero() {
+		at = &after.At
 	}
 	var out []model.ContactEvent
-	if err := s.sel(ctx, s.q.ContactTimeline, &out, orgID, contactID, at, limit, onlyVisible); err != nil {
+	if err := s.sel(ctx, s.q.ContactTimeline, &out, orgID, contactID, at, limit, onlyVisible, after.Source, after.ID); err != nil {
 		return nil, fmt.Errorf("store: contact timeline: %w", err)
 	}
 	return out, nil

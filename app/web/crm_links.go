@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -326,23 +325,20 @@ func (s *Server) createLeadFor(c echo.Context, contactID int64, name, source, ba
 	return redirect(c, back)
 }
 
-// contactHome fills the contact page's timeline (?before= is a time in microseconds),
-// conversations, channels and leads.
+// contactHome fills the contact page's timeline (?before= is where the previous page
+// ended, see model.TimelineCursor), conversations, channels and leads.
 func (s *Server) contactHome(c echo.Context, d *contacts.ShowData) error {
 	ctx := c.Request().Context()
 	a := actorOf(c)
 	id := d.Contact.ID
-	d.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	var before time.Time
-	if d.Before > 0 {
-		before = time.UnixMicro(d.Before)
-	}
+	after := model.ParseTimelineCursor(c.QueryParam("before"))
+	d.Before = after.String()
 	var err error
-	if d.Events, err = s.inbox.ContactTimeline(ctx, a, id, before); err != nil {
+	if d.Events, err = s.inbox.ContactTimeline(ctx, a, id, after); err != nil {
 		return err
 	}
 	if len(d.Events) == inbox.TimelinePage {
-		d.OlderID = d.Events[len(d.Events)-1].CreatedAt.UnixMicro()
+		d.Older = model.CursorAfter(d.Events[len(d.Events)-1]).String()
 	}
 	if d.Conversations, err = s.inbox.ContactConversations(ctx, a, id); err != nil {
 		return err

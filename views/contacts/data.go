@@ -70,8 +70,8 @@ type ShowData struct {
 	Fields       []model.ContactField // the org's custom fields, in order
 	Events       []model.ContactEvent // newest first; their Data holds an EventData
 	Identities   []model.Identity     // how WhatsApp knows the person besides the phone
-	Before       int64                // the ?before= of this page (a time in µs since 1970), 0 on the newest
-	OlderID      int64                // when > 0, older lines exist: the link asks ?before=OlderID
+	Before       string               // the ?before= of this page (model.TimelineCursor), "" on the newest
+	Older        string               // when not "", older lines exist: the link asks ?before=Older
 	// The person's home: the conversations the member may see and the leads, with their stage.
 	Conversations []model.Conversation
 	Channels      map[int64]model.Channel // the org's channels by id

@@ -651,8 +651,8 @@ func optedOutList(ctx context.Context, kinds []string) string {
 
 func showURL(ctx context.Context, d ShowData) string {
 	u := ui.OrgURL(ctx, "/contacts/"+id(d.Contact.ID))
-	if d.Before > 0 {
-		u += "?before=" + id(d.Before)
+	if d.Before != "" {
+		u += "?before=" + d.Before
 	}
 	return u
 }
