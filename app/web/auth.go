@@ -240,7 +240,7 @@ func (s *Server) oauthCallback(c echo.Context) error {
 	case err != nil:
 		return fail("login.error.oauth_failed", err)
 	}
-	u, _, err := s.acct.LoginWithIdentity(c.Request().Context(), account.Identity{
+	u, created, err := s.acct.LoginWithIdentity(c.Request().Context(), account.Identity{
 		Provider: id.Provider, Subject: id.Subject, Email: id.Email, Name: id.Name, EmailVerified: id.EmailVerified,
 	}, c.RealIP(), c.Request().UserAgent())
 	if errors.Is(err, account.ErrUnverifiedEmail) {
@@ -248,6 +248,11 @@ func (s *Server) oauthCallback(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if created { // a first login made the person's org: its board is ready, as after sign-up
+		if orgs, err := s.acct.Orgs(c.Request().Context(), u.ID); err == nil && len(orgs) == 1 {
+			s.startBoard(c, orgs[0].OrgID, u.ID)
+		}
 	}
 	if err := s.startSession(c, u.ID); err != nil {
 		return err

@@ -238,6 +238,11 @@ func TestGoogleAndFacebookLogin(t *testing.T) {
 	if users != 1 || orgs != 1 {
 		t.Fatalf("two providers with one verified email made %d users and %d orgs, want 1 and 1", users, orgs)
 	}
+	var pipelines int
+	_ = inst.App.Store.DB().Get(&pipelines, `SELECT count(*) FROM pipelines`)
+	if pipelines != 1 {
+		t.Fatalf("the org made at the first login has %d pipelines, want its default one", pipelines)
+	}
 
 	// A callback with a forged state is refused and logs nobody in.
 	c := webtest.NewClient(t, inst.URL)
