@@ -8,9 +8,6 @@ import (
 	"masteria/app/store"
 )
 
-// MergeRole is the lowest role that merges contacts: like deleting one, it cannot be undone.
-const MergeRole = model.RoleManager
-
 // MergePreview says what a merge moves to the kept contact.
 type MergePreview = store.MergePreview
 
@@ -28,7 +25,7 @@ func (s *Service) PreviewMerge(ctx context.Context, a model.Actor, keepID, other
 }
 
 func checkMerge(a model.Actor, keepID, otherID int64) error {
-	if !a.Role.AtLeast(MergeRole) {
+	if !a.Role.May(model.ManageContacts) { // like deleting a contact, it cannot be undone
 		return model.ErrForbidden
 	}
 	if keepID == otherID {

@@ -9,11 +9,6 @@ import (
 	"masteria/app/model"
 )
 
-// RoleManage is the lowest role that imports, exports, deletes contacts, saves and deletes
-// segments and manages tags and custom fields; agents read, create, edit, tag and assign.
-// The pages only hide what the role may not do: the handlers check the same permission.
-var RoleManage = model.ManageContacts.MinRole()
-
 // ListData is GET /o/{org}/contacts[?filter][&segment={id}][&sort=][&after={cursor}].
 type ListData struct {
 	// Filter is the filter in effect: read from the URL, or the open segment's.

@@ -113,7 +113,7 @@ func List(d ListData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if ui.Can(ctx, RoleManage) {
+			if ui.May(ctx, model.ManageContacts) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<a class=\"btn btn-outline\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -250,7 +250,7 @@ func ListFragment(d ListData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if ui.Can(ctx, RoleManage) {
+		if ui.May(ctx, model.ManageContacts) {
 			templ_7745c5c3_Err = exportLink(d).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -518,7 +518,7 @@ func segmentStrip(d ListData) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if d.SegmentID > 0 && ui.Can(ctx, RoleManage) {
+			if d.SegmentID > 0 && ui.May(ctx, model.ManageContacts) {
 				for _, s := range d.Segments {
 					if s.ID == d.SegmentID {
 						action := ui.OrgURL(ctx, "/contacts/segments/"+id(s.ID)+"/delete")
@@ -1725,7 +1725,7 @@ func Results(d ListData) templ.Component {
 						}()
 					}
 					ctx = templ.InitializeContext(ctx)
-					if ui.Can(ctx, RoleManage) {
+					if ui.May(ctx, model.ManageContacts) {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 151, "<a class=\"btn btn-outline\" href=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -1872,7 +1872,7 @@ func Results(d ListData) templ.Component {
 				}
 			}
 		} else {
-			if d.SegmentID == 0 && !d.Filter.Empty() && ui.Can(ctx, RoleManage) {
+			if d.SegmentID == 0 && !d.Filter.Empty() && ui.May(ctx, model.ManageContacts) {
 				templ_7745c5c3_Err = saveSegment(d).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2219,7 +2219,7 @@ func bulkForm(d ListData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if ui.Can(ctx, RoleManage) {
+		if ui.May(ctx, model.ManageContacts) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 194, "<option value=\"delete\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -2398,7 +2398,7 @@ func bulkForm(d ListData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if ui.Can(ctx, RoleManage) {
+		if ui.May(ctx, model.ManageContacts) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 212, "<button class=\"btn btn-destructive btn-sm bulk-delete\" type=\"submit\" data-confirm=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
