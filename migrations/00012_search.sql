@@ -65,8 +65,11 @@ CREATE FUNCTION fold_contains(haystack text, needle text) RETURNS boolean
 ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (search_doc(body)) STORED;
 
 ALTER TABLE conversations ADD COLUMN search tsvector NOT NULL DEFAULT '';
+-- Each conversation's words, at most 20,000 of them like the trigger below allows.
 UPDATE conversations v SET search = m.words
-FROM (SELECT conversation_id, search_union(strip(search)) AS words FROM messages GROUP BY conversation_id) m
+FROM (SELECT w.conversation_id, array_to_tsvector((array_agg(DISTINCT w.lexeme))[1:20000]) AS words
+      FROM (SELECT conversation_id, unnest(tsvector_to_array(search)) AS lexeme FROM messages) w
+      GROUP BY w.conversation_id) m
 WHERE m.conversation_id = v.id;
 CREATE INDEX conversations_search ON conversations USING gin (org_id, search);
 
