@@ -68,21 +68,9 @@ func leadFilterArgs(f model.LeadFilter) []any {
 	}
 	pattern := ""
 	if q := model.CleanSearch(f.Search); q != "" {
-		pattern = "%" + boardLikeEscape(q) + "%" // the queries fold it
+		pattern = "%" + escapeLike(q) + "%" // the queries fold it
 	}
 	return []any{f.OwnerID, pattern, min, max}
-}
-
-// boardLikeEscape makes s match itself in a LIKE pattern.
-func boardLikeEscape(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r == '\\' || r == '%' || r == '_' {
-			out = append(out, '\\')
-		}
-		out = append(out, r)
-	}
-	return string(out)
 }
 
 // --- Pipelines ---
@@ -438,7 +426,7 @@ func (s *Store) BoardContact(ctx context.Context, orgID, id int64) (model.BoardC
 // (accents and case do not matter).
 func (s *Store) SearchBoardContacts(ctx context.Context, orgID int64, q string, limit int) ([]model.BoardContact, error) {
 	var cs []model.BoardContact
-	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+boardLikeEscape(model.CleanSearch(q))+"%", limit); err != nil {
+	if err := s.sel(ctx, s.q.BoardContacts, &cs, orgID, "%"+escapeLike(model.CleanSearch(q))+"%", limit); err != nil {
 		return nil, fmt.Errorf("store: search contacts: %w", err)
 	}
 	return cs, nil
