@@ -21,6 +21,7 @@ type ListInput struct {
 	Label     string
 	Query     string
 	After     string
+	Limit     int // conversations on the page; 0 for PageSize
 }
 
 // PageSize is the number of conversations a list page shows.
@@ -53,7 +54,7 @@ func (s *Service) List(ctx context.Context, a model.Actor, in ListInput) ([]mode
 	case "open", "pending", "closed":
 		f.Status = in.Status
 	}
-	return s.st.Conversations(ctx, a.OrgID, f, in.After, PageSize)
+	return s.st.Conversations(ctx, a.OrgID, f, in.After, cmp.Or(in.Limit, PageSize))
 }
 
 // Open returns a conversation the actor may see; where the org restricts agents, another

@@ -35,15 +35,17 @@ func (s *Server) home(c echo.Context) error {
 			APIKey: cl.APIKeys > 0, Channel: setup.Channel, Contacts: setup.Contacts, FirstMessage: setup.FirstMessage}),
 	}
 	a := actorOf(c)
-	if d.Mine, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "mine", Status: "open"}); err != nil {
+	if d.Mine, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "mine", Status: "open", Limit: homeConversations}); err != nil {
 		return err
 	}
-	if d.Unassigned, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "unassigned", Status: "open"}); err != nil {
+	if d.Unassigned, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "unassigned", Status: "open", Limit: homeConversations}); err != nil {
 		return err
 	}
-	d.Mine, d.Unassigned = d.Mine[:min(len(d.Mine), 5)], d.Unassigned[:min(len(d.Unassigned), 5)]
 	return render(c, http.StatusOK, home.Home(d), nil)
 }
+
+// homeConversations is how many of each list the home page shows.
+const homeConversations = 5
 
 // orgNamePartial is the sidebar's org name, re-fetched when an org.renamed event arrives.
 func (s *Server) orgNamePartial(c echo.Context) error {
