@@ -67,12 +67,14 @@ func (s *Store) searchConversations(ctx context.Context, orgID int64, q string) 
 		return out, false, err
 	}
 	if words != "" {
-		n, err := s.estimate(ctx, "SELECT 1 FROM conversations WHERE org_id = $1 AND search @@ search_query_words($2)", orgID, q)
-		if err != nil {
-			return out, false, err
+		if out.fromMatches { // only worth asking when the matches could still lead
+			n, err := s.estimate(ctx, "SELECT 1 FROM conversations WHERE org_id = $1 AND search @@ search_query_words($2)", orgID, q)
+			if err != nil {
+				return out, false, err
+			}
+			out.fromMatches = n <= textFirstMax
 		}
 		conds, out.args, out.byText = append(conds, "v.search @@ search_query_words(?)"), append(out.args, q), true
-		out.fromMatches = out.fromMatches && n <= textFirstMax
 	}
 	if len(conds) == 0 {
 		return out, false, nil
