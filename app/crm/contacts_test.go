@@ -357,7 +357,7 @@ func TestExportIsCSVAndDefusesFormulas(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	if !strings.HasPrefix(out, "name,phone,email,tags,owner,opted_out,created_at,last_activity_at\n") || !strings.Contains(out, `"'=HYPERLINK(""http://x"")",+5511987654321`) {
+	if !strings.HasPrefix(out, "\ufeffname,phone,email,tags,owner,opted_out,created_at,last_activity_at\n") || !strings.Contains(out, `"'=HYPERLINK(""http://x"")",+5511987654321`) {
 		t.Fatalf("export:\n%s", out)
 	}
 }

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"sort"
@@ -28,7 +27,10 @@ func (s *Service) Export(ctx context.Context, a model.Actor, f model.ContactFilt
 	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw, err := csvout.NewWriter(w, 0) // with the BOM Excel needs to read UTF-8
+	if err != nil {
+		return err
+	}
 	header := []string{"name", "phone", "email", "tags", "owner", "opted_out", "created_at", "last_activity_at"}
 	for _, fd := range fields {
 		header = append(header, fd.Key)

@@ -361,10 +361,6 @@ func (s *Server) contactExport(c echo.Context) error {
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Response().WriteHeader(http.StatusOK)
-	// Excel opens UTF-8 CSVs right only with a BOM.
-	if _, err := io.WriteString(c.Response(), csvout.BOM); err != nil {
-		return nil
-	}
 	var w io.Writer = c.Response()
 	if s.exportWrap != nil {
 		w = s.exportWrap(w)
