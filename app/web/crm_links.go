@@ -70,14 +70,9 @@ func (s *Server) startMessageData(c echo.Context, channelID, contactID, template
 		}
 	}
 	if ch.Kind == model.KindWhatsAppCloud {
-		list, _, err := s.inbox.Templates(ctx, a.OrgID, channelID)
-		if err != nil {
+		var err error
+		if m.Templates, err = s.approved(ctx, a.OrgID, channelID, ""); err != nil {
 			return m, err
-		}
-		for _, t := range list {
-			if t.Status == "APPROVED" {
-				m.Templates = append(m.Templates, t)
-			}
 		}
 		for i := range m.Templates {
 			if m.Templates[i].ID == templateID {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,10 +63,10 @@ func (s *Server) templatesSync(c echo.Context) error {
 	return redirect(c, orgPath(c, fmt.Sprintf("/settings/channels/%d/templates", id)))
 }
 
-// approved returns the conversation's channel's approved templates whose name holds q,
-// accents and case aside.
-func (s *Server) approved(c echo.Context, conv model.Conversation, q string) ([]model.Template, error) {
-	list, _, err := s.inbox.Templates(c.Request().Context(), conv.OrgID, conv.ChannelID)
+// approved returns a channel's approved templates whose name holds q, accents and case
+// aside.
+func (s *Server) approved(ctx context.Context, orgID, channelID int64, q string) ([]model.Template, error) {
+	list, _, err := s.inbox.Templates(ctx, orgID, channelID)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +91,7 @@ func (s *Server) templatePicker(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.approved(c, conv, c.QueryParam("q"))
+	list, err := s.approved(c.Request().Context(), conv.OrgID, conv.ChannelID, c.QueryParam("q"))
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func (s *Server) templateSend(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		list, err := s.approved(c, conv, "")
+		list, err := s.approved(c.Request().Context(), conv.OrgID, conv.ChannelID, "")
 		if err != nil {
 			return err
 		}
