@@ -170,21 +170,6 @@ func colorName(ctx context.Context, c string) string {
 
 // ---- contacts ----
 
-// displayName is the contact's name, else its phone, else its email, else "No name".
-func displayName(ctx context.Context, c model.Contact, phone string) string {
-	switch {
-	case strings.TrimSpace(c.Name) != "":
-		return c.Name
-	case phone != "":
-		return phone
-	case c.Phone != nil && *c.Phone != "":
-		return *c.Phone
-	case c.Email != nil && *c.Email != "":
-		return *c.Email
-	}
-	return ui.T(ctx, "contacts.no_name")
-}
-
 func str(p *string) string {
 	if p == nil {
 		return ""

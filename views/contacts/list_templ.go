@@ -2572,7 +2572,7 @@ func row(d ListData, r Row) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		name := displayName(ctx, r.Contact, r.PhoneDisplay)
+		name := ui.ContactName(ctx, r.Contact, r.PhoneDisplay)
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 226, "<tr data-testid=\"contacts-row\" data-contact-id=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

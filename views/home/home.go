@@ -3,8 +3,6 @@ package home
 import (
 	"strconv"
 	"strings"
-
-	"masteria/app/model"
 )
 
 // firstName greets people the way Brazilians do: by their first name.
@@ -20,15 +18,4 @@ func percent(done, total int) string {
 		return "100%"
 	}
 	return strconv.Itoa(done*100/total) + "%"
-}
-
-// convName is who a conversation is with: the contact's name, or its phone.
-func convName(c model.Conversation) string {
-	if strings.TrimSpace(c.ContactName) != "" {
-		return c.ContactName
-	}
-	if c.ContactPhone != nil {
-		return *c.ContactPhone
-	}
-	return "—"
 }

@@ -99,17 +99,6 @@ func ticks(s string) string {
 	return ""
 }
 
-// who is the contact's name, or their phone when they have none.
-func who(c model.Conversation) string {
-	if c.ContactName != "" {
-		return c.ContactName
-	}
-	if c.ContactPhone != nil {
-		return *c.ContactPhone
-	}
-	return "—"
-}
-
 func (d OpenData) convURL(ctx context.Context, suffix string) string {
 	return ui.OrgURL(ctx, "/inbox/"+id(d.Conv.ID)+suffix)
 }

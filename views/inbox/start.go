@@ -3,22 +3,8 @@ package inbox
 import (
 	"context"
 
-	"masteria/app/model"
 	"masteria/views/ui"
 )
-
-// contactName is a contact's name, or its phone when it has none.
-func contactName(c *model.Contact, phone string) string {
-	switch {
-	case c.Name != "":
-		return c.Name
-	case phone != "":
-		return phone
-	case c.Phone != nil:
-		return *c.Phone
-	}
-	return "—"
-}
 
 // startBack is where the page's back link goes: the contact it was opened from, or the inbox.
 func startBack(ctx context.Context, d StartData) string {

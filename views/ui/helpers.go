@@ -176,3 +176,30 @@ func withoutClass(attrs templ.Attributes) templ.Attributes {
 	}
 	return out
 }
+
+// ContactName is how a page names a contact: its name, else phone (written for people
+// when given, else as stored), else email, else "no name".
+func ContactName(ctx context.Context, c model.Contact, phone string) string {
+	switch {
+	case strings.TrimSpace(c.Name) != "":
+		return c.Name
+	case phone != "":
+		return phone
+	case c.Phone != nil && *c.Phone != "":
+		return *c.Phone
+	case c.Email != nil && *c.Email != "":
+		return *c.Email
+	}
+	return T(ctx, "contacts.no_name")
+}
+
+// ConversationName names a conversation by its contact: the name, else the phone.
+func ConversationName(c model.Conversation) string {
+	if strings.TrimSpace(c.ContactName) != "" {
+		return c.ContactName
+	}
+	if c.ContactPhone != nil {
+		return *c.ContactPhone
+	}
+	return "—"
+}
