@@ -6,12 +6,15 @@
 SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id IN ($2, $3) ORDER BY c.id FOR UPDATE;
 
 -- name: merge-preview
--- What moves from the other contact ($2) to the kept one.
+-- What moves from the other contact ($2) to the kept one ($3); no row when either is not
+-- the org's.
 SELECT (SELECT count(*) FROM conversations v WHERE v.org_id = $1 AND v.contact_id = $2) AS conversations,
        (SELECT count(*) FROM leads l WHERE l.org_id = $1 AND l.contact_id = $2) AS leads,
        (SELECT count(*) FROM contact_identities i WHERE i.org_id = $1 AND i.contact_id = $2) AS identities,
        (SELECT count(*) FROM contact_events e WHERE e.org_id = $1 AND e.contact_id = $2) AS events,
-       (SELECT cardinality(c.tag_ids) FROM contacts c WHERE c.org_id = $1 AND c.id = $2) AS tags;
+       cardinality(c.tag_ids) AS tags
+FROM contacts c
+WHERE c.org_id = $1 AND c.id = $2 AND EXISTS (SELECT 1 FROM contacts k WHERE k.org_id = $1 AND k.id = $3);
 
 -- name: merge-messages
 -- Where both have a conversation on the same channel, the other's messages join the kept one.

@@ -16,12 +16,7 @@ func (s *Service) PreviewMerge(ctx context.Context, a model.Actor, keepID, other
 	if err := checkMerge(a, keepID, otherID); err != nil {
 		return MergePreview{}, err
 	}
-	for _, id := range []int64{keepID, otherID} {
-		if _, err := s.st.Contact(ctx, a.OrgID, id); err != nil {
-			return MergePreview{}, err
-		}
-	}
-	return s.st.PreviewMerge(ctx, a.OrgID, otherID)
+	return s.st.PreviewMerge(ctx, a.OrgID, keepID, otherID)
 }
 
 func checkMerge(a model.Actor, keepID, otherID int64) error {
@@ -42,14 +37,11 @@ func (s *Service) Merge(ctx context.Context, a model.Actor, keepID, otherID int6
 	if err := checkMerge(a, keepID, otherID); err != nil {
 		return MergePreview{}, err
 	}
-	other, err := s.st.Contact(ctx, a.OrgID, otherID)
-	if err != nil {
-		return MergePreview{}, err
-	}
 	var moved MergePreview
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		var other store.MergedAway
 		var err error
-		if moved, err = tx.MergeContacts(ctx, a.OrgID, keepID, otherID); err != nil {
+		if moved, other, err = tx.MergeContacts(ctx, a.OrgID, keepID, otherID); err != nil {
 			return err
 		}
 		data := map[string]any{"other_id": otherID, "other_name": other.Name, "moved": moved}

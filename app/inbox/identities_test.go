@@ -81,7 +81,7 @@ func TestMergedPhoneFindsTheKeptContact(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := e.st.Tx(e.ctx, func(tx *store.Store) error {
-		_, err := tx.MergeContacts(e.ctx, e.a.OrgID, kept.ContactID, other.ContactID)
+		_, _, err := tx.MergeContacts(e.ctx, e.a.OrgID, kept.ContactID, other.ContactID)
 		return err
 	}); err != nil {
 		t.Fatal(err)

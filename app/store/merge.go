@@ -35,31 +35,38 @@ type MergePreview struct {
 	Tags          int64 `db:"tags" json:"tags"`
 }
 
-// PreviewMerge counts what would move from contact otherID.
-func (s *Store) PreviewMerge(ctx context.Context, orgID, otherID int64) (MergePreview, error) {
+// PreviewMerge counts what would move from contact otherID to keepID; ErrNotFound when
+// either is not the org's.
+func (s *Store) PreviewMerge(ctx context.Context, orgID, keepID, otherID int64) (MergePreview, error) {
 	var p MergePreview
-	if err := s.get(ctx, s.q.MergePreview, &p, orgID, otherID); err != nil {
+	if err := s.get(ctx, s.q.MergePreview, &p, orgID, otherID, keepID); err != nil {
 		return p, fmt.Errorf("store: merge preview: %w", err)
 	}
 	return p, nil
 }
 
+// MergedAway is the contact a merge deleted, as the timeline names it.
+type MergedAway struct {
+	Name  string
+	Phone *string
+}
+
 // MergeContacts moves everything of contact otherID to keepID and deletes otherID. It must
 // run inside a transaction (Tx); both contacts must be the org's, else ErrNotFound.
-func (s *Store) MergeContacts(ctx context.Context, orgID, keepID, otherID int64) (MergePreview, error) {
+func (s *Store) MergeContacts(ctx context.Context, orgID, keepID, otherID int64) (MergePreview, MergedAway, error) {
 	if s.tx == nil {
-		return MergePreview{}, fmt.Errorf("store: merge contacts outside a transaction")
+		return MergePreview{}, MergedAway{}, fmt.Errorf("store: merge contacts outside a transaction")
 	}
 	var ids []int64
 	if err := s.sel(ctx, s.q.MergeLock, &ids, orgID, keepID, otherID); err != nil {
-		return MergePreview{}, fmt.Errorf("store: merge lock: %w", err)
+		return MergePreview{}, MergedAway{}, fmt.Errorf("store: merge lock: %w", err)
 	}
 	if len(ids) != 2 {
-		return MergePreview{}, fmt.Errorf("store: merge contacts: %w", model.ErrNotFound)
+		return MergePreview{}, MergedAway{}, fmt.Errorf("store: merge contacts: %w", model.ErrNotFound)
 	}
-	moved, err := s.PreviewMerge(ctx, orgID, otherID)
+	moved, err := s.PreviewMerge(ctx, orgID, keepID, otherID)
 	if err != nil {
-		return moved, err
+		return moved, MergedAway{}, err
 	}
 	for _, step := range []struct {
 		name string
@@ -69,7 +76,7 @@ func (s *Store) MergeContacts(ctx context.Context, orgID, keepID, otherID int64)
 		{"leads", s.q.MergeLeads}, {"timeline", s.q.MergeEvents}, {"identities", s.q.MergeIdentities},
 	} {
 		if _, err := s.exec(ctx, step.st, orgID, keepID, otherID); err != nil {
-			return moved, fmt.Errorf("store: merge %s: %w", step.name, err)
+			return moved, MergedAway{}, fmt.Errorf("store: merge %s: %w", step.name, err)
 		}
 	}
 	var other struct {
@@ -83,7 +90,7 @@ func (s *Store) MergeContacts(ctx context.Context, orgID, keepID, otherID int64)
 		LastActivity time.Time      `db:"last_activity_at"`
 	}
 	if err := s.get(ctx, s.q.MergeDeleteOther, &other, orgID, keepID, otherID); err != nil {
-		return moved, fmt.Errorf("store: merge delete: %w", err)
+		return moved, MergedAway{}, fmt.Errorf("store: merge delete: %w", err)
 	}
 	attrs := json.RawMessage(other.Attributes)
 	if len(attrs) == 0 {
@@ -91,7 +98,7 @@ func (s *Store) MergeContacts(ctx context.Context, orgID, keepID, otherID int64)
 	}
 	if _, err := s.exec(ctx, s.q.MergeFillKept, orgID, keepID, otherID, other.Name, other.Phone, other.Email, other.OwnerID,
 		other.Tags, other.OptedOut, []byte(attrs), other.LastActivity); err != nil {
-		return moved, fmt.Errorf("store: merge fill: %w", err)
+		return moved, MergedAway{}, fmt.Errorf("store: merge fill: %w", err)
 	}
-	return moved, nil
+	return moved, MergedAway{Name: other.Name, Phone: other.Phone}, nil
 }
