@@ -206,9 +206,6 @@ func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64
 // every conversation is (Start: the contact and conversation found or created, the 24-hour
 // rule included).
 func (s *Service) SendTo(ctx context.Context, a model.Actor, channelID int64, phone, text string) (model.Message, error) {
-	if strings.TrimSpace(text) == "" {
-		return model.Message{}, model.FieldError("body", "inbox.error.empty")
-	}
 	st, err := s.Start(ctx, a, StartInput{ChannelID: channelID, Phone: phone, Text: text, Source: "api"})
 	return st.Message, err
 }

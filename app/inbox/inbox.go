@@ -453,15 +453,8 @@ func (s *Service) address(ctx context.Context, ch model.Channel, c model.Contact
 	if c.HasPhone() {
 		return *c.Phone, "", nil
 	}
-	var kinds []string
-	switch ch.Kind {
-	case model.KindWhatsAppCloud:
-		kinds = []string{model.IdentityWAUserID, model.IdentityWAParentUserID}
-	case model.KindWhatsAppQR:
-		kinds = []string{model.IdentityWALID, model.IdentityWAJID}
-	case model.KindSandbox: // the demo reaches anyone it can name
-		kinds = []string{model.IdentityWAUserID, model.IdentityWAParentUserID, model.IdentityWALID, model.IdentityWAJID}
-	default:
+	kinds := ch.RecipientKinds()
+	if len(kinds) == 0 {
 		return "", "", nil
 	}
 	ids, err := s.st.Identities(ctx, c.OrgID, c.ID)

@@ -155,7 +155,7 @@ func (s *Service) reachable(ctx context.Context, c model.Contact, ch model.Chann
 		return err
 	}
 	if to == "" && recipient == "" {
-		if ch.Kind == model.KindTwilioSMS {
+		if !ch.ReachesWithoutPhone() {
 			return model.FieldError("contact", "contacts.no_phone_sms")
 		}
 		return model.FieldError("contact", "inbox.start.error.no_phone")

@@ -22,8 +22,19 @@ type Identity struct {
 // WhatsApp can also reach a person by their user id.
 func (c Contact) HasPhone() bool { return c.Phone != nil && *c.Phone != "" }
 
-// ReachesWithoutPhone says whether the channel can message a contact known by no phone:
-// WhatsApp can, by the person's user id (Cloud API) or LID (QR); SMS cannot.
-func (c Channel) ReachesWithoutPhone() bool {
-	return c.Kind == KindWhatsAppCloud || c.Kind == KindWhatsAppQR || c.Kind == KindSandbox
+// RecipientKinds are the identities, most trusted first, by which the channel messages a
+// contact known by no phone: WhatsApp's user id (Cloud API) or LID (QR); none for SMS.
+func (c Channel) RecipientKinds() []string {
+	switch c.Kind {
+	case KindWhatsAppCloud:
+		return []string{IdentityWAUserID, IdentityWAParentUserID}
+	case KindWhatsAppQR:
+		return []string{IdentityWALID, IdentityWAJID}
+	case KindSandbox: // the demo reaches anyone it can name
+		return []string{IdentityWAUserID, IdentityWAParentUserID, IdentityWALID, IdentityWAJID}
+	}
+	return nil
 }
+
+// ReachesWithoutPhone says whether the channel can message a contact known by no phone.
+func (c Channel) ReachesWithoutPhone() bool { return len(c.RecipientKinds()) > 0 }
