@@ -190,19 +190,13 @@ func (s *Server) boardPage(c echo.Context) error {
 		if pid, err = strconv.ParseInt(raw, 10, 64); err != nil || pid <= 0 {
 			return echo.ErrNotFound
 		}
-	} else {
-		ps, err := s.board.Pipelines(ctx, r.Org.ID)
-		if err != nil {
-			return err
-		}
-		if len(ps) == 0 { // a GET creates nothing: the page offers to start the board
-			return render(c, http.StatusOK, boardview.BoardStart(), nil)
-		}
-		pid = ps[0].ID
 	}
-	b, err := s.board.Board(ctx, r.Org.ID, pid, lf)
+	b, err := s.board.Board(ctx, r.Org.ID, pid, lf) // pid 0: the first pipeline
 	if err != nil {
 		return err
+	}
+	if len(b.Pipelines) == 0 { // a GET creates nothing: the page offers to start the board
+		return render(c, http.StatusOK, boardview.BoardStart(), nil)
 	}
 	members, err := s.acct.Members(ctx, r.Org.ID)
 	if err != nil {

@@ -24,12 +24,19 @@ type Board struct {
 }
 
 // Board returns the first cards of each stage of a pipeline, with every stage's count and
-// value, as filtered by f.
+// value, as filtered by f. Pipeline 0 is the org's first; an org without pipelines gets an
+// empty Board (no Pipelines).
 func (s *Service) Board(ctx context.Context, orgID, pipelineID int64, f model.LeadFilter) (Board, error) {
 	b := Board{Cards: map[int64][]model.Lead{}, More: map[int64]bool{}, Totals: map[int64]model.StageTotal{}}
 	var err error
 	if b.Pipelines, err = s.st.PipelineList(ctx, orgID); err != nil {
 		return b, err
+	}
+	if pipelineID == 0 { // the first pipeline, if the org has one yet
+		if len(b.Pipelines) == 0 {
+			return b, nil
+		}
+		pipelineID = b.Pipelines[0].ID
 	}
 	found := false
 	for _, p := range b.Pipelines {
