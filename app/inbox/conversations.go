@@ -184,22 +184,26 @@ func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, e
 // Keyword applies a customer's STOP or START sent on a channel: the contact is opted out of
 // (or back into) the channel's kind, and the timeline says it came from a keyword.
 func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64, stop bool) error {
+	return s.st.Tx(ctx, func(tx *store.Store) error { return keyword(ctx, tx, ch, contactID, stop) })
+}
+
+// keyword is Keyword inside the caller's transaction (Receive: with the message itself,
+// so a failed opt-out is retried with it rather than lost behind a stored duplicate).
+func keyword(ctx context.Context, tx *store.Store, ch model.Channel, contactID int64, stop bool) error {
 	kind := ch.OptOutKind()
-	return s.st.Tx(ctx, func(tx *store.Store) error {
-		changed, err := tx.SetOptOut(ctx, ch.OrgID, contactID, kind, stop)
-		if err != nil || !changed {
-			return err
-		}
-		ev := "opted_in"
-		if stop {
-			ev = "opted_out"
-		}
-		if err := tx.AddContactEvent(ctx, ch.OrgID, contactID, ev, nil, map[string]any{"channel": kind, "source": "keyword"}); err != nil {
-			return err
-		}
-		_, err = events.ContactUpdated.Publish(ctx, tx, ch.OrgID, events.ContactRef{ID: contactID})
+	changed, err := tx.SetOptOut(ctx, ch.OrgID, contactID, kind, stop)
+	if err != nil || !changed {
 		return err
-	})
+	}
+	ev := "opted_in"
+	if stop {
+		ev = "opted_out"
+	}
+	if err := tx.AddContactEvent(ctx, ch.OrgID, contactID, ev, nil, map[string]any{"channel": kind, "source": "keyword"}); err != nil {
+		return err
+	}
+	_, err = events.ContactUpdated.Publish(ctx, tx, ch.OrgID, events.ContactRef{ID: contactID})
+	return err
 }
 
 // SendTo is the API's send: a text to a phone number through a channel, started the way

@@ -212,6 +212,11 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 			if err := s.learn(ctx, tx, ch.OrgID, row.ContactID, in); err != nil {
 				return err
 			}
+			if in.Keyword != "" { // an SMS STOP or START changes the contact's opt-out
+				if err := keyword(ctx, tx, ch, row.ContactID, in.Keyword == "stop"); err != nil {
+					return err
+				}
+			}
 			if row.AssigneeID == 0 && row.RoundRobin { // nobody on it: the next one in turn
 				if err := s.autoAssign(ctx, tx, ch.OrgID, row.ConversationID); err != nil {
 					return err
@@ -221,13 +226,7 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		})
 		switch {
 		case err == nil:
-			got := Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}
-			if in.Keyword != "" { // an SMS STOP or START changes the contact's opt-out
-				if err := s.Keyword(ctx, ch, row.ContactID, in.Keyword == "stop"); err != nil {
-					return got, err
-				}
-			}
-			return got, nil
+			return Received{MessageID: row.MessageID, ConversationID: row.ConversationID, ContactID: row.ContactID}, nil
 		case !errors.Is(err, errDuplicate):
 			return Received{}, err
 		case row.ContactID == 0 && !row.Duplicate && attempt < 3:
