@@ -181,14 +181,10 @@ func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, e
 	return s.st.Channels(ctx, orgID)
 }
 
-// Keyword applies a customer's STOP or START sent on a channel: the contact is opted out of
-// (or back into) the channel's kind, and the timeline says it came from a keyword.
-func (s *Service) Keyword(ctx context.Context, ch model.Channel, contactID int64, stop bool) error {
-	return s.st.Tx(ctx, func(tx *store.Store) error { return keyword(ctx, tx, ch, contactID, stop) })
-}
-
-// keyword is Keyword inside the caller's transaction (Receive: with the message itself,
-// so a failed opt-out is retried with it rather than lost behind a stored duplicate).
+// keyword applies a customer's STOP or START sent on a channel, inside the inbound
+// message's transaction (so a failed opt-out is retried with the message rather than lost
+// behind a stored duplicate): the contact is opted out of (or back into) the channel's
+// kind, and the timeline says it came from a keyword.
 func keyword(ctx context.Context, tx *store.Store, ch model.Channel, contactID int64, stop bool) error {
 	kind := ch.OptOutKind()
 	changed, err := tx.SetOptOut(ctx, ch.OrgID, contactID, kind, stop)
