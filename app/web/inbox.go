@@ -410,6 +410,7 @@ func (s *Server) inboxRead(c echo.Context) error {
 	if err := s.inbox.MarkRead(c.Request().Context(), actorOf(c), id); err != nil {
 		return err
 	}
+	c.Response().Header().Set("HX-Trigger", "inbox-read") // the list and the title's count follow at once
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -143,7 +143,10 @@ var statuses = []struct{ Value, Key string }{
 }
 
 const liveMessages = "sse:message.received, sse:message.created, sse:message.status, sse:message.updated"
-const liveList = liveMessages + ", sse:conversation.changed"
+
+// liveList also reloads when this browser marked a conversation read (inbox-read, sent by the
+// read request's answer), without waiting for that change to come back over SSE.
+const liveList = liveMessages + ", sse:conversation.changed, inbox-read from:body"
 
 func sortedChannels(m map[int64]model.Channel) []model.Channel {
 	out := make([]model.Channel, 0, len(m))
