@@ -31,6 +31,9 @@ type Outbound struct {
 	// it its own way, by upload or by link.
 	Media    *Attachment
 	Template *Template
+	// Ref is our name for this send ("m123": the message row), echoed by the provider in its
+	// status reports (StatusUpdate.Ref) so a send whose answer was lost can be reconciled.
+	Ref string
 }
 
 // Attachment is a stored file an outbound message carries.
@@ -189,6 +192,22 @@ func Config(c model.Channel, v any) error {
 // page's "Test" button); it answers what the provider says of the number or account.
 type Checker interface {
 	Check(ctx context.Context) (string, error)
+}
+
+// Limits are what a provider says a number may send.
+type Limits struct {
+	// Messaging is the business-initiated limit: unique people per moving 24 hours outside
+	// a service window (-1 unlimited, 0 unknown).
+	Messaging int
+	// PerSecond is the number's throughput (messages per second), 0 when not given.
+	PerSecond int
+	Quality   string // GREEN, YELLOW, RED, UNKNOWN
+}
+
+// LimitReader is a channel that can ask its provider for the number's limits (WhatsApp
+// Cloud API): campaigns check them before launch.
+type LimitReader interface {
+	Limits(ctx context.Context) (Limits, error)
 }
 
 // TemplateLister is a channel whose provider keeps approved message templates (WhatsApp

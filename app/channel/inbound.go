@@ -42,6 +42,41 @@ type Received struct {
 // read or failed (with the provider's code and title).
 type StatusUpdate struct {
 	ProviderID, Status, ErrorCode, ErrorTitle string
+	// Ref is the Outbound.Ref the provider echoes (Cloud API biz_opaque_callback_data, a
+	// query parameter of Twilio's StatusCallback URL): it names the send even when its
+	// answer, and so its ProviderID, was lost in a crash.
+	Ref string
+}
+
+// Notice is a provider's word about the account rather than one message: a template's
+// status or quality changed, or the number's quality or messaging limit did.
+type Notice struct {
+	Kind string // one of the Notice* kinds
+	// Template and Language name the template of template notices.
+	Template, Language string
+	// Event is the provider's word: APPROVED, PAUSED, DISABLED, REJECTED… for templates;
+	// DOWNGRADE, UPGRADE, FLAGGED, UNFLAGGED… for the number's quality.
+	Event  string
+	Reason string
+	// Quality is the new rating where the notice carries one (GREEN, YELLOW, RED).
+	Quality string
+	// Limit is the business-initiated messaging limit (unique people per moving 24 hours)
+	// where the notice carries one: -1 unlimited, 0 not given.
+	Limit int
+}
+
+// Notice kinds.
+const (
+	NoticeTemplateStatus  = "template_status"
+	NoticeTemplateQuality = "template_quality"
+	NoticeNumberQuality   = "number_quality"
+	NoticeMessagingLimit  = "messaging_limit"
+)
+
+// NoticeReceiver is a Receiver that also takes notices (the inbox, which passes them on to
+// campaigns).
+type NoticeReceiver interface {
+	Notice(ctx context.Context, ch model.Channel, n Notice) error
 }
 
 // Receiver takes what channels receive: the inbox implements it, so providers know no area.
