@@ -202,3 +202,43 @@ FROM (SELECT 1) one LEFT JOIN contact ON true;
 -- name: contacts-matching
 -- The contacts a conversation search matches, when there are few (see Store.Conversations).
 SELECT id FROM contacts WHERE org_id = $1 AND search LIKE fold($2) LIMIT $3;
+
+-- name: conversations-open-many
+-- The conversations of many contacts on a channel, created on first contact (a campaign's
+-- batch). A closed one stays closed until the customer answers: a mass send does not fill
+-- the agents' open list.
+INSERT INTO conversations (org_id, channel_id, contact_id)
+SELECT $1, $2, contact_id FROM unnest($3::bigint[]) AS contact_id
+ON CONFLICT (channel_id, contact_id) DO UPDATE SET status = conversations.status
+RETURNING id, contact_id, last_inbound_at;
+
+-- name: messages-queue-many
+-- Queued outbound messages, one per conversation of a batch.
+INSERT INTO messages (org_id, conversation_id, channel_id, direction, kind, body, content, status, created_at)
+SELECT $1, u.conversation_id, $2, 'out', u.kind, u.body, u.content, 'queued', now()
+FROM unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS u(conversation_id, kind, body, content)
+RETURNING id, conversation_id;
+
+-- name: messages-sent-many
+-- The provider took these queued messages; one a status report already moved stays.
+UPDATE messages m SET status = 'sent', provider_id = u.provider_id, status_at = now()
+FROM unnest($2::bigint[], $3::text[]) AS u(id, provider_id)
+WHERE m.org_id = $1 AND m.id = u.id AND m.status = 'queued';
+
+-- name: messages-failed-many
+UPDATE messages m SET status = 'failed', error_code = u.code, error_title = u.title, status_at = now()
+FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(id, code, title)
+WHERE m.org_id = $1 AND m.id = u.id AND m.status IN ('queued', 'sent');
+
+-- name: conversations-touch-many
+-- After a batch of outbound messages: each conversation's time and preview line.
+UPDATE conversations v SET last_message_at = greatest(v.last_message_at, now()), preview = u.preview
+FROM unnest($2::bigint[], $3::text[]) AS u(id, preview)
+WHERE v.org_id = $1 AND v.id = u.id;
+
+-- name: message-by-ref
+-- A status report that names our send by its Ref (a message id) but whose provider id we
+-- never stored (the send's answer was lost): the queued message takes the provider's id.
+UPDATE messages SET provider_id = $4, status = 'sent', status_at = now()
+WHERE org_id = $1 AND channel_id = $2 AND id = $3 AND direction = 'out' AND status = 'queued' AND provider_id IS NULL
+RETURNING id, conversation_id;

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"masteria/app/model"
 )
@@ -39,6 +40,12 @@ type inboxQueries struct {
 	EarlyStatusesDelete   *sqlx.Stmt `query:"early-statuses-delete-old"`
 	InboundReceive        *sqlx.Stmt `query:"inbound-receive"`
 	ContactsMatching      *sqlx.Stmt `query:"contacts-matching"`
+	ConversationsOpenMany *sqlx.Stmt `query:"conversations-open-many"`
+	MessagesQueueMany     *sqlx.Stmt `query:"messages-queue-many"`
+	MessagesSentMany      *sqlx.Stmt `query:"messages-sent-many"`
+	MessagesFailedMany    *sqlx.Stmt `query:"messages-failed-many"`
+	ConversationsTouch    *sqlx.Stmt `query:"conversations-touch-many"`
+	MessageByRef          *sqlx.Stmt `query:"message-by-ref"`
 }
 
 // CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
@@ -396,4 +403,90 @@ func (s *Store) ReceiveInbound(ctx context.Context, m model.Message, phone, name
 		return r, fmt.Errorf("store: receive inbound: %w", err)
 	}
 	return r, nil
+}
+
+// OpenedConversation is a contact's conversation on a channel, opened for a batch send.
+type OpenedConversation struct {
+	ID            int64      `db:"id"`
+	ContactID     int64      `db:"contact_id"`
+	LastInboundAt *time.Time `db:"last_inbound_at"`
+}
+
+// OpenConversations finds or creates the conversations of many contacts on a channel; a
+// closed one stays closed.
+func (s *Store) OpenConversations(ctx context.Context, orgID, channelID int64, contactIDs []int64) ([]OpenedConversation, error) {
+	var out []OpenedConversation
+	if err := s.sel(ctx, s.q.ConversationsOpenMany, &out, orgID, channelID, pq.Array(contactIDs)); err != nil {
+		return nil, fmt.Errorf("store: open conversations: %w", err)
+	}
+	return out, nil
+}
+
+// QueuedMessage is an outbound message of a batch, before it is stored.
+type QueuedMessage struct {
+	ConversationID int64
+	Kind, Body     string
+	Content        json.RawMessage
+}
+
+// QueueMessages stores queued outbound messages, at most one per conversation, and returns
+// their ids by conversation.
+func (s *Store) QueueMessages(ctx context.Context, orgID, channelID int64, ms []QueuedMessage) (map[int64]int64, error) {
+	convs, kinds, bodies, contents := make([]int64, len(ms)), make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
+	for i, m := range ms {
+		convs[i], kinds[i], bodies[i] = m.ConversationID, m.Kind, m.Body
+		contents[i] = string(m.Content)
+		if len(m.Content) == 0 {
+			contents[i] = "{}"
+		}
+	}
+	var rows []struct {
+		ID             int64 `db:"id"`
+		ConversationID int64 `db:"conversation_id"`
+	}
+	if err := s.sel(ctx, s.q.MessagesQueueMany, &rows, orgID, channelID, pq.Array(convs), pq.Array(kinds), pq.Array(bodies), pq.Array(contents)); err != nil {
+		return nil, fmt.Errorf("store: queue messages: %w", err)
+	}
+	out := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		out[r.ConversationID] = r.ID
+	}
+	return out, nil
+}
+
+// MarkManySent records the provider ids of queued messages the provider took.
+func (s *Store) MarkManySent(ctx context.Context, orgID int64, ids []int64, providerIDs []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.exec(ctx, s.q.MessagesSentMany, orgID, pq.Array(ids), pq.Array(providerIDs))
+	return err
+}
+
+// MarkManyFailed records why queued messages could not be sent.
+func (s *Store) MarkManyFailed(ctx context.Context, orgID int64, ids []int64, codes, titles []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.exec(ctx, s.q.MessagesFailedMany, orgID, pq.Array(ids), pq.Array(codes), pq.Array(titles))
+	return err
+}
+
+// TouchConversations sets the time and preview of conversations after a batch.
+func (s *Store) TouchConversations(ctx context.Context, orgID int64, ids []int64, previews []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.exec(ctx, s.q.ConversationsTouch, orgID, pq.Array(ids), pq.Array(previews))
+	return err
+}
+
+// MessageByRef gives a queued message, named by a status report's Ref, the provider's id
+// its lost answer would have given; it returns the message when one moved.
+func (s *Store) MessageByRef(ctx context.Context, orgID, channelID, messageID int64, providerID string) ([]StatusChange, error) {
+	var out []StatusChange
+	if err := s.sel(ctx, s.q.MessageByRef, &out, orgID, channelID, messageID, providerID); err != nil {
+		return nil, fmt.Errorf("store: message by ref: %w", err)
+	}
+	return out, nil
 }

@@ -47,6 +47,7 @@ type statements struct {
 	identityQueries
 	searchQueries
 	mergeQueries
+	campaignQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
