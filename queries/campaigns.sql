@@ -262,3 +262,12 @@ DELETE FROM campaign_prices WHERE org_id = $1 AND kind = $2 AND country = $3 AND
 
 -- name: org-time-zone
 SELECT time_zone FROM orgs WHERE id = $1;
+
+-- name: audience-owned
+-- How many of an audience's tags, stages and contacts, and whether its segment and import,
+-- belong to the org: anything else is another org's, and the draft is refused.
+SELECT (SELECT count(*) FROM tags WHERE org_id = $1 AND id = ANY($2::bigint[])) AS tags,
+       (SELECT count(*) FROM stages s WHERE s.org_id = $1 AND s.id = ANY($3::bigint[])) AS stages,
+       (SELECT count(*) FROM contacts WHERE org_id = $1 AND id = ANY($4::bigint[])) AS contacts,
+       (SELECT count(*) FROM segments WHERE org_id = $1 AND id = $5) AS segments,
+       (SELECT count(*) FROM contact_imports WHERE org_id = $1 AND id = $6) AS imports;

@@ -32,3 +32,9 @@ SELECT synced_at, error FROM template_syncs WHERE org_id = $1 AND channel_id = $
 -- name: cloud-channels
 -- cross-org: the periodic template sync covers every org's connected WhatsApp Cloud numbers.
 SELECT org_id, id FROM channels WHERE kind = 'whatsapp_cloud' AND status <> 'disconnected' ORDER BY id;
+
+-- name: template-set-status
+-- A template status webhook: the template's new status (PAUSED, DISABLED, APPROVED…), for
+-- every language when the webhook gives none.
+UPDATE message_templates SET status = $5
+WHERE org_id = $1 AND channel_id = $2 AND name = $3 AND ($4 = '' OR language = $4);

@@ -48,9 +48,40 @@ var (
 	ConversationChanged  = define[ConversationChange]("conversation.changed", "A conversation was assigned, labelled, resolved, reopened or read.")
 	InboxSettingsChanged = define[model.InboxSettings]("inbox.settings_changed", "The org's inbox settings changed.")
 
+	CampaignCreated         = define[CampaignRef]("campaign.created", "A campaign draft was created.")
+	CampaignStarted         = define[CampaignRef]("campaign.started", "A campaign was launched (or resumed) and is sending.")
+	CampaignPaused          = define[CampaignPause]("campaign.paused", "A campaign paused: by a user, or by itself with the reason (quality, template, spam, failures, daily limit).")
+	CampaignCompleted       = define[CampaignRef]("campaign.completed", "A campaign finished sending: every recipient was sent, failed or skipped.")
+	CampaignCancelled       = define[CampaignRef]("campaign.cancelled", "A campaign was cancelled; what was not sent stays unsent.")
+	CampaignRecipientStatus = define[CampaignRecipient]("campaign.recipient.status", "A campaign recipient moved: sent, delivered, read, replied, failed or capped.")
+	CampaignProgress        = signal[CampaignRef]("campaign.progress",
+		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
+
 	ConversationPresence = signal[Presence]("conversation.presence",
 		"A member is viewing or typing in a conversation (not stored, never replayed).", presenceVisible)
 )
+
+// CampaignRef is a campaign.
+type CampaignRef struct {
+	CampaignID int64  `json:"campaign_id"`
+	Name       string `json:"name,omitempty"`
+}
+
+// CampaignPause is a campaign that paused, and why.
+type CampaignPause struct {
+	CampaignID int64  `json:"campaign_id"`
+	Reason     string `json:"reason"`
+	Detail     string `json:"detail,omitempty"`
+}
+
+// CampaignRecipient is one recipient's new status.
+type CampaignRecipient struct {
+	CampaignID  int64  `json:"campaign_id"`
+	RecipientID int64  `json:"recipient_id"`
+	ContactID   int64  `json:"contact_id,omitempty"`
+	Status      string `json:"status"`
+	ErrorCode   string `json:"error_code,omitempty"`
+}
 
 // IDName names a thing by id: the org, an API key.
 type IDName struct {

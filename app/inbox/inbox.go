@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +43,38 @@ type Service struct {
 	hooks channelCache
 	now   func() time.Time
 
-	media *media.Service // files: inbound downloads and attachments (SetMedia)
+	media  *media.Service // files: inbound downloads and attachments (SetMedia)
+	hooks2 Hooks          // campaigns follow statuses and replies (SetHooks)
+}
+
+// Hooks let another area follow what the inbox records, inside the inbox's own
+// transactions, without the inbox knowing it: campaigns move their recipients with their
+// messages' statuses, count replies, and pause on a provider's notice.
+type Hooks interface {
+	// MessagesMoved: outbound messages moved to a provider-reported status.
+	MessagesMoved(ctx context.Context, tx *store.Store, orgID int64, ids []int64, status, code, title string) error
+	// Replied: a contact wrote to a channel at a time.
+	Replied(ctx context.Context, tx *store.Store, orgID, channelID, contactID int64, at time.Time) error
+	// Notice: the provider said something of the channel's account (templates, quality, limits).
+	Notice(ctx context.Context, ch model.Channel, n channel.Notice) error
+}
+
+// SetHooks gives the service the hooks of other areas (set once at start).
+func (s *Service) SetHooks(h Hooks) { s.hooks2 = h }
+
+// Client is the provider client of a channel: the one campaigns send through.
+func (s *Service) Client(ch model.Channel) (channel.Channel, error) { return s.build(ch) }
+
+// Ref is the name a send carries to the provider and back in its status reports.
+func Ref(messageID int64) string { return "m" + strconv.FormatInt(messageID, 10) }
+
+// refMessage reads a Ref back; ok is false for one that is not ours.
+func refMessage(ref string) (int64, bool) {
+	if !strings.HasPrefix(ref, "m") {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(ref[1:], 10, 64)
+	return id, err == nil && id > 0
 }
 
 // New returns the inbox over a store, sealing channel secrets with ring. Channels are built
@@ -171,7 +203,21 @@ var _ channel.Receiver = (*Service)(nil)
 
 // Status applies a provider's status report (channel.Receiver).
 func (s *Service) Status(ctx context.Context, ch model.Channel, st channel.StatusUpdate) error {
-	return s.ApplyStatus(ctx, ch, st.ProviderID, st.Status, st.ErrorCode, st.ErrorTitle)
+	return s.applyReport(ctx, ch, st)
+}
+
+// Notice passes a provider's notice on the channel's account to the hooks (campaigns), after
+// recording what the inbox keeps of it: a template's new status.
+func (s *Service) Notice(ctx context.Context, ch model.Channel, n channel.Notice) error {
+	if n.Kind == channel.NoticeTemplateStatus && n.Template != "" && n.Event != "" {
+		if err := s.st.SetTemplateStatus(ctx, ch.OrgID, ch.ID, n.Template, n.Language, n.Event); err != nil {
+			return err
+		}
+	}
+	if s.hooks2 == nil {
+		return nil
+	}
+	return s.hooks2.Notice(ctx, ch, n)
 }
 
 // Receive stores an inbound message: its contact (found by phone or another identity, or
@@ -214,6 +260,11 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 			}
 			if in.Keyword != "" { // an SMS STOP or START changes the contact's opt-out
 				if err := keyword(ctx, tx, ch, row.ContactID, in.Keyword == "stop"); err != nil {
+					return err
+				}
+			}
+			if s.hooks2 != nil { // a campaign's recipient who writes back has replied
+				if err := s.hooks2.Replied(ctx, tx, ch.OrgID, ch.ID, row.ContactID, in.At); err != nil {
 					return err
 				}
 			}
@@ -404,6 +455,7 @@ func (s *Service) deliver(ctx context.Context, args SendArgs) error {
 		return err
 	}
 	out.Recipient = recipient
+	out.Ref = Ref(m.ID)
 	sent, err := c.Send(ctx, out)
 	var thr *channel.ThrottledError
 	var se *channel.SendError
@@ -484,15 +536,37 @@ func (s *Service) failed(ctx context.Context, m model.Message, code, title strin
 // ApplyStatus records a provider's status report of a sent message: statuses only move
 // forward, so reports that arrive out of order or twice change nothing.
 func (s *Service) ApplyStatus(ctx context.Context, ch model.Channel, providerID, status, code, title string) error {
+	return s.applyReport(ctx, ch, channel.StatusUpdate{ProviderID: providerID, Status: status, ErrorCode: code, ErrorTitle: title})
+}
+
+// applyReport applies a status report. One whose provider id we do not know yet is either
+// early (the send's answer is on its way: kept until it is) or, when its Ref names a
+// queued message of ours, the report of a send whose answer was lost in a crash or a
+// timeout: that message takes the provider's id, so it is never sent again.
+func (s *Service) applyReport(ctx context.Context, ch model.Channel, st channel.StatusUpdate) error {
 	return s.st.Tx(ctx, func(tx *store.Store) error {
-		known, err := tx.MessageKnown(ctx, ch.OrgID, ch.ID, providerID)
+		known, err := tx.MessageKnown(ctx, ch.OrgID, ch.ID, st.ProviderID)
 		if err != nil {
 			return err
 		}
-		if !known { // early: the send job has not stored this id yet
-			return tx.KeepEarlyStatus(ctx, ch.OrgID, ch.ID, providerID, store.EarlyStatus{Status: status, ErrorCode: code, ErrorTitle: title})
+		if !known {
+			if id, ok := refMessage(st.Ref); ok && st.ProviderID != "" {
+				moved, err := tx.MessageByRef(ctx, ch.OrgID, ch.ID, id, st.ProviderID)
+				if err != nil {
+					return err
+				}
+				if len(moved) > 0 {
+					if err := s.moved(ctx, tx, ch, moved, model.StatusSent, "", ""); err != nil {
+						return err
+					}
+					known = true
+				}
+			}
 		}
-		return s.applyStatus(ctx, tx, ch, providerID, status, code, title)
+		if !known { // early: the send job has not stored this id yet
+			return tx.KeepEarlyStatus(ctx, ch.OrgID, ch.ID, st.ProviderID, store.EarlyStatus{Status: st.Status, ErrorCode: st.ErrorCode, ErrorTitle: st.ErrorTitle})
+		}
+		return s.applyStatus(ctx, tx, ch, st.ProviderID, st.Status, st.ErrorCode, st.ErrorTitle)
 	})
 }
 
@@ -501,13 +575,26 @@ func (s *Service) applyStatus(ctx context.Context, tx *store.Store, ch model.Cha
 	if err != nil {
 		return err
 	}
-	for _, m := range moved {
+	return s.moved(ctx, tx, ch, moved, status, code, title)
+}
+
+// moved announces messages whose status moved, and tells the hooks.
+func (s *Service) moved(ctx context.Context, tx *store.Store, ch model.Channel, moved []store.StatusChange, status, code, title string) error {
+	if len(moved) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(moved))
+	for i, m := range moved {
+		ids[i] = m.ID
 		if _, err := events.MessageStatus.Publish(ctx, tx, ch.OrgID, events.MessageState{
 			MessageID: m.ID, ConversationID: m.ConversationID, Status: status, ErrorCode: code, ErrorTitle: title}); err != nil {
 			return err
 		}
 	}
-	return nil
+	if s.hooks2 == nil {
+		return nil
+	}
+	return s.hooks2.MessagesMoved(ctx, tx, ch.OrgID, ids, status, code, title)
 }
 
 // ReportStatus is the channel.StatusFunc of channels that learn statuses themselves (the

@@ -14,6 +14,7 @@ const (
 	ManageChannels      Permission = "channels.manage"   // connect, test, disconnect channels; templates; QR pairing
 	ManageInbox         Permission = "inbox.manage"      // inbox settings (rotation, restriction) and quick replies
 	SeeMembers          Permission = "members.see"       // the members page
+	RunCampaigns        Permission = "campaigns.run"     // build, launch, pause and cancel campaigns; their prices
 	ManageOrg           Permission = "org.manage"        // the org's settings, invites and roles, API keys, audit log
 	UseOwnAccount       Permission = "account.own"       // profile and sessions: everyone
 )
@@ -25,6 +26,7 @@ var policy = map[Permission]Role{
 	DeleteAnyLead:       RoleManager,
 	SeeAllConversations: RoleManager,
 	SeeMembers:          RoleManager,
+	RunCampaigns:        RoleManager,
 	ManageChannels:      RoleAdmin,
 	ManageInbox:         RoleAdmin,
 	ManageOrg:           RoleAdmin,

@@ -59,6 +59,32 @@ type campaignQueries struct {
 	PriceSet             *sqlx.Stmt `query:"price-set"`
 	PriceDelete          *sqlx.Stmt `query:"price-delete"`
 	OrgTimeZone          *sqlx.Stmt `query:"org-time-zone"`
+	AudienceOwned        *sqlx.Stmt `query:"audience-owned"`
+}
+
+// AudienceOwned says whether everything an audience names belongs to the org.
+func (s *Store) AudienceOwned(ctx context.Context, orgID int64, a model.Audience) (bool, error) {
+	var r struct {
+		Tags     int `db:"tags"`
+		Stages   int `db:"stages"`
+		Contacts int `db:"contacts"`
+		Segments int `db:"segments"`
+		Imports  int `db:"imports"`
+	}
+	if err := s.get(ctx, s.q.AudienceOwned, &r, orgID, pq.Array(a.TagIDs), pq.Array(a.StageIDs), pq.Array(a.ContactIDs),
+		a.SegmentID, a.ImportID); err != nil {
+		return false, fmt.Errorf("store: audience: %w", err)
+	}
+	return r.Tags == len(uniq(a.TagIDs)) && r.Stages == len(uniq(a.StageIDs)) && r.Contacts == len(uniq(a.ContactIDs)) &&
+		(a.SegmentID == 0 || r.Segments == 1) && (a.ImportID == 0 || r.Imports == 1), nil
+}
+
+func uniq(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 // CreateCampaign stores a new draft and returns its id.

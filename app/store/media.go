@@ -20,6 +20,7 @@ type mediaQueries struct {
 	MessageAddContent *sqlx.Stmt `query:"message-add-content"`
 
 	TemplateUpsert      *sqlx.Stmt `query:"template-upsert"`
+	TemplateSetStatus   *sqlx.Stmt `query:"template-set-status"`
 	TemplatesDeleteGone *sqlx.Stmt `query:"templates-delete-gone"`
 	Templates           *sqlx.Stmt `query:"templates"`
 	TemplateByID        *sqlx.Stmt `query:"template-by-id"`

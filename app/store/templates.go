@@ -90,3 +90,11 @@ func (s *Store) CloudChannels(ctx context.Context) ([]ChannelRef, error) {
 	}
 	return out, nil
 }
+
+// SetTemplateStatus records a template's new status from the provider's webhook.
+func (s *Store) SetTemplateStatus(ctx context.Context, orgID, channelID int64, name, language, status string) error {
+	if _, err := s.exec(ctx, s.q.TemplateSetStatus, orgID, channelID, name, language, status); err != nil {
+		return fmt.Errorf("store: template status: %w", err)
+	}
+	return nil
+}
