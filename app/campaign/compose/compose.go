@@ -178,19 +178,19 @@ type parser struct {
 // (depth > 0), until a | or } it leaves for the caller.
 func (p *parser) seq(i, depth int) ([]node, int, error) {
 	var nodes []node
-	var lit strings.Builder
+	s := p.s
+	lit := i // the literal text being read is s[lit:i]
 	flush := func() {
-		if lit.Len() > 0 {
-			nodes = append(nodes, node{kind: nodeText, text: lit.String()})
-			lit.Reset()
+		if lit < i {
+			nodes = append(nodes, node{kind: nodeText, text: s[lit:i]})
 		}
 	}
-	s := p.s
 	for i < len(s) {
 		c := s[i]
 		switch {
 		case c == '\\' && i+1 < len(s) && strings.IndexByte(`{}|\`, s[i+1]) >= 0:
-			lit.WriteByte(s[i+1])
+			flush() // drop the backslash: the escaped byte starts the next run
+			lit = i + 1
 			i += 2
 		case c == '{' && i+1 < len(s) && s[i+1] == '{' && (i+2 >= len(s) || s[i+2] != '{'):
 			// {{ opens a placeholder; in {{{ the first brace opens a group.
@@ -205,6 +205,7 @@ func (p *parser) seq(i, depth int) ([]node, int, error) {
 			flush()
 			nodes = append(nodes, node{kind: nodeField, field: p.t.addField(ph)})
 			i += 2 + end + 2
+			lit = i
 		case c == '{':
 			if depth >= MaxDepth {
 				return nil, i, errAt(ReasonTooDeep, s, i)
@@ -234,14 +235,13 @@ func (p *parser) seq(i, depth int) ([]node, int, error) {
 				return nil, open, errAt(ReasonSingleVariation, s, open)
 			}
 			nodes = append(nodes, g)
-			i = j
+			i, lit = j, j
 		case (c == '|' || c == '}') && depth > 0:
 			flush()
 			return nodes, i, nil
 		case c == '}':
 			return nil, i, errAt(ReasonUnexpectedClose, s, i)
 		default:
-			lit.WriteByte(c)
 			i++
 		}
 	}

@@ -99,6 +99,7 @@ func TestRenderFields(t *testing.T) {
 		missing []string
 	}{
 		{"Oi {{nome}}!", maria, "Oi Maria da Silva!", nil},
+		{`Cupom \{PROMO\} a\|b \\ \n {y\}|y\}} fim \`, maria, `Cupom {PROMO} a|b \ \n y} fim \`, nil},
 		{"Oi {{NAME}}!", maria, "Oi Maria da Silva!", nil},
 		{"Oi {{ primeiro_nome }}!", maria, "Oi Maria!", nil},
 		{"Oi {{First_Name}}!", maria, "Oi Maria!", nil},
