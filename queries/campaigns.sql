@@ -271,3 +271,7 @@ SELECT (SELECT count(*) FROM tags WHERE org_id = $1 AND id = ANY($2::bigint[])) 
        (SELECT count(*) FROM contacts WHERE org_id = $1 AND id = ANY($4::bigint[])) AS contacts,
        (SELECT count(*) FROM segments WHERE org_id = $1 AND id = $5) AS segments,
        (SELECT count(*) FROM contact_imports WHERE org_id = $1 AND id = $6) AS imports;
+
+-- name: messages-states
+-- The messages of recipients tried before: one a status report reconciled is not sent again.
+SELECT id, status, provider_id, error_code, error_title FROM messages WHERE org_id = $1 AND id = ANY($2::bigint[]);

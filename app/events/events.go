@@ -160,3 +160,25 @@ func Publish(ctx context.Context, tx *store.Store, orgID int64, name string, pay
 	}
 	return tx.InsertEvent(ctx, orgID, name, b)
 }
+
+// PublishMany records many events of this type in tx, in one statement.
+func (t Type[P]) PublishMany(ctx context.Context, tx *store.Store, orgID int64, payloads []P) error {
+	if len(payloads) == 0 {
+		return nil
+	}
+	if t.def.Transient {
+		return fmt.Errorf("events: %s is signalled, not stored", t.def.Name)
+	}
+	if tx.SQLTx() == nil {
+		return fmt.Errorf("events: publish %s outside a transaction", t.def.Name)
+	}
+	bs := make([][]byte, len(payloads))
+	for i, p := range payloads {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("events: encode %s: %w", t.def.Name, err)
+		}
+		bs[i] = b
+	}
+	return tx.InsertEvents(ctx, orgID, t.def.Name, bs)
+}

@@ -60,6 +60,29 @@ type campaignQueries struct {
 	PriceDelete          *sqlx.Stmt `query:"price-delete"`
 	OrgTimeZone          *sqlx.Stmt `query:"org-time-zone"`
 	AudienceOwned        *sqlx.Stmt `query:"audience-owned"`
+	MessagesStates       *sqlx.Stmt `query:"messages-states"`
+}
+
+// MessageState is where a message stands.
+type MessageState struct {
+	ID         int64   `db:"id"`
+	Status     string  `db:"status"`
+	ProviderID *string `db:"provider_id"`
+	ErrorCode  string  `db:"error_code"`
+	ErrorTitle string  `db:"error_title"`
+}
+
+// MessagesStates returns the states of messages by id.
+func (s *Store) MessagesStates(ctx context.Context, orgID int64, ids []int64) (map[int64]MessageState, error) {
+	var rows []MessageState
+	if err := s.sel(ctx, s.q.MessagesStates, &rows, orgID, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("store: message states: %w", err)
+	}
+	out := make(map[int64]MessageState, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
 }
 
 // AudienceOwned says whether everything an audience names belongs to the org.
@@ -678,7 +701,7 @@ func varSQL(b *builder, m model.VarMap) {
 		case "name":
 			src = "c.name"
 		case "first_name":
-			src = "split_part(btrim(c.name), ' ', 1)"
+			src = `substring(c.name FROM '^[ \t\n\r]*([^ \t\n\r]+)')`
 		case "phone":
 			src = "c.phone"
 		case "email":
@@ -689,7 +712,8 @@ func varSQL(b *builder, m model.VarMap) {
 	case "text":
 		src, args = "?::text", []any{m.Text}
 	}
-	b.add("", "coalesce(nullif(btrim("+src+"), ''), nullif(btrim(?::text), ''))", append(args, m.Fallback)...)
+	// The rule of compose.Resolve: blanks trimmed, the fallback when blank, else missing.
+	b.add("", "coalesce(nullif(btrim("+src+", E' \\t\\n\\r'), ''), nullif(btrim(?::text, E' \\t\\n\\r'), ''))", append(args, m.Fallback)...)
 }
 
 // Check is what a launch would do, without doing it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lib/pq"
 	"time"
 
 	"masteria/app/model"
@@ -68,6 +69,23 @@ func (s *Store) NotifyTransient(ctx context.Context, note []byte) error {
 	}
 	if _, err := s.exec(ctx, s.q.EventNotify, string(note)); err != nil {
 		return fmt.Errorf("store: notify transient event: %w", err)
+	}
+	return nil
+}
+
+// InsertEvents records many events of one type in one statement; each is announced when
+// the transaction commits.
+func (s *Store) InsertEvents(ctx context.Context, orgID int64, typ string, payloads [][]byte) error {
+	if len(payloads) == 0 {
+		return nil
+	}
+	ps := make([]string, len(payloads))
+	for i, p := range payloads {
+		ps[i] = string(p)
+	}
+	var n int64
+	if err := s.get(ctx, s.q.EventsInsertMany, &n, orgID, typ, pq.Array(ps)); err != nil {
+		return fmt.Errorf("store: insert events %s: %w", typ, err)
 	}
 	return nil
 }

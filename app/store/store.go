@@ -107,11 +107,12 @@ type accountQueries struct {
 	LoginFailuresRecent    *sqlx.Stmt `query:"login-failures-recent"`
 	LoginAttemptsDeleteOld *sqlx.Stmt `query:"login-attempts-delete-old"`
 
-	EventInsert     *sqlx.Stmt `query:"event-insert"`
-	EventNotify     *sqlx.Stmt `query:"event-notify"`
-	EventByID       *sqlx.Stmt `query:"event-by-id"`
-	EventsSince     *sqlx.Stmt `query:"events-since"`
-	EventsDeleteOld *sqlx.Stmt `query:"events-delete-old"`
+	EventInsert      *sqlx.Stmt `query:"event-insert"`
+	EventsInsertMany *sqlx.Stmt `query:"events-insert-many"`
+	EventNotify      *sqlx.Stmt `query:"event-notify"`
+	EventByID        *sqlx.Stmt `query:"event-by-id"`
+	EventsSince      *sqlx.Stmt `query:"events-since"`
+	EventsDeleteOld  *sqlx.Stmt `query:"events-delete-old"`
 
 	SecretPut    *sqlx.Stmt `query:"secret-put"`
 	SecretGet    *sqlx.Stmt `query:"secret-get"`
