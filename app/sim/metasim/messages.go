@@ -3,7 +3,6 @@ package metasim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -437,54 +436,25 @@ func bodyPlaceholders(t Template) int {
 	return 0
 }
 
-// scheduleStatuses posts the automatic status webhooks of an accepted message in the
-// background: the chosen ones among sent, delivered and read, or sent then failed.
+// scheduleStatuses queues the automatic status webhooks of an accepted message: the chosen
+// ones among sent, delivered and read, or sent then failed. A pool of workers posts them.
 func (s *Server) scheduleStatuses(msg SentMessage, fail *Error) {
+	if s.noStatuses {
+		return
+	}
 	s.mu.Lock()
 	list := slices.Clone(s.autoStatuses)
 	if fail != nil {
 		list = slices.DeleteFunc(list, func(st string) bool { return st != StatusSent })
 		list = append(list, StatusFailed)
 	}
-	if len(list) == 0 {
+	if len(list) == 0 || s.ctx.Err() != nil {
 		s.mu.Unlock()
 		return
 	}
 	s.pending++
 	s.mu.Unlock()
-
-	go func() {
-		defer func() {
-			s.mu.Lock()
-			s.pending--
-			s.changes.Notify()
-			s.mu.Unlock()
-		}()
-		for _, name := range list {
-			if d := s.delayFor(name); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-t.C:
-				case <-s.ctx.Done():
-					t.Stop()
-					return
-				}
-			}
-			st := s.statusFor(msg, name)
-			if name == StatusFailed {
-				st.Errors = []Error{*fail}
-			}
-			code, err := s.SendStatuses(s.ctx, msg.PhoneNumberID, st)
-			switch {
-			case errors.Is(err, ErrNoWebhookURL), s.ctx.Err() != nil:
-				return
-			case err != nil:
-				s.log.Warn("metasim: status webhook", "status", name, "wamid", msg.ID, "err", err)
-			case code >= 300:
-				s.log.Warn("metasim: status webhook refused", "status", name, "wamid", msg.ID, "http", code)
-			}
-		}
-	}()
+	s.enqueue(&statusJob{due: time.Now().Add(s.delayFor(list[0])), msg: msg, steps: list, fail: fail})
 }
 
 func (s *Server) delayFor(status string) time.Duration {

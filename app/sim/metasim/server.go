@@ -140,7 +140,16 @@ type Server struct {
 	rateWindow     time.Duration
 	throttleStatus int
 	asyncWindow    bool
+	noStatuses     bool
+	workers        int
 	handler        http.Handler
+
+	// The status webhook queue (statusq.go): a timer heap feeding a pool of workers.
+	startWorkers sync.Once
+	qmu          sync.Mutex
+	queue        jobHeap
+	work         chan *statusJob
+	wake         chan struct{}
 
 	ctx    context.Context // cancelled by Close; pending status webhooks stop
 	cancel context.CancelFunc
@@ -180,7 +189,8 @@ func New(opts ...Option) *Server {
 		addr:           "127.0.0.1:0",
 		log:            slog.Default(),
 		now:            time.Now,
-		client:         &http.Client{Timeout: 10 * time.Second},
+		client:         defaultClient(),
+		workers:        DefaultStatusWorkers,
 		throttleStatus: http.StatusTooManyRequests,
 		numbers:        make(map[string]*number),
 		templates:      make(map[string][]Template),
@@ -228,6 +238,8 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv, s.listener = nil, nil
+	s.pending = 0 // abandoned with the queue
+	s.changes.Notify()
 	s.mu.Unlock()
 	simhttp.Close("metasim", srv, s.log)
 }
