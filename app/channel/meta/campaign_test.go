@@ -299,7 +299,9 @@ func TestNoticesFromTheSim(t *testing.T) {
 	ctx := context.Background()
 	for _, post := range []func() (int, error){
 		func() (int, error) { return s.TemplateStatus(ctx, phoneID, "promo", "pt_BR", "PAUSED", "") },
-		func() (int, error) { return s.TemplateStatus(ctx, phoneID, "promo", "pt_BR", "REJECTED", "INVALID_FORMAT") },
+		func() (int, error) {
+			return s.TemplateStatus(ctx, phoneID, "promo", "pt_BR", "REJECTED", "INVALID_FORMAT")
+		},
 		func() (int, error) { return s.TemplateQuality(ctx, phoneID, "promo", "pt_BR", "GREEN", "RED") },
 		func() (int, error) { return s.NumberQuality(ctx, phoneID, "DOWNGRADE", "TIER_250") },
 		func() (int, error) { return s.Capability(ctx, phoneID, -1) },
