@@ -25,7 +25,10 @@ type WebhookReply struct {
 type WebhookBatch struct {
 	Messages []Inbound
 	Statuses []StatusUpdate
-	Reply    WebhookReply
+	// Notices are the provider's words about the account (template status, quality,
+	// limits), for a receiver that is a NoticeReceiver.
+	Notices []Notice
+	Reply   WebhookReply
 }
 
 // Webhook is how one channel kind takes its provider's notifications: it checks them

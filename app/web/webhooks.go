@@ -106,6 +106,21 @@ func (s *Server) webhook(c echo.Context) error {
 			return err
 		}
 	}
+	// Account notices go to the inbox when it takes them; one that fails does not keep the
+	// others from being delivered, and a failure that is not the data's asks for a retry.
+	if nr, ok := any(s.inbox).(channel.NoticeReceiver); ok {
+		var retry error
+		for _, n := range batch.Notices {
+			if err := nr.Notice(ctx, ch, n); store.IsDataError(err) {
+				slog.Warn("webhook: notice skipped", "channel", ch.ID, "kind", n.Kind, "err", err)
+			} else if err != nil && retry == nil {
+				retry = err
+			}
+		}
+		if retry != nil {
+			return retry
+		}
+	}
 	rep := batch.Reply
 	if rep.Status == 0 {
 		rep.Status = http.StatusOK

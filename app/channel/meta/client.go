@@ -114,6 +114,9 @@ type templateObject struct {
 	Components []templateComponent `json:"components,omitempty"`
 }
 
+// maxRef is the longest biz_opaque_callback_data the Messages API takes.
+const maxRef = 512
+
 // payload is the Messages API body of m; mediaID is its uploaded file, if any.
 func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
 	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual"}
@@ -123,6 +126,14 @@ func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
 		p["recipient"] = m.Recipient
 	} else {
 		p["to"] = strings.TrimPrefix(m.To, "+")
+	}
+	// Ref comes back on every status webhook of this message, so a send whose answer was
+	// lost can still be matched; Meta takes at most 512 characters.
+	if m.Ref != "" {
+		if len([]rune(m.Ref)) > maxRef {
+			return nil, &channel.SendError{Code: "ref", Title: "the send's reference is longer than 512 characters", Permanent: true}
+		}
+		p["biz_opaque_callback_data"] = m.Ref
 	}
 	kind := m.Kind
 	if kind == "" {
@@ -290,9 +301,36 @@ type graphErr struct {
 	} `json:"error"`
 }
 
+// throttleCodes slow the channel down (4 and 80007: the app's or the account's call rate,
+// 130429: the number's throughput) or, for 131056, only the one recipient (the pair rate):
+// the ThrottledError's Code tells which.
 var throttleCodes = map[int]bool{130429: true, 131056: true, 4: true, 80007: true}
 
-var permanentCodes = map[int]bool{131047: true, 131026: true, 131051: true, 132000: true, 132001: true, 100: true, 131030: true, 131021: true}
+// permanentCodes are refusals that sending the same message again will not fix (Meta's
+// error-codes page). 190 (bad or expired token) is left out on purpose: it is the channel's,
+// not the message's, and the send goes again once the token is replaced.
+var permanentCodes = map[int]bool{
+	100:    true, // invalid parameter
+	368:    true, // temporarily blocked for policy violations
+	130472: true, // recipient in a Meta experiment
+	131021: true, // recipient cannot be sender
+	131026: true, // undeliverable
+	131030: true, // recipient not in the allowed list (test numbers)
+	131031: true, // account locked
+	131042: true, // payment/eligibility problem
+	131047: true, // outside the 24-hour window
+	131048: true, // spam rate limit: sending restricted
+	131049: true, // withheld for ecosystem engagement (try days later, not now)
+	131050: true, // the user stopped marketing messages
+	131051: true, // unsupported message type
+	132000: true, // template parameter count
+	132001: true, // template missing or not approved
+	132005: true, // hydrated text too long
+	132007: true, // format-character policy
+	132012: true, // parameter format mismatch
+	132015: true, // template paused
+	132016: true, // template disabled
+}
 
 // do makes one Graph call with the bearer token and decodes a 2xx answer into out.
 func (c *Client) do(ctx context.Context, method, u string, body, out any) error {

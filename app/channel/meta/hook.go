@@ -34,7 +34,8 @@ func (Hook) Verify(r channel.WebhookRequest, secrets map[string]string) bool {
 }
 
 // Parse reads the messages and statuses of a notification, with the senders' user ids,
-// usernames and identity changes.
+// usernames and identity changes, the statuses' Ref (biz_opaque_callback_data), and the
+// account notices (template status and quality, number quality, messaging limit).
 func (Hook) Parse(r channel.WebhookRequest) (channel.WebhookBatch, error) {
 	out := channel.WebhookBatch{Reply: channel.WebhookReply{Status: http.StatusOK}}
 	b, err := Parse(r.Body)
@@ -50,7 +51,9 @@ func (Hook) Parse(r channel.WebhookRequest) (channel.WebhookBatch, error) {
 		out.Messages = append(out.Messages, in)
 	}
 	for _, st := range b.Statuses {
-		out.Statuses = append(out.Statuses, channel.StatusUpdate{ProviderID: st.ID, Status: st.Status, ErrorCode: st.ErrorCode, ErrorTitle: st.ErrorTitle})
+		out.Statuses = append(out.Statuses, channel.StatusUpdate{ProviderID: st.ID, Status: st.Status, ErrorCode: st.ErrorCode,
+			ErrorTitle: st.ErrorTitle, Ref: st.Ref})
 	}
+	out.Notices = b.Notices
 	return out, nil
 }

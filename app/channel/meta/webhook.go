@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"masteria/app/channel"
 )
 
 // VerifySignature checks the X-Hub-Signature-256 header ("sha256=<hex>"): an HMAC-SHA256 of
@@ -75,50 +77,60 @@ type Status struct {
 	At            time.Time
 	ErrorCode     string
 	ErrorTitle    string
+	// Ref is the biz_opaque_callback_data the send carried (channel.Outbound.Ref).
+	Ref string
 }
 
 // Batch is what one webhook POST carries.
 type Batch struct {
 	Messages []Message
 	Statuses []Status
+	// Notices are the account fields' changes: template status and quality, the number's
+	// quality and the messaging limit.
+	Notices []channel.Notice
 }
 
 // ErrNotWhatsApp is a body that is JSON but not a WhatsApp Business Account notification.
 var ErrNotWhatsApp = errors.New("meta: not a whatsapp_business_account notification")
 
-// The envelope, as Meta's "messages" webhook reference shows it.
+// The envelope, as Meta's webhook references show it; each change's value is read by its
+// field.
 type envelope struct {
 	Object string `json:"object"`
 	Entry  []struct {
 		ID      string `json:"id"`
 		Changes []struct {
-			Field string `json:"field"`
-			Value struct {
-				MessagingProduct string `json:"messaging_product"`
-				Metadata         struct {
-					PhoneNumberID string `json:"phone_number_id"`
-				} `json:"metadata"`
-				Contacts []struct {
-					Profile struct {
-						Name     string `json:"name"`
-						Username string `json:"username"`
-					} `json:"profile"`
-					WaID         string `json:"wa_id"`
-					UserID       string `json:"user_id"`
-					ParentUserID string `json:"parent_user_id"`
-				} `json:"contacts"`
-				Messages []json.RawMessage `json:"messages"`
-				Statuses []struct {
-					ID              string     `json:"id"`
-					Status          string     `json:"status"`
-					Timestamp       string     `json:"timestamp"`
-					RecipientID     string     `json:"recipient_id"`
-					RecipientUserID string     `json:"recipient_user_id"`
-					Errors          []apiError `json:"errors"`
-				} `json:"statuses"`
-			} `json:"value"`
+			Field string          `json:"field"`
+			Value json.RawMessage `json:"value"`
 		} `json:"changes"`
 	} `json:"entry"`
+}
+
+// messagesValue is the value of a "messages" change.
+type messagesValue struct {
+	MessagingProduct string `json:"messaging_product"`
+	Metadata         struct {
+		PhoneNumberID string `json:"phone_number_id"`
+	} `json:"metadata"`
+	Contacts []struct {
+		Profile struct {
+			Name     string `json:"name"`
+			Username string `json:"username"`
+		} `json:"profile"`
+		WaID         string `json:"wa_id"`
+		UserID       string `json:"user_id"`
+		ParentUserID string `json:"parent_user_id"`
+	} `json:"contacts"`
+	Messages []json.RawMessage `json:"messages"`
+	Statuses []struct {
+		ID              string     `json:"id"`
+		Status          string     `json:"status"`
+		Timestamp       string     `json:"timestamp"`
+		RecipientID     string     `json:"recipient_id"`
+		RecipientUserID string     `json:"recipient_user_id"`
+		BizOpaque       string     `json:"biz_opaque_callback_data"`
+		Errors          []apiError `json:"errors"`
+	} `json:"statuses"`
 }
 
 type apiError struct {
@@ -186,9 +198,20 @@ func Parse(body []byte) (Batch, error) {
 	for _, e := range env.Entry {
 		for _, ch := range e.Changes {
 			if ch.Field != "messages" {
-				continue // other fields (account updates, template status) are not messages
+				// Account fields (template status and quality, number quality, capability):
+				// a change that cannot be read is skipped, the others of the batch are kept.
+				if n, ok := parseNotice(ch.Field, ch.Value); ok {
+					b.Notices = append(b.Notices, n)
+				}
+				continue
 			}
-			v := ch.Value
+			var v messagesValue
+			if len(ch.Value) == 0 {
+				continue
+			}
+			if err := json.Unmarshal(ch.Value, &v); err != nil {
+				return b, fmt.Errorf("meta: webhook value: %w", err)
+			}
 			for _, raw := range v.Messages {
 				m, err := parseMessage(raw)
 				if err != nil {
@@ -221,7 +244,7 @@ func Parse(body []byte) (Batch, error) {
 					return b, fmt.Errorf("meta: a status without id or status")
 				}
 				st := Status{PhoneNumberID: v.Metadata.PhoneNumberID, ID: s.ID, Status: s.Status, Recipient: s.RecipientID,
-					RecipientUser: s.RecipientUserID, At: unix(s.Timestamp)}
+					RecipientUser: s.RecipientUserID, At: unix(s.Timestamp), Ref: s.BizOpaque}
 				if len(s.Errors) > 0 {
 					st.ErrorCode, st.ErrorTitle = strconv.Itoa(s.Errors[0].Code), s.Errors[0].Title
 				}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"masteria/app/channel"
 )
 
 // envelopeOf wraps messages or statuses the way Meta's "messages" webhook does.
@@ -117,4 +119,60 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseStatusRef(t *testing.T) {
+	b, err := Parse(envelopeOf(`"statuses":[{"id":"wamid.a","status":"sent","timestamp":"1750263773","recipient_id":"16505551234","biz_opaque_callback_data":"m42"}]`))
+	if err != nil || len(b.Statuses) != 1 || b.Statuses[0].Ref != "m42" {
+		t.Fatalf("%+v %v", b.Statuses, err)
+	}
+}
+
+// TestParseAccountChanges reads the account fields of one notification; the change that
+// cannot be read and the unknown field are skipped, the others are kept.
+func TestParseAccountChanges(t *testing.T) {
+	body := `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":1750263773,"changes":[` +
+		`{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":1234567890123456,"message_template_name":"promo",` +
+		`"message_template_language":"pt_BR","reason":"NONE","other_info":{"title":"FIRST_PAUSE","description":"paused 3 hours"}}},` +
+		`{"field":"message_template_status_update","value":"not an object"},` +
+		`{"field":"message_template_status_update","value":{"event":"DELETED","message_template_id":1,"message_template_name":"old","message_template_language":"en","reason":null}},` +
+		`{"field":"message_template_quality_update","value":{"previous_quality_score":"GREEN","new_quality_score":"YELLOW","message_template_id":1,"message_template_name":"promo","message_template_language":"pt_BR"}},` +
+		`{"field":"phone_number_quality_update","value":{"display_phone_number":"15550783881","event":"UPGRADE","old_limit":"TIER_250","current_limit":"TIER_1K"}},` +
+		`{"field":"phone_number_quality_update","value":{"display_phone_number":"15550783881","event":"FLAGGED","max_daily_conversations_per_business":10000}},` +
+		`{"field":"business_capability_update","value":{"max_daily_conversation_per_phone":100000,"max_daily_conversations_per_business":100000,"max_phone_numbers_per_business":2}},` +
+		`{"field":"business_capability_update","value":{"max_phone_numbers_per_business":2}},` +
+		`{"field":"account_update","value":{"event":"VERIFIED_ACCOUNT"}}` +
+		`]}]}`
+	b, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []channel.Notice{
+		{Kind: channel.NoticeTemplateStatus, Template: "promo", Language: "pt_BR", Event: "PAUSED", Reason: "FIRST_PAUSE"},
+		{Kind: channel.NoticeTemplateStatus, Template: "old", Language: "en", Event: "DELETED"},
+		{Kind: channel.NoticeTemplateQuality, Template: "promo", Language: "pt_BR", Quality: "YELLOW"},
+		{Kind: channel.NoticeNumberQuality, Event: "UPGRADE", Limit: 2000},
+		{Kind: channel.NoticeNumberQuality, Event: "FLAGGED", Limit: 10000},
+		{Kind: channel.NoticeMessagingLimit, Limit: 100000},
+	}
+	if len(b.Notices) != len(want) {
+		t.Fatalf("notices %+v", b.Notices)
+	}
+	for i := range want {
+		if b.Notices[i] != want[i] {
+			t.Errorf("notice %d: %+v, want %+v", i, b.Notices[i], want[i])
+		}
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	for in, want := range map[string]int{
+		`"TIER_250"`: 250, `"TIER_1K"`: 2000, `"TIER_2K"`: 2000, `"TIER_10K"`: 10000, `"TIER_100K"`: 100000,
+		`"TIER_UNLIMITED"`: -1, `250`: 250, `2000`: 2000, `-1`: -1, `"100000"`: 100000, `"-1"`: -1,
+		`"TIER_NOT_SET"`: 0, `null`: 0, ``: 0, `"x"`: 0, `0`: 0, `2.5`: 0, `{}`: 0,
+	} {
+		if got := ParseLimit(json.RawMessage(in)); got != want {
+			t.Errorf("ParseLimit(%s) = %d, want %d", in, got, want)
+		}
+	}
 }

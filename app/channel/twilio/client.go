@@ -103,7 +103,11 @@ func (c *client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, er
 		form.Set("MediaUrl", m.Media.URL) // Twilio fetches the file from the signed link
 	}
 	if c.cfg.StatusCallback != "" {
-		form.Set("StatusCallback", c.cfg.StatusCallback)
+		cb, err := callbackURL(c.cfg.StatusCallback, m.Ref)
+		if err != nil {
+			return channel.Sent{}, err
+		}
+		form.Set("StatusCallback", cb)
 	}
 	endpoint := c.cfg.APIURL + "/2010-04-01/Accounts/" + url.PathEscape(c.cfg.AccountSID) + "/Messages.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
@@ -179,4 +183,21 @@ func retryAfter(h string) time.Duration {
 		}
 	}
 	return fallback
+}
+
+// callbackURL is the StatusCallback of one send: the channel's, with ref=<Ref> added to its
+// query when the send has a Ref. Twilio requests that URL exactly and signs it whole, query
+// included, so the webhook learns the Ref from the URL it was called at.
+func callbackURL(base, ref string) (string, error) {
+	if ref == "" {
+		return base, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("twilio: status_callback: %w", err)
+	}
+	q := u.Query()
+	q.Set("ref", ref)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -241,5 +242,77 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 	}
 	if _, err := New(model.Channel{Config: json.RawMessage(`{"account_sid":"AC1","from":"+5511999990000"}`)}, nil, nil); err == nil {
 		t.Error("no auth token accepted")
+	}
+}
+
+// TestRefInStatusCallback: a send's Ref rides on its StatusCallback URL, which Twilio signs
+// whole (query included); the hook verifies that URL and reads the Ref back.
+func TestRefInStatusCallback(t *testing.T) {
+	f := newFixture(t)
+	base := f.callback + "?src=campaign" // a configured callback may carry its own query
+	c := f.channel(t, Config{From: shop, StatusCallback: base}, testToken)
+	sent, err := c.Send(ctx(t), channel.Outbound{To: customer, Kind: "text", Body: "Oi", Ref: "m 42/ä"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := f.sim.Message(sent.ProviderID)
+	u, err := url.Parse(m.StatusCallback)
+	if err != nil || u.Query().Get("ref") != "m 42/ä" || u.Query().Get("src") != "campaign" {
+		t.Fatalf("StatusCallback %q", m.StatusCallback)
+	}
+	cbs, err := f.sim.WaitCallbacks(ctx(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"auth_token": testToken}
+	for _, cb := range cbs {
+		if cb.URL != m.StatusCallback || cb.Status != http.StatusOK {
+			t.Fatalf("callback to %s answered %d", cb.URL, cb.Status)
+		}
+		cu, _ := url.Parse(cb.URL)
+		h := http.Header{}
+		h.Set("X-Twilio-Signature", cb.Signature)
+		req := channel.WebhookRequest{Query: cu.Query(), Header: h, Body: []byte(cb.Params.Encode()), URL: cb.URL}
+		if !(Hook{}).Verify(req, secrets) {
+			t.Fatalf("signature over %s refused", cb.URL)
+		}
+		stripped := req
+		stripped.URL = f.callback
+		if (Hook{}).Verify(stripped, secrets) {
+			t.Fatal("the signature verifies without the query")
+		}
+		b, err := (Hook{}).Parse(req)
+		if err != nil || len(b.Statuses) != 1 || b.Statuses[0].Ref != "m 42/ä" || b.Statuses[0].ProviderID != sent.ProviderID {
+			t.Fatalf("parsed %+v, %v", b.Statuses, err)
+		}
+	}
+	f.app.mu.Lock()
+	defer f.app.mu.Unlock()
+	for i, ok := range f.app.verified {
+		if !ok {
+			t.Fatalf("request %d to the app failed verification", i)
+		}
+	}
+
+	// Without a Ref the configured URL is used as it is.
+	sent, err = c.Send(ctx(t), channel.Outbound{To: customer, Kind: "text", Body: "Oi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := f.sim.Message(sent.ProviderID); m.StatusCallback != base {
+		t.Fatalf("StatusCallback %q", m.StatusCallback)
+	}
+}
+
+func TestThrottledByCode(t *testing.T) {
+	f := newFixture(t)
+	c := f.channel(t, Config{From: shop}, testToken)
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusBadRequest} {
+		f.sim.SetFailNext(20429, "Too Many Requests", status)
+		_, err := c.Send(ctx(t), channel.Outbound{To: customer, Body: "x"})
+		var thr *channel.ThrottledError
+		if !errors.As(err, &thr) || thr.Code != "20429" {
+			t.Fatalf("HTTP %d: %v", status, err)
+		}
 	}
 }

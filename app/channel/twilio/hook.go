@@ -23,7 +23,8 @@ func (Hook) Handshake(url.Values, map[string]string) (string, error) {
 	return "", channel.ErrNoHandshake
 }
 
-// Verify checks X-Twilio-Signature with the channel's auth token.
+// Verify checks X-Twilio-Signature with the channel's auth token, over the full URL Twilio
+// requested, query included (a status callback carries its send's ref=<Ref> there).
 func (Hook) Verify(r channel.WebhookRequest, secrets map[string]string) bool {
 	form, err := url.ParseQuery(string(r.Body))
 	return err == nil && VerifySignature(secrets["auth_token"], r.URL, form, r.Header.Get("X-Twilio-Signature"))
@@ -45,7 +46,7 @@ func (Hook) Parse(r channel.WebhookRequest) (channel.WebhookBatch, error) {
 	}
 	if st != nil {
 		if status := Status(st.Status); status != "" {
-			b.Statuses = append(b.Statuses, channel.StatusUpdate{ProviderID: st.SID, Status: status, ErrorCode: st.ErrorCode})
+			b.Statuses = append(b.Statuses, channel.StatusUpdate{ProviderID: st.SID, Status: status, ErrorCode: st.ErrorCode, Ref: ref(r)})
 		}
 		b.Reply = channel.WebhookReply{Status: http.StatusNoContent}
 		return b, nil
@@ -59,4 +60,15 @@ func (Hook) Parse(r channel.WebhookRequest) (channel.WebhookBatch, error) {
 		Keyword: Keyword(in.Body)})
 	b.Reply = channel.WebhookReply{Status: http.StatusOK, ContentType: "text/xml", Body: twiml}
 	return b, nil
+}
+
+// ref is the send's Ref, a query parameter of the StatusCallback URL (see callbackURL).
+func ref(r channel.WebhookRequest) string {
+	if v := r.Query.Get("ref"); v != "" {
+		return v
+	}
+	if u, err := url.Parse(r.URL); err == nil {
+		return u.Query().Get("ref")
+	}
+	return ""
 }

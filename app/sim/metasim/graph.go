@@ -14,8 +14,14 @@ import (
 
 // errorTitles are the titles of Meta's error code table for the codes the sim produces.
 var errorTitles = map[int]string{
+	1:      "API Unknown",
+	2:      "API Service",
+	4:      "API Too Many Calls",
 	100:    "Invalid parameter",
 	190:    "Access token has expired",
+	368:    "Temporarily blocked for policies violations",
+	80007:  "Rate limit issues",
+	130472: "User's number is part of an experiment",
 	130429: "Rate limit hit",
 	131000: "Something went wrong",
 	131008: "Required parameter is missing",
@@ -23,12 +29,19 @@ var errorTitles = map[int]string{
 	131021: "Recipient cannot be sender",
 	131026: "Message undeliverable",
 	131030: "Recipient phone number not in allowed list",
+	131031: "Account has been locked",
+	131042: "Business eligibility payment issue",
 	131047: "Re-engagement message",
+	131048: "Spam rate limit hit",
+	131049: "This message was not delivered to maintain healthy ecosystem engagement.",
+	131050: "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
 	131051: "Unsupported message type",
 	131053: "Media upload error",
 	131056: "(Business Account, Consumer Account) pair rate limit hit",
 	132000: "Number of parameters does not match the expected number of params",
 	132001: "Template name does not exist in the translation",
+	132015: "Template is Paused",
+	132016: "Template is Disabled",
 }
 
 // errorDetails are the error_data.details texts Meta sends with the most common codes.
@@ -37,6 +50,10 @@ var errorDetails = map[int]string{
 	131026: "Message Undeliverable.",
 	131030: "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again.",
 	131047: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+	131048: "Message failed to send because there are restrictions on how many messages can be sent from this phone number. This may be because too many previous messages were blocked or flagged as spam.",
+	131056: "Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.",
+	132015: "Template is paused due to low quality so it cannot be sent in a template message.",
+	132016: "Template has been paused too many times due to low quality and is now permanently disabled.",
 	132001: "template name does not exist in the translation",
 }
 
@@ -71,6 +88,8 @@ type graphError struct {
 	subcode int
 	message string
 	details string // error_data.details, Cloud API errors only
+	// transient marks Graph's temporary errors (codes 1 and 2): "is_transient": true.
+	transient bool
 }
 
 // cloudFailure is the Graph answer for a Cloud API error, per the error-codes page:
@@ -81,8 +100,10 @@ func (s *Server) cloudFailure(e Error) graphError {
 	switch e.Code {
 	case 190:
 		status = http.StatusUnauthorized
-	case 130429, 131056:
+	case 130429, 131056, 4, 80007:
 		status = s.throttleStatus
+	case 368, 131031: // integrity errors come with 403 Forbidden (error-codes page, "Integrity errors")
+		status = http.StatusForbidden
 	case 132001:
 		status = http.StatusNotFound
 	case 131000:
@@ -117,6 +138,9 @@ func writeGraphError(w http.ResponseWriter, g graphError) {
 	}
 	if g.subcode != 0 {
 		e["error_subcode"] = g.subcode
+	}
+	if g.transient {
+		e["is_transient"] = true
 	}
 	if g.details != "" {
 		e["error_data"] = map[string]string{"messaging_product": "whatsapp", "details": g.details}
@@ -255,20 +279,33 @@ func (s *Server) handleGetObject(w http.ResponseWriter, r *http.Request) {
 
 // handlePhoneNumber follows the Graph reference of the WhatsApp Business Phone Number node:
 // {"verified_name","code_verification_status","display_phone_number","quality_rating",
-// "platform_type","throughput":{"level"},"id"}, narrowed by ?fields= (id always included).
+// "platform_type","throughput":{"level"},"id"} and whatsapp_business_manager_messaging_limit
+// (Messaging limits page, "via API"), narrowed by ?fields= (id always included).
 func (s *Server) handlePhoneNumber(w http.ResponseWriter, r *http.Request, id string) {
 	n, ok := s.authNumber(w, r, "get", id)
 	if !ok {
 		return
 	}
+	s.mu.Lock()
+	throughput, limit := "STANDARD", s.portfolioOf(n.WABAID).limit
+	if num := s.numbers[id]; num != nil {
+		n.QualityRating = num.QualityRating
+		if num.throughput != "" {
+			throughput = num.throughput
+		}
+	}
+	s.mu.Unlock()
 	all := map[string]any{
 		"verified_name":            n.VerifiedName,
 		"code_verification_status": "VERIFIED",
 		"display_phone_number":     n.DisplayNumber,
 		"quality_rating":           n.QualityRating,
 		"platform_type":            "CLOUD_API",
-		"throughput":               map[string]string{"level": "STANDARD"},
+		"throughput":               map[string]string{"level": throughput},
 		"id":                       n.PhoneNumberID,
+		// The portfolio's messaging limit in its numeric form (250, 2000, 10000, 100000, -1 for
+		// unlimited), the field that replaced the deprecated messaging_limit_tier.
+		"whatsapp_business_manager_messaging_limit": limit,
 	}
 	out, g, ok := pickFields(all, r.URL.Query().Get("fields"), "WhatsAppBusinessPhoneNumber")
 	if !ok {

@@ -3,7 +3,6 @@ package metasim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,11 +29,11 @@ type SentMessage struct {
 	MediaLink     string // … or link
 	Caption       string
 	ReplyTo       string          // context.message_id
+	CallbackData  string          // biz_opaque_callback_data, echoed in every status of it
 	Raw           json.RawMessage // the request body as received
 	At            time.Time       // on the sim's clock
 
-	category  string // pricing category: service, marketing, utility or authentication
-	bizOpaque string // biz_opaque_callback_data, echoed in statuses
+	category string // pricing category: service, marketing, utility or authentication
 }
 
 // Sent returns the accepted sends, oldest first.
@@ -162,6 +161,17 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		s.markRead(w, n, req)
 		return
 	}
+	s.mu.Lock()
+	g, failed := s.httpFailure()
+	s.mu.Unlock()
+	if failed {
+		writeGraphError(w, g)
+		return
+	}
+	h := s.takeHang()
+	if h != nil && !h.accept && !s.wait(r.Context(), h.d) {
+		return // the client gave up before Meta took the message: nothing was sent
+	}
 
 	msg, fail, g, ok := s.accept(n, &req, raw)
 	if !ok {
@@ -169,6 +179,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.scheduleStatuses(msg, fail)
+	if h != nil && h.accept && !s.wait(r.Context(), h.d) {
+		return // taken, but the answer is lost: the statuses still come
+	}
 	sent := map[string]any{"id": msg.ID}
 	if msg.Type == "template" {
 		sent["message_status"] = "accepted"
@@ -234,21 +247,45 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 		userID, key = req.Recipient, req.Recipient
 	}
 	category := "service"
+	now := s.now()
+	last := s.lastInbound[conversationKey{n.PhoneNumberID, key}]
+	inWindow := !last.IsZero() && now.Sub(last) < 24*time.Hour
+	var p *portfolio // set when the send is business-initiated and counts against the limit
 	if req.Type == "template" {
 		t, g, ok := s.findTemplate(n.WABAID, req)
 		if !ok {
 			return msg, nil, g, false
 		}
 		category = strings.ToLower(t.Category)
-	} else if last := s.lastInbound[conversationKey{n.PhoneNumberID, key}]; last.IsZero() || s.now().Sub(last) >= 24*time.Hour {
+		if !inWindow {
+			p = s.portfolioOf(n.WABAID)
+		}
+	} else if !inWindow {
 		e := CloudError(131047, "")
 		if !s.asyncWindow {
 			return msg, nil, s.cloudFailure(e), false
 		}
 		fail = &e
 	}
+	if !s.takePair(n.PhoneNumberID, key, false) {
+		return msg, nil, s.cloudFailure(CloudError(131056, "")), false
+	}
+	if p != nil && !p.allows(key, now) {
+		e := CloudError(s.limitCode, "")
+		if !s.limitAsync {
+			return msg, nil, s.cloudFailure(e), false
+		}
+		fail, p = &e, nil
+	}
+	s.takePair(n.PhoneNumberID, key, true)
+	if p != nil {
+		p.record(key, now)
+	}
 	if fail == nil {
-		if e, ok := s.undeliver[key]; ok {
+		if e, ok := s.failFor[key]; ok {
+			fail = &e
+			delete(s.failFor, key)
+		} else if e, ok := s.undeliver[key]; ok {
 			fail = &e
 		} else if s.failDelivery != nil {
 			fail, s.failDelivery = s.failDelivery, nil
@@ -257,7 +294,7 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 
 	msg = SentMessage{
 		ID: newWAMID(), PhoneNumberID: n.PhoneNumberID, To: req.To, WaID: waID, Recipient: req.Recipient, UserID: userID, Type: req.Type,
-		Raw: json.RawMessage(raw), At: s.now(), category: category, bizOpaque: req.BizOpaqueCallbackData,
+		Raw: json.RawMessage(raw), At: s.now(), category: category, CallbackData: req.BizOpaqueCallbackData,
 	}
 	switch {
 	case req.Text != nil && req.Type == "text":
@@ -273,6 +310,7 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 	}
 	s.sentByID[msg.ID] = len(s.sent)
 	s.sent = append(s.sent, msg)
+	s.sentTo[key]++
 	s.changes.Notify()
 	return msg, fail, graphError{}, true
 }
@@ -303,6 +341,10 @@ var interactiveTypes = []string{"button", "list", "cta_url", "product", "product
 func (s *Server) validate(n Number, req *sendRequest) (graphError, bool) {
 	if req.RecipientType != "" && req.RecipientType != "individual" {
 		return paramError(fmt.Sprintf("Param recipient_type must be one of {INDIVIDUAL} - got %q.", req.RecipientType)), false
+	}
+	// The Messages reference caps biz_opaque_callback_data at 512 characters.
+	if len([]rune(req.BizOpaqueCallbackData)) > 512 {
+		return paramError("Param biz_opaque_callback_data must be at most 512 characters long."), false
 	}
 	if req.To == "" && req.Recipient == "" {
 		return paramError("The parameter to is required."), false
@@ -394,11 +436,22 @@ func isHTTPURL(s string) bool {
 
 var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
 
-// findTemplate resolves a template send: an unknown or unapproved template gets 132001, a body
+// findTemplate resolves a template send: an unknown or unapproved template gets 132001 (a
+// paused one 132015, a disabled one 132016), a body
 // parameter count that differs from the template's placeholders gets 132000. Callers hold s.mu.
 func (s *Server) findTemplate(wabaID string, req *sendRequest) (Template, graphError, bool) {
 	name, lang := req.Template.Name, req.Template.Language.Code
 	i := slices.IndexFunc(s.templates[wabaID], func(t Template) bool { return t.Name == name && t.Language == lang })
+	if i >= 0 {
+		// Paused and disabled templates have their own codes (error-codes page, "Template
+		// errors"): 132015 while paused for low quality, 132016 once disabled.
+		switch s.templates[wabaID][i].Status {
+		case TemplatePaused:
+			return Template{}, s.cloudFailure(CloudError(132015, "")), false
+		case TemplateDisabled:
+			return Template{}, s.cloudFailure(CloudError(132016, "")), false
+		}
+	}
 	if i < 0 || s.templates[wabaID][i].Status != TemplateApproved {
 		e := CloudError(132001, "")
 		e.ErrorData.Details = fmt.Sprintf("template name (%s) does not exist in %s", name, lang)
@@ -437,54 +490,25 @@ func bodyPlaceholders(t Template) int {
 	return 0
 }
 
-// scheduleStatuses posts the automatic status webhooks of an accepted message in the
-// background: the chosen ones among sent, delivered and read, or sent then failed.
+// scheduleStatuses queues the automatic status webhooks of an accepted message: the chosen
+// ones among sent, delivered and read, or sent then failed. A pool of workers posts them.
 func (s *Server) scheduleStatuses(msg SentMessage, fail *Error) {
+	if s.noStatuses {
+		return
+	}
 	s.mu.Lock()
 	list := slices.Clone(s.autoStatuses)
 	if fail != nil {
 		list = slices.DeleteFunc(list, func(st string) bool { return st != StatusSent })
 		list = append(list, StatusFailed)
 	}
-	if len(list) == 0 {
+	if len(list) == 0 || s.ctx.Err() != nil {
 		s.mu.Unlock()
 		return
 	}
 	s.pending++
 	s.mu.Unlock()
-
-	go func() {
-		defer func() {
-			s.mu.Lock()
-			s.pending--
-			s.changes.Notify()
-			s.mu.Unlock()
-		}()
-		for _, name := range list {
-			if d := s.delayFor(name); d > 0 {
-				t := time.NewTimer(d)
-				select {
-				case <-t.C:
-				case <-s.ctx.Done():
-					t.Stop()
-					return
-				}
-			}
-			st := s.statusFor(msg, name)
-			if name == StatusFailed {
-				st.Errors = []Error{*fail}
-			}
-			code, err := s.SendStatuses(s.ctx, msg.PhoneNumberID, st)
-			switch {
-			case errors.Is(err, ErrNoWebhookURL), s.ctx.Err() != nil:
-				return
-			case err != nil:
-				s.log.Warn("metasim: status webhook", "status", name, "wamid", msg.ID, "err", err)
-			case code >= 300:
-				s.log.Warn("metasim: status webhook refused", "status", name, "wamid", msg.ID, "http", code)
-			}
-		}
-	}()
+	s.enqueue(&statusJob{due: time.Now().Add(s.delayFor(list[0])), msg: msg, steps: list, fail: fail})
 }
 
 func (s *Server) delayFor(status string) time.Duration {

@@ -10,7 +10,8 @@
 //	GET    /{media_id}                         media URL, mime_type, sha256, file_size
 //	DELETE /{media_id}
 //	GET    /{waba_id}/message_templates        fields, limit, before/after cursors, filters
-//	GET    /{phone_number_id}                  display_phone_number, verified_name, quality_rating
+//	GET    /{phone_number_id}                  display_phone_number, verified_name, quality_rating,
+//	                                           throughput, whatsapp_business_manager_messaging_limit
 //	GET    /whatsapp_business/attachments/?mid= the media bytes (Bearer token required)
 //
 // Every Graph call needs "Authorization: Bearer <token>" (or access_token=) matching the
@@ -48,6 +49,8 @@ const (
 	TemplateApproved = "APPROVED"
 	TemplatePending  = "PENDING"
 	TemplateRejected = "REJECTED"
+	TemplatePaused   = "PAUSED"   // sends get 132015
+	TemplateDisabled = "DISABLED" // sends get 132016
 
 	CategoryMarketing      = "MARKETING"
 	CategoryUtility        = "UTILITY"
@@ -140,7 +143,16 @@ type Server struct {
 	rateWindow     time.Duration
 	throttleStatus int
 	asyncWindow    bool
+	noStatuses     bool
+	workers        int
 	handler        http.Handler
+
+	// The status webhook queue (statusq.go): a timer heap feeding a pool of workers.
+	startWorkers sync.Once
+	qmu          sync.Mutex
+	queue        jobHeap
+	work         chan *statusJob
+	wake         chan struct{}
 
 	ctx    context.Context // cancelled by Close; pending status webhooks stop
 	cancel context.CancelFunc
@@ -159,16 +171,30 @@ type Server struct {
 	failNext     *Error // next send is refused with this error
 	failDelivery *Error // next accepted send fails through a webhook
 	undeliver    map[string]Error
-	pending      int              // status webhooks not yet posted
-	changes      *simhttp.Changes // wakes the Wait… calls on every change
-	listener     net.Listener
-	srv          *http.Server
+	pending      int // messages whose status webhooks are not all posted
+	// limits.go
+	pairN          int
+	pairWindow     time.Duration
+	pairs          map[pairKey]*pairRing
+	portfolios     map[string]*portfolio // by WABA id
+	limitCode      int
+	limitAsync     bool
+	failHTTPStatus int
+	failHTTPTimes  int
+	hang           *hang
+	failFor        map[string]Error // one failed delivery per recipient key
+	sentTo         map[string]int   // accepted sends per recipient key
+	tplPauses      map[string]int   // pauses per template (WABA/name/language)
+	changes        *simhttp.Changes // wakes the Wait… calls on every change
+	listener       net.Listener
+	srv            *http.Server
 }
 
 type number struct {
 	Number
 	windowStart time.Time // rate window
 	windowCount int
+	throughput  string // STANDARD (when empty) or HIGH
 }
 
 type conversationKey struct{ phoneNumberID, waID string }
@@ -180,7 +206,8 @@ func New(opts ...Option) *Server {
 		addr:           "127.0.0.1:0",
 		log:            slog.Default(),
 		now:            time.Now,
-		client:         &http.Client{Timeout: 10 * time.Second},
+		client:         defaultClient(),
+		workers:        DefaultStatusWorkers,
 		throttleStatus: http.StatusTooManyRequests,
 		numbers:        make(map[string]*number),
 		templates:      make(map[string][]Template),
@@ -189,6 +216,12 @@ func New(opts ...Option) *Server {
 		inbound:        make(map[string]string),
 		sentByID:       make(map[string]int),
 		undeliver:      make(map[string]Error),
+		pairs:          make(map[pairKey]*pairRing),
+		portfolios:     make(map[string]*portfolio),
+		limitCode:      DefaultLimitErrorCode,
+		failFor:        make(map[string]Error),
+		sentTo:         make(map[string]int),
+		tplPauses:      make(map[string]int),
 		autoStatuses:   []string{StatusSent, StatusDelivered, StatusRead},
 	}
 	for _, o := range opts {
@@ -228,6 +261,8 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv, s.listener = nil, nil
+	s.pending = 0 // abandoned with the queue
+	s.changes.Notify()
 	s.mu.Unlock()
 	simhttp.Close("metasim", srv, s.log)
 }

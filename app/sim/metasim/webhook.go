@@ -185,7 +185,7 @@ func (s *Server) BuildInbound(phoneNumberID string, from Sender, m Message) (Web
 }
 
 // BuildStatuses builds one status webhook carrying the given statuses, filling empty timestamps
-// and, for messages the sim accepted, empty recipient ids.
+// and, for messages the sim accepted, empty recipient ids and biz_opaque_callback_data.
 func (s *Server) BuildStatuses(phoneNumberID string, statuses ...Status) (Webhook, error) {
 	n, err := s.lookupNumber(phoneNumberID)
 	if err != nil {
@@ -197,8 +197,16 @@ func (s *Server) BuildStatuses(phoneNumberID string, statuses ...Status) (Webhoo
 		if statuses[i].Timestamp == "" {
 			statuses[i].Timestamp = strconv.FormatInt(s.now().Unix(), 10)
 		}
-		if j, ok := s.sentByID[statuses[i].ID]; ok && statuses[i].RecipientID == "" && statuses[i].RecipientUserID == "" {
+		j, ok := s.sentByID[statuses[i].ID]
+		if !ok {
+			continue
+		}
+		if statuses[i].RecipientID == "" && statuses[i].RecipientUserID == "" {
 			statuses[i].RecipientID, statuses[i].RecipientUserID = s.sent[j].WaID, s.sent[j].UserID
+		}
+		// Meta echoes the send's biz_opaque_callback_data on every status of it.
+		if statuses[i].BizOpaqueCallbackData == "" {
+			statuses[i].BizOpaqueCallbackData = s.sent[j].CallbackData
 		}
 	}
 	s.mu.Unlock()
@@ -401,7 +409,7 @@ func (s *Server) statusFor(msg SentMessage, status string) Status {
 	now := s.now()
 	st := Status{
 		ID: msg.ID, Status: status, Timestamp: strconv.FormatInt(now.Unix(), 10),
-		RecipientID: msg.WaID, RecipientUserID: msg.UserID, BizOpaqueCallbackData: msg.bizOpaque,
+		RecipientID: msg.WaID, RecipientUserID: msg.UserID, BizOpaqueCallbackData: msg.CallbackData,
 	}
 	if status == StatusSent || status == StatusDelivered {
 		sum := sha256.Sum256([]byte(msg.PhoneNumberID + "/" + msg.WaID + msg.UserID + "/" + msg.category))
