@@ -275,3 +275,12 @@ SELECT (SELECT count(*) FROM tags WHERE org_id = $1 AND id = ANY($2::bigint[])) 
 -- name: messages-states
 -- The messages of recipients tried before: one a status report reconciled is not sent again.
 SELECT id, status, provider_id, error_code, error_title FROM messages WHERE org_id = $1 AND id = ANY($2::bigint[]);
+
+-- name: campaign-runners-alive
+-- cross-org: River's jobs are ours; does a runner of the campaign wait or work (a runner
+-- that started its slice within the last two minutes)? One stuck "running" by a process
+-- that died is not alive.
+SELECT count(*) FROM river_job
+WHERE kind = 'campaign.run' AND (args ->> 'campaign_id')::bigint = $1
+  AND (state IN ('available', 'scheduled', 'retryable', 'pending')
+       OR (state = 'running' AND attempted_at > now() - $2::interval));

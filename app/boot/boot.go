@@ -15,6 +15,7 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/auth/oauth"
+	"masteria/app/campaign"
 	"masteria/app/channel"
 	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
@@ -42,9 +43,11 @@ type App struct {
 	CRM     *crm.Service
 	Inbox   *inbox.Service
 	Board   *board.Service
-	Broker  *events.Broker
-	Jobs    *jobs.Client
-	Web     *web.Server
+	// Campaigns send one message to many people, through the inbox's channels.
+	Campaigns *campaign.Service
+	Broker    *events.Broker
+	Jobs      *jobs.Client
+	Web       *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
@@ -99,6 +102,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	crm.Register(reg, a.CRM)
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
+	a.Campaigns = campaign.New(st, a.Inbox)
+	a.Inbox.SetHooks(a.Campaigns.Hooks())
+	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -109,6 +115,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	}
 	a.CRM.SetJobs(a.Jobs)
 	a.Inbox.SetJobs(a.Jobs)
+	a.Campaigns.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -122,7 +129,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, QR: a.WhatsAppQR})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, QR: a.WhatsAppQR})
 	}
 	return a, nil
 }

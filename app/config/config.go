@@ -47,6 +47,8 @@ type Config struct {
 	MetaGraphURL string
 	TwilioAPIURL string
 
+	// CampaignTick is how often the campaign engine's housekeeping runs.
+	CampaignTick time.Duration
 	// WhatsAppQR: this instance runs WhatsApp QR sessions (off leaves them to the others).
 	WhatsAppQR bool
 
@@ -80,6 +82,7 @@ var Vars = []Var{
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
+	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 }
 
@@ -121,6 +124,9 @@ func Load(getenv func(string) string) (Config, error) {
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {
 		return c, fmt.Errorf("config: MASTERIA_SESSION_MAX_AGE: want a duration of a minute or more, like 720h")
+	}
+	if c.CampaignTick, err = time.ParseDuration(get("MASTERIA_CAMPAIGN_TICK")); err != nil || c.CampaignTick < time.Second {
+		return c, fmt.Errorf("config: MASTERIA_CAMPAIGN_TICK: want a duration of a second or more, like 5s")
 	}
 	if c.Workers, err = strconv.Atoi(get("MASTERIA_WORKERS")); err != nil || c.Workers < 1 {
 		return c, fmt.Errorf("config: MASTERIA_WORKERS: want a whole number above 0")

@@ -61,6 +61,14 @@ type campaignQueries struct {
 	OrgTimeZone          *sqlx.Stmt `query:"org-time-zone"`
 	AudienceOwned        *sqlx.Stmt `query:"audience-owned"`
 	MessagesStates       *sqlx.Stmt `query:"messages-states"`
+	RunnersAlive         *sqlx.Stmt `query:"campaign-runners-alive"`
+}
+
+// RunnersAlive counts a campaign's runner jobs that wait or worked within the window.
+func (s *Store) RunnersAlive(ctx context.Context, campaignID int64, window time.Duration) (int64, error) {
+	var n int64
+	err := s.get(ctx, s.q.RunnersAlive, &n, campaignID, fmt.Sprintf("%d milliseconds", window.Milliseconds()))
+	return n, err
 }
 
 // MessageState is where a message stands.

@@ -16,6 +16,7 @@ import (
 	"masteria/app/account"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
+	"masteria/app/campaign"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -36,7 +37,9 @@ type Deps struct {
 	CRM     *crm.Service
 	Board   *board.Service
 	Inbox   *inbox.Service
-	QR      QRSessions // WhatsApp QR sessions
+	// Campaigns: mass sends.
+	Campaigns *campaign.Service
+	QR        QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -50,6 +53,7 @@ type Server struct {
 	crm      *crm.Service
 	board    *board.Service
 	inbox    *inbox.Service
+	camp     *campaign.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -61,7 +65,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, qr: d.QR,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, qr: d.QR,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()

@@ -1,0 +1,670 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"masteria/app/campaign/compose"
+	"masteria/app/channel"
+	"masteria/app/events"
+	"masteria/app/model"
+	"masteria/app/store"
+)
+
+// RunWorker runs RunArgs.
+type RunWorker struct {
+	river.WorkerDefaults[RunArgs]
+	Service *Service
+}
+
+// Timeout leaves a runner its slice, its last batch's sends and a margin.
+func (w *RunWorker) Timeout(*river.Job[RunArgs]) time.Duration {
+	return w.Service.Slice + 2*w.Service.SendTimeout + time.Minute
+}
+
+// Work sends the campaign's due recipients for one slice of time, then yields its worker
+// (snoozing) so other jobs run; it ends when the campaign is not running or nothing is left.
+func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	return w.Service.run(ctx, job.Args)
+}
+
+// errStop ends a runner: the campaign is not running any more.
+var errStop = errors.New("campaign: stop")
+
+func (s *Service) run(ctx context.Context, args RunArgs) error {
+	r, err := s.newRun(ctx, args)
+	if errors.Is(err, errStop) || errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	deadline := s.now().Add(s.Slice)
+	for {
+		status, err := s.st.CampaignStatus(ctx, args.OrgID, args.CampaignID)
+		if errors.Is(err, model.ErrNotFound) || (err == nil && status != model.CampaignRunning) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if s.now().After(deadline) {
+			return river.JobSnooze(0)
+		}
+		n, wait, err := r.batch(ctx)
+		switch {
+		case errors.Is(err, errStop):
+			return nil
+		case err != nil:
+			return err
+		case n > 0:
+			_ = events.CampaignProgress.Signal(ctx, s.st, args.OrgID, events.CampaignRef{CampaignID: args.CampaignID})
+			continue
+		case wait <= 0:
+			return nil // done
+		case wait > time.Second:
+			return river.JobSnooze(min(wait, 30*time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			return river.JobSnooze(0)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runner is one runner's view of a campaign: what it sends, through what, at what pace.
+type runner struct {
+	s         *Service
+	c         model.Campaign
+	ch        model.Channel
+	client    channel.Channel
+	templates []*model.Template // per variant; nil for a text
+	orgZone   *time.Location
+	qr        QRSettings
+	limit     int64   // WhatsApp's 24-hour limit (<= 0: none known)
+	portfolio []int64 // the channels sharing it
+	budget    int64   // what remains of it, as last counted
+	counted   time.Time
+	size      int // recipients per batch
+	sinceFail int // batches since the failure rate was last checked
+}
+
+func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
+	c, err := s.st.Campaign(ctx, args.OrgID, args.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != model.CampaignRunning {
+		return nil, errStop
+	}
+	ch, templates, err := s.ready(ctx, c)
+	var ve *model.ValidationError
+	if errors.As(err, &ve) {
+		// The template stopped being approved, the channel was disconnected…: a reason to pause.
+		reason := model.PauseTemplateGone
+		if _, ok := ve.Fields["channel"]; ok {
+			reason = model.PauseChannelGone
+		}
+		return nil, errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, reason, ""))
+	}
+	if err != nil {
+		return nil, err
+	}
+	client, err := s.out.Client(ch)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{s: s, c: c, ch: ch, client: client, orgZone: time.UTC}
+	for i := range templates {
+		if templates[i].ID != 0 {
+			r.templates = append(r.templates, &templates[i])
+		} else {
+			r.templates = append(r.templates, nil)
+		}
+	}
+	if name, err := s.st.OrgTimeZone(ctx, c.OrgID); err == nil {
+		if z, err := time.LoadLocation(name); err == nil {
+			r.orgZone = z
+		}
+	}
+	limits, err := s.st.ChannelLimits(ctx, c.OrgID, ch.ID)
+	if err != nil {
+		return nil, err
+	}
+	r.qr = qrSettings(limits.SendSettings)
+	if ch.Kind == model.KindWhatsAppCloud && limits.MessagingLimit > 0 {
+		r.limit = int64(limits.MessagingLimit)
+		if r.portfolio, err = s.portfolio(ctx, ch); err != nil {
+			return nil, err
+		}
+	}
+	// A batch spans about half a second of sending, so a pause is seen within a second.
+	r.size = int(math.Max(1, math.Min(100, ch.Rate/2)))
+	if ch.Kind == model.KindWhatsAppQR {
+		r.size = 1
+	}
+	return r, nil
+}
+
+// batch claims and sends one batch; it returns how many it handled, or, when none was due,
+// how long until one is (0: the campaign is done).
+func (r *runner) batch(ctx context.Context) (int, time.Duration, error) {
+	s, c := r.s, r.c
+	size := r.size
+	if r.limit > 0 {
+		left, until, err := r.remaining(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		if left <= 0 {
+			if !c.Settings.Spread {
+				return 0, 0, errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, model.PauseDailyLimit, ""))
+			}
+			return 0, max(time.Second, time.Until(until)), nil
+		}
+		size = int(min(int64(size), left))
+	}
+	if r.ch.Kind == model.KindWhatsAppQR {
+		day := dayStart(s.now(), r.orgZone)
+		sent, err := s.st.ChannelSentSince(ctx, c.OrgID, r.ch.ID, day)
+		if err != nil {
+			return 0, 0, err
+		}
+		if sent >= r.qr.dailyCap(r.ch.CreatedAt, s.now()) {
+			return 0, max(time.Second, time.Until(day.AddDate(0, 0, 1))), nil
+		}
+	}
+	claimed, err := s.st.ClaimRecipients(ctx, c.OrgID, c.ID, size)
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(claimed) == 0 {
+		return 0, r.idle(ctx), nil
+	}
+	return len(claimed), 0, r.send(ctx, claimed)
+}
+
+// idle is how long until the campaign's next recipient is due; when none is pending and
+// none in flight the campaign is completed (0).
+func (r *runner) idle(ctx context.Context) time.Duration {
+	s, c := r.s, r.c
+	due, ok, err := s.st.NextDue(ctx, c.OrgID, c.ID)
+	if err != nil {
+		return 5 * time.Second
+	}
+	if ok {
+		if due.After(s.now().Add(365 * 24 * time.Hour)) { // waiting for the A/B winner
+			return 30 * time.Second
+		}
+		return max(50*time.Millisecond, due.Sub(s.now()))
+	}
+	inFlight, err := s.st.InFlight(ctx, c.OrgID, c.ID)
+	if err != nil || inFlight > 0 {
+		return 2 * time.Second // another runner's batch, or a claim the settler will free
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		ok, err := tx.MoveCampaign(ctx, c.OrgID, c.ID, model.CampaignCompleted, []string{model.CampaignRunning}, "", "")
+		if err != nil || !ok {
+			return err
+		}
+		_, err = events.CampaignCompleted.Publish(ctx, tx, c.OrgID, events.CampaignRef{CampaignID: c.ID, Name: c.Name})
+		return err
+	})
+	if err != nil {
+		slog.Warn("campaign: complete", "campaign", c.ID, "err", err)
+		return 5 * time.Second
+	}
+	return 0
+}
+
+// remaining is what WhatsApp's 24-hour limit leaves, counted from the ledger every few
+// seconds and spent locally in between, and when the oldest counted send leaves the window.
+func (r *runner) remaining(ctx context.Context) (int64, time.Time, error) {
+	if time.Since(r.counted) < 5*time.Second && r.budget > 0 {
+		return r.budget, time.Time{}, nil
+	}
+	reached, oldest, err := r.s.st.Reach24h(ctx, r.c.OrgID, r.portfolio)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	r.budget, r.counted = r.limit-reached, time.Now()
+	return r.budget, oldest, nil
+}
+
+func dayStart(t time.Time, z *time.Location) time.Time {
+	t = t.In(z)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, z)
+}
+
+// item is one recipient of a batch on its way out.
+type item struct {
+	rec       store.Claimed
+	variant   int
+	msg       rendered
+	messageID int64
+	convID    int64
+	counted   bool
+	// the outcome
+	providerID string
+	err        error
+}
+
+// send handles a claimed batch: recipients in their quiet hours wait, the others get their
+// message stored as queued (so a crash leaves a trace), go out at the channel's shared
+// pace, and have their outcome recorded.
+func (r *runner) send(ctx context.Context, claimed []store.Claimed) error {
+	s, c := r.s, r.c
+	now := s.now()
+	var waits []store.Deferral
+	var gone []store.FailedRecipient
+	var items []*item
+	var retried []int64
+	for _, rec := range claimed {
+		if rec.ContactID == nil {
+			gone = append(gone, store.FailedRecipient{ID: rec.ID, Status: model.RecipientFailed, Code: model.SkipDeleted, Title: "The contact was deleted."})
+			continue
+		}
+		if until, quiet := compose.QuietUntil(now, r.zone(rec), c.Settings.QuietStart, c.Settings.QuietEnd); quiet {
+			waits = append(waits, store.Deferral{ID: rec.ID, At: until})
+			continue
+		}
+		v := 0
+		if rec.Variant != nil {
+			v = int(*rec.Variant)
+		}
+		if v >= len(c.Message.Variants) {
+			v = 0
+		}
+		it := &item{rec: rec, variant: v}
+		it.msg = render(c.Message.Variants[v], r.templates[v], variantParams(rec.Params, v), rec.ID)
+		if rec.MessageID != nil {
+			it.messageID = *rec.MessageID
+			retried = append(retried, it.messageID)
+		}
+		items = append(items, it)
+	}
+	// A send tried before whose answer was lost may have been reconciled since by the
+	// provider's status report: it is recorded, never sent again.
+	var done []store.SentRecipient
+	if len(retried) > 0 {
+		states, err := s.st.MessagesStates(ctx, c.OrgID, retried)
+		if err != nil {
+			return err
+		}
+		kept := items[:0]
+		for _, it := range items {
+			st, ok := states[it.messageID]
+			switch {
+			case it.messageID != 0 && ok && st.ProviderID != nil:
+				done = append(done, store.SentRecipient{ID: it.rec.ID, ProviderID: *st.ProviderID})
+			case it.messageID != 0 && ok && st.Status == model.StatusFailed:
+				gone = append(gone, store.FailedRecipient{ID: it.rec.ID, Status: model.RecipientFailed, Code: st.ErrorCode, Title: st.ErrorTitle})
+			default:
+				if !ok {
+					it.messageID = 0 // the message was deleted with its conversation: a new one
+				}
+				kept = append(kept, it)
+			}
+		}
+		items = kept
+	}
+	if err := s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.DeferRecipients(ctx, c.OrgID, waits, false); err != nil {
+			return err
+		}
+		if err := tx.MarkRecipientsFailed(ctx, c.OrgID, gone, 0); err != nil {
+			return err
+		}
+		if err := tx.MarkRecipientsSent(ctx, c.OrgID, done); err != nil {
+			return err
+		}
+		return r.queue(ctx, tx, items)
+	}); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	if err := r.deliver(ctx, items); err != nil {
+		return err
+	}
+	return r.record(ctx, items)
+}
+
+// zone is the recipient's time zone: stored on the contact, else from its phone's country
+// and area code, else the org's.
+func (r *runner) zone(rec store.Claimed) *time.Location {
+	if rec.Zone != nil && *rec.Zone != "" {
+		if z, err := time.LoadLocation(*rec.Zone); err == nil {
+			return z
+		}
+	}
+	if strings.HasPrefix(rec.Address, "+") {
+		return compose.Zone(rec.Address, r.orgZone)
+	}
+	return r.orgZone
+}
+
+// queue opens the conversations of the batch's new sends and stores their messages as
+// queued, linked to their recipients, in tx.
+func (r *runner) queue(ctx context.Context, tx *store.Store, items []*item) error {
+	c := r.c
+	var fresh []*item
+	var contacts []int64
+	for _, it := range items {
+		if it.messageID == 0 {
+			fresh = append(fresh, it)
+			contacts = append(contacts, *it.rec.ContactID)
+		}
+	}
+	convs, err := tx.OpenConversations(ctx, c.OrgID, r.ch.ID, contacts)
+	if err != nil {
+		return err
+	}
+	byContact := make(map[int64]store.OpenedConversation, len(convs))
+	for _, cv := range convs {
+		byContact[cv.ContactID] = cv
+	}
+	window := s24h(r.s.now())
+	for _, it := range items {
+		cv := byContact[*it.rec.ContactID]
+		it.convID = cv.ID
+		// Outside a service window, WhatsApp counts the person toward the 24-hour limit.
+		it.counted = r.ch.Kind == model.KindWhatsAppCloud && (cv.LastInboundAt == nil || cv.LastInboundAt.Before(window))
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	qs := make([]store.QueuedMessage, len(fresh))
+	for i, it := range fresh {
+		qs[i] = store.QueuedMessage{ConversationID: it.convID, Kind: it.msg.Kind, Body: it.msg.Body, Content: r.content(it)}
+	}
+	ids, err := tx.QueueMessages(ctx, c.OrgID, r.ch.ID, qs)
+	if err != nil {
+		return err
+	}
+	rids, mids := make([]int64, len(fresh)), make([]int64, len(fresh))
+	for i, it := range fresh {
+		it.messageID = ids[it.convID]
+		rids[i], mids[i] = it.rec.ID, it.messageID
+	}
+	return tx.SetRecipientMessages(ctx, c.OrgID, rids, mids)
+}
+
+func s24h(now time.Time) time.Time { return now.Add(-24 * time.Hour) }
+
+// content is what the message row keeps: the template and its values (as the inbox keeps
+// them, so the thread shows it) and the campaign it belongs to.
+func (r *runner) content(it *item) json.RawMessage {
+	m := map[string]any{"campaign": map[string]any{"id": r.c.ID, "name": r.c.Name, "recipient_id": it.rec.ID}}
+	if t := r.templates[it.variant]; t != nil {
+		params := it.msg.Params
+		if params == nil {
+			params = []string{}
+		}
+		m["template"] = map[string]any{"id": t.ID, "name": t.Name, "language": t.Language, "params": params,
+			"header_params": it.msg.HeaderParams}
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// deliver sends the batch at the channel's pace, shared by every instance: it reserves the
+// batch's sending time, then sends each message at its slot.
+func (r *runner) deliver(ctx context.Context, items []*item) error {
+	s, c := r.s, r.c
+	offsets := make([]time.Duration, len(items))
+	var span float64
+	if r.ch.Kind == model.KindWhatsAppQR {
+		// A person on a phone does not send on a metronome: a random pause between sends.
+		for i := range items {
+			offsets[i] = time.Duration(span * float64(time.Second))
+			span += float64(r.qr.DelayMin) + rand.Float64()*float64(r.qr.DelayMax-r.qr.DelayMin)
+		}
+	} else {
+		per := 1 / math.Max(r.ch.Rate, 0.1)
+		for i := range items {
+			offsets[i] = time.Duration(float64(i) * per * float64(time.Second))
+		}
+		span = float64(len(items)) * per
+	}
+	start, factor, err := s.st.ReservePace(ctx, c.OrgID, r.ch.ID, span)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	next := make(chan *item)
+	slot := make(map[*item]time.Time, len(items))
+	for i, it := range items {
+		slot[it] = start.Add(time.Duration(float64(offsets[i]) / factor))
+	}
+	for range min(len(items), 64) {
+		wg.Go(func() {
+			for it := range next {
+				if d := time.Until(slot[it]); d > 0 {
+					select {
+					case <-ctx.Done():
+						it.err = ctx.Err()
+						continue
+					case <-time.After(d):
+					}
+				}
+				it.providerID, it.err = r.sendOne(ctx, it)
+			}
+		})
+	}
+	for _, it := range items {
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+	return nil
+}
+
+func (r *runner) sendOne(ctx context.Context, it *item) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.s.SendTimeout)
+	defer cancel()
+	out := channel.Outbound{Kind: it.msg.Kind, Body: it.msg.Body, Ref: "m" + fmt.Sprint(it.messageID)}
+	if strings.HasPrefix(it.rec.Address, "+") {
+		out.To = it.rec.Address
+	} else {
+		out.Recipient = it.rec.Address
+	}
+	if t := r.templates[it.variant]; t != nil {
+		out.Template = &channel.Template{Name: t.Name, Language: t.Language, Params: it.msg.Params, HeaderParams: it.msg.HeaderParams}
+	}
+	sent, err := r.client.Send(ctx, out)
+	return sent.ProviderID, err
+}
+
+// Codes on which the provider stops a whole campaign: spam or policy blocks, a paused or
+// disabled template, a refused token.
+var (
+	spamCodes     = map[string]bool{"131048": true, "368": true, "131031": true}
+	templateCodes = map[string]bool{"132015": true, "132016": true, "132001": true}
+	authCodes     = map[string]bool{"190": true}
+)
+
+// record writes the batch's outcomes: sends the provider took, refusals, throttling (the
+// recipient or the whole channel waits; not an attempt), temporary errors (retried with
+// backoff, then failed), and what stops the campaign.
+func (r *runner) record(ctx context.Context, items []*item) error {
+	s, c := r.s, r.c
+	now := s.now()
+	var sent []store.SentRecipient
+	var sentIDs []int64
+	var sentPIDs []string
+	var convIDs []int64
+	var previews []string
+	var failed []store.FailedRecipient
+	var failedMsgs []int64
+	var failedCodes, failedTitles []string
+	var throttled, retry []store.Deferral
+	var changes []events.CampaignRecipient
+	stop, stopDetail := "", ""
+	slow := time.Duration(0)
+	for _, it := range items {
+		var thr *channel.ThrottledError
+		var se *channel.SendError
+		switch {
+		case it.err == nil:
+			sent = append(sent, store.SentRecipient{ID: it.rec.ID, ProviderID: it.providerID, Counted: it.counted})
+			sentIDs, sentPIDs = append(sentIDs, it.messageID), append(sentPIDs, it.providerID)
+			convIDs, previews = append(convIDs, it.convID), append(previews, preview(it.msg.Body))
+			changes = append(changes, r.change(it, model.RecipientSent, ""))
+		case errors.As(it.err, &thr):
+			wait := max(thr.RetryAfter, time.Second)
+			if thr.Code == "131056" {
+				wait = max(wait, 6*time.Second) // one person, too often: only they wait
+			} else {
+				slow = max(slow, wait)
+			}
+			throttled = append(throttled, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: thr.Code, Title: "throttled"})
+		case errors.As(it.err, &se) && (templateCodes[se.Code] || authCodes[se.Code]):
+			// Not this person's fault: they wait for the campaign to be resumed.
+			throttled = append(throttled, store.Deferral{ID: it.rec.ID, At: now, Code: se.Code, Title: se.Title})
+			stop, stopDetail = model.PauseTemplate, se.Code+": "+se.Title
+			if se.Code == "132001" {
+				stop = model.PauseTemplateGone
+			}
+			if authCodes[se.Code] {
+				stop = model.PauseNotAuthorized
+			}
+		case errors.As(it.err, &se) && se.Permanent:
+			status := model.RecipientFailed
+			if se.Code == cappedCode {
+				status = model.RecipientCapped
+			}
+			failed = append(failed, store.FailedRecipient{ID: it.rec.ID, Status: status, Code: se.Code, Title: se.Title})
+			failedMsgs, failedCodes, failedTitles = append(failedMsgs, it.messageID), append(failedCodes, se.Code), append(failedTitles, se.Title)
+			changes = append(changes, r.change(it, status, se.Code))
+			if spamCodes[se.Code] {
+				stop, stopDetail = model.PauseSpam, se.Code+": "+se.Title
+			}
+		case it.rec.Attempts >= r.s.MaxAttempts:
+			code, title := errorWords(it.err)
+			failed = append(failed, store.FailedRecipient{ID: it.rec.ID, Status: model.RecipientFailed, Code: code, Title: title})
+			failedMsgs, failedCodes, failedTitles = append(failedMsgs, it.messageID), append(failedCodes, code), append(failedTitles, title)
+			changes = append(changes, r.change(it, model.RecipientFailed, code))
+		default:
+			// Temporary (5xx, a timeout): again after a growing wait. A timeout may hide a
+			// send the provider took: the wait lets its status report reconcile it first.
+			code, title := errorWords(it.err)
+			wait := time.Duration(math.Min(600, 5*math.Pow(2, float64(it.rec.Attempts-1)))) * time.Second
+			if isTimeout(it.err) {
+				wait = max(wait, 30*time.Second)
+			}
+			retry = append(retry, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: code, Title: title})
+		}
+	}
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.MarkManySent(ctx, c.OrgID, sentIDs, sentPIDs); err != nil {
+			return err
+		}
+		if err := tx.MarkRecipientsSent(ctx, c.OrgID, sent); err != nil {
+			return err
+		}
+		if err := tx.TouchConversations(ctx, c.OrgID, convIDs, previews); err != nil {
+			return err
+		}
+		if err := tx.MarkManyFailed(ctx, c.OrgID, failedMsgs, failedCodes, failedTitles); err != nil {
+			return err
+		}
+		if err := tx.MarkRecipientsFailed(ctx, c.OrgID, failed, c.Settings.CappedRetryDays); err != nil {
+			return err
+		}
+		if err := tx.DeferRecipients(ctx, c.OrgID, throttled, false); err != nil {
+			return err
+		}
+		if err := tx.DeferRecipients(ctx, c.OrgID, retry, true); err != nil {
+			return err
+		}
+		if slow > 0 {
+			if err := tx.SlowDownPace(ctx, c.OrgID, r.ch.ID, slow); err != nil {
+				return err
+			}
+		}
+		return events.CampaignRecipientStatus.PublishMany(ctx, tx, c.OrgID, changes)
+	})
+	if err != nil {
+		return err
+	}
+	if r.limit > 0 {
+		for _, x := range sent {
+			if x.Counted {
+				r.budget--
+			}
+		}
+	}
+	if stop != "" {
+		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, stop, stopDetail))
+	}
+	if len(failed) > 0 || r.sinceFail >= 20 {
+		r.sinceFail = 0
+		return r.checkFailures(ctx)
+	}
+	r.sinceFail++
+	return nil
+}
+
+func (r *runner) change(it *item, status, code string) events.CampaignRecipient {
+	return events.CampaignRecipient{CampaignID: r.c.ID, RecipientID: it.rec.ID, ContactID: *it.rec.ContactID, Status: status, ErrorCode: code}
+}
+
+// checkFailures pauses the campaign when too many of its last sends failed.
+func (r *runner) checkFailures(ctx context.Context) error {
+	st := r.c.Settings
+	if st.FailurePct <= 0 || st.FailureWindow <= 0 {
+		return nil
+	}
+	failed, total, err := r.s.st.RecentFailures(ctx, r.c.OrgID, r.c.ID, st.FailureWindow)
+	if err != nil {
+		return err
+	}
+	// A handful of sends says little: wait for half the window.
+	if total*2 >= int64(st.FailureWindow) && failed*100 >= int64(st.FailurePct)*total {
+		detail := fmt.Sprintf("%d/%d", failed, total)
+		return errors.Join(errStop, r.s.pause(ctx, r.c.OrgID, r.c.ID, model.PauseFailureRate, detail))
+	}
+	return nil
+}
+
+// errorWords are a temporary error's code and words for the recipient table.
+func errorWords(err error) (string, string) {
+	var se *channel.SendError
+	if errors.As(err, &se) {
+		return se.Code, se.Title
+	}
+	if isTimeout(err) {
+		return "timeout", "The provider did not answer in time."
+	}
+	msg := err.Error()
+	if len(msg) > 300 {
+		msg = msg[:300]
+	}
+	return "error", msg
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func preview(body string) string {
+	if r := []rune(body); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return body
+}
