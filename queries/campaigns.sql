@@ -70,7 +70,7 @@ GROUP BY variant ORDER BY variant;
 
 -- name: recipients-release-winner
 -- The rest of the audience gets the winning variant.
-UPDATE campaign_recipients SET variant = $3, not_before = '-infinity', updated_at = now()
+UPDATE campaign_recipients SET variant = $3, not_before = 'epoch', updated_at = now()
 WHERE org_id = $1 AND campaign_id = $2 AND variant IS NULL AND status = 'pending';
 
 -- name: recipients-claim

@@ -773,7 +773,7 @@ func (s *Store) SnapshotAudience(ctx context.Context, orgID int64, sp Snapshot) 
 		SELECT $1, ?, ?, contact_id, name, coalesce(address, ''), dedup_key, kept_contact_id,
 		CASE WHEN skip_reason <> '' THEN NULL WHEN rn <= ceil(n * ?::numeric / 100) THEN ((rn - 1) % ?)::smallint END,
 		params, zone, CASE WHEN skip_reason = '' THEN 'pending' ELSE 'skipped' END, skip_reason,
-		CASE WHEN skip_reason = '' AND rn > ceil(n * ?::numeric / 100) THEN 'infinity'::timestamptz ELSE '-infinity'::timestamptz END
+		CASE WHEN skip_reason = '' AND rn > ceil(n * ?::numeric / 100) THEN '9999-12-31'::timestamptz ELSE 'epoch'::timestamptz END
 		FROM numbered ON CONFLICT (campaign_id, contact_id) DO NOTHING`, sp.CampaignID, sp.ChannelID, pct, nv, pct)
 	res, err := s.queryer().ExecContext(ctx, b.String(), b.args...)
 	if err != nil {
