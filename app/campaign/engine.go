@@ -97,8 +97,8 @@ type runner struct {
 	portfolio []int64 // the channels sharing it
 	budget    int64   // what remains of it, as last counted
 	counted   time.Time
-	size      int // recipients per batch
-	sinceFail int // batches since the failure rate was last checked
+	size      int       // recipients per batch
+	checked   time.Time // when the failure rate was last checked
 }
 
 func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
@@ -611,11 +611,11 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 	if stop != "" {
 		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, stop, stopDetail))
 	}
-	if len(failed) > 0 || r.sinceFail >= 20 {
-		r.sinceFail = 0
+	// Failures reported later by the provider count too: look every few batches.
+	if len(failed) > 0 || time.Since(r.checked) > 2*time.Second {
+		r.checked = time.Now()
 		return r.checkFailures(ctx)
 	}
-	r.sinceFail++
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"masteria/app/campaign"
 	"masteria/app/model"
 )
@@ -140,24 +142,44 @@ func TestQuietHoursInTheContactsZone(t *testing.T) {
 	}
 }
 
-// TestThrottlingSlowsDownAndNeverFails: 429s, 130429 and a pair-rate 131056 delay the sends
-// and a 500 is retried; nobody fails and nobody gets two messages.
+// TestThrottlingSlowsDownAndNeverFails: HTTP 429s, 130429 (the number's pace), 131056
+// (one person's pair rate) and 5xx answers delay the sends; nobody fails and nobody gets
+// two messages, and a channel-wide throttle halves the channel's shared pace.
 func TestThrottlingSlowsDownAndNeverFails(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ids := e.contacts(t, 12)
-	e.ms.SetFailNextHTTP(429, 2)
-	c := e.draft(t, ids)
-	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name   string
+		inject func()
+		slowed bool
+	}{
+		{"http 429", func() { e.ms.SetFailNextHTTP(429, 2) }, true},
+		{"130429", func() { e.ms.SetFailNext(130429, "") }, true},
+		{"131056", func() { e.ms.SetFailNext(131056, "") }, false},
+		{"http 500", func() { e.ms.SetFailNextHTTP(500, 1) }, false},
+		{"http 503", func() { e.ms.SetFailNextHTTP(503, 2) }, false},
 	}
-	wait(t, 20*time.Second, "a few sends", func() bool { return len(e.sentTimes()) >= 3 })
-	e.ms.SetFailNext(130429, "")
-	e.ms.SetFailNext(131056, "")
-	e.ms.SetFailNextHTTP(500, 1)
-	p := e.waitDone(t, c.ID, 60*time.Second)
-	if p.Count(model.RecipientFailed) != 0 || p.Reached(model.RecipientSent) != 12 {
-		t.Fatalf("progress %+v", p)
+	for i, tc := range cases {
+		ids := make([]int64, 3)
+		for j := range ids {
+			p := fmt.Sprintf("+55319870%02d%03d", i, j)
+			ids[j], _ = e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "Pessoa", Phone: &p})
+		}
+		before := len(e.sentTimes())
+		tc.inject()
+		c := e.draft(t, ids)
+		if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		p := e.waitDone(t, c.ID, 60*time.Second)
+		if p.Count(model.RecipientFailed) != 0 || p.Reached(model.RecipientSent) != 3 || len(e.sentTimes()) != before+3 {
+			t.Fatalf("%s: progress %+v, %d sent", tc.name, p, len(e.sentTimes())-before)
+		}
+		var factor float64
+		_ = e.st.DB().Get(&factor, `SELECT factor FROM channel_pace WHERE channel_id = $1`, e.ch.ID)
+		if tc.slowed && factor > 0.75 {
+			t.Fatalf("%s: the channel's pace was not cut (factor %v)", tc.name, factor)
+		}
 	}
 	for to, n := range e.sentTimes() {
 		if n != 1 {
@@ -299,3 +321,186 @@ func (e env) contacts2(t *testing.T, n int) []int64 {
 }
 
 var _ = json.Marshal
+
+// TestLostAnswersAreReconciledNotResent: the sim takes a send but its answer never comes
+// back (the client times out). The status report names the send by its Ref, so the
+// recipient is recorded as sent and never sent again; a send the sim did not take goes again.
+func TestLostAnswersAreReconciledNotResent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ids := e.contacts(t, 6)
+	e.ms.SetHangNext(3*time.Second, true) // longer than the engine's 2 s send timeout
+	c := e.draft(t, ids)
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := e.waitDone(t, c.ID, 60*time.Second)
+	if p.Reached(model.RecipientSent) != 6 || p.Count(model.RecipientFailed) != 0 {
+		t.Fatalf("progress %+v", p)
+	}
+	for to, n := range e.sentTimes() {
+		if n != 1 {
+			t.Fatalf("%s got %d messages: the lost answer was sent again", to, n)
+		}
+	}
+
+	// Not taken: the timeout is retried after its wait, and then goes once.
+	e.ms.SetHangNext(3*time.Second, false)
+	more := e.draft(t, e.contacts2(t, 3))
+	if _, err := e.svc.Launch(e.ctx, e.a, more.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 10*time.Second, "the timed-out recipient to wait", func() bool {
+		recs, _ := e.svc.Recipients(e.ctx, e.a, more.ID, model.RecipientPending, 0, 10)
+		return len(recs) == 1 && recs[0].ErrorCode == "timeout"
+	})
+	got := e.sentTimes()
+	if len(got) != 8 {
+		t.Fatalf("%d people reached, want 8 while one waits", len(got))
+	}
+}
+
+// TestMissingVariablesWithoutFallbackAreSkipped: a custom field some contacts lack skips
+// them when it has no fallback, and fills in the fallback when it has one.
+func TestMissingVariablesWithoutFallbackAreSkipped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ids := e.contacts(t, 4)
+	if _, err := e.st.DB().Exec(`UPDATE contacts SET attributes = '{"cidade": "Recife"}' WHERE id = ANY($1)`, pqArray(ids[:2])); err != nil {
+		t.Fatal(err)
+	}
+	city := func(fallback string) func(*model.Campaign) {
+		return func(c *model.Campaign) {
+			c.Message.Variants[0].Vars[1] = model.VarMap{Source: "custom", Key: "cidade", Fallback: fallback}
+		}
+	}
+	strict := e.draft(t, ids, city(""))
+	r, err := e.svc.Check(e.ctx, e.a, strict.ID)
+	if err != nil || r.Sendable != 2 || r.Skips[model.SkipMissingVar] != 2 {
+		t.Fatalf("without a fallback: %+v %v", r, err)
+	}
+	kind := e.draft(t, ids, city("sua cidade"))
+	r, err = e.svc.Check(e.ctx, e.a, kind.ID)
+	if err != nil || r.Sendable != 4 || r.Skips[model.SkipMissingVar] != 0 {
+		t.Fatalf("with a fallback: %+v %v", r, err)
+	}
+	if _, err := e.svc.Launch(e.ctx, e.a, kind.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDone(t, kind.ID, 30*time.Second)
+	var recife, fallback int
+	for _, m := range e.ms.Sent() {
+		recife += strings.Count(string(m.Raw), `"Recife"`)
+		fallback += strings.Count(string(m.Raw), `"sua cidade"`)
+	}
+	if recife != 2 || fallback != 2 {
+		t.Fatalf("Recife %d, fallback %d", recife, fallback)
+	}
+}
+
+// TestProviderNoticesPauseCampaigns: a quality downgrade of the number and a paused
+// template, both as signed webhooks from the sim, pause the campaigns they concern.
+func TestProviderNoticesPauseCampaigns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	slow := e.cloudChannel(t, "557", wabaID, 5)
+	tmpl := e.template(t, slow, "oferta", "Oi {{1}}, temos uma oferta: {{2}}")
+	onSlow := func(c *model.Campaign) { c.ChannelID, c.Message.Variants[0].TemplateID = &slow.ID, tmpl.ID }
+	c := e.draft(t, e.contacts(t, 40), onSlow)
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 10*time.Second, "a send", func() bool { return len(e.sentTimes()) > 0 })
+	if code, err := e.ms.NumberQuality(e.ctx, "557", "DOWNGRADE", "TIER_2K"); err != nil || code != 200 {
+		t.Fatalf("quality webhook: %d %v", code, err)
+	}
+	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
+	if got.Status != model.CampaignPaused || got.PauseReason != model.PauseQuality {
+		t.Fatalf("after a downgrade: %s %q", got.Status, got.PauseReason)
+	}
+	limits, _ := e.st.ChannelLimits(e.ctx, e.a.OrgID, slow.ID)
+	if limits.MessagingLimit != 2000 {
+		t.Fatalf("the new limit was not kept: %+v", limits)
+	}
+
+	if err := e.svc.Resume(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := e.ms.TemplateStatus(e.ctx, "557", "oferta", "pt_BR", "PAUSED", "NONE"); err != nil || code != 200 {
+		t.Fatalf("template webhook: %d %v", code, err)
+	}
+	got, _ = e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
+	if got.Status != model.CampaignPaused || got.PauseReason != model.PauseTemplate {
+		t.Fatalf("after the template paused: %s %q", got.Status, got.PauseReason)
+	}
+	// A template no longer approved cannot be resumed into sends: the runner pauses again.
+	if err := e.svc.Resume(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 10*time.Second, "the pause", func() bool { return e.status(t, c.ID) == model.CampaignPaused })
+	got, _ = e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
+	// A runner that loaded the campaign before sees Meta refuse the template (132015); a new
+	// one sees it is not approved any more: either way the campaign pauses for its template.
+	if got.PauseReason != model.PauseTemplateGone && got.PauseReason != model.PauseTemplate {
+		t.Fatalf("resumed with a paused template: %q", got.PauseReason)
+	}
+	for to, n := range e.sentTimes() {
+		if n != 1 {
+			t.Fatalf("%s got %d", to, n)
+		}
+	}
+}
+
+// TestFailureRatePauses: when too many of the last sends fail (here: numbers not on
+// WhatsApp, reported after the send), the campaign pauses itself and says so.
+func TestFailureRatePauses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	slow := e.cloudChannel(t, "558", wabaID, 10)
+	tmpl := e.template(t, slow, "aviso", "Oi {{1}}, aviso de {{2}}")
+	ids := e.contacts(t, 60)
+	for i := range 48 {
+		e.ms.SetUndeliverable(digits(phoneOf(i)), 131026, "")
+	}
+	c := e.draft(t, ids, func(c *model.Campaign) {
+		c.ChannelID, c.Message.Variants[0].TemplateID = &slow.ID, tmpl.ID
+		c.Settings.FailurePct, c.Settings.FailureWindow = 30, 10
+	})
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 30*time.Second, "the pause", func() bool { return e.status(t, c.ID) == model.CampaignPaused })
+	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
+	if got.PauseReason != model.PauseFailureRate || !strings.Contains(got.PauseDetail, "/") {
+		t.Fatalf("paused for %q (%q)", got.PauseReason, got.PauseDetail)
+	}
+	if p := e.progress(t, c.ID); p.Count(model.RecipientPending) == 0 {
+		t.Fatalf("it should have stopped early: %+v", p)
+	}
+}
+
+// TestRetryFailed sends again what failed for a passing reason, and not what cannot pass.
+func TestRetryFailed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.svc.MaxAttempts = 1
+	ids := e.contacts(t, 5)
+	e.ms.SetFailNextHTTP(503, 1)
+	e.ms.SetFailDeliveryFor(digits(phoneOf(4)), 131026, "")
+	c := e.draft(t, ids)
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDone(t, c.ID, 30*time.Second)
+	wait(t, 10*time.Second, "two failures", func() bool { return e.progress(t, c.ID).Count(model.RecipientFailed) == 2 })
+	n, err := e.svc.RetryFailed(e.ctx, e.a, c.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("retry failed: %d %v", n, err)
+	}
+	p := e.waitDone(t, c.ID, 30*time.Second)
+	if p.Count(model.RecipientFailed) != 1 || p.Reached(model.RecipientSent) != 4 {
+		t.Fatalf("progress %+v", p)
+	}
+}
+
+func pqArray(ids []int64) any { return pq.Array(ids) }
