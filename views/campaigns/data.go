@@ -395,7 +395,7 @@ func currencyOr(a, b string) string {
 
 func countryName(ctx context.Context, c string) string {
 	if c == compose.OtherCountry {
-		return ui.T(ctx, "campaigns.prices.other")
+		return ui.T(ctx, "campaigns.prices.other_countries")
 	}
 	return c
 }
