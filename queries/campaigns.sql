@@ -284,3 +284,9 @@ SELECT count(*) FROM river_job
 WHERE kind = 'campaign.run' AND (args ->> 'campaign_id')::bigint = $1
   AND (state IN ('available', 'scheduled', 'retryable', 'pending')
        OR (state = 'running' AND attempted_at > now() - $2::interval));
+
+-- name: campaign-summaries
+-- The recipients of a page of an org's campaigns by status, for the list: one query however
+-- many campaigns the page shows.
+SELECT campaign_id, status, count(*) AS n FROM campaign_recipients
+WHERE org_id = $1 AND campaign_id = ANY($2::bigint[]) GROUP BY campaign_id, status;

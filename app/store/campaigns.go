@@ -643,7 +643,7 @@ func (s *Store) snapshotSQL(orgID int64, sp Snapshot) *builder {
 	}
 	if len(sp.Audience.StageIDs) > 0 {
 		part()
-		b.add("", "SELECT l.contact_id FROM leads l WHERE l.org_id = $1 AND l.stage_id = ANY(?::bigint[])", pq.Array(sp.Audience.StageIDs))
+		b.add("", "SELECT l.contact_id AS id FROM leads l WHERE l.org_id = $1 AND l.stage_id = ANY(?::bigint[])", pq.Array(sp.Audience.StageIDs))
 	}
 	if len(sp.Audience.ContactIDs) > 0 {
 		part()
@@ -651,7 +651,7 @@ func (s *Store) snapshotSQL(orgID int64, sp Snapshot) *builder {
 	}
 	if sp.Audience.ImportID > 0 {
 		part()
-		b.add("", "SELECT e.contact_id FROM contact_events e WHERE e.org_id = $1 AND e.kind IN ('imported', 'import_updated') AND e.data ->> 'import_id' = ?",
+		b.add("", "SELECT e.contact_id AS id FROM contact_events e WHERE e.org_id = $1 AND e.kind IN ('imported', 'import_updated') AND e.data ->> 'import_id' = ?",
 			fmt.Sprint(sp.Audience.ImportID))
 	}
 	if parts == 0 {

@@ -59,13 +59,18 @@ func TestGETChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	camp, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Promoção", ChannelID: &o.ch.ID,
+		Audience: model.Audience{ContactIDs: []int64{ct.ID}}, Message: model.CampaignMessage{Variants: []model.Variant{{Text: "Oi {{nome}}"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
 		"inbox": fmt.Sprint(r.ConversationID), "conversations": fmt.Sprint(r.ConversationID), "contacts": fmt.Sprint(ct.ID), "leads": fmt.Sprint(lead.ID),
 		"stages": fmt.Sprint(stages[0].ID), "pipelines": fmt.Sprint(ps[0].ID), "channels": fmt.Sprint(o.ch.ID),
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
-		"members": fmt.Sprint(ownerID),
+		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 	}
 	named := map[string]string{":provider": "google", ":token": "not-a-token", ":exp": "1", ":sig": "x", ":channel": fmt.Sprint(o.ch.ID),
 		":user": fmt.Sprint(ownerID)}
