@@ -203,8 +203,14 @@ ORDER BY r.id LIMIT $5;
 -- name: reach-24h
 -- People reached outside a service window in the last 24 hours through the channels of
 -- one WhatsApp Business Account: WhatsApp's messaging limit, counted from our own ledger.
+-- Sends in flight count too, so runners on every instance stay under it together.
 SELECT count(DISTINCT r.dedup_key) FROM campaign_recipients r
-WHERE r.org_id = $1 AND r.counted AND r.sent_at > now() - interval '24 hours' AND r.channel_id = ANY($2::bigint[]);
+WHERE r.org_id = $1 AND r.channel_id = ANY($2::bigint[])
+  AND ((r.counted AND r.sent_at > now() - interval '24 hours') OR r.status = 'claimed');
+
+-- name: reach-lock
+-- Serializes the runners of one business account while they count and claim.
+SELECT pg_advisory_xact_lock(hashtextextended('campaign-reach:' || $1::text || ':' || $2::text, 0));
 
 -- name: reach-oldest
 -- When the oldest counted send of the last 24 hours leaves the window.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/lib/pq"
 
 	"masteria/app/campaign"
+	"masteria/app/config"
 	"masteria/app/model"
+	"masteria/app/web/webtest"
 )
 
 // TestCampaignSendsOnceToEveryoneItShould launches a template campaign over the Meta
@@ -504,3 +507,96 @@ func TestRetryFailed(t *testing.T) {
 }
 
 func pqArray(ids []int64) any { return pq.Array(ids) }
+
+// TestTwoInstancesShareACampaign: two instances on one database send one campaign
+// together: each sends a part, and nobody gets two messages.
+func TestTwoInstancesShareACampaign(t *testing.T) {
+	t.Parallel()
+	// Two job workers each and four runners: neither instance can take every runner.
+	e := newEnvWith(t, func(c *config.Config) { c.Workers = 2 })
+	e.svc.Runners = 4
+	second := webtest.StartOn(t, e.inst.App.Config.DatabaseURL, func(c *config.Config) {
+		c.MetaGraphURL = e.inst.App.Config.MetaGraphURL
+		c.CampaignTick = time.Second
+		c.Workers = 2
+	})
+	second.App.Campaigns.Runners = 4
+	slow := e.cloudChannel(t, "559", wabaID, 100)
+	tmpl := e.template(t, slow, "promo_junho", "Oi {{1}}, {{2}}")
+	ids := e.contacts(t, 400)
+	c := e.draft(t, ids, func(c *model.Campaign) { c.ChannelID, c.Message.Variants[0].TemplateID = &slow.ID, tmpl.ID })
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := e.waitDone(t, c.ID, 60*time.Second)
+	if p.Reached(model.RecipientSent) != 400 {
+		t.Fatalf("progress %+v", p)
+	}
+	for to, n := range e.sentTimes() {
+		if n != 1 {
+			t.Fatalf("%s got %d", to, n)
+		}
+	}
+	// Both instances' queue clients ran runners of the campaign.
+	var clients int
+	_ = e.st.DB().Get(&clients, `SELECT count(DISTINCT by) FROM river_job, unnest(attempted_by) AS by WHERE kind = 'campaign.run'`)
+	if clients < 2 {
+		t.Fatalf("runners ran on %d instance(s)", clients)
+	}
+}
+
+// TestDailyLimitWarnsAndSpreads: WhatsApp's 24-hour limit, counted from the ledger, makes
+// the check warn; without spreading the campaign pauses at the limit, with it the rest waits.
+func TestDailyLimitWarnsAndSpreads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if err := e.st.SetChannelLimits(e.ctx, e.a.OrgID, e.ch.ID, 250, "GREEN"); err != nil {
+		t.Fatal(err)
+	}
+	first := e.draft(t, e.contacts(t, 200))
+	if _, err := e.svc.Launch(e.ctx, e.a, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDone(t, first.ID, 30*time.Second)
+
+	strict := e.draft(t, e.contacts2(t, 100))
+	r, err := e.svc.Check(e.ctx, e.a, strict.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.DailyLimit != 250 || r.ReachedDay != 200 || r.Remaining != 50 || r.OverLimit != 50 || !slices.Contains(r.Warnings, "over_daily_limit") {
+		t.Fatalf("check: %+v", r)
+	}
+	if _, err := e.svc.Launch(e.ctx, e.a, strict.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 30*time.Second, "the pause at the limit", func() bool {
+		return e.status(t, strict.ID) == model.CampaignPaused && e.progress(t, strict.ID).Count(model.RecipientClaimed) == 0
+	})
+	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, strict.ID)
+	if p := e.progress(t, strict.ID); got.PauseReason != model.PauseDailyLimit || p.Reached(model.RecipientSent) != 50 {
+		t.Fatalf("paused for %q after %+v", got.PauseReason, p)
+	}
+
+	// Spreading: the check says how many days, and the campaign waits instead of pausing.
+	if _, err := e.st.DB().Exec(`UPDATE campaigns SET status = 'cancelled' WHERE id = $1`, strict.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, 20)
+	for i := range ids {
+		p := fmt.Sprintf("+5541987%06d", i)
+		ids[i], _ = e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: "X", Phone: &p})
+	}
+	spread := e.draft(t, ids, func(c *model.Campaign) { c.Settings.Spread = true })
+	r, err = e.svc.Check(e.ctx, e.a, spread.ID)
+	if err != nil || r.Remaining != 0 || r.SpreadDays != 2 {
+		t.Fatalf("spread check: %+v %v", r, err)
+	}
+	if _, err := e.svc.Launch(e.ctx, e.a, spread.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if st, p := e.status(t, spread.ID), e.progress(t, spread.ID); st != model.CampaignRunning || p.Count(model.RecipientPending) != 20 {
+		t.Fatalf("spreading: %s %+v", st, p)
+	}
+}

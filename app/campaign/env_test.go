@@ -38,6 +38,12 @@ const (
 
 func newEnv(t *testing.T, simOpts ...metasim.Option) env {
 	t.Helper()
+	return newEnvWith(t, nil, simOpts...)
+}
+
+// newEnvWith is newEnv with a change to the instance's configuration.
+func newEnvWith(t *testing.T, edit func(*config.Config), simOpts ...metasim.Option) env {
+	t.Helper()
 	ms := metasim.New(append([]metasim.Option{metasim.WithStatusDelays(0, 10*time.Millisecond, 10*time.Millisecond)}, simOpts...)...)
 	graph, err := ms.Start()
 	if err != nil {
@@ -47,6 +53,9 @@ func newEnv(t *testing.T, simOpts ...metasim.Option) env {
 	inst := webtest.StartOn(t, storetest.URL(t), func(c *config.Config) {
 		c.MetaGraphURL = graph
 		c.CampaignTick = time.Second
+		if edit != nil {
+			edit(c)
+		}
 	})
 	e := env{ctx: context.Background(), inst: inst, st: inst.App.Store, svc: inst.App.Campaigns, ms: ms}
 	e.svc.SendTimeout = 2 * time.Second

@@ -47,6 +47,7 @@ type campaignQueries struct {
 	Recipients           *sqlx.Stmt `query:"recipients"`
 	Reach24h             *sqlx.Stmt `query:"reach-24h"`
 	ReachOldest          *sqlx.Stmt `query:"reach-oldest"`
+	ReachLock            *sqlx.Stmt `query:"reach-lock"`
 	ChannelSentSince     *sqlx.Stmt `query:"channel-sent-since"`
 	PaceReserve          *sqlx.Stmt `query:"pace-reserve"`
 	PaceSlowDown         *sqlx.Stmt `query:"pace-slow-down"`
@@ -501,6 +502,13 @@ func (s *Store) Reach24h(ctx context.Context, orgID int64, channelIDs []int64) (
 		}
 	}
 	return n, t.Time, nil
+}
+
+// LockReach holds, until the transaction ends, the right to count and claim against the
+// messaging limit of the business account whose first channel is channelID.
+func (s *Store) LockReach(ctx context.Context, orgID, channelID int64) error {
+	_, err := s.exec(ctx, s.q.ReachLock, orgID, channelID)
+	return err
 }
 
 // ChannelSentSince counts a channel's campaign sends since a time.
