@@ -309,7 +309,7 @@ func TestPauseResumeCancel(t *testing.T) {
 }
 
 // contacts2 creates n more contacts with other phones.
-func (e env) contacts2(t *testing.T, n int) []int64 {
+func (e env) contacts2(t testing.TB, n int) []int64 {
 	t.Helper()
 	ids := make([]int64, n)
 	for i := range n {

@@ -36,13 +36,13 @@ const (
 	wabaID        = "999"
 )
 
-func newEnv(t *testing.T, simOpts ...metasim.Option) env {
+func newEnv(t testing.TB, simOpts ...metasim.Option) env {
 	t.Helper()
 	return newEnvWith(t, nil, simOpts...)
 }
 
 // newEnvWith is newEnv with a change to the instance's configuration.
-func newEnvWith(t *testing.T, edit func(*config.Config), simOpts ...metasim.Option) env {
+func newEnvWith(t testing.TB, edit func(*config.Config), simOpts ...metasim.Option) env {
 	t.Helper()
 	ms := metasim.New(append([]metasim.Option{metasim.WithStatusDelays(0, 10*time.Millisecond, 10*time.Millisecond)}, simOpts...)...)
 	graph, err := ms.Start()
@@ -72,7 +72,7 @@ func newEnvWith(t *testing.T, edit func(*config.Config), simOpts ...metasim.Opti
 }
 
 // cloudChannel connects a Cloud API channel for a sim number at a pace (messages a second).
-func (e env) cloudChannel(t *testing.T, pnid, waba string, pace float64) model.Channel {
+func (e env) cloudChannel(t testing.TB, pnid, waba string, pace float64) model.Channel {
 	t.Helper()
 	ch, err := e.inst.App.Inbox.CreateChannel(e.ctx, e.a, model.KindWhatsAppCloud, "WhatsApp "+pnid,
 		map[string]string{"phone_number_id": pnid, "waba_id": waba},
@@ -93,7 +93,7 @@ func (e env) cloudChannel(t *testing.T, pnid, waba string, pace float64) model.C
 }
 
 // template approves a body-only template both at the sim and in the app.
-func (e env) template(t *testing.T, ch model.Channel, name, body string) model.Template {
+func (e env) template(t testing.TB, ch model.Channel, name, body string) model.Template {
 	t.Helper()
 	comps := []map[string]any{{"type": "BODY", "text": body}}
 	e.ms.AddTemplate(wabaID, metasim.Template{Name: name, Language: "pt_BR", Status: "APPROVED", Category: "MARKETING", Components: comps})
@@ -110,7 +110,7 @@ func (e env) template(t *testing.T, ch model.Channel, name, body string) model.T
 }
 
 // contacts creates n contacts named "Cliente i" with phones +55119876500ii.
-func (e env) contacts(t *testing.T, n int) []int64 {
+func (e env) contacts(t testing.TB, n int) []int64 {
 	t.Helper()
 	ids := make([]int64, n)
 	for i := range n {
@@ -125,7 +125,7 @@ func (e env) contacts(t *testing.T, n int) []int64 {
 }
 
 // draft creates a ready campaign of the template to contacts, first name with a fallback.
-func (e env) draft(t *testing.T, ids []int64, edit ...func(*model.Campaign)) model.Campaign {
+func (e env) draft(t testing.TB, ids []int64, edit ...func(*model.Campaign)) model.Campaign {
 	t.Helper()
 	chID := e.ch.ID
 	c := model.Campaign{Name: "Promoção de maio", ChannelID: &chID, Audience: model.Audience{ContactIDs: ids},
@@ -144,7 +144,7 @@ func (e env) draft(t *testing.T, ids []int64, edit ...func(*model.Campaign)) mod
 }
 
 // wait polls until cond holds or the time is up.
-func wait(t *testing.T, d time.Duration, what string, cond func() bool) {
+func wait(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -155,7 +155,7 @@ func wait(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func (e env) status(t *testing.T, id int64) string {
+func (e env) status(t testing.TB, id int64) string {
 	t.Helper()
 	c, err := e.st.Campaign(e.ctx, e.a.OrgID, id)
 	if err != nil {
@@ -164,7 +164,7 @@ func (e env) status(t *testing.T, id int64) string {
 	return c.Status
 }
 
-func (e env) progress(t *testing.T, id int64) model.Progress {
+func (e env) progress(t testing.TB, id int64) model.Progress {
 	t.Helper()
 	p, err := e.st.CampaignProgress(e.ctx, e.a.OrgID, id)
 	if err != nil {
@@ -174,7 +174,7 @@ func (e env) progress(t *testing.T, id int64) model.Progress {
 }
 
 // waitDone waits for the campaign to complete and for every status webhook to land.
-func (e env) waitDone(t *testing.T, id int64, d time.Duration) model.Progress {
+func (e env) waitDone(t testing.TB, id int64, d time.Duration) model.Progress {
 	t.Helper()
 	wait(t, d, "the campaign to complete", func() bool { return e.status(t, id) == model.CampaignCompleted })
 	_ = e.ms.WaitDeliveries(e.ctx)

@@ -75,8 +75,18 @@ func NewClient(c model.Channel, secrets map[string]string) (*Client, error) {
 	return &Client{
 		id: c.ID, cfg: cfg,
 		token: secrets["access_token"], appSecret: secrets["app_secret"], verifyToken: secrets["verify_token"],
-		http: &http.Client{Timeout: 15 * time.Second},
+		http: graphHTTP,
 	}, nil
+}
+
+// graphHTTP is shared by every channel: a campaign keeps many sends in flight to one host,
+// and the default transport would keep only two connections open between them.
+var graphHTTP = &http.Client{Timeout: 15 * time.Second, Transport: keepAlive()}
+
+func keepAlive() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 128
+	return t
 }
 
 // Kind is model.KindWhatsAppCloud.
