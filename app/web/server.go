@@ -159,6 +159,7 @@ func (s *Server) routes() {
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
 	s.crmLinkRoutes(o)
+	s.campaignRunRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
