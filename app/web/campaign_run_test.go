@@ -222,7 +222,7 @@ func TestCampaignRunControls(t *testing.T) {
 		}
 	}
 	// Another org sees no such campaign, through its own org or this one.
-	other := newCampaignOrg(t)
+	other := newCampaignOrgOn(t, o, "Loja Vizinha")
 	for _, p := range []string{"", "/live", "/recipients", "/export"} {
 		if res := other.owner.Get(fmt.Sprintf("%s/campaigns/%d%s", other.home, c.ID, p)); res.StatusCode != http.StatusNotFound {
 			t.Errorf("other org GET %s: %d", p, res.StatusCode)

@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
+	s.apiCampaignRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
