@@ -101,7 +101,11 @@ func (s *Server) runRows(c echo.Context, id int64, status string, after int64, l
 	ctx := c.Request().Context()
 	a := actorOf(c)
 	d := campaignview.RunRowsData{CampaignID: id, Status: status, Limit: min(max(limit, 1), maxRunRows)}
-	var err error
+	cp, err := s.camp.Campaign(ctx, a, id)
+	if err != nil {
+		return d, err
+	}
+	d.Variants = len(cp.Message.Variants)
 	if d.Counts, err = s.camp.Progress(ctx, a, id); err != nil {
 		return d, err
 	}
