@@ -224,7 +224,7 @@ func TestCampaignRunScreenshots(t *testing.T) {
 		return read >= 1 && moving == 0
 	})
 	// The campaign pauses by itself, as the engine does when too many sends fail.
-	if _, err := app.Store.DB().Exec(`UPDATE campaigns SET status = 'paused', pause_reason = 'failure_rate', pause_detail = '12 of the last 50 sends failed' WHERE id = $1`, s.campaign.ID); err != nil {
+	if _, err := app.Store.DB().Exec(`UPDATE campaigns SET status = 'paused', pause_reason = 'failure_rate', pause_detail = '12/50' WHERE id = $1`, s.campaign.ID); err != nil {
 		t.Fatal(err)
 	}
 

@@ -295,12 +295,12 @@ func TestCampaignRunSelfPaused(t *testing.T) {
 	o := newCampaignOrg(t, "Ana Souza")
 	later := time.Now().Add(2 * time.Hour)
 	c := o.campaign("Promoção", &later, "Oi {{nome}}", "Olá {{nome}}")
-	if _, err := o.inst.App.Store.DB().Exec(`UPDATE campaigns SET status = 'paused', pause_reason = 'failure_rate', pause_detail = '12 of the last 50' WHERE id = $1`, c.ID); err != nil {
+	if _, err := o.inst.App.Store.DB().Exec(`UPDATE campaigns SET status = 'paused', pause_reason = 'failure_rate', pause_detail = '12/50' WHERE id = $1`, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	res := o.owner.Get(fmt.Sprintf("%s/campaigns/%d", o.home, c.ID))
 	if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `data-testid="campaign-pause-reason"`) ||
-		!strings.Contains(res.Body, "Too many of the last messages failed.") || !strings.Contains(res.Body, "12 of the last 50") {
+		!strings.Contains(res.Body, "Too many of the last messages failed.") || !strings.Contains(res.Body, "12 of the last 50 messages failed.") {
 		t.Fatalf("self-paused: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
 	if !strings.Contains(res.Body, `data-testid="campaign-variants"`) {
