@@ -60,7 +60,7 @@ CREATE TABLE campaign_recipients (
     status       text NOT NULL DEFAULT 'pending' CHECK (status IN
                  ('pending', 'claimed', 'sent', 'delivered', 'read', 'replied', 'failed', 'skipped', 'capped')),
     skip_reason  text NOT NULL DEFAULT '',
-    not_before   timestamptz NOT NULL DEFAULT '-infinity',
+    not_before   timestamptz NOT NULL DEFAULT 'epoch', -- far future: waits for the A/B winner
     attempts     int NOT NULL DEFAULT 0,
     claimed_at   timestamptz,
     message_id   bigint REFERENCES messages ON DELETE SET NULL,

@@ -70,7 +70,7 @@ GROUP BY variant ORDER BY variant;
 
 -- name: recipients-release-winner
 -- The rest of the audience gets the winning variant.
-UPDATE campaign_recipients SET variant = $3, not_before = '-infinity', updated_at = now()
+UPDATE campaign_recipients SET variant = $3, not_before = 'epoch', updated_at = now()
 WHERE org_id = $1 AND campaign_id = $2 AND variant IS NULL AND status = 'pending';
 
 -- name: recipients-claim
@@ -203,8 +203,14 @@ ORDER BY r.id LIMIT $5;
 -- name: reach-24h
 -- People reached outside a service window in the last 24 hours through the channels of
 -- one WhatsApp Business Account: WhatsApp's messaging limit, counted from our own ledger.
+-- Sends in flight count too, so runners on every instance stay under it together.
 SELECT count(DISTINCT r.dedup_key) FROM campaign_recipients r
-WHERE r.org_id = $1 AND r.counted AND r.sent_at > now() - interval '24 hours' AND r.channel_id = ANY($2::bigint[]);
+WHERE r.org_id = $1 AND r.channel_id = ANY($2::bigint[])
+  AND ((r.counted AND r.sent_at > now() - interval '24 hours') OR r.status = 'claimed');
+
+-- name: reach-lock
+-- Serializes the runners of one business account while they count and claim.
+SELECT pg_advisory_xact_lock(hashtextextended('campaign-reach:' || $1::text || ':' || $2::text, 0));
 
 -- name: reach-oldest
 -- When the oldest counted send of the last 24 hours leaves the window.
@@ -284,3 +290,9 @@ SELECT count(*) FROM river_job
 WHERE kind = 'campaign.run' AND (args ->> 'campaign_id')::bigint = $1
   AND (state IN ('available', 'scheduled', 'retryable', 'pending')
        OR (state = 'running' AND attempted_at > now() - $2::interval));
+
+-- name: campaign-summaries
+-- The recipients of a page of an org's campaigns by status, for the list: one query however
+-- many campaigns the page shows.
+SELECT campaign_id, status, count(*) AS n FROM campaign_recipients
+WHERE org_id = $1 AND campaign_id = ANY($2::bigint[]) GROUP BY campaign_id, status;

@@ -338,9 +338,9 @@ func TestShell(t *testing.T) {
 
 func TestSettingsTabsByRole(t *testing.T) {
 	for role, want := range map[model.Role][]string{
-		model.RoleOwner:   {"general", "members", "channels", "inbox", "quickreplies", "apikeys", "sessions", "audit", "profile"},
-		model.RoleAdmin:   {"general", "members", "channels", "inbox", "quickreplies", "apikeys", "sessions", "audit", "profile"},
-		model.RoleManager: {"members", "sessions", "profile"},
+		model.RoleOwner:   {"general", "members", "channels", "inbox", "quickreplies", "prices", "apikeys", "sessions", "audit", "profile"},
+		model.RoleAdmin:   {"general", "members", "channels", "inbox", "quickreplies", "prices", "apikeys", "sessions", "audit", "profile"},
+		model.RoleManager: {"members", "prices", "sessions", "profile"},
 		model.RoleAgent:   {"sessions", "profile"},
 	} {
 		out := render(t, withRole(request(i18n.EN), role), settings.Profile(settings.ProfileData{}))

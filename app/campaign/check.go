@@ -314,6 +314,9 @@ func (s *Service) Prices(ctx context.Context, orgID int64) (compose.Prices, erro
 	}
 	for _, row := range rows {
 		p.Rows[compose.PriceKey{Kind: row.Kind, Country: row.Country, Category: row.Category}] = row.Price
+		if row.Currency != "" {
+			p.Currency = row.Currency // the org's table is in one currency
+		}
 	}
 	return p, nil
 }

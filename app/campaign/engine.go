@@ -93,12 +93,10 @@ type runner struct {
 	templates []*model.Template // per variant; nil for a text
 	orgZone   *time.Location
 	qr        QRSettings
-	limit     int64   // WhatsApp's 24-hour limit (<= 0: none known)
-	portfolio []int64 // the channels sharing it
-	budget    int64   // what remains of it, as last counted
-	counted   time.Time
-	size      int // recipients per batch
-	sinceFail int // batches since the failure rate was last checked
+	limit     int64     // WhatsApp's 24-hour limit (<= 0: none known)
+	portfolio []int64   // the channels sharing it
+	size      int       // recipients per batch
+	checked   time.Time // when the failure rate was last checked
 }
 
 func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
@@ -163,19 +161,6 @@ func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
 func (r *runner) batch(ctx context.Context) (int, time.Duration, error) {
 	s, c := r.s, r.c
 	size := r.size
-	if r.limit > 0 {
-		left, until, err := r.remaining(ctx)
-		if err != nil {
-			return 0, 0, err
-		}
-		if left <= 0 {
-			if !c.Settings.Spread {
-				return 0, 0, errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, model.PauseDailyLimit, ""))
-			}
-			return 0, max(time.Second, time.Until(until)), nil
-		}
-		size = int(min(int64(size), left))
-	}
 	if r.ch.Kind == model.KindWhatsAppQR {
 		day := dayStart(s.now(), r.orgZone)
 		sent, err := s.st.ChannelSentSince(ctx, c.OrgID, r.ch.ID, day)
@@ -186,8 +171,14 @@ func (r *runner) batch(ctx context.Context) (int, time.Duration, error) {
 			return 0, max(time.Second, time.Until(day.AddDate(0, 0, 1))), nil
 		}
 	}
-	claimed, err := s.st.ClaimRecipients(ctx, c.OrgID, c.ID, size)
-	if err != nil {
+	var claimed []store.Claimed
+	var err error
+	if r.limit > 0 {
+		var wait time.Duration
+		if claimed, wait, err = r.claimWithinLimit(ctx, size); err != nil || wait > 0 {
+			return 0, wait, err
+		}
+	} else if claimed, err = s.st.ClaimRecipients(ctx, c.OrgID, c.ID, size); err != nil {
 		return 0, 0, err
 	}
 	if len(claimed) == 0 {
@@ -229,18 +220,40 @@ func (r *runner) idle(ctx context.Context) time.Duration {
 	return 0
 }
 
-// remaining is what WhatsApp's 24-hour limit leaves, counted from the ledger every few
-// seconds and spent locally in between, and when the oldest counted send leaves the window.
-func (r *runner) remaining(ctx context.Context) (int64, time.Time, error) {
-	if time.Since(r.counted) < 5*time.Second && r.budget > 0 {
-		return r.budget, time.Time{}, nil
+// claimWithinLimit claims what WhatsApp's 24-hour limit leaves: the runners of every
+// instance count and claim one at a time, and sends in flight count. At the limit the
+// campaign waits for the oldest send to leave the window (spreading) or pauses.
+func (r *runner) claimWithinLimit(ctx context.Context, size int) ([]store.Claimed, time.Duration, error) {
+	s, c := r.s, r.c
+	var claimed []store.Claimed
+	var until time.Time
+	full := false
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.LockReach(ctx, c.OrgID, r.portfolio[0]); err != nil {
+			return err
+		}
+		reached, oldest, err := tx.Reach24h(ctx, c.OrgID, r.portfolio)
+		if err != nil {
+			return err
+		}
+		left := r.limit - reached
+		if left <= 0 {
+			full, until = true, oldest
+			return nil
+		}
+		claimed, err = tx.ClaimRecipients(ctx, c.OrgID, c.ID, int(min(int64(size), left)))
+		return err
+	})
+	if err != nil || !full {
+		return claimed, 0, err
 	}
-	reached, oldest, err := r.s.st.Reach24h(ctx, r.c.OrgID, r.portfolio)
-	if err != nil {
-		return 0, time.Time{}, err
+	if !c.Settings.Spread {
+		return nil, 0, errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, model.PauseDailyLimit, ""))
 	}
-	r.budget, r.counted = r.limit-reached, time.Now()
-	return r.budget, oldest, nil
+	if until.IsZero() { // only sends in flight: they settle soon
+		until = s.now().Add(2 * time.Second)
+	}
+	return nil, max(time.Second, time.Until(until)), nil
 }
 
 func dayStart(t time.Time, z *time.Location) time.Time {
@@ -601,21 +614,14 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 	if err != nil {
 		return err
 	}
-	if r.limit > 0 {
-		for _, x := range sent {
-			if x.Counted {
-				r.budget--
-			}
-		}
-	}
 	if stop != "" {
 		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, stop, stopDetail))
 	}
-	if len(failed) > 0 || r.sinceFail >= 20 {
-		r.sinceFail = 0
+	// Failures reported later by the provider count too: look every few batches.
+	if len(failed) > 0 || time.Since(r.checked) > 2*time.Second {
+		r.checked = time.Now()
 		return r.checkFailures(ctx)
 	}
-	r.sinceFail++
 	return nil
 }
 

@@ -83,7 +83,7 @@ func (s *Service) tend(ctx context.Context, ref store.CampaignRef) error {
 			}
 		}
 	}
-	alive, err := s.st.RunnersAlive(ctx, c.ID, s.Slice+2*s.SendTimeout+30*time.Second)
+	alive, err := s.st.RunnersAlive(ctx, c.ID, s.Slice+2*s.SendTimeout+10*time.Second)
 	if err != nil || alive > 0 {
 		return err
 	}

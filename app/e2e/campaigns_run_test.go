@@ -19,9 +19,9 @@ import (
 	"masteria/app/web/webtest"
 )
 
-// campaignSetup is an org with a WhatsApp Cloud channel on the Meta simulator, an approved
+// runSetup is an org with a WhatsApp Cloud channel on the Meta simulator, an approved
 // template with one variable, contacts, and a draft campaign to all of them.
-type campaignSetup struct {
+type runSetup struct {
 	*inboxSetup
 	ms       *metasim.Server
 	ch       model.Channel
@@ -30,11 +30,11 @@ type campaignSetup struct {
 	page     string
 }
 
-const campPhoneID, campWABA = "106540352242933", "102290129340344"
+const runPhoneID, runWABA = "106540352242933", "102290129340344"
 
-// newCampaignSetup makes the draft; pace is the channel's messages per second, delays
+// newRunSetup makes the draft; pace is the channel's messages per second, delays
 // are the simulator's before each status (sent, delivered, read).
-func newCampaignSetup(t *testing.T, ctx context.Context, names []string, pace float64, variants int, delays [3]time.Duration) *campaignSetup {
+func newRunSetup(t *testing.T, ctx context.Context, names []string, pace float64, variants int, delays [3]time.Duration) *runSetup {
 	t.Helper()
 	ms := metasim.New(metasim.WithStatusDelays(delays[0], delays[1], delays[2]))
 	graph, err := ms.Start()
@@ -43,20 +43,20 @@ func newCampaignSetup(t *testing.T, ctx context.Context, names []string, pace fl
 	}
 	t.Cleanup(ms.Close)
 	const token, secret = "EAAG-campaign-token", "campaign-app-secret"
-	ms.AddTemplate(campWABA, metasim.Template{Name: "orcamento_pronto", Language: "pt_BR", Category: metasim.CategoryMarketing,
+	ms.AddTemplate(runWABA, metasim.Template{Name: "orcamento_pronto", Language: "pt_BR", Category: metasim.CategoryMarketing,
 		Components: []map[string]any{{"type": "BODY", "text": "Olá {{1}}, seu orçamento de fim de ano ficou pronto. Podemos conversar?"}}})
 	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.MetaGraphURL = graph })
-	s := &campaignSetup{inboxSetup: &inboxSetup{inst: inst, email: fmt.Sprintf("lia.%d@confeitaria.example", time.Now().UnixNano()),
+	s := &runSetup{inboxSetup: &inboxSetup{inst: inst, email: fmt.Sprintf("lia.%d@confeitaria.example", time.Now().UnixNano()),
 		password: "bolo-de-Cenoura-com-calda-9"}, ms: ms}
 	c := webtest.NewClient(t, inst.URL)
 	s.home = c.Signup("Confeitaria Lia", "Lia Prado", s.email, s.password)
 	_, _ = fmt.Sscanf(s.home, "/o/%d", &s.orgID)
 	if res := c.Post(s.home+"/settings/channels", url.Values{"kind": {model.KindWhatsAppCloud}, "name": {"WhatsApp da loja"},
-		"phone_number_id": {campPhoneID}, "waba_id": {campWABA}, "access_token": {token}, "app_secret": {secret}, "verify_token": {"vt"}}); res.StatusCode != http.StatusSeeOther {
+		"phone_number_id": {runPhoneID}, "waba_id": {runWABA}, "access_token": {token}, "app_secret": {secret}, "verify_token": {"vt"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("channel: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
 	s.ch = s.channel(t)
-	ms.AddNumber(metasim.Number{PhoneNumberID: campPhoneID, WABAID: campWABA, AccessToken: token, AppSecret: secret,
+	ms.AddNumber(metasim.Number{PhoneNumberID: runPhoneID, WABAID: runWABA, AccessToken: token, AppSecret: secret,
 		WebhookURL: fmt.Sprintf("%s/webhooks/whatsapp/%d", inst.URL, s.ch.ID)})
 	app := s.inst.App
 	db := app.Store.DB()
@@ -101,7 +101,7 @@ func newCampaignSetup(t *testing.T, ctx context.Context, names []string, pace fl
 }
 
 // launch starts the campaign now.
-func (s *campaignSetup) launch(t *testing.T, ctx context.Context) {
+func (s *runSetup) launch(t *testing.T, ctx context.Context) {
 	t.Helper()
 	c, err := s.inst.App.Campaigns.Launch(ctx, s.a, s.campaign.ID)
 	if err != nil || c.Status != model.CampaignRunning {
@@ -123,7 +123,7 @@ func clickCentred(sel chromedp.CSS) chromedp.Action[chromedp.Void] {
 }
 
 // count is a status's counter on the page.
-func count(b *browser, status string) int {
+func runCount(b *browser, status string) int {
 	v := eval[string](b, `(document.querySelector('[data-testid="campaign-count-`+status+`"]') || {dataset: {count: "-1"}}).dataset.count`)
 	n, _ := strconv.Atoi(v)
 	return n
@@ -139,7 +139,7 @@ func TestCampaignRunLive(t *testing.T) {
 	ctx := testContext(t, 2*testTimeout)
 	names := []string{"Ana Souza", "Bruno Lima", "Carla Dias", "Davi Rocha", "Elisa Melo", "Fábio Reis", "Gabi Nunes", "Heitor Sá",
 		"Íris Costa", "Júlio Paz", "Kátia Luz"}
-	s := newCampaignSetup(t, ctx, names, 1, 1, [3]time.Duration{300 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond})
+	s := newRunSetup(t, ctx, names, 1, 1, [3]time.Duration{300 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond})
 	app := s.inst.App
 
 	b := newBrowser(t, ctx, "campaign", s.inst.URL)
@@ -160,7 +160,7 @@ func TestCampaignRunLive(t *testing.T) {
 	b.waitJS("a first send shows with one tick", `!!document.querySelector('[data-testid="campaign-recipient"][data-status="sent"] .run-ticks')`, waitTimeout)
 	b.waitJS("a delivery shows with two ticks", `!!document.querySelector('[data-testid="campaign-recipient"][data-status="delivered"]')`, waitTimeout)
 	b.waitJS("a read shows with blue ticks", `!!document.querySelector('[data-testid="campaign-recipient"][data-status="read"] .run-ticks-read')`, waitTimeout)
-	if n := count(b, model.RecipientPending); n == 0 {
+	if n := runCount(b, model.RecipientPending); n == 0 {
 		t.Logf("every recipient was sent before the pause: the pace is too fast to see a pause in the middle")
 	}
 
@@ -182,7 +182,7 @@ func TestCampaignRunLive(t *testing.T) {
 	b.do("resume", clickCentred(tid("campaign-resume")))
 	b.waitJS("the campaign finishes on the page", `document.querySelector('[data-testid="campaign-live"]').dataset.status === "completed"`, 40*time.Second)
 	b.waitJS("every recipient is read", `document.querySelectorAll('[data-testid="campaign-recipient"][data-status="read"]').length === 11`, waitTimeout)
-	if got := count(b, model.RecipientRead); got != 11 {
+	if got := runCount(b, model.RecipientRead); got != 11 {
 		t.Errorf("the read counter shows %d, want 11", got)
 	}
 	if !eval[bool](b, `window.__e2eNoReload === true`) {
@@ -213,7 +213,7 @@ func TestCampaignRunScreenshots(t *testing.T) {
 	}
 	ctx := testContext(t, 4*testTimeout)
 	names := []string{"Ana Souza", "Bruno Lima", "Carla Dias", "Davi Rocha", "=HYPERLINK(\"x\")", "Maria Aparecida dos Santos Oliveira"}
-	s := newCampaignSetup(t, ctx, names, 50, 2, [3]time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond})
+	s := newRunSetup(t, ctx, names, 50, 2, [3]time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond})
 	app := s.inst.App
 	s.ms.SetFailDeliveryFor("5511987650204", 131026, "Message undeliverable")
 	s.launch(t, ctx)

@@ -47,6 +47,7 @@ type campaignQueries struct {
 	Recipients           *sqlx.Stmt `query:"recipients"`
 	Reach24h             *sqlx.Stmt `query:"reach-24h"`
 	ReachOldest          *sqlx.Stmt `query:"reach-oldest"`
+	ReachLock            *sqlx.Stmt `query:"reach-lock"`
 	ChannelSentSince     *sqlx.Stmt `query:"channel-sent-since"`
 	PaceReserve          *sqlx.Stmt `query:"pace-reserve"`
 	PaceSlowDown         *sqlx.Stmt `query:"pace-slow-down"`
@@ -503,6 +504,13 @@ func (s *Store) Reach24h(ctx context.Context, orgID int64, channelIDs []int64) (
 	return n, t.Time, nil
 }
 
+// LockReach holds, until the transaction ends, the right to count and claim against the
+// messaging limit of the business account whose first channel is channelID.
+func (s *Store) LockReach(ctx context.Context, orgID, channelID int64) error {
+	_, err := s.exec(ctx, s.q.ReachLock, orgID, channelID)
+	return err
+}
+
 // ChannelSentSince counts a channel's campaign sends since a time.
 func (s *Store) ChannelSentSince(ctx context.Context, orgID, channelID int64, since time.Time) (int64, error) {
 	var n int64
@@ -643,7 +651,7 @@ func (s *Store) snapshotSQL(orgID int64, sp Snapshot) *builder {
 	}
 	if len(sp.Audience.StageIDs) > 0 {
 		part()
-		b.add("", "SELECT l.contact_id FROM leads l WHERE l.org_id = $1 AND l.stage_id = ANY(?::bigint[])", pq.Array(sp.Audience.StageIDs))
+		b.add("", "SELECT l.contact_id AS id FROM leads l WHERE l.org_id = $1 AND l.stage_id = ANY(?::bigint[])", pq.Array(sp.Audience.StageIDs))
 	}
 	if len(sp.Audience.ContactIDs) > 0 {
 		part()
@@ -651,7 +659,7 @@ func (s *Store) snapshotSQL(orgID int64, sp Snapshot) *builder {
 	}
 	if sp.Audience.ImportID > 0 {
 		part()
-		b.add("", "SELECT e.contact_id FROM contact_events e WHERE e.org_id = $1 AND e.kind IN ('imported', 'import_updated') AND e.data ->> 'import_id' = ?",
+		b.add("", "SELECT e.contact_id AS id FROM contact_events e WHERE e.org_id = $1 AND e.kind IN ('imported', 'import_updated') AND e.data ->> 'import_id' = ?",
 			fmt.Sprint(sp.Audience.ImportID))
 	}
 	if parts == 0 {
@@ -773,7 +781,7 @@ func (s *Store) SnapshotAudience(ctx context.Context, orgID int64, sp Snapshot) 
 		SELECT $1, ?, ?, contact_id, name, coalesce(address, ''), dedup_key, kept_contact_id,
 		CASE WHEN skip_reason <> '' THEN NULL WHEN rn <= ceil(n * ?::numeric / 100) THEN ((rn - 1) % ?)::smallint END,
 		params, zone, CASE WHEN skip_reason = '' THEN 'pending' ELSE 'skipped' END, skip_reason,
-		CASE WHEN skip_reason = '' AND rn > ceil(n * ?::numeric / 100) THEN 'infinity'::timestamptz ELSE '-infinity'::timestamptz END
+		CASE WHEN skip_reason = '' AND rn > ceil(n * ?::numeric / 100) THEN '9999-12-31'::timestamptz ELSE 'epoch'::timestamptz END
 		FROM numbered ON CONFLICT (campaign_id, contact_id) DO NOTHING`, sp.CampaignID, sp.ChannelID, pct, nv, pct)
 	res, err := s.queryer().ExecContext(ctx, b.String(), b.args...)
 	if err != nil {

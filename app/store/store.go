@@ -48,6 +48,7 @@ type statements struct {
 	searchQueries
 	mergeQueries
 	campaignQueries
+	campaignUIQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -18,13 +18,13 @@ import (
 func TestAPICampaigns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	o := newCampaignOrg(t, "Ana Souza", "Caio Prado")
+	o := newRunOrg(t, "Ana Souza", "Caio Prado")
 	key, err := o.inst.App.Account.CreateAPIKeyForOrgName(ctx, o.name, "ERP")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another org on the same instance, with its own key, channel and contact.
-	stranger := newCampaignOrgOn(t, o, "Loja Vizinha", "Rita")
+	stranger := newRunOrgOn(t, o, "Loja Vizinha", "Rita")
 	otherKey, err := o.inst.App.Account.CreateAPIKeyForOrgName(ctx, "Loja Vizinha", "ERP")
 	if err != nil {
 		t.Fatal(err)
@@ -189,11 +189,11 @@ func TestAPICampaigns(t *testing.T) {
 	}
 }
 
-// newCampaignOrgOn signs up a second org on o's instance with a sandbox channel and contacts.
-func newCampaignOrgOn(t *testing.T, o *campaignOrg, org string, names ...string) *campaignOrg {
+// newRunOrgOn signs up a second org on o's instance with a sandbox channel and contacts.
+func newRunOrgOn(t *testing.T, o *runOrg, org string, names ...string) *runOrg {
 	t.Helper()
 	ctx := context.Background()
-	other := &campaignOrg{inboxOrg: &inboxOrg{t: t, inst: o.inst, name: org}}
+	other := &runOrg{inboxOrg: &inboxOrg{t: t, inst: o.inst, name: org}}
 	c := webtest.NewClient(t, o.inst.URL)
 	other.owner = c
 	other.home = c.Signup(org, "Rui", uniqueEmail("rui"), strongPassword)

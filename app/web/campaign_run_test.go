@@ -15,16 +15,16 @@ import (
 	"masteria/app/web/webtest"
 )
 
-// campaignOrg is an inbox org with contacts and a way to make campaigns on its sandbox channel.
-type campaignOrg struct {
+// runOrg is an inbox org with contacts and a way to make campaigns on its sandbox channel.
+type runOrg struct {
 	*inboxOrg
 	a        model.Actor
 	contacts []int64
 }
 
-func newCampaignOrg(t *testing.T, names ...string) *campaignOrg {
+func newRunOrg(t *testing.T, names ...string) *runOrg {
 	t.Helper()
-	o := &campaignOrg{inboxOrg: newInboxOrg(t)}
+	o := &runOrg{inboxOrg: newInboxOrg(t)}
 	var ownerID int64
 	if err := o.inst.App.Store.DB().Get(&ownerID, `SELECT user_id FROM memberships WHERE org_id = $1`, o.orgID()); err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func newCampaignOrg(t *testing.T, names ...string) *campaignOrg {
 }
 
 // campaign creates a text campaign to every contact and launches it (at once, or at a time).
-func (o *campaignOrg) campaign(name string, at *time.Time, variants ...string) model.Campaign {
+func (o *runOrg) campaign(name string, at *time.Time, variants ...string) model.Campaign {
 	o.t.Helper()
 	ctx := context.Background()
 	if len(variants) == 0 {
@@ -66,7 +66,7 @@ func (o *campaignOrg) campaign(name string, at *time.Time, variants ...string) m
 	return c
 }
 
-func (o *campaignOrg) status(id int64) string {
+func (o *runOrg) status(id int64) string {
 	c, err := o.inst.App.Campaigns.Campaign(context.Background(), o.a, id)
 	if err != nil {
 		o.t.Fatal(err)
@@ -75,7 +75,7 @@ func (o *campaignOrg) status(id int64) string {
 }
 
 // waitCampaign waits until the campaign is in status (the engine runs in the background).
-func (o *campaignOrg) waitCampaign(id int64, status string) {
+func (o *runOrg) waitCampaign(id int64, status string) {
 	o.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for o.status(id) != status {
@@ -89,7 +89,7 @@ func (o *campaignOrg) waitCampaign(id int64, status string) {
 
 func TestCampaignRunPage(t *testing.T) {
 	t.Parallel()
-	o := newCampaignOrg(t, "Ana Souza", "=HYPERLINK(\"http://x\")", "Caio Prado")
+	o := newRunOrg(t, "Ana Souza", "=HYPERLINK(\"http://x\")", "Caio Prado")
 	c := o.campaign("Fornada de sexta", nil)
 	o.waitCampaign(c.ID, model.CampaignCompleted)
 	base := fmt.Sprintf("%s/campaigns/%d", o.home, c.ID)
@@ -190,7 +190,7 @@ func TestCampaignRunPage(t *testing.T) {
 
 func TestCampaignRunControls(t *testing.T) {
 	t.Parallel()
-	o := newCampaignOrg(t, "Ana Souza", "Caio Prado")
+	o := newRunOrg(t, "Ana Souza", "Caio Prado")
 	later := time.Now().Add(2 * time.Hour)
 	c := o.campaign("Natal", &later)
 	if c.Status != model.CampaignScheduled {
@@ -223,7 +223,7 @@ func TestCampaignRunControls(t *testing.T) {
 		}
 	}
 	// Another org sees no such campaign, through its own org or this one.
-	other := newCampaignOrgOn(t, o, "Loja Vizinha")
+	other := newRunOrgOn(t, o, "Loja Vizinha")
 	for _, p := range []string{"", "/live", "/recipients", "/export"} {
 		if res := other.owner.Get(fmt.Sprintf("%s/campaigns/%d%s", other.home, c.ID, p)); res.StatusCode != http.StatusNotFound {
 			t.Errorf("other org GET %s: %d", p, res.StatusCode)
@@ -271,7 +271,7 @@ func TestCampaignRunControls(t *testing.T) {
 // page, starts now and sends to its audience.
 func TestCampaignResumeAfterScheduledPause(t *testing.T) {
 	t.Parallel()
-	o := newCampaignOrg(t, "Ana Souza", "Caio Prado")
+	o := newRunOrg(t, "Ana Souza", "Caio Prado")
 	later := time.Now().Add(2 * time.Hour)
 	c := o.campaign("Páscoa", &later)
 	base := fmt.Sprintf("%s/campaigns/%d", o.home, c.ID)
@@ -292,7 +292,7 @@ func TestCampaignResumeAfterScheduledPause(t *testing.T) {
 // TestCampaignRunSelfPaused: a campaign that paused by itself says why in plain words.
 func TestCampaignRunSelfPaused(t *testing.T) {
 	t.Parallel()
-	o := newCampaignOrg(t, "Ana Souza")
+	o := newRunOrg(t, "Ana Souza")
 	later := time.Now().Add(2 * time.Hour)
 	c := o.campaign("Promoção", &later, "Oi {{nome}}", "Olá {{nome}}")
 	if _, err := o.inst.App.Store.DB().Exec(`UPDATE campaigns SET status = 'paused', pause_reason = 'failure_rate', pause_detail = '12/50' WHERE id = $1`, c.ID); err != nil {

@@ -101,7 +101,7 @@ func (s *Server) routes() {
 	// clearly when a file is too big.
 	e.Use(bodyLimit(2<<20, func(p string) bool {
 		// The composer's attachments (up to 100 MB) are bounded by their handler.
-		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p)
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p)
 	}))
 	e.Use(composerLimit)
 
@@ -161,6 +161,7 @@ func (s *Server) routes() {
 	s.inboxTeamRoutes(o)
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
+	s.campaignBuildRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

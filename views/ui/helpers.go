@@ -20,6 +20,8 @@ type NavItem struct {
 	Icon string     // name for Icon
 	Path string     // inside the org: "" is the org home, "/inbox" is /o/{org}/inbox
 	Min  model.Role // lowest role that sees the item
+	// May, when set, is the permission that shows the item (the role policy decides).
+	May model.Permission
 	// PathFor, when set, picks the link by role (settings opens the first tab the role may see).
 	PathFor func(model.Role) string
 }
@@ -30,6 +32,7 @@ var Nav = []NavItem{
 	{Key: "nav.inbox", Icon: "message", Path: "/inbox", Min: model.RoleAgent},
 	{Key: "nav.contacts", Icon: "contact", Path: "/contacts", Min: model.RoleAgent},
 	{Key: "nav.board", Icon: "kanban", Path: "/board", Min: model.RoleAgent},
+	{Key: "nav.campaigns", Icon: "megaphone", Path: "/campaigns", Min: model.RoleAgent, May: model.RunCampaigns},
 	{Key: "nav.settings", Icon: "settings", Path: "/settings", Min: model.RoleAgent, PathFor: SettingsPath},
 }
 
@@ -42,6 +45,14 @@ func SettingsPath(r model.Role) string {
 		return "/settings/members"
 	}
 	return "/settings/profile"
+}
+
+// Shown says whether the current member sees the item.
+func (n NavItem) Shown(ctx context.Context) bool {
+	if n.May != "" {
+		return May(ctx, n.May)
+	}
+	return Can(ctx, n.Min)
 }
 
 // Href is the item's link for the current request.

@@ -954,7 +954,7 @@ func AppShell(title string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, item := range Nav {
-				if Can(ctx, item.Min) {
+				if item.Shown(ctx) {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "<a class=\"nav-item\" href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -389,7 +389,7 @@ func classify(res *http.Response, raw []byte) error {
 		if code == 0 {
 			c = "429"
 		}
-		return &channel.ThrottledError{RetryAfter: retryAfter(res.Header.Get("Retry-After")), Code: c}
+		return &channel.ThrottledError{RetryAfter: retryAfter(res.Header.Get("Retry-After"), code), Code: c}
 	}
 	if permanentCodes[code] && res.StatusCode < 500 {
 		return &channel.SendError{Code: strconv.Itoa(code), Title: title, Permanent: true}
@@ -403,8 +403,17 @@ func classify(res *http.Response, raw []byte) error {
 	return fmt.Errorf("meta: graph answered %d", res.StatusCode)
 }
 
-func retryAfter(h string) time.Duration {
+// retryAfter is Meta's Retry-After, else a wait that fits the code: a second for the
+// number's throughput (130429, a bare 429), six for one person's pair rate (131056), and
+// DefaultRetryAfter for the app's or the account's call limits (4, 80007).
+func retryAfter(h string, code int) time.Duration {
 	if h == "" {
+		switch code {
+		case 130429, 0:
+			return time.Second
+		case 131056:
+			return 6 * time.Second
+		}
 		return DefaultRetryAfter
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n > 0 {

@@ -63,6 +63,15 @@ func StartAt(t testing.TB, base string, edit func(*config.Config)) *Instance {
 	return start(t, storetest.URL(t), base, edit)
 }
 
+// StartOnAt runs an instance on the database at dbURL listening at base, for tests that run
+// an instance again at the same address (a restart after a crash).
+// ring seals the channels' secrets (nil: a new key), so a restarted instance can read
+// what an earlier one stored.
+func StartOnAt(t testing.TB, dbURL, base string, edit func(*config.Config), ring *vault.Ring) *Instance {
+	t.Helper()
+	return startWith(t, dbURL, base, edit, ring)
+}
+
 // FreeBase returns the URL of a loopback port that was free a moment ago.
 func FreeBase(t testing.TB) string {
 	t.Helper()
@@ -75,6 +84,10 @@ func FreeBase(t testing.TB) string {
 }
 
 func start(t testing.TB, dbURL, base string, edit func(*config.Config)) *Instance {
+	return startWith(t, dbURL, base, edit, nil)
+}
+
+func startWith(t testing.TB, dbURL, base string, edit func(*config.Config), ring *vault.Ring) *Instance {
 	cfg := Config(t, dbURL)
 	if base != "" {
 		cfg.BaseURL = base
@@ -82,13 +95,14 @@ func start(t testing.TB, dbURL, base string, edit func(*config.Config)) *Instanc
 	if edit != nil {
 		edit(&cfg)
 	}
-	key, err := vault.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := vault.ParseKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
+	if ring == nil {
+		key, err := vault.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ring, err = vault.ParseKeyRing(key); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := boot.Open(ctx, cfg, ring, boot.Options{Workers: true, Web: true})
