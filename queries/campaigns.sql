@@ -194,7 +194,7 @@ RETURNING r.org_id, r.campaign_id;
 -- name: recipients
 -- A page of a campaign's recipients, filtered by status ('' all), after id $4.
 SELECT r.id, r.org_id, r.campaign_id, r.channel_id, r.contact_id, r.name, r.address, r.kept_contact_id, r.variant,
-       r.country, r.status, r.skip_reason, r.attempts, r.not_before, r.message_id, m.conversation_id, r.provider_id,
+       r.country, r.status, r.skip_reason, r.attempts, CASE WHEN isfinite(r.not_before) THEN r.not_before WHEN r.not_before > now() THEN '9999-12-31' ELSE 'epoch' END::timestamptz AS not_before, r.message_id, m.conversation_id, r.provider_id,
        r.error_code, r.error_title, r.sent_at, r.delivered_at, r.read_at, r.replied_at, r.failed_at, r.updated_at
 FROM campaign_recipients r LEFT JOIN messages m ON m.id = r.message_id AND m.org_id = r.org_id
 WHERE r.org_id = $1 AND r.campaign_id = $2 AND ($3 = '' OR r.status = $3) AND r.id > $4

@@ -171,7 +171,7 @@ func (s *Store) DeleteCampaign(ctx context.Context, orgID, id int64) (bool, erro
 func (s *Store) MoveCampaign(ctx context.Context, orgID, id int64, to string, from []string, reason, detail string) (bool, error) {
 	var got string
 	err := s.get(ctx, s.q.CampaignMove, &got, orgID, id, to, pq.Array(from), reason, detail)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, model.ErrNotFound) { // get maps no row to ErrNotFound
 		return false, nil
 	}
 	if err != nil {

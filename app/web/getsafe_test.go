@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -72,6 +73,28 @@ func TestGETChangesNothing(t *testing.T) {
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 	}
+	// A campaign sent to the contact, settled (every recipient read) before the walk.
+	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,
+		Audience: model.Audience{ContactIDs: []int64{ct.ID}}, Message: model.CampaignMessage{Variants: []model.Variant{{Text: "Olá {{nome}}"}}},
+		Settings: model.CampaignSettings{ReplyHours: 72}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Campaigns.Launch(ctx, a, sent.ID); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var unsettled int
+		_ = app.Store.DB().Get(&unsettled, `SELECT (SELECT count(*) FROM campaigns WHERE id = $1 AND status <> 'completed') +
+			(SELECT count(*) FROM campaign_recipients WHERE campaign_id = $1 AND status <> 'read')`, sent.ID)
+		if unsettled == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the campaign did not settle in 30 s")
+		}
+	}
+	ids["campaigns"] = fmt.Sprint(sent.ID)
 	named := map[string]string{":provider": "google", ":token": "not-a-token", ":exp": "1", ":sig": "x", ":channel": fmt.Sprint(o.ch.ID),
 		":user": fmt.Sprint(ownerID)}
 	fill := func(route string, org int64) (string, bool) {

@@ -185,6 +185,63 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", merge, `{"other_id":`, key, 400, false)
 	call("POST", merge, fmt.Sprintf(`{"other_id":%d}`, other.ID), key, 200, true)
 
+	// Campaigns: a draft, its check, a launch (twice), the controls and the ledger.
+	var created struct {
+		Campaign model.Campaign `json:"campaign"`
+	}
+	body := call("POST", "/campaigns", fmt.Sprintf(`{"name":"Fornada","channel_id":%d,"audience":{"contact_ids":[%d]},"message":{"variants":[{"text":"Olá {{nome}}!"}]},"settings":{"quiet_start":0,"quiet_end":0}}`, sbx.ID, ana), key, 201, true)
+	_ = json.Unmarshal([]byte(body), &created)
+	camp := fmt.Sprintf("/campaigns/%d", created.Campaign.ID)
+	call("POST", "/campaigns", `{"name":`, key, 400, false)
+	call("POST", "/campaigns", `{"name":"x","settings":{"nope":1}}`, key, 400, false)
+	if res := call("POST", "/campaigns", `{"name":" "}`, key, 422, true); strings.Contains(res, ".error.") {
+		t.Errorf("the API answered a translation key: %s", res)
+	}
+	call("POST", "/campaigns", `{"name":"Outra","channel_id":999999}`, key, 404, true)
+	call("GET", "/campaigns", "", key, 200, true)
+	call("GET", "/campaigns?before=x", "", key, 400, false)
+	call("GET", camp, "", key, 200, true)
+	call("GET", "/campaigns/999999", "", key, 404, true)
+	call("GET", camp+"/check", "", key, 200, true)
+	call("GET", "/campaigns/999999/check", "", key, 404, true)
+	body = call("POST", "/campaigns", `{"name":"Sem mensagem"}`, key, 201, true)
+	_ = json.Unmarshal([]byte(body), &created)
+	bare := fmt.Sprintf("/campaigns/%d", created.Campaign.ID)
+	call("GET", bare+"/check", "", key, 422, true)
+	call("POST", bare+"/launch", "", key, 422, true)
+	call("POST", camp+"/launch", "", key, 200, true)
+	call("POST", camp+"/launch", "", key, 409, true)
+	call("POST", "/campaigns/999999/launch", "", key, 404, true)
+	call("GET", camp+"/progress", "", key, 200, true)
+	call("GET", "/campaigns/999999/progress", "", key, 404, true)
+	call("GET", camp+"/recipients?limit=10", "", key, 200, true)
+	call("GET", camp+"/recipients?status=bogus", "", key, 422, false)
+	call("GET", camp+"/recipients?after=x", "", key, 400, false)
+	call("GET", "/campaigns/999999/recipients", "", key, 404, true)
+	call("POST", camp+"/retry-failed", "", key, 200, true)
+	call("POST", "/campaigns/999999/retry-failed", "", key, 404, true)
+	later := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	body = call("POST", "/campaigns", fmt.Sprintf(`{"name":"Natal","channel_id":%d,"audience":{"contact_ids":[%d]},"message":{"variants":[{"text":"Feliz Natal"}]},"scheduled_at":%q}`, sbx.ID, ana, later), key, 201, true)
+	_ = json.Unmarshal([]byte(body), &created)
+	xmas := fmt.Sprintf("/campaigns/%d", created.Campaign.ID)
+	call("POST", xmas+"/launch", "", key, 200, true)
+	call("POST", xmas+"/resume", "", key, 409, true)
+	call("POST", xmas+"/pause", "", key, 200, true)
+	call("POST", xmas+"/pause", "", key, 409, true)
+	call("POST", "/campaigns/999999/pause", "", key, 404, true)
+	call("POST", xmas+"/cancel", "", key, 200, true)
+	call("POST", xmas+"/cancel", "", key, 409, true)
+	call("POST", xmas+"/resume", "", key, 409, true)
+	call("POST", xmas+"/retry-failed", "", key, 409, true)
+	call("POST", "/campaigns/999999/resume", "", key, 404, true)
+	call("POST", "/campaigns/999999/cancel", "", key, 404, true)
+	body = call("POST", "/campaigns", fmt.Sprintf(`{"name":"Páscoa","channel_id":%d,"audience":{"contact_ids":[%d]},"message":{"variants":[{"text":"Feliz Páscoa"}]},"scheduled_at":%q}`, sbx.ID, ana, later), key, 201, true)
+	_ = json.Unmarshal([]byte(body), &created)
+	easter := fmt.Sprintf("/campaigns/%d", created.Campaign.ID)
+	call("POST", easter+"/launch", "", key, 200, true)
+	call("POST", easter+"/pause", "", key, 200, true)
+	call("POST", easter+"/resume", "", key, 200, true)
+
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			if !called[method+" "+path] {

@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
+	s.apiCampaignRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -159,6 +160,7 @@ func (s *Server) routes() {
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
 	s.crmLinkRoutes(o)
+	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
