@@ -28,7 +28,7 @@ DELETE FROM campaigns WHERE org_id = $1 AND id = $2 AND status IN ('draft', 'com
 -- A change of status, only from the states in $4: a campaign launched twice, or paused once
 -- it has finished, changes nothing.
 UPDATE campaigns SET status = $3, pause_reason = $5, pause_detail = $6, updated_at = now(),
-       launched_at = CASE WHEN $3 IN ('running', 'scheduled') AND launched_at IS NULL THEN now() ELSE launched_at END,
+       launched_at = CASE WHEN $3 = 'running' AND launched_at IS NULL THEN now() ELSE launched_at END,
        finished_at = CASE WHEN $3 IN ('completed', 'cancelled') THEN now() ELSE finished_at END
 WHERE org_id = $1 AND id = $2 AND status = ANY($4::text[])
 RETURNING status;

@@ -71,15 +71,15 @@ func (s *Service) Launch(ctx context.Context, a model.Actor, id int64) (model.Ca
 		}
 		return s.st.Campaign(ctx, a.OrgID, id)
 	}
-	if err := s.start(ctx, c); err != nil {
+	if err := s.start(ctx, c, model.CampaignDraft, model.CampaignScheduled); err != nil {
 		return c, err
 	}
 	return s.st.Campaign(ctx, a.OrgID, id)
 }
 
-// start moves a draft or scheduled campaign to running, snapshots its audience and queues its
-// runners, all in one transaction: two launches at once start it once.
-func (s *Service) start(ctx context.Context, c model.Campaign) error {
+// start moves a campaign from one of the from states to running, snapshots its audience and
+// queues its runners, all in one transaction: two launches at once start it once.
+func (s *Service) start(ctx context.Context, c model.Campaign, from ...string) error {
 	ch, _, err := s.ready(ctx, c)
 	if err != nil {
 		return err
@@ -89,8 +89,7 @@ func (s *Service) start(ctx context.Context, c model.Campaign) error {
 		return err
 	}
 	return s.st.Tx(ctx, func(tx *store.Store) error {
-		ok, err := tx.MoveCampaign(ctx, c.OrgID, c.ID, model.CampaignRunning,
-			[]string{model.CampaignDraft, model.CampaignScheduled}, "", "")
+		ok, err := tx.MoveCampaign(ctx, c.OrgID, c.ID, model.CampaignRunning, from, "", "")
 		if err != nil {
 			return err
 		}
@@ -149,8 +148,7 @@ func (s *Service) Resume(ctx context.Context, a model.Actor, id int64) error {
 		return fmt.Errorf("campaign: not paused: %w", model.ErrConflict)
 	}
 	if c.LaunchedAt == nil { // paused while scheduled: nothing was snapshotted yet
-		return s.start(ctx, model.Campaign{ID: c.ID, OrgID: c.OrgID, Name: c.Name, ChannelID: c.ChannelID,
-			Audience: c.Audience, Message: c.Message, Settings: c.Settings, Status: model.CampaignDraft})
+		return s.start(ctx, c, model.CampaignPaused)
 	}
 	return s.resume(ctx, c.OrgID, c.ID, c.Name, []string{model.CampaignPaused})
 }

@@ -41,7 +41,7 @@ func (s *Service) Tick(ctx context.Context) error {
 	for _, ref := range due {
 		c, err := s.st.Campaign(ctx, ref.OrgID, ref.ID)
 		if err == nil {
-			err = s.start(ctx, c)
+			err = s.start(ctx, c, model.CampaignScheduled)
 		}
 		if err != nil {
 			slog.Warn("campaign: scheduled start", "campaign", ref.ID, "err", err)
