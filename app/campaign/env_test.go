@@ -195,3 +195,16 @@ func (e env) sentTimes() map[string]int {
 func phoneOf(i int) string { return fmt.Sprintf("+5511987%06d", i) }
 
 func digits(p string) string { return strings.TrimPrefix(p, "+") }
+
+// userID makes a member of the env's org (who saves segments) and returns their id.
+func (e env) userID(t testing.TB) int64 {
+	t.Helper()
+	u, err := e.st.CreateUser(e.ctx, fmt.Sprintf("gerente%d@example.com", time.Now().UnixNano()), "Gerente", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB().Exec(`INSERT INTO members (org_id, user_id, role) VALUES ($1, $2, 'manager')`, e.a.OrgID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}

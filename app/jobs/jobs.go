@@ -35,6 +35,8 @@ type Options struct {
 	// MaxWorkers is how many jobs run at once; 0 makes an insert-only client (serve --no-workers).
 	MaxWorkers int
 	Logger     *slog.Logger
+	// Queue is the queue this client works (default: River's default queue).
+	Queue string
 }
 
 // New builds the client on db (the pool shared with the store) and url (for the listener).
@@ -55,7 +57,11 @@ func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Option
 	}
 	cfg := &river.Config{Logger: logger, Workers: reg.Workers}
 	if opts.MaxWorkers > 0 {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+		queue := opts.Queue
+		if queue == "" {
+			queue = river.QueueDefault
+		}
+		cfg.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: opts.MaxWorkers}}
 		cfg.PeriodicJobs = reg.Periodic
 	}
 	rc, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, listener), cfg)
