@@ -242,3 +242,34 @@ WHERE v.org_id = $1 AND v.id = u.id;
 UPDATE messages SET provider_id = $4, status = 'sent', status_at = now()
 WHERE org_id = $1 AND channel_id = $2 AND id = $3 AND direction = 'out' AND status = 'queued' AND provider_id IS NULL
 RETURNING id, conversation_id;
+
+-- name: messages-unknown
+-- Of many status reports, the ones whose provider id no message has (yet): by position.
+SELECT u.i FROM unnest($1::bigint[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(org_id, channel_id, provider_id, i)
+WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.org_id = u.org_id AND m.channel_id = u.channel_id AND m.provider_id = u.provider_id);
+
+-- name: messages-by-ref-many
+-- Reports that name our send by its Ref while its provider id was never stored (the
+-- answer was lost): each queued message takes the provider's id.
+UPDATE messages m SET provider_id = u.provider_id, status = 'sent', status_at = now()
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS u(org_id, channel_id, id, provider_id)
+WHERE m.org_id = u.org_id AND m.channel_id = u.channel_id AND m.id = u.id AND m.direction = 'out'
+  AND m.status = 'queued' AND m.provider_id IS NULL
+RETURNING m.id, m.org_id, m.conversation_id, m.provider_id;
+
+-- name: messages-status-many
+-- Many status reports at once, one per message (the furthest of the batch): statuses only
+-- move forward, and failed ends a send unless it was already delivered or read.
+UPDATE messages m SET status = u.status, error_code = u.code, error_title = u.title, status_at = now()
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+     AS u(org_id, channel_id, provider_id, status, code, title)
+WHERE m.org_id = u.org_id AND m.channel_id = u.channel_id AND m.provider_id = u.provider_id AND m.direction = 'out'
+  AND (CASE u.status WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 5 ELSE 0 END)
+    > (CASE m.status WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 WHEN 'failed' THEN 9 ELSE 0 END)
+  AND NOT (u.status = 'failed' AND m.status IN ('delivered', 'read'))
+RETURNING m.id, m.org_id, m.conversation_id, m.status, m.error_code, m.error_title;
+
+-- name: early-statuses-insert-many
+INSERT INTO early_statuses (org_id, channel_id, provider_id, status, error_code, error_title)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+ON CONFLICT DO NOTHING;

@@ -43,8 +43,10 @@ type Service struct {
 	hooks channelCache
 	now   func() time.Time
 
-	media  *media.Service // files: inbound downloads and attachments (SetMedia)
-	hooks2 Hooks          // campaigns follow statuses and replies (SetHooks)
+	media     *media.Service // files: inbound downloads and attachments (SetMedia)
+	followers Hooks          // campaigns follow statuses and replies (SetHooks)
+
+	statuses statusBatcher // webhooks' status reports, applied in groups (statuses.go)
 }
 
 // Hooks let another area follow what the inbox records, inside the inbox's own
@@ -60,7 +62,7 @@ type Hooks interface {
 }
 
 // SetHooks gives the service the hooks of other areas (set once at start).
-func (s *Service) SetHooks(h Hooks) { s.hooks2 = h }
+func (s *Service) SetHooks(h Hooks) { s.followers = h }
 
 // Client is the provider client of a channel: the one campaigns send through.
 func (s *Service) Client(ch model.Channel) (channel.Channel, error) { return s.build(ch) }
@@ -203,7 +205,7 @@ var _ channel.Receiver = (*Service)(nil)
 
 // Status applies a provider's status report (channel.Receiver).
 func (s *Service) Status(ctx context.Context, ch model.Channel, st channel.StatusUpdate) error {
-	return s.applyReport(ctx, ch, st)
+	return s.applyBatched(ctx, ch, st)
 }
 
 // Notice passes a provider's notice on the channel's account to the hooks (campaigns), after
@@ -214,10 +216,10 @@ func (s *Service) Notice(ctx context.Context, ch model.Channel, n channel.Notice
 			return err
 		}
 	}
-	if s.hooks2 == nil {
+	if s.followers == nil {
 		return nil
 	}
-	return s.hooks2.Notice(ctx, ch, n)
+	return s.followers.Notice(ctx, ch, n)
 }
 
 // Receive stores an inbound message: its contact (found by phone or another identity, or
@@ -263,8 +265,8 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 					return err
 				}
 			}
-			if s.hooks2 != nil { // a campaign's recipient who writes back has replied
-				if err := s.hooks2.Replied(ctx, tx, ch.OrgID, ch.ID, row.ContactID, in.At); err != nil {
+			if s.followers != nil { // a campaign's recipient who writes back has replied
+				if err := s.followers.Replied(ctx, tx, ch.OrgID, ch.ID, row.ContactID, in.At); err != nil {
 					return err
 				}
 			}
@@ -591,10 +593,10 @@ func (s *Service) moved(ctx context.Context, tx *store.Store, ch model.Channel, 
 			return err
 		}
 	}
-	if s.hooks2 == nil {
+	if s.followers == nil {
 		return nil
 	}
-	return s.hooks2.MessagesMoved(ctx, tx, ch.OrgID, ids, status, code, title)
+	return s.followers.MessagesMoved(ctx, tx, ch.OrgID, ids, status, code, title)
 }
 
 // ReportStatus is the channel.StatusFunc of channels that learn statuses themselves (the

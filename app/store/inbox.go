@@ -46,6 +46,10 @@ type inboxQueries struct {
 	MessagesFailedMany    *sqlx.Stmt `query:"messages-failed-many"`
 	ConversationsTouch    *sqlx.Stmt `query:"conversations-touch-many"`
 	MessageByRef          *sqlx.Stmt `query:"message-by-ref"`
+	MessagesUnknown       *sqlx.Stmt `query:"messages-unknown"`
+	MessagesByRefMany     *sqlx.Stmt `query:"messages-by-ref-many"`
+	MessagesStatusMany    *sqlx.Stmt `query:"messages-status-many"`
+	EarlyStatusesMany     *sqlx.Stmt `query:"early-statuses-insert-many"`
 }
 
 // CreateChannel stores a channel; its secrets are sealed and saved with SetChannelSecrets,
@@ -489,4 +493,86 @@ func (s *Store) MessageByRef(ctx context.Context, orgID, channelID, messageID in
 		return nil, fmt.Errorf("store: message by ref: %w", err)
 	}
 	return out, nil
+}
+
+// StatusReport is one provider report of a batch applied together.
+type StatusReport struct {
+	OrgID, ChannelID      int64
+	ProviderID, Status    string
+	ErrorCode, ErrorTitle string
+	RefID                 int64 // the message the report's Ref names, 0 for none
+}
+
+// MovedMessage is a message a batch of reports moved.
+type MovedMessage struct {
+	ID             int64  `db:"id"`
+	OrgID          int64  `db:"org_id"`
+	ConversationID int64  `db:"conversation_id"`
+	Status         string `db:"status"`
+	ErrorCode      string `db:"error_code"`
+	ErrorTitle     string `db:"error_title"`
+}
+
+// ApplyStatusReports applies many reports in a few statements (at most one per message:
+// the caller keeps the furthest). Reports of sends whose answer was lost are reconciled by
+// their Ref; reports of ids no message has yet are kept as early statuses. It returns what
+// moved, the reconciled sends first (as sent).
+func (s *Store) ApplyStatusReports(ctx context.Context, rs []StatusReport) ([]MovedMessage, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	orgs, chans, pids := make([]int64, len(rs)), make([]int64, len(rs)), make([]string, len(rs))
+	sts, codes, titles := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
+	for i, r := range rs {
+		orgs[i], chans[i], pids[i], sts[i], codes[i], titles[i] = r.OrgID, r.ChannelID, r.ProviderID, r.Status, r.ErrorCode, r.ErrorTitle
+	}
+	var unknown []int64
+	if err := s.sel(ctx, s.q.MessagesUnknown, &unknown, pq.Array(orgs), pq.Array(chans), pq.Array(pids)); err != nil {
+		return nil, fmt.Errorf("store: unknown statuses: %w", err)
+	}
+	var moved []MovedMessage
+	if len(unknown) > 0 {
+		var rOrg, rChan, rID []int64
+		var rPID []string
+		for _, i := range unknown {
+			r := rs[i-1]
+			if r.RefID > 0 {
+				rOrg, rChan, rID, rPID = append(rOrg, r.OrgID), append(rChan, r.ChannelID), append(rID, r.RefID), append(rPID, r.ProviderID)
+			}
+		}
+		reconciled := map[string]bool{}
+		if len(rID) > 0 {
+			var rows []struct {
+				MovedMessage
+				ProviderID string `db:"provider_id"`
+			}
+			if err := s.sel(ctx, s.q.MessagesByRefMany, &rows, pq.Array(rOrg), pq.Array(rChan), pq.Array(rID), pq.Array(rPID)); err != nil {
+				return nil, fmt.Errorf("store: statuses by ref: %w", err)
+			}
+			for _, r := range rows {
+				r.MovedMessage.Status = "sent"
+				moved = append(moved, r.MovedMessage)
+				reconciled[r.ProviderID] = true
+			}
+		}
+		var eOrg, eChan []int64
+		var ePID, eSt, eCode, eTitle []string
+		for _, i := range unknown {
+			r := rs[i-1]
+			if !reconciled[r.ProviderID] {
+				eOrg, eChan, ePID = append(eOrg, r.OrgID), append(eChan, r.ChannelID), append(ePID, r.ProviderID)
+				eSt, eCode, eTitle = append(eSt, r.Status), append(eCode, r.ErrorCode), append(eTitle, r.ErrorTitle)
+			}
+		}
+		if len(eOrg) > 0 {
+			if _, err := s.exec(ctx, s.q.EarlyStatusesMany, pq.Array(eOrg), pq.Array(eChan), pq.Array(ePID), pq.Array(eSt), pq.Array(eCode), pq.Array(eTitle)); err != nil {
+				return nil, fmt.Errorf("store: early statuses: %w", err)
+			}
+		}
+	}
+	var rows []MovedMessage
+	if err := s.sel(ctx, s.q.MessagesStatusMany, &rows, pq.Array(orgs), pq.Array(chans), pq.Array(pids), pq.Array(sts), pq.Array(codes), pq.Array(titles)); err != nil {
+		return nil, fmt.Errorf("store: statuses: %w", err)
+	}
+	return append(moved, rows...), nil
 }
