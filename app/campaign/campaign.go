@@ -251,7 +251,7 @@ func (s *Service) validate(ctx context.Context, c *model.Campaign) error {
 	if st.FailurePct < 0 || st.FailurePct > 100 || st.FailureWindow < 0 || st.FailureWindow > 10000 {
 		v.Add("failure_pct", "campaigns.error.failure")
 	}
-	if st.TestPct < 0 || st.TestPct > 90 || st.TestHours < 0 || st.TestHours > 168 {
+	if st.TestPct < 0 || st.TestPct > 90 || (st.TestPct > 0 && st.TestHours < 1) || st.TestHours < 0 || st.TestHours > 168 {
 		v.Add("test_pct", "campaigns.error.test")
 	}
 	switch st.TestMetric {
@@ -323,14 +323,10 @@ func (s *Service) ready(ctx context.Context, c model.Campaign) (model.Channel, [
 	return ch, templates, nil
 }
 
-// invalidCodes are provider codes that mean a number does not work for this kind of channel:
-// not on WhatsApp (131026), not a valid or not a mobile number (Twilio 21211, 21614).
-var invalidCodes = []string{"131026", "21211", "21614"}
-
 // snapshot is how the store turns this campaign's audience into recipients.
 func (s *Service) snapshot(ctx context.Context, c model.Campaign, ch model.Channel) (store.Snapshot, error) {
 	sp := store.Snapshot{CampaignID: c.ID, ChannelID: ch.ID, Audience: c.Audience, RecipientKinds: ch.RecipientKinds(),
-		SkipRecentHours: c.Settings.SkipRecentHours, InvalidCodes: invalidCodes, TestPct: c.Settings.TestPct}
+		SkipRecentHours: c.Settings.SkipRecentHours, TestPct: c.Settings.TestPct}
 	if sp.RecipientKinds == nil {
 		sp.RecipientKinds = []string{}
 	}

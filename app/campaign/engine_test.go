@@ -14,6 +14,7 @@ import (
 	"masteria/app/campaign"
 	"masteria/app/config"
 	"masteria/app/model"
+	"masteria/app/sim/metasim"
 	"masteria/app/web/webtest"
 )
 
@@ -598,5 +599,63 @@ func TestDailyLimitWarnsAndSpreads(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if st, p := e.status(t, spread.ID), e.progress(t, spread.ID); st != model.CampaignRunning || p.Count(model.RecipientPending) != 20 {
 		t.Fatalf("spreading: %s %+v", st, p)
+	}
+}
+
+// TestABTestAndReplies: half the audience is split between two versions, the rest waits
+// for the winner; a customer who writes back within the reply window counts as a reply,
+// and the winner (chosen here by a click) goes to the rest.
+func TestABTestAndReplies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := e.template(t, e.ch, "promo_b", "Oi {{1}}! Só hoje: {{2}}")
+	ids := e.contacts(t, 20)
+	c := e.draft(t, ids, func(c *model.Campaign) {
+		b := c.Message.Variants[0]
+		b.TemplateID = other.ID
+		c.Message.Variants = append(c.Message.Variants, b)
+		c.Settings.TestPct, c.Settings.TestHours, c.Settings.AutoWinner = 50, 24, false
+	})
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 20*time.Second, "the test half", func() bool {
+		p := e.progress(t, c.ID)
+		return p.Reached(model.RecipientSent) == 10 && p.Count(model.RecipientClaimed) == 0
+	})
+	stats, err := e.svc.Variants(e.ctx, e.a, c.ID)
+	if err != nil || len(stats) != 2 || stats[0].Sent != 5 || stats[1].Sent != 5 {
+		t.Fatalf("variants: %+v %v", stats, err)
+	}
+	// Someone who got version B answers.
+	var to string
+	for _, m := range e.ms.Sent() {
+		if m.Template == "promo_b" {
+			to = m.To
+			break
+		}
+	}
+	if _, status, err := e.ms.InboundText(e.ctx, phoneNumberID, metasim.Sender{WaID: digits(to), Name: "Cliente"}, "Quero!"); err != nil || status != 200 {
+		t.Fatalf("reply: %d %v", status, err)
+	}
+	stats, _ = e.svc.Variants(e.ctx, e.a, c.ID)
+	if stats[1].Replied != 1 || stats[0].Replied != 0 {
+		t.Fatalf("replies by variant: %+v", stats)
+	}
+	if err := e.svc.ChooseWinner(e.ctx, e.a, c.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ChooseWinner(e.ctx, e.a, c.ID, 0); err == nil {
+		t.Fatal("a second winner was accepted")
+	}
+	e.waitDone(t, c.ID, 30*time.Second)
+	stats, _ = e.svc.Variants(e.ctx, e.a, c.ID)
+	if stats[0].Sent != 5 || stats[1].Sent != 15 {
+		t.Fatalf("after the winner: %+v", stats)
+	}
+	for to, n := range e.sentTimes() {
+		if n != 1 {
+			t.Fatalf("%s got %d", to, n)
+		}
 	}
 }

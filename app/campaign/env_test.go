@@ -203,7 +203,7 @@ func (e env) userID(t testing.TB) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.DB().Exec(`INSERT INTO members (org_id, user_id, role) VALUES ($1, $2, 'manager')`, e.a.OrgID, u.ID); err != nil {
+	if _, err := e.st.DB().Exec(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'manager')`, e.a.OrgID, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	return u.ID
