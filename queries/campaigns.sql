@@ -103,8 +103,11 @@ FROM unnest($2::bigint[], $3::timestamptz[], $5::text[], $6::text[]) AS u(id, at
 WHERE r.org_id = $1 AND r.id = u.id AND r.status = 'claimed';
 
 -- name: recipients-set-message
-UPDATE campaign_recipients r SET message_id = u.message_id
-FROM unnest($2::bigint[], $3::bigint[]) AS u(id, message_id)
+-- A recipient's queued message, and whether the send counts toward WhatsApp's 24-hour
+-- limit: known before the send, so a status report that overtakes the runner's record
+-- leaves it counted.
+UPDATE campaign_recipients r SET message_id = u.message_id, counted = u.counted
+FROM unnest($2::bigint[], $3::bigint[], $4::boolean[]) AS u(id, message_id, counted)
 WHERE r.org_id = $1 AND r.id = u.id;
 
 -- name: recipients-sent
@@ -296,3 +299,9 @@ WHERE kind = 'campaign.run' AND (args ->> 'campaign_id')::bigint = $1
 -- many campaigns the page shows.
 SELECT campaign_id, status, count(*) AS n FROM campaign_recipients
 WHERE org_id = $1 AND campaign_id = ANY($2::bigint[]) GROUP BY campaign_id, status;
+
+-- name: campaign-runners-waiting
+-- cross-org: River's jobs are ours; a campaign's runners that wait (snoozed until a
+-- recipient is due), to wake when it resumes or its A/B winner is released.
+SELECT id FROM river_job
+WHERE kind = 'campaign.run' AND (args ->> 'campaign_id')::bigint = $1 AND state IN ('scheduled', 'retryable');

@@ -28,9 +28,11 @@ type Outbox interface {
 	Client(ch model.Channel) (channel.Channel, error)
 }
 
-// Inserter puts jobs in the queue inside a transaction (the River client).
+// Inserter puts jobs in the queue inside a transaction, and makes a waiting one run now
+// (the River client).
 type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobRetryTx(ctx context.Context, tx *sql.Tx, id int64) (*rivertype.JobRow, error)
 }
 
 // Service is the campaigns area: drafts, the check, launch and control, and the engine.

@@ -31,10 +31,20 @@ func (RunArgs) InsertOpts() river.InsertOpts {
 		rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
 }
 
-// startRunners queues the campaign's runners in tx.
+// startRunners queues the campaign's runners in tx, and wakes those that wait (snoozed until
+// a recipient is due): a resume or a released A/B winner starts at once.
 func (s *Service) startRunners(ctx context.Context, tx *store.Store, orgID, id int64) error {
 	if s.jobs == nil {
 		return fmt.Errorf("campaign: no job queue")
+	}
+	waiting, err := tx.RunnersWaiting(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, job := range waiting {
+		if _, err := s.jobs.JobRetryTx(ctx, tx.SQLTx(), job); err != nil {
+			return err
+		}
 	}
 	for r := range max(1, s.Runners) {
 		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RunArgs{OrgID: orgID, CampaignID: id, Runner: r}, nil); err != nil {

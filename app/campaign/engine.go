@@ -196,8 +196,10 @@ func (r *runner) idle(ctx context.Context) time.Duration {
 		return 5 * time.Second
 	}
 	if ok {
-		if due.After(s.now().Add(365 * 24 * time.Hour)) { // waiting for the A/B winner
-			return 30 * time.Second
+		if due.After(s.now().Add(365 * 24 * time.Hour)) {
+			// Waiting for the A/B winner: look again soon (a release also wakes waiting
+			// runners, but not one that is about to wait).
+			return 2 * time.Second
 		}
 		return max(50*time.Millisecond, due.Sub(s.now()))
 	}
@@ -408,12 +410,12 @@ func (r *runner) queue(ctx context.Context, tx *store.Store, items []*item) erro
 	if err != nil {
 		return err
 	}
-	rids, mids := make([]int64, len(fresh)), make([]int64, len(fresh))
+	rids, mids, counted := make([]int64, len(fresh)), make([]int64, len(fresh)), make([]bool, len(fresh))
 	for i, it := range fresh {
 		it.messageID = ids[it.convID]
-		rids[i], mids[i] = it.rec.ID, it.messageID
+		rids[i], mids[i], counted[i] = it.rec.ID, it.messageID, it.counted
 	}
-	return tx.SetRecipientMessages(ctx, c.OrgID, rids, mids)
+	return tx.SetRecipientMessages(ctx, c.OrgID, rids, mids, counted)
 }
 
 func s24h(now time.Time) time.Time { return now.Add(-24 * time.Hour) }

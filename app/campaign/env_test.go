@@ -98,8 +98,12 @@ func (e env) template(t testing.TB, ch model.Channel, name, body string) model.T
 	comps := []map[string]any{{"type": "BODY", "text": body}}
 	e.ms.AddTemplate(wabaID, metasim.Template{Name: name, Language: "pt_BR", Status: "APPROVED", Category: "MARKETING", Components: comps})
 	raw, _ := json.Marshal(comps)
-	if err := e.st.ReplaceTemplates(e.ctx, e.a.OrgID, ch.ID, []model.Template{{ProviderID: name, Name: name, Language: "pt_BR",
-		Category: "MARKETING", Status: "APPROVED", Components: raw}}, time.Now()); err != nil {
+	list, err := e.st.Templates(e.ctx, e.a.OrgID, ch.ID) // a sync replaces the list: keep the others
+	if err != nil {
+		t.Fatal(err)
+	}
+	list = append(list, model.Template{ProviderID: name, Name: name, Language: "pt_BR", Category: "MARKETING", Status: "APPROVED", Components: raw})
+	if err := e.st.ReplaceTemplates(e.ctx, e.a.OrgID, ch.ID, list, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.st.TemplateByName(e.ctx, e.a.OrgID, ch.ID, name, "pt_BR")

@@ -63,6 +63,13 @@ type campaignQueries struct {
 	AudienceOwned        *sqlx.Stmt `query:"audience-owned"`
 	MessagesStates       *sqlx.Stmt `query:"messages-states"`
 	RunnersAlive         *sqlx.Stmt `query:"campaign-runners-alive"`
+	RunnersWaiting       *sqlx.Stmt `query:"campaign-runners-waiting"`
+}
+
+// RunnersWaiting are the job ids of a campaign's runners that wait for a due recipient.
+func (s *Store) RunnersWaiting(ctx context.Context, campaignID int64) ([]int64, error) {
+	var ids []int64
+	return ids, s.sel(ctx, s.q.RunnersWaiting, &ids, campaignID)
 }
 
 // RunnersAlive counts a campaign's runner jobs that wait or worked within the window.
@@ -341,12 +348,13 @@ func (s *Store) DeferRecipients(ctx context.Context, orgID int64, ds []Deferral,
 	return nil
 }
 
-// SetRecipientMessages links recipients to their queued messages.
-func (s *Store) SetRecipientMessages(ctx context.Context, orgID int64, ids, messageIDs []int64) error {
+// SetRecipientMessages links recipients to their queued messages, and says whether each
+// counts toward WhatsApp's 24-hour limit (outside a service window).
+func (s *Store) SetRecipientMessages(ctx context.Context, orgID int64, ids, messageIDs []int64, counted []bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.exec(ctx, s.q.RecipientsSetMessage, orgID, pq.Array(ids), pq.Array(messageIDs))
+	_, err := s.exec(ctx, s.q.RecipientsSetMessage, orgID, pq.Array(ids), pq.Array(messageIDs), pq.Array(counted))
 	return err
 }
 
