@@ -42,6 +42,10 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 // errStop ends a runner: the campaign is not running any more.
 var errStop = errors.New("campaign: stop")
 
+// errElsewhere: another instance holds the channel's connection (a QR session); the runner
+// yields, so the queue may hand it to that instance.
+var errElsewhere = errors.New("campaign: the channel is connected on another instance")
+
 func (s *Service) run(ctx context.Context, args RunArgs) error {
 	r, err := s.newRun(ctx, args)
 	if errors.Is(err, errStop) || errors.Is(err, model.ErrNotFound) {
@@ -66,6 +70,8 @@ func (s *Service) run(ctx context.Context, args RunArgs) error {
 		switch {
 		case errors.Is(err, errStop):
 			return nil
+		case errors.Is(err, errElsewhere):
+			return river.JobSnooze(2 * time.Second)
 		case err != nil:
 			return err
 		case n > 0:
@@ -530,6 +536,7 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 	var changes []events.CampaignRecipient
 	stop, stopDetail := "", ""
 	slow := time.Duration(0)
+	elsewhere := 0
 	for _, it := range items {
 		var thr *channel.ThrottledError
 		var se *channel.SendError
@@ -539,6 +546,10 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			sentIDs, sentPIDs = append(sentIDs, it.messageID), append(sentPIDs, it.providerID)
 			convIDs, previews = append(convIDs, it.convID), append(previews, preview(it.msg.Body))
 			changes = append(changes, r.change(it, model.RecipientSent, ""))
+		case errors.Is(it.err, channel.ErrElsewhere):
+			// A QR session another instance holds: not an attempt; the runner moves on.
+			throttled = append(throttled, store.Deferral{ID: it.rec.ID, At: now.Add(2 * time.Second), Code: "elsewhere", Title: "held by another instance"})
+			elsewhere++
 		case errors.As(it.err, &thr):
 			wait := max(thr.RetryAfter, time.Second)
 			if thr.Code == "131056" {
@@ -618,6 +629,9 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 	}
 	if stop != "" {
 		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, stop, stopDetail))
+	}
+	if elsewhere == len(items) {
+		return errElsewhere
 	}
 	// Failures reported later by the provider count too: look every few batches.
 	if len(failed) > 0 || time.Since(r.checked) > 2*time.Second {
