@@ -162,7 +162,8 @@ WITH stale AS (
     FOR UPDATE OF r SKIP LOCKED
 )
 UPDATE campaign_recipients r SET
-    status = CASE WHEN stale.provider_id IS NOT NULL THEN 'sent' ELSE 'pending' END,
+    status = CASE WHEN stale.provider_id IS NULL THEN 'pending'
+                  WHEN stale.message_status IN ('delivered', 'read') THEN stale.message_status ELSE 'sent' END,
     provider_id = stale.provider_id,
     sent_at = CASE WHEN stale.provider_id IS NOT NULL THEN now() ELSE r.sent_at END,
     claimed_at = CASE WHEN stale.provider_id IS NOT NULL THEN r.claimed_at END,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"net"
 	"strings"
 	"sync"
@@ -390,6 +391,9 @@ func (r *runner) queue(ctx context.Context, tx *store.Store, items []*item) erro
 			contacts = append(contacts, *it.rec.ContactID)
 		}
 	}
+	// In one order, so two batches that share a contact (two campaigns on one channel)
+	// lock its conversation in the same order and never deadlock.
+	slices.Sort(contacts)
 	convs, err := tx.OpenConversations(ctx, c.OrgID, r.ch.ID, contacts)
 	if err != nil {
 		return err
