@@ -43,6 +43,9 @@ func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 // errStop ends a runner: the campaign is not running any more.
 var errStop = errors.New("campaign: stop")
 
+// errHeld is a send kept back because the campaign stopped while it waited for its slot.
+var errHeld = errors.New("campaign: held back by a pause")
+
 // errElsewhere: another instance holds the channel's connection (a QR session); the runner
 // yields, so the queue may hand it to that instance.
 var errElsewhere = errors.New("campaign: the channel is connected on another instance")
@@ -485,6 +488,14 @@ func (r *runner) deliver(ctx context.Context, items []*item) error {
 						continue
 					case <-time.After(d):
 					}
+					// At a slow pace a slot can be seconds away: a pause meanwhile keeps
+					// this send back, so a pause takes effect within a second.
+					if d > 250*time.Millisecond {
+						if st, err := s.st.CampaignStatus(ctx, c.OrgID, c.ID); err == nil && st != model.CampaignRunning {
+							it.err = errHeld
+							continue
+						}
+					}
 				}
 				it.providerID, it.err = r.sendOne(ctx, it)
 			}
@@ -550,6 +561,8 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			sentIDs, sentPIDs = append(sentIDs, it.messageID), append(sentPIDs, it.providerID)
 			convIDs, previews = append(convIDs, it.convID), append(previews, preview(it.msg.Body))
 			changes = append(changes, r.change(it, model.RecipientSent, ""))
+		case errors.Is(it.err, errHeld):
+			throttled = append(throttled, store.Deferral{ID: it.rec.ID, At: now, Code: "", Title: ""})
 		case errors.Is(it.err, channel.ErrElsewhere):
 			// A QR session another instance holds: not an attempt; the runner moves on.
 			throttled = append(throttled, store.Deferral{ID: it.rec.ID, At: now.Add(2 * time.Second), Code: "elsewhere", Title: "held by another instance"})
