@@ -659,3 +659,30 @@ func TestABTestAndReplies(t *testing.T) {
 		}
 	}
 }
+
+// TestCappedRecipientsGoAgainAfterTheirWait: when a capped recipient's wait is over, the
+// housekeeping puts them back and the completed campaign sends to them again.
+func TestCappedRecipientsGoAgainAfterTheirWait(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ids := e.contacts(t, 3)
+	e.ms.SetFailDeliveryFor(digits(phoneOf(1)), 131049, "")
+	c := e.draft(t, ids, func(c *model.Campaign) { c.Settings.CappedRetryDays = 2 })
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.waitDone(t, c.ID, 30*time.Second)
+	wait(t, 10*time.Second, "the capped status", func() bool { return e.progress(t, c.ID).Count(model.RecipientCapped) == 1 })
+	// Two days pass.
+	if _, err := e.st.DB().Exec(`UPDATE campaign_recipients SET not_before = now() - interval '1 minute' WHERE status = 'capped'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Tick(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 30*time.Second, "the second send", func() bool { return e.sentTimes()[digits(phoneOf(1))] == 2 })
+	p := e.waitDone(t, c.ID, 30*time.Second)
+	if p.Count(model.RecipientCapped) != 0 || p.Reached(model.RecipientSent) != 3 {
+		t.Fatalf("progress %+v", p)
+	}
+}

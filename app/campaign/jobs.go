@@ -51,8 +51,19 @@ func (s *Service) Tick(ctx context.Context) error {
 	if _, err := s.st.SettleStaleClaims(ctx, s.Lease); err != nil {
 		return err
 	}
-	if _, err := s.st.RetryCapped(ctx); err != nil {
+	capped, err := s.st.RetryCapped(ctx)
+	if err != nil {
 		return err
+	}
+	for _, ref := range capped {
+		// A completed campaign whose withheld recipients may go again runs again.
+		c, err := s.st.Campaign(ctx, ref.OrgID, ref.ID)
+		if err == nil && c.Status == model.CampaignCompleted {
+			err = s.resume(ctx, c.OrgID, c.ID, c.Name, []string{model.CampaignCompleted})
+		}
+		if err != nil {
+			slog.Warn("campaign: capped retry", "campaign", ref.ID, "err", err)
+		}
 	}
 	running, err := s.st.RunningCampaigns(ctx)
 	if err != nil {
