@@ -128,8 +128,12 @@ FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(id, status, c
 WHERE r.org_id = $1 AND r.id = u.id AND r.status IN ('claimed', 'pending');
 
 -- name: recipients-by-message
--- A provider's status report of campaign messages: the recipients move forward only.
+-- A provider's status report of campaign messages: the recipients move forward only. A
+-- send whose answer was lost learns its provider id here, from the message the report's
+-- Ref reconciled.
 UPDATE campaign_recipients r SET status = $3, error_code = $4, error_title = $5, updated_at = now(),
+       provider_id = coalesce(r.provider_id,
+           (SELECT m.provider_id FROM messages m WHERE m.org_id = r.org_id AND m.id = r.message_id)),
        delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN coalesce(r.delivered_at, now()) ELSE r.delivered_at END,
        read_at = CASE WHEN $3 = 'read' THEN coalesce(r.read_at, now()) ELSE r.read_at END,
        failed_at = CASE WHEN $3 IN ('failed', 'capped') THEN now() ELSE r.failed_at END,

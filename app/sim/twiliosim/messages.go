@@ -202,10 +202,17 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		media:    f["MediaUrl"],
 		callback: f.Get("StatusCallback"),
 	}
+	h := s.takeHang()
+	if h != nil && !h.accept && !s.wait(r.Context(), h.d) {
+		return // the client gave up before Twilio took the message: nothing was sent
+	}
 	m, e := s.create(acct.sid, req)
 	if e != nil {
 		writeError(w, *e)
 		return
+	}
+	if h != nil && h.accept && !s.wait(r.Context(), h.d) {
+		return // taken, but the answer is lost: the status callbacks still come
 	}
 	writeJSON(w, http.StatusCreated, render(&m))
 }

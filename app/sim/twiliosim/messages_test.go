@@ -417,3 +417,51 @@ func TestSetFailNext(t *testing.T) {
 		t.Errorf("after the failures: %d", status)
 	}
 }
+
+func TestHangNext(t *testing.T) {
+	f := newFixture(t)
+	client := &http.Client{Timeout: 100 * time.Millisecond}
+	post := func(body string) error {
+		form := sms(handset, body)
+		form.Set("StatusCallback", f.app.URL+"/webhooks/twilio/42?ref="+body)
+		req, _ := http.NewRequest(http.MethodPost, f.base+"/2010-04-01/Accounts/"+accountSid+"/Messages.json",
+			strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(accountSid, authToken)
+		res, err := client.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		return err
+	}
+
+	// Not taken: the client times out and nothing is sent.
+	f.sim.SetHangNext(2*time.Second, false)
+	if err := post("m1"); err == nil {
+		t.Fatal("no timeout")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(f.sim.Sent()); n != 0 {
+		t.Fatalf("a send the client gave up on was taken: %d sent", n)
+	}
+	// Taken: the client times out, yet the message went and its callbacks name it.
+	f.sim.SetHangNext(2*time.Second, true)
+	if err := post("m2"); err == nil {
+		t.Fatal("no timeout")
+	}
+	cbs, err := f.sim.WaitCallbacks(timeout(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := f.sim.Sent()
+	if len(sent) != 1 || sent[0].Body != "m2" {
+		t.Fatalf("sent %+v", sent)
+	}
+	if got := statuses(cbs, sent[0].Sid); !slices.Equal(got, []string{"sent", "delivered"}) || !strings.HasSuffix(cbs[0].URL, "?ref=m2") {
+		t.Fatalf("callbacks %v to %s", got, cbs[0].URL)
+	}
+	// The hang is used once: the next send answers at once.
+	if err := post("m3"); err != nil {
+		t.Fatal(err)
+	}
+}

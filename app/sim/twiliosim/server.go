@@ -208,6 +208,7 @@ type Server struct {
 	outcomes  map[string]outcome    // by recipient; "" is the default
 	failNext  []apiError
 	throttle  int
+	hang      *hang
 	windows   map[string]window
 	optOuts   map[string]map[string]bool // scope (service SID or phone) -> handset -> opted out
 	changes   *simhttp.Changes           // wakes the Wait… calls on every change
@@ -411,6 +412,45 @@ func (s *Server) SetThrottle(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle = n
+}
+
+// SetHangNext makes the next Message creation wait d before it answers, so that a client
+// with a shorter timeout gives up. With accept false the message is created only if the
+// client is still there after d (a slow answer); with accept true it is created at once and
+// its status callbacks are scheduled before the wait: a send whose answer is lost although
+// Twilio took it, whose callbacks still come to its StatusCallback URL.
+func (s *Server) SetHangNext(d time.Duration, accept bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang = &hang{d: d, accept: accept}
+}
+
+type hang struct {
+	d      time.Duration
+	accept bool
+}
+
+// takeHang returns the hang due for this creation, if any.
+func (s *Server) takeHang() *hang {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.hang
+	s.hang = nil
+	return h
+}
+
+// wait pauses d; false when the client went away or the sim closed first.
+func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.ctx.Done():
+		return false
+	}
 }
 
 // Sent returns the messages created through the REST API, oldest first, in their current state.
