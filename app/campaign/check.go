@@ -50,8 +50,11 @@ type Report struct {
 	Cost     float64       `json:"cost"`
 	Currency string        `json:"currency"`
 	// SMS: the message's segments and encoding (GSM-7 or UCS-2), priced per segment.
-	Segments int    `json:"segments,omitempty"`
-	Encoding string `json:"encoding,omitempty"`
+	Segments    int     `json:"segments,omitempty"` // the most any person's text takes
+	AvgSegments float64 `json:"avg_segments,omitempty"`
+	Encoding    string  `json:"encoding,omitempty"`
+	// costSegments is the segment count the first estimate priced.
+	costSegments int
 	// Quiet hours in the contacts' zones, if any.
 	QuietStart int      `json:"quiet_start"`
 	QuietEnd   int      `json:"quiet_end"`
@@ -106,8 +109,35 @@ func (s *Service) Check(ctx context.Context, a model.Actor, id int64) (Report, e
 	if err != nil {
 		return Report{}, err
 	}
-	return s.check(ctx, c)
+	r, err := s.check(ctx, c)
+	if err != nil || r.Kind != model.KindTwilioSMS || r.Sendable == 0 {
+		return r, err
+	}
+	// SMS is priced per segment of the text each person gets: render it for a sample of
+	// the audience (fields filled, one spintax variation each) and price the average.
+	previews, err := s.Previews(ctx, a, c, smsSample)
+	if err != nil || len(previews) == 0 {
+		return r, err
+	}
+	total, n := 0, 0
+	r.Segments, r.Encoding = 0, "GSM-7"
+	for _, p := range previews {
+		for _, text := range p.Texts {
+			seg, enc := compose.SMSSegments(text)
+			total, n = total+seg, n+1
+			r.Segments = max(r.Segments, seg)
+			if enc != "GSM-7" {
+				r.Encoding = enc
+			}
+		}
+	}
+	r.AvgSegments = float64(total) / float64(n)
+	r.Cost = r.Cost / float64(max(1, r.costSegments)) * r.AvgSegments
+	return r, nil
 }
+
+// smsSample is how many people's texts price an SMS campaign.
+const smsSample = 50
 
 func (s *Service) check(ctx context.Context, c model.Campaign) (Report, error) {
 	ch, _, err := s.ready(ctx, c)
@@ -285,7 +315,8 @@ func (s *Service) estimate(ctx context.Context, c model.Campaign, ch model.Chann
 	if category == "" {
 		category = compose.CategoryMarketing
 	}
-	r.Cost, r.Currency = compose.Estimate(prices, ch.Kind, category, byCountry, max(1, r.Segments))
+	r.costSegments = max(1, r.Segments)
+	r.Cost, r.Currency = compose.Estimate(prices, ch.Kind, category, byCountry, r.costSegments)
 	return nil
 }
 

@@ -184,6 +184,9 @@ func TestSMSCampaign(t *testing.T) {
 		{"Oi {{primeiro_nome|cliente}} 🎉", 1, twiliosim.EncodingUCS2},
 		{"Oi {{primeiro_nome|cliente}}! " + strings.Repeat("Oferta valida ate domingo. ", 7), 2, twiliosim.EncodingGSM7},
 		{"Oi {{primeiro_nome|cliente}}! " + strings.Repeat("Promoção até domingo. ", 4), 2, twiliosim.EncodingUCS2},
+		// Priced as people get it: the placeholder, 24 characters written, is a short first
+		// name, so 150 characters of text with it still go in one part.
+		{"Oi {{primeiro_nome|cliente}}! " + strings.Repeat("x", 150-len("Oi Cliente! ")), 1, twiliosim.EncodingGSM7},
 	} {
 		d := e.draft(t, tc.text, ids)
 		r, err := e.svc.Check(e.ctx, e.a, d.ID)
