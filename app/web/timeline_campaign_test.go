@@ -39,7 +39,7 @@ func TestContactPageShowsCampaignSends(t *testing.T) {
 	manager, _ := o.member(model.RoleManager)
 	body := manager.Get(page).Body
 	text := webtest.Text(body)
-	for _, want := range []string{"Campaign Promo de Páscoa: Delivered", "Campaign Aviso de entrega: Failed", "131026"} {
+	for _, want := range []string{"Campaign “Promo de Páscoa”: Delivered", "Campaign “Aviso de entrega”: Failed", "131026"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the manager's contact page lacks %q: %s", want, text)
 		}
@@ -58,7 +58,7 @@ func TestContactPageShowsCampaignSends(t *testing.T) {
 
 	agent, _ := o.member(model.RoleAgent)
 	res := agent.Get(page)
-	if !strings.Contains(webtest.Text(res.Body), "Campaign Promo de Páscoa: Delivered") {
+	if !strings.Contains(webtest.Text(res.Body), "Campaign “Promo de Páscoa”: Delivered") {
 		t.Fatalf("the agent's contact page (%d) lacks the campaign line: %s", res.StatusCode, webtest.Text(res.Body))
 	}
 	if strings.Contains(res.Body, "/campaigns/") {
