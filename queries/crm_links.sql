@@ -17,6 +17,10 @@ ORDER BY v.last_message_at DESC, v.id DESC LIMIT 20;
 -- conversation with its last messages, and the conversations' internal notes. Each source
 -- is one UNION ALL branch with the same columns, so more (merges, campaigns, calls) join
 -- the same way. $5 restricts conversations and notes as contact-conversations does.
+-- Campaign sends (src 3) are one line per recipient that got somewhere (not skipped, not
+-- waiting), at the time of its latest step; found campaign by campaign through the
+-- (campaign_id, contact_id) key, since a send that failed at once has no sent_at for the
+-- contact index.
 SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t.created_at, t.src FROM (
     SELECT e.id, e.org_id, e.contact_id, e.kind, e.actor_id, u.name AS actor_name, e.data::jsonb AS data, e.created_at, 0 AS src
     FROM contact_events e LEFT JOIN users u ON u.id = e.actor_id
@@ -41,6 +45,19 @@ SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t
     LEFT JOIN users u ON u.id = n.sender_id
     WHERE n.org_id = $1 AND n.direction = 'note' AND v.contact_id = $2
       AND ($5::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $5)
+  UNION ALL
+    SELECT r.id, r.org_id, r.contact_id, 'campaign', NULL::bigint, NULL::text,
+           jsonb_build_object('campaign_id', cp.id, 'campaign_name', cp.name, 'status', r.status,
+               'error_code', r.error_code, 'error_title', r.error_title),
+           coalesce(CASE r.status WHEN 'sent' THEN r.sent_at WHEN 'delivered' THEN r.delivered_at
+               WHEN 'read' THEN r.read_at WHEN 'replied' THEN r.replied_at ELSE r.failed_at END, r.updated_at), 3
+    FROM campaigns cp
+    JOIN LATERAL (SELECT r.id, r.org_id, r.contact_id, r.status, r.error_code, r.error_title, r.sent_at, r.delivered_at,
+                         r.read_at, r.replied_at, r.failed_at, r.updated_at
+                  FROM campaign_recipients r
+                  WHERE r.org_id = $1 AND r.campaign_id = cp.id AND r.contact_id = $2
+                    AND r.status IN ('sent', 'delivered', 'read', 'replied', 'failed', 'capped')) r ON true
+    WHERE cp.org_id = $1
 ) t
 WHERE ($3::timestamptz IS NULL OR (t.created_at, t.src, t.id) < ($3, $6::int, $7::bigint))
 ORDER BY t.created_at DESC, t.src DESC, t.id DESC LIMIT $4;

@@ -22,3 +22,7 @@ SELECT id, name, default_country, created_at, updated_at FROM orgs WHERE name = 
 
 -- name: org-set-country
 UPDATE orgs SET default_country = $2, updated_at = now() WHERE id = $1;
+
+-- name: org-set-time-zone
+-- The zone campaigns are scheduled in (model.TimeZones).
+UPDATE orgs SET time_zone = $2, updated_at = now() WHERE id = $1;

@@ -234,6 +234,20 @@ func (s *Service) SetOrgCountry(ctx context.Context, a Actor, country string) er
 	})
 }
 
+// SetOrgTimeZone changes the zone the org's campaigns are scheduled in: one of
+// model.TimeZones.
+func (s *Service) SetOrgTimeZone(ctx context.Context, a Actor, zone string) error {
+	if !model.ListedTimeZone(zone) {
+		return model.FieldError("time_zone", "settings.general.time_zone_error")
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetOrgTimeZone(ctx, a.OrgID, zone); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, "org.time_zone_changed", zone, events.Pending{})
+	})
+}
+
 // CreateOrg makes a new org owned by the user.
 func (s *Service) CreateOrg(ctx context.Context, userID int64, name, ip, ua string) (model.Org, error) {
 	var o model.Org

@@ -70,6 +70,20 @@ func TestScreenshotsCRM(t *testing.T) {
 		Value: "180,00", ContactID: strconv.FormatInt(s.contactID, 10)}); err != nil {
 		t.Fatal(err)
 	}
+	// Two campaign sends to the contact, as the engine records them: one read, one that
+	// WhatsApp held back (131049).
+	for _, c := range []struct{ name, status, code, title string }{
+		{"Promoção de Páscoa: ovos de colher com 20% de desconto", "read", "", ""},
+		{"Aviso de entrega", "capped", "131049", "This message was not delivered to maintain healthy ecosystem engagement."},
+	} {
+		if _, err := app.Store.DB().Exec(`WITH cp AS (INSERT INTO campaigns (org_id, name, channel_id, status) VALUES ($1, $2, $3, 'completed') RETURNING id)
+			INSERT INTO campaign_recipients (org_id, campaign_id, channel_id, contact_id, status, error_code, error_title, sent_at, delivered_at, read_at, failed_at)
+			SELECT $1, cp.id, $3, $4, $5, $6, $7, now(), now(), CASE WHEN $5 = 'read' THEN now() END,
+			       CASE WHEN $5 = 'capped' THEN now() END FROM cp`,
+			s.orgID, c.name, s.ch.ID, s.contactID, c.status, c.code, c.title); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// More on the home page: a conversation nobody has yet.
 	if _, status, err := s.ms.InboundText(context.Background(), crmPhoneID, metasim.Sender{WaID: "5511976541234", Name: "Maria Aparecida dos Santos"}, "Vocês fazem entrega no sábado?"); err != nil || status != http.StatusOK {
 		t.Fatalf("inbound: %d %v", status, err)

@@ -60,6 +60,14 @@ func (s *Store) SetOrgCountry(ctx context.Context, orgID int64, country string) 
 	return nil
 }
 
+// SetOrgTimeZone changes the zone the org's campaigns are scheduled in.
+func (s *Store) SetOrgTimeZone(ctx context.Context, orgID int64, zone string) error {
+	if _, err := s.exec(ctx, s.q.OrgTimeZoneSet, orgID, zone); err != nil {
+		return fmt.Errorf("store: set time zone %d: %w", orgID, err)
+	}
+	return nil
+}
+
 // Checklist is what the home page's getting-started list is computed from.
 type Checklist struct {
 	Members int64 `db:"members"`

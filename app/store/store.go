@@ -54,12 +54,13 @@ type statements struct {
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
 // audit, events and secrets.
 type accountQueries struct {
-	OrgCreate    *sqlx.Stmt `query:"org-create"`
-	OrgByID      *sqlx.Stmt `query:"org-by-id"`
-	OrgByName    *sqlx.Stmt `query:"org-by-name"`
-	OrgRename    *sqlx.Stmt `query:"org-rename"`
-	OrgCountry   *sqlx.Stmt `query:"org-set-country"`
-	OrgChecklist *sqlx.Stmt `query:"org-checklist"`
+	OrgCreate      *sqlx.Stmt `query:"org-create"`
+	OrgByID        *sqlx.Stmt `query:"org-by-id"`
+	OrgByName      *sqlx.Stmt `query:"org-by-name"`
+	OrgRename      *sqlx.Stmt `query:"org-rename"`
+	OrgCountry     *sqlx.Stmt `query:"org-set-country"`
+	OrgTimeZoneSet *sqlx.Stmt `query:"org-set-time-zone"`
+	OrgChecklist   *sqlx.Stmt `query:"org-checklist"`
 
 	UserCreate         *sqlx.Stmt `query:"user-create"`
 	UserByID           *sqlx.Stmt `query:"user-by-id"`

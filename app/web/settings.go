@@ -31,12 +31,35 @@ func orgPath(c echo.Context, path string) string {
 
 func (s *Server) generalPage(c echo.Context) error {
 	org := reqOf(c).Org
-	return render(c, http.StatusOK, settings.General(settings.GeneralData{Name: org.Name, Country: org.DefaultCountry}), nil)
+	zone, err := s.st.OrgTimeZone(c.Request().Context(), org.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, settings.General(settings.GeneralData{Name: org.Name, Country: org.DefaultCountry, TimeZone: zone}), nil)
 }
 
+// generalSave changes what the form changed. The time zone is checked first, so a zone
+// off the list changes nothing; a form without one (older pages) keeps the zone.
 func (s *Server) generalSave(c echo.Context) error {
 	ctx := c.Request().Context()
-	d := settings.GeneralData{Name: c.FormValue("name"), Country: c.FormValue("country")}
+	d := settings.GeneralData{Name: c.FormValue("name"), Country: c.FormValue("country"), TimeZone: c.FormValue("time_zone")}
+	zone, err := s.st.OrgTimeZone(ctx, reqOf(c).Org.ID)
+	if err != nil {
+		return err
+	}
+	if d.TimeZone == "" {
+		d.TimeZone = zone
+	} else if d.TimeZone != zone {
+		err := s.acct.SetOrgTimeZone(ctx, actorOf(c), d.TimeZone)
+		var v *model.ValidationError
+		if errors.As(err, &v) {
+			d.TimeZone, d.TimeZoneError = zone, v.Fields["time_zone"]
+			return refuseForm(c, settings.General(d), nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if d.Country != "" && d.Country != reqOf(c).Org.DefaultCountry {
 		err := s.acct.SetOrgCountry(ctx, actorOf(c), d.Country)
 		var v *model.ValidationError
@@ -49,7 +72,6 @@ func (s *Server) generalSave(c echo.Context) error {
 		}
 	}
 	o := *reqOf(c).Org
-	var err error
 	if d.Name != o.Name {
 		o, err = s.acct.RenameOrg(ctx, actorOf(c), d.Name)
 	}

@@ -112,6 +112,12 @@ type EventData struct {
 	Title          string            `json:"title,omitempty"`
 	OtherName      string            `json:"other_name,omitempty"`
 	OtherPhone     string            `json:"other_phone,omitempty"`
+	// A campaign send: Status is the recipient's, with the provider's code and words
+	// when it failed.
+	CampaignID   int64  `json:"campaign_id,omitempty"`
+	CampaignName string `json:"campaign_name,omitempty"`
+	ErrorCode    string `json:"error_code,omitempty"`
+	ErrorTitle   string `json:"error_title,omitempty"`
 }
 
 // TimelineMessage is one of a conversation's last messages on the timeline.

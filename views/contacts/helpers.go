@@ -374,7 +374,7 @@ var eventIcons = map[string]string{
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
 	"conversation": "message", "note": "mail",
-	"merged": "users", "lead_created": "kanban",
+	"merged": "users", "lead_created": "kanban", "campaign": "megaphone",
 }
 
 // mergedName names the contact a merge took in: its name, else its phone.

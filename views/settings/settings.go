@@ -19,6 +19,10 @@ type GeneralData struct {
 	// Country reads phone numbers typed without a country code (model.Countries).
 	Country      string
 	CountryError string
+	// TimeZone is the zone campaigns are scheduled in (model.TimeZones); TimeZoneError is
+	// an i18n key under its field.
+	TimeZone      string
+	TimeZoneError string
 }
 
 // MembersData is GET /o/{org}/settings/members and the answers of its forms.

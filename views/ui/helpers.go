@@ -214,3 +214,17 @@ func ConversationName(c model.Conversation) string {
 	}
 	return "—"
 }
+
+// SendFailText is why a campaign send failed, in plain words: ours when the code is one
+// the app explains, else the provider's own.
+func SendFailText(ctx context.Context, code, title string) string {
+	if code == "131049" {
+		return T(ctx, "campaigns.run.fail.131049")
+	}
+	for _, c := range model.SendFailures {
+		if c == code {
+			return T(ctx, model.SendFailureKey(code))
+		}
+	}
+	return title
+}
