@@ -85,7 +85,10 @@ func zoneGroups(ctx context.Context, current string, now time.Time) []zoneGroup 
 	var rest []zoneGroup
 	var utc zoneGroup
 	for _, g := range model.TimeZones {
-		zg := zoneGroup{Label: ui.T(ctx, "country."+g.Country)}
+		zg := zoneGroup{Label: "UTC"}
+		if g.Country != "" {
+			zg.Label = ui.T(ctx, "country."+g.Country)
+		}
 		for _, z := range g.Zones {
 			zg.Zones = append(zg.Zones, opt(z))
 		}
@@ -93,7 +96,6 @@ func zoneGroups(ctx context.Context, current string, now time.Time) []zoneGroup 
 		case "BR", "PT":
 			out = append(out, zg)
 		case "":
-			zg.Label = "UTC"
 			utc = zg
 		default:
 			rest = append(rest, zg)
