@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
 )
@@ -123,5 +124,23 @@ func TestCampaignHeaderMedia(t *testing.T) {
 	}
 	if fs := m.Files(); m.Kind != "template" || len(fs) != 1 || fs[0].ID != img.ID || fs[0].MIME != "image/png" || fs[0].Name != "oferta.png" {
 		t.Fatalf("message %s %s", m.Kind, m.Content)
+	}
+
+	// The builder's test send goes through the inbox with the same file in the header;
+	// another org's file is not found.
+	ts := inbox.TemplateSend{ID: tmpl.ID, Params: []string{"Teste"}, MediaID: theirs.ID}
+	if _, err := e.inst.App.Inbox.SendTemplateTo(e.ctx, e.a, e.ch.ID, "+5511912345678", ts); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("a test send with another org's file: %v", err)
+	}
+	ts.MediaID = img.ID
+	if _, err := e.inst.App.Inbox.SendTemplateTo(e.ctx, e.a, e.ch.ID, "+5511912345678", ts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.ms.WaitSent(e.ctx, 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := got[12]; last.To != "5511912345678" || last.HeaderMediaType != "image" || !strings.Contains(last.HeaderMediaLink, "/media/") {
+		t.Fatalf("test send %+v", last)
 	}
 }

@@ -775,7 +775,7 @@ func (s *Server) campaignTestSend(c echo.Context) error {
 			}
 			return out
 		}
-		in.Template = &inbox.TemplateSend{ID: vr.TemplateID, Params: conv(vr.Vars), HeaderParams: conv(vr.HeaderVars)}
+		in.Template = &inbox.TemplateSend{ID: vr.TemplateID, Params: conv(vr.Vars), HeaderParams: conv(vr.HeaderVars), MediaID: vr.MediaID}
 	} else {
 		in.Text, _ = campaign.RenderFor(vr, nil, me)
 	}
