@@ -23,9 +23,11 @@ import (
 	"masteria/app/store"
 )
 
-// Outbox is the inbox's outbound path as campaigns use it: the provider client of a channel.
+// Outbox is the inbox's outbound path as campaigns use it: the provider client of a
+// channel, and a stored file as channels send it (another org's file is model.ErrNotFound).
 type Outbox interface {
 	Client(ch model.Channel) (channel.Channel, error)
+	Attachment(ctx context.Context, orgID, fileID int64) (*channel.Attachment, error)
 }
 
 // Inserter puts jobs in the queue inside a transaction, and makes a waiting one run now
@@ -225,6 +227,14 @@ func (s *Service) validate(ctx context.Context, c *model.Campaign) error {
 				v.Add("vars", "campaigns.error.var_text")
 			}
 		}
+		// The file must be the org's: another org's id is not found.
+		var file model.Media
+		if vr.MediaID != 0 {
+			var err error
+			if file, err = s.st.Media(ctx, c.OrgID, vr.MediaID); err != nil {
+				return fmt.Errorf("campaign: media: %w", err)
+			}
+		}
 		if vr.TemplateID != 0 && c.ChannelID != nil {
 			t, err := s.st.Template(ctx, c.OrgID, *c.ChannelID, vr.TemplateID)
 			if errors.Is(err, model.ErrNotFound) {
@@ -235,6 +245,9 @@ func (s *Service) validate(ctx context.Context, c *model.Campaign) error {
 				return err
 			}
 			vr.Template, vr.Language = t.Name, t.Language
+			if sh := t.Shape(); vr.MediaID != 0 && sh.HeaderMedia != "" && !sh.HeaderAccepts(file.MIME) {
+				v.Add("media", "campaigns.error.media_type")
+			}
 		}
 	}
 	st := &c.Settings
@@ -314,15 +327,58 @@ func (s *Service) ready(ctx context.Context, c model.Campaign) (model.Channel, [
 			if len(vr.Vars) != shape.BodyParams || len(vr.HeaderVars) != shape.HeaderParams {
 				v.Add("vars", "campaigns.error.vars_count")
 			}
+			// A media header needs its file (WhatsApp refuses the send without it).
+			if shape.HeaderMedia != "" {
+				file, err := s.variantMedia(ctx, c.OrgID, vr)
+				if err != nil {
+					return ch, nil, err
+				}
+				switch {
+				case file == nil:
+					v.Add("media", "campaigns.error.header_media")
+				case !shape.HeaderAccepts(file.MIME):
+					v.Add("media", "campaigns.error.media_type")
+				}
+			}
 			templates[i] = t
 		case vr.Text == "":
 			v.Add("text", "campaigns.error.text")
+		case vr.MediaID != 0 && ch.Kind != model.KindWhatsAppQR && ch.ID != 0:
+			v.Add("media", "campaigns.error.media_channel") // SMS carries text only
+		case vr.MediaID != 0:
+			file, err := s.variantMedia(ctx, c.OrgID, vr)
+			if err != nil {
+				return ch, nil, err
+			}
+			if file == nil {
+				v.Add("media", "campaigns.error.media_gone")
+			} else if utf8.RuneCountInString(vr.Text) > MaxCaption {
+				v.Add("text", "campaigns.error.caption_long")
+			}
 		}
 	}
 	if err := v.Err(); err != nil {
 		return ch, nil, fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
 	return ch, templates, nil
+}
+
+// MaxCaption is the longest text that goes with a file: WhatsApp's caption limit.
+const MaxCaption = 1024
+
+// variantMedia is the stored file of a variant, nil when it has none or it was deleted.
+func (s *Service) variantMedia(ctx context.Context, orgID int64, vr model.Variant) (*model.Media, error) {
+	if vr.MediaID == 0 {
+		return nil, nil
+	}
+	m, err := s.st.Media(ctx, orgID, vr.MediaID)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 // snapshot is how the store turns this campaign's audience into recipients.

@@ -101,12 +101,18 @@ type runner struct {
 	ch        model.Channel
 	client    channel.Channel
 	templates []*model.Template // per variant; nil for a text
-	orgZone   *time.Location
-	qr        QRSettings
-	limit     int64     // WhatsApp's 24-hour limit (<= 0: none known)
-	portfolio []int64   // the channels sharing it
-	size      int       // recipients per batch
-	checked   time.Time // when the failure rate was last checked
+	// media is each variant's file as the channel sends it (nil for none), resolved once
+	// per runner: a template's header media, or the file sent with a text. files are the
+	// same files as the message rows list them.
+	media      []*channel.Attachment
+	files      []*model.File
+	headerKind []string // per variant: a template's media header kind (image, video, document)
+	orgZone    *time.Location
+	qr         QRSettings
+	limit      int64     // WhatsApp's 24-hour limit (<= 0: none known)
+	portfolio  []int64   // the channels sharing it
+	size       int       // recipients per batch
+	checked    time.Time // when the failure rate was last checked
 }
 
 func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
@@ -142,6 +148,9 @@ func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
 			r.templates = append(r.templates, nil)
 		}
 	}
+	if err := r.resolveMedia(ctx); err != nil {
+		return nil, err
+	}
 	if name, err := s.st.OrgTimeZone(ctx, c.OrgID); err == nil {
 		if z, err := time.LoadLocation(name); err == nil {
 			r.orgZone = z
@@ -164,6 +173,38 @@ func (s *Service) newRun(ctx context.Context, args RunArgs) (*runner, error) {
 		r.size = 1
 	}
 	return r, nil
+}
+
+// resolveMedia reads each variant's file once, shared by every send of the runner (one
+// link serves every recipient): a template's media header, or a QR text's attachment. A
+// file on a template without a media header, or on SMS, is left out.
+func (r *runner) resolveMedia(ctx context.Context) error {
+	n := len(r.c.Message.Variants)
+	r.media, r.files, r.headerKind = make([]*channel.Attachment, n), make([]*model.File, n), make([]string, n)
+	byID := map[int64]*channel.Attachment{}
+	for i, vr := range r.c.Message.Variants {
+		if vr.MediaID == 0 {
+			continue
+		}
+		if t := r.templates[i]; t != nil {
+			if r.headerKind[i] = t.Shape().HeaderMediaKind(); r.headerKind[i] == "" {
+				continue
+			}
+		} else if r.ch.Kind != model.KindWhatsAppQR {
+			continue
+		}
+		a, ok := byID[vr.MediaID]
+		if !ok {
+			var err error
+			if a, err = r.s.out.Attachment(ctx, r.c.OrgID, vr.MediaID); err != nil {
+				return fmt.Errorf("campaign: media %d: %w", vr.MediaID, err)
+			}
+			byID[vr.MediaID] = a
+		}
+		r.media[i] = a
+		r.files[i] = &model.File{ID: vr.MediaID, MIME: a.MIME, Name: a.Filename, Size: a.Size}
+	}
+	return nil
 }
 
 // batch claims and sends one batch; it returns how many it handled, or, when none was due,
@@ -314,6 +355,9 @@ func (r *runner) send(ctx context.Context, claimed []store.Claimed) error {
 		}
 		it := &item{rec: rec, variant: v}
 		it.msg = render(c.Message.Variants[v], r.templates[v], variantParams(rec.Params, v), rec.ID)
+		if f := r.files[v]; f != nil && it.msg.Kind == "text" {
+			it.msg.Kind = f.Kind() // a text with a file goes as the file, the text its caption
+		}
 		if rec.MessageID != nil {
 			it.messageID = *rec.MessageID
 			retried = append(retried, it.messageID)
@@ -445,6 +489,10 @@ func (r *runner) content(it *item) json.RawMessage {
 		m["template"] = map[string]any{"id": t.ID, "name": t.Name, "language": t.Language, "params": params,
 			"header_params": it.msg.HeaderParams}
 	}
+	// The file is listed as the inbox lists an attachment's, so the thread shows it.
+	if f := r.files[it.variant]; f != nil {
+		m["files"] = []model.File{*f}
+	}
 	b, _ := json.Marshal(m)
 	return b
 }
@@ -520,6 +568,11 @@ func (r *runner) sendOne(ctx context.Context, it *item) (string, error) {
 	}
 	if t := r.templates[it.variant]; t != nil {
 		out.Template = &channel.Template{Name: t.Name, Language: t.Language, Params: it.msg.Params, HeaderParams: it.msg.HeaderParams}
+		if a := r.media[it.variant]; a != nil {
+			out.Template.HeaderMedia, out.Template.HeaderKind = a, r.headerKind[it.variant]
+		}
+	} else if a := r.media[it.variant]; a != nil {
+		out.Media = a
 	}
 	sent, err := r.client.Send(ctx, out)
 	return sent.ProviderID, err

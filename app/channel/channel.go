@@ -59,6 +59,28 @@ type Template struct {
 	Params   []string // the body's {{1}}, {{2}}…
 	// HeaderParams fill a text header's variables, if it has any.
 	HeaderParams []string
+	// HeaderMedia is the file of a media header (a template whose HEADER format is IMAGE,
+	// VIDEO or DOCUMENT), sent by its URL when it has one. HeaderKind is that format in
+	// lower case (image, video, document); empty, it follows the file's MIME type.
+	HeaderMedia *Attachment
+	HeaderKind  string
+}
+
+// MediaHeaderKind is the header parameter type of t's media: HeaderKind, else the kind of
+// the file's MIME type (audio, which a header cannot carry, goes as a document); "" when t
+// has no header media.
+func (t *Template) MediaHeaderKind() string {
+	if t == nil || t.HeaderMedia == nil {
+		return ""
+	}
+	if t.HeaderKind != "" {
+		return t.HeaderKind
+	}
+	switch k := model.MediaKind(t.HeaderMedia.MIME); k {
+	case "image", "video":
+		return k
+	}
+	return "document"
 }
 
 // Sent is what a provider answered to a send.

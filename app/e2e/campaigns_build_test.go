@@ -1,15 +1,22 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"masteria/app/model"
+	"masteria/app/sim/metasim"
 )
 
 // campaignSetup is the linked CRM's org (a Cloud API number with an approved template and
@@ -81,6 +88,46 @@ func TestCampaignBuild(t *testing.T) {
 	})
 }
 
+// mediaTemplate adds an approved template with an image header to the setup's channel and
+// stores a photo for it; it returns the template's and the photo's ids.
+func mediaTemplate(t *testing.T, ctx context.Context, s *crmSetup) (int64, int64) {
+	t.Helper()
+	app := s.inst.App
+	raw := []map[string]any{{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Olá {{1}}, o bolo do mês chegou! Peça o seu."}}
+	// At the simulator too: a template sync keeps it.
+	s.ms.AddTemplate(crmWABA, metasim.Template{Name: "bolo_do_mes_foto", Language: "pt_BR", Status: metasim.TemplateApproved,
+		Category: metasim.CategoryMarketing, Components: raw})
+	comps, _ := json.Marshal(raw)
+	list, err := app.Store.Templates(ctx, s.orgID, s.ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list = append(list, model.Template{ProviderID: "bolo_foto", Name: "bolo_do_mes_foto", Language: "pt_BR", Category: "MARKETING", Status: "APPROVED", Components: comps})
+	if err := app.Store.ReplaceTemplates(ctx, s.orgID, s.ch.ID, list, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := app.Store.TemplateByName(ctx, s.orgID, s.ch.ID, "bolo_do_mes_foto", "pt_BR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A warm gradient, like a photo of a cake under a lamp.
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	for y := range 200 {
+		for x := range 320 {
+			img.Set(x, y, color.RGBA{R: uint8(200 + x/8), G: uint8(120 + y/4), B: uint8(60 + (x+y)/10), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	m, err := app.Inbox.Media().Put(ctx, s.orgID, &buf, "image/png", "bolo-do-mes.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl.ID, m.ID
+}
+
 // TestScreenshotsCampaigns writes PNGs of the campaign pages (the list, the builder's
 // audience, message and schedule steps, the check, the price table) at 1366 and 390 px,
 // light and dark, in English and Portuguese, into MASTERIA_SCREENSHOTS.
@@ -96,12 +143,14 @@ func TestScreenshotsCampaigns(t *testing.T) {
 	ctx := testContext(t, 4*testTimeout)
 	s, seg := campaignSetup(t, ctx)
 	app := s.inst.App
-	var userID, tplID int64
+	var userID int64
 	_ = app.Store.DB().Get(&userID, `SELECT id FROM users`)
-	_ = app.Store.DB().Get(&tplID, `SELECT id FROM message_templates WHERE org_id = $1`, s.orgID)
 	a := model.Actor{OrgID: s.orgID, UserID: userID, Role: model.RoleOwner}
+	// The message step shows a template with an image header and its uploaded image.
+	photoTpl, photo := mediaTemplate(t, ctx, s)
 	c, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Bolo do mês de maio", ChannelID: &s.ch.ID, Audience: model.Audience{SegmentID: seg},
-		Message: model.CampaignMessage{Variants: []model.Variant{{TemplateID: tplID, Vars: []model.VarMap{{Source: "field", Field: "first_name", Fallback: "cliente"}}}}}})
+		Message: model.CampaignMessage{Variants: []model.Variant{{TemplateID: photoTpl, MediaID: photo,
+			Vars: []model.VarMap{{Source: "field", Field: "first_name", Fallback: "cliente"}}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,31 +237,47 @@ func (s *Service) queueIn(ctx context.Context, st *store.Store, a model.Actor, m
 	return m, err
 }
 
+// Attachment is a stored file of the org as a channel sends it: a signed link for providers
+// that fetch it, and a reader for those it is uploaded to. A file of another org is
+// model.ErrNotFound. Campaigns resolve their media through it.
+func (s *Service) Attachment(ctx context.Context, orgID, fileID int64) (*channel.Attachment, error) {
+	if s.media == nil {
+		return nil, errors.New("inbox: no media storage")
+	}
+	stored, err := s.media.Get(ctx, orgID, fileID)
+	if err != nil {
+		return nil, err
+	}
+	link, err := s.media.SignedURL(ctx, stored)
+	if err != nil {
+		return nil, err
+	}
+	return &channel.Attachment{MIME: stored.MIME, Filename: stored.Filename, Size: stored.Size, URL: link,
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			_, rc, err := s.media.Open(ctx, orgID, stored.ID)
+			return rc, err
+		}}, nil
+}
+
 // outbound is what the channel gets for a stored message: its text, its file (to upload,
-// or as a signed link for providers that fetch it) and its template.
+// or as a signed link for providers that fetch it) and its template, whose media header
+// is the message's file.
 func (s *Service) outbound(ctx context.Context, m model.Message, to string) (channel.Outbound, error) {
 	out := channel.Outbound{To: to, Kind: m.Kind, Body: m.Body}
 	if files := m.Files(); len(files) > 0 && s.media != nil {
-		stored, err := s.media.Get(ctx, m.OrgID, files[0].ID)
+		a, err := s.Attachment(ctx, m.OrgID, files[0].ID)
 		if err != nil {
 			return out, err
 		}
-		link, err := s.media.SignedURL(ctx, stored)
-		if err != nil {
-			return out, err
-		}
-		out.Media = &channel.Attachment{MIME: stored.MIME, Filename: stored.Filename, Size: stored.Size, URL: link,
-			Open: func(ctx context.Context) (io.ReadCloser, error) {
-				_, rc, err := s.media.Open(ctx, m.OrgID, stored.ID)
-				return rc, err
-			}}
+		out.Media = a
 	}
 	if m.Kind == "template" {
 		t, err := templateContent(m.Content)
 		if err != nil {
 			return out, err
 		}
-		out.Template = &channel.Template{Name: t.Name, Language: t.Language, Params: t.Params, HeaderParams: t.HeaderParams}
+		out.Template = &channel.Template{Name: t.Name, Language: t.Language, Params: t.Params, HeaderParams: t.HeaderParams,
+			HeaderMedia: out.Media}
 	}
 	return out, nil
 }

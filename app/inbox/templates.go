@@ -162,6 +162,9 @@ type TemplateSend struct {
 	Language     string
 	Params       []string // the body's {{1}}, {{2}}… in order
 	HeaderParams []string // a text header's {{1}}, if it has one
+	// MediaID is a stored file of the org for a media header (IMAGE, VIDEO, DOCUMENT): the
+	// message lists it and the send carries it. Another org's file is not found.
+	MediaID int64
 }
 
 // templateMessage is what a template message's content keeps.
@@ -238,7 +241,18 @@ func (s *Service) templateMessage(ctx context.Context, a model.Actor, ch model.C
 	if tm.Params == nil {
 		tm.Params = []string{}
 	}
-	content, _ := json.Marshal(map[string]any{"template": tm})
+	c := map[string]any{"template": tm}
+	if ts.MediaID != 0 && shape.HeaderMedia != "" && s.media != nil {
+		file, err := s.media.Get(ctx, a.OrgID, ts.MediaID)
+		if err != nil {
+			return model.Message{}, err
+		}
+		if !shape.HeaderAccepts(file.MIME) {
+			return model.Message{}, model.FieldError("file", "media.error.type")
+		}
+		c["files"] = []model.File{fileOf(file)}
+	}
+	content, _ := json.Marshal(c)
 	body := model.Fill(shape.Body, tm.Params)
 	if shape.Header != "" {
 		body = model.Fill(shape.Header, tm.HeaderParams) + "\n\n" + body

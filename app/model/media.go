@@ -77,7 +77,10 @@ type TemplateSync struct {
 // TemplateShape is what the composer needs of a template: its texts and how many
 // parameters each takes.
 type TemplateShape struct {
-	Header       string // a text header, "" for none or a media header
+	Header string // a text header, "" for none or a media header
+	// HeaderMedia is the format of a media header: IMAGE, VIDEO or DOCUMENT; "" for a
+	// text header or none. A send of the template must carry a file of that kind.
+	HeaderMedia  string
 	Body         string
 	Footer       string
 	HeaderParams int
@@ -98,8 +101,11 @@ func (t Template) Shape() TemplateShape {
 	for _, c := range comps {
 		switch strings.ToUpper(c.Type) {
 		case "HEADER":
-			if c.Format == "" || strings.EqualFold(c.Format, "TEXT") {
+			switch f := strings.ToUpper(c.Format); f {
+			case "", "TEXT":
 				out.Header, out.HeaderParams = c.Text, countParams(c.Text)
+			case "IMAGE", "VIDEO", "DOCUMENT":
+				out.HeaderMedia = f
 			}
 		case "BODY":
 			out.Body, out.BodyParams = c.Text, countParams(c.Text)
@@ -108,6 +114,16 @@ func (t Template) Shape() TemplateShape {
 		}
 	}
 	return out
+}
+
+// HeaderMediaKind is the message kind of a media header (image, video, document), "" for
+// none.
+func (s TemplateShape) HeaderMediaKind() string { return strings.ToLower(s.HeaderMedia) }
+
+// HeaderAccepts says whether a file of this MIME type fits the media header: an image
+// for IMAGE, a video for VIDEO, anything but an image, video or audio for DOCUMENT.
+func (s TemplateShape) HeaderAccepts(mime string) bool {
+	return s.HeaderMedia != "" && MediaKind(mime) == s.HeaderMediaKind()
 }
 
 // countParams counts the distinct {{…}} variables of a text.

@@ -87,3 +87,25 @@ func TestPolicy(t *testing.T) {
 		t.Error("managers delete any lead; nobody is not an owner")
 	}
 }
+
+func TestTemplateShapeHeaderMedia(t *testing.T) {
+	for comps, want := range map[string]string{
+		`[{"type":"HEADER","format":"IMAGE","example":{"header_handle":["h"]}},{"type":"BODY","text":"Oi {{1}}"}]`: "IMAGE",
+		`[{"type":"HEADER","format":"video"},{"type":"BODY","text":"Oi"}]`:                                         "VIDEO",
+		`[{"type":"HEADER","format":"DOCUMENT"},{"type":"BODY","text":"Oi"}]`:                                      "DOCUMENT",
+		`[{"type":"HEADER","format":"TEXT","text":"Olá {{1}}"},{"type":"BODY","text":"Oi"}]`:                       "",
+		`[{"type":"BODY","text":"Oi"}]`: "",
+	} {
+		s := Template{Components: []byte(comps)}.Shape()
+		if s.HeaderMedia != want || s.Body == "" {
+			t.Errorf("%s: header media %q, want %q", comps, s.HeaderMedia, want)
+		}
+		if want == "" && s.HeaderAccepts("image/png") {
+			t.Errorf("%s accepts an image", comps)
+		}
+	}
+	s := Template{Components: []byte(`[{"type":"HEADER","format":"DOCUMENT"}]`)}.Shape()
+	if !s.HeaderAccepts("application/pdf") || s.HeaderAccepts("image/jpeg") || s.HeaderMediaKind() != "document" {
+		t.Errorf("document header: %+v", s)
+	}
+}

@@ -203,10 +203,37 @@ func (s *Server) buildData(c echo.Context, cp model.Campaign, step string) (camp
 				return d, err
 			}
 		}
+		if d.Files, err = s.variantFiles(c, cp.Message); err != nil {
+			return d, err
+		}
 	case campaigns.StepSchedule:
 		d.Zone = s.camp.TimeZone(ctx, a.OrgID)
 	}
 	return d, nil
+}
+
+// variantFiles are the stored files the variants name, by id; another org's or a
+// deleted one is left out.
+func (s *Server) variantFiles(c echo.Context, m model.CampaignMessage) (map[int64]model.Media, error) {
+	out := map[int64]model.Media{}
+	files := s.inbox.Media()
+	if files == nil {
+		return out, nil
+	}
+	for _, v := range m.Variants {
+		if v.MediaID == 0 {
+			continue
+		}
+		f, err := files.Get(c.Request().Context(), actorOf(c).OrgID, v.MediaID)
+		if errors.Is(err, model.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[f.ID] = f
+	}
+	return out, nil
 }
 
 // contactsByID loads the contacts picked by hand (the first 200 shown).
@@ -328,6 +355,9 @@ func messageOf(f url.Values, kind string, st *model.CampaignSettings) (model.Cam
 				continue
 			}
 			v := model.Variant{TemplateID: tid}
+			if v.MediaID, err = variantMediaOf(f, p); err != nil {
+				return msg, err
+			}
 			for j := 0; j < 20; j++ {
 				m, ok := varOf(f, p+"_var"+strconv.Itoa(j))
 				if !ok {
@@ -346,7 +376,14 @@ func messageOf(f url.Values, kind string, st *model.CampaignSettings) (model.Cam
 			continue
 		}
 		if t := strings.TrimSpace(f.Get(p + "_text")); t != "" {
-			msg.Variants = append(msg.Variants, model.Variant{Text: t})
+			v := model.Variant{Text: t}
+			if kind == model.KindWhatsAppQR {
+				var err error
+				if v.MediaID, err = variantMediaOf(f, p); err != nil {
+					return msg, err
+				}
+			}
+			msg.Variants = append(msg.Variants, v)
 		}
 	}
 	st.TestPct = formInt(f, "test_pct", st.TestPct)
@@ -354,6 +391,51 @@ func messageOf(f url.Values, kind string, st *model.CampaignSettings) (model.Cam
 	st.TestMetric = cmp.Or(f.Get("test_metric"), st.TestMetric)
 	st.AutoWinner = f.Get("auto_winner") != ""
 	return msg, nil
+}
+
+// variantMediaOf is the file a variant keeps (p_media_id), none when p_media_remove is set.
+func variantMediaOf(f url.Values, p string) (int64, error) {
+	if f.Get(p+"_media_remove") != "" {
+		return 0, nil
+	}
+	return campaignFormID(f.Get(p + "_media_id"))
+}
+
+// campaignMedia stores the files the message step uploads (p_media: a template's header
+// file or a QR text's attachment) as the inbox stores an attachment — the types WhatsApp
+// sends, within the size of their kind — and puts their ids in the form (p_media_id). A
+// refused file is a field error on "media".
+func (s *Server) campaignMedia(c echo.Context, f url.Values) error {
+	files := s.inbox.Media()
+	for i := range model.MaxVariants {
+		p := "v" + strconv.Itoa(i)
+		fh, err := c.FormFile(p + "_media")
+		if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) || (err == nil && fh.Size == 0 && fh.Filename == "") {
+			continue
+		}
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "unreadable file")
+		}
+		if files == nil {
+			return model.FieldError("media", "media.error.unavailable")
+		}
+		r, err := fh.Open()
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "unreadable file")
+		}
+		stored, err := files.Put(c.Request().Context(), actorOf(c).OrgID, r, fh.Header.Get("Content-Type"), fh.Filename)
+		r.Close()
+		var v *model.ValidationError
+		if errors.As(err, &v) {
+			return model.FieldError("media", cmp.Or(v.Fields["file"], "media.error.type"))
+		}
+		if err != nil {
+			return err
+		}
+		f.Set(p+"_media_id", strconv.FormatInt(stored.ID, 10))
+		f.Del(p + "_media_remove")
+	}
+	return nil
 }
 
 // scheduleOf reads the schedule and safety step; the date and time are in the org's zone.
@@ -423,6 +505,12 @@ func (s *Server) campaignSave(c echo.Context) error {
 				return err
 			}
 			kind = ch.Kind
+		}
+		var v *model.ValidationError
+		if err := s.campaignMedia(c, f); errors.As(err, &v) {
+			pre = v
+		} else if err != nil {
+			return err
 		}
 		if in.Message, err = messageOf(f, kind, &in.Settings); err != nil {
 			return err
@@ -546,7 +634,8 @@ func (s *Server) campaignVariantVars(c echo.Context) error {
 	}
 	v := d.Variant(i)
 	if v.TemplateID != tid {
-		v = model.Variant{TemplateID: tid}
+		// Another template: its own mapping; the file stays when the new header takes it.
+		v = model.Variant{TemplateID: tid, MediaID: v.MediaID}
 	}
 	return render(c, http.StatusOK, campaigns.VarsBlock(d, i, d.Template(v), v), nil)
 }
@@ -686,7 +775,7 @@ func (s *Server) campaignTestSend(c echo.Context) error {
 			}
 			return out
 		}
-		in.Template = &inbox.TemplateSend{ID: vr.TemplateID, Params: conv(vr.Vars), HeaderParams: conv(vr.HeaderVars)}
+		in.Template = &inbox.TemplateSend{ID: vr.TemplateID, Params: conv(vr.Vars), HeaderParams: conv(vr.HeaderVars), MediaID: vr.MediaID}
 	} else {
 		in.Text, _ = campaign.RenderFor(vr, nil, me)
 	}

@@ -146,12 +146,27 @@ func isComposerPost(path string) bool {
 	return strings.HasPrefix(path, "/o/") && strings.HasSuffix(path, "/messages")
 }
 
+// isCampaignEdit is a campaign builder's step post, whose message step may carry a file.
+func isCampaignEdit(path string) bool {
+	return strings.HasPrefix(path, "/o/") && strings.Contains(path, "/campaigns/") && strings.HasSuffix(path, "/edit")
+}
+
 // composerLimit bounds the composer's posts at the largest attachment, before anything
 // (the CSRF check) reads the form.
 func composerLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if r := c.Request(); r.Method == http.MethodPost && isComposerPost(r.URL.Path) {
+		r := c.Request()
+		switch {
+		case r.Method != http.MethodPost:
+		case isComposerPost(r.URL.Path):
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxUpload)
+		case isCampaignEdit(r.URL.Path):
+			// The campaign's message step uploads a file; its other steps are plain forms.
+			limit := int64(2 << 20)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				limit = maxUpload
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		}
 		return next(c)
 	}

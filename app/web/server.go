@@ -101,7 +101,7 @@ func (s *Server) routes() {
 	// clearly when a file is too big.
 	e.Use(bodyLimit(2<<20, func(p string) bool {
 		// The composer's attachments (up to 100 MB) are bounded by their handler.
-		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p)
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p)
 	}))
 	e.Use(composerLimit)
 

@@ -5,6 +5,7 @@ package campaigns
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"masteria/app/campaign"
 	"masteria/app/campaign/compose"
 	"masteria/app/i18n"
+	"masteria/app/media"
 	"masteria/app/model"
 	"masteria/app/store"
 	inboxview "masteria/views/inbox"
@@ -85,6 +87,8 @@ type BuildData struct {
 	Templates []model.Template // approved templates of a Cloud API channel
 	Fields    []model.ContactField
 	Previews  []campaign.Preview
+	// Files are the stored files the variants name (MediaID), by id.
+	Files map[int64]model.Media
 
 	// Schedule.
 	Zone *time.Location
@@ -106,6 +110,76 @@ func (d BuildData) Template(v model.Variant) *model.Template {
 		}
 	}
 	return nil
+}
+
+// File is the stored file a variant names, nil when none (or not found).
+func (d BuildData) File(v model.Variant) *model.Media {
+	if v.MediaID == 0 {
+		return nil
+	}
+	if m, ok := d.Files[v.MediaID]; ok {
+		return &m
+	}
+	return nil
+}
+
+// SentFile is the file variant i sends: a template's media header file when it fits the
+// header, or a QR text's attachment; nil when it sends none.
+func (d BuildData) SentFile(i int) *model.Media {
+	v := d.Variant(i)
+	f := d.File(v)
+	switch {
+	case f == nil:
+		return nil
+	case d.Kind() == model.KindWhatsAppCloud:
+		if t := d.Template(v); t == nil || !t.Shape().HeaderAccepts(f.MIME) {
+			return nil
+		}
+	case d.Kind() != model.KindWhatsAppQR:
+		return nil
+	}
+	return f
+}
+
+// mediaAccept is a file input's accept list for a kind of file (image, video, document;
+// "" for any the channels send): the types the inbox takes (the server checks again).
+func mediaAccept(kind string) string {
+	var out []string
+	for t := range media.Allowed {
+		if kind == "" || model.MediaKind(t) == kind {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}
+
+// mediaLimit is the largest file of a kind, for people ("5 MB"); "" for any kind, whose
+// limit depends on the file.
+func mediaLimit(kind string) string {
+	if n, ok := media.Limits[kind]; ok {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return ""
+}
+
+// fileName is a file's name, or its kind when it has none.
+func fileName(ctx context.Context, f model.Media) string {
+	if f.Filename != "" {
+		return f.Filename
+	}
+	return ui.T(ctx, "campaigns.media.kind."+model.MediaKind(f.MIME))
+}
+
+// fileSize is a size for people: 820 KB, 4.2 MB.
+func fileSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // Kind is the chosen channel's kind, "" before one is chosen.

@@ -109,8 +109,11 @@ type mediaObject struct {
 }
 
 type templateParam struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type     string       `json:"type"`
+	Text     *string      `json:"text,omitempty"` // set for a text parameter, even when empty
+	Image    *mediaObject `json:"image,omitempty"`
+	Video    *mediaObject `json:"video,omitempty"`
+	Document *mediaObject `json:"document,omitempty"`
 }
 
 type templateComponent struct {
@@ -127,7 +130,34 @@ type templateObject struct {
 // maxRef is the longest biz_opaque_callback_data the Messages API takes.
 const maxRef = 512
 
-// payload is the Messages API body of m; mediaID is its uploaded file, if any.
+// headerParam is the header parameter of a template's media (providers.md §4.2): by link
+// when the file has a URL, else by the id it was uploaded as; a document adds its name.
+func headerParam(t *channel.Template, mediaID string) (templateParam, error) {
+	a, kind := t.HeaderMedia, t.MediaHeaderKind()
+	mo := &mediaObject{ID: mediaID}
+	if mediaID == "" {
+		if a.URL == "" {
+			return templateParam{}, &channel.SendError{Code: "media", Title: "the template's header media has no URL", Permanent: true}
+		}
+		mo.Link = a.URL
+	}
+	p := templateParam{Type: kind}
+	switch kind {
+	case "image":
+		p.Image = mo
+	case "video":
+		p.Video = mo
+	case "document":
+		mo.Filename = a.Filename
+		p.Document = mo
+	default:
+		return templateParam{}, &channel.SendError{Code: "media", Title: "a template header cannot carry " + kind, Permanent: true}
+	}
+	return p, nil
+}
+
+// payload is the Messages API body of m; mediaID is its uploaded file (or, for a
+// template, its header's uploaded file), if any.
 func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
 	p := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual"}
 	// A person known only by their business-scoped user id is addressed with "recipient";
@@ -185,17 +215,23 @@ func payload(m channel.Outbound, mediaID string) (map[string]any, error) {
 			return nil, &channel.SendError{Code: "template", Title: "no template", Permanent: true}
 		}
 		t := templateObject{Name: m.Template.Name, Lang: map[string]string{"code": m.Template.Language}}
-		if len(m.Template.HeaderParams) > 0 {
+		if m.Template.HeaderMedia != nil {
+			hp, err := headerParam(m.Template, mediaID)
+			if err != nil {
+				return nil, err
+			}
+			t.Components = append(t.Components, templateComponent{Type: "header", Parameters: []templateParam{hp}})
+		} else if len(m.Template.HeaderParams) > 0 {
 			comp := templateComponent{Type: "header"}
 			for _, v := range m.Template.HeaderParams {
-				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: v})
+				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: &v})
 			}
 			t.Components = append(t.Components, comp)
 		}
 		if len(m.Template.Params) > 0 {
 			comp := templateComponent{Type: "body"}
 			for _, v := range m.Template.Params {
-				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: v})
+				comp.Parameters = append(comp.Parameters, templateParam{Type: "text", Text: &v})
 			}
 			t.Components = append(t.Components, comp)
 		}
@@ -211,9 +247,17 @@ func (c *Client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, er
 	// A stored file goes up first and is sent by its media id: the app itself may not be
 	// reachable from Meta, so a link to it would not do.
 	var mediaID string
-	if m.Media != nil && m.MediaURL == "" {
+	if m.Media != nil && m.MediaURL == "" && m.Kind != "template" {
 		var err error
 		if mediaID, err = c.Upload(ctx, m.Media); err != nil {
+			return channel.Sent{}, err
+		}
+	}
+	// A template's header media goes by its link (one link serves every recipient of a
+	// campaign); a file with no link but a reader is uploaded instead.
+	if t := m.Template; m.Kind == "template" && t != nil && t.HeaderMedia != nil && t.HeaderMedia.URL == "" && t.HeaderMedia.Open != nil {
+		var err error
+		if mediaID, err = c.Upload(ctx, t.HeaderMedia); err != nil {
 			return channel.Sent{}, err
 		}
 	}

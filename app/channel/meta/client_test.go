@@ -261,3 +261,64 @@ func TestMarkRead(t *testing.T) {
 		t.Fatal("unknown wamid marked read")
 	}
 }
+
+func TestSendHeaderMedia(t *testing.T) {
+	t.Parallel()
+	s, base := startSim(t)
+	s.AddTemplate(wabaID, metasim.Template{
+		Name: "promo_img", Language: "pt_BR", Status: metasim.TemplateApproved, Category: metasim.CategoryMarketing,
+		Components: []map[string]any{{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Oi {{1}}"}},
+	})
+	s.AddTemplate(wabaID, metasim.Template{
+		Name: "boleto", Language: "pt_BR", Status: metasim.TemplateApproved, Category: metasim.CategoryUtility,
+		Components: []map[string]any{{"type": "HEADER", "format": "DOCUMENT"}, {"type": "BODY", "text": "Segue"}},
+	})
+	c := client(t, base, token)
+	ctx := context.Background()
+	img := &channel.Attachment{MIME: "image/png", Filename: "promo.png", Size: 10, URL: "https://files.example.com/promo.png?sig=1"}
+
+	if _, err := c.Send(ctx, channel.Outbound{To: customer, Kind: "template", Template: &channel.Template{
+		Name: "promo_img", Language: "pt_BR", Params: []string{"Ana"}, HeaderMedia: img}}); err != nil {
+		t.Fatal(err)
+	}
+	pdf := &channel.Attachment{MIME: "application/pdf", Filename: "boleto.pdf", URL: "https://files.example.com/b.pdf"}
+	if _, err := c.Send(ctx, channel.Outbound{To: customer, Kind: "template", Template: &channel.Template{
+		Name: "boleto", Language: "pt_BR", HeaderMedia: pdf, HeaderKind: "document"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.WaitSent(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].HeaderMediaType != "image" || got[0].HeaderMediaLink != img.URL {
+		t.Fatalf("image header: %+v", got[0])
+	}
+	if got[1].HeaderMediaType != "document" || got[1].HeaderMediaLink != pdf.URL || got[1].HeaderFilename != "boleto.pdf" {
+		t.Fatalf("document header: %+v", got[1])
+	}
+	// The wire shape of providers.md §4.2.
+	var raw struct {
+		Template struct {
+			Components []struct {
+				Type       string            `json:"type"`
+				Parameters []json.RawMessage `json:"parameters"`
+			} `json:"components"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(got[0].Raw, &raw); err != nil || len(raw.Template.Components) != 2 || raw.Template.Components[0].Type != "header" ||
+		string(raw.Template.Components[0].Parameters[0]) != `{"type":"image","image":{"link":"https://files.example.com/promo.png?sig=1"}}` {
+		t.Fatalf("header JSON %s", got[0].Raw)
+	}
+
+	// Without the media, or with media of another kind, Meta refuses the send for good.
+	var se *channel.SendError
+	_, err = c.Send(ctx, channel.Outbound{To: customer, Kind: "template", Template: &channel.Template{Name: "promo_img", Language: "pt_BR", Params: []string{"Ana"}}})
+	if !errors.As(err, &se) || !se.Permanent || se.Code != "132000" {
+		t.Fatalf("no header media: %v", err)
+	}
+	_, err = c.Send(ctx, channel.Outbound{To: customer, Kind: "template", Template: &channel.Template{
+		Name: "promo_img", Language: "pt_BR", Params: []string{"Ana"}, HeaderMedia: pdf}})
+	if !errors.As(err, &se) || !se.Permanent || se.Code != "132012" {
+		t.Fatalf("a document for an image header: %v", err)
+	}
+}

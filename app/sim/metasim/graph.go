@@ -40,6 +40,7 @@ var errorTitles = map[int]string{
 	131056: "(Business Account, Consumer Account) pair rate limit hit",
 	132000: "Number of parameters does not match the expected number of params",
 	132001: "Template name does not exist in the translation",
+	132012: "Parameter format does not match format in the created template",
 	132015: "Template is Paused",
 	132016: "Template is Disabled",
 }

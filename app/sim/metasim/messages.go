@@ -1,6 +1,7 @@
 package metasim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,10 +29,17 @@ type SentMessage struct {
 	MediaID       string // image, audio, video, document or sticker id
 	MediaLink     string // … or link
 	Caption       string
-	ReplyTo       string          // context.message_id
-	CallbackData  string          // biz_opaque_callback_data, echoed in every status of it
-	Raw           json.RawMessage // the request body as received
-	At            time.Time       // on the sim's clock
+	// HeaderMediaLink and HeaderMediaID are a template's header image, video or document, as
+	// the header parameter gave it (by link or by uploaded media id); HeaderMediaType is
+	// image, video or document, HeaderFilename a document's file name.
+	HeaderMediaType string
+	HeaderMediaLink string
+	HeaderMediaID   string
+	HeaderFilename  string
+	ReplyTo         string          // context.message_id
+	CallbackData    string          // biz_opaque_callback_data, echoed in every status of it
+	Raw             json.RawMessage // the request body as received
+	At              time.Time       // on the sim's clock
 
 	category string // pricing category: service, marketing, utility or authentication
 }
@@ -301,6 +309,9 @@ func (s *Server) accept(n Number, req *sendRequest, raw []byte) (msg SentMessage
 		msg.Text = req.Text.Body
 	case req.Type == "template":
 		msg.Template, msg.Language = req.Template.Name, req.Template.Language.Code
+		if h := headerMedia(req); h != nil {
+			msg.HeaderMediaType, msg.HeaderMediaLink, msg.HeaderMediaID, msg.HeaderFilename = h.typ, h.Link, h.ID, h.Filename
+		}
 	case req.media() != nil:
 		m := req.media()
 		msg.MediaID, msg.MediaLink, msg.Caption = m.ID, m.Link, m.Caption
@@ -470,7 +481,126 @@ func (s *Server) findTemplate(wabaID string, req *sendRequest) (Template, graphE
 		e.ErrorData.Details = fmt.Sprintf("body: number of localizable_params (%d) does not match the expected number of params (%d)", got, want)
 		return Template{}, s.cloudFailure(e), false
 	}
+	if g, ok := s.checkHeader(t, req); !ok {
+		return Template{}, g, false
+	}
 	return t, graphError{}, true
+}
+
+// headerFormat is the template's HEADER format in lower case: image, video, document, text
+// (also a header with no format), or "" when it has no header.
+func headerFormat(t Template) string {
+	for _, c := range t.Components {
+		typ, _ := c["type"].(string)
+		if !strings.EqualFold(typ, "HEADER") {
+			continue
+		}
+		f, _ := c["format"].(string)
+		if f == "" {
+			return "text"
+		}
+		return strings.ToLower(f)
+	}
+	return ""
+}
+
+// headerParam is one parameter of a template's header component, as sent.
+type headerParam struct {
+	Type     string       `json:"type"`
+	Text     string       `json:"text"`
+	Image    *mediaObject `json:"image"`
+	Video    *mediaObject `json:"video"`
+	Document *mediaObject `json:"document"`
+}
+
+// headerMediaParam is a header's media parameter with its type.
+type headerMediaParam struct {
+	typ string
+	*mediaObject
+}
+
+// headerParams are the parameters of the request's header component, nil without one.
+func headerParams(req *sendRequest) ([]headerParam, bool) {
+	for _, c := range req.Template.Components {
+		if !strings.EqualFold(c.Type, "header") {
+			continue
+		}
+		out := make([]headerParam, 0, len(c.Parameters))
+		for _, raw := range c.Parameters {
+			var p headerParam
+			if json.Unmarshal(raw, &p) != nil {
+				return nil, true
+			}
+			out = append(out, p)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// headerMedia is the media a template send's header carries, nil when it carries none.
+func headerMedia(req *sendRequest) *headerMediaParam {
+	ps, _ := headerParams(req)
+	for _, p := range ps {
+		var m *mediaObject
+		switch p.Type {
+		case "image":
+			m = p.Image
+		case "video":
+			m = p.Video
+		case "document":
+			m = p.Document
+		}
+		if m != nil {
+			return &headerMediaParam{typ: p.Type, mediaObject: m}
+		}
+	}
+	return nil
+}
+
+// checkHeader holds a template send's header to the template's HEADER format, as Meta
+// does (providers.md §4.2 and §4.5): a media header (IMAGE, VIDEO, DOCUMENT) needs exactly
+// one header parameter — none is a parameter count mismatch (132000), one of another type
+// or without an id or link a parameter format mismatch (132012); a header parameter for a
+// template whose header is not media is a format mismatch too. Text headers are left as
+// they were (their parameter count is not checked). Callers hold s.mu.
+func (s *Server) checkHeader(t Template, req *sendRequest) (graphError, bool) {
+	format := headerFormat(t)
+	params, _ := headerParams(req)
+	media := format == "image" || format == "video" || format == "document"
+	if !media {
+		for _, p := range params {
+			if p.Type != "text" {
+				e := CloudError(132012, "")
+				e.ErrorData.Details = fmt.Sprintf("header: parameter of type %s does not match the template's header format (%s)", p.Type, strings.ToUpper(cmp.Or(format, "none")))
+				return s.cloudFailure(e), false
+			}
+		}
+		return graphError{}, true
+	}
+	if len(params) != 1 {
+		e := CloudError(132000, "")
+		e.ErrorData.Details = fmt.Sprintf("header: number of localizable_params (%d) does not match the expected number of params (1)", len(params))
+		return s.cloudFailure(e), false
+	}
+	h := headerMedia(req)
+	if h == nil || h.typ != format {
+		got := params[0].Type
+		e := CloudError(132012, "")
+		e.ErrorData.Details = fmt.Sprintf("header: parameter of type %s does not match the expected format %s", cmp.Or(got, "none"), strings.ToUpper(format))
+		return s.cloudFailure(e), false
+	}
+	switch {
+	case h.ID == "" && h.Link == "":
+		e := CloudError(132012, "")
+		e.ErrorData.Details = fmt.Sprintf("header: the %s parameter needs an id or a link", format)
+		return s.cloudFailure(e), false
+	case h.ID != "" && s.media[h.ID] == nil:
+		return paramError(fmt.Sprintf("Param template['components'][0]['parameters'][0]['%s']['id'] is not a valid whatsapp business account media attachment ID", format)), false
+	case h.ID == "" && !isHTTPURL(h.Link):
+		return paramError(fmt.Sprintf("Param template['components'][0]['parameters'][0]['%s']['link'] must be a valid URL", format)), false
+	}
+	return graphError{}, true
 }
 
 // bodyPlaceholders counts the distinct {{1}} or {{name}} variables of the template's BODY.

@@ -930,3 +930,52 @@ func TestWaitSentHonoursContext(t *testing.T) {
 		t.Fatal("WaitSent returned without sends")
 	}
 }
+
+func TestTemplateHeaderMedia(t *testing.T) {
+	s, base, _ := newSim(t)
+	s.SetAutoStatuses()
+	s.AddTemplate(wabaID, metasim.Template{
+		Name: "promo_img", Language: "pt_BR", Status: metasim.TemplateApproved, Category: metasim.CategoryMarketing,
+		Components: []map[string]any{{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Oi {{1}}"}},
+	})
+	s.AddTemplate(wabaID, metasim.Template{
+		Name: "plain", Language: "pt_BR", Status: metasim.TemplateApproved, Category: metasim.CategoryMarketing,
+		Components: []map[string]any{{"type": "BODY", "text": "Oi"}},
+	})
+	send := func(name string, header ...any) map[string]any {
+		comps := []any{}
+		if len(header) > 0 {
+			comps = append(comps, map[string]any{"type": "header", "parameters": header})
+		}
+		if name == "promo_img" {
+			comps = append(comps, map[string]any{"type": "body", "parameters": []any{map[string]any{"type": "text", "text": "Ana"}}})
+		}
+		return map[string]any{
+			"messaging_product": "whatsapp", "to": customer, "type": "template",
+			"template": map[string]any{"name": name, "language": map[string]any{"code": "pt_BR"}, "components": comps},
+		}
+	}
+	url := base + "/v21.0/" + phoneID + "/messages"
+	image := map[string]any{"type": "image", "image": map[string]any{"link": "https://files.example.com/a.png"}}
+
+	// No header parameter for an IMAGE header: a parameter count mismatch (§4.5, 132000).
+	e := wantError(t, call(t, "POST", url, token, send("promo_img")), http.StatusBadRequest, 132000)
+	if d := e["error_data"].(map[string]any)["details"].(string); !strings.Contains(d, "header") {
+		t.Errorf("details %q", d)
+	}
+	// A document or a text where the template wants an image: a format mismatch (§4.5, 132012).
+	wantError(t, call(t, "POST", url, token, send("promo_img", map[string]any{"type": "document", "document": map[string]any{"link": "https://files.example.com/a.pdf"}})), http.StatusBadRequest, 132012)
+	wantError(t, call(t, "POST", url, token, send("promo_img", map[string]any{"type": "text", "text": "x"})), http.StatusBadRequest, 132012)
+	wantError(t, call(t, "POST", url, token, send("promo_img", map[string]any{"type": "image", "image": map[string]any{}})), http.StatusBadRequest, 132012)
+	wantError(t, call(t, "POST", url, token, send("promo_img", map[string]any{"type": "image", "image": map[string]any{"link": "not a url"}})), http.StatusBadRequest, 100)
+	// Media in the header of a template without a media header is a mismatch too.
+	wantError(t, call(t, "POST", url, token, send("plain", image)), http.StatusBadRequest, 132012)
+
+	if a := call(t, "POST", url, token, send("promo_img", image)); a.status != http.StatusOK {
+		t.Fatalf("image header: %d %v", a.status, a.body)
+	}
+	sent := s.Sent()
+	if len(sent) != 1 || sent[0].HeaderMediaType != "image" || sent[0].HeaderMediaLink != "https://files.example.com/a.png" {
+		t.Errorf("recorded %+v", sent)
+	}
+}
