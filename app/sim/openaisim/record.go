@@ -19,7 +19,7 @@ type Request struct {
 	Path   string
 	Header http.Header
 	Body   []byte // as received
-	Status int    // what the sim answered; 0 while it has not answered yet
+	Status int    // what the sim answered; 0 until it answers (and when the client left during SetDelay)
 
 	// Chat completions and embeddings.
 	Model string
