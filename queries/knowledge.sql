@@ -94,11 +94,12 @@ SELECT set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_sca
 -- Full text ranks like BM25: a question matches a chunk by any of its words (search_terms,
 -- stop words dropped), each word weighs by its rarity among the searched chunks,
 -- idf = ln(1 + (N - df + 0.5) / (df + 0.5)), times ts_rank_cd of the word in the chunk (its
--- occurrences, a heading's counting more). A word is matched by prefix ("entreg:*" finds
--- entrega, entregamos, entregador), since customers conjugate and abbreviate. df counts at
--- most 10,000 chunks: a word that common weighs little anyway.
+-- occurrences, a heading's counting more). A word of 4 letters or more is matched by prefix
+-- ("entreg:*" finds entrega, entregamos, entregador), since customers conjugate and
+-- abbreviate; a shorter one only whole ("par:*" would find parcela). df counts at most
+-- 10,000 chunks: a word that common weighs little anyway.
 WITH terms AS (
-    SELECT t.lexeme, (quote_literal(t.lexeme) || ':*')::tsquery AS tq
+    SELECT t.lexeme, (quote_literal(t.lexeme) || CASE WHEN length(t.lexeme) >= 4 THEN ':*' ELSE '' END)::tsquery AS tq
     FROM unnest(search_terms($3)) t(lexeme)
 ), n AS (
     SELECT greatest(coalesce(sum(d.chunks), 0), 1) AS chunks FROM kb_documents d
