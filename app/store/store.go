@@ -49,6 +49,7 @@ type statements struct {
 	mergeQueries
 	campaignQueries
 	campaignUIQueries
+	knowledgeQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -1,0 +1,149 @@
+-- Knowledge bases, their documents and chunks, and hybrid retrieval (migration 00015).
+
+-- name: kb-create
+INSERT INTO knowledge_bases (org_id, name, description, created_by) VALUES ($1, $2, $3, $4)
+RETURNING id, org_id, name, description, created_by, created_at, updated_at;
+
+-- name: kbs
+SELECT id, org_id, name, description, created_by, created_at, updated_at
+FROM knowledge_bases WHERE org_id = $1 ORDER BY name, id;
+
+-- name: kb-by-id
+SELECT id, org_id, name, description, created_by, created_at, updated_at
+FROM knowledge_bases WHERE org_id = $1 AND id = $2;
+
+-- name: kb-update
+UPDATE knowledge_bases SET name = $3, description = $4, updated_at = now()
+WHERE org_id = $1 AND id = $2
+RETURNING id, org_id, name, description, created_by, created_at, updated_at;
+
+-- name: kb-delete
+-- Its documents and chunks go with it (foreign keys).
+DELETE FROM knowledge_bases WHERE org_id = $1 AND id = $2;
+
+-- name: kb-doc-create
+-- A document of one of the org's knowledge bases; none when the knowledge base is not the org's.
+INSERT INTO kb_documents (org_id, knowledge_base_id, title, source, source_url, file_name, content, content_hash)
+SELECT b.org_id, b.id, $3, $4, $5, $6, $7, $8 FROM knowledge_bases b WHERE b.org_id = $1 AND b.id = $2
+RETURNING id, org_id, knowledge_base_id, title, source, source_url, file_name, content, content_hash,
+    status, error, chunks, created_at, updated_at;
+
+-- name: kb-docs
+-- A knowledge base's documents, newest first, without their text.
+SELECT id, org_id, knowledge_base_id, title, source, source_url, file_name, '' AS content, content_hash,
+    status, error, chunks, created_at, updated_at
+FROM kb_documents WHERE org_id = $1 AND knowledge_base_id = $2 ORDER BY id DESC;
+
+-- name: kb-doc-by-id
+SELECT id, org_id, knowledge_base_id, title, source, source_url, file_name, content, content_hash,
+    status, error, chunks, created_at, updated_at
+FROM kb_documents WHERE org_id = $1 AND id = $2;
+
+-- name: kb-doc-update
+-- A new title and text: the document waits to be indexed again.
+UPDATE kb_documents SET title = $3, content = $4, content_hash = $5, status = 'pending', error = '', updated_at = now()
+WHERE org_id = $1 AND id = $2;
+
+-- name: kb-doc-set-status
+UPDATE kb_documents SET status = $3, error = $4, updated_at = now() WHERE org_id = $1 AND id = $2;
+
+-- name: kb-doc-delete
+-- Its chunks go with it (foreign key).
+DELETE FROM kb_documents WHERE org_id = $1 AND id = $2;
+
+-- name: kb-chunks-replace
+-- A document's chunks become $3 (headings) and $4 (texts), in order, in one statement; the
+-- document counts them. Returns the new chunks' ids in order.
+WITH gone AS (
+    DELETE FROM kb_chunks WHERE org_id = $1 AND document_id = $2
+), added AS (
+    INSERT INTO kb_chunks (org_id, knowledge_base_id, document_id, position, heading, text)
+    SELECT d.org_id, d.knowledge_base_id, d.id, u.ord - 1, u.heading, u.text
+    FROM kb_documents d, unnest($3::text[], $4::text[]) WITH ORDINALITY u(heading, text, ord)
+    WHERE d.org_id = $1 AND d.id = $2
+    RETURNING id, position
+), counted AS (
+    UPDATE kb_documents SET chunks = cardinality($4::text[]), updated_at = now()
+    WHERE org_id = $1 AND id = $2
+)
+SELECT id FROM added ORDER BY position;
+
+-- name: kb-chunks-to-embed
+-- A document's chunks without an embedding of model $3, in order.
+SELECT id, heading, text FROM kb_chunks
+WHERE org_id = $1 AND document_id = $2 AND (embedding IS NULL OR embedding_model <> $3)
+ORDER BY position;
+
+-- name: kb-chunks-set-embeddings
+-- Sets the embeddings ($3, '[…]' texts of 1536 numbers) of chunks $2 in one statement.
+UPDATE kb_chunks c SET embedding = u.e::vector, embedding_model = $4
+FROM unnest($2::bigint[], $3::text[]) u(id, e)
+WHERE c.org_id = $1 AND c.id = u.id;
+
+-- name: kb-search-settings
+-- Lets the HNSW scan of kb-search, in this transaction, return 50 rows (ef_search) and keep
+-- scanning past the rows of other orgs and knowledge bases (iterative scan, pgvector 0.8).
+SELECT set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true);
+
+-- name: kb-search
+-- The org's chunks (of knowledge bases $2; all when NULL) that best answer question $3,
+-- hybrid: the top 50 by full text and the top 50 nearest to the question's embedding $4 (none
+-- when NULL), fused by Reciprocal Rank Fusion: score = Σ 1/(60 + rank) over the two lists, so
+-- a chunk both find comes first and neither list's score scale matters. Best $5 first.
+--
+-- Full text ranks like BM25: a question matches a chunk by any of its words (search_terms,
+-- stop words dropped), each word weighs by its rarity among the searched chunks,
+-- idf = ln(1 + (N - df + 0.5) / (df + 0.5)), times ts_rank_cd of the word in the chunk (its
+-- occurrences, a heading's counting more). A word of 4 letters or more is matched by prefix
+-- ("entreg:*" finds entrega, entregamos, entregador), since customers conjugate and
+-- abbreviate; a shorter one only whole ("par:*" would find parcela). df counts at most
+-- 10,000 chunks: a word that common weighs little anyway.
+WITH terms AS (
+    SELECT t.lexeme, (quote_literal(t.lexeme) || CASE WHEN length(t.lexeme) >= 4 THEN ':*' ELSE '' END)::tsquery AS tq
+    FROM unnest(search_terms($3)) t(lexeme)
+), n AS (
+    SELECT greatest(coalesce(sum(d.chunks), 0), 1) AS chunks FROM kb_documents d
+    WHERE d.org_id = $1 AND ($2::bigint[] IS NULL OR d.knowledge_base_id = ANY($2::bigint[]))
+), weighted AS (
+    SELECT t.tq, ln(1 + (n.chunks - f.df + 0.5) / (f.df + 0.5)) AS idf
+    FROM terms t CROSS JOIN n
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS df FROM (
+            SELECT 1 FROM kb_chunks c
+            WHERE c.org_id = $1 AND c.tsv @@ t.tq
+              AND ($2::bigint[] IS NULL OR c.knowledge_base_id = ANY($2::bigint[]))
+            LIMIT 10000
+        ) m
+    ) f
+), lexical AS (
+    SELECT l.id, l.rank, row_number() OVER (ORDER BY l.rank DESC, l.id) AS pos
+    FROM (
+        SELECT c.id, sum(w.idf * ts_rank_cd(c.tsv, w.tq)) AS rank
+        FROM weighted w
+        JOIN kb_chunks c ON c.org_id = $1 AND c.tsv @@ w.tq
+        WHERE $2::bigint[] IS NULL OR c.knowledge_base_id = ANY($2::bigint[])
+        GROUP BY c.id
+        ORDER BY rank DESC, c.id
+        LIMIT 50
+    ) l
+), nearest AS MATERIALIZED (
+    SELECT c.id, c.embedding <=> $4::vector AS distance
+    FROM kb_chunks c
+    WHERE $4::vector IS NOT NULL AND c.org_id = $1 AND c.embedding IS NOT NULL
+      AND ($2::bigint[] IS NULL OR c.knowledge_base_id = ANY($2::bigint[]))
+    ORDER BY c.embedding <=> $4::vector
+    LIMIT 50
+), vector AS (
+    SELECT v.id, v.distance, row_number() OVER (ORDER BY v.distance, v.id) AS pos FROM nearest v
+), fused AS (
+    SELECT coalesce(l.id, v.id) AS id, coalesce(l.rank, 0) AS rank, v.distance,
+        coalesce(1.0 / (60 + l.pos), 0) + coalesce(1.0 / (60 + v.pos), 0) AS score
+    FROM lexical l FULL JOIN vector v ON v.id = l.id
+)
+SELECT c.id, c.document_id, d.title, c.heading, c.text,
+    f.rank::float8 AS lexical_rank, f.distance::float8 AS vector_distance, f.score::float8 AS score
+FROM fused f
+JOIN kb_chunks c ON c.org_id = $1 AND c.id = f.id
+JOIN kb_documents d ON d.org_id = $1 AND d.id = c.document_id
+ORDER BY f.score DESC, c.id
+LIMIT $5;
