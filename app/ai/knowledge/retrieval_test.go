@@ -29,7 +29,7 @@ type question struct {
 	Answers []string `json:"answers"`
 }
 
-func readJSON(t *testing.T, path string, v any) {
+func readJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -67,7 +67,7 @@ func hashEmbedding(text string) []float32 {
 
 // loadBakery stores the demo bakery's passages as one document each, one chunk each, with
 // their hashed embeddings, in a knowledge base of org; it returns the passage of each chunk.
-func loadBakery(t *testing.T, st *store.Store, orgID int64) (kbID int64, passageOf map[int64]string) {
+func loadBakery(t testing.TB, st *store.Store, orgID int64) (kbID int64, passageOf map[int64]string) {
 	t.Helper()
 	ctx := context.Background()
 	var passages []passage
