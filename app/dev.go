@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"masteria/app/ai/provider"
 
 	"masteria/app/account"
 	"masteria/app/boot"
@@ -77,6 +78,9 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 	if err := sims.wire(ctx, st, cfg, inboxes); err != nil {
 		slog.Warn("simulated channels", "err", err)
 	}
+	if err := sims.wireAI(ctx, st, provider.New(st, ring)); err != nil {
+		slog.Warn("simulated AI provider", "err", err)
+	}
 	st.Close()
 	control, err := sims.serveControl(cfg.Addr)
 	if err != nil {
@@ -110,6 +114,9 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "  A simulated customer writes on WhatsApp or SMS:\n")
 		fmt.Fprintf(out, "    curl -d from=+5511987654321 -d name=Ana -d text=Oi %s/whatsapp\n", control)
 		fmt.Fprintf(out, "    curl -d from=+5511987654321 -d text=Oi %s/sms\n", control)
+	}
+	if sims.ai != nil {
+		fmt.Fprintf(out, "  AI provider: the OpenAI simulator at %s/v1 (Settings → AI)\n", sims.ai.URL())
 	}
 	fmt.Fprintln(out)
 	return serve(ctx, cfg, true, true)

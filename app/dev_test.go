@@ -104,6 +104,13 @@ func TestDevConnectsTheSimulators(t *testing.T) {
 		if channels != 2 {
 			t.Errorf("run %d: %d simulated channels, want 2", round, channels)
 		}
+		// The demo org's AI provider is the OpenAI simulator of this run, on every run.
+		aiLine := regexp.MustCompile(`AI provider: the OpenAI simulator at (http://127\.0\.0\.1:\d+/v1)`).FindStringSubmatch(out.String())
+		var aiBase, aiModel string
+		_ = st.DB().QueryRow(`SELECT base_url, chat_model FROM ai_providers`).Scan(&aiBase, &aiModel)
+		if aiLine == nil || aiBase != aiLine[1] || aiModel != "gpt-4o-mini" {
+			t.Errorf("run %d: AI provider %q %q, printed %q", round, aiBase, aiModel, aiLine)
+		}
 		// The periodic template sync runs at start: the simulated number's templates arrive.
 		for deadline := time.Now().Add(20 * time.Second); ; {
 			var templates int

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"masteria/app/ai/provider"
 	"masteria/app/config"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
+	"masteria/app/sim/openaisim"
 	"masteria/app/sim/twiliosim"
 	"masteria/app/store"
 )
@@ -34,6 +36,13 @@ const (
 	devAccountSID    = "AC00000000000000000000000000000dev"
 	devTwilioToken   = "dev-simulated-auth-token"
 	devSMSNumber     = "+15005550006"
+	// The demo org's AI provider: the OpenAI simulator, with a small chat model and an
+	// embedding model of the size knowledge bases store (migration 00015).
+	devOpenAIKey         = "sk-dev-simulated-openai-key"
+	devChatModel         = "gpt-4o-mini"
+	devEmbeddingModel    = "text-embedding-3-small"
+	devEmbeddingDims     = 1536
+	devOpenAIBudgetInUSD = 5
 )
 
 // devSims are the provider simulators `masteria dev` runs, and a small control endpoint that
@@ -41,6 +50,7 @@ const (
 type devSims struct {
 	meta     *metasim.Server
 	twilio   *twiliosim.Server
+	ai       *openaisim.Server
 	control  *http.Server
 	whatsapp int64 // the demo channels' ids, once known
 	sms      int64
@@ -76,6 +86,11 @@ func startDevSims(cfg *config.Config) (*devSims, error) {
 		cfg.TwilioAPIURL = u
 		d.twilio.AddAccount(devAccountSID, devTwilioToken)
 	}
+	d.ai = openaisim.New(openaisim.WithAPIKey(devOpenAIKey))
+	if _, err := d.ai.Start(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -90,6 +105,47 @@ func (d *devSims) Close() {
 	if d.twilio != nil {
 		d.twilio.Close()
 	}
+	if d.ai != nil {
+		d.ai.Close()
+	}
+}
+
+// wireAI connects the demo org to the OpenAI simulator: on the first run, and on later runs
+// when its provider still points at a simulator of an earlier run (its port changes); a
+// provider the user pointed elsewhere is left alone.
+func (d *devSims) wireAI(ctx context.Context, st *store.Store, svc *provider.Service) error {
+	if d.ai == nil {
+		return nil
+	}
+	u, err := st.UserByEmail(ctx, demoEmail)
+	if err != nil {
+		return err
+	}
+	ms, err := st.MembershipsOfUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	base := d.ai.URL() + "/v1"
+	for _, m := range ms {
+		if m.OrgName != demoOrg {
+			continue
+		}
+		a := model.Actor{UserID: u.ID, OrgID: m.OrgID, Role: m.Role}
+		p, err := svc.Settings(ctx, m.OrgID)
+		switch {
+		case errors.Is(err, model.ErrNotFound):
+			err = svc.Save(ctx, a, provider.Input{BaseURL: base, Key: devOpenAIKey, ChatModel: devChatModel,
+				EmbeddingModel: devEmbeddingModel, EmbeddingDimensions: devEmbeddingDims, MonthlyBudget: devOpenAIBudgetInUSD})
+		case err != nil:
+		case p.BaseURL != base && strings.HasPrefix(p.BaseURL, "http://127.0.0.1:"):
+			err = svc.Save(ctx, a, provider.Input{BaseURL: base, ChatModel: p.ChatModel, EmbeddingModel: p.EmbeddingModel,
+				EmbeddingDimensions: p.EmbeddingDimensions, MonthlyBudget: p.MonthlyBudget})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seedChannels connects the demo org to the simulated numbers, once.

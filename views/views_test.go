@@ -151,6 +151,13 @@ func pages(l i18n.Locale) []page {
 		{"settings-audit-empty", request(l), settings.Audit(settings.AuditData{Before: 3}), []string{"audit-table"}},
 		{"settings-profile", agent, settings.Profile(settings.ProfileData{Name: "Ana Souza", Email: "ana@loja.com.br", Locale: l, Theme: "dark"}),
 			[]string{"profile-form", "profile-locale", "profile-theme-dark", "settings-tab-profile", "settings-tab-sessions"}},
+		{"settings-ai-new", request(l), settings.AI(settings.AIData{Status: model.AIUntested, ChatModel: "gpt-4o-mini",
+			EmbeddingModel: "text-embedding-3-small", Models: []string{"gpt-4o-mini", "text-embedding-3-small"}, Errors: map[string]string{"key": "form.error.required"}}),
+			[]string{"ai-form", "ai-base-url", "ai-key", "ai-models-button", "ai-chat-model", "ai-embedding-model", "ai-budget", "ai-save", "settings-tab-ai"}},
+		{"settings-ai-saved", request(l), settings.AI(settings.AIData{Saved: true, HasKey: true, BaseURL: "https://api.openai.com/v1",
+			ChatModel: "my-model", EmbeddingModel: "text-embedding-3-small", Budget: 10, Spent: 0.004, Status: model.AIError,
+			LastError: "the key was refused (401)", Unpriced: []string{"my-model"}, ModelsLoaded: true, Models: []string{"text-embedding-3-small"}}),
+			[]string{"ai-status", "ai-spend", "ai-test", "ai-unpriced", "ai-models-count"}},
 		{"org-name-partial", request(l), ui.OrgName(), []string{"org-name"}},
 	}
 	ps = append(ps, contactsPages(l)...)
@@ -338,8 +345,8 @@ func TestShell(t *testing.T) {
 
 func TestSettingsTabsByRole(t *testing.T) {
 	for role, want := range map[model.Role][]string{
-		model.RoleOwner:   {"general", "members", "channels", "inbox", "quickreplies", "prices", "apikeys", "sessions", "audit", "profile"},
-		model.RoleAdmin:   {"general", "members", "channels", "inbox", "quickreplies", "prices", "apikeys", "sessions", "audit", "profile"},
+		model.RoleOwner:   {"general", "members", "channels", "inbox", "quickreplies", "prices", "ai", "apikeys", "sessions", "audit", "profile"},
+		model.RoleAdmin:   {"general", "members", "channels", "inbox", "quickreplies", "prices", "ai", "apikeys", "sessions", "audit", "profile"},
 		model.RoleManager: {"members", "prices", "sessions", "profile"},
 		model.RoleAgent:   {"sessions", "profile"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"masteria/app/ai/provider"
 	"net"
 	"net/http"
 	"time"
@@ -45,9 +46,11 @@ type App struct {
 	Board   *board.Service
 	// Campaigns send one message to many people, through the inbox's channels.
 	Campaigns *campaign.Service
-	Broker    *events.Broker
-	Jobs      *jobs.Client
-	Web       *web.Server
+	// AI is the org's AI provider: its settings, clients, usage and budget.
+	AI     *provider.Service
+	Broker *events.Broker
+	Jobs   *jobs.Client
+	Web    *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
@@ -103,6 +106,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
+	a.AI = provider.New(st, ring)
 	a.Inbox.SetHooks(a.Campaigns.Hooks())
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	workers := 0
@@ -129,7 +133,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, QR: a.WhatsAppQR})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR})
 	}
 	return a, nil
 }

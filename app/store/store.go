@@ -50,6 +50,7 @@ type statements struct {
 	campaignQueries
 	campaignUIQueries
 	knowledgeQueries
+	aiProviderQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -39,7 +40,9 @@ type Deps struct {
 	Inbox   *inbox.Service
 	// Campaigns: mass sends.
 	Campaigns *campaign.Service
-	QR        QRSessions // WhatsApp QR sessions
+	// AI: the org's AI provider.
+	AI *provider.Service
+	QR QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -54,6 +57,7 @@ type Server struct {
 	board    *board.Service
 	inbox    *inbox.Service
 	camp     *campaign.Service
+	ai       *provider.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -65,7 +69,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, qr: d.QR,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -177,6 +181,10 @@ func (s *Server) routes() {
 	adm.POST("/settings/apikeys", s.apiKeyCreate)
 	adm.POST("/settings/apikeys/:id/revoke", s.apiKeyRevoke)
 	adm.GET("/settings/audit", s.auditPage)
+	adm.GET("/settings/ai", s.aiPage)
+	adm.POST("/settings/ai", s.aiSave)
+	adm.POST("/settings/ai/models", s.aiModels)
+	adm.POST("/settings/ai/test", s.aiTest)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -197,3 +197,52 @@ func auditWho(ctx context.Context, e model.AuditEntry) string {
 	}
 	return ui.T(ctx, "audit.system")
 }
+
+// AIData is GET/POST /o/{org}/settings/ai and the answers of its buttons. It never holds
+// the key: HasKey only says one is saved.
+type AIData struct {
+	Saved          bool // the org has a provider
+	BaseURL        string
+	HasKey         bool
+	ChatModel      string
+	EmbeddingModel string
+	Dimensions     int
+	Budget         float64 // USD a month; 0 none
+	Spent          float64 // USD this month
+	Status         string  // untested, ok or error
+	LastError      string  // the provider's words
+	Unpriced       []string
+	Models         []string // the endpoint's models, or the known ones before they are loaded
+	ModelsLoaded   bool
+	ModelsError    string
+	Errors         map[string]string // i18n keys by field
+}
+
+// modelOptions is the models to choose from: the list, with the current choice first when
+// the list does not have it.
+func modelOptions(list []string, current string) []string {
+	if current == "" {
+		return append([]string{""}, list...)
+	}
+	for _, m := range list {
+		if m == current {
+			return list
+		}
+	}
+	return append([]string{current}, list...)
+}
+
+func keyHint(ctx context.Context, has bool) string {
+	if has {
+		return ui.T(ctx, "ai.provider.key_kept")
+	}
+	return ui.T(ctx, "ai.provider.key_hint")
+}
+
+// usd shows an amount of US dollars; below a cent it says so rather than $0.00.
+func usd(v float64) string {
+	if v > 0 && v < 0.01 {
+		return "< US$ 0.01"
+	}
+	return "US$ " + strconv.FormatFloat(v, 'f', 2, 64)
+}
