@@ -17,7 +17,7 @@ import (
 )
 
 // BenchmarkRAGSearch searches 100,000 chunks (the bakery's passages among 99,966 others
-// made of its words, in 100 documents, each with its hashed embedding under the HNSW index)
+// about other things, in 100 documents, each with its hashed embedding under the HNSW index)
 // with the labelled questions: hybrid top-5 (full text fused with the nearest vectors) and
 // full text alone. It reports p95-ms and p50-ms of hybrid, lexical-p95-ms, and recall@5 of
 // hybrid at that size.
@@ -32,18 +32,30 @@ func BenchmarkRAGSearch(b *testing.B) {
 	kbID, passageOf := loadBakery(b, st, org.ID)
 	var passages []passage
 	readJSON(b, "testdata/bakery_passages.json", &passages)
-	var vocab []string
+	var bakery []string
 	for _, p := range passages {
-		vocab = append(vocab, strings.Fields(p.Text)...)
+		bakery = append(bakery, strings.Fields(p.Text)...)
 	}
-
-	// The other chunks: sentences of the bakery's own words in random order, so the words
-	// the questions use are everywhere and the index has real work to do.
+	// The other chunks are about other things, as a large knowledge base is: words of a
+	// 30,000-word made-up vocabulary drawn with Zipf's law (a few words everywhere, most
+	// rare), with one word in twenty from the bakery's texts, so the questions' words also
+	// turn up outside the passages that answer them.
+	syllables := strings.Fields("ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo fu ga ge go gu la le li lo lu ma me mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu ção nha lha tra pre cri")
+	vocab := make([]string, 30_000)
+	vrng := rand.New(rand.NewPCG(3, 4))
+	for i := range vocab {
+		var w strings.Builder
+		for range 2 + vrng.IntN(3) {
+			w.WriteString(syllables[vrng.IntN(len(syllables))])
+		}
+		vocab[i] = w.String()
+	}
 	db := st.DB()
 	if _, err := db.Exec(`DROP INDEX kb_chunks_embedding`); err != nil { // built once at the end: faster
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
 	fill := total - len(passageOf)
 	for d := 0; d*1000 < fill; d++ {
 		doc, err := st.CreateDocument(ctx, org.ID, model.KBDocument{KnowledgeBaseID: kbID, Title: fmt.Sprintf("Arquivo %d", d), Content: "."})
@@ -55,7 +67,11 @@ func BenchmarkRAGSearch(b *testing.B) {
 		for i := range n {
 			words := make([]string, 40+rng.IntN(60))
 			for j := range words {
-				words[j] = vocab[rng.IntN(len(vocab))]
+				if rng.IntN(20) == 0 {
+					words[j] = bakery[rng.IntN(len(bakery))]
+				} else {
+					words[j] = vocab[zipf.Uint64()]
+				}
 			}
 			texts[i] = strings.Join(words, " ")
 			vecs[i] = pgvector.NewVector(hashEmbedding(texts[i])).String()
