@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/kb"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/channel"
@@ -45,6 +46,8 @@ type App struct {
 	Board   *board.Service
 	// Campaigns send one message to many people, through the inbox's channels.
 	Campaigns *campaign.Service
+	// Knowledge: knowledge bases, their indexing and retrieval.
+	Knowledge *kb.Service
 	Broker    *events.Broker
 	Jobs      *jobs.Client
 	Web       *web.Server
@@ -105,6 +108,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Campaigns = campaign.New(st, a.Inbox)
 	a.Inbox.SetHooks(a.Campaigns.Hooks())
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
+	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
+	kb.Register(reg, a.Knowledge)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -116,6 +121,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.CRM.SetJobs(a.Jobs)
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
+	a.Knowledge.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -129,7 +135,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, QR: a.WhatsAppQR})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, QR: a.WhatsAppQR, Knowledge: a.Knowledge})
 	}
 	return a, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/kb"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -39,6 +40,8 @@ type Deps struct {
 	Inbox   *inbox.Service
 	// Campaigns: mass sends.
 	Campaigns *campaign.Service
+	// Knowledge: knowledge bases and retrieval.
+	Knowledge *kb.Service
 	QR        QRSessions // WhatsApp QR sessions
 }
 
@@ -54,6 +57,7 @@ type Server struct {
 	board    *board.Service
 	inbox    *inbox.Service
 	camp     *campaign.Service
+	kb       *kb.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -65,7 +69,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, qr: d.QR,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, qr: d.QR, kb: d.Knowledge,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -101,7 +105,7 @@ func (s *Server) routes() {
 	// clearly when a file is too big.
 	e.Use(bodyLimit(2<<20, func(p string) bool {
 		// The composer's attachments (up to 100 MB) are bounded by their handler.
-		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p)
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p) || isKBUpload(p)
 	}))
 	e.Use(composerLimit)
 
@@ -162,6 +166,7 @@ func (s *Server) routes() {
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
+	s.knowledgeRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
