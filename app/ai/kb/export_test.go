@@ -9,4 +9,6 @@ import (
 func PublicAddr(a netip.Addr) bool { return publicAddr(a) }
 
 // FetchPage is fetchPage, for tests.
-func (s *Service) FetchPage(ctx context.Context, raw string) (string, error) { return s.fetchPage(ctx, raw) }
+func (s *Service) FetchPage(ctx context.Context, raw string) (string, error) {
+	return s.fetchPage(ctx, raw)
+}
