@@ -98,7 +98,7 @@ func TestKnowledgeTextIndexedAndFound(t *testing.T) {
 		t.Fatalf("document: %+v", docs[0])
 	}
 	page := o.owner.Get(o.kbURL)
-	if !strings.Contains(page.Body, `data-status="ready"`) || !strings.Contains(page.Body, `hx-trigger="sse:kb.document.status"`) {
+	if !strings.Contains(page.Body, `data-status="ready"`) || !strings.Contains(page.Body, `sse:kb.document.status"`) {
 		t.Errorf("the page does not show the ready document live: %s", webtest.Text(page.Body))
 	}
 	list := o.owner.Get(o.home + "/knowledge")
