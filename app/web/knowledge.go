@@ -25,6 +25,7 @@ func (s *Server) knowledgeRoutes(o *echo.Group) {
 	g.GET("", s.kbList)
 	g.POST("", s.kbCreate)
 	g.GET("/:knowledge", s.kbPage)
+	g.POST("/:knowledge", s.kbRename)
 	g.POST("/:knowledge/delete", s.kbDelete)
 	g.GET("/:knowledge/search", s.kbSearch)
 	g.POST("/:knowledge/documents/text", s.kbAddText)
@@ -33,6 +34,7 @@ func (s *Server) knowledgeRoutes(o *echo.Group) {
 	g.GET("/:knowledge/documents/:documents", s.kbDocPage)
 	g.POST("/:knowledge/documents/:documents", s.kbDocSave)
 	g.POST("/:knowledge/documents/:documents/delete", s.kbDocDelete)
+	g.POST("/:knowledge/documents/:documents/reindex", s.kbDocReindex)
 }
 
 func (s *Server) kbListData(c echo.Context) (ai.ListData, error) {
@@ -105,6 +107,29 @@ func (s *Server) kbPage(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, ai.Base(d), nil)
+}
+
+func (s *Server) kbRename(c echo.Context) error {
+	id, err := paramID(c, "knowledge")
+	if err != nil {
+		return err
+	}
+	name := c.FormValue("name")
+	_, err = s.kb.RenameBase(c.Request().Context(), actorOf(c), id, name, c.FormValue("description"))
+	var v *model.ValidationError
+	if errors.As(err, &v) {
+		d, derr := s.kbData(c)
+		if derr != nil {
+			return derr
+		}
+		d.Rename, d.RenameError = name, v.Fields["name"]
+		return refuseForm(c, ai.Base(d), nil)
+	}
+	if err != nil {
+		return err
+	}
+	toast(c, "success", "kb.renamed")
+	return redirect(c, orgPath(c, fmt.Sprintf("/knowledge/%d", id)))
 }
 
 func (s *Server) kbDelete(c echo.Context) error {
@@ -291,5 +316,17 @@ func (s *Server) kbDocDelete(c echo.Context) error {
 		return err
 	}
 	toast(c, "success", "kb.doc_removed")
+	return redirect(c, orgPath(c, fmt.Sprintf("/knowledge/%d", d.Base.ID)))
+}
+
+func (s *Server) kbDocReindex(c echo.Context) error {
+	d, err := s.kbDoc(c)
+	if err != nil {
+		return err
+	}
+	if err := s.kb.Reindex(c.Request().Context(), actorOf(c), d.Document.ID); err != nil {
+		return err
+	}
+	toast(c, "success", "kb.doc_reindexing")
 	return redirect(c, orgPath(c, fmt.Sprintf("/knowledge/%d", d.Base.ID)))
 }

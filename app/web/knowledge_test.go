@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,6 +117,24 @@ func TestKnowledgeTextIndexedAndFound(t *testing.T) {
 		t.Errorf("no 'nothing found': %s", webtest.Text(nothing.Body))
 	}
 
+	// Renamed; an empty name is refused.
+	if res := o.owner.Post(o.kbURL, url.Values{"name": {"Padaria Central"}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("rename: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	if res := o.owner.Post(o.kbURL, url.Values{"name": {"  "}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("rename to nothing: %d", res.StatusCode)
+	}
+	if page := o.owner.Get(o.kbURL); !strings.Contains(page.Body, "Padaria Central") {
+		t.Error("the new name is not shown")
+	}
+	// Indexed again on demand.
+	if res := o.owner.Post(fmt.Sprintf("%s/documents/%d/reindex", o.kbURL, docs[0].ID), nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reindex: %d", res.StatusCode)
+	}
+	if docs = o.waitDocs(); docs[0].Status != model.DocReady || docs[0].Chunks != 2 {
+		t.Fatalf("reindexed: %+v", docs[0])
+	}
+
 	// Edited: indexed again, the old words gone.
 	doc := fmt.Sprintf("%s/documents/%d", o.kbURL, docs[0].ID)
 	if res := o.owner.Post(doc, url.Values{"title": {"Entregas"}, "text": {"Retiramos encomendas na loja."}}); res.StatusCode != http.StatusSeeOther {
@@ -174,9 +193,14 @@ func TestKnowledgeFiles(t *testing.T) {
 
 func TestKnowledgeURLs(t *testing.T) {
 	t.Parallel()
+	var served atomic.Int32
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte("<html><body><h1>Encomendas</h1><p>Encomendas de tortas com dois dias de antecedência.</p></body></html>"))
+		days := "dois"
+		if served.Add(1) > 1 {
+			days = "cinco"
+		}
+		_, _ = w.Write([]byte("<html><body><h1>Encomendas</h1><p>Encomendas de tortas com " + days + " dias de antecedência.</p></body></html>"))
 	}))
 	defer page.Close()
 	o := newKBOrg(t, webtest.Start(t))
@@ -205,6 +229,14 @@ func TestKnowledgeURLs(t *testing.T) {
 	}
 	if found := o2.owner.Get(o2.kbURL + "/search?q=" + url.QueryEscape("encomenda de torta")); !strings.Contains(found.Body, "dois dias") {
 		t.Errorf("the fetched page is not found: %s", webtest.Text(found.Body))
+	}
+	// Fetched again: the page's new text replaces the old.
+	if res := o2.owner.Post(fmt.Sprintf("%s/documents/%d/reindex", o2.kbURL, docs[0].ID), nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("fetch again: %d", res.StatusCode)
+	}
+	o2.waitDocs()
+	if found := o2.owner.Get(o2.kbURL + "/search?q=" + url.QueryEscape("encomenda de torta")); !strings.Contains(found.Body, "cinco dias") || strings.Contains(found.Body, "dois dias") {
+		t.Errorf("the page fetched again: %s", webtest.Text(found.Body))
 	}
 }
 

@@ -26,13 +26,16 @@ type BaseData struct {
 	Base      model.KnowledgeBase
 	Documents []model.KBDocument
 	// The add forms: which one failed (text, file, url), its values and error key.
-	Form       string
-	Title      string
-	Text       string
-	URL        string
-	Error      string
-	MaxFileMB  int
-	Playground PlaygroundData
+	Form      string
+	Title     string
+	Text      string
+	URL       string
+	Error     string
+	MaxFileMB int
+	// The rename form, when it failed.
+	Rename      string
+	RenameError string
+	Playground  PlaygroundData
 }
 
 // PlaygroundData is the retrieval playground: a question and the chunks found.

@@ -69,7 +69,7 @@ func (s *Service) status(ctx context.Context, orgID int64, d model.KBDocument, s
 	})
 }
 
-// Index (fetches a URL document, then) chunks a document, stores its chunks so lexical
+// Index (fetches a web page that has no text yet, then) chunks a document, stores its chunks so lexical
 // search finds them at once, then embeds them in batches when the org has an embedder.
 // The document goes indexing → ready, or failed with the error (also returned).
 func (s *Service) Index(ctx context.Context, orgID, docID int64) error {
@@ -91,7 +91,7 @@ func (s *Service) Index(ctx context.Context, orgID, docID int64) error {
 }
 
 func (s *Service) index(ctx context.Context, orgID int64, d model.KBDocument) error {
-	if d.Source == model.DocSourceURL {
+	if d.Source == model.DocSourceURL && d.Content == "" { // not fetched yet, or to fetch again
 		text, err := s.fetchPage(ctx, d.SourceURL)
 		if err != nil {
 			return err

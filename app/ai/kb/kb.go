@@ -244,7 +244,8 @@ func (s *Service) UpdateDocument(ctx context.Context, a model.Actor, id int64, t
 	})
 }
 
-// Reindex indexes a document again (a URL document is fetched again).
+// Reindex indexes a document again; a web page is fetched again (an edited page's text is
+// kept until then).
 func (s *Service) Reindex(ctx context.Context, a model.Actor, id int64) error {
 	if err := may(a); err != nil {
 		return err
@@ -254,7 +255,13 @@ func (s *Service) Reindex(ctx context.Context, a model.Actor, id int64) error {
 		return err
 	}
 	return s.st.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.SetDocumentStatus(ctx, a.OrgID, id, model.DocPending, ""); err != nil {
+		var err error
+		if d.Source == model.DocSourceURL {
+			err = tx.UpdateDocument(ctx, a.OrgID, id, d.Title, "") // no text: the job fetches the page again
+		} else {
+			err = tx.SetDocumentStatus(ctx, a.OrgID, id, model.DocPending, "")
+		}
+		if err != nil {
 			return err
 		}
 		return s.enqueue(ctx, tx, a.OrgID, d.KnowledgeBaseID, id)
