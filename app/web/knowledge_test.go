@@ -308,3 +308,37 @@ func TestKnowledgeTenantAndRoles(t *testing.T) {
 		t.Errorf("%d documents after refused posts, want 1", n)
 	}
 }
+
+func TestKnowledgeAPIFiles(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	o := newKBOrg(t, inst)
+	key, err := inst.App.Account.CreateAPIKeyForOrgName(context.Background(), o.name, "kb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(name string, data []byte) *webtest.Response {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		_ = w.WriteField("title", "Cardápio")
+		f, _ := w.CreateFormFile("file", name)
+		_, _ = f.Write(data)
+		_ = w.Close()
+		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/knowledge-bases/%d/documents", inst.URL, o.kbID), &b)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+key)
+		return o.owner.Do(req)
+	}
+	if res := send("menu.md", []byte("# Pães\n\nPão francês a 1 real.")); res.StatusCode != http.StatusAccepted || !strings.Contains(res.Body, `"status":"pending"`) {
+		t.Errorf("upload: %d %s", res.StatusCode, res.Body)
+	}
+	if res := send("big.txt", bytes.Repeat([]byte("a"), 5<<20+1)); res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(res.Body, "too_large") {
+		t.Errorf("6 MB: %d %s", res.StatusCode, res.Body)
+	}
+	if res := send("menu.pdf", []byte("%PDF-1.7")); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "not supported") {
+		t.Errorf("pdf: %d %s", res.StatusCode, res.Body)
+	}
+	if docs := o.waitDocs(); len(docs) != 1 || docs[0].Status != model.DocReady || docs[0].Title != "Cardápio" {
+		t.Errorf("documents: %+v", docs)
+	}
+}

@@ -105,7 +105,7 @@ func (s *Server) routes() {
 	// clearly when a file is too big.
 	e.Use(bodyLimit(2<<20, func(p string) bool {
 		// The composer's attachments (up to 100 MB) are bounded by their handler.
-		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p) || isKBUpload(p)
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p) || isKBUpload(p) || isAPIKBUpload(p)
 	}))
 	e.Use(composerLimit)
 
@@ -124,6 +124,7 @@ func (s *Server) routes() {
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
+	s.apiKnowledgeRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
