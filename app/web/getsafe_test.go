@@ -81,7 +81,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"stages": fmt.Sprint(stages[0].ID), "pipelines": fmt.Sprint(ps[0].ID), "channels": fmt.Sprint(o.ch.ID),
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
-		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID),
+		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,
@@ -114,7 +114,7 @@ func TestGETChangesNothing(t *testing.T) {
 		}
 	}
 	named := map[string]string{":provider": "google", ":token": "not-a-token", ":exp": "1", ":sig": "x", ":channel": fmt.Sprint(o.ch.ID),
-		":user": fmt.Sprint(ownerID)}
+		":user": fmt.Sprint(ownerID), ":doc": fmt.Sprint(doc.ID)}
 	fill := func(route string, org int64) (string, bool) {
 		segs := strings.Split(route, "/")
 		for i, s := range segs {
