@@ -36,7 +36,7 @@ func docx(t *testing.T, body string) []byte {
 	return b.Bytes()
 }
 
-func TestExtract(t *testing.T) {
+func TestKBExtract(t *testing.T) {
 	d := docx(t, `<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Entregas</w:t></w:r></w:p>`+
 		`<w:p><w:r><w:t>Entregamos </w:t></w:r><w:r><w:t>no Centro.</w:t></w:r></w:p>`)
 	got, err := kb.Extract("FAQ.DOCX", d)
@@ -71,7 +71,7 @@ func TestExtract(t *testing.T) {
 	}
 }
 
-func TestPublicAddresses(t *testing.T) {
+func TestKBPublicAddresses(t *testing.T) {
 	for a, want := range map[string]bool{
 		"8.8.8.8": true, "2606:4700:4700::1111": true, "200.160.2.3": true,
 		"127.0.0.1": false, "127.8.0.1": false, "::1": false, "10.0.0.1": false, "172.16.5.4": false, "192.168.1.1": false,
@@ -84,7 +84,7 @@ func TestPublicAddresses(t *testing.T) {
 	}
 }
 
-func TestFetchLimits(t *testing.T) {
+func TestKBFetchLimits(t *testing.T) {
 	ctx := context.Background()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +184,7 @@ func (j *noJobs) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.Insert
 	return &rivertype.JobInsertResult{}, nil
 }
 
-func TestIndexEmbedsAndSearchesHybrid(t *testing.T) {
+func TestKBIndexEmbedsAndSearchesHybrid(t *testing.T) {
 	st, _ := storetest.New(t)
 	ctx := context.Background()
 	org, _ := st.CreateOrg(ctx, "Doce Lar")
