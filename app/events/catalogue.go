@@ -40,7 +40,7 @@ var (
 	ChannelQR       = define[ChannelCode]("channel.qr", "A WhatsApp-by-QR channel has a new pairing code to show.")
 	TemplatesSynced = define[TemplatesSync]("templates.synced", "A Cloud API channel's message templates were fetched again.")
 
-	KBDocumentStatus = define[KBDocState]("kb.document.status", "A knowledge-base document's indexing moved: pending, indexing, ready or failed.")
+	KBDocumentStatus = only(define[KBDocState]("kb.document.status", "A knowledge-base document's indexing moved: pending, indexing, ready or failed."), model.ManageKnowledge)
 
 	MessageReceived      = define[MessageIn]("message.received", "A customer's message arrived.")
 	MessageCreated       = define[MessageNew]("message.created", "An agent's message or internal note was added to a conversation.")
