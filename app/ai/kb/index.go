@@ -50,6 +50,9 @@ func Register(reg *jobs.Registry, s *Service) {
 	river.AddWorker(reg.Workers, &IndexWorker{Service: s})
 }
 
+// errStale is a document edited while it was being indexed.
+var errStale = errors.New("kb: the document changed while it was indexed")
+
 type permanentError struct{ error }
 
 func (e permanentError) Unwrap() error { return e.error }
@@ -81,6 +84,9 @@ func (s *Service) Index(ctx context.Context, orgID, docID int64) error {
 		return err
 	}
 	err = s.index(ctx, orgID, d)
+	if errors.Is(err, errStale) {
+		return nil
+	}
 	if err != nil {
 		if serr := s.status(context.WithoutCancel(ctx), orgID, d, model.DocFailed, err.Error()); serr != nil {
 			return errors.Join(err, serr)
@@ -105,6 +111,13 @@ func (s *Service) index(ctx context.Context, orgID int64, d model.KBDocument) er
 		d.Content = text
 	}
 	chunks := knowledge.Split(d.Content)
+	// Edited meanwhile: the edit's own job indexes the new text; this one must not put the
+	// old chunks back after it.
+	if now, err := s.st.Document(ctx, orgID, d.ID); err != nil {
+		return err
+	} else if now.ContentHash != store.ContentHash(d.Content) {
+		return errStale
+	}
 	if _, err := s.st.ReplaceChunks(ctx, orgID, d.ID, chunks); err != nil {
 		return err
 	}
