@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/kb"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/channel"
@@ -47,10 +48,12 @@ type App struct {
 	// Campaigns send one message to many people, through the inbox's channels.
 	Campaigns *campaign.Service
 	// AI is the org's AI provider: its settings, clients, usage and budget.
-	AI     *provider.Service
-	Broker *events.Broker
-	Jobs   *jobs.Client
-	Web    *web.Server
+	AI *provider.Service
+	// Knowledge: knowledge bases, their indexing and retrieval.
+	Knowledge *kb.Service
+	Broker    *events.Broker
+	Jobs      *jobs.Client
+	Web       *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
@@ -109,6 +112,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.AI = provider.New(st, ring)
 	a.Inbox.SetHooks(a.Campaigns.Hooks())
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
+	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
+	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
+	kb.Register(reg, a.Knowledge)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -120,6 +126,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.CRM.SetJobs(a.Jobs)
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
+	a.Knowledge.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -133,7 +140,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge})
 	}
 	return a, nil
 }
@@ -222,4 +229,22 @@ func withConfig(c model.Channel, set map[string]string) model.Channel {
 	}
 	c.Config, _ = json.Marshal(cfg)
 	return c
+}
+
+// embedderOf gives knowledge bases the org's embedding model, when it has one whose vectors
+// fit the chunks' column; without one they are searched by their words alone.
+func embedderOf(ai *provider.Service) func(ctx context.Context, orgID int64) (kb.Embedder, error) {
+	return func(ctx context.Context, orgID int64) (kb.Embedder, error) {
+		p, err := ai.Settings(ctx, orgID)
+		if errors.Is(err, model.ErrNotFound) || (err == nil && p.EmbeddingModel == "") {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.EmbeddingDimensions != 0 && p.EmbeddingDimensions != store.EmbeddingDims {
+			return nil, nil
+		}
+		return ai.Embedder(ctx, orgID)
+	}
 }

@@ -55,6 +55,10 @@ type Config struct {
 	// MediaURL is the blob bucket of media files (file:///path, mem://); empty keeps them
 	// under DataDir/media.
 	MediaURL string
+
+	// KBPrivateURLs lets knowledge-base documents be fetched from private, loopback and
+	// link-local addresses (an intranet, tests); off refuses them.
+	KBPrivateURLs bool
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -84,6 +88,7 @@ var Vars = []Var{
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
+	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -120,6 +125,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 		MediaURL:             get("MASTERIA_MEDIA_URL"),
+		KBPrivateURLs:        get("MASTERIA_KB_PRIVATE_URLS") == "on",
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {

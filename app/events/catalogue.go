@@ -40,6 +40,8 @@ var (
 	ChannelQR       = define[ChannelCode]("channel.qr", "A WhatsApp-by-QR channel has a new pairing code to show.")
 	TemplatesSynced = define[TemplatesSync]("templates.synced", "A Cloud API channel's message templates were fetched again.")
 
+	KBDocumentStatus = only(define[KBDocState]("kb.document.status", "A knowledge-base document's indexing moved: pending, indexing, ready or failed."), model.ManageKnowledge)
+
 	MessageReceived      = define[MessageIn]("message.received", "A customer's message arrived.")
 	MessageCreated       = define[MessageNew]("message.created", "An agent's message or internal note was added to a conversation.")
 	MessageUpdated       = define[MessageRef]("message.updated", "A message's content changed (its media finished downloading).")
@@ -197,6 +199,14 @@ type ChannelNew struct {
 	ID   int64  `json:"id"`
 	Kind string `json:"kind"`
 	Name string `json:"name"`
+}
+
+// KBDocState is a knowledge-base document's indexing status, and why it failed.
+type KBDocState struct {
+	KnowledgeBaseID int64  `json:"knowledge_base_id"`
+	DocumentID      int64  `json:"document_id"`
+	Status          string `json:"status"`
+	Error           string `json:"error,omitempty"`
 }
 
 // ChannelState is a channel's new status.

@@ -65,6 +65,13 @@ func signal[P any](name, description string, visible func(P, model.Actor) bool) 
 	return t
 }
 
+// only sends an event to the members whose role holds permission p (the pages that show
+// it are theirs alone).
+func only[P any](t Type[P], p model.Permission) Type[P] {
+	t.def.visible = func(_ json.RawMessage, a model.Actor) bool { return a.Role.May(p) }
+	return t
+}
+
 // All returns the catalogue in its order.
 func All() []Def {
 	out := make([]Def, len(ordered))

@@ -15,6 +15,7 @@ const (
 	ManageInbox         Permission = "inbox.manage"      // inbox settings (rotation, restriction) and quick replies
 	SeeMembers          Permission = "members.see"       // the members page
 	RunCampaigns        Permission = "campaigns.run"     // build, launch, pause and cancel campaigns; their prices
+	ManageKnowledge     Permission = "knowledge.manage"  // knowledge bases, their documents and the playground
 	ManageOrg           Permission = "org.manage"        // the org's settings, invites and roles, API keys, audit log
 	UseOwnAccount       Permission = "account.own"       // profile and sessions: everyone
 )
@@ -27,6 +28,7 @@ var policy = map[Permission]Role{
 	SeeAllConversations: RoleManager,
 	SeeMembers:          RoleManager,
 	RunCampaigns:        RoleManager,
+	ManageKnowledge:     RoleManager,
 	ManageChannels:      RoleAdmin,
 	ManageInbox:         RoleAdmin,
 	ManageOrg:           RoleAdmin,

@@ -66,12 +66,22 @@ func TestGETChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	base, err := app.Knowledge.CreateBase(ctx, a, "Cardápio", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := app.Knowledge.AddText(ctx, a, base.ID, "Bolos", "Bolo de cenoura todos os dias.")
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
 		"inbox": fmt.Sprint(r.ConversationID), "conversations": fmt.Sprint(r.ConversationID), "contacts": fmt.Sprint(ct.ID), "leads": fmt.Sprint(lead.ID),
 		"stages": fmt.Sprint(stages[0].ID), "pipelines": fmt.Sprint(ps[0].ID), "channels": fmt.Sprint(o.ch.ID),
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
+		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,
@@ -95,8 +105,16 @@ func TestGETChangesNothing(t *testing.T) {
 		}
 	}
 	ids["campaigns"] = fmt.Sprint(sent.ID)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if d, err := app.Knowledge.Document(ctx, orgID, doc.ID); err == nil && d.Status == model.DocReady {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the knowledge document was not indexed in 30 s")
+		}
+	}
 	named := map[string]string{":provider": "google", ":token": "not-a-token", ":exp": "1", ":sig": "x", ":channel": fmt.Sprint(o.ch.ID),
-		":user": fmt.Sprint(ownerID)}
+		":user": fmt.Sprint(ownerID), ":doc": fmt.Sprint(doc.ID)}
 	fill := func(route string, org int64) (string, bool) {
 		segs := strings.Split(route, "/")
 		for i, s := range segs {

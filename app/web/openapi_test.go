@@ -242,6 +242,36 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", easter+"/pause", "", key, 200, true)
 	call("POST", easter+"/resume", "", key, 200, true)
 
+	var kbOut struct {
+		KnowledgeBase struct{ ID int64 } `json:"knowledge_base"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/knowledge-bases", `{"name":"Cardápio"}`, key, 201, true)), &kbOut)
+	call("POST", "/knowledge-bases", `{"name":""}`, key, 422, false)
+	call("POST", "/knowledge-bases", `{"name":`, key, 400, false)
+	kbp := fmt.Sprintf("/knowledge-bases/%d", kbOut.KnowledgeBase.ID)
+	var docOut struct {
+		Document struct{ ID int64 } `json:"document"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", kbp+"/documents", `{"title":"Bolos","text":"Bolo de fubá sai do forno às 15 horas."}`, key, 202, true)), &docOut)
+	call("POST", kbp+"/documents", `{"url":"http://127.0.0.1/x"}`, key, 422, true)
+	call("POST", kbp+"/documents", `{"title":"x"}`, key, 400, false)
+	call("POST", "/knowledge-bases/999999/documents", `{"text":"x"}`, key, 404, true)
+	call("GET", fmt.Sprintf("%s/documents/%d", kbp, docOut.Document.ID), "", key, 200, true)
+	call("GET", fmt.Sprintf("/knowledge-bases/999999/documents/%d", docOut.Document.ID), "", key, 404, true)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if d, err := inst.App.Knowledge.Document(ctx, orgID, docOut.Document.ID); err == nil && d.Status == model.DocReady {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the document was not indexed in 30 s")
+		}
+	}
+	if body := call("GET", kbp+"/search?q=fub%C3%A1&k=3", "", key, 200, true); !strings.Contains(body, "15 horas") {
+		t.Errorf("API search: %s", body)
+	}
+	call("GET", kbp+"/search?q=x&k=0", "", key, 422, false)
+	call("GET", "/knowledge-bases/999999/search?q=x", "", key, 404, true)
+
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			if !called[method+" "+path] {

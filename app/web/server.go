@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/kb"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -42,7 +43,9 @@ type Deps struct {
 	Campaigns *campaign.Service
 	// AI: the org's AI provider.
 	AI *provider.Service
-	QR QRSessions // WhatsApp QR sessions
+	// Knowledge: knowledge bases and retrieval.
+	Knowledge *kb.Service
+	QR        QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -58,6 +61,7 @@ type Server struct {
 	inbox    *inbox.Service
 	camp     *campaign.Service
 	ai       *provider.Service
+	kb       *kb.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -69,7 +73,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -105,7 +109,7 @@ func (s *Server) routes() {
 	// clearly when a file is too big.
 	e.Use(bodyLimit(2<<20, func(p string) bool {
 		// The composer's attachments (up to 100 MB) are bounded by their handler.
-		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p)
+		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p) || isKBUpload(p) || isAPIKBUpload(p)
 	}))
 	e.Use(composerLimit)
 
@@ -124,6 +128,7 @@ func (s *Server) routes() {
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
+	s.apiKnowledgeRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -166,6 +171,7 @@ func (s *Server) routes() {
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
+	s.knowledgeRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

@@ -1,0 +1,94 @@
+// Package ai holds the pages of the AI layer: knowledge bases and the retrieval playground.
+package ai
+
+import (
+	"fmt"
+	"strconv"
+
+	"masteria/app/model"
+)
+
+// BaseRow is a knowledge base in the list, with how many documents it holds.
+type BaseRow struct {
+	Base      model.KnowledgeBase
+	Documents int
+}
+
+// ListData is the knowledge bases page.
+type ListData struct {
+	Rows  []BaseRow
+	Name  string
+	Error string // i18n key of the create form's error
+}
+
+// BaseData is one knowledge base's page.
+type BaseData struct {
+	Base      model.KnowledgeBase
+	Documents []model.KBDocument
+	// The add forms: which one failed (text, file, url), its values and error key.
+	Form      string
+	Title     string
+	Text      string
+	URL       string
+	Error     string
+	MaxFileMB int
+	// The rename form, when it failed.
+	Rename      string
+	RenameError string
+	Playground  PlaygroundData
+}
+
+// PlaygroundData is the retrieval playground: a question and the chunks found.
+type PlaygroundData struct {
+	BaseID   int64
+	Query    string
+	Asked    bool
+	Hits     []model.ChunkHit
+	VectorOn bool   // the org has an embedding model
+	Warning  string // the vector search failed: lexical only
+}
+
+// DocumentData is a document's page: its text to edit.
+type DocumentData struct {
+	Base     model.KnowledgeBase
+	Document model.KBDocument
+	Error    string
+}
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+func score(f float64) string { return strconv.FormatFloat(f, 'f', 4, 64) }
+
+func distance(f *float64) string {
+	if f == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*f, 'f', 4, 64)
+}
+
+// statusKind is a document status's badge colour.
+func statusKind(status string) string {
+	switch status {
+	case model.DocReady:
+		return "success"
+	case model.DocFailed:
+		return "danger"
+	case model.DocIndexing:
+		return "info"
+	}
+	return "neutral"
+}
+
+// docsTrigger is when the documents list reloads: on every status event, and while a
+// document is still being indexed also a second after it was drawn, so an event sent
+// before the page's stream opened is not missed.
+func docsTrigger(docs []model.KBDocument) string {
+	for _, d := range docs {
+		if d.Status == model.DocPending || d.Status == model.DocIndexing {
+			return "load delay:1s, sse:kb.document.status"
+		}
+	}
+	return "sse:kb.document.status"
+}
+
+func basePath(kbID int64, rest string) string { return fmt.Sprintf("/knowledge/%d%s", kbID, rest) }
