@@ -50,10 +50,6 @@ SELECT org_id, id FROM campaigns WHERE status = 'running' ORDER BY id;
 -- name: campaign-progress
 SELECT status, count(*) AS n FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2 GROUP BY status;
 
--- name: campaign-skips
-SELECT skip_reason, count(*) AS n FROM campaign_recipients
-WHERE org_id = $1 AND campaign_id = $2 AND status = 'skipped' GROUP BY skip_reason;
-
 -- name: campaign-per-minute
 -- Sends per minute over the last hour of the campaign, for the progress chart.
 SELECT date_trunc('minute', sent_at) AS minute, count(*) AS n FROM campaign_recipients

@@ -215,6 +215,9 @@ func (s *Service) cloudLimits(ctx context.Context, c model.Campaign, ch model.Ch
 	if l.LimitsAt == nil || s.now().Sub(*l.LimitsAt) > time.Hour {
 		if got, err := s.readLimits(ctx, ch); err == nil {
 			l.MessagingLimit, l.Quality, l.LimitsAt = got.Messaging, got.Quality, new(s.now())
+			if got.PerSecond > 0 && r.Pace > float64(got.PerSecond) {
+				r.Pace = float64(got.PerSecond) // the number's throughput caps the pace set
+			}
 		}
 	}
 	if l.LimitsAt != nil {
@@ -262,10 +265,6 @@ func (s *Service) readLimits(ctx context.Context, ch model.Channel) (channel.Lim
 	got, err := lr.Limits(ctx)
 	if err != nil {
 		return got, err
-	}
-	if got.PerSecond > 0 && ch.Rate > float64(got.PerSecond) {
-		// The provider's throughput caps the pace set on the channel.
-		ch.Rate = float64(got.PerSecond)
 	}
 	return got, s.st.SetChannelLimits(ctx, ch.OrgID, ch.ID, got.Messaging, got.Quality)
 }

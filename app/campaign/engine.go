@@ -612,7 +612,7 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 		case it.err == nil:
 			sent = append(sent, store.SentRecipient{ID: it.rec.ID, ProviderID: it.providerID, Counted: it.counted})
 			sentIDs, sentPIDs = append(sentIDs, it.messageID), append(sentPIDs, it.providerID)
-			convIDs, previews = append(convIDs, it.convID), append(previews, preview(it.msg.Body))
+			convIDs, previews = append(convIDs, it.convID), append(previews, model.Preview(it.msg.Kind, it.msg.Body))
 			changes = append(changes, r.change(it, model.RecipientSent, ""))
 		case errors.Is(it.err, errHeld):
 			throttled = append(throttled, store.Deferral{ID: it.rec.ID, At: now, Code: "", Title: ""})
@@ -752,11 +752,4 @@ func errorWords(err error) (string, string) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-func preview(body string) string {
-	if r := []rune(body); len(r) > 120 {
-		return string(r[:120]) + "…"
-	}
-	return body
 }

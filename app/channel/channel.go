@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sync"
 	"time"
 
@@ -201,6 +202,14 @@ func (r *Registry) SlowDown(c model.Channel) {
 
 // Limit is channel c's current pace in messages per second.
 func (r *Registry) Limit(c model.Channel) float64 { return float64(r.limiter(c).Limit()) }
+
+// KeepAlive is an HTTP transport for provider clients: a campaign keeps many sends in
+// flight to one host, and the default transport would keep only two connections open.
+func KeepAlive() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 128
+	return t
+}
 
 // Config reads a channel's non-secret settings into v.
 func Config(c model.Channel, v any) error {

@@ -251,7 +251,7 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 		var row store.InboundRow
 		err := s.st.Tx(ctx, func(tx *store.Store) error {
 			var err error
-			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, preview(in.Kind, in.Body), events.MessageReceived.Name(), ids); err != nil {
+			if row, err = tx.ReceiveInbound(ctx, m, in.From, name, model.Preview(in.Kind, in.Body), events.MessageReceived.Name(), ids); err != nil {
 				return err
 			}
 			if row.Duplicate || row.ContactID == 0 || row.MessageID == 0 {
@@ -315,17 +315,6 @@ func (s *Service) learn(ctx context.Context, tx *store.Store, orgID, contactID i
 
 var errDuplicate = errors.New("inbox: duplicate message")
 
-// preview is the conversation list's line for a message.
-func preview(kind, body string) string {
-	if body == "" {
-		return "[" + kind + "]"
-	}
-	if r := []rune(body); len(r) > 120 {
-		return string(r[:120]) + "…"
-	}
-	return body
-}
-
 // SendArgs is the job that sends one queued message.
 type SendArgs struct {
 	OrgID     int64 `json:"org_id"`
@@ -360,7 +349,7 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 			return err
 		}
 		m.ID = id
-		if err := tx.TouchConversation(ctx, a.OrgID, conv.ID, m.CreatedAt, preview("text", body), false); err != nil {
+		if err := tx.TouchConversation(ctx, a.OrgID, conv.ID, m.CreatedAt, model.Preview("text", body), false); err != nil {
 			return err
 		}
 		if s.jobs == nil {

@@ -225,7 +225,7 @@ func (s *Service) queueIn(ctx context.Context, st *store.Store, a model.Actor, m
 			return err
 		}
 		m.ID = id
-		if err := tx.TouchConversation(ctx, a.OrgID, m.ConversationID, m.CreatedAt, preview(m.Kind, m.Body), false); err != nil {
+		if err := tx.TouchConversation(ctx, a.OrgID, m.ConversationID, m.CreatedAt, model.Preview(m.Kind, m.Body), false); err != nil {
 			return err
 		}
 		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), SendArgs{OrgID: a.OrgID, MessageID: id}, nil); err != nil {

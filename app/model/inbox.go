@@ -154,3 +154,15 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(out)
 }
+
+// Preview is a conversation's preview line of a message: its first 120 characters, or its
+// kind in brackets when it has no text (a photo, a sticker).
+func Preview(kind, body string) string {
+	if body == "" {
+		return "[" + kind + "]"
+	}
+	if r := []rune(body); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return body
+}

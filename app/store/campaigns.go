@@ -27,7 +27,6 @@ type campaignQueries struct {
 	CampaignsDue         *sqlx.Stmt `query:"campaigns-due"`
 	CampaignsRunning     *sqlx.Stmt `query:"campaigns-running"`
 	CampaignProgress     *sqlx.Stmt `query:"campaign-progress"`
-	CampaignSkips        *sqlx.Stmt `query:"campaign-skips"`
 	CampaignPerMinute    *sqlx.Stmt `query:"campaign-per-minute"`
 	CampaignVariants     *sqlx.Stmt `query:"campaign-variants"`
 	ReleaseWinner        *sqlx.Stmt `query:"recipients-release-winner"`
@@ -231,22 +230,6 @@ func (s *Store) CampaignProgress(ctx context.Context, orgID, id int64) (model.Pr
 		p.Total += r.N
 	}
 	return p, nil
-}
-
-// CampaignSkips counts a launched campaign's skipped recipients by reason.
-func (s *Store) CampaignSkips(ctx context.Context, orgID, id int64) (map[string]int64, error) {
-	var rows []struct {
-		Key string `db:"skip_reason"`
-		N   int64  `db:"n"`
-	}
-	if err := s.sel(ctx, s.q.CampaignSkips, &rows, orgID, id); err != nil {
-		return nil, fmt.Errorf("store: campaign skips: %w", err)
-	}
-	out := map[string]int64{}
-	for _, r := range rows {
-		out[r.Key] = r.N
-	}
-	return out, nil
 }
 
 // MinuteCount is how many sends one minute saw.

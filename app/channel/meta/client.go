@@ -79,15 +79,8 @@ func NewClient(c model.Channel, secrets map[string]string) (*Client, error) {
 	}, nil
 }
 
-// graphHTTP is shared by every channel: a campaign keeps many sends in flight to one host,
-// and the default transport would keep only two connections open between them.
-var graphHTTP = &http.Client{Timeout: 15 * time.Second, Transport: keepAlive()}
-
-func keepAlive() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 128
-	return t
-}
+// graphHTTP is shared by every channel, keeping connections to the Graph API open.
+var graphHTTP = &http.Client{Timeout: 15 * time.Second, Transport: channel.KeepAlive()}
 
 // Kind is model.KindWhatsAppCloud.
 func (c *Client) Kind() string { return model.KindWhatsAppCloud }

@@ -46,13 +46,7 @@ var permanentCodes = map[int]bool{
 
 // httpClient is shared by every Twilio channel: 15 s per request.
 // httpClient keeps many connections to Twilio open: a campaign has many sends in flight.
-var httpClient = &http.Client{Timeout: 15 * time.Second, Transport: keepAlive()}
-
-func keepAlive() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 128
-	return t
-}
+var httpClient = &http.Client{Timeout: 15 * time.Second, Transport: channel.KeepAlive()}
 
 type client struct {
 	cfg   Config
