@@ -103,13 +103,6 @@ WHERE org_id = $1 AND unread > 0 AND status <> 'closed' AND ($2 = 0 OR assignee_
 -- name: conversation-of-contact
 SELECT id FROM conversations WHERE org_id = $1 AND channel_id = $2 AND contact_id = $3;
 
--- name: message-known
-SELECT EXISTS (SELECT 1 FROM messages WHERE org_id = $1 AND channel_id = $2 AND provider_id = $3);
-
--- name: early-status-insert
-INSERT INTO early_statuses (org_id, channel_id, provider_id, status, error_code, error_title)
-VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING;
-
 -- name: early-statuses-take
 DELETE FROM early_statuses WHERE org_id = $1 AND channel_id = $2 AND provider_id = $3
 RETURNING status, error_code, error_title;
@@ -235,13 +228,6 @@ WHERE m.org_id = $1 AND m.id = u.id AND m.status IN ('queued', 'sent');
 UPDATE conversations v SET last_message_at = greatest(v.last_message_at, now()), preview = u.preview
 FROM unnest($2::bigint[], $3::text[]) AS u(id, preview)
 WHERE v.org_id = $1 AND v.id = u.id;
-
--- name: message-by-ref
--- A status report that names our send by its Ref (a message id) but whose provider id we
--- never stored (the send's answer was lost): the queued message takes the provider's id.
-UPDATE messages SET provider_id = $4, status = 'sent', status_at = now()
-WHERE org_id = $1 AND channel_id = $2 AND id = $3 AND direction = 'out' AND status = 'queued' AND provider_id IS NULL
-RETURNING id, conversation_id;
 
 -- name: messages-unknown
 -- Of many status reports, the ones whose provider id no message has (yet): by position.

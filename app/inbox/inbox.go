@@ -536,28 +536,11 @@ func (s *Service) ApplyStatus(ctx context.Context, ch model.Channel, providerID,
 // timeout: that message takes the provider's id, so it is never sent again.
 func (s *Service) applyReport(ctx context.Context, ch model.Channel, st channel.StatusUpdate) error {
 	return s.st.Tx(ctx, func(tx *store.Store) error {
-		known, err := tx.MessageKnown(ctx, ch.OrgID, ch.ID, st.ProviderID)
+		moved, err := tx.ApplyStatusReports(ctx, []store.StatusReport{reportOf(ch, st)})
 		if err != nil {
 			return err
 		}
-		if !known {
-			if id, ok := refMessage(st.Ref); ok && st.ProviderID != "" {
-				moved, err := tx.MessageByRef(ctx, ch.OrgID, ch.ID, id, st.ProviderID)
-				if err != nil {
-					return err
-				}
-				if len(moved) > 0 {
-					if err := s.moved(ctx, tx, ch, moved, model.StatusSent, "", ""); err != nil {
-						return err
-					}
-					known = true
-				}
-			}
-		}
-		if !known { // early: the send job has not stored this id yet
-			return tx.KeepEarlyStatus(ctx, ch.OrgID, ch.ID, st.ProviderID, store.EarlyStatus{Status: st.Status, ErrorCode: st.ErrorCode, ErrorTitle: st.ErrorTitle})
-		}
-		return s.applyStatus(ctx, tx, ch, st.ProviderID, st.Status, st.ErrorCode, st.ErrorTitle)
+		return s.announceMoved(ctx, tx, moved)
 	})
 }
 

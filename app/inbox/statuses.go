@@ -116,11 +116,7 @@ func (s *Service) applyStatusBatch(batch []statusReq) {
 	var reports []store.StatusReport
 	for _, r := range batch {
 		k := key{r.ch.ID, r.st.ProviderID}
-		rep := store.StatusReport{OrgID: r.ch.OrgID, ChannelID: r.ch.ID, ProviderID: r.st.ProviderID, Status: r.st.Status,
-			ErrorCode: r.st.ErrorCode, ErrorTitle: r.st.ErrorTitle}
-		if id, ok := refMessage(r.st.Ref); ok {
-			rep.RefID = id
-		}
+		rep := reportOf(r.ch, r.st)
 		if i, ok := furthest[k]; ok {
 			if statusRank(rep.Status) > statusRank(reports[i].Status) {
 				if rep.RefID == 0 {
@@ -184,4 +180,15 @@ func (s *Service) announceMoved(ctx context.Context, tx *store.Store, moved []st
 		}
 	}
 	return nil
+}
+
+// reportOf is a channel's status report as the store applies it: the message its Ref names,
+// if any, reconciles a send whose answer was lost.
+func reportOf(ch model.Channel, st channel.StatusUpdate) store.StatusReport {
+	rep := store.StatusReport{OrgID: ch.OrgID, ChannelID: ch.ID, ProviderID: st.ProviderID, Status: st.Status,
+		ErrorCode: st.ErrorCode, ErrorTitle: st.ErrorTitle}
+	if id, ok := refMessage(st.Ref); ok {
+		rep.RefID = id
+	}
+	return rep
 }

@@ -33,9 +33,7 @@ type inboxQueries struct {
 	ConversationRead      *sqlx.Stmt `query:"conversation-read"`
 	ConversationsUnread   *sqlx.Stmt `query:"conversations-unread"`
 	ConversationOfContact *sqlx.Stmt `query:"conversation-of-contact"`
-	MessageKnown          *sqlx.Stmt `query:"message-known"`
 	LastInboundID         *sqlx.Stmt `query:"last-inbound-provider-id"`
-	EarlyStatusInsert     *sqlx.Stmt `query:"early-status-insert"`
 	EarlyStatusesTake     *sqlx.Stmt `query:"early-statuses-take"`
 	EarlyStatusesDelete   *sqlx.Stmt `query:"early-statuses-delete-old"`
 	InboundReceive        *sqlx.Stmt `query:"inbound-receive"`
@@ -45,7 +43,6 @@ type inboxQueries struct {
 	MessagesSentMany      *sqlx.Stmt `query:"messages-sent-many"`
 	MessagesFailedMany    *sqlx.Stmt `query:"messages-failed-many"`
 	ConversationsTouch    *sqlx.Stmt `query:"conversations-touch-many"`
-	MessageByRef          *sqlx.Stmt `query:"message-by-ref"`
 	MessagesUnknown       *sqlx.Stmt `query:"messages-unknown"`
 	MessagesByRefMany     *sqlx.Stmt `query:"messages-by-ref-many"`
 	MessagesStatusMany    *sqlx.Stmt `query:"messages-status-many"`
@@ -323,28 +320,11 @@ func (s *Store) ConversationOf(ctx context.Context, orgID, channelID, contactID 
 	return id, nil
 }
 
-// MessageKnown tells whether a message with this provider id is stored on the channel.
-func (s *Store) MessageKnown(ctx context.Context, orgID, channelID int64, providerID string) (bool, error) {
-	var ok bool
-	if err := s.get(ctx, s.q.MessageKnown, &ok, orgID, channelID, providerID); err != nil {
-		return false, fmt.Errorf("store: message known: %w", err)
-	}
-	return ok, nil
-}
-
 // EarlyStatus is a provider's report kept until its message's id is stored.
 type EarlyStatus struct {
 	Status     string `db:"status"`
 	ErrorCode  string `db:"error_code"`
 	ErrorTitle string `db:"error_title"`
-}
-
-// KeepEarlyStatus stores a report for a provider id no message has yet.
-func (s *Store) KeepEarlyStatus(ctx context.Context, orgID, channelID int64, providerID string, st EarlyStatus) error {
-	if _, err := s.exec(ctx, s.q.EarlyStatusInsert, orgID, channelID, providerID, st.Status, st.ErrorCode, st.ErrorTitle); err != nil {
-		return fmt.Errorf("store: keep early status: %w", err)
-	}
-	return nil
 }
 
 // TakeEarlyStatuses removes and returns the reports kept for a provider id.
@@ -483,16 +463,6 @@ func (s *Store) TouchConversations(ctx context.Context, orgID int64, ids []int64
 	}
 	_, err := s.exec(ctx, s.q.ConversationsTouch, orgID, pq.Array(ids), pq.Array(previews))
 	return err
-}
-
-// MessageByRef gives a queued message, named by a status report's Ref, the provider's id
-// its lost answer would have given; it returns the message when one moved.
-func (s *Store) MessageByRef(ctx context.Context, orgID, channelID, messageID int64, providerID string) ([]StatusChange, error) {
-	var out []StatusChange
-	if err := s.sel(ctx, s.q.MessageByRef, &out, orgID, channelID, messageID, providerID); err != nil {
-		return nil, fmt.Errorf("store: message by ref: %w", err)
-	}
-	return out, nil
 }
 
 // StatusReport is one provider report of a batch applied together.
