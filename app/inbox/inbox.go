@@ -61,8 +61,45 @@ type Hooks interface {
 	Notice(ctx context.Context, ch model.Channel, n channel.Notice) error
 }
 
-// SetHooks gives the service the hooks of other areas (set once at start).
-func (s *Service) SetHooks(h Hooks) { s.followers = h }
+// SetHooks gives the service the hooks of other areas (set once at start); each is called
+// in turn, and the first error rolls the inbox's transaction back.
+func (s *Service) SetHooks(h ...Hooks) {
+	if len(h) == 1 {
+		s.followers = h[0]
+		return
+	}
+	s.followers = hookList(h)
+}
+
+// hookList calls several areas' hooks in turn.
+type hookList []Hooks
+
+func (l hookList) MessagesMoved(ctx context.Context, tx *store.Store, orgID int64, ids []int64, status, code, title string) error {
+	for _, h := range l {
+		if err := h.MessagesMoved(ctx, tx, orgID, ids, status, code, title); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l hookList) Replied(ctx context.Context, tx *store.Store, orgID, channelID, contactID int64, at time.Time) error {
+	for _, h := range l {
+		if err := h.Replied(ctx, tx, orgID, channelID, contactID, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l hookList) Notice(ctx context.Context, ch model.Channel, n channel.Notice) error {
+	for _, h := range l {
+		if err := h.Notice(ctx, ch, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Client is the provider client of a channel: the one campaigns send through.
 func (s *Service) Client(ch model.Channel) (channel.Channel, error) { return s.build(ch) }
