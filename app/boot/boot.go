@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -51,6 +52,7 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
+	Bot       *bot.Service
 	Broker    *events.Broker
 	Jobs      *jobs.Client
 	Web       *web.Server
@@ -115,6 +117,13 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
+	debounce := cfg.BotDebounce
+	if debounce == 0 {
+		debounce = bot.NoDebounce
+	}
+	a.Bot = bot.New(st, a.Inbox, a.AI, a.Knowledge, bot.Options{Debounce: debounce})
+	a.Inbox.SetBot(a.Bot)
+	bot.Register(reg, a.Bot)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -127,6 +136,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
+	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
