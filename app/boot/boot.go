@@ -111,7 +111,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
-	a.AI = provider.New(st, ring)
+	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Inbox.SetHooks(a.Campaigns.Hooks())
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
