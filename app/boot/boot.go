@@ -150,7 +150,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot})
 	}
 	return a, nil
 }
