@@ -111,7 +111,9 @@ func TestPersonaValidate(t *testing.T) {
 		{"hours 4 ranges", func(p *model.Persona) {
 			p.BusinessHours = json.RawMessage(`{"tue":[["01:00","02:00"],["03:00","04:00"],["05:00","06:00"],["07:00","08:00"]]}`)
 		}, "business_hours.tue", "persona.error.hours_many"},
-		{"hours overlap", func(p *model.Persona) { p.BusinessHours = json.RawMessage(`{"wed":[["08:00","12:00"],["11:00","18:00"]]}`) }, "business_hours.wed", "persona.error.hours_overlap"},
+		{"hours overlap", func(p *model.Persona) {
+			p.BusinessHours = json.RawMessage(`{"wed":[["08:00","12:00"],["11:00","18:00"]]}`)
+		}, "business_hours.wed", "persona.error.hours_overlap"},
 		{"hours every day closed", func(p *model.Persona) { p.BusinessHours = json.RawMessage(`{"mon":[]}`) }, "business_hours", "persona.error.hours_empty"},
 		{"hours not a list", func(p *model.Persona) { p.BusinessHours = json.RawMessage(`{"mon":"08:00-12:00"}`) }, "business_hours.mon", "persona.error.hours_range"},
 		{"knowledge base 0", func(p *model.Persona) { p.KnowledgeBases = model.IDs{0} }, "knowledge_base_ids", "persona.error.knowledge_bases"},
@@ -189,20 +191,20 @@ func TestPersonaParseDay(t *testing.T) {
 		}
 	}
 	for in, wantKey := range map[string]string{
-		"manhã":                                   "persona.error.hours_format",
-		"08:00":                                   "persona.error.hours_format",
-		"08:00-":                                  "persona.error.hours_format",
-		"18:00-08:00":                             "persona.error.hours_range",
-		"25:00-26:00":                             "persona.error.hours_range",
-		"08:60-09:00":                             "persona.error.hours_range",
-		"08:00-12:00, 11:00-13:00":                "persona.error.hours_overlap",
-		"1-2, 3-4, 5-6, 7-8":                      "persona.error.hours_many",
-		"08:00-12:00\x00":                         "persona.error.text",
-		"08:00-12:00 \xff":                        "persona.error.text",
-		"123-456":                                 "persona.error.hours_format",
-		"08:00-12:00, 08:00-12:00":                "persona.error.hours_overlap",
-		"07:00-08:00, 09:00-10:00, 10:00-10:00x":  "persona.error.hours_format",
-		"07:00-08:00, 09:00-10:00, 10:00-09:00":   "persona.error.hours_range",
+		"manhã":                                  "persona.error.hours_format",
+		"08:00":                                  "persona.error.hours_format",
+		"08:00-":                                 "persona.error.hours_format",
+		"18:00-08:00":                            "persona.error.hours_range",
+		"25:00-26:00":                            "persona.error.hours_range",
+		"08:60-09:00":                            "persona.error.hours_range",
+		"08:00-12:00, 11:00-13:00":               "persona.error.hours_overlap",
+		"1-2, 3-4, 5-6, 7-8":                     "persona.error.hours_many",
+		"08:00-12:00\x00":                        "persona.error.text",
+		"08:00-12:00 \xff":                       "persona.error.text",
+		"123-456":                                "persona.error.hours_format",
+		"08:00-12:00, 08:00-12:00":               "persona.error.hours_overlap",
+		"07:00-08:00, 09:00-10:00, 10:00-10:00x": "persona.error.hours_format",
+		"07:00-08:00, 09:00-10:00, 10:00-09:00":  "persona.error.hours_range",
 		"07:00-08:00, 09:00-10:00, 11:00-12:00 ,": "",
 	} {
 		if _, key := persona.ParseDay(in); key != wantKey {
