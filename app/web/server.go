@@ -15,6 +15,7 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/persona"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -46,6 +47,9 @@ type Deps struct {
 	// Knowledge: knowledge bases and retrieval.
 	Knowledge *kb.Service
 	QR        QRSessions // WhatsApp QR sessions
+
+	// Personas: the bot's personas and the bot of each channel.
+	Personas *persona.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -68,6 +72,8 @@ type Server struct {
 	authLimiter *ipLimiter
 	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
 	exportWrap func(io.Writer) io.Writer
+
+	personas *persona.Service
 }
 
 // New builds the router.
@@ -83,6 +89,7 @@ func New(d Deps) *Server {
 	s.sessions = auth.NewSessionStore(d.Store, d.Config.SessionMaxAge, d.Config.SecureCookies(), func(r *http.Request) string {
 		return e.IPExtractor(r)
 	})
+	s.personas = d.Personas
 	s.e = e
 	s.routes()
 	return s
@@ -129,6 +136,7 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
+	s.apiPersonaRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -172,6 +180,7 @@ func (s *Server) routes() {
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
+	s.personaRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
