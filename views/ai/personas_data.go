@@ -70,7 +70,9 @@ type ChannelBotData struct {
 	Error    string
 }
 
-func personaPath(id int64, rest string) string { return "/personas/" + strconv.FormatInt(id, 10) + rest }
+func personaPath(id int64, rest string) string {
+	return "/personas/" + strconv.FormatInt(id, 10) + rest
+}
 
 func hasBase(p model.Persona, id int64) bool {
 	for _, b := range p.KnowledgeBases {
