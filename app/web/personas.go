@@ -119,7 +119,12 @@ func (s *Server) personaModels(ctx context.Context, org int64, d *ai.PersonaForm
 	case err != nil:
 		return err
 	default:
-		d.Models = models
+		for _, m := range models {
+			// A persona chats: the endpoint's embedding models are not offered.
+			if m != prov.EmbeddingModel && !strings.Contains(strings.ToLower(m), "embed") {
+				d.Models = append(d.Models, m)
+			}
+		}
 	}
 	return nil
 }
