@@ -188,13 +188,13 @@ func personaInput(c echo.Context, p model.Persona) (model.Persona, ai.PersonaFor
 		}
 		p.KnowledgeBases = append(p.KnowledgeBases, id)
 	}
-	hours := persona.Hours{}
+	hours, dayErr := persona.Hours{}, false
 	for _, day := range persona.Days {
 		text := f("hours_" + day)
 		dh := ai.DayHours{Day: day, Text: text}
 		rs, key := persona.ParseDay(text)
-		if key != "" && !typed.Always {
-			dh.Err, bad["business_hours."+day] = key, key
+		if key != "" && !typed.Always { // "always" ignores the days
+			dh.Err, bad["business_hours."+day], dayErr = key, key, true
 		}
 		if len(rs) > 0 {
 			hours[day] = rs
@@ -204,7 +204,7 @@ func personaInput(c echo.Context, p model.Persona) (model.Persona, ai.PersonaFor
 	switch {
 	case typed.Always:
 		p.BusinessHours = json.RawMessage("{}")
-	case len(hours) == 0 && len(bad) == 0:
+	case len(hours) == 0 && !dayErr:
 		bad["business_hours"] = "persona.error.hours_empty"
 	default:
 		b, _ := json.Marshal(hours)
