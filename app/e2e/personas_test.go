@@ -66,6 +66,12 @@ func TestBrowserPersonaOnChannel(t *testing.T) {
 	// From the sidebar to the empty list, then the form.
 	b.do("open Personas from the sidebar", chromedp.Click(`.sidebar-nav a[href="`+home+`/personas"]`))
 	b.do("see the empty state", chromedp.WaitVisible(tid("persona-empty")))
+	if dir != "" {
+		wide := look{name: "1366", width: 1366, height: 900, theme: "light"}
+		b.setLook(wide)
+		b.open(home+"/personas", tid("persona-empty"))
+		b.save(dir, "personas-empty-en-1366", wide)
+	}
 	b.do("open the form", chromedp.Click(in("persona-empty", `[data-testid="persona-new"]`)), chromedp.WaitVisible(tid("persona-form")))
 	b.do("fill the persona",
 		chromedp.SendKeys(tid("persona-name"), "Ana da Padaria"),
