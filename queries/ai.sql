@@ -51,9 +51,12 @@ WHERE org_id = $1 AND id = $2
 
 -- name: conversation-set-owner
 -- An explicit change of owner. $4 sets bot_stopped (an agent took over for good), NULL keeps
--- it; giving a conversation back to the bot starts its turns again.
-UPDATE conversations SET owner = $3, bot_stopped = coalesce($4, bot_stopped),
-    bot_turns = CASE WHEN $3 = 'bot' THEN 0 ELSE bot_turns END
+-- it. Given back to the bot, a conversation starts its turns again and the bot answers what
+-- the customer writes from now on, not what an agent has seen already.
+UPDATE conversations v SET owner = $3, bot_stopped = coalesce($4, bot_stopped),
+    bot_turns = CASE WHEN $3 = 'bot' THEN 0 ELSE bot_turns END,
+    bot_read_to = CASE WHEN $3 = 'bot' THEN coalesce((SELECT max(m.id) FROM messages m
+        WHERE m.org_id = $1 AND m.conversation_id = $2), 0) ELSE bot_read_to END
 WHERE org_id = $1 AND id = $2
 RETURNING owner;
 
@@ -63,18 +66,21 @@ UPDATE conversations SET persona_id = $3
 WHERE org_id = $1 AND id = $2
   AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM personas p WHERE p.org_id = $1 AND p.id = $3));
 
--- name: conversation-hand-over
--- The bot hands over: the conversation waits for a person, with the reason and a summary.
--- Only a conversation the bot still owns is handed over (an agent may have taken it).
-UPDATE conversations SET owner = 'waiting', handover_reason = $3, handover_summary = $4, handover_at = $5
-WHERE org_id = $1 AND id = $2 AND owner = 'bot'
-RETURNING id;
-
--- name: conversation-bot-turn
--- One more bot reply, while the bot still owns the conversation.
-UPDATE conversations SET bot_turns = bot_turns + 1
-WHERE org_id = $1 AND id = $2 AND owner = 'bot'
-RETURNING bot_turns;
+-- name: conversation-bot-done
+-- The bot has dealt with the customer's messages up to $4, which it read when it started
+-- ($3 was bot_read_to then): it answered ($5 'bot', one more turn) or handed over ($5
+-- 'waiting', with the reason $6, a summary $7 and the time $8). Nothing changes, and the
+-- bot drops its answer, when the conversation moved meanwhile: an agent took it, another
+-- run answered, or the customer wrote again (the run for the newer message answers all).
+UPDATE conversations v SET bot_read_to = $4, owner = $5,
+    bot_turns = bot_turns + CASE WHEN $5 = 'bot' THEN 1 ELSE 0 END,
+    handover_reason = CASE WHEN $5 = 'waiting' THEN $6 ELSE handover_reason END,
+    handover_summary = CASE WHEN $5 = 'waiting' THEN $7 ELSE handover_summary END,
+    handover_at = CASE WHEN $5 = 'waiting' THEN $8 ELSE handover_at END
+WHERE v.org_id = $1 AND v.id = $2 AND v.owner = 'bot' AND v.bot_read_to = $3
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.org_id = $1 AND m.conversation_id = $2
+                  AND m.direction = 'in' AND m.id > $4)
+RETURNING v.id;
 
 -- name: ai-reply-add
 INSERT INTO ai_replies (message_id, org_id, conversation_id, persona_id, model, prompt_tokens,
@@ -87,12 +93,10 @@ SELECT message_id, persona_id, model, prompt_tokens, completion_tokens, cost::fl
 FROM ai_replies WHERE org_id = $1 AND message_id = ANY ($2::bigint[]);
 
 -- name: bot-pending
--- What the bot has to answer in a conversation: the customer's messages since the last
--- outbound one (by the bot, an agent or a campaign), oldest first.
+-- What the bot has to answer in a conversation: the customer's messages after $3 (the
+-- conversation's bot_read_to), oldest first.
 SELECT m.id, m.kind, m.body, m.created_at FROM messages m
-WHERE m.org_id = $1 AND m.conversation_id = $2 AND m.direction = 'in'
-  AND m.id > coalesce((SELECT max(o.id) FROM messages o
-                       WHERE o.org_id = $1 AND o.conversation_id = $2 AND o.direction = 'out'), 0)
+WHERE m.org_id = $1 AND m.conversation_id = $2 AND m.direction = 'in' AND m.id > $3
 ORDER BY m.id
 LIMIT 50;
 
@@ -106,3 +110,10 @@ LIMIT $3;
 -- name: bot-recent-replies
 -- How many replies the bot sent in a conversation since a time: its rate limit.
 SELECT count(*) FROM ai_replies WHERE org_id = $1 AND conversation_id = $2 AND created_at > $3;
+
+-- name: ai-budget-alert
+-- Marks that managers were told the month's budget is spent; true only the first time in
+-- the month that starts at $2.
+UPDATE ai_providers SET budget_alerted_at = now()
+WHERE org_id = $1 AND (budget_alerted_at IS NULL OR budget_alerted_at < $2)
+RETURNING true;

@@ -38,7 +38,7 @@ WHERE org_id = $1 AND id = $2;
 -- name: conversation
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
        v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at,
-       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.handover_reason, v.handover_summary, v.handover_at
+       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.bot_read_to, v.handover_reason, v.handover_summary, v.handover_at
 FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = v.org_id
 WHERE v.org_id = $1 AND v.id = $2;
 
@@ -84,7 +84,7 @@ RETURNING id, conversation_id;
 -- fragment: the conversation list; the store appends the filters and the keyset.
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
        v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at,
-       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.handover_reason, v.handover_summary, v.handover_at
+       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.bot_read_to, v.handover_reason, v.handover_summary, v.handover_at
 FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = v.org_id
 WHERE v.org_id = $1
 

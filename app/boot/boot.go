@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
 	"masteria/app/auth/oauth"
@@ -52,6 +53,7 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
+	Bot       *bot.Service
 	Broker    *events.Broker
 	Jobs      *jobs.Client
 	Web       *web.Server
@@ -113,13 +115,20 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
-	a.AI = provider.New(st, ring)
+	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Inbox.SetHooks(a.Campaigns.Hooks())
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
 	a.Personas = persona.New(st)
+	debounce := cfg.BotDebounce
+	if debounce == 0 {
+		debounce = bot.NoDebounce
+	}
+	a.Bot = bot.New(st, a.Inbox, a.AI, a.Knowledge, bot.Options{Debounce: debounce})
+	a.Inbox.SetBot(a.Bot)
+	bot.Register(reg, a.Bot)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -132,6 +141,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
+	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {

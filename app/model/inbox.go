@@ -61,6 +61,7 @@ type Conversation struct {
 	PersonaID       *int64     `db:"persona_id" json:"persona_id"`
 	BotStopped      bool       `db:"bot_stopped" json:"bot_stopped"`
 	BotTurns        int        `db:"bot_turns" json:"bot_turns"`
+	BotReadTo       int64      `db:"bot_read_to" json:"-"`
 	HandoverReason  string     `db:"handover_reason" json:"handover_reason,omitempty"`
 	HandoverSummary string     `db:"handover_summary" json:"handover_summary,omitempty"`
 	HandoverAt      *time.Time `db:"handover_at" json:"handover_at,omitempty"`

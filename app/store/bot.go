@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,13 +24,13 @@ type botQueries struct {
 	ChannelSetPersona   *sqlx.Stmt `query:"channel-set-persona"`
 	ConversationOwner   *sqlx.Stmt `query:"conversation-set-owner"`
 	ConversationPersona *sqlx.Stmt `query:"conversation-set-persona"`
-	ConversationHandOff *sqlx.Stmt `query:"conversation-hand-over"`
-	ConversationBotTurn *sqlx.Stmt `query:"conversation-bot-turn"`
+	ConversationBotDone *sqlx.Stmt `query:"conversation-bot-done"`
 	AIReplyAdd          *sqlx.Stmt `query:"ai-reply-add"`
 	AIRepliesOf         *sqlx.Stmt `query:"ai-replies-of"`
 	BotPending          *sqlx.Stmt `query:"bot-pending"`
 	BotHistory          *sqlx.Stmt `query:"bot-history"`
 	BotRecentReplies    *sqlx.Stmt `query:"bot-recent-replies"`
+	AIBudgetAlert       *sqlx.Stmt `query:"ai-budget-alert"`
 }
 
 // Personas lists an org's personas by name.
@@ -142,29 +143,19 @@ func (s *Store) SetConversationOwner(ctx context.Context, orgID, conversationID 
 	return nil
 }
 
-// HandOver makes a conversation the bot owns wait for a person; false when the bot no
-// longer owned it (an agent took it meanwhile).
-func (s *Store) HandOver(ctx context.Context, orgID, conversationID int64, reason, summary string, at time.Time) (bool, error) {
+// BotDone records that the bot dealt with the customer's messages up to upTo, having read
+// them when bot_read_to was readFrom: owner model.OwnerBot for an answer (one more turn),
+// model.OwnerWaiting for a hand-over with its reason and summary. False when the
+// conversation moved meanwhile (an agent took it, the customer wrote again): the bot then
+// drops what it was about to send.
+func (s *Store) BotDone(ctx context.Context, orgID, conversationID, readFrom, upTo int64, owner, reason, summary string, at time.Time) (bool, error) {
 	var id int64
-	err := s.get(ctx, s.q.ConversationHandOff, &id, orgID, conversationID, reason, summary, at)
-	if err == model.ErrNotFound {
+	err := s.get(ctx, s.q.ConversationBotDone, &id, orgID, conversationID, readFrom, upTo, owner, reason, summary, at)
+	if errors.Is(err, model.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("store: hand over conversation %d: %w", conversationID, err)
-	}
-	return true, nil
-}
-
-// BotTurn counts one more bot reply; false when the bot no longer owns the conversation.
-func (s *Store) BotTurn(ctx context.Context, orgID, conversationID int64) (bool, error) {
-	var n int
-	err := s.get(ctx, s.q.ConversationBotTurn, &n, orgID, conversationID)
-	if err == model.ErrNotFound {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: bot turn %d: %w", conversationID, err)
+		return false, fmt.Errorf("store: bot done %d: %w", conversationID, err)
 	}
 	return true, nil
 }
@@ -208,10 +199,10 @@ type BotMessage struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
-// BotPending is what the customer wrote since the last outbound message, oldest first.
-func (s *Store) BotPending(ctx context.Context, orgID, conversationID int64) ([]BotMessage, error) {
+// BotPending is what the customer wrote after a message id (bot_read_to), oldest first.
+func (s *Store) BotPending(ctx context.Context, orgID, conversationID, after int64) ([]BotMessage, error) {
 	var out []BotMessage
-	if err := s.sel(ctx, s.q.BotPending, &out, orgID, conversationID); err != nil {
+	if err := s.sel(ctx, s.q.BotPending, &out, orgID, conversationID, after); err != nil {
 		return nil, fmt.Errorf("store: bot pending %d: %w", conversationID, err)
 	}
 	for i := range out {
@@ -239,4 +230,18 @@ func (s *Store) BotRepliesSince(ctx context.Context, orgID, conversationID int64
 		return 0, fmt.Errorf("store: bot replies %d: %w", conversationID, err)
 	}
 	return n, nil
+}
+
+// AIBudgetAlert marks that the org's managers are told its monthly AI budget is spent;
+// false when they were told already this month (since monthStart).
+func (s *Store) AIBudgetAlert(ctx context.Context, orgID int64, monthStart time.Time) (bool, error) {
+	var first bool
+	err := s.get(ctx, s.q.AIBudgetAlert, &first, orgID, monthStart)
+	if errors.Is(err, model.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: ai budget alert: %w", err)
+	}
+	return first, nil
 }
