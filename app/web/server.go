@@ -16,6 +16,7 @@ import (
 	"masteria/app/account"
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/persona"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -49,6 +50,9 @@ type Deps struct {
 	// Bot: the AI bot (the playground's answers).
 	Bot *bot.Service
 	QR  QRSessions // WhatsApp QR sessions
+
+	// Personas: the bot's personas and the bot of each channel.
+	Personas *persona.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -72,6 +76,8 @@ type Server struct {
 	authLimiter *ipLimiter
 	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
 	exportWrap func(io.Writer) io.Writer
+
+	personas *persona.Service
 }
 
 // New builds the router.
@@ -87,6 +93,7 @@ func New(d Deps) *Server {
 	s.sessions = auth.NewSessionStore(d.Store, d.Config.SessionMaxAge, d.Config.SecureCookies(), func(r *http.Request) string {
 		return e.IPExtractor(r)
 	})
+	s.personas = d.Personas
 	s.e = e
 	s.routes()
 	return s
@@ -133,6 +140,7 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
+	s.apiPersonaRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -176,6 +184,7 @@ func (s *Server) routes() {
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
+	s.personaRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
