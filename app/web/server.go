@@ -15,6 +15,7 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/progression"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -45,7 +46,9 @@ type Deps struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
 	Knowledge *kb.Service
-	QR        QRSessions // WhatsApp QR sessions
+	// Progression: the AI that moves leads along the board.
+	Progression *progression.Service
+	QR          QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -62,6 +65,7 @@ type Server struct {
 	camp     *campaign.Service
 	ai       *provider.Service
 	kb       *kb.Service
+	prog     *progression.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -73,7 +77,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, prog: d.Progression,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
