@@ -133,6 +133,7 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
+	s.apiProgressionRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -176,6 +177,7 @@ func (s *Server) routes() {
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
+	s.progressionRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

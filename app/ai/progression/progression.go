@@ -198,6 +198,11 @@ func (s *Service) LeadMoves(ctx context.Context, orgID, leadID int64) ([]model.L
 	return s.st.AILeadMoves(ctx, orgID, leadID, 20)
 }
 
+// Decision returns one AI move or suggestion of the org.
+func (s *Service) Decision(ctx context.Context, orgID, id int64) (model.LeadAIDecision, error) {
+	return s.st.AIDecision(ctx, orgID, id)
+}
+
 // Marks returns what the cards of some leads show of the AI, by lead id (leads without
 // any are absent).
 func (s *Service) Marks(ctx context.Context, orgID int64, leadIDs []int64) (map[int64]model.LeadAIMark, error) {
