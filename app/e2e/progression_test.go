@@ -28,9 +28,10 @@ var progressionLooks = []look{
 }
 
 // TestProgressionOnTheBoard: a manager turns the AI on in the pipeline's settings; a
-// customer's WhatsApp message, through the inbox's hook and the queue, makes the AI move a
-// card on the open board live, with its reason and confidence; another customer's lead
-// gets a suggestion, live too; accept moves that card, undo puts the first one back.
+// customer's message on the sandbox channel, through the inbox's hook and the queue, makes
+// the AI move a card on the open board live, with its reason and confidence; another
+// customer's lead gets a suggestion, live too; accept moves that card, undo puts the first
+// one back.
 // Screenshots at 1366 px (light and dark) and 390 px go to MASTERIA_SCREENSHOTS, or to a
 // temporary folder.
 func TestProgressionOnTheBoard(t *testing.T) {
