@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/progression"
 	"masteria/app/auth/oauth"
@@ -54,6 +55,7 @@ type App struct {
 	Knowledge *kb.Service
 	// Progression: the AI that moves leads along the board.
 	Progression *progression.Service
+	Bot         *bot.Service
 	Broker      *events.Broker
 	Jobs        *jobs.Client
 	Web         *web.Server
@@ -112,7 +114,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
-	a.AI = provider.New(st, ring)
+	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
 	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
 	progression.Register(reg, a.Progression)
@@ -120,6 +122,13 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
+	debounce := cfg.BotDebounce
+	if debounce == 0 {
+		debounce = bot.NoDebounce
+	}
+	a.Bot = bot.New(st, a.Inbox, a.AI, a.Knowledge, bot.Options{Debounce: debounce})
+	a.Inbox.SetBot(a.Bot)
+	bot.Register(reg, a.Bot)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -133,6 +142,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
 	a.Progression.SetJobs(a.Jobs)
+	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -146,7 +156,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Progression: a.Progression})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Progression: a.Progression})
 	}
 	return a, nil
 }

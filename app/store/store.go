@@ -51,6 +51,7 @@ type statements struct {
 	campaignUIQueries
 	knowledgeQueries
 	aiProviderQueries
+	botQueries
 	progressionQueries
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/progression"
 	"masteria/app/ai/provider"
@@ -46,6 +47,8 @@ type Deps struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
 	Knowledge *kb.Service
+	// Bot: the AI bot (the playground's answers).
+	Bot *bot.Service
 	// Progression: the AI that moves leads along the board.
 	Progression *progression.Service
 	QR          QRSessions // WhatsApp QR sessions
@@ -65,6 +68,7 @@ type Server struct {
 	camp     *campaign.Service
 	ai       *provider.Service
 	kb       *kb.Service
+	bot      *bot.Service
 	prog     *progression.Service
 	qr       QRSessions
 	e        *echo.Echo
@@ -77,7 +81,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, prog: d.Progression,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, prog: d.Progression,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
