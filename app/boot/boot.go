@@ -18,6 +18,7 @@ import (
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
+	"masteria/app/ai/progression"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/channel"
@@ -53,10 +54,12 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
-	Bot       *bot.Service
-	Broker    *events.Broker
-	Jobs      *jobs.Client
-	Web       *web.Server
+	// Progression: the AI that moves leads along the board.
+	Progression *progression.Service
+	Bot         *bot.Service
+	Broker      *events.Broker
+	Jobs        *jobs.Client
+	Web         *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
@@ -116,7 +119,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
-	a.Inbox.SetHooks(a.Campaigns.Hooks())
+	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
+	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
+	progression.Register(reg, a.Progression)
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
@@ -141,6 +146,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
+	a.Progression.SetJobs(a.Jobs)
 	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
@@ -156,7 +162,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot,
-			Personas: a.Personas})
+			Personas: a.Personas, Progression: a.Progression})
 	}
 	return a, nil
 }

@@ -312,6 +312,28 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("DELETE", pp+"?confirm=true", "", key, 204, true)
 	call("DELETE", pp+"?confirm=true", "", key, 404, true)
 	call("PUT", bot, `{"persona_id":null}`, key, 200, true)
+	// Lead progression: a suggestion and an AI move made through the simulator.
+	fx := newProgressionFixture(t, inst, orgID)
+	call("GET", fmt.Sprintf("/leads/%d/suggestions", fx.suggLead), "", key, 200, true)
+	call("GET", "/leads/999999/suggestions", "", key, 404, true)
+	call("GET", fmt.Sprintf("/leads/%d/ai-moves", fx.movedLead), "", key, 200, true)
+	call("GET", "/leads/999999/ai-moves", "", key, 404, true)
+	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=5", fx.pipeline), "", key, 200, true)
+	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=500", fx.pipeline), "", key, 422, false)
+	call("GET", "/pipelines/999999/suggestions", "", key, 404, true)
+	call("POST", fmt.Sprintf("/suggestions/%d/accept", fx.sugg), "", key, 200, true)
+	call("POST", fmt.Sprintf("/suggestions/%d/dismiss", fx.sugg), "", key, 409, true)
+	call("POST", fmt.Sprintf("/suggestions/%d/accept", fx.sugg), "", key, 409, true)
+	call("POST", "/suggestions/999999/dismiss", "", key, 404, true)
+	call("POST", fmt.Sprintf("/ai-moves/%d/undo", fx.move), "", key, 200, true)
+	call("POST", fmt.Sprintf("/ai-moves/%d/undo", fx.move), "", key, 409, true)
+	call("POST", "/ai-moves/999999/undo", "", key, 404, true)
+	call("GET", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), "", key, 200, true)
+	call("GET", "/pipelines/999999/ai", "", key, 404, true)
+	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"enabled":true,"threshold":0.85}`, key, 200, true)
+	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"threshold":0.2}`, key, 422, false)
+	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"enabled":`, key, 400, false)
+	call("PUT", "/pipelines/999999/ai", `{"enabled":false}`, key, 404, true)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
