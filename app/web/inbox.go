@@ -343,6 +343,9 @@ func (s *Server) inboxPage(c echo.Context) error {
 	if d.List, err = s.inboxListData(c, f, open, c.QueryParam("after")); err != nil {
 		return err
 	}
+	if reqOf(c).Role.May(model.ManageKnowledge) {
+		d.BudgetSpent = s.ai.OverBudget(c.Request().Context(), reqOf(c).Org.ID)
+	}
 	return render(c, http.StatusOK, inboxview.Page(d), nil)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"masteria/app/ai/provider"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
@@ -103,6 +104,24 @@ func TestInboxBotRoutes(t *testing.T) {
 	}
 	if c, _ := o.inst.App.Inbox.Conversation(ctx, org, r.ConversationID); c.Owner != model.OwnerHuman || !c.BotStopped {
 		t.Fatalf("after an agent's reply: %s stopped %v", c.Owner, c.BotStopped)
+	}
+
+	// A spent AI budget is shown to the owner in the inbox, not to agents.
+	if err := o.inst.App.AI.Save(ctx, model.Actor{OrgID: org, Role: model.RoleOwner}, provider.Input{BaseURL: "http://127.0.0.1:9/v1",
+		Key: "sk-x", ChatModel: "gpt-4o-mini", EmbeddingModel: "text-embedding-3-small", MonthlyBudget: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if res := o.owner.Get(o.home + "/inbox"); strings.Contains(res.Body, `data-testid="inbox-budget-spent"`) {
+		t.Fatal("a budget not spent shows as spent")
+	}
+	if err := o.inst.App.AI.RecordUsage(ctx, org, model.AIUsage{Kind: model.AIUsageChat, Model: "gpt-4o-mini", Cost: 1.5}); err != nil {
+		t.Fatal(err)
+	}
+	if res := o.owner.Get(o.home + "/inbox"); !strings.Contains(res.Body, `data-testid="inbox-budget-spent"`) {
+		t.Fatal("the owner is not told the budget is spent")
+	}
+	if res := agent.Get(o.home + "/inbox"); strings.Contains(res.Body, `data-testid="inbox-budget-spent"`) {
+		t.Fatal("an agent is told of the budget")
 	}
 }
 

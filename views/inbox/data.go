@@ -163,6 +163,9 @@ type OpenData struct {
 type PageData struct {
 	List ListData
 	Open *OpenData
+	// BudgetSpent: the org's monthly AI budget is spent and the bot hands over instead of
+	// answering (shown to those who manage the AI).
+	BudgetSpent bool
 }
 
 // formKind is the kind the connect form shows: the chosen one when it can be connected,

@@ -373,3 +373,24 @@ func (e *env) member(t testing.TB, role model.Role) int64 {
 	}
 	return u.ID
 }
+
+// With round-robin on, a bot conversation is assigned to nobody until the hand-over, which
+// gives it to the next member in turn.
+func TestHandOverAssignsInTurn(t *testing.T) {
+	e := newEnv(t)
+	uid := e.member(t, model.RoleAgent)
+	if err := e.inst.App.Inbox.SaveSettings(e.ctx, e.a, model.InboxSettings{RoundRobin: true}, []int64{uid}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.customer()
+	c.says(t, "Vocês abrem aos domingos?")
+	c.waitGot(t, 1)
+	if conv := c.conv(t); conv.AssigneeID != nil {
+		t.Fatalf("the bot's conversation was assigned to %d", *conv.AssigneeID)
+	}
+	c.says(t, "Quero falar com um humano")
+	conv := c.waitOwner(t, model.OwnerWaiting)
+	if conv.AssigneeID == nil || *conv.AssigneeID != uid {
+		t.Fatalf("handed over to %v, want %d", conv.AssigneeID, uid)
+	}
+}
