@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -392,5 +393,41 @@ func TestHandOverAssignsInTurn(t *testing.T) {
 	conv := c.waitOwner(t, model.OwnerWaiting)
 	if conv.AssigneeID == nil || *conv.AssigneeID != uid {
 		t.Fatalf("handed over to %v, want %d", conv.AssigneeID, uid)
+	}
+}
+
+// More than five bot replies in a minute is a loop (another bot on the other side): a
+// person takes over.
+func TestHandOverOnRateLimit(t *testing.T) {
+	e := newEnv(t)
+	c := e.customer()
+	for i := range 5 {
+		c.says(t, fmt.Sprintf("Vocês abrem aos domingos? (%d)", i))
+		c.waitGot(t, i+1)
+	}
+	c.says(t, "Vocês abrem aos domingos? (5)")
+	conv := c.waitOwner(t, model.OwnerWaiting)
+	if conv.HandoverReason != bot.ReasonRateLimit || conv.BotTurns != 5 {
+		t.Fatalf("reason %q turns %d", conv.HandoverReason, conv.BotTurns)
+	}
+}
+
+// Past WhatsApp's 24-hour window the bot sends nothing (the Cloud API would refuse free
+// text): a person takes over, silently.
+func TestNoAnswerOutsideTheWindow(t *testing.T) {
+	e := newEnv(t)
+	c := e.customer()
+	c.says(t, "Vocês abrem aos domingos?")
+	// The reply waits for the debounce: the window closes meanwhile.
+	if _, err := e.st.DB().Exec(`UPDATE conversations SET last_inbound_at = now() - interval '25 hours' WHERE org_id = $1`, e.a.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	conv := c.waitOwner(t, model.OwnerWaiting)
+	if conv.HandoverReason != bot.ReasonWindow {
+		t.Fatalf("reason %q", conv.HandoverReason)
+	}
+	settle()
+	if len(c.got()) != 0 || len(e.chats()) != 0 {
+		t.Fatalf("sent %q after the window, %d chats", c.got(), len(e.chats()))
 	}
 }
