@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/assist"
 	"masteria/app/ai/kb"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -51,9 +52,11 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
-	Broker    *events.Broker
-	Jobs      *jobs.Client
-	Web       *web.Server
+	// Assist helps agents in the composer: summaries, suggested replies, rewrites.
+	Assist *assist.Service
+	Broker *events.Broker
+	Jobs   *jobs.Client
+	Web    *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
@@ -115,6 +118,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
+	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: cfg.AssistTimeout})
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -140,7 +144,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Assist: a.Assist})
 	}
 	return a, nil
 }

@@ -59,6 +59,10 @@ type Config struct {
 	// KBPrivateURLs lets knowledge-base documents be fetched from private, loopback and
 	// link-local addresses (an intranet, tests); off refuses them.
 	KBPrivateURLs bool
+
+	// AssistTimeout bounds one answer of the composer's agent assist (summary, suggestion,
+	// rewrite): an agent is waiting for it.
+	AssistTimeout time.Duration
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -89,6 +93,7 @@ var Vars = []Var{
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
+	{"MASTERIA_ASSIST_TIMEOUT", "30s", "how long the inbox's agent assist (summary, suggested reply, rewrite) waits for the AI provider"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -133,6 +138,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.CampaignTick, err = time.ParseDuration(get("MASTERIA_CAMPAIGN_TICK")); err != nil || c.CampaignTick < time.Second {
 		return c, fmt.Errorf("config: MASTERIA_CAMPAIGN_TICK: want a duration of a second or more, like 5s")
+	}
+	if c.AssistTimeout, err = time.ParseDuration(get("MASTERIA_ASSIST_TIMEOUT")); err != nil || c.AssistTimeout < 100*time.Millisecond {
+		return c, fmt.Errorf("config: MASTERIA_ASSIST_TIMEOUT: want a duration like 30s")
 	}
 	if c.Workers, err = strconv.Atoi(get("MASTERIA_WORKERS")); err != nil || c.Workers < 1 {
 		return c, fmt.Errorf("config: MASTERIA_WORKERS: want a whole number above 0")

@@ -51,6 +51,7 @@ type statements struct {
 	campaignUIQueries
 	knowledgeQueries
 	aiProviderQueries
+	assistQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/assist"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
@@ -45,7 +46,9 @@ type Deps struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
 	Knowledge *kb.Service
-	QR        QRSessions // WhatsApp QR sessions
+	// Assist: the composer's agent assist.
+	Assist *assist.Service
+	QR     QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -62,6 +65,7 @@ type Server struct {
 	camp     *campaign.Service
 	ai       *provider.Service
 	kb       *kb.Service
+	assist   *assist.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -73,7 +77,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, assist: d.Assist,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -129,6 +133,7 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
+	s.apiAssistRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -172,6 +177,7 @@ func (s *Server) routes() {
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
+	s.assistRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

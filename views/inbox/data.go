@@ -154,6 +154,7 @@ type OpenData struct {
 	Labels        LabelsData          // the conversation's labels and their form
 	Leads         []model.ContactLead // the contact's leads with their stage
 	LeadStages    []model.StageOption // where a lead made from the conversation may go
+	Assist        *AssistView         // the agent assist's answer, on a page sent without JavaScript
 }
 
 // PageData is the whole inbox page.
