@@ -76,7 +76,6 @@ func (s *Server) assistRun(c echo.Context, action string) error {
 		status = http.StatusUnprocessableEntity
 	}
 	if isHTMX(c) {
-		c.Response().Header().Add("Vary", "HX-Request")
 		return render(c, status, inboxview.AssistPanel(v), nil)
 	}
 	d, err := s.openData(c, id, inboxFilter(c))
