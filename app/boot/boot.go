@@ -16,6 +16,7 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/ai/assist"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -52,6 +53,7 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
+	Bot       *bot.Service
 	// Assist helps agents in the composer: summaries, suggested replies, rewrites.
 	Assist *assist.Service
 	Broker *events.Broker
@@ -112,13 +114,21 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
-	a.AI = provider.New(st, ring)
+	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Inbox.SetHooks(a.Campaigns.Hooks())
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
-	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: cfg.AssistTimeout})
+	debounce := cfg.BotDebounce
+	if debounce == 0 {
+		debounce = bot.NoDebounce
+	}
+	a.Bot = bot.New(st, a.Inbox, a.AI, a.Knowledge, bot.Options{Debounce: debounce})
+	a.Inbox.SetBot(a.Bot)
+	bot.Register(reg, a.Bot)
+	// An agent is waiting for the assist: it gives up sooner than the bot, at 30 s.
+	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -131,6 +141,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
+	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {

@@ -47,7 +47,7 @@ var (
 	MessageUpdated       = define[MessageRef]("message.updated", "A message's content changed (its media finished downloading).")
 	MessageStatus        = define[MessageState]("message.status", "A sent message's status moved: sent, delivered, read or failed.")
 	ConversationStarted  = define[ConversationStart]("conversation.started", "An agent or the API started a conversation with a contact.")
-	ConversationChanged  = define[ConversationChange]("conversation.changed", "A conversation was assigned, labelled, resolved, reopened or read.")
+	ConversationChanged  = define[ConversationChange]("conversation.changed", "A conversation was assigned, labelled, resolved, reopened or read, or changed hands between the bot and people.")
 	InboxSettingsChanged = define[model.InboxSettings]("inbox.settings_changed", "The org's inbox settings changed.")
 
 	CampaignCreated         = define[CampaignRef]("campaign.created", "A campaign draft was created.")
@@ -59,9 +59,18 @@ var (
 	CampaignProgress        = signal[CampaignRef]("campaign.progress",
 		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
 
+	AIBudgetSpent = only(define[AIBudget]("ai.budget_spent",
+		"The org's monthly AI budget is spent: the bot hands conversations over instead of answering (once a month)."),
+		model.ManageKnowledge)
+
 	ConversationPresence = signal[Presence]("conversation.presence",
 		"A member is viewing or typing in a conversation (not stored, never replayed).", presenceVisible)
 )
+
+// AIBudget is what the org's AI calls cost this month, in US dollars.
+type AIBudget struct {
+	Spent float64 `json:"spent"`
+}
 
 // CampaignRef is a campaign.
 type CampaignRef struct {
@@ -274,6 +283,10 @@ type ConversationChange struct {
 	Change         string `json:"change"`
 	AssigneeID     int64  `json:"assignee_id,omitempty"`
 	Auto           bool   `json:"auto,omitempty"`
+	// Owner and Reason come with a change of who answers it: "handed_over" (by the bot,
+	// with its reason), "taken_over" (an agent), "given_to_bot".
+	Owner  string `json:"owner,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Presence is a member viewing or typing in a conversation. It says whose conversation it

@@ -356,14 +356,15 @@ func (s *Store) LastInboundID(ctx context.Context, orgID, conversationID int64) 
 
 // InboundRow is what ReceiveInbound did with one inbound message.
 type InboundRow struct {
-	ContactID           int64 `db:"contact_id"` // 0: a concurrent first message created the contact; run again
-	Duplicate           bool  `db:"duplicate"`  // already stored: nothing changed
-	ConversationID      int64 `db:"conversation_id"`
-	ConversationCreated bool  `db:"conversation_created"`
-	AssigneeID          int64 `db:"assignee_id"`
-	MessageID           int64 `db:"message_id"`  // 0 with !Duplicate: a concurrent copy won; roll back
-	Notified            int64 `db:"notified"`    // selecting it is what runs the NOTIFY
-	RoundRobin          bool  `db:"round_robin"` // the org hands out conversations in turn
+	ContactID           int64  `db:"contact_id"` // 0: a concurrent first message created the contact; run again
+	Duplicate           bool   `db:"duplicate"`  // already stored: nothing changed
+	ConversationID      int64  `db:"conversation_id"`
+	ConversationCreated bool   `db:"conversation_created"`
+	AssigneeID          int64  `db:"assignee_id"`
+	Owner               string `db:"owner"`       // who answers the conversation now (model.Owner…)
+	MessageID           int64  `db:"message_id"`  // 0 with !Duplicate: a concurrent copy won; roll back
+	Notified            int64  `db:"notified"`    // selecting it is what runs the NOTIFY
+	RoundRobin          bool   `db:"round_robin"` // the org hands out conversations in turn
 }
 
 // ReceiveInbound stores an inbound message with its contact, conversation and event in one

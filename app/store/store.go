@@ -51,7 +51,7 @@ type statements struct {
 	campaignUIQueries
 	knowledgeQueries
 	aiProviderQueries
-	assistQueries
+	botQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

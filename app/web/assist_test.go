@@ -329,7 +329,7 @@ func TestAssistBadInput(t *testing.T) {
 
 func TestAssistProviderFailures(t *testing.T) {
 	t.Parallel()
-	o := newAssistOrg(t, func(c *config.Config) { c.AssistTimeout = 500 * time.Millisecond })
+	o := newAssistOrg(t, func(c *config.Config) { c.AITimeout = 500 * time.Millisecond })
 	conv := o.receive("+5511987650005", "Marina Lopes", "Qual a taxa de entrega?").ConversationID
 	agent, _ := o.member(model.RoleAgent)
 	key, err := o.inst.App.Account.CreateAPIKeyForOrgName(context.Background(), o.name, "assist")

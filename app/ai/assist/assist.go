@@ -305,14 +305,29 @@ scan:
 	return strings.Join(turn, "\n")
 }
 
-// knowledgeBases are the knowledge bases a suggestion reads: the conversation's persona's,
-// or nil (all of the org's) when it has none.
+// knowledgeBases are the knowledge bases a suggestion reads: those of the persona the
+// conversation runs (its own, else its channel's, as the bot picks it), or nil (all of the
+// org's) when it runs none or its persona reads none.
 func (s *Service) knowledgeBases(ctx context.Context, conv model.Conversation) ([]int64, error) {
-	ids, err := s.st.PersonaKnowledgeBases(ctx, conv.OrgID, conv.ID)
-	if err != nil || len(ids) == 0 {
+	id := conv.PersonaID
+	if id == nil {
+		ch, err := s.st.Channel(ctx, conv.OrgID, conv.ChannelID)
+		if err != nil {
+			return nil, err
+		}
+		id = ch.PersonaID
+	}
+	if id == nil {
+		return nil, nil
+	}
+	p, err := s.st.Persona(ctx, conv.OrgID, *id)
+	if errors.Is(err, model.ErrNotFound) || (err == nil && len(p.KnowledgeBases) == 0) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	return ids, nil
+	return p.KnowledgeBases, nil
 }
 
 // Suggest drafts a reply to the customer's latest messages from the passages of the org's

@@ -394,15 +394,25 @@ func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration) (*
 
 // Chat returns the org's chat model; every answer's tokens and cost are recorded.
 func (s *Service) Chat(ctx context.Context, orgID int64) (llms.Model, error) {
+	llm, _, err := s.ChatAs(ctx, orgID, "")
+	return llm, err
+}
+
+// ChatAs returns another model of the org's endpoint (a persona's; "" is the chat model),
+// and the model's name; every answer's tokens and cost are recorded against that name.
+func (s *Service) ChatAs(ctx context.Context, orgID int64, name string) (llms.Model, string, error) {
 	p, key, err := s.open(ctx, orgID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if name != "" {
+		p.ChatModel = name
 	}
 	llm, err := s.chat(p, key, s.callTimeout)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &metered{Model: llm, s: s, orgID: orgID, model: p.ChatModel}, nil
+	return &metered{Model: llm, s: s, orgID: orgID, model: p.ChatModel}, p.ChatModel, nil
 }
 
 // Embedder returns the org's embedding model; each call's estimated tokens are recorded

@@ -3,6 +3,7 @@ package openaisim
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -131,6 +132,9 @@ func DefaultResponse(req Request) Response {
 	return Response{Content: text}
 }
 
+// passageNumber is the start of a numbered passage in a prompt.
+var passageNumber = regexp.MustCompile(`^\[(\d+)\]\s`)
+
 func defaultText(req Request) string {
 	question := req.LastUser()
 	asked := map[string]bool{}
@@ -139,26 +143,37 @@ func defaultText(req Request) string {
 			asked[w] = true
 		}
 	}
-	best, bestScore := "", 0
+	// A system message may hold numbered passages ("[2] title" starts passage 2): a sentence
+	// taken from one is cited by its number, as the bot asks of real models.
+	best, bestScore, bestCite := "", 0, ""
 	for _, m := range req.Messages {
 		if m.Role != "system" && m.Role != "developer" && m.Role != "tool" {
 			continue
 		}
-		for _, sentence := range sentences(m.Content) {
-			score := 0
-			seen := map[string]bool{}
-			for _, w := range Words(sentence) {
-				if asked[w] && !seen[w] {
-					seen[w] = true
-					score++
-				}
+		cite := ""
+		for _, line := range strings.Split(m.Content, "\n") {
+			if n := passageNumber.FindStringSubmatch(line); n != nil {
+				cite = n[1]
 			}
-			if score > bestScore {
-				best, bestScore = sentence, score
+			for _, sentence := range sentences(line) {
+				score := 0
+				seen := map[string]bool{}
+				for _, w := range Words(sentence) {
+					if asked[w] && !seen[w] {
+						seen[w] = true
+						score++
+					}
+				}
+				if score > bestScore {
+					best, bestScore, bestCite = sentence, score, cite
+				}
 			}
 		}
 	}
 	if best != "" {
+		if bestCite != "" {
+			best = strings.TrimPrefix(best, "["+bestCite+"] ") + " [" + bestCite + "]"
+		}
 		return "De acordo com as informações que tenho: " + best
 	}
 	if question == "" {
