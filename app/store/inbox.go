@@ -195,6 +195,7 @@ func (s *Store) ApplyStatus(ctx context.Context, orgID, channelID int64, provide
 type ConversationFilter struct {
 	Mine        bool   // assigned to the asking user
 	Unassigned  bool   // assigned to nobody
+	Waiting     bool   // handed over by the bot, waiting for a person
 	OnlyVisible int64  // when not 0: an agent who sees only their own and unassigned ones
 	Status      string // open, pending, closed; "" for all
 	ChannelID   int64
@@ -214,6 +215,8 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 		b.where("v.assignee_id = ?", f.UserID)
 	case f.Unassigned:
 		b.where("v.assignee_id IS NULL")
+	case f.Waiting:
+		b.where("v.owner = ?", model.OwnerWaiting) // conversations_owner
 	}
 	if f.Status != "" {
 		b.where("v.status = ?", f.Status)

@@ -173,6 +173,17 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		call("GET", fmt.Sprintf("/conversations/%d/messages", cv.ID), "", key, 200, true)
 	}
 	call("GET", "/conversations/999999/messages", "", key, 404, true)
+	botPersona, err := inst.App.Store.CreatePersona(ctx, orgID, model.Persona{Name: "Ana", Tone: "friendly", Language: "pt-BR",
+		NothingFound: model.NothingFoundSay, MaxTurns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	botPath := fmt.Sprintf("/conversations/%d/bot", convs.Conversations[0].ID)
+	call("PUT", botPath, fmt.Sprintf(`{"on":true,"persona_id":%d}`, botPersona), key, 200, true)
+	call("PUT", botPath, `{"on":false}`, key, 200, true)
+	call("PUT", botPath, `{"on":true,"persona_id":999999}`, key, 422, true)
+	call("PUT", botPath, `{"persona_id":1}`, key, 400, false)
+	call("PUT", "/conversations/999999/bot", `{"on":false}`, key, 404, true)
 
 	kept, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Ana", TagIDs: []int64{}})
 	if err != nil {

@@ -134,6 +134,7 @@ type ThreadData struct {
 	OlderID  int64 // load messages before this id; 0 when there are none
 	Members  map[int64]string
 	Filter   Filter
+	AI       map[int64]model.AIReply // the bot's replies among Messages: their sources, model and cost
 }
 
 // OpenData is the open conversation: its header, thread, composer and contact.
@@ -154,6 +155,8 @@ type OpenData struct {
 	Labels        LabelsData          // the conversation's labels and their form
 	Leads         []model.ContactLead // the contact's leads with their stage
 	LeadStages    []model.StageOption // where a lead made from the conversation may go
+	Personas      []model.Persona     // the org's personas, to give the conversation to the bot
+	PersonaName   string              // the persona answering it, when the bot has it
 	Assist        *AssistView         // the agent assist's answer, on a page sent without JavaScript
 }
 
