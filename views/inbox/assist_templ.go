@@ -36,7 +36,7 @@ func assistMenu(d OpenData) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<details class=\"dropdown dropdown-up dropdown-end assist-menu\" data-assist-menu data-testid=\"assist-menu\"><summary class=\"btn btn-outline assist-toggle\" title=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<details class=\"dropdown dropdown-up dropdown-end assist-menu\" data-assist-menu data-testid=\"assist-menu\"><summary class=\"btn btn-outline btn-sm assist-toggle\" title=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
