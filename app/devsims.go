@@ -220,7 +220,8 @@ func (d *devSims) serveControl(appAddr string) (string, error) {
 			http.Error(w, "no simulated WhatsApp channel", http.StatusNotFound)
 			return
 		}
-		from := strings.TrimPrefix(r.FormValue("from"), "+")
+		// curl -d sends a "+" as a space: a number reads the same either way.
+		from := strings.TrimPrefix(strings.TrimSpace(r.FormValue("from")), "+")
 		if from == "" || r.FormValue("text") == "" {
 			http.Error(w, "from and text are required", http.StatusBadRequest)
 			return
@@ -233,9 +234,9 @@ func (d *devSims) serveControl(appAddr string) (string, error) {
 			http.Error(w, "no simulated SMS channel", http.StatusNotFound)
 			return
 		}
-		from := r.FormValue("from")
-		if !strings.HasPrefix(from, "+") || r.FormValue("text") == "" {
-			http.Error(w, "from (E.164, with +) and text are required", http.StatusBadRequest)
+		from := "+" + strings.TrimPrefix(strings.TrimSpace(r.FormValue("from")), "+")
+		if from == "+" || r.FormValue("text") == "" {
+			http.Error(w, "from (E.164) and text are required", http.StatusBadRequest)
 			return
 		}
 		res, err := d.twilio.Inbound(r.Context(), d.smsSID, from, r.FormValue("text"))

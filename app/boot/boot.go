@@ -18,6 +18,7 @@ import (
 	"masteria/app/ai/assist"
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/persona"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/channel"
@@ -62,6 +63,9 @@ type App struct {
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
+
+	// Personas: how the bot speaks and when it hands over, and the bot of each channel.
+	Personas *persona.Service
 }
 
 // Options says which parts this process runs.
@@ -120,6 +124,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
+	a.Personas = persona.New(st)
 	debounce := cfg.BotDebounce
 	if debounce == 0 {
 		debounce = bot.NoDebounce
@@ -155,7 +160,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Assist: a.Assist})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
+			Personas: a.Personas})
 	}
 	return a, nil
 }

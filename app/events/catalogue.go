@@ -42,6 +42,11 @@ var (
 
 	KBDocumentStatus = only(define[KBDocState]("kb.document.status", "A knowledge-base document's indexing moved: pending, indexing, ready or failed."), model.ManageKnowledge)
 
+	PersonaCreated = define[PersonaRef]("persona.created", "A bot persona was created.")
+	PersonaUpdated = define[PersonaRef]("persona.updated", "A bot persona's instructions, rules or knowledge bases changed.")
+	PersonaDeleted = define[PersonaRef]("persona.deleted", "A bot persona was deleted; the channels that ran it have no bot.")
+	ChannelBot     = define[ChannelBotRef]("channel.bot", "A channel's bot changed: the persona that answers its new conversations, or none.")
+
 	MessageReceived      = define[MessageIn]("message.received", "A customer's message arrived.")
 	MessageCreated       = define[MessageNew]("message.created", "An agent's message or internal note was added to a conversation.")
 	MessageUpdated       = define[MessageRef]("message.updated", "A message's content changed (its media finished downloading).")
@@ -216,6 +221,18 @@ type KBDocState struct {
 	DocumentID      int64  `json:"document_id"`
 	Status          string `json:"status"`
 	Error           string `json:"error,omitempty"`
+}
+
+// PersonaRef is a bot persona.
+type PersonaRef struct {
+	PersonaID int64  `json:"persona_id"`
+	Name      string `json:"name"`
+}
+
+// ChannelBotRef is a channel and the persona its bot now runs (nil: no bot).
+type ChannelBotRef struct {
+	ChannelID int64  `json:"channel_id"`
+	PersonaID *int64 `json:"persona_id"`
 }
 
 // ChannelState is a channel's new status.

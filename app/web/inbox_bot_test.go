@@ -94,7 +94,7 @@ func TestInboxBotRoutes(t *testing.T) {
 	if !strings.Contains(webtest.Text(res.Body), "Ana (bot) is answering this conversation.") {
 		t.Fatalf("the strip does not say the bot answers: %s", webtest.Text(res.Body))
 	}
-	if res := o.owner.Get(conv + "/botbar"); res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `data-owner="bot"`) {
+	if res := o.owner.Get(conv + "/botbar"); res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `data-testid="inbox-bot-answering"`) {
 		t.Fatalf("botbar: %d", res.StatusCode)
 	}
 	// An agent's reply takes it back from the bot.

@@ -286,6 +286,36 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", kbp+"/search?q=x&k=0", "", key, 422, false)
 	call("GET", "/knowledge-bases/999999/search?q=x", "", key, 404, true)
 
+	// Personas and the bot of a channel.
+	var pOut struct {
+		Persona struct{ ID int64 } `json:"persona"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/personas", fmt.Sprintf(`{"name":"Ana","instructions":"Responda sobre bolos.","knowledge_base_ids":[%d],"business_hours":{"mon":[["08:00","18:00"]]}}`, kbOut.KnowledgeBase.ID), key, 201, true)), &pOut)
+	call("POST", "/personas", `{"name":""}`, key, 422, true)
+	call("POST", "/personas", `{"name":"x","knowledge_base_ids":[999999]}`, key, 422, true)
+	call("POST", "/personas", `{"name":`, key, 400, false)
+	call("POST", "/personas", `{"name":"x","mood":"happy"}`, key, 400, false)
+	call("POST", "/personas", `{"name":"x","instructions":"`+strings.Repeat("a", 300<<10)+`"}`, key, 413, false)
+	call("GET", "/personas", "", key, 200, true)
+	pp := fmt.Sprintf("/personas/%d", pOut.Persona.ID)
+	call("GET", pp, "", key, 200, true)
+	call("GET", "/personas/999999", "", key, 404, true)
+	call("PUT", pp, `{"tone":"formal","business_hours":{}}`, key, 200, true)
+	call("PUT", pp, `{"tone":"rude"}`, key, 422, true)
+	call("PUT", pp, `{"tone":`, key, 400, false)
+	call("PUT", "/personas/999999", `{"tone":"formal"}`, key, 404, true)
+	call("PUT", pp, `{"name":"x","instructions":"`+strings.Repeat("a", 300<<10)+`"}`, key, 413, false)
+	bot := fmt.Sprintf("/channels/%d/bot", sbx.ID)
+	call("PUT", bot, fmt.Sprintf(`{"persona_id":%d}`, pOut.Persona.ID), key, 200, true)
+	call("PUT", bot, `{"persona_id":999999}`, key, 404, true)
+	call("PUT", "/channels/999999/bot", `{"persona_id":null}`, key, 404, true)
+	call("PUT", bot, `{}`, key, 400, false)
+	call("DELETE", pp, "", key, 409, true)
+	call("DELETE", pp+"?confirm=maybe", "", key, 400, false)
+	call("DELETE", pp+"?confirm=true", "", key, 204, true)
+	call("DELETE", pp+"?confirm=true", "", key, 404, true)
+	call("PUT", bot, `{"persona_id":null}`, key, 200, true)
+
 	// The agent assist: refused without a provider, then answered by the OpenAI simulator.
 	got, err := inst.App.Inbox.Receive(ctx, sbx, inbox.Inbound{From: "+5511987650555", Name: "Rui", Body: "Que horas sai o bolo de fubá?", ProviderID: "in.contract.1"})
 	if err != nil {

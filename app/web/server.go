@@ -15,7 +15,9 @@ import (
 
 	"masteria/app/account"
 	"masteria/app/ai/assist"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/persona"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -46,9 +48,15 @@ type Deps struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
 	Knowledge *kb.Service
+	// Bot: the AI bot (the playground's answers).
+	Bot *bot.Service
+	QR  QRSessions // WhatsApp QR sessions
+
+	// Personas: the bot's personas and the bot of each channel.
+	Personas *persona.Service
+
 	// Assist: the composer's agent assist.
 	Assist *assist.Service
-	QR     QRSessions // WhatsApp QR sessions
 }
 
 // Server holds the router and what the handlers need.
@@ -65,6 +73,7 @@ type Server struct {
 	camp     *campaign.Service
 	ai       *provider.Service
 	kb       *kb.Service
+	bot      *bot.Service
 	assist   *assist.Service
 	qr       QRSessions
 	e        *echo.Echo
@@ -72,12 +81,14 @@ type Server struct {
 	authLimiter *ipLimiter
 	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
 	exportWrap func(io.Writer) io.Writer
+
+	personas *persona.Service
 }
 
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, assist: d.Assist,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, assist: d.Assist,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -87,6 +98,7 @@ func New(d Deps) *Server {
 	s.sessions = auth.NewSessionStore(d.Store, d.Config.SessionMaxAge, d.Config.SecureCookies(), func(r *http.Request) string {
 		return e.IPExtractor(r)
 	})
+	s.personas = d.Personas
 	s.e = e
 	s.routes()
 	return s
@@ -133,6 +145,7 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
+	s.apiPersonaRoutes(api)
 	s.apiAssistRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
@@ -177,6 +190,7 @@ func (s *Server) routes() {
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
+	s.personaRoutes(o)
 	s.assistRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))

@@ -107,8 +107,11 @@ type ReplyArgs struct {
 // Kind names the job.
 func (ReplyArgs) Kind() string { return "bot.reply" }
 
-// InsertOpts: replies are urgent and few retries make sense (a failing provider hands over).
-func (ReplyArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
+// InsertOpts: replies go to the bot's own quick queue, with few retries (a failing
+// provider hands over rather than retries).
+func (ReplyArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueBot, MaxAttempts: 5}
+}
 
 // ReplyWorker runs ReplyArgs.
 type ReplyWorker struct {

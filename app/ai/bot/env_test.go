@@ -54,6 +54,12 @@ var waIDs atomic.Int64
 
 func newEnv(t testing.TB, edit ...func(*model.Persona)) *env {
 	t.Helper()
+	return newEnvWith(t, nil, edit...)
+}
+
+// newEnvWith is newEnv with a change to the instance's configuration.
+func newEnvWith(t testing.TB, cfg func(*config.Config), edit ...func(*model.Persona)) *env {
+	t.Helper()
 	ms := metasim.New(metasim.WithStatusDelays(0, 10*time.Millisecond, 10*time.Millisecond))
 	graph, err := ms.Start()
 	if err != nil {
@@ -69,6 +75,9 @@ func newEnv(t testing.TB, edit ...func(*model.Persona)) *env {
 		c.MetaGraphURL = graph
 		c.BotDebounce = 300 * time.Millisecond
 		c.AITimeout = 2 * time.Second
+		if cfg != nil {
+			cfg(c)
+		}
 	})
 	e := &env{ctx: context.Background(), inst: inst, st: inst.App.Store, ms: ms, ai: ai}
 	org, err := e.st.CreateOrg(e.ctx, "Padaria Pão Quente")
