@@ -19,6 +19,7 @@ import (
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
+	"masteria/app/ai/progression"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/channel"
@@ -54,7 +55,9 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
-	Bot       *bot.Service
+	// Progression: the AI that moves leads along the board.
+	Progression *progression.Service
+	Bot         *bot.Service
 	// Assist helps agents in the composer: summaries, suggested replies, rewrites.
 	Assist *assist.Service
 	Broker *events.Broker
@@ -119,7 +122,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
-	a.Inbox.SetHooks(a.Campaigns.Hooks())
+	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
+	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
+	progression.Register(reg, a.Progression)
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
@@ -146,6 +151,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
+	a.Progression.SetJobs(a.Jobs)
 	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
@@ -161,7 +167,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
-			Personas: a.Personas})
+			Personas: a.Personas, Progression: a.Progression})
 	}
 	return a, nil
 }

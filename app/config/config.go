@@ -63,6 +63,10 @@ type Config struct {
 	// KBPrivateURLs lets knowledge-base documents be fetched from private, loopback and
 	// link-local addresses (an intranet, tests); off refuses them.
 	KBPrivateURLs bool
+
+	// AIProgressionDelay is how long after a message the AI looks at the contact's leads
+	// (the messages of that while make one request).
+	AIProgressionDelay time.Duration
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -95,6 +99,7 @@ var Vars = []Var{
 	{"MASTERIA_BOT_DEBOUNCE", "2s", "how long the AI bot waits after a customer's message for more before it answers them all at once"},
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
+	{"MASTERIA_AI_PROGRESSION_DELAY", "15s", "how long after a message the AI classifies the contact's leads (the messages of that while make one request)"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -139,6 +144,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.CampaignTick, err = time.ParseDuration(get("MASTERIA_CAMPAIGN_TICK")); err != nil || c.CampaignTick < time.Second {
 		return c, fmt.Errorf("config: MASTERIA_CAMPAIGN_TICK: want a duration of a second or more, like 5s")
+	}
+	if c.AIProgressionDelay, err = time.ParseDuration(get("MASTERIA_AI_PROGRESSION_DELAY")); err != nil || c.AIProgressionDelay < 100*time.Millisecond {
+		return c, fmt.Errorf("config: MASTERIA_AI_PROGRESSION_DELAY: want a duration of 100ms or more, like 15s")
 	}
 	if c.AITimeout, err = time.ParseDuration(get("MASTERIA_AI_TIMEOUT")); err != nil || c.AITimeout < 100*time.Millisecond {
 		return c, fmt.Errorf("config: MASTERIA_AI_TIMEOUT: want a duration of 100ms or more, like 60s")

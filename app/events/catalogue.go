@@ -35,6 +35,10 @@ var (
 	LeadDeleted     = define[LeadGone]("lead.deleted", "A lead was deleted.")
 	PipelineChanged = define[PipelineRef]("pipeline.changed", "A pipeline or its stages were created, edited, reordered or deleted.")
 
+	LeadAIMoved           = define[LeadAI]("lead.ai_moved", "The AI moved a lead to another stage of its pipeline, sure enough by the pipeline's threshold; with its confidence and reason (a member may undo it).")
+	LeadSuggestionCreated = define[LeadAI]("lead.suggestion_created", "The AI suggested another stage for a lead, less sure than the pipeline's threshold: a member accepts or dismisses it.")
+	LeadSuggestionClosed  = define[LeadSuggestionEnd]("lead.suggestion_closed", "A lead's AI suggestion was accepted, dismissed, or replaced (a newer one, or the lead moved).")
+
 	ChannelCreated  = define[ChannelNew]("channel.created", "A channel was added to the org.")
 	ChannelStatus   = define[ChannelState]("channel.status", "A channel connected, disconnected or failed its check.")
 	ChannelQR       = define[ChannelCode]("channel.qr", "A WhatsApp-by-QR channel has a new pairing code to show.")
@@ -200,6 +204,26 @@ type LeadMove struct {
 	AfterID     int64  `json:"after_id"`
 	BeforeID    int64  `json:"before_id"`
 	Rank        string `json:"rank"`
+}
+
+// LeadAI is an AI move or suggestion of a lead: from which stage to which, how sure the
+// model was (0 to 1) and why.
+type LeadAI struct {
+	DecisionID  int64   `json:"decision_id"`
+	LeadID      int64   `json:"lead_id"`
+	PipelineID  int64   `json:"pipeline_id"`
+	FromStageID int64   `json:"from_stage_id"`
+	ToStageID   int64   `json:"to_stage_id"`
+	Confidence  float64 `json:"confidence"`
+	Reason      string  `json:"reason"`
+}
+
+// LeadSuggestionEnd is an AI suggestion that closed: accepted, dismissed or superseded.
+type LeadSuggestionEnd struct {
+	DecisionID int64  `json:"decision_id"`
+	LeadID     int64  `json:"lead_id"`
+	PipelineID int64  `json:"pipeline_id"`
+	Status     string `json:"status"`
 }
 
 // PipelineRef is a pipeline and, when one changed, its stage.

@@ -52,6 +52,7 @@ type statements struct {
 	knowledgeQueries
 	aiProviderQueries
 	botQueries
+	progressionQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -18,6 +18,7 @@ import (
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
+	"masteria/app/ai/progression"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -54,6 +55,8 @@ type Deps struct {
 
 	// Personas: the bot's personas and the bot of each channel.
 	Personas *persona.Service
+	// Progression: the AI that moves leads along the board.
+	Progression *progression.Service
 
 	// Assist: the composer's agent assist.
 	Assist *assist.Service
@@ -74,6 +77,7 @@ type Server struct {
 	ai       *provider.Service
 	kb       *kb.Service
 	bot      *bot.Service
+	prog     *progression.Service
 	assist   *assist.Service
 	qr       QRSessions
 	e        *echo.Echo
@@ -88,7 +92,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, assist: d.Assist,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, prog: d.Progression, assist: d.Assist,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -146,6 +150,7 @@ func (s *Server) routes() {
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
 	s.apiPersonaRoutes(api)
+	s.apiProgressionRoutes(api)
 	s.apiAssistRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
@@ -191,6 +196,7 @@ func (s *Server) routes() {
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
 	s.personaRoutes(o)
+	s.progressionRoutes(o)
 	s.assistRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))

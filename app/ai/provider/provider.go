@@ -379,9 +379,10 @@ func (s *Service) Test(ctx context.Context, a model.Actor) (TestResult, error) {
 
 func (s *Service) client(timeout time.Duration) *http.Client { return &http.Client{Timeout: timeout} }
 
-// chat builds the langchaingo client of a provider's chat model.
-func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration) (*openai.LLM, error) {
-	return openai.New(
+// chat builds the langchaingo client of a provider's chat model, with extra options (a
+// response format).
+func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration, extra ...openai.Option) (*openai.LLM, error) {
+	return openai.New(append([]openai.Option{
 		openai.WithBaseURL(p.BaseURL),
 		openai.WithToken(key),
 		openai.WithOrganization(""),
@@ -389,7 +390,7 @@ func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration) (*
 		openai.WithEmbeddingModel(p.EmbeddingModel),
 		openai.WithEmbeddingDimensions(p.EmbeddingDimensions),
 		openai.WithHTTPClient(s.client(timeout)),
-	)
+	}, extra...)...)
 }
 
 // Chat returns the org's chat model; every answer's tokens and cost are recorded.
