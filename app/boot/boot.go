@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/assist"
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
@@ -57,9 +58,11 @@ type App struct {
 	// Progression: the AI that moves leads along the board.
 	Progression *progression.Service
 	Bot         *bot.Service
-	Broker      *events.Broker
-	Jobs        *jobs.Client
-	Web         *web.Server
+	// Assist helps agents in the composer: summaries, suggested replies, rewrites.
+	Assist *assist.Service
+	Broker *events.Broker
+	Jobs   *jobs.Client
+	Web    *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
@@ -134,6 +137,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Bot = bot.New(st, a.Inbox, a.AI, a.Knowledge, bot.Options{Debounce: debounce})
 	a.Inbox.SetBot(a.Bot)
 	bot.Register(reg, a.Bot)
+	// An agent is waiting for the assist: it gives up sooner than the bot, at 30 s.
+	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -161,7 +166,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot,
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
 			Personas: a.Personas, Progression: a.Progression})
 	}
 	return a, nil

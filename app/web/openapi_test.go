@@ -15,8 +15,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"masteria/app/ai/provider"
 	"masteria/app/crm"
+	"masteria/app/inbox"
 	"masteria/app/model"
+	"masteria/app/sim/openaisim"
 	"masteria/app/web/webtest"
 )
 
@@ -282,6 +285,44 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	}
 	call("GET", kbp+"/search?q=x&k=0", "", key, 422, false)
 	call("GET", "/knowledge-bases/999999/search?q=x", "", key, 404, true)
+
+	// The agent assist: refused without a provider, then answered by the OpenAI simulator.
+	got, err := inst.App.Inbox.Receive(ctx, sbx, inbox.Inbound{From: "+5511987650555", Name: "Rui", Body: "Que horas sai o bolo de fubá?", ProviderID: "in.contract.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assistPath := fmt.Sprintf("/conversations/%d/assist/", got.ConversationID)
+	call("POST", assistPath+"suggest", "", key, 409, true)
+	call("POST", assistPath+"summary", `{"language":"pt-BR"}`, key, 409, true)
+	sim := openaisim.New()
+	if _, err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if err := inst.App.AI.Save(ctx, a, provider.Input{BaseURL: sim.URL(), Key: "sk-contract", ChatModel: "gpt-4o-mini", EmbeddingModel: "text-embedding-3-small", EmbeddingDimensions: 1536}); err != nil {
+		t.Fatal(err)
+	}
+	if body := call("POST", assistPath+"suggest", "", key, 200, true); !strings.Contains(body, "15 horas") || !strings.Contains(body, `"nothing_found":false`) {
+		t.Errorf("suggest: %s", body)
+	}
+	call("POST", assistPath+"suggest", `{}`, key, 200, true)
+	call("POST", assistPath+"suggest", `[`, key, 400, false)
+	call("POST", "/conversations/999999/assist/suggest", "", key, 404, true)
+	sim.Reply("- O cliente quer saber quando sai o bolo de fubá.\n- Nada foi prometido.\n- Em aberto: o horário.")
+	call("POST", assistPath+"summary", `{"language":"pt-BR"}`, key, 200, true)
+	call("POST", assistPath+"summary", `{"language":"tlh"}`, key, 422, false)
+	call("POST", "/conversations/999999/assist/summary", "", key, 404, true)
+	sim.Reply("Seu bolo sai às 15 horas.")
+	call("POST", assistPath+"rewrite", `{"text":"o bolo sai as 15 horas","style":"grammar"}`, key, 200, true)
+	call("POST", assistPath+"rewrite", `{"text":"Olá","style":"translate","language":"es"}`, key, 200, true)
+	call("POST", assistPath+"rewrite", `{"text":" ","style":"shorter"}`, key, 422, true)
+	call("POST", assistPath+"rewrite", `{"text":"x","style":`, key, 400, false)
+	call("POST", "/conversations/999999/assist/rewrite", `{"text":"x","style":"shorter"}`, key, 404, true)
+	sim.SetAPIKeys("sk-another")
+	call("POST", assistPath+"rewrite", `{"text":"Olá","style":"shorter"}`, key, 502, true)
+	sim.SetAPIKeys()
+	sim.SetRateLimited(1, time.Second)
+	call("POST", assistPath+"rewrite", `{"text":"Olá","style":"shorter"}`, key, 503, true)
 
 	// Personas and the bot of a channel.
 	var pOut struct {

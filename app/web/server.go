@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/assist"
 	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
@@ -56,6 +57,9 @@ type Deps struct {
 	Personas *persona.Service
 	// Progression: the AI that moves leads along the board.
 	Progression *progression.Service
+
+	// Assist: the composer's agent assist.
+	Assist *assist.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -74,6 +78,7 @@ type Server struct {
 	kb       *kb.Service
 	bot      *bot.Service
 	prog     *progression.Service
+	assist   *assist.Service
 	qr       QRSessions
 	e        *echo.Echo
 
@@ -87,7 +92,7 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, prog: d.Progression,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, prog: d.Progression, assist: d.Assist,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -146,6 +151,7 @@ func (s *Server) routes() {
 	s.apiKnowledgeRoutes(api)
 	s.apiPersonaRoutes(api)
 	s.apiProgressionRoutes(api)
+	s.apiAssistRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -191,6 +197,7 @@ func (s *Server) routes() {
 	s.knowledgeRoutes(o)
 	s.personaRoutes(o)
 	s.progressionRoutes(o)
+	s.assistRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

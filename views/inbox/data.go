@@ -157,6 +157,7 @@ type OpenData struct {
 	LeadStages    []model.StageOption // where a lead made from the conversation may go
 	Personas      []model.Persona     // the org's personas, to give the conversation to the bot
 	PersonaName   string              // the persona answering it, when the bot has it
+	Assist        *AssistView         // the agent assist's answer, on a page sent without JavaScript
 }
 
 // PageData is the whole inbox page.

@@ -232,7 +232,9 @@ func classify(err error) error {
 		return pe
 	}
 	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	// langchaingo's client replaces a deadline or a network timeout by its own plain error
+	// ("request timeout: …"), which wraps neither.
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) || strings.Contains(err.Error(), "request timeout: ") {
 		return &Error{Timeout: true, err: err}
 	}
 	if m := statusInText.FindStringSubmatch(err.Error()); m != nil {
