@@ -234,9 +234,12 @@ func (d *devSims) serveControl(appAddr string) (string, error) {
 			http.Error(w, "no simulated SMS channel", http.StatusNotFound)
 			return
 		}
-		from := "+" + strings.TrimPrefix(strings.TrimSpace(r.FormValue("from")), "+")
-		if from == "+" || r.FormValue("text") == "" {
-			http.Error(w, "from (E.164) and text are required", http.StatusBadRequest)
+		from := r.FormValue("from")
+		if strings.HasPrefix(from, " ") { // curl -d sends a "+" as a space
+			from = "+" + strings.TrimSpace(from)
+		}
+		if !strings.HasPrefix(from, "+") || r.FormValue("text") == "" {
+			http.Error(w, "from (E.164, with +) and text are required", http.StatusBadRequest)
 			return
 		}
 		res, err := d.twilio.Inbound(r.Context(), d.smsSID, from, r.FormValue("text"))

@@ -113,8 +113,9 @@ func (s *Server) answer(req Request) Response {
 // it is a value shaped by the schema (required properties, first enum values, empty strings,
 // zeros, false); with json_object, {"resposta": <the text answer>}. The text answer is a short
 // Portuguese sentence: the sentence of the system and tool messages that shares the most
-// words with the last user message ("De acordo com as informações que tenho: …"), or, when
-// none shares a word, an acknowledgement quoting the user's message. It never calls a tool.
+// words with the last user message ("De acordo com as informações que tenho: …", followed by
+// " [n]" when it comes from a numbered passage, a line starting "[n] "), or, when none
+// shares a word, an acknowledgement quoting the user's message. It never calls a tool.
 func DefaultResponse(req Request) Response {
 	text := defaultText(req)
 	if f := req.ResponseFormat; f != nil {
