@@ -17,7 +17,8 @@ ORDER BY v.last_message_at DESC, v.id DESC LIMIT 20;
 -- its own events (created, edits, tags, owner, opt-outs, imports, lead moves), each
 -- conversation with its last messages, and the conversations' internal notes. Each source
 -- is one UNION ALL branch with the same columns, so more (merges, campaigns, calls) join
--- the same way. $5 restricts conversations and notes as contact-conversations does.
+-- the same way. Voice calls (src 4) are one line per call, at the time it was first seen.
+-- $5 restricts conversations and notes as contact-conversations does.
 -- Campaign sends (src 3) are one line per recipient that got somewhere (not skipped, not
 -- waiting), at the time of its latest step; found campaign by campaign through the
 -- (campaign_id, contact_id) key, since a send that failed at once has no sent_at for the
@@ -59,6 +60,14 @@ SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t
                   WHERE r.org_id = $1 AND r.campaign_id = cp.id AND r.contact_id = $2
                     AND r.status IN ('sent', 'delivered', 'read', 'replied', 'failed', 'capped')) r ON true
     WHERE cp.org_id = $1
+  UNION ALL
+    SELECT k.id, k.org_id, k.contact_id, 'call', NULL::bigint, NULL::text,
+           jsonb_build_object('call_id', k.id, 'direction', k.direction, 'status', k.status, 'reason', k.disconnection_reason,
+               'duration_ms', k.duration_ms, 'summary', left(k.summary, 500), 'sentiment', k.sentiment,
+               'successful', k.successful, 'conversation_id', k.conversation_id, 'recording_file_id', k.recording_file_id),
+           k.created_at, 4
+    FROM calls k
+    WHERE k.org_id = $1 AND k.contact_id = $2
 ) t
 WHERE ($3::timestamptz IS NULL OR (t.created_at, t.src, t.id) < ($3, $6::int, $7::bigint))
 ORDER BY t.created_at DESC, t.src DESC, t.id DESC LIMIT $4;

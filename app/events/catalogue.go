@@ -68,6 +68,11 @@ var (
 	CampaignProgress        = signal[CampaignRef]("campaign.progress",
 		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
 
+	CallStarted        = define[CallRef]("call.started", "A voice call connected (Retell's call_started).")
+	CallEnded          = define[CallRef]("call.ended", "A voice call ended, or never connected: its status, reason, duration and transcript are known.")
+	CallAnalyzed       = define[CallRef]("call.analyzed", "A voice call was analysed: summary, sentiment, success and custom fields.")
+	CallRecordingSaved = define[CallRef]("call.recording_saved", "A voice call's recording was copied into the media store and can be played.")
+
 	AIBudgetSpent = only(define[AIBudget]("ai.budget_spent",
 		"The org's monthly AI budget is spent: the bot hands conversations over instead of answering (once a month)."),
 		model.ManageKnowledge)
@@ -79,6 +84,17 @@ var (
 // AIBudget is what the org's AI calls cost this month, in US dollars.
 type AIBudget struct {
 	Spent float64 `json:"spent"`
+}
+
+// CallRef is a voice call: our id, Retell's, and the records it is tied to.
+type CallRef struct {
+	ID             int64  `json:"id"`
+	CallID         string `json:"call_id"`
+	Direction      string `json:"direction"`
+	Status         string `json:"status"`
+	ContactID      int64  `json:"contact_id,omitempty"`
+	LeadID         int64  `json:"lead_id,omitempty"`
+	ConversationID int64  `json:"conversation_id,omitempty"`
 }
 
 // CampaignRef is a campaign.

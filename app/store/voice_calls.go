@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"masteria/app/model"
+)
+
+// voiceCallQueries are the queries of voice calls (queries/voice_calls.sql).
+type voiceCallQueries struct {
+	VoiceAccountForWebhook *sqlx.Stmt `query:"voice-account-for-webhook"`
+	CallEventClaim         *sqlx.Stmt `query:"call-event-claim"`
+	CallLinks              *sqlx.Stmt `query:"call-links"`
+	CallLatestConversation *sqlx.Stmt `query:"call-latest-conversation"`
+	CallApply              *sqlx.Stmt `query:"call-apply"`
+	CallContactOf          *sqlx.Stmt `query:"call-contact-of"`
+	CallSetRecording       *sqlx.Stmt `query:"call-set-recording"`
+	CallsOfConversation    *sqlx.Stmt `query:"calls-of-conversation"`
+	CallsAnalytics         *sqlx.Stmt `query:"calls-analytics"`
+}
+
+// VoiceAccountForWebhook returns the Retell account a webhook URL names, whatever its org:
+// the request then proves itself with the account's key.
+func (s *Store) VoiceAccountForWebhook(ctx context.Context, id int64) (model.VoiceAccount, error) {
+	var a model.VoiceAccount
+	if err := s.get(ctx, s.q.VoiceAccountForWebhook, &a, id); err != nil {
+		return a, fmt.Errorf("store: voice account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ClaimCallEvent records that event of a call arrived; false when it had already.
+func (s *Store) ClaimCallEvent(ctx context.Context, orgID int64, callID, event string) (bool, error) {
+	var got string
+	err := s.get(ctx, s.q.CallEventClaim, &got, orgID, callID, event)
+	if err == model.ErrNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: claim call event: %w", err)
+	}
+	return true, nil
+}
+
+// CallLinks are a call's links to the org's records; nil where none.
+type CallLinks struct {
+	ContactID      *int64 `db:"contact_id"`
+	LeadID         *int64 `db:"lead_id"`
+	ConversationID *int64 `db:"conversation_id"`
+	CampaignID     *int64 `db:"campaign_id"`
+	NumberID       *int64 `db:"number_id"`
+}
+
+// CheckCallLinks keeps of the given ids those that belong to the org, and finds the org's
+// number with that phone (our side of the call).
+func (s *Store) CheckCallLinks(ctx context.Context, orgID int64, contact, lead, conv, campaign int64, ourNumber string) (CallLinks, error) {
+	var l CallLinks
+	if err := s.get(ctx, s.q.CallLinks, &l, orgID, contact, lead, conv, campaign, ourNumber); err != nil {
+		return l, fmt.Errorf("store: call links: %w", err)
+	}
+	return l, nil
+}
+
+// LatestConversationOf returns the contact's latest conversation, or 0 when it has none.
+func (s *Store) LatestConversationOf(ctx context.Context, orgID, contactID int64) (int64, error) {
+	var id int64
+	err := s.get(ctx, s.q.CallLatestConversation, &id, orgID, contactID)
+	if err == model.ErrNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: latest conversation: %w", err)
+	}
+	return id, nil
+}
+
+// CallContactOf returns the contact an existing call is tied to: 0 when the call is not
+// known yet or has none.
+func (s *Store) CallContactOf(ctx context.Context, orgID int64, callID string) (int64, error) {
+	var id *int64
+	err := s.get(ctx, s.q.CallContactOf, &id, orgID, callID)
+	if err == model.ErrNotFound || (err == nil && id == nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: call contact: %w", err)
+	}
+	return *id, nil
+}
+
+func jsonOr(b json.RawMessage, empty string) []byte {
+	if len(b) == 0 || string(b) == "null" {
+		return []byte(empty)
+	}
+	return b
+}
+
+// ApplyCallEvent writes one event of c (rank: call_started 1, call_ended 2, call_analyzed 3)
+// into the call's row, creating it, and returns the row as it now stands. See call-apply.
+func (s *Store) ApplyCallEvent(ctx context.Context, c model.Call) (model.Call, error) {
+	var out model.Call
+	err := s.get(ctx, s.q.CallApply, &out, c.OrgID, c.CallID, c.Direction, c.FromNumber, c.ToNumber, c.AgentID, c.AgentName,
+		c.Status, c.EventRank, c.DisconnectionReason, c.StartedAt, c.EndedAt, c.DurationMS, c.RecordingURL, c.Transcript,
+		jsonOr(c.TranscriptObject, "[]"), c.Summary, c.Sentiment, c.Successful, c.InVoicemail, jsonOr(c.CustomAnalysis, "{}"),
+		c.CostCents, jsonOr(c.Metadata, "{}"), jsonOr(c.DynamicVariables, "{}"), c.ContactID, c.LeadID, c.ConversationID,
+		c.CampaignID, c.NumberID)
+	if err != nil {
+		return out, fmt.Errorf("store: apply call event: %w", err)
+	}
+	return out, nil
+}
+
+// SetCallRecording keeps the media file of a call's recording; false when it had one.
+func (s *Store) SetCallRecording(ctx context.Context, orgID, id, fileID int64) (bool, error) {
+	n, err := s.exec(ctx, s.q.CallSetRecording, orgID, id, fileID)
+	if err != nil {
+		return false, fmt.Errorf("store: call recording: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Call returns one call of an org by our id.
+func (s *Store) Call(ctx context.Context, orgID, id int64) (model.Call, error) {
+	b := newBuilder(s.fragment("call-columns"), orgID)
+	b.where("c.id = ?", id)
+	var c model.Call
+	if err := notFound(sqlx.GetContext(ctx, s.queryer(), &c, b.String(), b.args...)); err != nil {
+		return c, fmt.Errorf("store: call %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// CallFilter narrows a list of calls; zero fields do not filter.
+type CallFilter struct {
+	ContactID      int64
+	ConversationID int64
+	Status         string
+	Direction      string
+	From, To       time.Time // [From, To) on the time the call was first seen
+	Before         int64     // calls with a smaller id (the next page)
+}
+
+// Calls lists an org's calls, the newest first.
+func (s *Store) Calls(ctx context.Context, orgID int64, f CallFilter, limit int) ([]model.Call, error) {
+	b := newBuilder(s.fragment("call-columns"), orgID)
+	if f.ContactID > 0 {
+		b.where("c.contact_id = ?", f.ContactID)
+	}
+	if f.ConversationID > 0 {
+		b.where("c.conversation_id = ?", f.ConversationID)
+	}
+	if f.Status != "" {
+		b.where("c.status = ?", f.Status)
+	}
+	if f.Direction != "" {
+		b.where("c.direction = ?", f.Direction)
+	}
+	if !f.From.IsZero() {
+		b.where("c.created_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		b.where("c.created_at < ?", f.To)
+	}
+	if f.Before > 0 {
+		b.where("c.id < ?", f.Before)
+	}
+	b.add(" ", "ORDER BY c.id DESC LIMIT ?", limit)
+	out := []model.Call{}
+	if err := sqlx.SelectContext(ctx, s.queryer(), &out, b.String(), b.args...); err != nil {
+		return nil, fmt.Errorf("store: calls: %w", err)
+	}
+	return out, nil
+}
+
+// CallsOfConversation returns the calls of a conversation's thread, oldest first.
+func (s *Store) CallsOfConversation(ctx context.Context, orgID, convID int64) ([]model.Call, error) {
+	var out []model.Call
+	if err := s.sel(ctx, s.q.CallsOfConversation, &out, orgID, convID); err != nil {
+		return nil, fmt.Errorf("store: calls of conversation: %w", err)
+	}
+	return out, nil
+}
+
+// CallStats is one row of the calls analytics: Dim is total, day, agent, number or
+// campaign, Key its value (a day, an agent id, a number or campaign id) and Label its name.
+type CallStats struct {
+	Dim        string  `db:"dim" json:"dim"`
+	Key        string  `db:"key" json:"key"`
+	Label      string  `db:"label" json:"label"`
+	Calls      int64   `db:"calls" json:"calls"`
+	Answered   int64   `db:"answered" json:"answered"`
+	Voicemail  int64   `db:"voicemail" json:"voicemail"`
+	DurationMS int64   `db:"duration_ms" json:"duration_ms"`
+	Analysed   int64   `db:"analysed" json:"analysed"`
+	Successful int64   `db:"successful" json:"successful"`
+	Positive   int64   `db:"positive" json:"positive"`
+	Neutral    int64   `db:"neutral" json:"neutral"`
+	Negative   int64   `db:"negative" json:"negative"`
+	CostCents  float64 `db:"cost_cents" json:"cost_cents"`
+}
+
+// CallsAnalytics returns the calls analytics of [from, to), days counted in zone.
+func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, from, to time.Time, zone string) ([]CallStats, error) {
+	var out []CallStats
+	if err := s.sel(ctx, s.q.CallsAnalytics, &out, orgID, from, to, zone); err != nil {
+		return nil, fmt.Errorf("store: calls analytics: %w", err)
+	}
+	return out, nil
+}
