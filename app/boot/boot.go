@@ -37,6 +37,7 @@ import (
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
+	"masteria/app/voice/calls"
 	"masteria/app/web"
 )
 
@@ -69,6 +70,8 @@ type App struct {
 
 	// Personas: how the bot speaks and when it hands over, and the bot of each channel.
 	Personas *persona.Service
+	// Calls: Retell's call events, the call record and the calls analytics.
+	Calls *calls.Service
 }
 
 // Options says which parts this process runs.
@@ -109,7 +112,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		st.Close()
 		return nil, err
 	}
-	a.Inbox.SetMedia(media.New(st, bucket, account.NewSecrets(st, ring), cfg.BaseURL))
+	med := media.New(st, bucket, account.NewSecrets(st, ring), cfg.BaseURL)
+	a.Inbox.SetMedia(med)
 	// QR sessions run where jobs run: a send goes out only through the session's holder.
 	a.WhatsAppQR, a.runQR = wameow.New(st, a.Inbox, wameow.Options{}), opts.Workers && cfg.WhatsAppQR
 	a.Inbox.Registry().Register(model.KindWhatsAppQR, a.WhatsAppQR.Factory)
@@ -139,6 +143,10 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	bot.Register(reg, a.Bot)
 	// An agent is waiting for the assist: it gives up sooner than the bot, at 30 s.
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
+	a.Calls = calls.New(st, calls.Options{OpenKey: func(v model.VoiceAccount) (string, error) {
+		return ring.OpenString(v.KeySealed, calls.KeyAD(v.ID))
+	}})
+	calls.Register(reg, a.Calls, med, nil)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -153,6 +161,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge.SetJobs(a.Jobs)
 	a.Progression.SetJobs(a.Jobs)
 	a.Bot.SetJobs(a.Jobs)
+	a.Calls.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -167,7 +176,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
-			Personas: a.Personas, Progression: a.Progression})
+			Personas: a.Personas, Progression: a.Progression, Calls: a.Calls})
 	}
 	return a, nil
 }

@@ -30,6 +30,7 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
+	"masteria/app/voice/calls"
 	"masteria/static"
 )
 
@@ -60,6 +61,9 @@ type Deps struct {
 
 	// Assist: the composer's agent assist.
 	Assist *assist.Service
+
+	// Calls: voice calls (Retell's webhook, the call record, analytics).
+	Calls *calls.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -87,6 +91,7 @@ type Server struct {
 	exportWrap func(io.Writer) io.Writer
 
 	personas *persona.Service
+	calls    *calls.Service
 }
 
 // New builds the router.
@@ -103,6 +108,7 @@ func New(d Deps) *Server {
 		return e.IPExtractor(r)
 	})
 	s.personas = d.Personas
+	s.calls = d.Calls
 	s.e = e
 	s.routes()
 	return s
@@ -142,6 +148,7 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, static.Path("icons/favicon-32.png"))
 	})
+	s.retellWebhookRoutes(e)
 	s.webhookRoutes(e)
 	api := e.Group("/api/v1", s.apiKeyAuth, checkText)
 	api.GET("/me", s.apiMe)
@@ -152,6 +159,7 @@ func (s *Server) routes() {
 	s.apiPersonaRoutes(api)
 	s.apiProgressionRoutes(api)
 	s.apiAssistRoutes(api)
+	s.apiCallRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.

@@ -1,0 +1,384 @@
+// Package calls takes Retell's call events and keeps the call record: one row per Retell
+// call however often and in whatever order its events come, tied to the contact (found or
+// created by number for inbound calls, from the metadata the call was started with for
+// outbound ones), its lead, conversation and campaign; the recording copied into the
+// media store; the call events published for the live pages; the analytics of the calls.
+package calls
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"masteria/app/events"
+	"masteria/app/model"
+	"masteria/app/phone"
+	"masteria/app/store"
+	"masteria/app/voice/retell"
+)
+
+// Errors of Ingest, for the webhook's answer.
+var (
+	// ErrUnknownAccount is a webhook URL that names no Retell account (404).
+	ErrUnknownAccount = errors.New("calls: unknown voice account")
+	// ErrSignature is a missing, wrong or stale x-retell-signature (401).
+	ErrSignature = retell.ErrSignature
+	// ErrBadEvent is a body that is not a call event (400).
+	ErrBadEvent = errors.New("calls: not a call event")
+)
+
+// Ranks of the events: a call's row only moves forward along them.
+var ranks = map[string]int{"call_started": 1, "call_ended": 2, "call_analyzed": 3}
+
+// Jobs inserts River jobs in the caller's transaction.
+type Jobs interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Options wire the service.
+type Options struct {
+	// OpenKey returns an account's Retell API key from its sealed form (the vault).
+	OpenKey func(model.VoiceAccount) (string, error)
+	// Now is the clock the signature's tolerance is read against (time.Now when nil).
+	Now func() time.Time
+	// CacheTTL is how long an account's key is kept in memory (30 s when 0); a signature
+	// that fails against the kept key is checked again against the stored one.
+	CacheTTL time.Duration
+}
+
+// Service ingests call events and reads calls.
+type Service struct {
+	st   *store.Store
+	opts Options
+	jobs Jobs
+
+	mu    sync.Mutex
+	cache map[int64]cachedKey
+}
+
+type cachedKey struct {
+	acct    model.VoiceAccount
+	key     string
+	expires time.Time
+}
+
+// New returns the service.
+func New(st *store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = 30 * time.Second
+	}
+	return &Service{st: st, opts: opts, cache: map[int64]cachedKey{}}
+}
+
+// SetJobs gives the service its job queue (the recording's copy); without one, recordings
+// stay at Retell.
+func (s *Service) SetJobs(j Jobs) { s.jobs = j }
+
+// Result is what an ingested event did.
+type Result struct {
+	Call      model.Call
+	Duplicate bool // the event had been applied already: nothing was done
+	Ignored   bool // an event of no interest (transcript_updated, a web call): nothing was done
+}
+
+// account returns the account and its key, from the cache unless fresh.
+func (s *Service) account(ctx context.Context, id int64, fresh bool) (model.VoiceAccount, string, error) {
+	now := time.Now()
+	if !fresh {
+		s.mu.Lock()
+		c, ok := s.cache[id]
+		s.mu.Unlock()
+		if ok && now.Before(c.expires) {
+			return c.acct, c.key, nil
+		}
+	}
+	a, err := s.st.VoiceAccountForWebhook(ctx, id)
+	if errors.Is(err, model.ErrNotFound) {
+		return a, "", ErrUnknownAccount
+	}
+	if err != nil {
+		return a, "", err
+	}
+	if s.opts.OpenKey == nil {
+		return a, "", errors.New("calls: no key opener")
+	}
+	key, err := s.opts.OpenKey(a)
+	if err != nil {
+		return a, "", fmt.Errorf("calls: open the account's key: %w", err)
+	}
+	s.mu.Lock()
+	s.cache[id] = cachedKey{acct: a, key: key, expires: now.Add(s.opts.CacheTTL)}
+	s.mu.Unlock()
+	return a, key, nil
+}
+
+// Ingest takes one webhook delivery for the account: it checks header (x-retell-signature)
+// against the account's key, then applies the event. A duplicate is recognised and does
+// nothing; an unknown call creates its row.
+func (s *Service) Ingest(ctx context.Context, accountID int64, header string, body []byte) (Result, error) {
+	a, key, err := s.account(ctx, accountID, false)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := retell.Verify(body, header, key, s.opts.Now()); err != nil {
+		// The key may have changed since it was cached: check the stored one.
+		if a, key, err = s.account(ctx, accountID, true); err != nil {
+			return Result{}, err
+		}
+		if err := retell.Verify(body, header, key, s.opts.Now()); err != nil {
+			return Result{}, ErrSignature
+		}
+	}
+	var ev retell.Event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrBadEvent, err)
+	}
+	rank, ok := ranks[ev.Event]
+	if !ok || ev.Call.CallType == "web_call" {
+		return Result{Ignored: true}, nil
+	}
+	c, err := callOf(a.OrgID, ev.Call, rank)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.apply(ctx, a.OrgID, ev.Event, c)
+}
+
+// callOf reads Retell's call object into a row of this event's rank.
+func callOf(orgID int64, rc retell.Call, rank int) (model.Call, error) {
+	if rc.CallID == "" || len(rc.CallID) > 128 {
+		return model.Call{}, fmt.Errorf("%w: no call id", ErrBadEvent)
+	}
+	c := model.Call{OrgID: orgID, CallID: rc.CallID, Direction: rc.Direction, FromNumber: rc.FromNumber, ToNumber: rc.ToNumber,
+		AgentID: rc.AgentID, AgentName: rc.AgentName, Status: rc.CallStatus, EventRank: rank,
+		DisconnectionReason: rc.DisconnectionReason, DurationMS: rc.DurationMS, RecordingURL: rc.RecordingURL,
+		Transcript: rc.Transcript, Metadata: rc.Metadata}
+	if c.Direction != "inbound" {
+		c.Direction = "outbound"
+	}
+	switch c.Status {
+	case model.CallRegistered, model.CallOngoing, model.CallEnded, model.CallNotConnected, model.CallError:
+	default:
+		// An event says what happened even where the status is missing.
+		c.Status = map[int]string{1: model.CallOngoing, 2: model.CallEnded, 3: model.CallEnded}[rank]
+	}
+	if rc.StartTimestamp > 0 {
+		t := time.UnixMilli(rc.StartTimestamp).UTC()
+		c.StartedAt = &t
+	}
+	if rc.EndTimestamp > 0 {
+		t := time.UnixMilli(rc.EndTimestamp).UTC()
+		c.EndedAt = &t
+	}
+	if c.DurationMS == 0 && c.StartedAt != nil && c.EndedAt != nil {
+		c.DurationMS = c.EndedAt.Sub(*c.StartedAt).Milliseconds()
+	}
+	if len(rc.TranscriptObject) > 0 {
+		// The words' timings are not kept: the thread shows who said what.
+		turns := make([]Turn, len(rc.TranscriptObject))
+		for i, u := range rc.TranscriptObject {
+			turns[i] = Turn{Role: u.Role, Content: u.Content}
+		}
+		c.TranscriptObject, _ = json.Marshal(turns)
+	}
+	if rc.DynamicVariables != nil {
+		c.DynamicVariables, _ = json.Marshal(rc.DynamicVariables)
+	}
+	if an := rc.CallAnalysis; an != nil {
+		c.Summary = an.CallSummary
+		switch an.UserSentiment {
+		case "Positive", "Neutral", "Negative", "Unknown":
+			c.Sentiment = an.UserSentiment
+		}
+		c.Successful, c.InVoicemail = an.CallSuccessful, an.InVoicemail
+		if len(an.CustomAnalysisData) > 0 && an.CustomAnalysisData[0] == '{' {
+			c.CustomAnalysis = an.CustomAnalysisData
+		}
+	}
+	if rc.CallCost != nil {
+		c.CostCents = rc.CallCost.CombinedCost
+	}
+	if len(c.Metadata) > 0 && c.Metadata[0] != '{' {
+		c.Metadata = nil // metadata is an object; anything else is not ours
+	}
+	return c, nil
+}
+
+// Turn is one turn of a call's transcript.
+type Turn struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Turns reads a call's transcript by speaker.
+func Turns(c model.Call) []Turn {
+	var out []Turn
+	_ = json.Unmarshal(c.TranscriptObject, &out)
+	return out
+}
+
+// links are the ids an outbound call was started with.
+type links struct {
+	ContactID      flexID `json:"contact_id"`
+	LeadID         flexID `json:"lead_id"`
+	ConversationID flexID `json:"conversation_id"`
+	CampaignID     flexID `json:"campaign_id"`
+}
+
+// flexID reads an id given as a number or a string (Retell's metadata is free JSON).
+type flexID int64
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		b = []byte(s)
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || n < 0 {
+		*f = 0
+		return nil
+	}
+	*f = flexID(n)
+	return nil
+}
+
+// apply writes the event into the call's row in one transaction with its event, unless
+// the event came before.
+func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.Call) (Result, error) {
+	ours, theirs := c.ToNumber, c.FromNumber
+	if c.Direction == "outbound" {
+		ours, theirs = c.FromNumber, c.ToNumber
+	}
+	var l links
+	if len(c.Metadata) > 0 {
+		_ = json.Unmarshal(c.Metadata, &l)
+	}
+	// The contact: the one the call is already tied to, the metadata's when it is the
+	// org's, else the one with the other side's number (created for an inbound call).
+	known, err := s.st.CallContactOf(ctx, orgID, c.CallID)
+	if err != nil {
+		return Result{}, err
+	}
+	checked, err := s.st.CheckCallLinks(ctx, orgID, int64(l.ContactID), int64(l.LeadID), int64(l.ConversationID), int64(l.CampaignID), ours)
+	if err != nil {
+		return Result{}, err
+	}
+	c.LeadID, c.ConversationID, c.CampaignID, c.NumberID = checked.LeadID, checked.ConversationID, checked.CampaignID, checked.NumberID
+	switch {
+	case known > 0:
+	case checked.ContactID != nil:
+		c.ContactID = checked.ContactID
+	default:
+		id, err := s.contactFor(ctx, orgID, theirs, c.Direction == "inbound")
+		if err != nil {
+			return Result{}, err
+		}
+		if id > 0 {
+			c.ContactID = &id
+		}
+	}
+	if known == 0 && c.ContactID != nil && c.ConversationID == nil {
+		conv, err := s.st.LatestConversationOf(ctx, orgID, *c.ContactID)
+		if err != nil {
+			return Result{}, err
+		}
+		if conv > 0 {
+			c.ConversationID = &conv
+		}
+	}
+	var res Result
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		fresh, err := tx.ClaimCallEvent(ctx, orgID, c.CallID, event)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			res.Duplicate = true
+			return nil
+		}
+		if res.Call, err = tx.ApplyCallEvent(ctx, c); err != nil {
+			return err
+		}
+		if s.jobs != nil && res.Call.RecordingURL != "" && res.Call.RecordingFileID == nil && c.RecordingURL != "" {
+			if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: orgID, ID: res.Call.ID}, &river.InsertOpts{
+				UniqueOpts: river.UniqueOpts{ByArgs: true},
+			}); err != nil {
+				return fmt.Errorf("calls: queue the recording: %w", err)
+			}
+		}
+		return publish(ctx, tx, event, res.Call)
+	})
+	return res, err
+}
+
+// Ref is the event payload of a call.
+func Ref(c model.Call) events.CallRef {
+	r := events.CallRef{ID: c.ID, CallID: c.CallID, Direction: c.Direction, Status: c.Status}
+	if c.ContactID != nil {
+		r.ContactID = *c.ContactID
+	}
+	if c.LeadID != nil {
+		r.LeadID = *c.LeadID
+	}
+	if c.ConversationID != nil {
+		r.ConversationID = *c.ConversationID
+	}
+	return r
+}
+
+func publish(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+	t := map[string]events.Type[events.CallRef]{"call_started": events.CallStarted, "call_ended": events.CallEnded,
+		"call_analyzed": events.CallAnalyzed}[event]
+	_, err := t.Publish(ctx, tx, c.OrgID, Ref(c))
+	return err
+}
+
+// contactFor finds the org's contact with the number, and creates it when create is set
+// (an inbound caller): 0 when there is none or the number is not one.
+func (s *Service) contactFor(ctx context.Context, orgID int64, number string, create bool) (int64, error) {
+	if number == "" {
+		return 0, nil
+	}
+	e164, err := phone.Normalize(number, "US")
+	if err != nil {
+		return 0, nil // an anonymous or malformed caller id: the call stays without a contact
+	}
+	id, err := s.st.ContactIDByPhone(ctx, orgID, e164)
+	if err == nil || !errors.Is(err, model.ErrNotFound) || !create {
+		if errors.Is(err, model.ErrNotFound) {
+			return 0, nil
+		}
+		return id, err
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		p := e164
+		if id, err = tx.CreateContact(ctx, model.Contact{OrgID: orgID, Phone: &p}); err != nil {
+			return err
+		}
+		if err := tx.AddContactEvent(ctx, orgID, id, "created", nil, map[string]any{"source": "call"}); err != nil {
+			return err
+		}
+		_, err := events.ContactCreated.Publish(ctx, tx, orgID, events.ContactNew{ID: id})
+		return err
+	})
+	if errors.Is(err, model.ErrConflict) {
+		// Another event of the same caller created it first.
+		return s.st.ContactIDByPhone(ctx, orgID, e164)
+	}
+	return id, err
+}
+
+// KeyAD is the associated data the vault seals an account's Retell key with: the key is
+// bound to its account's id.
+func KeyAD(accountID int64) string { return fmt.Sprintf("voice-account:%d:api-key", accountID) }

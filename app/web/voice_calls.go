@@ -1,0 +1,162 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"masteria/app/model"
+	"masteria/app/store"
+	"masteria/app/voice/calls"
+	"masteria/app/voice/retell"
+)
+
+// maxRetellBody bounds one call event; call_analyzed carries the whole transcript with
+// every word's timing, which for a long call is a few hundred kilobytes.
+const maxRetellBody = 2 << 20
+
+// retellWebhookRoutes mounts Retell's call events: no session, no CSRF; the account's key
+// signs each request (x-retell-signature). The path is fixed, so it is matched before the
+// channels' /webhooks/{provider}/{channel}.
+func (s *Server) retellWebhookRoutes(e *echo.Echo) {
+	e.POST("/webhooks/retell/:account", s.retellWebhook)
+}
+
+// retellWebhook answers 404 for an unknown account, 413 for a body too large, 401 for a
+// bad or stale signature, 400 for a body that is not an event, and 200 once the event is
+// stored (or was already).
+func (s *Server) retellWebhook(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("account"), 10, 64)
+	if err != nil || id <= 0 || s.calls == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "unknown account")
+	}
+	r := c.Request()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRetellBody+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "unreadable body")
+	}
+	if len(body) > maxRetellBody {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "body too large")
+	}
+	_, err = s.calls.Ingest(r.Context(), id, r.Header.Get(retell.SignatureHeader), body)
+	switch {
+	case errors.Is(err, calls.ErrUnknownAccount):
+		return echo.NewHTTPError(http.StatusNotFound, "unknown account")
+	case errors.Is(err, calls.ErrSignature):
+		return echo.NewHTTPError(http.StatusUnauthorized, "wrong signature")
+	case errors.Is(err, calls.ErrBadEvent):
+		return echo.NewHTTPError(http.StatusBadRequest, "not a call event")
+	case store.IsDataError(err):
+		// The database refuses the event's data: a retry would fail the same.
+		return echo.NewHTTPError(http.StatusBadRequest, "event refused")
+	case err != nil:
+		return err // 500: Retell retries, and the retry is stored once
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+func (s *Server) apiCallRoutes(api *echo.Group) {
+	api.GET("/calls", s.apiCalls)
+	api.GET("/calls/:id", s.apiCall)
+}
+
+// apiCallJSON is a call as the API shows it: the record with its transcript by speaker.
+type apiCallJSON struct {
+	model.Call
+	Turns        []calls.Turn `json:"transcript_turns"`
+	RecordingURL string       `json:"recording_url,omitempty"` // our copy, signed
+}
+
+// apiCalls lists calls, newest first: contact, conversation, status, direction, from and
+// to (RFC 3339 or YYYY-MM-DD), before (the next page's cursor), limit (1–200).
+func (s *Server) apiCalls(c echo.Context) error {
+	q := c.QueryParams()
+	var f store.CallFilter
+	bad := func(field string) error {
+		return apiFail(c, http.StatusBadRequest, "invalid", "invalid "+field)
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"contact", &f.ContactID}, {"conversation", &f.ConversationID}, {"before", &f.Before}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return bad(p.name)
+			}
+			*p.dst = n
+		}
+	}
+	switch f.Status = q.Get("status"); f.Status {
+	case "", model.CallRegistered, model.CallOngoing, model.CallEnded, model.CallNotConnected, model.CallError:
+	default:
+		return bad("status")
+	}
+	switch f.Direction = q.Get("direction"); f.Direction {
+	case "", "inbound", "outbound":
+	default:
+		return bad("direction")
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				if t, err = time.Parse(time.DateOnly, v); err != nil {
+					return bad(p.name)
+				}
+			}
+			*p.dst = t
+		}
+	}
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return bad("limit")
+		}
+		limit = n
+	}
+	list, err := s.calls.Calls(c.Request().Context(), apiActor(c).OrgID, f, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]apiCallJSON, len(list))
+	for i, k := range list {
+		out[i] = apiCallJSON{Call: k, Turns: calls.Turns(k)}
+	}
+	next := ""
+	if len(list) == limit {
+		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"calls": out, "next_before": next})
+}
+
+// apiCall is one call with its transcript; a call of another org is not found.
+func (s *Server) apiCall(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return apiFail(c, http.StatusNotFound, "not_found", "no such call")
+	}
+	ctx := c.Request().Context()
+	k, err := s.calls.Call(ctx, apiActor(c).OrgID, id)
+	if errors.Is(err, model.ErrNotFound) {
+		return apiFail(c, http.StatusNotFound, "not_found", "no such call")
+	}
+	if err != nil {
+		return err
+	}
+	out := apiCallJSON{Call: k, Turns: calls.Turns(k)}
+	if k.RecordingFileID != nil && s.inbox.Media() != nil {
+		if m, err := s.inbox.Media().Get(ctx, k.OrgID, *k.RecordingFileID); err == nil {
+			out.RecordingURL, _ = s.inbox.Media().SignedURL(ctx, m)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"call": out})
+}
