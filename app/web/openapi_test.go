@@ -376,6 +376,14 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"enabled":`, key, 400, false)
 	call("PUT", "/pipelines/999999/ai", `{"enabled":false}`, key, 404, true)
 
+	callID := callFixture(t, inst, orgID)
+	call("GET", "/calls", "", key, 200, true)
+	call("GET", "/calls?status=ended&direction=inbound&from=2020-01-01&limit=5", "", key, 200, true)
+	call("GET", "/calls?status=nope", "", key, 400, false)
+	call("GET", "/calls?contact=-1", "", key, 400, false)
+	call("GET", fmt.Sprintf("/calls/%d", callID), "", key, 200, true)
+	call("GET", "/calls/999999", "", key, 404, true)
+
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			if !called[method+" "+path] {
