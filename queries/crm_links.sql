@@ -62,9 +62,7 @@ SELECT t.id, t.org_id, t.contact_id, t.kind, t.actor_id, t.actor_name, t.data, t
     WHERE cp.org_id = $1
   UNION ALL
     SELECT k.id, k.org_id, k.contact_id, 'call', NULL::bigint, NULL::text,
-           jsonb_build_object('call_id', k.id, 'direction', k.direction, 'status', k.status, 'reason', k.disconnection_reason,
-               'duration_ms', k.duration_ms, 'summary', left(k.summary, 500), 'sentiment', k.sentiment,
-               'successful', k.successful, 'conversation_id', k.conversation_id, 'recording_file_id', k.recording_file_id),
+           to_jsonb(k) - 'metadata' - 'dynamic_variables' - 'recording_url' - 'transcript',
            k.created_at, 4
     FROM calls k
     WHERE k.org_id = $1 AND k.contact_id = $2

@@ -309,6 +309,9 @@ func (s *Server) threadData(ctx context.Context, conv model.Conversation, before
 	}
 	slices.Reverse(msgs)
 	d.Messages = msgs
+	if d.Calls, err = s.threadCalls(ctx, conv, msgs, before, d.OlderID); err != nil {
+		return d, err
+	}
 	var out []int64 // the bot's replies are outbound messages with no sender
 	for _, m := range msgs {
 		if m.Direction == "out" && m.SenderID == nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -159,4 +160,31 @@ func (s *Server) apiCall(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"call": out})
+}
+
+// threadCalls are the conversation's calls that fall within a page of its thread (msgs,
+// oldest first): on the newest page every call since the page's first message (all of
+// them when there is no older page), on an older page those between its messages.
+func (s *Server) threadCalls(ctx context.Context, conv model.Conversation, msgs []model.Message, before, olderID int64) ([]model.Call, error) {
+	if s.calls == nil {
+		return nil, nil
+	}
+	all, err := s.calls.OfConversation(ctx, conv.OrgID, conv.ID)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	var out []model.Call
+	for _, k := range all {
+		switch {
+		case len(msgs) == 0:
+			if before == 0 {
+				out = append(out, k)
+			}
+		case olderID != 0 && k.CreatedAt.Before(msgs[0].CreatedAt):
+		case before != 0 && k.CreatedAt.After(msgs[len(msgs)-1].CreatedAt):
+		default:
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

@@ -363,6 +363,14 @@ func fieldLabel(fields []model.ContactField, key string) string {
 
 // ---- timeline ----
 
+// callOf reads a timeline line of a voice call (the call's row as JSON).
+func callOf(e model.ContactEvent) model.Call {
+	var c model.Call
+	_ = json.Unmarshal(e.Data, &c)
+	c.ID = e.ID
+	return c
+}
+
 func eventData(e model.ContactEvent) EventData {
 	var d EventData
 	_ = json.Unmarshal(e.Data, &d)
@@ -374,7 +382,7 @@ var eventIcons = map[string]string{
 	"owner_changed": "user", "opted_out": "lock", "opted_in": "check",
 	"imported": "upload", "import_updated": "upload", "stage_changed": "kanban",
 	"conversation": "message", "note": "mail",
-	"merged": "users", "lead_created": "kanban", "campaign": "megaphone",
+	"merged": "users", "lead_created": "kanban", "campaign": "megaphone", "call": "smartphone",
 }
 
 // mergedName names the contact a merge took in: its name, else its phone.

@@ -135,6 +135,8 @@ type ThreadData struct {
 	Members  map[int64]string
 	Filter   Filter
 	AI       map[int64]model.AIReply // the bot's replies among Messages: their sources, model and cost
+	// Calls are the voice calls of the conversation within this page's time, oldest first.
+	Calls []model.Call
 }
 
 // OpenData is the open conversation: its header, thread, composer and contact.

@@ -143,7 +143,8 @@ var statuses = []struct{ Value, Key string }{
 	{"closed", "inbox.status.closed"},
 }
 
-const liveMessages = "sse:message.received, sse:message.created, sse:message.status, sse:message.updated"
+const liveMessages = "sse:message.received, sse:message.created, sse:message.status, sse:message.updated, " +
+	"sse:call.started, sse:call.ended, sse:call.analyzed, sse:call.recording_saved"
 
 // liveList also reloads when this browser marked a conversation read (inbox-read, sent by the
 // read request's answer), without waiting for that change to come back over SSE.
@@ -221,4 +222,27 @@ func personaSelected(d OpenData, id int64) bool {
 		return *d.Conv.PersonaID == id
 	}
 	return d.Channel.PersonaID != nil && *d.Channel.PersonaID == id
+}
+
+// threadItem is a message or a voice call of the thread.
+type threadItem struct {
+	Msg  *model.Message
+	Call *model.Call
+}
+
+// threadItems puts the page's calls among its messages by time, oldest first.
+func threadItems(d ThreadData) []threadItem {
+	out := make([]threadItem, 0, len(d.Messages)+len(d.Calls))
+	k := 0
+	for i := range d.Messages {
+		for k < len(d.Calls) && d.Calls[k].CreatedAt.Before(d.Messages[i].CreatedAt) {
+			out = append(out, threadItem{Call: &d.Calls[k]})
+			k++
+		}
+		out = append(out, threadItem{Msg: &d.Messages[i]})
+	}
+	for ; k < len(d.Calls); k++ {
+		out = append(out, threadItem{Call: &d.Calls[k]})
+	}
+	return out
 }
