@@ -206,6 +206,7 @@ func (s *Server) routes() {
 	s.personaRoutes(o)
 	s.progressionRoutes(o)
 	s.assistRoutes(o)
+	s.callAnalyticsRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

@@ -14,6 +14,7 @@ import (
 	"masteria/app/store"
 	"masteria/app/voice/calls"
 	"masteria/app/voice/retell"
+	voiceview "masteria/views/voice"
 )
 
 // maxRetellBody bounds one call event; call_analyzed carries the whole transcript with
@@ -187,4 +188,68 @@ func (s *Server) threadCalls(ctx context.Context, conv model.Conversation, msgs 
 		}
 	}
 	return out, nil
+}
+
+// callAnalyticsRoutes mounts the Calls analytics tab of Settings → Voice: managers and up
+// (it shows what calls cost, as campaigns' prices do).
+func (s *Server) callAnalyticsRoutes(o *echo.Group) {
+	o.GET("/settings/voice/analytics", s.callAnalytics, requireMay(model.RunCampaigns))
+}
+
+// callAnalytics shows the calls of a period (?from=&to=, YYYY-MM-DD, days in the org's
+// time zone; the last 30 days by default). A period that cannot be read or is refused
+// shows the default with the reason, answered 422.
+func (s *Server) callAnalytics(c echo.Context) error {
+	r := reqOf(c)
+	zone, err := s.st.OrgTimeZone(c.Request().Context(), r.Org.ID)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc, zone = time.UTC, "UTC"
+	}
+	today := time.Now().In(loc)
+	last, first := today, today.AddDate(0, 0, -29)
+	status, errKey := http.StatusOK, ""
+	if f, t := c.QueryParam("from"), c.QueryParam("to"); f != "" || t != "" {
+		pf, err1 := time.ParseInLocation(time.DateOnly, f, loc)
+		pt, err2 := time.ParseInLocation(time.DateOnly, t, loc)
+		switch {
+		case err1 != nil || err2 != nil:
+			status, errKey = http.StatusUnprocessableEntity, "calls.error.period"
+		case pt.Before(pf):
+			status, errKey = http.StatusUnprocessableEntity, "calls.error.period"
+		case pt.Sub(pf) > calls.MaxDays*24*time.Hour:
+			status, errKey = http.StatusUnprocessableEntity, "calls.error.period_long"
+		default:
+			first, last = pf, pt
+		}
+	}
+	rep, err := s.calls.Analytics(c.Request().Context(), r.Org.ID, first, last, zone)
+	if err != nil {
+		return err
+	}
+	d := voiceview.AnalyticsData{From: rep.From.Format(time.DateOnly), To: rep.To.Format(time.DateOnly), Zone: rep.Zone, Error: errKey,
+		Total: viewStats(rep.Total)}
+	for _, st := range rep.Days {
+		d.Days = append(d.Days, viewStats(st))
+		d.MaxDay = max(d.MaxDay, st.Calls)
+	}
+	for _, g := range []struct {
+		in  []calls.Stats
+		out *[]voiceview.Stats
+	}{{rep.Agents, &d.Agents}, {rep.Numbers, &d.Numbers}, {rep.Campaigns, &d.Campaigns}} {
+		for _, st := range g.in {
+			*g.out = append(*g.out, viewStats(st))
+		}
+	}
+	return render(c, status, voiceview.Analytics(d), voiceview.AnalyticsTab(d))
+}
+
+func viewStats(s calls.Stats) voiceview.Stats {
+	return voiceview.Stats{Key: s.Key, Label: s.Label, Calls: s.Calls, Answered: s.Answered, Voicemail: s.Voicemail,
+		DurationMS: s.DurationMS, AvgDurationMS: s.AvgDurationMS, Analysed: s.Analysed, Successful: s.Successful,
+		Positive: s.Positive, Neutral: s.Neutral, Negative: s.Negative, CostCents: s.CostCents,
+		AnswerRate: s.AnswerRate, VoicemailRate: s.VoicemailRate, Success: s.SuccessRate}
 }
