@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,130 @@ func TestCallsAPIKeepsToItsOrg(t *testing.T) {
 	}
 	if res := apiCall(t, o.owner, "", "GET", "/api/v1/calls", ""); res.StatusCode != 401 {
 		t.Errorf("no key: %d", res.StatusCode)
+	}
+}
+
+// TestCallShowsOnContactAndThread: an inbound call from a customer who wrote before shows
+// on the contact's timeline and in the conversation's thread with its outcome, transcript,
+// summary and, once copied, the recording's player.
+func TestCallShowsOnContactAndThread(t *testing.T) {
+	t.Parallel()
+	o := newInboxOrg(t)
+	r := o.receive("+5511987004455", "Bruna Lima", "Oi, posso ligar?")
+	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), bytes.Repeat([]byte{0}, 64)...)
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "audio/wav")
+		_, _ = w.Write(wav)
+	}))
+	t.Cleanup(rec.Close)
+	key := "key_thread_0123456789"
+	acct := retellAccount(t, o.inst, o.orgID(), key)
+	ended := retellEvent(t, "call_ended", "call_thread_1", "+5511987004455")
+	var ev map[string]any
+	_ = json.Unmarshal(ended, &ev)
+	ev["call"].(map[string]any)["recording_url"] = rec.URL + "/rec.wav"
+	ended, _ = json.Marshal(ev)
+	for _, b := range [][]byte{retellEvent(t, "call_started", "call_thread_1", "+5511987004455"), ended,
+		retellEvent(t, "call_analyzed", "call_thread_1", "+5511987004455")} {
+		if res := postRetell(t, o.inst.URL, acct, key, time.Now(), b); res.StatusCode != 200 {
+			t.Fatalf("webhook: %d", res.StatusCode)
+		}
+	}
+	db := o.inst.App.Store.DB()
+	var k model.Call
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if err := db.Get(&k, `SELECT id, contact_id, conversation_id, recording_file_id FROM calls WHERE org_id = $1 AND call_id = 'call_thread_1'`, o.orgID()); err != nil {
+			t.Fatal(err)
+		}
+		if k.RecordingFileID != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if k.ContactID == nil || *k.ContactID != r.ContactID || k.ConversationID == nil || *k.ConversationID != r.ConversationID {
+		t.Fatalf("call tied to contact %v conversation %v, want %d %d", k.ContactID, k.ConversationID, r.ContactID, r.ConversationID)
+	}
+	if k.RecordingFileID == nil {
+		t.Fatal("the recording was not copied")
+	}
+	if res := o.owner.Get(fmt.Sprintf("%s/media/%d", o.home, *k.RecordingFileID)); res.StatusCode != 200 || res.Body != string(wav) {
+		t.Errorf("recording copy: %d, %d bytes", res.StatusCode, len(res.Body))
+	}
+	for _, page := range []string{fmt.Sprintf("%s/contacts/%d", o.home, r.ContactID), fmt.Sprintf("%s/inbox/%d", o.home, r.ConversationID)} {
+		body := o.owner.Get(page).Body
+		text := webtest.Text(body)
+		for _, want := range []string{"Inbound call", "The customer hung up", "2:00", "Paciente pediu para remarcar a consulta.",
+			"Quero remarcar minha consulta.", "Goal reached", "Neutral"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", page, want)
+			}
+		}
+		if !strings.Contains(body, fmt.Sprintf(`src="%s/media/%d"`, o.home, *k.RecordingFileID)) || !strings.Contains(body, `data-testid="call-player"`) {
+			t.Errorf("%s has no player of the recording", page)
+		}
+	}
+	// Another org's member sees none of it.
+	stranger := webtest.NewClient(t, o.inst.URL)
+	home := stranger.Signup("Outra Loja", "Sara", uniqueEmail("sara"), strongPassword)
+	if res := stranger.Get(fmt.Sprintf("%s/media/%d", home, *k.RecordingFileID)); res.StatusCode != 404 {
+		t.Errorf("another org's recording: %d", res.StatusCode)
+	}
+}
+
+// TestCallAnalyticsPage: the tab's figures over a period, the period checked, and agents
+// kept out.
+func TestCallAnalyticsPage(t *testing.T) {
+	t.Parallel()
+	o := newInboxOrg(t)
+	db := o.inst.App.Store.DB()
+	// Ten calls yesterday and today: 8 answered (2 of them voicemail), 1 no answer, 1 busy.
+	for i := range 10 {
+		status, reason, vm := "ended", "user_hangup", false
+		switch {
+		case i == 8:
+			status, reason = "not_connected", "dial_no_answer"
+		case i == 9:
+			status, reason = "ended", "dial_busy"
+		case i < 2:
+			reason, vm = "voicemail_reached", true
+		}
+		db.MustExec(`INSERT INTO calls (org_id, call_id, direction, agent_id, agent_name, status, event_rank, disconnection_reason,
+			duration_ms, in_voicemail, successful, sentiment, cost_cents, created_at)
+			VALUES ($1, $2, 'outbound', 'ag1', 'Vendas', $3, 3, $4, $5, $6, $7, $8, 10, now() - ($9 || ' hours')::interval)`,
+			o.orgID(), fmt.Sprintf("c%d", i), status, reason, map[bool]int{true: 60000, false: 0}[status == "ended" && reason != "dial_busy"],
+			vm, i%2 == 0, map[bool]string{true: "Positive", false: "Negative"}[i%3 == 0], fmt.Sprint(i))
+	}
+	res := o.owner.Get(o.home + "/settings/voice/analytics")
+	text := webtest.Text(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("page: %d", res.StatusCode)
+	}
+	for _, want := range []string{"Calls 10", "Answer rate 80.0%", "Voicemail rate 25.0%", "Average duration 1:00", "Total duration 8:00",
+		"Success rate 50.0%", "Cost $1.00", "Vendas"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page lacks %q: %s", want, text)
+		}
+	}
+	far := o.owner.Get(o.home + "/settings/voice/analytics?from=2020-01-01&to=2020-01-31")
+	if far.StatusCode != 200 || !strings.Contains(far.Body, `data-testid="calls-none"`) {
+		t.Errorf("an empty period: %d", far.StatusCode)
+	}
+	for _, q := range []string{"from=2026-02-10&to=2026-02-01", "from=yesterday&to=today", "from=2020-01-01&to=2026-01-01"} {
+		if res := o.owner.Get(o.home + "/settings/voice/analytics?" + q); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `data-testid="calls-error"`) {
+			t.Errorf("%s: %d", q, res.StatusCode)
+		}
+	}
+	if res := o.owner.Get(o.home + "/settings/voice/analytics?from=%00&to=2026-01-01"); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a NUL byte: %d", res.StatusCode)
+	}
+	agent, _ := o.member(model.RoleAgent)
+	if res := agent.Get(o.home + "/settings/voice/analytics"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("agent: %d", res.StatusCode)
+	}
+	stranger := webtest.NewClient(t, o.inst.URL)
+	stranger.Signup("Outra Loja", "Sara", uniqueEmail("sara"), strongPassword)
+	if res := stranger.Get(o.home + "/settings/voice/analytics"); res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusForbidden {
+		t.Errorf("another org's member: %d", res.StatusCode)
 	}
 }
