@@ -128,46 +128,116 @@ FROM calls c
 WHERE c.org_id = $1 AND c.conversation_id = $2
 ORDER BY c.created_at, c.id LIMIT 200;
 
--- name: calls-analytics
--- The calls of a period [$2, $3) by day (in the org's zone $4), agent, our number and
--- campaign, and overall, in one pass: dim is 'total', 'day', 'agent', 'number' or
--- 'campaign'. Answered: the call connected (ended, not a dial failure); voicemail is
--- counted over answered calls; success over the calls analysed.
-WITH base AS (
-    SELECT c.created_at, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.duration_ms, c.cost_cents, c.sentiment,
-           c.successful,
-           (c.status = 'ended' AND c.disconnection_reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
+-- name: call-stats-stale-days
+-- The days of [$5, $6] (in zone $4; [$2, $3) as times) whose figures must be worked out
+-- again: those without figures yet, and those with a call changed since they were.
+WITH m AS (
+    SELECT s.day, s.computed_at FROM call_stats_daily s
+    WHERE s.org_id = $1 AND s.zone = $4 AND s.dim = 'total' AND s.key = '' AND s.day >= $5::date AND s.day <= $6::date
+)
+SELECT d::date AS day FROM generate_series($5::date, $6::date, interval '1 day') d
+WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.day = d::date)
+UNION
+SELECT DISTINCT (c.created_at AT TIME ZONE $4)::date AS day
+FROM calls c JOIN m ON m.day = (c.created_at AT TIME ZONE $4)::date
+WHERE c.org_id = $1 AND c.updated_at > (SELECT coalesce(min(m.computed_at), 'infinity') FROM m)
+  AND c.created_at >= $2 AND c.created_at < $3 AND c.updated_at > m.computed_at
+ORDER BY day;
+
+-- name: call-stats-lock
+-- One computation of an org's figures at a time.
+SELECT pg_advisory_xact_lock(hashtext('call_stats_daily'), ($1::bigint % 2147483647)::int);
+
+-- name: call-stats-clear
+DELETE FROM call_stats_daily WHERE org_id = $1 AND zone = $2 AND day = ANY($3::date[]);
+
+-- name: call-stats-compute
+-- Works out the figures of days $3 (zone $2; their calls between $4 and $5) from the
+-- calls, marked computed a minute before now so that a call changed by a transaction
+-- still running is looked at again. The calls are first counted in one pass by what the
+-- figures read (few distinct rows), then summed by day, agent, number and campaign. Each
+-- day gets a 'total' row, with zeros when it had no call. Answered: the call connected
+-- (ended, not a dial failure); voicemail counts among answered calls; success among the
+-- calls analysed.
+WITH raw AS (
+    SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
+           c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
+           count(*) AS calls, sum(c.duration_ms) AS duration_ms, sum(c.cost_cents) AS cost_cents
+    FROM calls c
+    WHERE c.org_id = $1 AND c.created_at >= $4 AND c.created_at < $5
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+), cell AS (
+    SELECT r.day, r.agent_id, r.number_id, r.campaign_id, max(r.agent_name) AS agent_name,
+           sum(r.calls) AS calls,
+           coalesce(sum(r.calls) FILTER (WHERE a.answered), 0) AS answered,
+           coalesce(sum(r.calls) FILTER (WHERE a.answered AND (r.in_voicemail OR r.reason IN ('voicemail_reached', 'ivr_reached'))), 0) AS voicemail,
+           coalesce(sum(r.duration_ms) FILTER (WHERE a.answered), 0) AS duration_ms,
+           coalesce(sum(r.calls) FILTER (WHERE r.successful IS NOT NULL), 0) AS analysed,
+           coalesce(sum(r.calls) FILTER (WHERE r.successful), 0) AS successful,
+           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Positive'), 0) AS positive,
+           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Neutral'), 0) AS neutral,
+           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Negative'), 0) AS negative,
+           sum(r.cost_cents) AS cost_cents
+    FROM raw r
+    CROSS JOIN LATERAL (SELECT r.status = 'ended' AND r.reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
                'invalid_destination', 'user_declined', 'registered_call_timeout', 'marked_as_spam', 'scam_detected',
                'concurrency_limit_reached', 'no_concurrency_fallback', 'no_valid_payment', 'sip_routing_error',
-               'telephony_provider_permission_denied', 'telephony_provider_unavailable')) AS answered,
-           (c.in_voicemail IS TRUE OR c.disconnection_reason IN ('voicemail_reached', 'ivr_reached')) AS voicemail
-    FROM calls c
-    WHERE c.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3
+               'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
+    WHERE r.day = ANY($3::date[])
+    GROUP BY 1, 2, 3, 4
 ), agg AS (
-    SELECT CASE WHEN GROUPING(b.day) = 0 THEN 'day' WHEN GROUPING(b.agent_id) = 0 THEN 'agent'
-                WHEN GROUPING(b.number_id) = 0 THEN 'number' WHEN GROUPING(b.campaign_id) = 0 THEN 'campaign'
-                ELSE 'total' END AS dim,
-           b.day, b.agent_id, max(b.agent_name) AS agent_name, b.number_id, b.campaign_id,
-           count(*) AS calls,
-           count(*) FILTER (WHERE b.answered) AS answered,
-           count(*) FILTER (WHERE b.answered AND b.voicemail) AS voicemail,
-           coalesce(sum(b.duration_ms) FILTER (WHERE b.answered), 0)::bigint AS duration_ms,
-           count(*) FILTER (WHERE b.successful IS NOT NULL) AS analysed,
-           count(*) FILTER (WHERE b.successful) AS successful,
-           count(*) FILTER (WHERE b.sentiment = 'Positive') AS positive,
-           count(*) FILTER (WHERE b.sentiment = 'Neutral') AS neutral,
-           count(*) FILTER (WHERE b.sentiment = 'Negative') AS negative,
-           coalesce(sum(b.cost_cents), 0)::float8 AS cost_cents
-    FROM (SELECT base.*, (base.created_at AT TIME ZONE $4)::date AS day FROM base) b
-    GROUP BY GROUPING SETS ((b.day), (b.agent_id), (b.number_id), (b.campaign_id), ())
+    SELECT x.day,
+           CASE WHEN GROUPING(x.agent_id) = 0 THEN 'agent' WHEN GROUPING(x.number_id) = 0 THEN 'number'
+                WHEN GROUPING(x.campaign_id) = 0 THEN 'campaign' ELSE 'total' END AS dim,
+           x.agent_id, x.number_id, x.campaign_id, max(x.agent_name) AS agent_name,
+           sum(x.calls)::bigint AS calls, sum(x.answered)::bigint AS answered, sum(x.voicemail)::bigint AS voicemail,
+           sum(x.duration_ms)::bigint AS duration_ms, sum(x.analysed)::bigint AS analysed, sum(x.successful)::bigint AS successful,
+           sum(x.positive)::bigint AS positive, sum(x.neutral)::bigint AS neutral, sum(x.negative)::bigint AS negative,
+           coalesce(sum(x.cost_cents), 0)::float8 AS cost_cents
+    FROM cell x
+    GROUP BY GROUPING SETS ((x.day), (x.day, x.agent_id), (x.day, x.number_id), (x.day, x.campaign_id))
 )
-SELECT a.dim,
-       CASE a.dim WHEN 'day' THEN to_char(a.day, 'YYYY-MM-DD') WHEN 'agent' THEN a.agent_id
-           WHEN 'number' THEN coalesce(a.number_id::text, '') WHEN 'campaign' THEN coalesce(a.campaign_id::text, '') ELSE '' END AS key,
-       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') WHEN 'number' THEN coalesce(n.phone_number, '')
+INSERT INTO call_stats_daily (org_id, zone, day, dim, key, label, calls, answered, voicemail, duration_ms, analysed, successful,
+    positive, neutral, negative, cost_cents, computed_at)
+SELECT $1, $2, d.day, 'total', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, now() - interval '1 minute'
+FROM unnest($3::date[]) AS d(day)
+WHERE NOT EXISTS (SELECT 1 FROM agg WHERE agg.day = d.day AND agg.dim = 'total')
+UNION ALL
+SELECT $1, $2, a.day, a.dim,
+       CASE a.dim WHEN 'agent' THEN a.agent_id WHEN 'number' THEN coalesce(a.number_id::text, '')
+           WHEN 'campaign' THEN coalesce(a.campaign_id::text, '') ELSE '' END,
+       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') ELSE '' END,
+       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents,
+       now() - interval '1 minute'
+FROM agg a;
+
+-- name: call-stats
+-- The figures of days [$3, $4] in zone $2: each day's, the period's, and by agent, number
+-- and campaign (dim 'day', 'total', 'agent', 'number', 'campaign'), with the names of
+-- numbers and campaigns as they are now.
+SELECT x.dim, x.key,
+       CASE x.dim WHEN 'agent' THEN x.label WHEN 'number' THEN coalesce(n.phone_number, '')
            WHEN 'campaign' THEN coalesce(p.name, '') ELSE '' END AS label,
-       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents
-FROM agg a
-LEFT JOIN voice_numbers n ON n.org_id = $1 AND n.id = a.number_id
-LEFT JOIN campaigns p ON p.org_id = $1 AND p.id = a.campaign_id
-ORDER BY a.dim, a.day, a.calls DESC, key;
+       x.calls, x.answered, x.voicemail, x.duration_ms, x.analysed, x.successful, x.positive, x.neutral, x.negative, x.cost_cents
+FROM (
+    SELECT CASE WHEN GROUPING(s.day) = 0 THEN 'day' ELSE 'total' END AS dim,
+           coalesce(to_char(s.day, 'YYYY-MM-DD'), '') AS key, '' AS label,
+           sum(s.calls)::bigint AS calls, sum(s.answered)::bigint AS answered, sum(s.voicemail)::bigint AS voicemail,
+           sum(s.duration_ms)::bigint AS duration_ms, sum(s.analysed)::bigint AS analysed, sum(s.successful)::bigint AS successful,
+           sum(s.positive)::bigint AS positive, sum(s.neutral)::bigint AS neutral, sum(s.negative)::bigint AS negative,
+           sum(s.cost_cents)::float8 AS cost_cents
+    FROM call_stats_daily s
+    WHERE s.org_id = $1 AND s.zone = $2 AND s.dim = 'total' AND s.day >= $3::date AND s.day <= $4::date
+    GROUP BY GROUPING SETS ((s.day), ())
+  UNION ALL
+    SELECT s.dim, s.key, max(s.label),
+           sum(s.calls)::bigint, sum(s.answered)::bigint, sum(s.voicemail)::bigint, sum(s.duration_ms)::bigint,
+           sum(s.analysed)::bigint, sum(s.successful)::bigint, sum(s.positive)::bigint, sum(s.neutral)::bigint,
+           sum(s.negative)::bigint, sum(s.cost_cents)::float8
+    FROM call_stats_daily s
+    WHERE s.org_id = $1 AND s.zone = $2 AND s.dim <> 'total' AND s.day >= $3::date AND s.day <= $4::date
+    GROUP BY s.dim, s.key
+) x
+LEFT JOIN voice_numbers n ON x.dim = 'number' AND n.org_id = $1 AND n.id::text = x.key
+LEFT JOIN campaigns p ON x.dim = 'campaign' AND p.org_id = $1 AND p.id::text = x.key
+ORDER BY x.dim, x.calls DESC, x.key;

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"masteria/app/model"
 )
@@ -21,7 +22,11 @@ type voiceCallQueries struct {
 	CallContactOf          *sqlx.Stmt `query:"call-contact-of"`
 	CallSetRecording       *sqlx.Stmt `query:"call-set-recording"`
 	CallsOfConversation    *sqlx.Stmt `query:"calls-of-conversation"`
-	CallsAnalytics         *sqlx.Stmt `query:"calls-analytics"`
+	CallStatsStaleDays     *sqlx.Stmt `query:"call-stats-stale-days"`
+	CallStatsLock          *sqlx.Stmt `query:"call-stats-lock"`
+	CallStatsClear         *sqlx.Stmt `query:"call-stats-clear"`
+	CallStatsCompute       *sqlx.Stmt `query:"call-stats-compute"`
+	CallStats              *sqlx.Stmt `query:"call-stats"`
 }
 
 // VoiceAccountForWebhook returns the Retell account a webhook URL names, whatever its org:
@@ -204,10 +209,43 @@ type CallStats struct {
 	CostCents  float64 `db:"cost_cents" json:"cost_cents"`
 }
 
-// CallsAnalytics returns the calls analytics of [from, to), days counted in zone.
-func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, from, to time.Time, zone string) ([]CallStats, error) {
+// dayArray is days as a date[] parameter.
+func dayArray(days []time.Time) any {
+	out := make([]string, len(days))
+	for i, d := range days {
+		out[i] = d.Format(time.DateOnly)
+	}
+	return pq.Array(out)
+}
+
+// CallsAnalytics returns the calls analytics of the days first to last (inclusive) in
+// zone, whose times are [from, to). Days whose figures are missing or out of date are
+// worked out first, in one transaction per org at a time.
+func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, first, last, from, to time.Time, zone string) ([]CallStats, error) {
+	var stale []time.Time
+	if err := s.sel(ctx, s.q.CallStatsStaleDays, &stale, orgID, from, to, zone, first.Format(time.DateOnly), last.Format(time.DateOnly)); err != nil {
+		return nil, fmt.Errorf("store: calls analytics: %w", err)
+	}
+	if len(stale) > 0 {
+		err := s.Tx(ctx, func(tx *Store) error {
+			if _, err := tx.exec(ctx, tx.q.CallStatsLock, orgID); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, tx.q.CallStatsClear, orgID, zone, dayArray(stale)); err != nil {
+				return err
+			}
+			// The calls of the stale days: from the first one's start to the last one's end,
+			// with a day's margin either way for the zone.
+			lo, hi := stale[0].AddDate(0, 0, -1), stale[len(stale)-1].AddDate(0, 0, 2)
+			_, err := tx.exec(ctx, tx.q.CallStatsCompute, orgID, zone, dayArray(stale), lo, hi)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: calls analytics: %w", err)
+		}
+	}
 	var out []CallStats
-	if err := s.sel(ctx, s.q.CallsAnalytics, &out, orgID, from, to, zone); err != nil {
+	if err := s.sel(ctx, s.q.CallStats, &out, orgID, zone, first.Format(time.DateOnly), last.Format(time.DateOnly)); err != nil {
 		return nil, fmt.Errorf("store: calls analytics: %w", err)
 	}
 	return out, nil

@@ -79,7 +79,7 @@ func (s *Service) Analytics(ctx context.Context, orgID int64, first, last time.T
 	if to.Sub(from) > MaxDays*24*time.Hour+time.Hour {
 		return Report{}, model.FieldError("from", "calls.error.period_long")
 	}
-	rows, err := s.st.CallsAnalytics(ctx, orgID, from, to, zone)
+	rows, err := s.st.CallsAnalytics(ctx, orgID, from, to.AddDate(0, 0, -1), from, to, zone)
 	if err != nil {
 		return Report{}, err
 	}
