@@ -128,21 +128,17 @@ FROM calls c
 WHERE c.org_id = $1 AND c.conversation_id = $2
 ORDER BY c.created_at, c.id LIMIT 200;
 
--- name: call-stats-stale-days
--- The days of [$5, $6] (in zone $4; [$2, $3) as times) whose figures must be worked out
--- again: those without figures yet, and those with a call changed since they were.
-WITH m AS (
-    SELECT s.day, s.computed_at FROM call_stats_daily s
-    WHERE s.org_id = $1 AND s.zone = $4 AND s.dim = 'total' AND s.key = '' AND s.day >= $5::date AND s.day <= $6::date
-)
-SELECT d::date AS day FROM generate_series($5::date, $6::date, interval '1 day') d
-WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.day = d::date)
-UNION
-SELECT DISTINCT (c.created_at AT TIME ZONE $4)::date AS day
-FROM calls c JOIN m ON m.day = (c.created_at AT TIME ZONE $4)::date
-WHERE c.org_id = $1 AND c.updated_at > (SELECT coalesce(min(m.computed_at), 'infinity') FROM m)
-  AND c.created_at >= $2 AND c.created_at < $3 AND c.updated_at > m.computed_at
-ORDER BY day;
+-- name: call-stats-marks
+-- When each day of [$3, $4] in zone $2 had its figures worked out.
+SELECT s.day, s.computed_at FROM call_stats_daily s
+WHERE s.org_id = $1 AND s.zone = $2 AND s.dim = 'total' AND s.key = '' AND s.day >= $3::date AND s.day <= $4::date;
+
+-- name: calls-changed-since
+-- The calls changed after $2, the latest first (at most $3): the days whose figures are
+-- out of date.
+SELECT c.created_at, c.updated_at FROM calls c
+WHERE c.org_id = $1 AND c.updated_at > $2
+ORDER BY c.updated_at DESC LIMIT $3;
 
 -- name: call-stats-lock
 -- One computation of an org's figures at a time.

@@ -22,7 +22,8 @@ type voiceCallQueries struct {
 	CallContactOf          *sqlx.Stmt `query:"call-contact-of"`
 	CallSetRecording       *sqlx.Stmt `query:"call-set-recording"`
 	CallsOfConversation    *sqlx.Stmt `query:"calls-of-conversation"`
-	CallStatsStaleDays     *sqlx.Stmt `query:"call-stats-stale-days"`
+	CallStatsMarks         *sqlx.Stmt `query:"call-stats-marks"`
+	CallsChangedSince      *sqlx.Stmt `query:"calls-changed-since"`
 	CallStatsLock          *sqlx.Stmt `query:"call-stats-lock"`
 	CallStatsClear         *sqlx.Stmt `query:"call-stats-clear"`
 	CallStatsCompute       *sqlx.Stmt `query:"call-stats-compute"`
@@ -222,8 +223,8 @@ func dayArray(days []time.Time) any {
 // zone, whose times are [from, to). Days whose figures are missing or out of date are
 // worked out first, in one transaction per org at a time.
 func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, first, last, from, to time.Time, zone string) ([]CallStats, error) {
-	var stale []time.Time
-	if err := s.sel(ctx, s.q.CallStatsStaleDays, &stale, orgID, from, to, zone, first.Format(time.DateOnly), last.Format(time.DateOnly)); err != nil {
+	stale, err := s.staleCallDays(ctx, orgID, first, last, zone)
+	if err != nil {
 		return nil, fmt.Errorf("store: calls analytics: %w", err)
 	}
 	if len(stale) > 0 {
@@ -247,6 +248,62 @@ func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, first, last, fr
 	var out []CallStats
 	if err := s.sel(ctx, s.q.CallStats, &out, orgID, zone, first.Format(time.DateOnly), last.Format(time.DateOnly)); err != nil {
 		return nil, fmt.Errorf("store: calls analytics: %w", err)
+	}
+	return out, nil
+}
+
+// maxChanged is how many changed calls are looked at one by one; past it, every day of the
+// period is worked out again.
+const maxChanged = 5000
+
+// staleCallDays are the days of [first, last] in zone without figures, or with a call
+// changed since their figures were worked out.
+func (s *Store) staleCallDays(ctx context.Context, orgID int64, first, last time.Time, zone string) ([]time.Time, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, err
+	}
+	var marks []struct {
+		Day        time.Time `db:"day"`
+		ComputedAt time.Time `db:"computed_at"`
+	}
+	if err := s.sel(ctx, s.q.CallStatsMarks, &marks, orgID, zone, first.Format(time.DateOnly), last.Format(time.DateOnly)); err != nil {
+		return nil, err
+	}
+	computed := make(map[string]time.Time, len(marks))
+	since := time.Time{}
+	for _, m := range marks {
+		computed[m.Day.Format(time.DateOnly)] = m.ComputedAt
+		if since.IsZero() || m.ComputedAt.Before(since) {
+			since = m.ComputedAt
+		}
+	}
+	staleSet := map[string]bool{}
+	if len(marks) > 0 {
+		var changed []struct {
+			CreatedAt time.Time `db:"created_at"`
+			UpdatedAt time.Time `db:"updated_at"`
+		}
+		if err := s.sel(ctx, s.q.CallsChangedSince, &changed, orgID, since, maxChanged+1); err != nil {
+			return nil, err
+		}
+		if len(changed) > maxChanged {
+			computed = map[string]time.Time{}
+		}
+		for _, c := range changed {
+			day := c.CreatedAt.In(loc).Format(time.DateOnly)
+			if at, ok := computed[day]; ok && c.UpdatedAt.After(at) {
+				staleSet[day] = true
+			}
+		}
+	}
+	var out []time.Time
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		k := d.Format(time.DateOnly)
+		if _, ok := computed[k]; !ok || staleSet[k] {
+			day, _ := time.Parse(time.DateOnly, k)
+			out = append(out, day)
+		}
 	}
 	return out, nil
 }

@@ -314,6 +314,16 @@ func TestCallAnalyticsPage(t *testing.T) {
 			t.Errorf("page lacks %q: %s", want, text)
 		}
 	}
+	// A call that arrives, or changes, after the figures were worked out counts at the next view.
+	db.MustExec(`INSERT INTO calls (org_id, call_id, direction, status, event_rank, duration_ms, cost_cents)
+		VALUES ($1, 'c-late', 'inbound', 'ended', 2, 120000, 0)`, o.orgID())
+	db.MustExec(`UPDATE calls SET successful = true, updated_at = now() WHERE org_id = $1 AND call_id = 'c1'`, o.orgID())
+	again := webtest.Text(o.owner.Get(o.home + "/settings/voice/analytics").Body)
+	for _, want := range []string{"Calls 11", "Answer rate 81.8%", "Total duration 10:00", "Success rate 60.0%"} {
+		if !strings.Contains(again, want) {
+			t.Errorf("after a new call and a late analysis, the page lacks %q: %s", want, again)
+		}
+	}
 	far := o.owner.Get(o.home + "/settings/voice/analytics?from=2020-01-01&to=2020-01-31")
 	if far.StatusCode != 200 || !strings.Contains(far.Body, `data-testid="calls-none"`) {
 		t.Errorf("an empty period: %d", far.StatusCode)
