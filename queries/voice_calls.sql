@@ -13,20 +13,27 @@ INSERT INTO call_events (org_id, call_id, event) VALUES ($1, $2, $3)
 ON CONFLICT (org_id, call_id, event) DO NOTHING
 RETURNING event;
 
--- name: call-links
--- The call's links to the org's records, from an event's metadata or the contact found by
--- number: ids of another org (or none) come back null. $1 org, $2 contact, $3 lead,
--- $4 conversation, $5 campaign, $6 our number (E.164 or '').
-SELECT (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id = $2) AS contact_id,
-       (SELECT l.id FROM leads l WHERE l.org_id = $1 AND l.id = $3) AS lead_id,
-       (SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.id = $4) AS conversation_id,
-       (SELECT p.id FROM campaigns p WHERE p.org_id = $1 AND p.id = $5) AS campaign_id,
-       (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.phone_number = $6) AS number_id;
-
--- name: call-latest-conversation
--- The conversation a call of this contact belongs in: the contact's latest one.
-SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.contact_id = $2
-ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1;
+-- name: call-resolve
+-- Everything an event needs to tie its call to the org's records, in one round trip: the
+-- contact the call already has; the metadata's contact, lead, conversation and campaign
+-- when they are the org's (another org's ids, or none, come back null); our number; the
+-- contact with the other side's number; and the latest conversation of the contact found.
+-- $1 org, $2 Retell call id, $3 contact, $4 lead, $5 conversation, $6 campaign, $7 our
+-- number, $8 their number ('' for none).
+WITH l AS (
+    SELECT (SELECT k.contact_id FROM calls k WHERE k.org_id = $1 AND k.call_id = $2) AS known_contact_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id = $3) AS contact_id,
+           (SELECT d.id FROM leads d WHERE d.org_id = $1 AND d.id = $4) AS lead_id,
+           (SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.id = $5) AS conversation_id,
+           (SELECT p.id FROM campaigns p WHERE p.org_id = $1 AND p.id = $6) AS campaign_id,
+           (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.phone_number = $7) AS number_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $8 AND $8 <> '') AS phone_contact_id
+)
+SELECT l.known_contact_id, l.contact_id, l.lead_id, l.conversation_id, l.campaign_id, l.number_id, l.phone_contact_id,
+       (SELECT v.id FROM conversations v
+        WHERE v.org_id = $1 AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
+        ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1) AS latest_conversation_id
+FROM l;
 
 -- name: call-apply
 -- One event applied to the call's row (created by the first event of any kind). A later
@@ -99,10 +106,6 @@ RETURNING c.id, c.org_id, c.call_id, c.number_id, c.contact_id, c.lead_id, c.con
     c.from_number, c.to_number, c.agent_id, c.agent_name, c.status, c.event_rank, c.disconnection_reason, c.started_at, c.ended_at,
     c.duration_ms, c.recording_url, c.recording_file_id, c.transcript, c.transcript_object, c.summary, c.sentiment, c.successful,
     c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables, c.created_at, c.updated_at;
-
--- name: call-contact-of
--- The contact an existing call is tied to (null when none), to skip finding it again.
-SELECT c.contact_id FROM calls c WHERE c.org_id = $1 AND c.call_id = $2;
 
 -- name: call-set-recording
 -- The recording's copy in the media store, kept once. $1 org, $2 call, $3 media file.

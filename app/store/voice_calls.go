@@ -16,10 +16,8 @@ import (
 type voiceCallQueries struct {
 	VoiceAccountForWebhook *sqlx.Stmt `query:"voice-account-for-webhook"`
 	CallEventClaim         *sqlx.Stmt `query:"call-event-claim"`
-	CallLinks              *sqlx.Stmt `query:"call-links"`
-	CallLatestConversation *sqlx.Stmt `query:"call-latest-conversation"`
+	CallResolve            *sqlx.Stmt `query:"call-resolve"`
 	CallApply              *sqlx.Stmt `query:"call-apply"`
-	CallContactOf          *sqlx.Stmt `query:"call-contact-of"`
 	CallSetRecording       *sqlx.Stmt `query:"call-set-recording"`
 	CallsOfConversation    *sqlx.Stmt `query:"calls-of-conversation"`
 	CallStatsMarks         *sqlx.Stmt `query:"call-stats-marks"`
@@ -55,48 +53,23 @@ func (s *Store) ClaimCallEvent(ctx context.Context, orgID int64, callID, event s
 
 // CallLinks are a call's links to the org's records; nil where none.
 type CallLinks struct {
-	ContactID      *int64 `db:"contact_id"`
-	LeadID         *int64 `db:"lead_id"`
-	ConversationID *int64 `db:"conversation_id"`
-	CampaignID     *int64 `db:"campaign_id"`
-	NumberID       *int64 `db:"number_id"`
+	KnownContactID       *int64 `db:"known_contact_id"` // the contact the call already has
+	ContactID            *int64 `db:"contact_id"`
+	LeadID               *int64 `db:"lead_id"`
+	ConversationID       *int64 `db:"conversation_id"`
+	CampaignID           *int64 `db:"campaign_id"`
+	NumberID             *int64 `db:"number_id"`
+	PhoneContactID       *int64 `db:"phone_contact_id"`       // the contact with the other side's number
+	LatestConversationID *int64 `db:"latest_conversation_id"` // of the contact found
 }
 
-// CheckCallLinks keeps of the given ids those that belong to the org, and finds the org's
-// number with that phone (our side of the call).
-func (s *Store) CheckCallLinks(ctx context.Context, orgID int64, contact, lead, conv, campaign int64, ourNumber string) (CallLinks, error) {
+// ResolveCall finds what a call event ties to: see call-resolve.
+func (s *Store) ResolveCall(ctx context.Context, orgID int64, callID string, contact, lead, conv, campaign int64, ourNumber, theirNumber string) (CallLinks, error) {
 	var l CallLinks
-	if err := s.get(ctx, s.q.CallLinks, &l, orgID, contact, lead, conv, campaign, ourNumber); err != nil {
-		return l, fmt.Errorf("store: call links: %w", err)
+	if err := s.get(ctx, s.q.CallResolve, &l, orgID, callID, contact, lead, conv, campaign, ourNumber, theirNumber); err != nil {
+		return l, fmt.Errorf("store: resolve call: %w", err)
 	}
 	return l, nil
-}
-
-// LatestConversationOf returns the contact's latest conversation, or 0 when it has none.
-func (s *Store) LatestConversationOf(ctx context.Context, orgID, contactID int64) (int64, error) {
-	var id int64
-	err := s.get(ctx, s.q.CallLatestConversation, &id, orgID, contactID)
-	if err == model.ErrNotFound {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: latest conversation: %w", err)
-	}
-	return id, nil
-}
-
-// CallContactOf returns the contact an existing call is tied to: 0 when the call is not
-// known yet or has none.
-func (s *Store) CallContactOf(ctx context.Context, orgID int64, callID string) (int64, error) {
-	var id *int64
-	err := s.get(ctx, s.q.CallContactOf, &id, orgID, callID)
-	if err == model.ErrNotFound || (err == nil && id == nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: call contact: %w", err)
-	}
-	return *id, nil
 }
 
 func jsonOr(b json.RawMessage, empty string) []byte {

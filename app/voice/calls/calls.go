@@ -265,37 +265,33 @@ func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.
 		_ = json.Unmarshal(c.Metadata, &l)
 	}
 	// The contact: the one the call is already tied to, the metadata's when it is the
-	// org's, else the one with the other side's number (created for an inbound call).
-	known, err := s.st.CallContactOf(ctx, orgID, c.CallID)
+	// org's, else the one with the other side's number (created for an inbound caller).
+	e164 := ""
+	if theirs != "" {
+		if n, err := phone.Normalize(theirs, "US"); err == nil {
+			e164 = n
+		}
+	}
+	ln, err := s.st.ResolveCall(ctx, orgID, c.CallID, int64(l.ContactID), int64(l.LeadID), int64(l.ConversationID), int64(l.CampaignID), ours, e164)
 	if err != nil {
 		return Result{}, err
 	}
-	checked, err := s.st.CheckCallLinks(ctx, orgID, int64(l.ContactID), int64(l.LeadID), int64(l.ConversationID), int64(l.CampaignID), ours)
-	if err != nil {
-		return Result{}, err
-	}
-	c.LeadID, c.ConversationID, c.CampaignID, c.NumberID = checked.LeadID, checked.ConversationID, checked.CampaignID, checked.NumberID
+	c.LeadID, c.ConversationID, c.CampaignID, c.NumberID = ln.LeadID, ln.ConversationID, ln.CampaignID, ln.NumberID
 	switch {
-	case known > 0:
-	case checked.ContactID != nil:
-		c.ContactID = checked.ContactID
-	default:
-		id, err := s.contactFor(ctx, orgID, theirs, c.Direction == "inbound")
+	case ln.KnownContactID != nil:
+	case ln.ContactID != nil:
+		c.ContactID = ln.ContactID
+	case ln.PhoneContactID != nil:
+		c.ContactID = ln.PhoneContactID
+	case c.Direction == "inbound" && e164 != "":
+		id, err := s.createContact(ctx, orgID, e164)
 		if err != nil {
 			return Result{}, err
 		}
-		if id > 0 {
-			c.ContactID = &id
-		}
+		c.ContactID = &id
 	}
-	if known == 0 && c.ContactID != nil && c.ConversationID == nil {
-		conv, err := s.st.LatestConversationOf(ctx, orgID, *c.ContactID)
-		if err != nil {
-			return Result{}, err
-		}
-		if conv > 0 {
-			c.ConversationID = &conv
-		}
+	if c.ConversationID == nil {
+		c.ConversationID = ln.LatestConversationID
 	}
 	var res Result
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
@@ -344,36 +340,23 @@ func publish(ctx context.Context, tx *store.Store, event string, c model.Call) e
 	return err
 }
 
-// contactFor finds the org's contact with the number, and creates it when create is set
-// (an inbound caller): 0 when there is none or the number is not one.
-func (s *Service) contactFor(ctx context.Context, orgID int64, number string, create bool) (int64, error) {
-	if number == "" {
-		return 0, nil
-	}
-	e164, err := phone.Normalize(number, "US")
-	if err != nil {
-		return 0, nil // an anonymous or malformed caller id: the call stays without a contact
-	}
-	id, err := s.st.ContactIDByPhone(ctx, orgID, e164)
-	if err == nil || !errors.Is(err, model.ErrNotFound) || !create {
-		if errors.Is(err, model.ErrNotFound) {
-			return 0, nil
-		}
-		return id, err
-	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+// createContact creates the org's contact for an inbound caller's number (E.164); when
+// another event of the same caller created it first, that one is returned.
+func (s *Service) createContact(ctx context.Context, orgID int64, e164 string) (int64, error) {
+	var id int64
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
 		p := e164
+		var err error
 		if id, err = tx.CreateContact(ctx, model.Contact{OrgID: orgID, Phone: &p}); err != nil {
 			return err
 		}
 		if err := tx.AddContactEvent(ctx, orgID, id, "created", nil, map[string]any{"source": "call"}); err != nil {
 			return err
 		}
-		_, err := events.ContactCreated.Publish(ctx, tx, orgID, events.ContactNew{ID: id})
+		_, err = events.ContactCreated.Publish(ctx, tx, orgID, events.ContactNew{ID: id})
 		return err
 	})
 	if errors.Is(err, model.ErrConflict) {
-		// Another event of the same caller created it first.
 		return s.st.ContactIDByPhone(ctx, orgID, e164)
 	}
 	return id, err
