@@ -55,7 +55,9 @@ func keyAD(orgID, accountID int64) []byte {
 
 // WebhookPath is the path Retell posts an account's call events to; the page shows it after
 // the server's base URL.
-func WebhookPath(accountID int64) string { return "/webhooks/retell/" + strconv.FormatInt(accountID, 10) }
+func WebhookPath(accountID int64) string {
+	return "/webhooks/retell/" + strconv.FormatInt(accountID, 10)
+}
 
 // Account returns the org's Retell account (its key stays sealed), or model.ErrNotFound.
 func (s *Service) Account(ctx context.Context, orgID int64) (model.VoiceAccount, error) {
