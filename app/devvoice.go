@@ -49,21 +49,13 @@ func wireDevRetell(ctx context.Context, sim *retellsim.Server, st *store.Store, 
 	if sim == nil {
 		return nil
 	}
-	u, err := st.UserByEmail(ctx, demoEmail)
-	if err != nil {
-		return err
-	}
-	ms, err := st.MembershipsOfUser(ctx, u.ID)
+	actors, err := demoActors(ctx, st)
 	if err != nil {
 		return err
 	}
 	svc := voice.New(st, ring, cfg.RetellAPIURL)
-	for _, m := range ms {
-		if m.OrgName != demoOrg {
-			continue
-		}
-		a := model.Actor{UserID: u.ID, OrgID: m.OrgID, Role: m.Role}
-		acc, err := svc.Account(ctx, m.OrgID)
+	for _, a := range actors {
+		acc, err := svc.Account(ctx, a.OrgID)
 		if errors.Is(err, model.ErrNotFound) || (err == nil && acc.KeySealed == "") {
 			if acc, err = svc.Connect(ctx, a, devRetellKey); err == nil {
 				_, err = svc.Test(ctx, a)
