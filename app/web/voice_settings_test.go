@@ -144,6 +144,10 @@ func TestVoiceRetellSettings(t *testing.T) {
 		t.Fatalf("connected page (want %s): %s", want, webtest.Text(page.Body))
 	}
 
+	if res := c.Get(home + "/settings/audit"); strings.Count(res.Body, "Connected Retell (voice) with a new API key") != 2 {
+		t.Errorf("audit: %s", webtest.Text(res.Body))
+	}
+
 	// Test: works, then the key is revoked at Retell.
 	res = c.PostRaw(home+"/settings/voice/test", url.Values{"_csrf": {c.CSRF()}}, "HX-Request", "true")
 	if kind, msg := toastOf(res); kind != "success" || !strings.Contains(msg, "2 agents") || !strings.Contains(res.Body, `id="settings-voice"`) {
