@@ -1,11 +1,6 @@
 -- Voice calls: the webhook ingest of Retell's call events, the call record, the calls API
 -- and the calls analytics. See migrations/00020_voice.sql.
 
--- name: voice-account-for-webhook
--- cross-org: the webhook URL names the account; its key then proves the request.
-SELECT id, org_id, api_key_sealed, status, last_error, tested_at, max_concurrent, created_at, updated_at
-FROM voice_accounts WHERE id = $1;
-
 -- name: call-event-claim
 -- Records that a call's event arrived; no row back means it was already applied.
 -- $1 org, $2 Retell call id, $3 event.

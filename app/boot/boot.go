@@ -37,6 +37,7 @@ import (
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
+	"masteria/app/voice"
 	"masteria/app/voice/calls"
 	"masteria/app/web"
 )
@@ -72,6 +73,9 @@ type App struct {
 	Personas *persona.Service
 	// Calls: Retell's call events, the call record and the calls analytics.
 	Calls *calls.Service
+
+	// Voice is the org's Retell account (voice AI calls).
+	Voice *voice.Service
 }
 
 // Options says which parts this process runs.
@@ -126,6 +130,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
+	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
 	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
 	progression.Register(reg, a.Progression)
@@ -143,9 +148,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	bot.Register(reg, a.Bot)
 	// An agent is waiting for the assist: it gives up sooner than the bot, at 30 s.
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
-	a.Calls = calls.New(st, calls.Options{OpenKey: func(v model.VoiceAccount) (string, error) {
-		return ring.OpenString(v.KeySealed, calls.KeyAD(v.ID))
-	}})
+	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	calls.Register(reg, a.Calls, med, nil)
 	workers := 0
 	if opts.Workers {
@@ -175,7 +178,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
 			Personas: a.Personas, Progression: a.Progression, Calls: a.Calls})
 	}
 	return a, nil

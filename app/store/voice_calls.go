@@ -14,28 +14,17 @@ import (
 
 // voiceCallQueries are the queries of voice calls (queries/voice_calls.sql).
 type voiceCallQueries struct {
-	VoiceAccountForWebhook *sqlx.Stmt `query:"voice-account-for-webhook"`
-	CallEventClaim         *sqlx.Stmt `query:"call-event-claim"`
-	CallResolve            *sqlx.Stmt `query:"call-resolve"`
-	CallApply              *sqlx.Stmt `query:"call-apply"`
-	CallSetRecording       *sqlx.Stmt `query:"call-set-recording"`
-	CallsOfConversation    *sqlx.Stmt `query:"calls-of-conversation"`
-	CallStatsMarks         *sqlx.Stmt `query:"call-stats-marks"`
-	CallsChangedSince      *sqlx.Stmt `query:"calls-changed-since"`
-	CallStatsLock          *sqlx.Stmt `query:"call-stats-lock"`
-	CallStatsClear         *sqlx.Stmt `query:"call-stats-clear"`
-	CallStatsCompute       *sqlx.Stmt `query:"call-stats-compute"`
-	CallStats              *sqlx.Stmt `query:"call-stats"`
-}
-
-// VoiceAccountForWebhook returns the Retell account a webhook URL names, whatever its org:
-// the request then proves itself with the account's key.
-func (s *Store) VoiceAccountForWebhook(ctx context.Context, id int64) (model.VoiceAccount, error) {
-	var a model.VoiceAccount
-	if err := s.get(ctx, s.q.VoiceAccountForWebhook, &a, id); err != nil {
-		return a, fmt.Errorf("store: voice account %d: %w", id, err)
-	}
-	return a, nil
+	CallEventClaim      *sqlx.Stmt `query:"call-event-claim"`
+	CallResolve         *sqlx.Stmt `query:"call-resolve"`
+	CallApply           *sqlx.Stmt `query:"call-apply"`
+	CallSetRecording    *sqlx.Stmt `query:"call-set-recording"`
+	CallsOfConversation *sqlx.Stmt `query:"calls-of-conversation"`
+	CallStatsMarks      *sqlx.Stmt `query:"call-stats-marks"`
+	CallsChangedSince   *sqlx.Stmt `query:"calls-changed-since"`
+	CallStatsLock       *sqlx.Stmt `query:"call-stats-lock"`
+	CallStatsClear      *sqlx.Stmt `query:"call-stats-clear"`
+	CallStatsCompute    *sqlx.Stmt `query:"call-stats-compute"`
+	CallStats           *sqlx.Stmt `query:"call-stats"`
 }
 
 // ClaimCallEvent records that event of a call arrived; false when it had already.

@@ -30,6 +30,7 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
+	"masteria/app/voice"
 	"masteria/app/voice/calls"
 	"masteria/static"
 )
@@ -64,6 +65,8 @@ type Deps struct {
 
 	// Calls: voice calls (Retell's webhook, the call record, analytics).
 	Calls *calls.Service
+	// Voice: the org's Retell account.
+	Voice *voice.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -92,6 +95,7 @@ type Server struct {
 
 	personas *persona.Service
 	calls    *calls.Service
+	voice    *voice.Service
 }
 
 // New builds the router.
@@ -109,6 +113,7 @@ func New(d Deps) *Server {
 	})
 	s.personas = d.Personas
 	s.calls = d.Calls
+	s.voice = d.Voice
 	s.e = e
 	s.routes()
 	return s
@@ -226,6 +231,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/ai", s.aiSave)
 	adm.POST("/settings/ai/models", s.aiModels)
 	adm.POST("/settings/ai/test", s.aiTest)
+	s.voiceRoutes(adm)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -17,21 +17,14 @@ import (
 	"masteria/app/web/webtest"
 )
 
-// retellAccount connects a Retell account to the org with key, as the account page would:
-// the key sealed by the vault, bound to the account's id.
+// retellAccount connects a Retell account to the org with key, as the account page does.
 func retellAccount(t testing.TB, inst *webtest.Instance, orgID int64, key string) int64 {
 	t.Helper()
-	db := inst.App.Store.DB()
-	var id int64
-	if err := db.Get(&id, `INSERT INTO voice_accounts (org_id, api_key_sealed) VALUES ($1, '') RETURNING id`, orgID); err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := inst.App.Vault.SealString(key, calls.KeyAD(id))
+	acc, err := inst.App.Voice.Connect(context.Background(), model.Actor{OrgID: orgID, Role: model.RoleOwner}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.MustExec(`UPDATE voice_accounts SET api_key_sealed = $2 WHERE id = $1`, id, sealed)
-	return id
+	return acc.ID
 }
 
 // postRetell posts a call event to the account's webhook, signed with key at `at`.

@@ -45,8 +45,9 @@ type Jobs interface {
 
 // Options wire the service.
 type Options struct {
-	// OpenKey returns an account's Retell API key from its sealed form (the vault).
-	OpenKey func(model.VoiceAccount) (string, error)
+	// WebhookKey returns the Retell account a webhook URL names and its API key in clear
+	// (app/voice), model.ErrNotFound for an unknown account or one without a key.
+	WebhookKey func(ctx context.Context, accountID int64) (model.VoiceAccount, string, error)
 	// Now is the clock the signature's tolerance is read against (time.Now when nil).
 	Now func() time.Time
 	// CacheTTL is how long an account's key is kept in memory (30 s when 0); a signature
@@ -103,19 +104,15 @@ func (s *Service) account(ctx context.Context, id int64, fresh bool) (model.Voic
 			return c.acct, c.key, nil
 		}
 	}
-	a, err := s.st.VoiceAccountForWebhook(ctx, id)
+	if s.opts.WebhookKey == nil {
+		return model.VoiceAccount{}, "", errors.New("calls: no webhook keys")
+	}
+	a, key, err := s.opts.WebhookKey(ctx, id)
 	if errors.Is(err, model.ErrNotFound) {
 		return a, "", ErrUnknownAccount
 	}
 	if err != nil {
 		return a, "", err
-	}
-	if s.opts.OpenKey == nil {
-		return a, "", errors.New("calls: no key opener")
-	}
-	key, err := s.opts.OpenKey(a)
-	if err != nil {
-		return a, "", fmt.Errorf("calls: open the account's key: %w", err)
 	}
 	s.mu.Lock()
 	s.cache[id] = cachedKey{acct: a, key: key, expires: now.Add(s.opts.CacheTTL)}
@@ -361,7 +358,3 @@ func (s *Service) createContact(ctx context.Context, orgID int64, e164 string) (
 	}
 	return id, err
 }
-
-// KeyAD is the associated data the vault seals an account's Retell key with: the key is
-// bound to its account's id.
-func KeyAD(accountID int64) string { return fmt.Sprintf("voice-account:%d:api-key", accountID) }

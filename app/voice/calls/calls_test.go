@@ -13,6 +13,7 @@ import (
 	"masteria/app/store"
 	"masteria/app/store/storetest"
 	"masteria/app/vault"
+	"masteria/app/voice"
 	"masteria/app/voice/calls"
 	"masteria/app/voice/retell"
 )
@@ -23,8 +24,9 @@ type env struct {
 	ctx  context.Context
 	st   *store.Store
 	svc  *calls.Service
-	ring *vault.Ring
-	a, b org
+	ring     *vault.Ring
+	accounts *voice.Service
+	a, b     org
 	now  time.Time
 }
 
@@ -43,9 +45,10 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: context.Background(), st: st, ring: ring, now: time.Now()}
+	e.accounts = voice.New(st, ring, "http://127.0.0.1:1")
 	e.svc = calls.New(st, calls.Options{
-		OpenKey: func(a model.VoiceAccount) (string, error) { return ring.OpenString(a.KeySealed, calls.KeyAD(a.ID)) },
-		Now:     func() time.Time { return e.now },
+		WebhookKey: e.accounts.WebhookKey,
+		Now:        func() time.Time { return e.now },
 	})
 	e.a = e.newOrg("Clínica Sorriso", "key_a_0123456789")
 	e.b = e.newOrg("Oficina Vizinha", "key_b_9876543210")
@@ -59,15 +62,11 @@ func (e *env) newOrg(name, key string) org {
 		e.t.Fatal(err)
 	}
 	out := org{id: o.ID, key: key}
-	db := e.st.DB()
-	if err := db.Get(&out.account, `INSERT INTO voice_accounts (org_id, api_key_sealed) VALUES ($1, '') RETURNING id`, o.ID); err != nil {
-		e.t.Fatal(err)
-	}
-	sealed, err := e.ring.SealString(key, calls.KeyAD(out.account))
+	acc, err := e.accounts.Connect(e.ctx, model.Actor{OrgID: o.ID, Role: model.RoleOwner}, key)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	db.MustExec(`UPDATE voice_accounts SET api_key_sealed = $2 WHERE id = $1`, out.account, sealed)
+	out.account = acc.ID
 	ch, err := e.st.CreateChannel(e.ctx, model.Channel{OrgID: o.ID, Kind: model.KindSandbox, Name: "Sandbox", Rate: 10})
 	if err != nil {
 		e.t.Fatal(err)
