@@ -20,14 +20,14 @@ import (
 
 // env is two orgs, each with a Retell account, and the calls service over one database.
 type env struct {
-	t    *testing.T
-	ctx  context.Context
-	st   *store.Store
-	svc  *calls.Service
+	t        *testing.T
+	ctx      context.Context
+	st       *store.Store
+	svc      *calls.Service
 	ring     *vault.Ring
 	accounts *voice.Service
 	a, b     org
-	now  time.Time
+	now      time.Time
 }
 
 type org struct {
