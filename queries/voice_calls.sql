@@ -205,24 +205,76 @@ SELECT $1, $2, a.day, a.dim,
        now() - interval '1 minute'
 FROM agg a;
 
+-- name: call-stats-live
+-- The figures of days $3 (zone $2; their calls between $4 and $5) worked out from the
+-- calls, read only: what a page shows for days whose stored figures are missing or out of
+-- date (see call-stats-compute). Rows as call-stats gives them, without the total.
+WITH raw AS (
+    SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
+           c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
+           count(*) AS calls, sum(c.duration_ms) AS duration_ms, sum(c.cost_cents) AS cost_cents
+    FROM calls c
+    WHERE c.org_id = $1 AND c.created_at >= $4 AND c.created_at < $5
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+), cell AS (
+    SELECT r.day, r.agent_id, r.number_id, r.campaign_id, max(r.agent_name) AS agent_name,
+           sum(r.calls) AS calls,
+           coalesce(sum(r.calls) FILTER (WHERE a.answered), 0) AS answered,
+           coalesce(sum(r.calls) FILTER (WHERE a.answered AND (r.in_voicemail OR r.reason IN ('voicemail_reached', 'ivr_reached'))), 0) AS voicemail,
+           coalesce(sum(r.duration_ms) FILTER (WHERE a.answered), 0) AS duration_ms,
+           coalesce(sum(r.calls) FILTER (WHERE r.successful IS NOT NULL), 0) AS analysed,
+           coalesce(sum(r.calls) FILTER (WHERE r.successful), 0) AS successful,
+           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Positive'), 0) AS positive,
+           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Neutral'), 0) AS neutral,
+           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Negative'), 0) AS negative,
+           sum(r.cost_cents) AS cost_cents
+    FROM raw r
+    CROSS JOIN LATERAL (SELECT r.status = 'ended' AND r.reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
+               'invalid_destination', 'user_declined', 'registered_call_timeout', 'marked_as_spam', 'scam_detected',
+               'concurrency_limit_reached', 'no_concurrency_fallback', 'no_valid_payment', 'sip_routing_error',
+               'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
+    WHERE r.day = ANY($3::date[])
+    GROUP BY 1, 2, 3, 4
+), agg AS (
+    SELECT x.day,
+           CASE WHEN GROUPING(x.agent_id) = 0 THEN 'agent' WHEN GROUPING(x.number_id) = 0 THEN 'number'
+                WHEN GROUPING(x.campaign_id) = 0 THEN 'campaign' ELSE 'day' END AS dim,
+           x.agent_id, x.number_id, x.campaign_id, max(x.agent_name) AS agent_name,
+           sum(x.calls)::bigint AS calls, sum(x.answered)::bigint AS answered, sum(x.voicemail)::bigint AS voicemail,
+           sum(x.duration_ms)::bigint AS duration_ms, sum(x.analysed)::bigint AS analysed, sum(x.successful)::bigint AS successful,
+           sum(x.positive)::bigint AS positive, sum(x.neutral)::bigint AS neutral, sum(x.negative)::bigint AS negative,
+           coalesce(sum(x.cost_cents), 0)::float8 AS cost_cents
+    FROM cell x
+    GROUP BY GROUPING SETS ((x.day), (x.agent_id), (x.number_id), (x.campaign_id))
+)
+SELECT a.dim,
+       CASE a.dim WHEN 'day' THEN to_char(a.day, 'YYYY-MM-DD') WHEN 'agent' THEN a.agent_id
+           WHEN 'number' THEN coalesce(a.number_id::text, '') ELSE coalesce(a.campaign_id::text, '') END AS key,
+       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') WHEN 'number' THEN coalesce(n.phone_number, '')
+           WHEN 'campaign' THEN coalesce(p.name, '') ELSE '' END AS label,
+       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents
+FROM agg a
+LEFT JOIN voice_numbers n ON a.dim = 'number' AND n.org_id = $1 AND n.id = a.number_id
+LEFT JOIN campaigns p ON a.dim = 'campaign' AND p.org_id = $1 AND p.id = a.campaign_id;
+
 -- name: call-stats
--- The figures of days [$3, $4] in zone $2: each day's, the period's, and by agent, number
--- and campaign (dim 'day', 'total', 'agent', 'number', 'campaign'), with the names of
--- numbers and campaigns as they are now.
+-- The stored figures of days [$3, $4] in zone $2 but days $5 (out of date): each day's,
+-- and by agent, number and campaign (dim 'day', 'agent', 'number', 'campaign'), with the
+-- names of numbers and campaigns as they are now.
 SELECT x.dim, x.key,
        CASE x.dim WHEN 'agent' THEN x.label WHEN 'number' THEN coalesce(n.phone_number, '')
            WHEN 'campaign' THEN coalesce(p.name, '') ELSE '' END AS label,
        x.calls, x.answered, x.voicemail, x.duration_ms, x.analysed, x.successful, x.positive, x.neutral, x.negative, x.cost_cents
 FROM (
-    SELECT CASE WHEN GROUPING(s.day) = 0 THEN 'day' ELSE 'total' END AS dim,
-           coalesce(to_char(s.day, 'YYYY-MM-DD'), '') AS key, '' AS label,
+    SELECT 'day' AS dim, to_char(s.day, 'YYYY-MM-DD') AS key, '' AS label,
            sum(s.calls)::bigint AS calls, sum(s.answered)::bigint AS answered, sum(s.voicemail)::bigint AS voicemail,
            sum(s.duration_ms)::bigint AS duration_ms, sum(s.analysed)::bigint AS analysed, sum(s.successful)::bigint AS successful,
            sum(s.positive)::bigint AS positive, sum(s.neutral)::bigint AS neutral, sum(s.negative)::bigint AS negative,
            sum(s.cost_cents)::float8 AS cost_cents
     FROM call_stats_daily s
     WHERE s.org_id = $1 AND s.zone = $2 AND s.dim = 'total' AND s.day >= $3::date AND s.day <= $4::date
-    GROUP BY GROUPING SETS ((s.day), ())
+      AND NOT s.day = ANY($5::date[])
+    GROUP BY s.day
   UNION ALL
     SELECT s.dim, s.key, max(s.label),
            sum(s.calls)::bigint, sum(s.answered)::bigint, sum(s.voicemail)::bigint, sum(s.duration_ms)::bigint,
@@ -230,8 +282,14 @@ FROM (
            sum(s.negative)::bigint, sum(s.cost_cents)::float8
     FROM call_stats_daily s
     WHERE s.org_id = $1 AND s.zone = $2 AND s.dim <> 'total' AND s.day >= $3::date AND s.day <= $4::date
+      AND NOT s.day = ANY($5::date[])
     GROUP BY s.dim, s.key
 ) x
 LEFT JOIN voice_numbers n ON x.dim = 'number' AND n.org_id = $1 AND n.id::text = x.key
 LEFT JOIN campaigns p ON x.dim = 'campaign' AND p.org_id = $1 AND p.id::text = x.key
 ORDER BY x.dim, x.calls DESC, x.key;
+
+-- name: call-stats-orgs
+-- cross-org: the job that keeps the daily figures up to date visits the orgs whose calls
+-- changed lately ($1: since when).
+SELECT DISTINCT c.org_id FROM calls c WHERE c.updated_at > $1;

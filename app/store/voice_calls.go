@@ -25,6 +25,8 @@ type voiceCallQueries struct {
 	CallStatsClear      *sqlx.Stmt `query:"call-stats-clear"`
 	CallStatsCompute    *sqlx.Stmt `query:"call-stats-compute"`
 	CallStats           *sqlx.Stmt `query:"call-stats"`
+	CallStatsLive       *sqlx.Stmt `query:"call-stats-live"`
+	CallStatsOrgs       *sqlx.Stmt `query:"call-stats-orgs"`
 }
 
 // ClaimCallEvent records that event of a call arrived; false when it had already.
@@ -182,34 +184,60 @@ func dayArray(days []time.Time) any {
 }
 
 // CallsAnalytics returns the calls analytics of the days first to last (inclusive) in
-// zone, whose times are [from, to). Days whose figures are missing or out of date are
-// worked out first, in one transaction per org at a time.
-func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, first, last, from, to time.Time, zone string) ([]CallStats, error) {
+// zone: the stored figures of the days that are up to date, and the others worked out from
+// their calls. It only reads; RefreshCallStats stores the figures.
+func (s *Store) CallsAnalytics(ctx context.Context, orgID int64, first, last time.Time, zone string) ([]CallStats, error) {
 	stale, err := s.staleCallDays(ctx, orgID, first, last, zone)
 	if err != nil {
 		return nil, fmt.Errorf("store: calls analytics: %w", err)
 	}
+	var out []CallStats
+	if err := s.sel(ctx, s.q.CallStats, &out, orgID, zone, first.Format(time.DateOnly), last.Format(time.DateOnly), dayArray(stale)); err != nil {
+		return nil, fmt.Errorf("store: calls analytics: %w", err)
+	}
 	if len(stale) > 0 {
-		err := s.Tx(ctx, func(tx *Store) error {
-			if _, err := tx.exec(ctx, tx.q.CallStatsLock, orgID); err != nil {
-				return err
-			}
-			if _, err := tx.exec(ctx, tx.q.CallStatsClear, orgID, zone, dayArray(stale)); err != nil {
-				return err
-			}
-			// The calls of the stale days: from the first one's start to the last one's end,
-			// with a day's margin either way for the zone.
-			lo, hi := stale[0].AddDate(0, 0, -1), stale[len(stale)-1].AddDate(0, 0, 2)
-			_, err := tx.exec(ctx, tx.q.CallStatsCompute, orgID, zone, dayArray(stale), lo, hi)
-			return err
-		})
-		if err != nil {
+		var live []CallStats
+		lo, hi := stale[0].AddDate(0, 0, -1), stale[len(stale)-1].AddDate(0, 0, 2)
+		if err := s.sel(ctx, s.q.CallStatsLive, &live, orgID, zone, dayArray(stale), lo, hi); err != nil {
 			return nil, fmt.Errorf("store: calls analytics: %w", err)
 		}
+		out = append(out, live...)
 	}
-	var out []CallStats
-	if err := s.sel(ctx, s.q.CallStats, &out, orgID, zone, first.Format(time.DateOnly), last.Format(time.DateOnly)); err != nil {
-		return nil, fmt.Errorf("store: calls analytics: %w", err)
+	return out, nil
+}
+
+// RefreshCallStats stores the figures of the days of [first, last] in zone that have none
+// or whose calls changed since, in one transaction per org at a time; it returns how many
+// days it worked out.
+func (s *Store) RefreshCallStats(ctx context.Context, orgID int64, first, last time.Time, zone string) (int, error) {
+	stale, err := s.staleCallDays(ctx, orgID, first, last, zone)
+	if err != nil || len(stale) == 0 {
+		return 0, err
+	}
+	err = s.Tx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, tx.q.CallStatsLock, orgID); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, tx.q.CallStatsClear, orgID, zone, dayArray(stale)); err != nil {
+			return err
+		}
+		// The calls of the stale days: from the first one's start to the last one's end,
+		// with a day's margin either way for the zone.
+		lo, hi := stale[0].AddDate(0, 0, -1), stale[len(stale)-1].AddDate(0, 0, 2)
+		_, err := tx.exec(ctx, tx.q.CallStatsCompute, orgID, zone, dayArray(stale), lo, hi)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: refresh call stats: %w", err)
+	}
+	return len(stale), nil
+}
+
+// CallStatsOrgs lists the orgs whose calls changed after since.
+func (s *Store) CallStatsOrgs(ctx context.Context, since time.Time) ([]int64, error) {
+	var out []int64
+	if err := s.sel(ctx, s.q.CallStatsOrgs, &out, since); err != nil {
+		return nil, fmt.Errorf("store: call stats orgs: %w", err)
 	}
 	return out, nil
 }

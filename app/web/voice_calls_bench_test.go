@@ -134,8 +134,8 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 // BenchmarkVoiceAnalytics measures the Calls analytics tab over 100,000 calls of the org
 // spread over 90 days (8 agents, 5 numbers, 20 campaigns and none), the whole period asked
 // for: the page handler called in process (session, role, time zone, one analytics query,
-// rendering). The first view works out each day's figures (logged); the views measured read
-// them, as every later view does until a call of a day changes. It reports p50-ms and p95-ms.
+// rendering). The minute job first stores each day's figures (timed in the log); the views
+// measured read them, as every view does once the job has run. It reports p50-ms and p95-ms.
 func BenchmarkVoiceAnalytics(b *testing.B) {
 	inst := webtest.Start(b)
 	c := webtest.NewClient(b, inst.URL)
@@ -185,8 +185,12 @@ func BenchmarkVoiceAnalytics(b *testing.B) {
 		return req
 	}
 	t0 := time.Now()
+	days, err := inst.App.Calls.RefreshStats(ctx, orgID) // what the minute job does
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("the job stored %d days' figures in %v", days, time.Since(t0))
 	rec := serve(h, request())
-	b.Logf("first view (works out the 91 days' figures): %v", time.Since(t0))
 	if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`data-testid="kpi-calls"`)) || !bytes.Contains(rec.Body.Bytes(), []byte("100000")) {
 		b.Fatalf("page: %d", rec.Code)
 	}

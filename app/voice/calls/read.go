@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"masteria/app/model"
@@ -79,25 +80,48 @@ func (s *Service) Analytics(ctx context.Context, orgID int64, first, last time.T
 	if to.Sub(from) > MaxDays*24*time.Hour+time.Hour {
 		return Report{}, model.FieldError("from", "calls.error.period_long")
 	}
-	rows, err := s.st.CallsAnalytics(ctx, orgID, from, to.AddDate(0, 0, -1), from, to, zone)
+	rows, err := s.st.CallsAnalytics(ctx, orgID, from, to.AddDate(0, 0, -1), zone)
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{From: from, To: to.AddDate(0, 0, -1), Zone: zone}
+	// Stored and worked-out rows of the same agent, number or campaign add up.
 	byDay := map[string]Stats{}
+	groups := map[string]map[string]*store.CallStats{"agent": {}, "number": {}, "campaign": {}}
+	var order []*store.CallStats
+	var total store.CallStats
 	for _, r := range rows {
-		st := statsOf(r)
+		if r.Dim == "day" {
+			byDay[r.Key] = statsOf(r)
+			add(&total, r)
+			continue
+		}
+		g, ok := groups[r.Dim]
+		if !ok {
+			continue
+		}
+		if cur, ok := g[r.Key]; ok {
+			add(cur, r)
+			if cur.Label == "" {
+				cur.Label = r.Label
+			}
+			continue
+		}
+		r := r
+		g[r.Key] = &r
+		order = append(order, &r)
+	}
+	total.Dim = "total"
+	rep.Total = statsOf(total)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].Calls > order[j].Calls })
+	for _, r := range order {
 		switch r.Dim {
-		case "total":
-			rep.Total = st
-		case "day":
-			byDay[r.Key] = st
 		case "agent":
-			rep.Agents = append(rep.Agents, st)
+			rep.Agents = append(rep.Agents, statsOf(*r))
 		case "number":
-			rep.Numbers = append(rep.Numbers, st)
+			rep.Numbers = append(rep.Numbers, statsOf(*r))
 		case "campaign":
-			rep.Campaigns = append(rep.Campaigns, st)
+			rep.Campaigns = append(rep.Campaigns, statsOf(*r))
 		}
 	}
 	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
@@ -109,4 +133,33 @@ func (s *Service) Analytics(ctx context.Context, orgID int64, first, last time.T
 		rep.Days = append(rep.Days, st)
 	}
 	return rep, nil
+}
+
+func add(to *store.CallStats, r store.CallStats) {
+	to.Calls += r.Calls
+	to.Answered += r.Answered
+	to.Voicemail += r.Voicemail
+	to.DurationMS += r.DurationMS
+	to.Analysed += r.Analysed
+	to.Successful += r.Successful
+	to.Positive += r.Positive
+	to.Neutral += r.Neutral
+	to.Negative += r.Negative
+	to.CostCents += r.CostCents
+}
+
+// RefreshStats stores the daily figures of the org's last year of calls that are missing or
+// out of date, in the org's time zone; it returns how many days it worked out.
+func (s *Service) RefreshStats(ctx context.Context, orgID int64) (int, error) {
+	zone, err := s.st.OrgTimeZone(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc, zone = time.UTC, "UTC"
+	}
+	now := time.Now().In(loc)
+	last := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	return s.st.RefreshCallStats(ctx, orgID, last.AddDate(0, 0, -MaxDays), last, zone)
 }

@@ -38,6 +38,38 @@ func Register(reg *jobs.Registry, s *Service, m Media, hc *http.Client) {
 		hc = &http.Client{Timeout: 2 * time.Minute}
 	}
 	river.AddWorker(reg.Workers, &recordingWorker{s: s, media: m, hc: hc})
+	river.AddWorker(reg.Workers, &statsWorker{s: s})
+	reg.Periodic = append(reg.Periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		func() (river.JobArgs, *river.InsertOpts) { return StatsArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "voice.call_stats", RunOnStart: true}))
+}
+
+// StatsArgs stores the daily call figures of the orgs whose calls changed lately, so the
+// analytics page reads them instead of the calls.
+type StatsArgs struct{}
+
+// Kind is the job's stable name.
+func (StatsArgs) Kind() string { return "voice_call_stats" }
+
+type statsWorker struct {
+	river.WorkerDefaults[StatsArgs]
+	s *Service
+}
+
+// Work visits the orgs with calls changed in the last ten minutes (a missed run is caught
+// by the next); an org that fails does not stop the others.
+func (w *statsWorker) Work(ctx context.Context, _ *river.Job[StatsArgs]) error {
+	orgs, err := w.s.st.CallStatsOrgs(ctx, time.Now().Add(-10*time.Minute))
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, id := range orgs {
+		if _, err := w.s.RefreshStats(ctx, id); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 type recordingWorker struct {
