@@ -37,6 +37,7 @@ import (
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
+	"masteria/app/voice/numbers"
 	"masteria/app/web"
 )
 
@@ -69,6 +70,8 @@ type App struct {
 
 	// Personas: how the bot speaks and when it hands over, and the bot of each channel.
 	Personas *persona.Service
+	// Numbers: voice numbers bought from Twilio and wired to Retell.
+	Numbers *numbers.Service
 }
 
 // Options says which parts this process runs.
@@ -130,6 +133,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
 	a.Personas = persona.New(st)
+	a.Numbers = numbers.New(st, ring, numbers.Config{TwilioAPIURL: cfg.TwilioAPIURL, TwilioTrunkingURL: cfg.TwilioTrunkingURL,
+		ChannelSecrets: a.Inbox.Secrets, Retell: retellOf})
 	debounce := cfg.BotDebounce
 	if debounce == 0 {
 		debounce = bot.NoDebounce
@@ -167,7 +172,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
-			Personas: a.Personas, Progression: a.Progression})
+			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers})
 	}
 	return a, nil
 }
@@ -274,4 +279,11 @@ func embedderOf(ai *provider.Service) func(ctx context.Context, orgID int64) (kb
 		}
 		return ai.Embedder(ctx, orgID)
 	}
+}
+
+// retellOf is the org's Retell account for the numbers wizard. Until the Retell account
+// service is wired here, no org has one: the wizard stops at the Retell import step and
+// says so, and Continue finishes it once Retell is connected.
+func retellOf(ctx context.Context, orgID int64) (numbers.Retell, error) {
+	return nil, fmt.Errorf("boot: org %d: Retell is not connected: %w", orgID, model.ErrNotFound)
 }

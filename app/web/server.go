@@ -30,6 +30,7 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
+	"masteria/app/voice/numbers"
 	"masteria/static"
 )
 
@@ -60,6 +61,9 @@ type Deps struct {
 
 	// Assist: the composer's agent assist.
 	Assist *assist.Service
+
+	// Numbers: the voice numbers wizard (Settings → Voice → Numbers).
+	Numbers *numbers.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -87,6 +91,7 @@ type Server struct {
 	exportWrap func(io.Writer) io.Writer
 
 	personas *persona.Service
+	numbers  *numbers.Service
 }
 
 // New builds the router.
@@ -103,6 +108,7 @@ func New(d Deps) *Server {
 		return e.IPExtractor(r)
 	})
 	s.personas = d.Personas
+	s.numbers = d.Numbers
 	s.e = e
 	s.routes()
 	return s
@@ -217,6 +223,12 @@ func (s *Server) routes() {
 	adm.POST("/settings/ai", s.aiSave)
 	adm.POST("/settings/ai/models", s.aiModels)
 	adm.POST("/settings/ai/test", s.aiTest)
+	adm.GET("/settings/voice/numbers", s.voiceNumbersPage)
+	adm.POST("/settings/voice/numbers/search", s.voiceNumbersSearch)
+	adm.POST("/settings/voice/numbers/buy", s.voiceNumbersBuy)
+	adm.POST("/settings/voice/numbers/link", s.voiceNumbersLink)
+	adm.POST("/settings/voice/numbers/:id/continue", s.voiceNumbersContinue)
+	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

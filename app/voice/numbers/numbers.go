@@ -254,6 +254,9 @@ func (s *Service) Continue(ctx context.Context, a model.Actor, id int64) (model.
 	return s.run(ctx, n)
 }
 
+// ErrNotInRetell is a number to link that the org's Retell account does not have.
+var ErrNotInRetell = fmt.Errorf("numbers: the number is not in the Retell account: %w", model.ErrNotFound)
+
 // StepError is a set-up step that failed, with the reason in plain words.
 type StepError struct {
 	Step   string
@@ -554,7 +557,7 @@ func (s *Service) Link(ctx context.Context, a model.Actor, phone string) (model.
 	}
 	i := slices.IndexFunc(list, func(p retell.PhoneNumber) bool { return p.PhoneNumber == phone })
 	if i < 0 {
-		return model.VoiceNumber{}, fmt.Errorf("numbers: %s is not in the Retell account: %w", phone, model.ErrNotFound)
+		return model.VoiceNumber{}, ErrNotInRetell
 	}
 	p := list[i]
 	return s.st.CreateVoiceNumber(ctx, a.OrgID, model.VoiceNumber{PhoneNumber: phone, Source: "linked",
