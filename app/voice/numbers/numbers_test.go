@@ -354,3 +354,58 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("bad token: %v", err)
 	}
 }
+
+func TestLinkAndAgents(t *testing.T) {
+	e := setup(t)
+	const phone = "+14155550123"
+	e.rt.sim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: phone, PhoneNumberType: "retell-twilio", Nickname: "Loja",
+		InboundAgents: []retell.AgentWeight{{AgentID: e.rt.agentIn, Weight: 1}}})
+	linkable, err := e.svc.Linkable(e.ctx, e.admin)
+	if err != nil || len(linkable) != 1 || linkable[0].PhoneNumber != phone {
+		t.Fatalf("linkable: %+v %v", linkable, err)
+	}
+	if _, err := e.svc.Link(e.ctx, e.admin, "+14155550999"); !errors.Is(err, numbers.ErrNotInRetell) {
+		t.Fatalf("link unknown: %v", err)
+	}
+	if _, err := e.svc.Link(e.ctx, e.admin, "4155550123"); !errors.Is(err, model.ErrInvalid) {
+		t.Fatalf("link bad format: %v", err)
+	}
+	if _, err := e.svc.Link(e.ctx, e.other, phone); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("link from an org without Retell: %v", err)
+	}
+	n, err := e.svc.Link(e.ctx, e.admin, phone)
+	if err != nil || n.Source != "linked" || n.Status != "ready" || n.InboundAgentID != e.rt.agentIn || n.Nickname != "Loja" {
+		t.Fatalf("link: %+v %v", n, err)
+	}
+	if _, err := e.svc.Link(e.ctx, e.admin, phone); !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("link twice: %v", err)
+	}
+	if linkable, _ := e.svc.Linkable(e.ctx, e.admin); len(linkable) != 0 {
+		t.Fatalf("still linkable: %+v", linkable)
+	}
+	// Change the agents: Retell's number changes, then the row.
+	n, err = e.svc.SetAgents(e.ctx, e.admin, n.ID, e.rt.agentOut, e.rt.agentIn)
+	if err != nil || n.InboundAgentID != e.rt.agentOut || n.OutboundAgentID != e.rt.agentIn {
+		t.Fatalf("set agents: %+v %v", n, err)
+	}
+	for _, p := range e.rt.sim.PhoneNumbers() {
+		if p.PhoneNumber == phone && (len(p.InboundAgents) != 1 || p.InboundAgents[0].AgentID != e.rt.agentOut ||
+			len(p.OutboundAgents) != 1 || p.OutboundAgents[0].AgentID != e.rt.agentIn) {
+			t.Fatalf("Retell's number: %+v", p)
+		}
+	}
+	stored, _ := e.st.VoiceNumber(e.ctx, e.admin.OrgID, n.ID)
+	if stored.InboundAgentID != e.rt.agentOut || stored.OutboundAgentID != e.rt.agentIn {
+		t.Fatalf("stored agents: %+v", stored)
+	}
+	// An agent Retell does not know is refused by Retell, and the row keeps its agents.
+	if _, err := e.svc.SetAgents(e.ctx, e.admin, n.ID, "agent_unknown", ""); err == nil {
+		t.Fatal("unknown agent accepted")
+	}
+	if stored, _ := e.st.VoiceNumber(e.ctx, e.admin.OrgID, n.ID); stored.InboundAgentID != e.rt.agentOut {
+		t.Fatalf("agents changed after a refusal: %+v", stored)
+	}
+	if _, err := e.svc.SetAgents(e.ctx, e.admin, n.ID, "bad agent", ""); !errors.Is(err, model.ErrInvalid) {
+		t.Fatalf("bad agent id: %v", err)
+	}
+}
