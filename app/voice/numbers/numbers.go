@@ -257,6 +257,9 @@ func (s *Service) Continue(ctx context.Context, a model.Actor, id int64) (model.
 // ErrNotInRetell is a number to link that the org's Retell account does not have.
 var ErrNotInRetell = fmt.Errorf("numbers: the number is not in the Retell account: %w", model.ErrNotFound)
 
+// ErrNoRetell is an org without a Retell account, at the step that needs one.
+var ErrNoRetell = fmt.Errorf("numbers: Retell is not connected: %w", model.ErrNotFound)
+
 // StepError is a set-up step that failed, with the reason in plain words.
 type StepError struct {
 	Step   string
@@ -286,8 +289,10 @@ func plain(err error) string {
 		return "Retell refused the API key of this org (HTTP 401)."
 	case errors.As(err, &re):
 		return fmt.Sprintf("Retell refused: %s (HTTP %d).", strings.TrimSuffix(re.Message, "."), re.Status)
+	case errors.Is(err, ErrNoRetell):
+		return "Retell is not connected yet: connect it in the Retell tab, then continue."
 	case errors.Is(err, model.ErrNotFound):
-		return "Not found: the Twilio channel or the Retell account of this org is missing."
+		return "The Twilio channel this number was bought with is gone: it cannot continue."
 	}
 	return err.Error()
 }
@@ -440,6 +445,9 @@ func (s *Service) step(ctx context.Context, tw *twilio.Client, n *model.VoiceNum
 
 	case model.NumberImported:
 		rt, err := s.cfg.Retell(ctx, n.OrgID)
+		if errors.Is(err, model.ErrNotFound) {
+			return "", ErrNoRetell
+		}
 		if err != nil {
 			return "", err
 		}
