@@ -155,6 +155,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /list-phone-numbers", s.auth(s.handleListNumbersOld))
 	mux.HandleFunc("GET /get-phone-number/{number}", s.auth(s.handleGetNumber))
 	mux.HandleFunc("DELETE /delete-phone-number/{number}", s.auth(s.handleDeleteNumber))
+	mux.HandleFunc("PATCH /update-phone-number/{number}", s.auth(s.handleUpdateNumber))
 	mux.HandleFunc("POST /v2/create-phone-call", s.auth(s.handleCreateCall))
 	mux.HandleFunc("GET /v2/get-call/{id}", s.auth(s.handleGetCall))
 	mux.HandleFunc("DELETE /v2/delete-call/{id}", s.auth(s.handleDeleteCall))
