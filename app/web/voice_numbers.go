@@ -37,7 +37,7 @@ func (s *Server) voiceNumbersData(c echo.Context) (voice.NumbersData, error) {
 		if name == "" {
 			name = ag.AgentID
 		}
-		d.Agents = append(d.Agents, voice.Agent{ID: ag.AgentID, Name: name})
+		d.Agents = append(d.Agents, voice.AgentOption{ID: ag.AgentID, Name: name})
 	}
 	if linkable, err := s.numbers.Linkable(ctx, a); err == nil {
 		for _, p := range linkable {

@@ -27,7 +27,7 @@ type NumbersData struct {
 	// SearchError is Twilio's refusal in plain words.
 	SearchError string
 	Numbers     []model.VoiceNumber
-	Agents      []Agent
+	Agents      []AgentOption
 	// AgentsError says why the agents could not be listed (Retell not connected…).
 	AgentsError string
 	Linkable    []string // numbers in Retell not added yet
@@ -46,8 +46,8 @@ type Offer struct {
 	PhoneNumber, FriendlyName, Place string
 }
 
-// Agent is one of the org's Retell agents.
-type Agent struct{ ID, Name string }
+// AgentOption is one of the org's Retell agents in a select.
+type AgentOption struct{ ID, Name string }
 
 // Countries offered in the search.
 var Countries = []string{"US", "CA", "BR", "GB", "PT", "MX"}
@@ -56,7 +56,7 @@ var Countries = []string{"US", "CA", "BR", "GB", "PT", "MX"}
 var Steps = []string{model.NumberBought, model.NumberTrunk, model.NumberOrigination, model.NumberCredentials,
 	model.NumberAttached, model.NumberImported}
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func numID(n int64) string { return strconv.FormatInt(n, 10) }
 
 // NumbersPage is GET /o/{org}/settings/voice/numbers.
 func NumbersPage(d NumbersData) templ.Component {
@@ -176,7 +176,7 @@ func NumbersTab(d NumbersData) templ.Component {
 	})
 }
 
-func agentSelect(id, name, label, selected string, agents []Agent) templ.Component {
+func agentSelect(id, name, label, selected string, agents []AgentOption) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -357,7 +357,7 @@ func agentSelect(id, name, label, selected string, agents []Agent) templ.Compone
 	})
 }
 
-func hasAgent(agents []Agent, id string) bool {
+func hasAgent(agents []AgentOption, id string) bool {
 	for _, a := range agents {
 		if a.ID == id {
 			return true
@@ -366,7 +366,7 @@ func hasAgent(agents []Agent, id string) bool {
 	return false
 }
 
-func statusKind(s string) string {
+func numberStatusKind(s string) string {
 	switch s {
 	case "ready":
 		return "success"
@@ -487,9 +487,9 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var22 string
-		templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(n.ID)).Resolve(ctx)
+		templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(numID(n.ID)).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 137, Col: 63}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 137, Col: 64}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 		if templ_7745c5c3_Err != nil {
@@ -502,7 +502,7 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 		var templ_7745c5c3_Var23 string
 		templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(n.Status).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 137, Col: 88}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 137, Col: 89}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var23)
 		if templ_7745c5c3_Err != nil {
@@ -515,7 +515,7 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 		var templ_7745c5c3_Var24 string
 		templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(n.Step).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 137, Col: 109}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 137, Col: 110}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 		if templ_7745c5c3_Err != nil {
@@ -593,7 +593,7 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = ui.StatusBadge(statusKind(n.Status), ui.T(ctx, "voice.numbers.status."+n.Status)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ui.StatusBadge(numberStatusKind(n.Status), ui.T(ctx, "voice.numbers.status."+n.Status)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -634,7 +634,7 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			action := ui.OrgURL(ctx, "/settings/voice/numbers/"+itoa(n.ID)+"/continue")
+			action := ui.OrgURL(ctx, "/settings/voice/numbers/"+numID(n.ID)+"/continue")
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -704,7 +704,7 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		action := ui.OrgURL(ctx, "/settings/voice/numbers/"+itoa(n.ID)+"/agents")
+		action := ui.OrgURL(ctx, "/settings/voice/numbers/"+numID(n.ID)+"/agents")
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "<form class=\"stack-sm\" method=\"post\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -739,11 +739,11 @@ func numberRow(d NumbersData, n model.VoiceNumber) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = agentSelect("inbound-"+itoa(n.ID), "inbound_agent_id", ui.T(ctx, "voice.numbers.inbound_agent"), n.InboundAgentID, d.Agents).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = agentSelect("inbound-"+numID(n.ID), "inbound_agent_id", ui.T(ctx, "voice.numbers.inbound_agent"), n.InboundAgentID, d.Agents).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = agentSelect("outbound-"+itoa(n.ID), "outbound_agent_id", ui.T(ctx, "voice.numbers.outbound_agent"), n.OutboundAgentID, d.Agents).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = agentSelect("outbound-"+numID(n.ID), "outbound_agent_id", ui.T(ctx, "voice.numbers.outbound_agent"), n.OutboundAgentID, d.Agents).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -866,9 +866,9 @@ func searchForm(d NumbersData) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var43 string
-				templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.ID)).Resolve(ctx)
+				templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(numID(c.ID)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 193, Col: 34}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 193, Col: 35}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
 				if templ_7745c5c3_Err != nil {
@@ -891,7 +891,7 @@ func searchForm(d NumbersData) templ.Component {
 				var templ_7745c5c3_Var44 string
 				templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(c.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 193, Col: 86}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 193, Col: 87}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 				if templ_7745c5c3_Err != nil {
@@ -1101,9 +1101,9 @@ func offers(d NumbersData) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var53 string
-			templ_7745c5c3_Var53, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(d.Search.ChannelID)).Resolve(ctx)
+			templ_7745c5c3_Var53, templ_7745c5c3_Err = templruntime.NewAttributeExpression(numID(d.Search.ChannelID)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 231, Col: 76}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/voice/numbers.templ`, Line: 231, Col: 77}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var53)
 			if templ_7745c5c3_Err != nil {
