@@ -37,6 +37,7 @@ import (
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
+	"masteria/app/voice"
 	"masteria/app/voice/numbers"
 	"masteria/app/web"
 )
@@ -72,6 +73,9 @@ type App struct {
 	Personas *persona.Service
 	// Numbers: voice numbers bought from Twilio and wired to Retell.
 	Numbers *numbers.Service
+
+	// Voice is the org's Retell account (voice AI calls).
+	Voice *voice.Service
 }
 
 // Options says which parts this process runs.
@@ -125,6 +129,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
+	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
 	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
 	progression.Register(reg, a.Progression)
@@ -134,7 +139,13 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	kb.Register(reg, a.Knowledge)
 	a.Personas = persona.New(st)
 	a.Numbers = numbers.New(st, ring, numbers.Config{TwilioAPIURL: cfg.TwilioAPIURL, TwilioTrunkingURL: cfg.TwilioTrunkingURL,
-		ChannelSecrets: a.Inbox.Secrets, Retell: retellOf})
+		ChannelSecrets: a.Inbox.Secrets, Retell: func(ctx context.Context, orgID int64) (numbers.Retell, error) {
+			c, _, err := a.Voice.Client(ctx, orgID)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}})
 	debounce := cfg.BotDebounce
 	if debounce == 0 {
 		debounce = bot.NoDebounce
@@ -171,7 +182,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
 			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers})
 	}
 	return a, nil
@@ -279,11 +290,4 @@ func embedderOf(ai *provider.Service) func(ctx context.Context, orgID int64) (kb
 		}
 		return ai.Embedder(ctx, orgID)
 	}
-}
-
-// retellOf is the org's Retell account for the numbers wizard. Until the Retell account
-// service is wired here, no org has one: the wizard stops at the Retell import step and
-// says so, and Continue finishes it once Retell is connected.
-func retellOf(ctx context.Context, orgID int64) (numbers.Retell, error) {
-	return nil, fmt.Errorf("boot: org %d: Retell is not connected: %w", orgID, model.ErrNotFound)
 }

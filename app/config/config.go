@@ -47,6 +47,7 @@ type Config struct {
 	MetaGraphURL      string
 	TwilioAPIURL      string
 	TwilioTrunkingURL string // Elastic SIP Trunking (voice numbers)
+	RetellAPIURL      string
 
 	// CampaignTick is how often the campaign engine's housekeeping runs.
 	CampaignTick time.Duration
@@ -95,6 +96,7 @@ var Vars = []Var{
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
 	{"TWILIO_TRUNKING_URL", "https://trunking.twilio.com", "Twilio Elastic SIP Trunking API base URL (voice numbers)"},
+	{"RETELL_API_URL", "https://api.retellai.com", "Retell AI (voice calls) API base URL"},
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
 	{"MASTERIA_AI_TIMEOUT", "60s", "how long a call to the AI provider may take before the bot hands the conversation to a person"},
@@ -137,6 +139,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
 		TwilioTrunkingURL:    strings.TrimRight(get("TWILIO_TRUNKING_URL"), "/"),
+		RetellAPIURL:         strings.TrimRight(get("RETELL_API_URL"), "/"),
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 		MediaURL:             get("MASTERIA_MEDIA_URL"),
 		KBPrivateURLs:        get("MASTERIA_KB_PRIVATE_URLS") == "on",

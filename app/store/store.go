@@ -54,6 +54,7 @@ type statements struct {
 	botQueries
 	progressionQueries
 	voiceNumberQueries
+	voiceQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

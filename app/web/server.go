@@ -30,6 +30,7 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
+	"masteria/app/voice"
 	"masteria/app/voice/numbers"
 	"masteria/static"
 )
@@ -64,6 +65,8 @@ type Deps struct {
 
 	// Numbers: the voice numbers wizard (Settings → Voice → Numbers).
 	Numbers *numbers.Service
+	// Voice: the org's Retell account.
+	Voice *voice.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -92,6 +95,7 @@ type Server struct {
 
 	personas *persona.Service
 	numbers  *numbers.Service
+	voice    *voice.Service
 }
 
 // New builds the router.
@@ -109,6 +113,7 @@ func New(d Deps) *Server {
 	})
 	s.personas = d.Personas
 	s.numbers = d.Numbers
+	s.voice = d.Voice
 	s.e = e
 	s.routes()
 	return s
@@ -229,6 +234,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/voice/numbers/link", s.voiceNumbersLink)
 	adm.POST("/settings/voice/numbers/:id/continue", s.voiceNumbersContinue)
 	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
+	s.voiceRoutes(adm)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
