@@ -9,7 +9,9 @@ import (
 
 	"masteria/app/config"
 	"masteria/app/model"
+	"masteria/app/sim/retellsim"
 	"masteria/app/sim/twiliosim"
+	"masteria/app/voice/retell"
 	"masteria/app/web/webtest"
 )
 
@@ -26,7 +28,16 @@ func TestVoiceNumbersPage(t *testing.T) {
 	const otherSID = "ACfedcba9876543210fedcba9876543210"
 	ts.AddAccount(testAccountSID, voiceToken)
 	ts.AddAccount(otherSID, voiceToken)
-	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.TwilioAPIURL, c.TwilioTrunkingURL = tw, tw })
+	const retellKey = "key_web_voice_numbers_0123456789"
+	rs := retellsim.New(retellsim.WithAPIKeys(retellKey))
+	rt, err := rs.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.Close)
+	in := rs.AddAgent(retell.Agent{AgentName: "Recepção"})
+	out := rs.AddAgent(retell.Agent{AgentName: "Vendas"})
+	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.TwilioAPIURL, c.TwilioTrunkingURL, c.RetellAPIURL = tw, tw, rt })
 	c := webtest.NewClient(t, inst.URL)
 	home := c.Signup("Clínica Voz", "Vera", uniqueEmail("vera"), strongPassword)
 	sms := url.Values{"kind": {model.KindTwilioSMS}, "name": {"SMS"}, "account_sid": {testAccountSID}, "auth_token": {voiceToken}, "from": {"+15005550006"}}
@@ -138,5 +149,44 @@ func TestVoiceNumbersPage(t *testing.T) {
 	}
 	if res := c.Post(base+"/nope/continue", url.Values{}); res.StatusCode != http.StatusNotFound {
 		t.Errorf("bad id: %d", res.StatusCode)
+	}
+
+	// Connect Retell: the agents show; choose them on the stopped number, continue, and it
+	// is imported into Retell with them, still with one purchase.
+	if res := c.Post(home+"/settings/voice", url.Values{"key": {retellKey}, "max_concurrent": {"5"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("connect Retell: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	page = c.Get(base)
+	if !strings.Contains(page.Body, "Vendas") || !strings.Contains(page.Body, `data-testid="voice-number-agents"`) {
+		t.Fatalf("agents not listed: %s", webtest.Text(page.Body))
+	}
+	agents := base + "/" + strconv.FormatInt(id, 10) + "/agents"
+	if res := c.Post(agents, url.Values{"inbound_agent_id": {in.AgentID}, "outbound_agent_id": {out.AgentID}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("agents: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	if res := c.Post(cont, url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("continue with Retell: %d", res.StatusCode)
+	}
+	if err := inst.App.Store.DB().QueryRow(`SELECT step, status FROM voice_numbers WHERE id = $1`, id).Scan(&step, &status); err != nil ||
+		step != model.NumberReady || status != "ready" {
+		t.Fatalf("after continue with Retell: %s %s %v", step, status, err)
+	}
+	imports := rs.Imports()
+	if len(imports) != 1 || imports[0].PhoneNumber != "+16285550100" || !strings.HasSuffix(imports[0].TerminationURI, ".pstn.twilio.com") ||
+		imports[0].InboundAgents[0].AgentID != in.AgentID || imports[0].OutboundAgents[0].AgentID != out.AgentID {
+		t.Fatalf("imports: %+v", imports)
+	}
+	if n := len(ts.Purchases()); n != 1 {
+		t.Fatalf("%d purchases", n)
+	}
+	// Swap the agents of the ready number: Retell's number changes.
+	if res := c.Post(agents, url.Values{"inbound_agent_id": {out.AgentID}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("swap agents: %d", res.StatusCode)
+	}
+	if p := rs.PhoneNumbers()[0]; len(p.InboundAgents) != 1 || p.InboundAgents[0].AgentID != out.AgentID || len(p.OutboundAgents) != 0 {
+		t.Fatalf("Retell's number: %+v", p)
+	}
+	if page := c.Get(base); !strings.Contains(page.Body, `data-status="ready"`) || strings.Contains(page.Body, `data-testid="voice-number-continue"`) {
+		t.Fatalf("page when ready: %s", webtest.Text(page.Body))
 	}
 }
