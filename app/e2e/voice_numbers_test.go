@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,14 +14,17 @@ import (
 
 	"masteria/app/config"
 	"masteria/app/model"
+	"masteria/app/sim/retellsim"
 	"masteria/app/sim/twiliosim"
+	"masteria/app/voice/retell"
 	"masteria/app/web/webtest"
 )
 
 // TestVoiceNumbersWizard searches Twilio numbers on Settings → Voice → Numbers, buys one
-// and sees where its set-up stopped (this instance has no Retell account, so at the import
+// and sees where its set-up stopped (the org has no Retell account yet, so at the import
 // into Retell) with its reason and a Continue button, at 1366 and 390 px; the page never
-// scrolls sideways. With MASTERIA_SCREENSHOTS set it saves the page after the purchase.
+// scrolls sideways. Then Retell is connected and Continue finishes both without buying
+// again. With MASTERIA_SCREENSHOTS set it saves the page after the purchase.
 func TestVoiceNumbersWizard(t *testing.T) {
 	t.Parallel()
 	needChromium(t)
@@ -33,7 +37,14 @@ func TestVoiceNumbersWizard(t *testing.T) {
 	t.Cleanup(ts.Close)
 	const sid, token = "AC00112233445566778899aabbccddeeff", "voice-e2e-token-0123456789abcdef"
 	ts.AddAccount(sid, token)
-	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.TwilioAPIURL, c.TwilioTrunkingURL = tw, tw })
+	rs := retellsim.New(retellsim.WithAPIKeys("key_e2e_voice_numbers"))
+	rt, err := rs.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.Close)
+	rs.AddAgent(retell.Agent{AgentName: "Recepção"})
+	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.TwilioAPIURL, c.TwilioTrunkingURL, c.RetellAPIURL = tw, tw, rt })
 	s := &inboxSetup{inst: inst, email: fmt.Sprintf("vera.%d@clinica.example", time.Now().UnixNano()), password: "girassol-Orquidea-42-vaso"}
 	c := webtest.NewClient(t, inst.URL)
 	s.home = c.Signup("Clínica Voz", "Vera Lima", s.email, s.password)
@@ -85,4 +96,27 @@ func TestVoiceNumbersWizard(t *testing.T) {
 	if n := len(ts.Purchases()); n != 2 {
 		t.Fatalf("%d numbers bought, want one per look", n)
 	}
+
+	// Once Retell is connected, Continue finishes both, buying nothing again.
+	if _, err := inst.App.Voice.Connect(context.Background(), model.Actor{OrgID: orgOf(s.home), Role: model.RoleOwner}, "key_e2e_voice_numbers"); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, ctx, "voice-numbers-retell", inst.URL)
+	s.login(b)
+	for i := range 2 {
+		b.open(s.home+"/settings/voice/numbers", tid("voice-numbers"))
+		b.do("continue a stopped set-up", chromedp.Click(tid("voice-number-continue")))
+		b.waitJS("one more number is ready, with its agents",
+			fmt.Sprintf(`document.querySelectorAll('[data-testid="voice-number-row"][data-status="ready"] [data-testid="voice-number-agents"]').length === %d`, i+1), waitTimeout)
+	}
+	if n, imp := len(ts.Purchases()), len(rs.Imports()); n != 2 || imp != 2 {
+		t.Fatalf("%d purchases, %d imports into Retell", n, imp)
+	}
+	b.noConsoleErrors()
+}
+
+func orgOf(home string) int64 {
+	var id int64
+	_, _ = fmt.Sscanf(home, "/o/%d", &id)
+	return id
 }
