@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,6 +27,10 @@ func (s *Server) voiceNumbersData(c echo.Context) (voice.NumbersData, error) {
 	}
 	if d.Numbers, err = s.numbers.Numbers(ctx, a); err != nil {
 		return d, err
+	}
+	d.Stuck = map[int64]bool{}
+	for _, n := range d.Numbers {
+		d.Stuck[n.ID] = numbers.Stuck(n, time.Now())
 	}
 	agents, err := s.numbers.Agents(ctx, a)
 	if err != nil {

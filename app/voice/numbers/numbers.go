@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"masteria/app/model"
@@ -29,6 +30,15 @@ import (
 // RetellSIPURL is where a trunk sends the calls its numbers receive: Retell's SIP server,
 // over TCP as Retell recommends.
 const RetellSIPURL = "sip:sip.retellai.com;transport=tcp"
+
+// StuckAfter is how long a set-up may stay in progress before Continue may take it over
+// (its process died); the claim query (voice-number-claim) uses the same 10 minutes.
+const StuckAfter = 10 * time.Minute
+
+// Stuck reports whether n's set-up is in progress but untouched for StuckAfter.
+func Stuck(n model.VoiceNumber, now time.Time) bool {
+	return n.Status == "in_progress" && now.Sub(n.UpdatedAt) > StuckAfter
+}
 
 // SearchLimit is how many numbers a search shows.
 const SearchLimit = 20
@@ -77,11 +87,11 @@ func New(st *store.Store, ring *vault.Ring, cfg Config) *Service {
 }
 
 var (
-	e164      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	country   = regexp.MustCompile(`^[A-Z]{2}$`)
-	areaCode  = regexp.MustCompile(`^[0-9]{2,3}$`)
-	agentID   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
-	maxNickRn = 64
+	e164        = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	country     = regexp.MustCompile(`^[A-Z]{2}$`)
+	areaCode    = regexp.MustCompile(`^[0-9]{2,3}$`)
+	agentID     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
+	maxNickname = 64
 )
 
 func admin(a model.Actor) error {
@@ -200,7 +210,7 @@ func (in *BuyInput) validate() error {
 	if !validAgent(in.OutboundAgentID) {
 		v.Add("outbound_agent_id", "voice.numbers.err.agent")
 	}
-	if !utf8.ValidString(in.Nickname) || strings.ContainsRune(in.Nickname, 0) || utf8.RuneCountInString(in.Nickname) > maxNickRn {
+	if !utf8.ValidString(in.Nickname) || strings.ContainsRune(in.Nickname, 0) || utf8.RuneCountInString(in.Nickname) > maxNickname {
 		v.Add("nickname", "voice.numbers.err.nickname")
 	}
 	return v.Err()
@@ -570,7 +580,7 @@ func (s *Service) Link(ctx context.Context, a model.Actor, phone string) (model.
 	p := list[i]
 	return s.st.CreateVoiceNumber(ctx, a.OrgID, model.VoiceNumber{PhoneNumber: phone, Source: "linked",
 		Step: model.NumberReady, Status: "ready", InboundAgentID: firstAgent(p.InboundAgents),
-		OutboundAgentID: firstAgent(p.OutboundAgents), Nickname: clip(p.Nickname, maxNickRn)})
+		OutboundAgentID: firstAgent(p.OutboundAgents), Nickname: clip(p.Nickname, maxNickname)})
 }
 
 func clip(s string, n int) string {

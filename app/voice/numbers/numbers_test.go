@@ -409,3 +409,34 @@ func TestLinkAndAgents(t *testing.T) {
 		t.Fatalf("bad agent id: %v", err)
 	}
 }
+
+// TestStuckSetUpContinues: a set-up left in progress (its process died) may be continued
+// after numbers.StuckAfter, not before.
+func TestStuckSetUpContinues(t *testing.T) {
+	e := setup(t)
+	phone := e.search(t)
+	e.tw.FailNext(twiliosim.OpCreateOrigination, http.StatusInternalServerError, 20500, "Internal Server Error")
+	n, _ := e.svc.Buy(e.ctx, e.admin, e.buyInput(phone))
+	if _, err := e.st.DB().Exec(`UPDATE voice_numbers SET status = 'in_progress', last_error = '' WHERE id = $1`, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := e.st.VoiceNumber(e.ctx, e.admin.OrgID, n.ID)
+	if numbers.Stuck(stored, time.Now()) {
+		t.Fatal("a fresh set-up counts as stuck")
+	}
+	if _, err := e.svc.Continue(e.ctx, e.admin, n.ID); !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("continue a running set-up: %v", err)
+	}
+	if _, err := e.st.DB().Exec(`UPDATE voice_numbers SET updated_at = now() - interval '11 minutes' WHERE id = $1`, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = e.st.VoiceNumber(e.ctx, e.admin.OrgID, n.ID)
+	if !numbers.Stuck(stored, time.Now()) {
+		t.Fatal("an 11-minute-old set-up is not stuck")
+	}
+	n, err := e.svc.Continue(e.ctx, e.admin, n.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkWired(t, n)
+}
