@@ -22,6 +22,10 @@
 // signed with the first API key, each retried up to 3 times on a non-2xx answer or a
 // timeout; a failed event does not stop the next. Scripts can send them out of order,
 // twice, with a bad signature or an old timestamp.
+//
+// FailNext makes the next requests to a path fail with a status of choice (a numbers
+// wizard's import step, a 429 on a call), and Requests, PhoneNumbers, Imports, Calls and
+// Deliveries show what the sim received and sent.
 package retellsim
 
 import (
