@@ -55,7 +55,9 @@ func keyAD(orgID, accountID int64) []byte {
 
 // WebhookPath is the path Retell posts an account's call events to; the page shows it after
 // the server's base URL.
-func WebhookPath(accountID int64) string { return "/webhooks/retell/" + strconv.FormatInt(accountID, 10) }
+func WebhookPath(accountID int64) string {
+	return "/webhooks/retell/" + strconv.FormatInt(accountID, 10)
+}
 
 // Account returns the org's Retell account (its key stays sealed), or model.ErrNotFound.
 func (s *Service) Account(ctx context.Context, orgID int64) (model.VoiceAccount, error) {
@@ -83,9 +85,19 @@ func (s *Service) Connect(ctx context.Context, a model.Actor, apiKey string) (mo
 	if err := checkKey(key); err != nil {
 		return model.VoiceAccount{}, err
 	}
-	return s.st.PutVoiceAccountKey(ctx, a.OrgID, func(id int64) (string, error) {
-		return s.ring.Seal([]byte(key), keyAD(a.OrgID, id))
+	var acc model.VoiceAccount
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		acc, err = tx.PutVoiceAccountKey(ctx, a.OrgID, func(id int64) (string, error) {
+			return s.ring.Seal([]byte(key), keyAD(a.OrgID, id))
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, model.AuditEntry{OrgID: a.OrgID, UserID: a.UserRef(), Action: "voice.retell_connected",
+			Target: "voice_account:" + strconv.FormatInt(acc.ID, 10), IP: a.IP, UserAgent: a.UserAgent})
 	})
+	return acc, err
 }
 
 // SetMaxConcurrent sets how many calls the org may have at once (1 to 1000).

@@ -382,3 +382,52 @@ func TestClientTimeoutAndNonJSON(t *testing.T) {
 		t.Fatalf("bad id: %v", err)
 	}
 }
+
+// Reads are retried after a 5xx or a 429; creations never are, so a lost answer cannot
+// make a second call or import.
+func TestFailNextAndRetries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := start(t)
+	c = c.WithRetries(2, time.Millisecond)
+	ag := sim.AddAgent(retell.Agent{AgentName: "Sales"})
+
+	sim.FailNext("/v2/list-agents", http.StatusInternalServerError, "Internal error", 2)
+	agents, err := c.ListAgents(ctx)
+	if err != nil || len(agents) != 1 {
+		t.Fatalf("after two 500s: %v %d", err, len(agents))
+	}
+	sim.FailNext("/v2/list-agents", http.StatusTooManyRequests, "Too many requests", 3)
+	if _, err := c.ListAgents(ctx); retell.StatusOf(err) != http.StatusTooManyRequests || !strings.Contains(err.Error(), "limiting requests (429): Too many requests") {
+		t.Fatalf("three 429s: %v", err)
+	}
+
+	sim.FailNext("/import-phone-number", http.StatusInternalServerError, "Internal error", 1)
+	in := retell.ImportPhoneNumber{PhoneNumber: "+14157774444", TerminationURI: "t.pstn.twilio.com", OutboundAgents: []retell.AgentWeight{{AgentID: ag.AgentID, Weight: 1}}}
+	if _, err := c.ImportPhoneNumber(ctx, in); retell.StatusOf(err) != http.StatusInternalServerError {
+		t.Fatalf("import 500: %v", err)
+	}
+	if len(sim.PhoneNumbers()) != 0 {
+		t.Fatal("a failed import imported")
+	}
+	if _, err := c.ImportPhoneNumber(ctx, in); err != nil {
+		t.Fatalf("import again: %v", err)
+	}
+	sim.FailNext("/v2/create-phone-call", http.StatusInternalServerError, "Internal error", 1)
+	if _, err := c.CreatePhoneCall(ctx, retell.CreatePhoneCall{FromNumber: "+14157774444", ToNumber: "+14155550000"}); retell.StatusOf(err) != 500 {
+		t.Fatalf("create 500: %v", err)
+	}
+	var paths []string
+	for _, r := range sim.Requests() {
+		paths = append(paths, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+	}
+	want := "POST /v2/list-agents 500,POST /v2/list-agents 500,POST /v2/list-agents 200," +
+		"POST /v2/list-agents 429,POST /v2/list-agents 429,POST /v2/list-agents 429," +
+		"POST /import-phone-number 500,POST /import-phone-number 201,POST /v2/create-phone-call 500"
+	if got := strings.Join(paths, ","); got != want {
+		t.Fatalf("requests:\n%s\nwant\n%s", got, want)
+	}
+	if len(sim.Calls()) != 0 {
+		t.Fatal("a failed create made a call")
+	}
+}

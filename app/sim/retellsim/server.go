@@ -22,6 +22,10 @@
 // signed with the first API key, each retried up to 3 times on a non-2xx answer or a
 // timeout; a failed event does not stop the next. Scripts can send them out of order,
 // twice, with a bad signature or an old timestamp.
+//
+// FailNext makes the next requests to a path fail with a status of choice (a numbers
+// wizard's import step, a 429 on a call), and Requests, PhoneNumbers, Imports, Calls and
+// Deliveries show what the sim received and sent.
 package retellsim
 
 import (
@@ -121,7 +125,24 @@ type Server struct {
 	batches    []json.RawMessage
 	deliveries []Delivery
 	autoPlay   *CallScript
+	failures   []failure
+	requests   []Request
 	changes    *simhttp.Changes
+}
+
+// failure is an answer FailNext queued.
+type failure struct {
+	path    string
+	status  int
+	message string
+	left    int
+}
+
+// Request is one REST request the sim received (after auth).
+type Request struct {
+	Method string
+	Path   string
+	Status int // what the sim answered
 }
 
 // New returns a simulator with no agents, numbers or calls.
@@ -350,18 +371,64 @@ func (s *Server) WaitDeliveries(ctx context.Context, n int) error {
 	})
 }
 
-// auth refuses a request without one of the API keys as its Bearer token.
+// FailNext makes the next n requests to path (like "/import-phone-number"; "" for any)
+// answer status with Retell's error body and message, before doing anything.
+func (s *Server) FailNext(path string, status int, message string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = append(s.failures, failure{path: path, status: status, message: message, left: n})
+}
+
+// Requests returns the REST requests received with a valid key, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// auth refuses a request without one of the API keys as its Bearer token, then answers a
+// failure FailNext queued for its path, if any, and records it.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		s.mu.Lock()
 		good := ok && tok != "" && slices.Contains(s.keys, tok)
+		var fail *failure
+		if good {
+			for i := range s.failures {
+				if f := &s.failures[i]; f.left > 0 && (f.path == "" || f.path == r.URL.Path) {
+					f.left--
+					fail = &failure{status: f.status, message: f.message}
+					break
+				}
+			}
+		}
 		s.mu.Unlock()
 		if !good {
 			writeError(w, http.StatusUnauthorized, "Invalid API Key")
 			return
 		}
-		h(w, r)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		if fail != nil {
+			writeError(sw, fail.status, fail.message)
+		} else {
+			h(sw, r)
+		}
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: sw.status})
+		s.changes.Notify()
+		s.mu.Unlock()
 	}
 }
 

@@ -31,9 +31,11 @@ const maxPages = 100
 
 // Client calls the Retell API with one API key.
 type Client struct {
-	base string
-	key  string
-	hc   *http.Client
+	base    string
+	key     string
+	hc      *http.Client
+	retries int
+	backoff time.Duration
 }
 
 // New returns a client of the API at baseURL (https://api.retellai.com) with apiKey; a nil hc
@@ -42,7 +44,43 @@ func New(baseURL, apiKey string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), key: apiKey, hc: hc}
+	return &Client{base: strings.TrimRight(baseURL, "/"), key: apiKey, hc: hc, retries: 2, backoff: 500 * time.Millisecond}
+}
+
+// WithRetries sets how often a request that changes nothing (a read, a list) is tried again
+// after a network error, a 429 or a 5xx, waiting backoff, then twice as long each time (up
+// to 8 s). The default is Retell's SDKs': 2 retries from 0.5 s. Requests that create
+// something (a call, a number) are never retried: a lost answer must not call twice.
+func (c *Client) WithRetries(n int, backoff time.Duration) *Client {
+	cp := *c
+	cp.retries, cp.backoff = max(n, 0), backoff
+	return &cp
+}
+
+// retryable is an error worth another try of a request that changes nothing.
+func retryable(ctx context.Context, err error) bool {
+	var e *Error
+	if ctx.Err() != nil || !errors.As(err, &e) {
+		return false
+	}
+	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// read is do for a request that changes nothing, with retries.
+func (c *Client) read(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	wait := c.backoff
+	for try := 0; ; try++ {
+		err := c.do(ctx, method, path, query, in, out)
+		if err == nil || try >= c.retries || !retryable(ctx, err) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+		wait = min(wait*2, 8*time.Second)
+	}
 }
 
 // Error is a request Retell refused (Status and its own message) or could not answer
@@ -182,7 +220,7 @@ func (c *Client) ListAgents(ctx context.Context) ([]Agent, error) {
 			q.Set("pagination_key", key)
 		}
 		var p page[Agent]
-		err := c.do(ctx, http.MethodPost, "/v2/list-agents", q, struct{}{}, &p)
+		err := c.read(ctx, http.MethodPost, "/v2/list-agents", q, struct{}{}, &p)
 		if gone(err) && key == "" {
 			return c.listAgentsOld(ctx)
 		}
@@ -210,7 +248,7 @@ func (c *Client) listAgentsOld(ctx context.Context) ([]Agent, error) {
 			q.Set("pagination_key", key)
 		}
 		var list []Agent
-		if err := c.do(ctx, http.MethodGet, "/list-agents", q, nil, &list); err != nil {
+		if err := c.read(ctx, http.MethodGet, "/list-agents", q, nil, &list); err != nil {
 			return nil, err
 		}
 		for _, a := range list {
@@ -249,10 +287,10 @@ func (c *Client) ListPhoneNumbers(ctx context.Context) ([]PhoneNumber, error) {
 			q.Set("pagination_key", key)
 		}
 		var p page[PhoneNumber]
-		err := c.do(ctx, http.MethodGet, "/v2/list-phone-numbers", q, nil, &p)
+		err := c.read(ctx, http.MethodGet, "/v2/list-phone-numbers", q, nil, &p)
 		if gone(err) && key == "" {
 			var list []PhoneNumber
-			if err := c.do(ctx, http.MethodGet, "/list-phone-numbers", nil, nil, &list); err != nil {
+			if err := c.read(ctx, http.MethodGet, "/list-phone-numbers", nil, nil, &list); err != nil {
 				return nil, err
 			}
 			return list, nil
@@ -282,6 +320,6 @@ func (c *Client) GetCall(ctx context.Context, id string) (Call, error) {
 	if id == "" || strings.ContainsAny(id, "/?#") {
 		return call, &Error{Status: http.StatusUnprocessableEntity, Message: "bad call id"}
 	}
-	err := c.do(ctx, http.MethodGet, "/v2/get-call/"+url.PathEscape(id), nil, nil, &call)
+	err := c.read(ctx, http.MethodGet, "/v2/get-call/"+url.PathEscape(id), nil, nil, &call)
 	return call, err
 }
