@@ -440,3 +440,20 @@ func TestStuckSetUpContinues(t *testing.T) {
 	}
 	e.checkWired(t, n)
 }
+
+// TestRetellImportErrorResumes: Retell answers the import with a 500 once; the set-up stops
+// at the import with Retell's words, and Continue imports it once.
+func TestRetellImportErrorResumes(t *testing.T) {
+	e := setup(t)
+	phone := e.search(t)
+	e.rt.sim.FailNext("/import-phone-number", http.StatusInternalServerError, "Internal Server Error", 1)
+	n, err := e.svc.Buy(e.ctx, e.admin, e.buyInput(phone))
+	var se *numbers.StepError
+	if !errors.As(err, &se) || se.Step != model.NumberImported || !strings.Contains(se.Reason, "Retell refused: Internal Server Error (HTTP 500)") {
+		t.Fatalf("buy: %v", err)
+	}
+	if n, err = e.svc.Continue(e.ctx, e.admin, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.checkWired(t, n)
+}
