@@ -147,3 +147,15 @@ JOIN kb_chunks c ON c.org_id = $1 AND c.id = f.id
 JOIN kb_documents d ON d.org_id = $1 AND d.id = c.document_id
 ORDER BY f.score DESC, c.id
 LIMIT $5;
+
+-- name: kb-doc-file-set
+-- The uploaded file of one of the org's documents, whose text the index job reads.
+INSERT INTO kb_document_files (org_id, document_id, data)
+SELECT d.org_id, d.id, $3 FROM kb_documents d WHERE d.org_id = $1 AND d.id = $2
+ON CONFLICT (org_id, document_id) DO UPDATE SET data = excluded.data, created_at = now();
+
+-- name: kb-doc-file
+SELECT data FROM kb_document_files WHERE org_id = $1 AND document_id = $2;
+
+-- name: kb-doc-file-delete
+DELETE FROM kb_document_files WHERE org_id = $1 AND document_id = $2;
