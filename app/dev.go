@@ -81,6 +81,9 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 	if err := sims.wireAI(ctx, st, provider.New(st, ring)); err != nil {
 		slog.Warn("simulated AI provider", "err", err)
 	}
+	if err := seedBot(ctx, cfg, ring); err != nil {
+		slog.Warn("demo bot", "err", err)
+	}
 	st.Close()
 	control, err := sims.serveControl(cfg.Addr)
 	if err != nil {

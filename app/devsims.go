@@ -220,7 +220,8 @@ func (d *devSims) serveControl(appAddr string) (string, error) {
 			http.Error(w, "no simulated WhatsApp channel", http.StatusNotFound)
 			return
 		}
-		from := strings.TrimPrefix(r.FormValue("from"), "+")
+		// curl -d sends a "+" as a space: a number reads the same either way.
+		from := strings.TrimPrefix(strings.TrimSpace(r.FormValue("from")), "+")
 		if from == "" || r.FormValue("text") == "" {
 			http.Error(w, "from and text are required", http.StatusBadRequest)
 			return
@@ -234,6 +235,9 @@ func (d *devSims) serveControl(appAddr string) (string, error) {
 			return
 		}
 		from := r.FormValue("from")
+		if strings.HasPrefix(from, " ") { // curl -d sends a "+" as a space
+			from = "+" + strings.TrimSpace(from)
+		}
 		if !strings.HasPrefix(from, "+") || r.FormValue("text") == "" {
 			http.Error(w, "from (E.164, with +) and text are required", http.StatusBadRequest)
 			return

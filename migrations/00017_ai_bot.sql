@@ -53,6 +53,9 @@ ALTER TABLE conversations
     ADD COLUMN persona_id bigint REFERENCES personas ON DELETE SET NULL,
     ADD COLUMN bot_stopped boolean NOT NULL DEFAULT false,
     ADD COLUMN bot_turns int NOT NULL DEFAULT 0,
+    -- The id of the newest customer message the bot has dealt with (answered or handed
+    -- over): what comes after it is what the bot has to answer.
+    ADD COLUMN bot_read_to bigint NOT NULL DEFAULT 0,
     -- The last hand-over: why, a summary for the agent, and when.
     ADD COLUMN handover_reason text NOT NULL DEFAULT '',
     ADD COLUMN handover_summary text NOT NULL DEFAULT '',
@@ -76,11 +79,15 @@ CREATE TABLE ai_replies (
 );
 CREATE INDEX ai_replies_conversation ON ai_replies (org_id, conversation_id);
 
+-- When managers were last told that the month's AI budget is spent (once a month).
+ALTER TABLE ai_providers ADD COLUMN budget_alerted_at timestamptz;
+
 -- +goose Down
+ALTER TABLE ai_providers DROP COLUMN budget_alerted_at;
 DROP TABLE ai_replies;
 DROP INDEX conversations_owner;
 ALTER TABLE conversations DROP COLUMN owner, DROP COLUMN persona_id, DROP COLUMN bot_stopped,
-    DROP COLUMN bot_turns, DROP COLUMN handover_reason, DROP COLUMN handover_summary,
+    DROP COLUMN bot_turns, DROP COLUMN bot_read_to, DROP COLUMN handover_reason, DROP COLUMN handover_summary,
     DROP COLUMN handover_at;
 ALTER TABLE channels DROP COLUMN persona_id;
 DROP TABLE persona_knowledge_bases;

@@ -167,8 +167,12 @@ INSERT INTO lead_moves (org_id, lead_id, from_stage_id, to_stage_id, from_name, 
 VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: lead-moves
-SELECT m.id, m.lead_id, m.from_stage_id, m.to_stage_id, m.from_name, m.to_name, u.name AS actor_name, m.created_at
+-- With the AI decision behind a move, if any (00018): the AI's own move, or its suggestion
+-- that a member accepted.
+SELECT m.id, m.lead_id, m.from_stage_id, m.to_stage_id, m.from_name, m.to_name, u.name AS actor_name, m.created_at,
+    d.kind AS ai_kind, d.confidence::float8 AS ai_confidence, d.reason AS ai_reason
 FROM lead_moves m LEFT JOIN users u ON u.id = m.actor_id
+LEFT JOIN lead_ai_decisions d ON d.lead_move_id = m.id AND d.org_id = m.org_id
 WHERE m.org_id = $1 AND m.lead_id = $2
 ORDER BY m.id DESC LIMIT $3;
 

@@ -5,7 +5,8 @@
 -- A contact's conversations the member may see ($3: an agent restricted to their own and
 -- unassigned ones, 0 for everyone), the latest first.
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
-       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at
+       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at,
+       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.bot_read_to, v.handover_reason, v.handover_summary, v.handover_at
 FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = $1
 WHERE v.org_id = $1 AND v.contact_id = $2 AND ($3::bigint = 0 OR v.assignee_id IS NULL OR v.assignee_id = $3)
 ORDER BY v.last_message_at DESC, v.id DESC LIMIT 20;

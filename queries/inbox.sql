@@ -2,23 +2,23 @@
 -- A QR channel starts pending: it has no number until a phone scans its code.
 INSERT INTO channels (org_id, kind, name, config, rate, status)
 VALUES ($1, $2::text, $3, $4, $5, CASE WHEN $2::text = 'whatsapp_qr' THEN 'pending' ELSE 'connected' END)
-RETURNING id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at;
+RETURNING id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at, persona_id;
 
 -- name: channel-set-secrets
 UPDATE channels SET secrets = $3, updated_at = now() WHERE org_id = $1 AND id = $2;
 
 -- name: channel
-SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at, persona_id
 FROM channels WHERE org_id = $1 AND id = $2;
 
 -- name: channel-for-webhook
 -- cross-org: a provider's webhook names only the channel; its signature, checked with the
 -- channel's own secret, is what proves it.
-SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at, persona_id
 FROM channels WHERE id = $1;
 
 -- name: channels
-SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at, persona_id
 FROM channels WHERE org_id = $1 ORDER BY lower(name), id;
 
 -- name: conversation-open
@@ -37,7 +37,8 @@ WHERE org_id = $1 AND id = $2;
 
 -- name: conversation
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
-       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at
+       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at,
+       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.bot_read_to, v.handover_reason, v.handover_summary, v.handover_at
 FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = v.org_id
 WHERE v.org_id = $1 AND v.id = $2;
 
@@ -82,7 +83,8 @@ RETURNING id, conversation_id;
 -- name: conversation-columns
 -- fragment: the conversation list; the store appends the filters and the keyset.
 SELECT v.id, v.org_id, v.channel_id, v.contact_id, c.name AS contact_name, c.phone AS contact_phone, v.status,
-       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at
+       v.assignee_id, v.unread, v.last_message_at, v.last_inbound_at, v.preview, to_json(v.labels) AS labels, v.created_at,
+       v.owner, v.persona_id, v.bot_stopped, v.bot_turns, v.bot_read_to, v.handover_reason, v.handover_summary, v.handover_at
 FROM conversations v JOIN contacts c ON c.id = v.contact_id AND c.org_id = v.org_id
 WHERE v.org_id = $1
 
@@ -90,7 +92,10 @@ WHERE v.org_id = $1
 UPDATE conversations SET assignee_id = $3 WHERE org_id = $1 AND id = $2;
 
 -- name: conversation-set-status
-UPDATE conversations SET status = $3 WHERE org_id = $1 AND id = $2;
+-- Closing ends every owner's turn; an agent reopening it answers it.
+UPDATE conversations SET status = $3,
+    owner = CASE WHEN $3 = 'closed' THEN 'closed' WHEN owner = 'closed' THEN 'human' ELSE owner END
+WHERE org_id = $1 AND id = $2;
 
 -- name: conversation-read
 UPDATE conversations SET unread = 0 WHERE org_id = $1 AND id = $2 AND unread > 0;
@@ -160,15 +165,23 @@ WITH dup AS (
     INSERT INTO contact_events (org_id, contact_id, kind, data)
     SELECT $1, id, 'created', '{"source":"inbound"}' FROM made
 ), conv AS (
-    INSERT INTO conversations AS v (org_id, channel_id, contact_id, last_message_at, last_inbound_at, preview, unread)
-    SELECT $1, $2, contact.id, $9, $9, $10, 1 FROM contact WHERE NOT EXISTS (SELECT 1 FROM dup)
+    -- A channel with a bot gives its new conversations to the bot, and a closed one the
+    -- customer reopens goes back to it unless an agent stopped it there.
+    INSERT INTO conversations AS v (org_id, channel_id, contact_id, last_message_at, last_inbound_at, preview, unread, owner)
+    SELECT $1, $2, contact.id, $9, $9, $10, 1,
+           CASE WHEN (SELECT persona_id FROM channels WHERE org_id = $1 AND id = $2) IS NULL THEN 'human' ELSE 'bot' END
+    FROM contact WHERE NOT EXISTS (SELECT 1 FROM dup)
     ON CONFLICT (channel_id, contact_id) DO UPDATE SET
         status = CASE WHEN v.status = 'closed' THEN 'open' ELSE v.status END,
+        owner = CASE WHEN v.owner <> 'closed' THEN v.owner
+                     WHEN NOT v.bot_stopped AND coalesce(v.persona_id,
+                          (SELECT persona_id FROM channels WHERE org_id = $1 AND id = $2)) IS NOT NULL THEN 'bot'
+                     ELSE 'human' END,
         unread = v.unread + 1,
         preview = CASE WHEN excluded.last_message_at >= v.last_message_at THEN excluded.preview ELSE v.preview END,
         last_message_at = greatest(v.last_message_at, excluded.last_message_at),
         last_inbound_at = greatest(coalesce(v.last_inbound_at, excluded.last_inbound_at), excluded.last_inbound_at)
-    RETURNING id, (xmax = 0) AS created, assignee_id
+    RETURNING id, (xmax = 0) AS created, assignee_id, owner
 ), msg AS (
     INSERT INTO messages (org_id, conversation_id, channel_id, direction, kind, body, content, provider_id, status, created_at)
     SELECT $1, conv.id, $2, 'in', $6, $7, $8, nullif($5, ''), 'received', $9 FROM conv
@@ -186,6 +199,7 @@ SELECT coalesce(contact.id, 0) AS contact_id,
        coalesce((SELECT id FROM conv), 0) AS conversation_id,
        coalesce((SELECT created FROM conv), false) AS conversation_created,
        coalesce((SELECT assignee_id FROM conv), 0) AS assignee_id,
+       coalesce((SELECT owner FROM conv), '') AS owner,
        coalesce((SELECT id FROM msg), 0) AS message_id,
        coalesce((SELECT count(pg_notify('masteria_events', json_build_object('id', ev.id, 'org_id', $1::bigint)::text)) FROM ev), 0) AS notified,
        -- Whether a conversation with nobody on it is handed out in turn (inbox settings).
@@ -200,8 +214,10 @@ SELECT id FROM contacts WHERE org_id = $1 AND search LIKE fold($2) LIMIT $3;
 -- The conversations of many contacts on a channel, created on first contact (a campaign's
 -- batch). A closed one stays closed until the customer answers: a mass send does not fill
 -- the agents' open list.
-INSERT INTO conversations (org_id, channel_id, contact_id)
-SELECT $1, $2, contact_id FROM unnest($3::bigint[]) AS contact_id
+INSERT INTO conversations (org_id, channel_id, contact_id, owner)
+SELECT $1, $2, contact_id,
+       CASE WHEN (SELECT persona_id FROM channels WHERE org_id = $1 AND id = $2) IS NULL THEN 'human' ELSE 'bot' END
+FROM unnest($3::bigint[]) AS contact_id
 ON CONFLICT (channel_id, contact_id) DO UPDATE SET status = conversations.status
 RETURNING id, contact_id, last_inbound_at;
 

@@ -26,6 +26,7 @@ import (
 	"masteria/views/contacts"
 	"masteria/views/errors"
 	"masteria/views/home"
+	"masteria/views/inbox"
 	"masteria/views/settings"
 	"masteria/views/ui"
 )
@@ -159,6 +160,17 @@ func pages(l i18n.Locale) []page {
 			LastError: "the key was refused (401)", Unpriced: []string{"my-model"}, ModelsLoaded: true, Models: []string{"text-embedding-3-small"}}),
 			[]string{"ai-status", "ai-spend", "ai-test", "ai-unpriced", "ai-models-count"}},
 		{"org-name-partial", request(l), ui.OrgName(), []string{"org-name"}},
+		{"assist-summary", agent, inbox.AssistPanel(inbox.AssistView{Action: "summary", Bullets: []string{"Quer um bolo", "<b>nada</b> prometido"}, Messages: 7}),
+			[]string{"assist-result", "assist-summary", "assist-close"}},
+		{"assist-suggest", agent, inbox.AssistPanel(inbox.AssistView{Action: "suggest", Text: "A taxa é 8 reais.", Previous: "Oi",
+			Sources: []inbox.AssistSource{{N: 1, Title: "Entregas", Heading: "Taxas", Text: "A taxa de entrega é de 8 reais."}}}),
+			[]string{"assist-result", "assist-filled", "assist-sources", "assist-source", "assist-previous", "assist-undo"}},
+		{"assist-nothing", agent, inbox.AssistPanel(inbox.AssistView{Action: "suggest", NothingFound: true}), []string{"assist-nothing-found"}},
+		{"assist-rewrite", agent, inbox.AssistPanel(inbox.AssistView{Action: "rewrite", Text: "Olá!"}), []string{"assist-filled"}},
+		{"assist-error", request(l), inbox.AssistPanel(inbox.AssistView{Action: "rewrite", Error: "assist.error.not_configured", Settings: true}),
+			[]string{"assist-error", "assist-settings-link"}},
+		{"assist-error-detail", agent, inbox.AssistPanel(inbox.AssistView{Action: "summary", Error: "assist.error.provider", Detail: "the endpoint failed (500)"}),
+			[]string{"assist-error", "assist-error-detail"}},
 	}
 	ps = append(ps, contactsPages(l)...)
 	return ps

@@ -15,7 +15,11 @@ import (
 	"time"
 
 	"masteria/app/account"
+	"masteria/app/ai/assist"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/persona"
+	"masteria/app/ai/progression"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/channel"
@@ -51,12 +55,20 @@ type App struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
 	Knowledge *kb.Service
-	Broker    *events.Broker
-	Jobs      *jobs.Client
-	Web       *web.Server
+	// Progression: the AI that moves leads along the board.
+	Progression *progression.Service
+	Bot         *bot.Service
+	// Assist helps agents in the composer: summaries, suggested replies, rewrites.
+	Assist *assist.Service
+	Broker *events.Broker
+	Jobs   *jobs.Client
+	Web    *web.Server
 	// WhatsAppQR runs the WhatsApp QR sessions this instance holds the lock of.
 	WhatsAppQR *wameow.Manager
 	runQR      bool
+
+	// Personas: how the bot speaks and when it hands over, and the bot of each channel.
+	Personas *persona.Service
 }
 
 // Options says which parts this process runs.
@@ -109,12 +121,24 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
-	a.AI = provider.New(st, ring)
-	a.Inbox.SetHooks(a.Campaigns.Hooks())
+	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
+	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
+	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
+	progression.Register(reg, a.Progression)
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
+	a.Personas = persona.New(st)
+	debounce := cfg.BotDebounce
+	if debounce == 0 {
+		debounce = bot.NoDebounce
+	}
+	a.Bot = bot.New(st, a.Inbox, a.AI, a.Knowledge, bot.Options{Debounce: debounce})
+	a.Inbox.SetBot(a.Bot)
+	bot.Register(reg, a.Bot)
+	// An agent is waiting for the assist: it gives up sooner than the bot, at 30 s.
+	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -127,6 +151,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
+	a.Progression.SetJobs(a.Jobs)
+	a.Bot.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -140,7 +166,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
+			Personas: a.Personas, Progression: a.Progression})
 	}
 	return a, nil
 }

@@ -49,6 +49,10 @@ type Config struct {
 
 	// CampaignTick is how often the campaign engine's housekeeping runs.
 	CampaignTick time.Duration
+	// AITimeout bounds one call to an org's AI provider.
+	AITimeout time.Duration
+	// BotDebounce is how long the bot waits for more of a customer's messages.
+	BotDebounce time.Duration
 	// WhatsAppQR: this instance runs WhatsApp QR sessions (off leaves them to the others).
 	WhatsAppQR bool
 
@@ -59,6 +63,10 @@ type Config struct {
 	// KBPrivateURLs lets knowledge-base documents be fetched from private, loopback and
 	// link-local addresses (an intranet, tests); off refuses them.
 	KBPrivateURLs bool
+
+	// AIProgressionDelay is how long after a message the AI looks at the contact's leads
+	// (the messages of that while make one request).
+	AIProgressionDelay time.Duration
 }
 
 // Var documents one environment variable; the README table is checked against this list.
@@ -87,8 +95,11 @@ var Vars = []Var{
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
+	{"MASTERIA_AI_TIMEOUT", "60s", "how long a call to the AI provider may take before the bot hands the conversation to a person"},
+	{"MASTERIA_BOT_DEBOUNCE", "2s", "how long the AI bot waits after a customer's message for more before it answers them all at once"},
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
+	{"MASTERIA_AI_PROGRESSION_DELAY", "15s", "how long after a message the AI classifies the contact's leads (the messages of that while make one request)"},
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -133,6 +144,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.CampaignTick, err = time.ParseDuration(get("MASTERIA_CAMPAIGN_TICK")); err != nil || c.CampaignTick < time.Second {
 		return c, fmt.Errorf("config: MASTERIA_CAMPAIGN_TICK: want a duration of a second or more, like 5s")
+	}
+	if c.AIProgressionDelay, err = time.ParseDuration(get("MASTERIA_AI_PROGRESSION_DELAY")); err != nil || c.AIProgressionDelay < 100*time.Millisecond {
+		return c, fmt.Errorf("config: MASTERIA_AI_PROGRESSION_DELAY: want a duration of 100ms or more, like 15s")
+	}
+	if c.AITimeout, err = time.ParseDuration(get("MASTERIA_AI_TIMEOUT")); err != nil || c.AITimeout < 100*time.Millisecond {
+		return c, fmt.Errorf("config: MASTERIA_AI_TIMEOUT: want a duration of 100ms or more, like 60s")
+	}
+	if c.BotDebounce, err = time.ParseDuration(get("MASTERIA_BOT_DEBOUNCE")); err != nil || c.BotDebounce < 0 || c.BotDebounce > time.Minute {
+		return c, fmt.Errorf("config: MASTERIA_BOT_DEBOUNCE: want a duration from 0s to 1m, like 2s")
 	}
 	if c.Workers, err = strconv.Atoi(get("MASTERIA_WORKERS")); err != nil || c.Workers < 1 {
 		return c, fmt.Errorf("config: MASTERIA_WORKERS: want a whole number above 0")

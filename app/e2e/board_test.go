@@ -306,6 +306,8 @@ func TestPipelineStageDrag(t *testing.T) {
 	s := newBoardSetup(t)
 	a := newBrowser(t, ctx, "A", s.inst.URL)
 	s.login(a)
+	// Every stage with its description in view: the drag starts and ends on screen.
+	a.do("a tall screen", chromedp.EmulateViewport(1280, 1800))
 	a.open(s.home+"/board/pipelines/"+pipelineOf(t, s), tid("stage-list"))
 	last, first := s.stages[len(s.stages)-1], s.stages[0]
 	from := a.centre(`[data-stage-id="` + last + `"] .stage-handle`)

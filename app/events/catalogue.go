@@ -35,6 +35,10 @@ var (
 	LeadDeleted     = define[LeadGone]("lead.deleted", "A lead was deleted.")
 	PipelineChanged = define[PipelineRef]("pipeline.changed", "A pipeline or its stages were created, edited, reordered or deleted.")
 
+	LeadAIMoved           = define[LeadAI]("lead.ai_moved", "The AI moved a lead to another stage of its pipeline, sure enough by the pipeline's threshold; with its confidence and reason (a member may undo it).")
+	LeadSuggestionCreated = define[LeadAI]("lead.suggestion_created", "The AI suggested another stage for a lead, less sure than the pipeline's threshold: a member accepts or dismisses it.")
+	LeadSuggestionClosed  = define[LeadSuggestionEnd]("lead.suggestion_closed", "A lead's AI suggestion was accepted, dismissed, or replaced (a newer one, or the lead moved).")
+
 	ChannelCreated  = define[ChannelNew]("channel.created", "A channel was added to the org.")
 	ChannelStatus   = define[ChannelState]("channel.status", "A channel connected, disconnected or failed its check.")
 	ChannelQR       = define[ChannelCode]("channel.qr", "A WhatsApp-by-QR channel has a new pairing code to show.")
@@ -42,12 +46,17 @@ var (
 
 	KBDocumentStatus = only(define[KBDocState]("kb.document.status", "A knowledge-base document's indexing moved: pending, indexing, ready or failed."), model.ManageKnowledge)
 
+	PersonaCreated = define[PersonaRef]("persona.created", "A bot persona was created.")
+	PersonaUpdated = define[PersonaRef]("persona.updated", "A bot persona's instructions, rules or knowledge bases changed.")
+	PersonaDeleted = define[PersonaRef]("persona.deleted", "A bot persona was deleted; the channels that ran it have no bot.")
+	ChannelBot     = define[ChannelBotRef]("channel.bot", "A channel's bot changed: the persona that answers its new conversations, or none.")
+
 	MessageReceived      = define[MessageIn]("message.received", "A customer's message arrived.")
 	MessageCreated       = define[MessageNew]("message.created", "An agent's message or internal note was added to a conversation.")
 	MessageUpdated       = define[MessageRef]("message.updated", "A message's content changed (its media finished downloading).")
 	MessageStatus        = define[MessageState]("message.status", "A sent message's status moved: sent, delivered, read or failed.")
 	ConversationStarted  = define[ConversationStart]("conversation.started", "An agent or the API started a conversation with a contact.")
-	ConversationChanged  = define[ConversationChange]("conversation.changed", "A conversation was assigned, labelled, resolved, reopened or read.")
+	ConversationChanged  = define[ConversationChange]("conversation.changed", "A conversation was assigned, labelled, resolved, reopened or read, or changed hands between the bot and people.")
 	InboxSettingsChanged = define[model.InboxSettings]("inbox.settings_changed", "The org's inbox settings changed.")
 
 	CampaignCreated         = define[CampaignRef]("campaign.created", "A campaign draft was created.")
@@ -59,9 +68,18 @@ var (
 	CampaignProgress        = signal[CampaignRef]("campaign.progress",
 		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
 
+	AIBudgetSpent = only(define[AIBudget]("ai.budget_spent",
+		"The org's monthly AI budget is spent: the bot hands conversations over instead of answering (once a month)."),
+		model.ManageKnowledge)
+
 	ConversationPresence = signal[Presence]("conversation.presence",
 		"A member is viewing or typing in a conversation (not stored, never replayed).", presenceVisible)
 )
+
+// AIBudget is what the org's AI calls cost this month, in US dollars.
+type AIBudget struct {
+	Spent float64 `json:"spent"`
+}
 
 // CampaignRef is a campaign.
 type CampaignRef struct {
@@ -188,6 +206,26 @@ type LeadMove struct {
 	Rank        string `json:"rank"`
 }
 
+// LeadAI is an AI move or suggestion of a lead: from which stage to which, how sure the
+// model was (0 to 1) and why.
+type LeadAI struct {
+	DecisionID  int64   `json:"decision_id"`
+	LeadID      int64   `json:"lead_id"`
+	PipelineID  int64   `json:"pipeline_id"`
+	FromStageID int64   `json:"from_stage_id"`
+	ToStageID   int64   `json:"to_stage_id"`
+	Confidence  float64 `json:"confidence"`
+	Reason      string  `json:"reason"`
+}
+
+// LeadSuggestionEnd is an AI suggestion that closed: accepted, dismissed or superseded.
+type LeadSuggestionEnd struct {
+	DecisionID int64  `json:"decision_id"`
+	LeadID     int64  `json:"lead_id"`
+	PipelineID int64  `json:"pipeline_id"`
+	Status     string `json:"status"`
+}
+
 // PipelineRef is a pipeline and, when one changed, its stage.
 type PipelineRef struct {
 	PipelineID int64 `json:"pipeline_id"`
@@ -207,6 +245,18 @@ type KBDocState struct {
 	DocumentID      int64  `json:"document_id"`
 	Status          string `json:"status"`
 	Error           string `json:"error,omitempty"`
+}
+
+// PersonaRef is a bot persona.
+type PersonaRef struct {
+	PersonaID int64  `json:"persona_id"`
+	Name      string `json:"name"`
+}
+
+// ChannelBotRef is a channel and the persona its bot now runs (nil: no bot).
+type ChannelBotRef struct {
+	ChannelID int64  `json:"channel_id"`
+	PersonaID *int64 `json:"persona_id"`
 }
 
 // ChannelState is a channel's new status.
@@ -274,6 +324,10 @@ type ConversationChange struct {
 	Change         string `json:"change"`
 	AssigneeID     int64  `json:"assignee_id,omitempty"`
 	Auto           bool   `json:"auto,omitempty"`
+	// Owner and Reason come with a change of who answers it: "handed_over" (by the bot,
+	// with its reason), "taken_over" (an agent), "given_to_bot".
+	Owner  string `json:"owner,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Presence is a member viewing or typing in a conversation. It says whose conversation it

@@ -49,6 +49,8 @@ func (s *Service) List(ctx context.Context, a model.Actor, in ListInput) ([]mode
 		f.Mine = true
 	case "unassigned":
 		f.Unassigned = true
+	case "waiting":
+		f.Waiting = true
 	}
 	switch in.Status {
 	case "open", "pending", "closed":

@@ -45,6 +45,7 @@ type Service struct {
 
 	media     *media.Service // files: inbound downloads and attachments (SetMedia)
 	followers Hooks          // campaigns follow statuses and replies (SetHooks)
+	bot       Bot            // answers the conversations it owns (SetBot)
 
 	statuses statusBatcher // webhooks' status reports, applied in groups (statuses.go)
 }
@@ -307,8 +308,16 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 					return err
 				}
 			}
-			if row.AssigneeID == 0 && row.RoundRobin { // nobody on it: the next one in turn
+			// Nobody on it: the next one in turn, unless the bot answers it (its hand-over
+			// assigns a person).
+			if row.AssigneeID == 0 && row.RoundRobin && (row.Owner != model.OwnerBot || s.bot == nil) {
 				if err := s.autoAssign(ctx, tx, ch.OrgID, row.ConversationID); err != nil {
+					return err
+				}
+			}
+			if s.bot != nil {
+				if err := s.bot.Inbound(ctx, tx, BotInbound{OrgID: ch.OrgID, ChannelID: ch.ID, ConversationID: row.ConversationID,
+					ContactID: row.ContactID, MessageID: row.MessageID, Owner: row.Owner, At: in.At}); err != nil {
 					return err
 				}
 			}
@@ -380,25 +389,7 @@ func (s *Service) Send(ctx context.Context, a model.Actor, conversationID int64,
 	}
 	m := model.Message{OrgID: a.OrgID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: "out", Kind: "text", Body: body,
 		Status: model.StatusQueued, SenderID: a.UserRef(), CreatedAt: s.now()}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		id, _, err := tx.InsertMessage(ctx, m)
-		if err != nil {
-			return err
-		}
-		m.ID = id
-		if err := tx.TouchConversation(ctx, a.OrgID, conv.ID, m.CreatedAt, model.Preview("text", body), false); err != nil {
-			return err
-		}
-		if s.jobs == nil {
-			return fmt.Errorf("inbox: no job queue")
-		}
-		if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), SendArgs{OrgID: a.OrgID, MessageID: id}, nil); err != nil {
-			return err
-		}
-		_, err = events.MessageCreated.Publish(ctx, tx, a.OrgID, events.MessageNew{MessageID: id, ConversationID: conv.ID})
-		return err
-	})
-	return m, err
+	return s.queue(ctx, a, m)
 }
 
 // replyTarget is a conversation the actor may answer and its channel; a free-form reply

@@ -225,6 +225,15 @@ func (s *Service) queueIn(ctx context.Context, st *store.Store, a model.Actor, m
 			return err
 		}
 		m.ID = id
+		if a.Role != "" { // a person (or an integration) answers: the bot steps aside for good
+			c, err := tx.Conversation(ctx, a.OrgID, m.ConversationID)
+			if err != nil {
+				return err
+			}
+			if err := s.takeOver(ctx, tx, a.OrgID, c); err != nil {
+				return err
+			}
+		}
 		if err := tx.TouchConversation(ctx, a.OrgID, m.ConversationID, m.CreatedAt, model.Preview(m.Kind, m.Body), false); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -29,6 +30,9 @@ type Client struct {
 	listener *pgxpool.Pool
 	working  bool
 }
+
+// QueueBot is the queue of the AI bot's replies: a customer is waiting.
+const QueueBot = "bot"
 
 // Options says how this process takes part in the queue.
 type Options struct {
@@ -55,13 +59,24 @@ func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Option
 		// River reports its routine work at info level every few seconds; keep warnings only.
 		logger = slog.New(levelFilter{min: slog.LevelWarn, Handler: slog.Default().Handler()}).With("component", "river")
 	}
-	cfg := &river.Config{Logger: logger, Workers: reg.Workers}
+	// The client's fetch cooldown also spaces the notifications an insert sends, per
+	// queue: at River's 100 ms, a second bot reply queued within 100 ms of the first would
+	// wait for a poll. Each queue sets its own fetch cooldown below.
+	cfg := &river.Config{Logger: logger, Workers: reg.Workers, FetchCooldown: 5 * time.Millisecond}
 	if opts.MaxWorkers > 0 {
 		queue := opts.Queue
 		if queue == "" {
 			queue = river.QueueDefault
 		}
-		cfg.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: opts.MaxWorkers}}
+		cfg.Queues = map[string]river.QueueConfig{queue: {MaxWorkers: opts.MaxWorkers, FetchCooldown: 100 * time.Millisecond}}
+		if queue == river.QueueDefault {
+			// A customer waits for the bot: its queue is fetched as soon as a job comes
+			// (the other queues wait 100 ms between fetches, River's default) and polled
+			// often in case a notification is missed; its own workers keep a campaign
+			// from holding it up.
+			cfg.Queues[QueueBot] = river.QueueConfig{MaxWorkers: max(2, opts.MaxWorkers/4),
+				FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond}
+		}
 		cfg.PeriodicJobs = reg.Periodic
 	}
 	rc, err := river.NewClient(riverdatabasesql.NewWithPgxListener(db, listener), cfg)

@@ -106,6 +106,11 @@ type LeadMove struct {
 	ToName      string    `db:"to_name"`
 	ActorName   *string   `db:"actor_name"`
 	CreatedAt   time.Time `db:"created_at"`
+	// The AI decision behind the move, if any: "move" (the AI moved it) or "suggestion" (a
+	// member accepted its suggestion), with its confidence and reason.
+	AIKind       *string  `db:"ai_kind"`
+	AIConfidence *float64 `db:"ai_confidence"`
+	AIReason     *string  `db:"ai_reason"`
 }
 
 // StageTotal is the count and value of the leads of a stage.

@@ -26,6 +26,8 @@ type Channel struct {
 	Rate      float64         `db:"rate" json:"rate"`
 	CreatedAt time.Time       `db:"created_at" json:"created_at"`
 	UpdatedAt time.Time       `db:"updated_at" json:"updated_at"`
+	// PersonaID is the persona the bot answers this channel's conversations with (nil: no bot).
+	PersonaID *int64 `db:"persona_id" json:"persona_id"`
 }
 
 // OptOutKind is the contact opt-out a channel kind obeys.
@@ -52,6 +54,17 @@ type Conversation struct {
 	Preview       string     `db:"preview" json:"preview"`
 	Labels        Labels     `db:"labels" json:"labels"`
 	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
+	// Who answers it now (OwnerBot, OwnerWaiting, OwnerHuman, OwnerClosed), the persona of
+	// this conversation alone, whether an agent stopped the bot here, how many replies the
+	// bot gave, and the last hand-over's reason and summary for the agent.
+	Owner           string     `db:"owner" json:"owner"`
+	PersonaID       *int64     `db:"persona_id" json:"persona_id"`
+	BotStopped      bool       `db:"bot_stopped" json:"bot_stopped"`
+	BotTurns        int        `db:"bot_turns" json:"bot_turns"`
+	BotReadTo       int64      `db:"bot_read_to" json:"-"`
+	HandoverReason  string     `db:"handover_reason" json:"handover_reason,omitempty"`
+	HandoverSummary string     `db:"handover_summary" json:"handover_summary,omitempty"`
+	HandoverAt      *time.Time `db:"handover_at" json:"handover_at,omitempty"`
 	// Snippet is, in a search's results, an extract of the newest message the search
 	// matched, each match between SnippetMark and SnippetEnd; "" when only the contact matched.
 	Snippet string `db:"-" json:"-"`

@@ -16,6 +16,7 @@ const (
 	SeeMembers          Permission = "members.see"       // the members page
 	RunCampaigns        Permission = "campaigns.run"     // build, launch, pause and cancel campaigns; their prices
 	ManageKnowledge     Permission = "knowledge.manage"  // knowledge bases, their documents and the playground
+	ManagePersonas      Permission = "personas.manage"   // the bot's personas and which one answers on each channel
 	ManageOrg           Permission = "org.manage"        // the org's settings, invites and roles, API keys, audit log
 	UseOwnAccount       Permission = "account.own"       // profile and sessions: everyone
 )
@@ -29,6 +30,7 @@ var policy = map[Permission]Role{
 	SeeMembers:          RoleManager,
 	RunCampaigns:        RoleManager,
 	ManageKnowledge:     RoleManager,
+	ManagePersonas:      RoleManager,
 	ManageChannels:      RoleAdmin,
 	ManageInbox:         RoleAdmin,
 	ManageOrg:           RoleAdmin,

@@ -195,6 +195,7 @@ func (s *Store) ApplyStatus(ctx context.Context, orgID, channelID int64, provide
 type ConversationFilter struct {
 	Mine        bool   // assigned to the asking user
 	Unassigned  bool   // assigned to nobody
+	Waiting     bool   // handed over by the bot, waiting for a person
 	OnlyVisible int64  // when not 0: an agent who sees only their own and unassigned ones
 	Status      string // open, pending, closed; "" for all
 	ChannelID   int64
@@ -214,6 +215,8 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, f ConversationFi
 		b.where("v.assignee_id = ?", f.UserID)
 	case f.Unassigned:
 		b.where("v.assignee_id IS NULL")
+	case f.Waiting:
+		b.where("v.owner = ?", model.OwnerWaiting) // conversations_owner
 	}
 	if f.Status != "" {
 		b.where("v.status = ?", f.Status)
@@ -356,14 +359,15 @@ func (s *Store) LastInboundID(ctx context.Context, orgID, conversationID int64) 
 
 // InboundRow is what ReceiveInbound did with one inbound message.
 type InboundRow struct {
-	ContactID           int64 `db:"contact_id"` // 0: a concurrent first message created the contact; run again
-	Duplicate           bool  `db:"duplicate"`  // already stored: nothing changed
-	ConversationID      int64 `db:"conversation_id"`
-	ConversationCreated bool  `db:"conversation_created"`
-	AssigneeID          int64 `db:"assignee_id"`
-	MessageID           int64 `db:"message_id"`  // 0 with !Duplicate: a concurrent copy won; roll back
-	Notified            int64 `db:"notified"`    // selecting it is what runs the NOTIFY
-	RoundRobin          bool  `db:"round_robin"` // the org hands out conversations in turn
+	ContactID           int64  `db:"contact_id"` // 0: a concurrent first message created the contact; run again
+	Duplicate           bool   `db:"duplicate"`  // already stored: nothing changed
+	ConversationID      int64  `db:"conversation_id"`
+	ConversationCreated bool   `db:"conversation_created"`
+	AssigneeID          int64  `db:"assignee_id"`
+	Owner               string `db:"owner"`       // who answers the conversation now (model.Owner…)
+	MessageID           int64  `db:"message_id"`  // 0 with !Duplicate: a concurrent copy won; roll back
+	Notified            int64  `db:"notified"`    // selecting it is what runs the NOTIFY
+	RoundRobin          bool   `db:"round_robin"` // the org hands out conversations in turn
 }
 
 // ReceiveInbound stores an inbound message with its contact, conversation and event in one

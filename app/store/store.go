@@ -51,6 +51,8 @@ type statements struct {
 	campaignUIQueries
 	knowledgeQueries
 	aiProviderQueries
+	botQueries
+	progressionQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -28,6 +28,7 @@ func (s *Server) apiInboxRoutes(api *echo.Group) {
 	api.GET("/conversations", s.apiConversations)
 	api.POST("/conversations", s.apiConversationStart)
 	api.GET("/conversations/:id/messages", s.apiMessages)
+	api.PUT("/conversations/:id/bot", s.apiConversationBot)
 }
 
 // apiFail answers an API error in the one shape integrators parse: a stable code and a message.

@@ -206,10 +206,18 @@ func (s *Server) boardPage(c echo.Context) error {
 	for _, p := range b.Pipelines {
 		d.Pipelines = append(d.Pipelines, viewPipeline(p))
 	}
+	aiOn, err := s.prog.Settings(ctx, r.Org.ID, b.Pipeline.ID)
+	if err != nil {
+		return err
+	}
+	d.AIOn = aiOn.Enabled
 	for _, st := range b.Stages {
 		t := b.Totals[st.ID]
 		d.Columns = append(d.Columns, boardview.Column{Stage: viewStage(st), Cards: viewCards(b.Cards[st.ID], b.Pipeline.Currency),
 			Count: t.Count, SumCents: t.SumCents, More: b.More[st.ID]})
+	}
+	if err := s.markCards(c, d.Columns); err != nil {
+		return err
 	}
 	d.New = boardview.LeadForm{PipelineID: pid, Stages: d.Stages, Members: members, Currency: b.Pipeline.Currency,
 		Return: boardURLOf(c, pid, vf)}
@@ -310,6 +318,9 @@ func (s *Server) boardStageCards(c echo.Context) error {
 		return err
 	}
 	col := boardview.Column{Stage: viewStage(st), Cards: viewCards(cards, p.Currency), More: more}
+	if err := s.markCards(c, []boardview.Column{col}); err != nil {
+		return err
+	}
 	vf.Errors = nil
 	return render(c, http.StatusOK, boardview.Cards(col, vf), nil)
 }
@@ -462,8 +473,16 @@ func (s *Server) leadPageData(c echo.Context, l model.Lead) (boardview.LeadPage,
 		if m.ActorName != nil {
 			mv.Who = *m.ActorName
 		}
+		if m.AIKind != nil && m.AIConfidence != nil && m.AIReason != nil {
+			mv.AIKind, mv.AIPercent, mv.AIReason = *m.AIKind, percent(*m.AIConfidence), *m.AIReason
+		}
 		d.Moves = append(d.Moves, mv)
 	}
+	mark, err := s.prog.Mark(ctx, r.Org.ID, l.ID)
+	if err != nil {
+		return boardview.LeadPage{}, err
+	}
+	d.AI = viewAI(mark)
 	return d, nil
 }
 
@@ -507,8 +526,14 @@ func (s *Server) leadCard(c echo.Context) error {
 }
 
 func (s *Server) renderCard(c echo.Context, l model.Lead) error {
+	card := viewCard(l, l.Currency)
+	mark, err := s.prog.Mark(c.Request().Context(), l.OrgID, l.ID)
+	if err != nil {
+		return err
+	}
+	card.AI = viewAI(mark)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, http.StatusOK, boardview.CardItem(viewCard(l, l.Currency)), nil)
+	return render(c, http.StatusOK, boardview.CardItem(card), nil)
 }
 
 // leadMenu is the form of a card's menu, loaded when the menu first opens. It comes back
@@ -706,6 +731,9 @@ func (s *Server) pipelineData(c echo.Context, id int64) (boardview.PipelinePage,
 			Outcome: st.Outcome, Leads: counts[st.ID].Count})
 	}
 	d.NewStage = boardview.StageForm{Color: "gray", Outcome: model.OutcomeOpen}
+	if d.AI, err = s.aiForm(c, id); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 

@@ -113,7 +113,7 @@ func TestBoardOpensWithTheDefaultPipeline(t *testing.T) {
 			t.Errorf("the board does not say %q", want)
 		}
 	}
-	for _, want := range []string{`data-empty="No leads here"`, `hx-trigger="sse:lead.moved, sse:lead.created, sse:lead.updated, sse:lead.deleted, sse:pipeline.changed"`,
+	for _, want := range []string{`data-empty="No leads here"`, `hx-trigger="sse:lead.moved, sse:lead.created, sse:lead.updated, sse:lead.deleted, sse:pipeline.changed, sse:lead.suggestion_created, sse:lead.suggestion_closed"`,
 		`src="/static/js/board.`, `src="/static/vendor/sortablejs-1.15.7/Sortable.min.`, `nonce="`} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("the board page lacks %s", want)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"masteria/app/ai/persona"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/inbox"
@@ -74,6 +75,12 @@ func TestGETChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pers := persona.Defaults()
+	pers.Name, pers.KnowledgeBases = "Ana", model.IDs{base.ID}
+	pers, err = app.Personas.Create(ctx, a, pers)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
@@ -82,6 +89,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
+		"personas": fmt.Sprint(pers.ID),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,

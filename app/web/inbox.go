@@ -33,6 +33,9 @@ func (s *Server) inboxRoutes(o *echo.Group) {
 	o.POST("/inbox/:id/assign", s.inboxAssign)
 	o.POST("/inbox/:id/status", s.inboxStatus)
 	o.POST("/inbox/:id/read", s.inboxRead)
+	o.GET("/inbox/:id/botbar", s.inboxBotBar)
+	o.POST("/inbox/:id/take-over", s.inboxTakeOver)
+	o.POST("/inbox/:id/bot", s.inboxGiveToBot)
 
 	adm := o.Group("", requireMay(model.ManageChannels))
 	adm.GET("/settings/channels", s.channelsPage)
@@ -168,7 +171,7 @@ func (s *Server) channelCreate(c echo.Context) error {
 // open ones, by default.
 func inboxFilter(c echo.Context) inboxview.Filter {
 	f := inboxview.Filter{View: c.QueryParam("view"), Status: c.QueryParam("status"), Query: model.CleanSearch(c.QueryParam("q"))}
-	if !slices.Contains([]string{"mine", "unassigned", "all"}, f.View) {
+	if !slices.Contains([]string{"mine", "unassigned", "waiting", "all"}, f.View) {
 		f.View = "all"
 	}
 	if !slices.Contains([]string{"open", "pending", "closed", "any"}, f.Status) {
@@ -288,6 +291,9 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 	if d.LeadStages, err = s.board.StageOptions(ctx, a.OrgID); err != nil {
 		return nil, err
 	}
+	if err := s.botData(ctx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -303,6 +309,17 @@ func (s *Server) threadData(ctx context.Context, conv model.Conversation, before
 	}
 	slices.Reverse(msgs)
 	d.Messages = msgs
+	var out []int64 // the bot's replies are outbound messages with no sender
+	for _, m := range msgs {
+		if m.Direction == "out" && m.SenderID == nil {
+			out = append(out, m.ID)
+		}
+	}
+	if len(out) > 0 {
+		if d.AI, err = s.st.AIRepliesOf(ctx, conv.OrgID, out); err != nil {
+			return d, err
+		}
+	}
 	return d, nil
 }
 
@@ -325,6 +342,9 @@ func (s *Server) inboxPage(c echo.Context) error {
 	var err error
 	if d.List, err = s.inboxListData(c, f, open, c.QueryParam("after")); err != nil {
 		return err
+	}
+	if reqOf(c).Role.May(model.ManageKnowledge) {
+		d.BudgetSpent = s.ai.OverBudget(c.Request().Context(), reqOf(c).Org.ID)
 	}
 	return render(c, http.StatusOK, inboxview.Page(d), nil)
 }

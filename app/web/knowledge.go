@@ -187,6 +187,7 @@ func (s *Server) kbSearch(c echo.Context) error {
 		if verr != nil {
 			p.Warning = verr.Error()
 		}
+		p.Answer = s.playgroundAnswer(c, d.Base.ID, p.Query)
 	}
 	return render(c, http.StatusOK, ai.Base(d), ai.Results(*p))
 }

@@ -15,8 +15,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"masteria/app/ai/provider"
 	"masteria/app/crm"
+	"masteria/app/inbox"
 	"masteria/app/model"
+	"masteria/app/sim/openaisim"
 	"masteria/app/web/webtest"
 )
 
@@ -170,6 +173,17 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		call("GET", fmt.Sprintf("/conversations/%d/messages", cv.ID), "", key, 200, true)
 	}
 	call("GET", "/conversations/999999/messages", "", key, 404, true)
+	botPersona, err := inst.App.Store.CreatePersona(ctx, orgID, model.Persona{Name: "Ana", Tone: "friendly", Language: "pt-BR",
+		NothingFound: model.NothingFoundSay, MaxTurns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	botPath := fmt.Sprintf("/conversations/%d/bot", convs.Conversations[0].ID)
+	call("PUT", botPath, fmt.Sprintf(`{"on":true,"persona_id":%d}`, botPersona), key, 200, true)
+	call("PUT", botPath, `{"on":false}`, key, 200, true)
+	call("PUT", botPath, `{"on":true,"persona_id":999999}`, key, 422, true)
+	call("PUT", botPath, `{"persona_id":1}`, key, 400, false)
+	call("PUT", "/conversations/999999/bot", `{"on":false}`, key, 404, true)
 
 	kept, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Ana", TagIDs: []int64{}})
 	if err != nil {
@@ -271,6 +285,96 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	}
 	call("GET", kbp+"/search?q=x&k=0", "", key, 422, false)
 	call("GET", "/knowledge-bases/999999/search?q=x", "", key, 404, true)
+
+	// The agent assist: refused without a provider, then answered by the OpenAI simulator.
+	got, err := inst.App.Inbox.Receive(ctx, sbx, inbox.Inbound{From: "+5511987650555", Name: "Rui", Body: "Que horas sai o bolo de fubá?", ProviderID: "in.contract.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assistPath := fmt.Sprintf("/conversations/%d/assist/", got.ConversationID)
+	call("POST", assistPath+"suggest", "", key, 409, true)
+	call("POST", assistPath+"summary", `{"language":"pt-BR"}`, key, 409, true)
+	sim := openaisim.New()
+	if _, err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if err := inst.App.AI.Save(ctx, a, provider.Input{BaseURL: sim.URL(), Key: "sk-contract", ChatModel: "gpt-4o-mini", EmbeddingModel: "text-embedding-3-small", EmbeddingDimensions: 1536}); err != nil {
+		t.Fatal(err)
+	}
+	if body := call("POST", assistPath+"suggest", "", key, 200, true); !strings.Contains(body, "15 horas") || !strings.Contains(body, `"nothing_found":false`) {
+		t.Errorf("suggest: %s", body)
+	}
+	call("POST", assistPath+"suggest", `{}`, key, 200, true)
+	call("POST", assistPath+"suggest", `[`, key, 400, false)
+	call("POST", "/conversations/999999/assist/suggest", "", key, 404, true)
+	sim.Reply("- O cliente quer saber quando sai o bolo de fubá.\n- Nada foi prometido.\n- Em aberto: o horário.")
+	call("POST", assistPath+"summary", `{"language":"pt-BR"}`, key, 200, true)
+	call("POST", assistPath+"summary", `{"language":"tlh"}`, key, 422, false)
+	call("POST", "/conversations/999999/assist/summary", "", key, 404, true)
+	sim.Reply("Seu bolo sai às 15 horas.")
+	call("POST", assistPath+"rewrite", `{"text":"o bolo sai as 15 horas","style":"grammar"}`, key, 200, true)
+	call("POST", assistPath+"rewrite", `{"text":"Olá","style":"translate","language":"es"}`, key, 200, true)
+	call("POST", assistPath+"rewrite", `{"text":" ","style":"shorter"}`, key, 422, true)
+	call("POST", assistPath+"rewrite", `{"text":"x","style":`, key, 400, false)
+	call("POST", "/conversations/999999/assist/rewrite", `{"text":"x","style":"shorter"}`, key, 404, true)
+	sim.SetAPIKeys("sk-another")
+	call("POST", assistPath+"rewrite", `{"text":"Olá","style":"shorter"}`, key, 502, true)
+	sim.SetAPIKeys()
+	sim.SetRateLimited(1, time.Second)
+	call("POST", assistPath+"rewrite", `{"text":"Olá","style":"shorter"}`, key, 503, true)
+
+	// Personas and the bot of a channel.
+	var pOut struct {
+		Persona struct{ ID int64 } `json:"persona"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/personas", fmt.Sprintf(`{"name":"Ana","instructions":"Responda sobre bolos.","knowledge_base_ids":[%d],"business_hours":{"mon":[["08:00","18:00"]]}}`, kbOut.KnowledgeBase.ID), key, 201, true)), &pOut)
+	call("POST", "/personas", `{"name":""}`, key, 422, true)
+	call("POST", "/personas", `{"name":"x","knowledge_base_ids":[999999]}`, key, 422, true)
+	call("POST", "/personas", `{"name":`, key, 400, false)
+	call("POST", "/personas", `{"name":"x","mood":"happy"}`, key, 400, false)
+	call("POST", "/personas", `{"name":"x","instructions":"`+strings.Repeat("a", 300<<10)+`"}`, key, 413, false)
+	call("GET", "/personas", "", key, 200, true)
+	pp := fmt.Sprintf("/personas/%d", pOut.Persona.ID)
+	call("GET", pp, "", key, 200, true)
+	call("GET", "/personas/999999", "", key, 404, true)
+	call("PUT", pp, `{"tone":"formal","business_hours":{}}`, key, 200, true)
+	call("PUT", pp, `{"tone":"rude"}`, key, 422, true)
+	call("PUT", pp, `{"tone":`, key, 400, false)
+	call("PUT", "/personas/999999", `{"tone":"formal"}`, key, 404, true)
+	call("PUT", pp, `{"name":"x","instructions":"`+strings.Repeat("a", 300<<10)+`"}`, key, 413, false)
+	bot := fmt.Sprintf("/channels/%d/bot", sbx.ID)
+	call("PUT", bot, fmt.Sprintf(`{"persona_id":%d}`, pOut.Persona.ID), key, 200, true)
+	call("PUT", bot, `{"persona_id":999999}`, key, 404, true)
+	call("PUT", "/channels/999999/bot", `{"persona_id":null}`, key, 404, true)
+	call("PUT", bot, `{}`, key, 400, false)
+	call("DELETE", pp, "", key, 409, true)
+	call("DELETE", pp+"?confirm=maybe", "", key, 400, false)
+	call("DELETE", pp+"?confirm=true", "", key, 204, true)
+	call("DELETE", pp+"?confirm=true", "", key, 404, true)
+	call("PUT", bot, `{"persona_id":null}`, key, 200, true)
+	// Lead progression: a suggestion and an AI move made through the simulator.
+	fx := newProgressionFixture(t, inst, orgID)
+	call("GET", fmt.Sprintf("/leads/%d/suggestions", fx.suggLead), "", key, 200, true)
+	call("GET", "/leads/999999/suggestions", "", key, 404, true)
+	call("GET", fmt.Sprintf("/leads/%d/ai-moves", fx.movedLead), "", key, 200, true)
+	call("GET", "/leads/999999/ai-moves", "", key, 404, true)
+	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=5", fx.pipeline), "", key, 200, true)
+	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=500", fx.pipeline), "", key, 422, false)
+	call("GET", "/pipelines/999999/suggestions", "", key, 404, true)
+	call("POST", fmt.Sprintf("/suggestions/%d/accept", fx.sugg), "", key, 200, true)
+	call("POST", fmt.Sprintf("/suggestions/%d/dismiss", fx.sugg), "", key, 409, true)
+	call("POST", fmt.Sprintf("/suggestions/%d/accept", fx.sugg), "", key, 409, true)
+	call("POST", "/suggestions/999999/dismiss", "", key, 404, true)
+	call("POST", fmt.Sprintf("/ai-moves/%d/undo", fx.move), "", key, 200, true)
+	call("POST", fmt.Sprintf("/ai-moves/%d/undo", fx.move), "", key, 409, true)
+	call("POST", "/ai-moves/999999/undo", "", key, 404, true)
+	call("GET", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), "", key, 200, true)
+	call("GET", "/pipelines/999999/ai", "", key, 404, true)
+	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"enabled":true,"threshold":0.85}`, key, 200, true)
+	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"threshold":0.2}`, key, 422, false)
+	call("PUT", fmt.Sprintf("/pipelines/%d/ai", fx.pipeline), `{"enabled":`, key, 400, false)
+	call("PUT", "/pipelines/999999/ai", `{"enabled":false}`, key, 404, true)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

@@ -14,7 +14,11 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"masteria/app/account"
+	"masteria/app/ai/assist"
+	"masteria/app/ai/bot"
 	"masteria/app/ai/kb"
+	"masteria/app/ai/persona"
+	"masteria/app/ai/progression"
 	"masteria/app/ai/provider"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
@@ -45,7 +49,17 @@ type Deps struct {
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
 	Knowledge *kb.Service
-	QR        QRSessions // WhatsApp QR sessions
+	// Bot: the AI bot (the playground's answers).
+	Bot *bot.Service
+	QR  QRSessions // WhatsApp QR sessions
+
+	// Personas: the bot's personas and the bot of each channel.
+	Personas *persona.Service
+	// Progression: the AI that moves leads along the board.
+	Progression *progression.Service
+
+	// Assist: the composer's agent assist.
+	Assist *assist.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -62,18 +76,23 @@ type Server struct {
 	camp     *campaign.Service
 	ai       *provider.Service
 	kb       *kb.Service
+	bot      *bot.Service
+	prog     *progression.Service
+	assist   *assist.Service
 	qr       QRSessions
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
 	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
 	exportWrap func(io.Writer) io.Writer
+
+	personas *persona.Service
 }
 
 // New builds the router.
 func New(d Deps) *Server {
 	s := &Server{
-		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge,
+		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, prog: d.Progression, assist: d.Assist,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
 	}
 	e := echo.New()
@@ -83,6 +102,7 @@ func New(d Deps) *Server {
 	s.sessions = auth.NewSessionStore(d.Store, d.Config.SessionMaxAge, d.Config.SecureCookies(), func(r *http.Request) string {
 		return e.IPExtractor(r)
 	})
+	s.personas = d.Personas
 	s.e = e
 	s.routes()
 	return s
@@ -130,6 +150,9 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiKnowledgeRoutes(api)
+	s.apiPersonaRoutes(api)
+	s.apiProgressionRoutes(api)
+	s.apiAssistRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -173,6 +196,9 @@ func (s *Server) routes() {
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
 	s.knowledgeRoutes(o)
+	s.personaRoutes(o)
+	s.progressionRoutes(o)
+	s.assistRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

@@ -6,7 +6,8 @@
 //   cards now around it (after_id above, before_id below); the server answers the moved
 //   card, which replaces the dragged one. A refused move puts the card back.
 // - The card menus ([data-move-form]) post the same way; without JavaScript they are plain
-//   forms that come back to the board.
+//   forms that come back to the board. So do a card's answers to the AI (accept or dismiss
+//   its suggestion, undo its move), which get the card back as it now is.
 // - Live: the page body holds the org's SSE stream (hx-ext="sse"). The hidden
 //   [data-board-live] element has hx-trigger="sse:lead.moved, …", so the extension fires
 //   "sse:lead.moved" (detail: the MessageEvent) on it for each event. A moved card moves
@@ -305,9 +306,15 @@
       seq[id] = (seq[id] || 0) + 1;
       var fresh = swapIn(id, r.text, true);
       refreshTotals();
+      toastFrom(r.res);
       // Keep the keyboard where it was: after up or down the same menu, open again, on
       // the moved card (its form loads as it opens); after a move to a stage, its button.
-      if (fresh) {
+      // After an answer to the AI (a form outside the menu), the card's title.
+      if (fresh && !menu) {
+        var title = fresh.querySelector(".lead-card-title");
+        if (title) title.focus({ preventScroll: true });
+        if (fresh.scrollIntoView) fresh.scrollIntoView({ block: "nearest", inline: "nearest" });
+      } else if (fresh) {
         var again = fresh.querySelector("details.lead-move");
         if (again && which && which !== "lead-move-submit") {
           again.addEventListener("htmx:afterSettle", function () {
@@ -347,6 +354,8 @@
         break;
       case "lead.created":
       case "lead.updated":
+      case "lead.suggestion_created":
+      case "lead.suggestion_closed":
         refreshCard(p.lead_id);
         refreshTotals();
         break;
@@ -367,7 +376,8 @@
   }
   var live = board.querySelector("[data-board-live]");
   if (live) {
-    ["lead.moved", "lead.created", "lead.updated", "lead.deleted", "pipeline.changed"].forEach(function (type) {
+    ["lead.moved", "lead.created", "lead.updated", "lead.deleted", "pipeline.changed", "lead.suggestion_created",
+      "lead.suggestion_closed"].forEach(function (type) {
       live.addEventListener("sse:" + type, function (e) {
         var p = payloadOf(e);
         if (dragging) pending.push([type, p]);

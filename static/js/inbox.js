@@ -114,7 +114,8 @@
   doc.addEventListener("htmx:afterRequest", function (e) {
     var elt = e.detail.elt;
     var form = elt && elt.closest && elt.closest("[data-composer]");
-    if (!form || !e.detail.successful) return;
+    // The AI menu's answers fill the box instead (assist.js).
+    if (!form || !e.detail.successful || elt.closest("[data-assist-action]")) return;
     var box = form.querySelector("textarea[name=body]");
     if (box) { box.value = ""; box.focus(); }
     // The attachment went with this message: drop it, or the next text would send it again.

@@ -50,6 +50,19 @@ type PlaygroundData struct {
 	Hits     []model.ChunkHit
 	VectorOn bool   // the org has an embedding model
 	Warning  string // the vector search failed: lexical only
+	Answer   *PlaygroundAnswer
+}
+
+// PlaygroundAnswer is what the bot would answer the playground's question.
+type PlaygroundAnswer struct {
+	Text         string // with its citation marks, [1]
+	Citations    []model.Citation
+	Model        string
+	Tokens       int
+	Cost         float64
+	HandOver     string // the model would hand over, for this reason
+	NothingFound bool   // nothing relevant: the bot would hand over
+	Error        string // the provider failed, in its words
 }
 
 // DocumentData is a document's page: its text to edit.

@@ -22,6 +22,7 @@ type Page struct {
 	Filter    Filter
 	Members   []model.Membership // owners to filter by and to pick
 	New       LeadForm           // the new-lead form of the dialog
+	AIOn      bool               // the AI moves this pipeline's leads
 }
 
 // Pipeline is a pipeline as the pages show it.
@@ -63,6 +64,23 @@ type Card struct {
 	OwnerName   string
 	MovedAt     *time.Time
 	MovedBy     string
+	AI          CardAI
+}
+
+// CardAI is what a card (and a lead's drawer) shows of the AI: the move that put the lead
+// in its stage, with an undo, and a suggestion to accept or dismiss. Either may be nil.
+type CardAI struct {
+	Move       *AIDecision
+	Suggestion *AIDecision
+}
+
+// AIDecision is an AI move or suggestion as people read it.
+type AIDecision struct {
+	ID      int64
+	From    string
+	To      string
+	Percent int
+	Reason  string
 }
 
 // Filter is the board's filters as typed, kept in the URL.
@@ -126,6 +144,7 @@ type ContactOption struct {
 type LeadPage struct {
 	ContactID int64 // the lead's contact: its page and its conversation are a click away
 	Form      LeadForm
+	AI        CardAI
 	Moves     []Move
 	CreatedAt time.Time
 	CanDelete bool
@@ -135,6 +154,11 @@ type LeadPage struct {
 type Move struct {
 	From, To, Who string
 	At            time.Time
+	// The AI decision behind it: "move" (the AI moved it) or "suggestion" (a member
+	// accepted the AI's suggestion), with its confidence and reason.
+	AIKind    string
+	AIPercent int
+	AIReason  string
 }
 
 // PipelinesPage is GET /o/{org}/board/pipelines: the list and the create form.
@@ -159,6 +183,16 @@ type PipelinePage struct {
 	// Error is an i18n key shown at the top (a refused delete); ErrorN its count.
 	Error  string
 	ErrorN int64
+	AI     AIForm
+}
+
+// AIForm is a pipeline's lead progression settings as typed: on or off, and the
+// threshold in percent.
+type AIForm struct {
+	Enabled    bool
+	Threshold  string // percent, 50 to 100
+	NoProvider bool   // the org has no AI provider yet: nothing would happen
+	Errors     map[string]string
 }
 
 // StageForm is a stage's fields as typed and their errors; ID 0 is the add form.
@@ -237,6 +271,9 @@ func MoneyInput(ctx context.Context, cents int64) string {
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+// pct writes a whole percentage for a message's {percent}.
+func pct(n int) string { return strconv.Itoa(n) }
 
 // boardURL is the board of pipeline p with the filter f.
 func boardURL(ctx context.Context, p int64, f Filter) string {

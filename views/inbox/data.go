@@ -134,6 +134,7 @@ type ThreadData struct {
 	OlderID  int64 // load messages before this id; 0 when there are none
 	Members  map[int64]string
 	Filter   Filter
+	AI       map[int64]model.AIReply // the bot's replies among Messages: their sources, model and cost
 }
 
 // OpenData is the open conversation: its header, thread, composer and contact.
@@ -154,12 +155,18 @@ type OpenData struct {
 	Labels        LabelsData          // the conversation's labels and their form
 	Leads         []model.ContactLead // the contact's leads with their stage
 	LeadStages    []model.StageOption // where a lead made from the conversation may go
+	Personas      []model.Persona     // the org's personas, to give the conversation to the bot
+	PersonaName   string              // the persona answering it, when the bot has it
+	Assist        *AssistView         // the agent assist's answer, on a page sent without JavaScript
 }
 
 // PageData is the whole inbox page.
 type PageData struct {
 	List ListData
 	Open *OpenData
+	// BudgetSpent: the org's monthly AI budget is spent and the bot hands over instead of
+	// answering (shown to those who manage the AI).
+	BudgetSpent bool
 }
 
 // formKind is the kind the connect form shows: the chosen one when it can be connected,

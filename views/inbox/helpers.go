@@ -133,6 +133,7 @@ func listPartURL(ctx context.Context, f Filter, open int64, after string) string
 var views = []struct{ Value, Key string }{
 	{"mine", "inbox.view.mine"},
 	{"unassigned", "inbox.view.unassigned"},
+	{"waiting", "inbox.view.waiting"},
 	{"all", "inbox.view.all"},
 }
 
@@ -203,4 +204,21 @@ func failTitle(ctx context.Context, m model.Message) string {
 // noPhone: the conversation's channel needs a phone (SMS) and the contact has none.
 func noPhone(d OpenData) bool {
 	return !d.Channel.ReachesWithoutPhone() && d.ContactPhone == ""
+}
+
+// ReasonText is a bot's hand-over reason in the reader's language: its code translated,
+// with the detail (the keyword, the model's words, the provider's error).
+func ReasonText(ctx context.Context, reason string) string {
+	code, detail, _ := strings.Cut(reason, ": ")
+	if code == "" {
+		return ""
+	}
+	return ui.T(ctx, "bot.reason."+code, "detail", detail)
+}
+
+func personaSelected(d OpenData, id int64) bool {
+	if d.Conv.PersonaID != nil {
+		return *d.Conv.PersonaID == id
+	}
+	return d.Channel.PersonaID != nil && *d.Channel.PersonaID == id
 }

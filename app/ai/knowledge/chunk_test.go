@@ -121,3 +121,14 @@ func TestSplitLongWordAndMultibyte(t *testing.T) {
 		t.Errorf("lost part of the long word: %d of 1000", got)
 	}
 }
+
+// The demo document holds every passage of the labelled set, one chunk each.
+func TestDemoDocument(t *testing.T) {
+	title, text := DemoDocument()
+	if title == "" || !strings.Contains(text, "# Horário de funcionamento — Fim de semana") {
+		t.Fatalf("demo document %q:\n%.300s", title, text)
+	}
+	if n := len(Split(text)); n < 30 {
+		t.Fatalf("%d chunks, want one a passage (30 or more)", n)
+	}
+}

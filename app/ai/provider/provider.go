@@ -232,7 +232,9 @@ func classify(err error) error {
 		return pe
 	}
 	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	// langchaingo's client replaces a deadline or a network timeout by its own plain error
+	// ("request timeout: …"), which wraps neither.
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) || strings.Contains(err.Error(), "request timeout: ") {
 		return &Error{Timeout: true, err: err}
 	}
 	if m := statusInText.FindStringSubmatch(err.Error()); m != nil {
@@ -377,9 +379,10 @@ func (s *Service) Test(ctx context.Context, a model.Actor) (TestResult, error) {
 
 func (s *Service) client(timeout time.Duration) *http.Client { return &http.Client{Timeout: timeout} }
 
-// chat builds the langchaingo client of a provider's chat model.
-func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration) (*openai.LLM, error) {
-	return openai.New(
+// chat builds the langchaingo client of a provider's chat model, with extra options (a
+// response format).
+func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration, extra ...openai.Option) (*openai.LLM, error) {
+	return openai.New(append([]openai.Option{
 		openai.WithBaseURL(p.BaseURL),
 		openai.WithToken(key),
 		openai.WithOrganization(""),
@@ -387,20 +390,30 @@ func (s *Service) chat(p model.AIProvider, key string, timeout time.Duration) (*
 		openai.WithEmbeddingModel(p.EmbeddingModel),
 		openai.WithEmbeddingDimensions(p.EmbeddingDimensions),
 		openai.WithHTTPClient(s.client(timeout)),
-	)
+	}, extra...)...)
 }
 
 // Chat returns the org's chat model; every answer's tokens and cost are recorded.
 func (s *Service) Chat(ctx context.Context, orgID int64) (llms.Model, error) {
+	llm, _, err := s.ChatAs(ctx, orgID, "")
+	return llm, err
+}
+
+// ChatAs returns another model of the org's endpoint (a persona's; "" is the chat model),
+// and the model's name; every answer's tokens and cost are recorded against that name.
+func (s *Service) ChatAs(ctx context.Context, orgID int64, name string) (llms.Model, string, error) {
 	p, key, err := s.open(ctx, orgID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if name != "" {
+		p.ChatModel = name
 	}
 	llm, err := s.chat(p, key, s.callTimeout)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &metered{Model: llm, s: s, orgID: orgID, model: p.ChatModel}, nil
+	return &metered{Model: llm, s: s, orgID: orgID, model: p.ChatModel}, p.ChatModel, nil
 }
 
 // Embedder returns the org's embedding model; each call's estimated tokens are recorded

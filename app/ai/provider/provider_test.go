@@ -230,6 +230,23 @@ func TestProviderTimeout(t *testing.T) {
 	if p.Status != model.AIError {
 		t.Fatalf("recorded %+v", p)
 	}
+	// A chat call that waits past the call timeout, or past its context's deadline, is a
+	// timeout too (langchaingo words both its own way).
+	llm, err := e.svc.Chat(e.ctx, e.admin.OrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = llms.GenerateFromSinglePrompt(e.ctx, llm, "Oi")
+	var pe *provider.Error
+	if !errors.As(err, &pe) || !pe.Timeout {
+		t.Fatalf("chat past the call timeout: %v", err)
+	}
+	short, cancel := context.WithTimeout(e.ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err = llms.GenerateFromSinglePrompt(short, llm, "Oi")
+	if !errors.As(err, &pe) || !pe.Timeout {
+		t.Fatalf("chat past its deadline: %v", err)
+	}
 }
 
 func TestProviderUsageAndBudget(t *testing.T) {

@@ -378,6 +378,19 @@ func (s *Service) MoveLead(ctx context.Context, a model.Actor, id int64, in Move
 	return pl, err
 }
 
+// MoveTx moves a lead to the top of a stage of its pipeline inside the caller's
+// transaction, as a, which may be no user (the AI's moves): the change of stage is
+// recorded and published like any other. A stage of another pipeline or org is
+// model.ErrNotFound.
+func (s *Service) MoveTx(ctx context.Context, tx *store.Store, a model.Actor, leadID, stageID int64) error {
+	cur, err := tx.LockLead(ctx, a.OrgID, leadID)
+	if err != nil {
+		return err
+	}
+	_, err = s.move(ctx, tx, a, cur, MoveInput{StageID: stageID})
+	return err
+}
+
 // StepLead moves a lead one card up (delta -1) or down (+1) in its stage; at either end
 // it stays and ok is false.
 func (s *Service) StepLead(ctx context.Context, a model.Actor, id int64, delta int) (pl Placement, ok bool, err error) {

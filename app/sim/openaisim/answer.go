@@ -3,6 +3,7 @@ package openaisim
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -112,8 +113,9 @@ func (s *Server) answer(req Request) Response {
 // it is a value shaped by the schema (required properties, first enum values, empty strings,
 // zeros, false); with json_object, {"resposta": <the text answer>}. The text answer is a short
 // Portuguese sentence: the sentence of the system and tool messages that shares the most
-// words with the last user message ("De acordo com as informações que tenho: …"), or, when
-// none shares a word, an acknowledgement quoting the user's message. It never calls a tool.
+// words with the last user message ("De acordo com as informações que tenho: …", followed by
+// " [n]" when it comes from a numbered passage, a line starting "[n] "), or, when none
+// shares a word, an acknowledgement quoting the user's message. It never calls a tool.
 func DefaultResponse(req Request) Response {
 	text := defaultText(req)
 	if f := req.ResponseFormat; f != nil {
@@ -131,6 +133,9 @@ func DefaultResponse(req Request) Response {
 	return Response{Content: text}
 }
 
+// passageNumber is the start of a numbered passage in a prompt.
+var passageNumber = regexp.MustCompile(`^\[(\d+)\]\s`)
+
 func defaultText(req Request) string {
 	question := req.LastUser()
 	asked := map[string]bool{}
@@ -139,26 +144,37 @@ func defaultText(req Request) string {
 			asked[w] = true
 		}
 	}
-	best, bestScore := "", 0
+	// A system message may hold numbered passages ("[2] title" starts passage 2): a sentence
+	// taken from one is cited by its number, as the bot asks of real models.
+	best, bestScore, bestCite := "", 0, ""
 	for _, m := range req.Messages {
 		if m.Role != "system" && m.Role != "developer" && m.Role != "tool" {
 			continue
 		}
-		for _, sentence := range sentences(m.Content) {
-			score := 0
-			seen := map[string]bool{}
-			for _, w := range Words(sentence) {
-				if asked[w] && !seen[w] {
-					seen[w] = true
-					score++
-				}
+		cite := ""
+		for _, line := range strings.Split(m.Content, "\n") {
+			if n := passageNumber.FindStringSubmatch(line); n != nil {
+				cite = n[1]
 			}
-			if score > bestScore {
-				best, bestScore = sentence, score
+			for _, sentence := range sentences(line) {
+				score := 0
+				seen := map[string]bool{}
+				for _, w := range Words(sentence) {
+					if asked[w] && !seen[w] {
+						seen[w] = true
+						score++
+					}
+				}
+				if score > bestScore {
+					best, bestScore, bestCite = sentence, score, cite
+				}
 			}
 		}
 	}
 	if best != "" {
+		if bestCite != "" {
+			best = strings.TrimPrefix(best, "["+bestCite+"] ") + " [" + bestCite + "]"
+		}
 		return "De acordo com as informações que tenho: " + best
 	}
 	if question == "" {

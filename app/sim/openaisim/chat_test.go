@@ -92,7 +92,8 @@ func TestDefaultAnswerUsesContext(t *testing.T) {
 		}
 		answers = append(answers, resp.Choices[0].Content)
 	}
-	want := "De acordo com as informações que tenho: O pão de queijo sai do forno às 16h."
+	// The sentence comes from passage [1]: the answer cites it, as the bot asks of models.
+	want := "De acordo com as informações que tenho: O pão de queijo sai do forno às 16h. [1]"
 	if answers[0] != want || answers[1] != want {
 		t.Errorf("answers %q, want %q twice", answers, want)
 	}
