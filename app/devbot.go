@@ -7,6 +7,7 @@ import (
 	"masteria/app/boot"
 	"masteria/app/config"
 	"masteria/app/model"
+	"masteria/app/store"
 	"masteria/app/vault"
 )
 
@@ -21,19 +22,11 @@ func seedBot(ctx context.Context, cfg config.Config, ring *vault.Ring) error {
 	}
 	defer app.Close()
 	st := app.Store
-	u, err := st.UserByEmail(ctx, demoEmail)
+	actors, err := demoActors(ctx, st)
 	if err != nil {
 		return err
 	}
-	ms, err := st.MembershipsOfUser(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	for _, m := range ms {
-		if m.OrgName != demoOrg {
-			continue
-		}
-		a := model.Actor{UserID: u.ID, OrgID: m.OrgID, Role: m.Role}
+	for _, a := range actors {
 		if ps, err := st.Personas(ctx, a.OrgID); err != nil || len(ps) > 0 {
 			return err // seeded on an earlier run (or changed by the user since)
 		}
@@ -66,4 +59,23 @@ func seedBot(ctx context.Context, cfg config.Config, ring *vault.Ring) error {
 		}
 	}
 	return nil
+}
+
+// demoActors are the demo user acting in the demo org (one, unless the name was reused).
+func demoActors(ctx context.Context, st *store.Store) ([]model.Actor, error) {
+	u, err := st.UserByEmail(ctx, demoEmail)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := st.MembershipsOfUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Actor
+	for _, m := range ms {
+		if m.OrgName == demoOrg {
+			out = append(out, model.Actor{UserID: u.ID, OrgID: m.OrgID, Role: m.Role})
+		}
+	}
+	return out, nil
 }

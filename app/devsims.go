@@ -117,21 +117,13 @@ func (d *devSims) wireAI(ctx context.Context, st *store.Store, svc *provider.Ser
 	if d.ai == nil {
 		return nil
 	}
-	u, err := st.UserByEmail(ctx, demoEmail)
-	if err != nil {
-		return err
-	}
-	ms, err := st.MembershipsOfUser(ctx, u.ID)
+	actors, err := demoActors(ctx, st)
 	if err != nil {
 		return err
 	}
 	base := d.ai.URL() + "/v1"
-	for _, m := range ms {
-		if m.OrgName != demoOrg {
-			continue
-		}
-		a := model.Actor{UserID: u.ID, OrgID: m.OrgID, Role: m.Role}
-		p, err := svc.Settings(ctx, m.OrgID)
+	for _, a := range actors {
+		p, err := svc.Settings(ctx, a.OrgID)
 		switch {
 		case errors.Is(err, model.ErrNotFound):
 			err = svc.Save(ctx, a, provider.Input{BaseURL: base, Key: devOpenAIKey, ChatModel: devChatModel,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/i18n"
@@ -27,13 +28,13 @@ func (s *Server) inboxRoutes(o *echo.Group) {
 	o.GET("/inbox/list", s.inboxList)
 	o.GET("/inbox/:id", s.inboxPage)
 	o.GET("/inbox/:id/thread", s.inboxThread)
-	o.GET("/inbox/:id/head", s.inboxHead)
+	o.GET("/inbox/:id/head", s.inboxPart(inboxview.Head))
 	o.POST("/inbox/:id/messages", s.inboxSend)
 	o.POST("/inbox/:id/notes", s.inboxNote)
 	o.POST("/inbox/:id/assign", s.inboxAssign)
 	o.POST("/inbox/:id/status", s.inboxStatus)
 	o.POST("/inbox/:id/read", s.inboxRead)
-	o.GET("/inbox/:id/botbar", s.inboxBotBar)
+	o.GET("/inbox/:id/botbar", s.inboxPart(inboxview.BotBar))
 	o.POST("/inbox/:id/take-over", s.inboxTakeOver)
 	o.POST("/inbox/:id/bot", s.inboxGiveToBot)
 
@@ -402,17 +403,20 @@ func (s *Server) inboxThread(c echo.Context) error {
 	return render(c, http.StatusOK, inboxview.Thread(d), nil)
 }
 
-// inboxHead is the open conversation's header (its live reload).
-func (s *Server) inboxHead(c echo.Context) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
+// inboxPart answers one live part of the open conversation (its header, the bot strip):
+// what it reloads when the conversation changes.
+func (s *Server) inboxPart(part func(inboxview.OpenData) templ.Component) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := paramID(c, "id")
+		if err != nil {
+			return err
+		}
+		d, err := s.openData(c, id, inboxFilter(c))
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, part(*d), nil)
 	}
-	d, err := s.openData(c, id, inboxFilter(c))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, inboxview.Head(*d), nil)
 }
 
 func (s *Server) inboxSend(c echo.Context) error   { return s.inboxPost(c, false) }

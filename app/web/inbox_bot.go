@@ -35,19 +35,6 @@ func (s *Server) botData(ctx context.Context, d *inboxview.OpenData) error {
 	return nil
 }
 
-// inboxBotBar is the bot strip of an open conversation (its live reload).
-func (s *Server) inboxBotBar(c echo.Context) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := s.openData(c, id, inboxFilter(c))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, inboxview.BotBar(*d), nil)
-}
-
 // inboxTakeOver: the agent takes the conversation from the bot, for good.
 func (s *Server) inboxTakeOver(c echo.Context) error {
 	id, err := paramID(c, "id")

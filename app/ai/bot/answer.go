@@ -110,7 +110,7 @@ func (s *Service) Answer(ctx context.Context, orgID int64, p model.Persona, hist
 		return out, fmt.Errorf("bot: the model gave no answer")
 	}
 	c := resp.Choices[0]
-	out.PromptTokens, out.CompletionTokens = intOf(c.GenerationInfo["PromptTokens"]), intOf(c.GenerationInfo["CompletionTokens"])
+	out.PromptTokens, out.CompletionTokens = provider.Tokens(resp)
 	out.Cost, _ = provider.Cost(name, out.PromptTokens, out.CompletionTokens)
 	for _, call := range c.ToolCalls {
 		if call.FunctionCall == nil || call.FunctionCall.Name != handOverTool.Function.Name {
@@ -198,16 +198,4 @@ func substantive(text string) bool {
 		}
 	}
 	return n >= 2
-}
-
-func intOf(v any) int {
-	switch n := v.(type) {
-	case int:
-		return n
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
-	}
-	return 0
 }

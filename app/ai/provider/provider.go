@@ -454,13 +454,18 @@ func (m *metered) GenerateContent(ctx context.Context, msgs []llms.MessageConten
 	if err != nil {
 		return resp, classify(err)
 	}
-	prompt, completion := 0, 0
+	prompt, completion := Tokens(resp)
+	m.s.record(ctx, m.orgID, model.AIUsageChat, m.model, prompt, completion)
+	return resp, nil
+}
+
+// Tokens is what an answer spent: its prompt's tokens and those of all its choices.
+func Tokens(resp *llms.ContentResponse) (prompt, completion int) {
 	for _, c := range resp.Choices {
 		prompt = max(prompt, intOf(c.GenerationInfo["PromptTokens"]))
 		completion += intOf(c.GenerationInfo["CompletionTokens"])
 	}
-	m.s.record(ctx, m.orgID, model.AIUsageChat, m.model, prompt, completion)
-	return resp, nil
+	return prompt, completion
 }
 
 func (m *metered) Call(ctx context.Context, prompt string, opts ...llms.CallOption) (string, error) {
