@@ -43,6 +43,13 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer sims.Close()
+	retellSim, err := startDevRetell(&cfg)
+	if err != nil {
+		return err
+	}
+	if retellSim != nil {
+		defer retellSim.Close()
+	}
 	ring, err := boot.KeyRing(cfg)
 	if err != nil {
 		return err
@@ -80,6 +87,9 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 	}
 	if err := sims.wireAI(ctx, st, provider.New(st, ring)); err != nil {
 		slog.Warn("simulated AI provider", "err", err)
+	}
+	if err := wireDevRetell(ctx, retellSim, st, ring, cfg); err != nil {
+		slog.Warn("simulated Retell", "err", err)
 	}
 	if err := seedBot(ctx, cfg, ring); err != nil {
 		slog.Warn("demo bot", "err", err)
@@ -120,6 +130,9 @@ func cmdDev(ctx context.Context, out io.Writer) error {
 	}
 	if sims.ai != nil {
 		fmt.Fprintf(out, "  AI provider: the OpenAI simulator at %s/v1 (Settings → AI)\n", sims.ai.URL())
+	}
+	if retellSim != nil {
+		fmt.Fprintf(out, "  Voice: the Retell simulator at %s (Settings → Voice); its calls play themselves\n", retellSim.URL())
 	}
 	fmt.Fprintln(out)
 	return serve(ctx, cfg, true, true)

@@ -111,6 +111,13 @@ func TestDevConnectsTheSimulators(t *testing.T) {
 		if aiLine == nil || aiBase != aiLine[1] || aiModel != "gpt-4o-mini" {
 			t.Errorf("run %d: AI provider %q %q, printed %q", round, aiBase, aiModel, aiLine)
 		}
+		// The demo org's Retell account is the Retell simulator's, tested, on every run.
+		var voiceAccounts int
+		var voiceStatus string
+		_ = st.DB().QueryRow(`SELECT count(*) OVER (), status FROM voice_accounts`).Scan(&voiceAccounts, &voiceStatus)
+		if voiceAccounts != 1 || voiceStatus != "ok" || !strings.Contains(out.String(), "Voice: the Retell simulator at http://127.0.0.1:") {
+			t.Errorf("run %d: %d voice accounts, status %q", round, voiceAccounts, voiceStatus)
+		}
 		// The periodic template sync runs at start: the simulated number's templates arrive.
 		for deadline := time.Now().Add(20 * time.Second); ; {
 			var templates int

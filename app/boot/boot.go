@@ -37,6 +37,7 @@ import (
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/vault"
+	"masteria/app/voice"
 	"masteria/app/web"
 )
 
@@ -69,6 +70,9 @@ type App struct {
 
 	// Personas: how the bot speaks and when it hands over, and the bot of each channel.
 	Personas *persona.Service
+
+	// Voice is the org's Retell account (voice AI calls).
+	Voice *voice.Service
 }
 
 // Options says which parts this process runs.
@@ -122,6 +126,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
+	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
 	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
 	progression.Register(reg, a.Progression)
@@ -166,7 +171,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist,
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
 			Personas: a.Personas, Progression: a.Progression})
 	}
 	return a, nil

@@ -46,6 +46,7 @@ type Config struct {
 	// a channel's token at another host.
 	MetaGraphURL string
 	TwilioAPIURL string
+	RetellAPIURL string
 
 	// CampaignTick is how often the campaign engine's housekeeping runs.
 	CampaignTick time.Duration
@@ -93,6 +94,7 @@ var Vars = []Var{
 	{"FACEBOOK_BASE_URL", "", "send Facebook OAuth calls to another base URL (the local simulator)"},
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
+	{"RETELL_API_URL", "https://api.retellai.com", "Retell AI (voice calls) API base URL"},
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
 	{"MASTERIA_AI_TIMEOUT", "60s", "how long a call to the AI provider may take before the bot hands the conversation to a person"},
@@ -134,6 +136,7 @@ func Load(getenv func(string) string) (Config, error) {
 		FacebookBaseURL:      get("FACEBOOK_BASE_URL"),
 		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
+		RetellAPIURL:         strings.TrimRight(get("RETELL_API_URL"), "/"),
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 		MediaURL:             get("MASTERIA_MEDIA_URL"),
 		KBPrivateURLs:        get("MASTERIA_KB_PRIVATE_URLS") == "on",

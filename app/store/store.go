@@ -53,6 +53,7 @@ type statements struct {
 	aiProviderQueries
 	botQueries
 	progressionQueries
+	voiceQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -30,6 +30,7 @@ import (
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
+	"masteria/app/voice"
 	"masteria/static"
 )
 
@@ -60,6 +61,9 @@ type Deps struct {
 
 	// Assist: the composer's agent assist.
 	Assist *assist.Service
+
+	// Voice: the org's Retell account.
+	Voice *voice.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -87,6 +91,7 @@ type Server struct {
 	exportWrap func(io.Writer) io.Writer
 
 	personas *persona.Service
+	voice    *voice.Service
 }
 
 // New builds the router.
@@ -103,6 +108,7 @@ func New(d Deps) *Server {
 		return e.IPExtractor(r)
 	})
 	s.personas = d.Personas
+	s.voice = d.Voice
 	s.e = e
 	s.routes()
 	return s
@@ -218,6 +224,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/ai", s.aiSave)
 	adm.POST("/settings/ai/models", s.aiModels)
 	adm.POST("/settings/ai/test", s.aiTest)
+	s.voiceRoutes(adm)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
