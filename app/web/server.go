@@ -143,6 +143,7 @@ func (s *Server) routes() {
 		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p) || isKBUpload(p) || isAPIKBUpload(p)
 	}))
 	e.Use(composerLimit)
+	e.Use(kbUploadLimit)
 
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/health", s.health)
