@@ -76,6 +76,9 @@ func TestDevConnectsTheSimulators(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		waitHealthy(t, "http://"+addr)
+		if round == 0 {
+			checkDevNumbers(t, st, "http://"+addr)
+		}
 
 		for _, kind := range []string{"whatsapp", "sms"} {
 			res, err := http.PostForm(base+"/"+kind, url.Values{"from": {phone}, "name": {"Ana"}, "text": {"Oi pelo " + kind}})

@@ -84,6 +84,9 @@ func startDevSims(cfg *config.Config) (*devSims, error) {
 			return nil, err
 		}
 		cfg.TwilioAPIURL = u
+		if os.Getenv("TWILIO_TRUNKING_URL") == "" {
+			cfg.TwilioTrunkingURL = u // the sim serves the trunking paths too
+		}
 		d.twilio.AddAccount(devAccountSID, devTwilioToken)
 	}
 	d.ai = openaisim.New(openaisim.WithAPIKey(devOpenAIKey))

@@ -39,6 +39,7 @@ import (
 	"masteria/app/vault"
 	"masteria/app/voice"
 	"masteria/app/voice/calls"
+	"masteria/app/voice/numbers"
 	"masteria/app/web"
 )
 
@@ -73,6 +74,8 @@ type App struct {
 	Personas *persona.Service
 	// Calls: Retell's call events, the call record and the calls analytics.
 	Calls *calls.Service
+	// Numbers: voice numbers bought from Twilio and wired to Retell.
+	Numbers *numbers.Service
 
 	// Voice is the org's Retell account (voice AI calls).
 	Voice *voice.Service
@@ -139,6 +142,14 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Knowledge.SetEmbedderFor(embedderOf(a.AI))
 	kb.Register(reg, a.Knowledge)
 	a.Personas = persona.New(st)
+	a.Numbers = numbers.New(st, ring, numbers.Config{TwilioAPIURL: cfg.TwilioAPIURL, TwilioTrunkingURL: cfg.TwilioTrunkingURL,
+		ChannelSecrets: a.Inbox.Secrets, Retell: func(ctx context.Context, orgID int64) (numbers.Retell, error) {
+			c, _, err := a.Voice.Client(ctx, orgID)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}})
 	debounce := cfg.BotDebounce
 	if debounce == 0 {
 		debounce = bot.NoDebounce
@@ -179,7 +190,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
-			Personas: a.Personas, Progression: a.Progression, Calls: a.Calls})
+			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls})
 	}
 	return a, nil
 }

@@ -44,9 +44,10 @@ type Config struct {
 	// Where the channels' providers are reached: their real APIs in production, the local
 	// simulators in `dev` and tests. Server settings, never a form field, so nobody can point
 	// a channel's token at another host.
-	MetaGraphURL string
-	TwilioAPIURL string
-	RetellAPIURL string
+	MetaGraphURL      string
+	TwilioAPIURL      string
+	TwilioTrunkingURL string // Elastic SIP Trunking (voice numbers)
+	RetellAPIURL      string
 
 	// CampaignTick is how often the campaign engine's housekeeping runs.
 	CampaignTick time.Duration
@@ -94,6 +95,7 @@ var Vars = []Var{
 	{"FACEBOOK_BASE_URL", "", "send Facebook OAuth calls to another base URL (the local simulator)"},
 	{"META_GRAPH_URL", "https://graph.facebook.com", "WhatsApp Cloud API (Graph API) base URL"},
 	{"TWILIO_API_URL", "https://api.twilio.com", "Twilio REST API base URL"},
+	{"TWILIO_TRUNKING_URL", "https://trunking.twilio.com", "Twilio Elastic SIP Trunking API base URL (voice numbers)"},
 	{"RETELL_API_URL", "https://api.retellai.com", "Retell AI (voice calls) API base URL"},
 	{"MASTERIA_WHATSAPP_QR", "on", "run WhatsApp QR-code sessions in this instance (off leaves them to the other instances)"},
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
@@ -136,6 +138,7 @@ func Load(getenv func(string) string) (Config, error) {
 		FacebookBaseURL:      get("FACEBOOK_BASE_URL"),
 		MetaGraphURL:         strings.TrimRight(get("META_GRAPH_URL"), "/"),
 		TwilioAPIURL:         strings.TrimRight(get("TWILIO_API_URL"), "/"),
+		TwilioTrunkingURL:    strings.TrimRight(get("TWILIO_TRUNKING_URL"), "/"),
 		RetellAPIURL:         strings.TrimRight(get("RETELL_API_URL"), "/"),
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 		MediaURL:             get("MASTERIA_MEDIA_URL"),

@@ -51,6 +51,7 @@ type VoiceNumber struct {
 	InboundAgentID    string    `db:"inbound_agent_id" json:"inbound_agent_id"`
 	OutboundAgentID   string    `db:"outbound_agent_id" json:"outbound_agent_id"`
 	Nickname          string    `db:"nickname" json:"nickname"`
+	TwilioChannelID   *int64    `db:"twilio_channel_id" json:"-"` // the Twilio account it was bought with (migration 00022)
 	CreatedAt         time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt         time.Time `db:"updated_at" json:"updated_at"`
 }

@@ -63,7 +63,8 @@ func (s *Store) SetEmbeddings(ctx context.Context, orgID int64, ids []int64, vec
 // SearchChunks returns the org's chunks of knowledge bases kbIDs (all of the org's when
 // nil) that best answer query, best first, at most k: full-text search fused with the
 // nearest chunks to queryEmbedding when there is one (nil: full text only; an empty query
-// with an embedding: vector only). queries/knowledge.sql kb-search says how they rank.
+// with an embedding: vector only). queries/knowledge.sql kb-search says how they rank, and
+// kb-search-settings how it runs (in a transaction of its own, so they stay in it).
 func (s *Store) SearchChunks(ctx context.Context, orgID int64, kbIDs []int64, query string, queryEmbedding []float32, k int) ([]model.ChunkHit, error) {
 	var kbs any // NULL: every knowledge base of the org
 	if kbIDs != nil {
@@ -78,10 +79,8 @@ func (s *Store) SearchChunks(ctx context.Context, orgID int64, kbIDs []int64, qu
 	}
 	var out []model.ChunkHit
 	err := s.Tx(ctx, func(tx *Store) error {
-		if vec != nil {
-			if _, err := tx.exec(ctx, tx.q.SearchSettings); err != nil {
-				return err
-			}
+		if _, err := tx.exec(ctx, tx.q.SearchSettings); err != nil {
+			return err
 		}
 		return tx.sel(ctx, tx.q.Search, &out, orgID, kbs, query, vec, k)
 	})

@@ -27,6 +27,9 @@ type knowledgeQueries struct {
 	DocUpdate *sqlx.Stmt `query:"kb-doc-update"`
 	DocStatus *sqlx.Stmt `query:"kb-doc-set-status"`
 	DocDelete *sqlx.Stmt `query:"kb-doc-delete"`
+	FileSet   *sqlx.Stmt `query:"kb-doc-file-set"`
+	File      *sqlx.Stmt `query:"kb-doc-file"`
+	FileDel   *sqlx.Stmt `query:"kb-doc-file-delete"`
 
 	ChunksReplace  *sqlx.Stmt `query:"kb-chunks-replace"`
 	ChunksToEmbed  *sqlx.Stmt `query:"kb-chunks-to-embed"`
@@ -146,6 +149,37 @@ func (s *Store) SetDocumentStatus(ctx context.Context, orgID, id int64, status, 
 func (s *Store) DeleteDocument(ctx context.Context, orgID, id int64) error {
 	if _, err := s.exec(ctx, s.q.DocDelete, orgID, id); err != nil {
 		return fmt.Errorf("store: delete document %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetDocumentFile keeps the uploaded file of one of the org's documents until its text is
+// read (ErrNotFound when the document is not the org's).
+func (s *Store) SetDocumentFile(ctx context.Context, orgID, docID int64, data []byte) error {
+	n, err := s.exec(ctx, s.q.FileSet, orgID, docID, data)
+	if err != nil {
+		return fmt.Errorf("store: document %d file: %w", docID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: document %d file: %w", docID, model.ErrNotFound)
+	}
+	return nil
+}
+
+// DocumentFile returns a document's uploaded file whose text is still to be read
+// (ErrNotFound when there is none).
+func (s *Store) DocumentFile(ctx context.Context, orgID, docID int64) ([]byte, error) {
+	var data []byte
+	if err := s.get(ctx, s.q.File, &data, orgID, docID); err != nil {
+		return nil, fmt.Errorf("store: document %d file: %w", docID, err)
+	}
+	return data, nil
+}
+
+// DeleteDocumentFile drops a document's uploaded file once its text is read.
+func (s *Store) DeleteDocumentFile(ctx context.Context, orgID, docID int64) error {
+	if _, err := s.exec(ctx, s.q.FileDel, orgID, docID); err != nil {
+		return fmt.Errorf("store: delete document %d file: %w", docID, err)
 	}
 	return nil
 }

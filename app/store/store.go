@@ -54,6 +54,7 @@ type statements struct {
 	botQueries
 	progressionQueries
 	voiceCallQueries
+	voiceNumberQueries
 	voiceQueries
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/ai/kb"
+	"masteria/app/i18n"
 	"masteria/app/model"
 )
 
@@ -36,7 +37,7 @@ func apiKBFail(c echo.Context, err error) error {
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid", apiInvalid(v))
 	case errors.Is(err, kb.ErrTooLarge):
 		return apiFail(c, http.StatusRequestEntityTooLarge, "too_large", "the file is larger than 5 MB")
-	case errors.Is(err, kb.ErrUnsupported), errors.Is(err, kb.ErrBinary), errors.Is(err, kb.ErrBrokenDocx), errors.Is(err, kb.ErrPrivateURL):
+	case kb.ErrorKey(err) != "":
 		return apiFail(c, http.StatusUnprocessableEntity, "invalid", strings.TrimPrefix(err.Error(), "kb: "))
 	}
 	return err
@@ -74,12 +75,8 @@ func (s *Server) apiKBAddDocument(c echo.Context) error {
 	if err != nil {
 		return apiKBFail(c, err)
 	}
-	r := c.Request()
+	r := c.Request() // its body is bounded by kbUploadLimit
 	ctx, a := r.Context(), apiActor(c)
-	if r.ContentLength > kb.MaxFileBytes+1<<20 {
-		return apiKBFail(c, kb.ErrTooLarge)
-	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, kb.MaxFileBytes+1<<20)
 	var doc model.KBDocument
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		fh, ferr := c.FormFile("file")
@@ -145,6 +142,9 @@ func (s *Server) apiKBDocument(c echo.Context) error {
 	}
 	if err != nil {
 		return apiKBFail(c, err)
+	}
+	if strings.HasPrefix(doc.Error, "kb.error.") { // a reason kept as its message key
+		doc.Error = i18n.T(i18n.EN, doc.Error, "mb", strconv.Itoa(kb.MaxFileBytes>>20))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"document": doc})
 }

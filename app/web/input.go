@@ -47,7 +47,8 @@ func checkText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ct := r.Header.Get(echo.HeaderContentType)
 		switch {
-		case strings.HasPrefix(ct, echo.MIMEApplicationJSON) || isAPI(r.URL.Path):
+		// An API upload is a multipart form like a page's (its file may hold any byte).
+		case (strings.HasPrefix(ct, echo.MIMEApplicationJSON) || isAPI(r.URL.Path)) && !strings.HasPrefix(ct, echo.MIMEMultipartForm):
 			bad, err := badJSON(r)
 			if err != nil {
 				return err

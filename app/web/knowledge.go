@@ -20,6 +20,32 @@ func isKBUpload(p string) bool {
 	return strings.HasPrefix(p, "/o/") && strings.HasSuffix(p, "/documents/file")
 }
 
+// kbUploadMax is what a knowledge-base upload may send: twice the file limit, so that a
+// file somewhat over it still reaches the page, which says what the limit is.
+const kbUploadMax = 2 * kb.MaxFileBytes
+
+// kbUploadLimit bounds the knowledge-base uploads (the page's form and the API's) before
+// anything reads their body (the CSRF check and the text check parse the form): a declared
+// length over the limit is refused at once, unread; a body sent without one fails as soon
+// as it passes the limit.
+func kbUploadLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		api := isAPIKBUpload(r.URL.Path)
+		if r.Method != http.MethodPost || r.Body == nil || !api && !isKBUpload(r.URL.Path) {
+			return next(c)
+		}
+		if r.ContentLength > kbUploadMax {
+			if api {
+				return apiKBFail(c, kb.ErrTooLarge)
+			}
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the file is larger than 5 MB")
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, kbUploadMax)
+		return next(c)
+	}
+}
+
 func (s *Server) knowledgeRoutes(o *echo.Group) {
 	g := o.Group("/knowledge", requireMay(model.ManageKnowledge))
 	g.GET("", s.kbList)
@@ -179,14 +205,8 @@ func (s *Server) kbAdded(c echo.Context, form string, err error, fill func(*ai.B
 		key = firstError(v)
 	case errors.Is(err, kb.ErrTooLarge):
 		key, status = "kb.error.too_large", http.StatusRequestEntityTooLarge
-	case errors.Is(err, kb.ErrUnsupported):
-		key = "kb.error.unsupported"
-	case errors.Is(err, kb.ErrBinary):
-		key = "kb.error.binary"
-	case errors.Is(err, kb.ErrBrokenDocx):
-		key = "kb.error.broken"
-	case errors.Is(err, kb.ErrPrivateURL):
-		key = "kb.error.private_url"
+	case kb.ErrorKey(err) != "":
+		key = kb.ErrorKey(err)
 	default:
 		return err
 	}
@@ -216,11 +236,7 @@ func (s *Server) kbAddFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r := c.Request()
-	if r.ContentLength > kb.MaxFileBytes+1<<20 {
-		return s.kbAdded(c, "file", kb.ErrTooLarge, nil)
-	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, kb.MaxFileBytes+1<<20)
+	r := c.Request() // its body is bounded by kbUploadLimit
 	fh, err := c.FormFile("file")
 	var tooBig *http.MaxBytesError
 	switch {

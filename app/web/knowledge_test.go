@@ -169,7 +169,7 @@ func TestKnowledgeFiles(t *testing.T) {
 		!strings.Contains(webtest.Text(res.Body), "5 MB") {
 		t.Errorf("a file over 5 MB: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
-	for _, name := range []string{"menu.pdf", "planilha.xlsx", "foto.png"} {
+	for _, name := range []string{"planilha.xlsx", "foto.png"} {
 		if res := o.upload(name, []byte("%PDF-1.4 whatever")); res.StatusCode != http.StatusUnprocessableEntity ||
 			!strings.Contains(webtest.Text(res.Body), "not supported") {
 			t.Errorf("%s: %d %s", name, res.StatusCode, webtest.Text(res.Body))
@@ -335,8 +335,8 @@ func TestKnowledgeAPIFiles(t *testing.T) {
 	if res := send("big.txt", bytes.Repeat([]byte("a"), 5<<20+1)); res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(res.Body, "too_large") {
 		t.Errorf("6 MB: %d %s", res.StatusCode, res.Body)
 	}
-	if res := send("menu.pdf", []byte("%PDF-1.7")); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "not supported") {
-		t.Errorf("pdf: %d %s", res.StatusCode, res.Body)
+	if res := send("menu.xlsx", []byte("PK")); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "not supported") {
+		t.Errorf("xlsx: %d %s", res.StatusCode, res.Body)
 	}
 	if docs := o.waitDocs(); len(docs) != 1 || docs[0].Status != model.DocReady || docs[0].Title != "Cardápio" {
 		t.Errorf("documents: %+v", docs)

@@ -32,6 +32,7 @@ import (
 	"masteria/app/store"
 	"masteria/app/voice"
 	"masteria/app/voice/calls"
+	"masteria/app/voice/numbers"
 	"masteria/static"
 )
 
@@ -65,6 +66,8 @@ type Deps struct {
 
 	// Calls: voice calls (Retell's webhook, the call record, analytics).
 	Calls *calls.Service
+	// Numbers: the voice numbers wizard (Settings → Voice → Numbers).
+	Numbers *numbers.Service
 	// Voice: the org's Retell account.
 	Voice *voice.Service
 }
@@ -95,6 +98,7 @@ type Server struct {
 
 	personas *persona.Service
 	calls    *calls.Service
+	numbers  *numbers.Service
 	voice    *voice.Service
 }
 
@@ -113,6 +117,7 @@ func New(d Deps) *Server {
 	})
 	s.personas = d.Personas
 	s.calls = d.Calls
+	s.numbers = d.Numbers
 	s.voice = d.Voice
 	s.e = e
 	s.routes()
@@ -143,6 +148,7 @@ func (s *Server) routes() {
 		return strings.HasSuffix(p, "/contacts/import") || isComposerPost(p) || isCampaignCSV(p) || isCampaignEdit(p) || isKBUpload(p) || isAPIKBUpload(p)
 	}))
 	e.Use(composerLimit)
+	e.Use(kbUploadLimit)
 
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/health", s.health)
@@ -231,6 +237,12 @@ func (s *Server) routes() {
 	adm.POST("/settings/ai", s.aiSave)
 	adm.POST("/settings/ai/models", s.aiModels)
 	adm.POST("/settings/ai/test", s.aiTest)
+	adm.GET("/settings/voice/numbers", s.voiceNumbersPage)
+	adm.POST("/settings/voice/numbers/search", s.voiceNumbersSearch)
+	adm.POST("/settings/voice/numbers/buy", s.voiceNumbersBuy)
+	adm.POST("/settings/voice/numbers/link", s.voiceNumbersLink)
+	adm.POST("/settings/voice/numbers/:id/continue", s.voiceNumbersContinue)
+	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
 	s.voiceRoutes(adm)
 }
 

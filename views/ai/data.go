@@ -2,10 +2,14 @@
 package ai
 
 import (
+	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
+	"masteria/app/i18n"
 	"masteria/app/model"
+	"masteria/views/ui"
 )
 
 // BaseRow is a knowledge base in the list, with how many documents it holds.
@@ -105,3 +109,13 @@ func docsTrigger(docs []model.KBDocument) string {
 }
 
 func basePath(kbID int64, rest string) string { return fmt.Sprintf("/knowledge/%d%s", kbID, rest) }
+
+// docError is why a document failed: a reason the knowledge base knows (a damaged or
+// protected PDF, one without text) is kept as its message key and shown in the reader's
+// language; anything else (a provider's answer) as it was said.
+func docError(ctx context.Context, e string, mb int) string {
+	if strings.HasPrefix(e, "kb.error.") && i18n.Has(ui.From(ctx).Locale, e) {
+		return ui.T(ctx, e, "mb", id(int64(mb)))
+	}
+	return e
+}

@@ -770,7 +770,7 @@ func addForms(d BaseData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</label> <input class=\"input\" type=\"file\" id=\"kb-doc-file\" name=\"file\" required accept=\".txt,.md,.markdown,.html,.htm,.docx\" data-testid=\"kb-doc-file\"><p class=\"muted\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</label> <input class=\"input\" type=\"file\" id=\"kb-doc-file\" name=\"file\" required accept=\".txt,.md,.markdown,.html,.htm,.pdf,.docx\" data-testid=\"kb-doc-file\"><p class=\"muted\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1119,14 +1119,14 @@ func Documents(d BaseData) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if doc.Error != "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 96, "<div class=\"text-danger kb-meta\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 96, "<div class=\"text-danger kb-meta\" data-testid=\"kb-doc-error\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var57 string
-					templ_7745c5c3_Var57, templ_7745c5c3_Err = templ.JoinStringErrs(doc.Error)
+					templ_7745c5c3_Var57, templ_7745c5c3_Err = templ.JoinStringErrs(docError(ctx, doc.Error, d.MaxFileMB))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/ai/knowledge.templ`, Line: 206, Col: 54}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/ai/knowledge.templ`, Line: 206, Col: 109}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var57))
 					if templ_7745c5c3_Err != nil {

@@ -38,6 +38,7 @@ type tab struct{ id, key, path string }
 // tabs are the voice tabs, in order; each area adds its line here (and its route).
 var tabs = []tab{
 	{"retell", "voice.tab.retell", "/settings/voice"},
+	{"numbers", "voice.tab.numbers", "/settings/voice/numbers"},
 	{"analytics", "calls.analytics.tab", "/settings/voice/analytics"},
 }
 

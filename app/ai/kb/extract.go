@@ -3,17 +3,21 @@ package kb
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"io"
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"masteria/app/model"
 )
 
 // Extract returns the text of a file by its name's extension: txt and md as they are,
 // html with its tags turned into headings and paragraphs (the chunker reads them), docx
-// from its document XML. PDF and other types are refused (ErrUnsupported).
+// from its document XML, pdf by ExtractPDF (AddFile leaves a PDF to the index job). Other
+// types are refused (ErrUnsupported).
 func Extract(fileName string, data []byte) (string, error) {
 	if len(data) > MaxFileBytes {
 		return "", ErrTooLarge
@@ -29,9 +33,63 @@ func Extract(fileName string, data []byte) (string, error) {
 		return htmlText(t), nil
 	case ".docx":
 		return docxText(data)
+	case ".pdf":
+		return ExtractPDF(context.Background(), data)
 	default:
 		return "", ErrUnsupported
 	}
+}
+
+func isPDF(fileName string) bool { return strings.EqualFold(path.Ext(fileName), ".pdf") }
+
+// ErrorKey names the message (in app/i18n) of an error the person who added a document can
+// act on: a file too large, of a type not read, damaged, protected, without text; "" for
+// any other error. A document that failed for such a reason keeps the key as its error,
+// so each reader sees it in their own language.
+func ErrorKey(err error) string {
+	var v *model.ValidationError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &v):
+		for _, f := range []string{"text", "title", "url", "file"} {
+			if k := v.Fields[f]; k != "" {
+				return k
+			}
+		}
+		for _, k := range v.Fields {
+			return k
+		}
+	}
+	for _, e := range []struct {
+		err error
+		key string
+	}{
+		{ErrTooLarge, "kb.error.too_large"},
+		{ErrUnsupported, "kb.error.unsupported"},
+		{ErrBinary, "kb.error.binary"},
+		{ErrBrokenDocx, "kb.error.broken"},
+		{ErrBrokenPDF, "kb.error.pdf_broken"},
+		{ErrEncryptedPDF, "kb.error.pdf_encrypted"},
+		{ErrNoTextPDF, "kb.error.pdf_no_text"},
+		{ErrPDFPages, "kb.error.pdf_pages"},
+		{ErrPDFComplex, "kb.error.pdf_complex"},
+		{ErrPrivateURL, "kb.error.private_url"},
+	} {
+		if errors.Is(err, e.err) {
+			return e.key
+		}
+	}
+	return ""
+}
+
+// failureText is what a failed document keeps as its error: the message key of a reason
+// the person can act on, else the error itself.
+func failureText(err error) string {
+	if k := ErrorKey(err); k != "" {
+		return k
+	}
+	return err.Error()
 }
 
 // ErrBinary is a text file that is not text.

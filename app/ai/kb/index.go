@@ -88,12 +88,42 @@ func (s *Service) Index(ctx context.Context, orgID, docID int64) error {
 		return nil
 	}
 	if err != nil {
-		if serr := s.status(context.WithoutCancel(ctx), orgID, d, model.DocFailed, err.Error()); serr != nil {
+		if serr := s.status(context.WithoutCancel(ctx), orgID, d, model.DocFailed, failureText(err)); serr != nil {
 			return errors.Join(err, serr)
 		}
 		return err
 	}
 	return s.status(ctx, orgID, d, model.DocReady, "")
+}
+
+// readFile reads the text of a document's uploaded file (a PDF) and makes it the document's
+// content, dropping the file; a file that cannot be read is kept (indexing again tries it
+// again) and its reason returned, for good unless the job itself was stopped.
+func (s *Service) readFile(ctx context.Context, orgID int64, d model.KBDocument) (string, error) {
+	data, err := s.st.DocumentFile(ctx, orgID, d.ID)
+	if errors.Is(err, model.ErrNotFound) {
+		return "", nil // edited meanwhile: the edit's own job indexes its text
+	}
+	if err != nil {
+		return "", err
+	}
+	text, err := ExtractPDF(ctx, data)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", err
+		}
+		return "", permanentError{err}
+	}
+	if text, err = checkText(text); err != nil {
+		return "", permanentError{err}
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.UpdateDocument(ctx, orgID, d.ID, d.Title, text); err != nil {
+			return err
+		}
+		return tx.DeleteDocumentFile(ctx, orgID, d.ID)
+	})
+	return text, err
 }
 
 func (s *Service) index(ctx context.Context, orgID int64, d model.KBDocument) error {
@@ -106,6 +136,13 @@ func (s *Service) index(ctx context.Context, orgID int64, d model.KBDocument) er
 			return permanentError{fmt.Errorf("the page has no text")}
 		}
 		if err := s.st.UpdateDocument(ctx, orgID, d.ID, d.Title, text); err != nil {
+			return err
+		}
+		d.Content = text
+	}
+	if d.Source == model.DocSourceFile && d.Content == "" { // a PDF whose text is still to be read
+		text, err := s.readFile(ctx, orgID, d)
+		if err != nil {
 			return err
 		}
 		d.Content = text

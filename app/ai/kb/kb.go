@@ -42,7 +42,7 @@ const (
 // Errors the pages and the API turn into clear messages.
 var (
 	ErrTooLarge    = errors.New("kb: the file is larger than 5 MB")
-	ErrUnsupported = errors.New("kb: this type of file is not supported yet: use txt, md, html or docx")
+	ErrUnsupported = errors.New("kb: this type of file is not supported: use txt, md, html, pdf or docx")
 	ErrPrivateURL  = errors.New("kb: the address is private, loopback or link-local")
 )
 
@@ -190,16 +190,26 @@ func (s *Service) AddText(ctx context.Context, a model.Actor, kbID int64, title,
 	if err != nil {
 		return model.KBDocument{}, err
 	}
-	return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, firstLine(text)), Source: model.DocSourceText, Content: text})
+	return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, firstLine(text)), Source: model.DocSourceText, Content: text}, nil)
 }
 
-// AddFile adds an uploaded file (txt, md, html, docx; at most 5 MB).
+// AddFile adds an uploaded file (txt, md, html, pdf, docx; at most 5 MB). A PDF is kept
+// as it is and read by the index job (ExtractPDF), which leaves the document failed with
+// the reason when the file is damaged, protected or has no text; a file that does not even
+// start as a PDF is refused at once (ErrBrokenPDF).
 func (s *Service) AddFile(ctx context.Context, a model.Actor, kbID int64, title, fileName string, data []byte) (model.KBDocument, error) {
 	if err := may(a); err != nil {
 		return model.KBDocument{}, err
 	}
 	if len(data) > MaxFileBytes {
 		return model.KBDocument{}, ErrTooLarge
+	}
+	if isPDF(fileName) {
+		if !looksLikePDF(data) {
+			return model.KBDocument{}, ErrBrokenPDF
+		}
+		fileName = cleanTitle(fileName, "file.pdf")
+		return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, fileName), Source: model.DocSourceFile, FileName: fileName}, data)
 	}
 	text, err := Extract(fileName, data)
 	if err != nil {
@@ -209,7 +219,7 @@ func (s *Service) AddFile(ctx context.Context, a model.Actor, kbID int64, title,
 		return model.KBDocument{}, err
 	}
 	fileName = cleanTitle(fileName, "file")
-	return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, fileName), Source: model.DocSourceFile, FileName: fileName, Content: text})
+	return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, fileName), Source: model.DocSourceFile, FileName: fileName, Content: text}, nil)
 }
 
 // AddURL adds a web page, fetched by a job (the address is checked now and at fetch time).
@@ -221,7 +231,7 @@ func (s *Service) AddURL(ctx context.Context, a model.Actor, kbID int64, title, 
 	if err != nil {
 		return model.KBDocument{}, err
 	}
-	return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, u.Host), Source: model.DocSourceURL, SourceURL: u.String()})
+	return s.add(ctx, a.OrgID, model.KBDocument{KnowledgeBaseID: kbID, Title: cleanTitle(title, u.Host), Source: model.DocSourceURL, SourceURL: u.String()}, nil)
 }
 
 // UpdateDocument changes a document's title and text; it is indexed again.
@@ -238,6 +248,10 @@ func (s *Service) UpdateDocument(ctx context.Context, a model.Actor, id int64, t
 	}
 	return s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdateDocument(ctx, a.OrgID, id, cleanTitle(title, d.Title), text); err != nil {
+			return err
+		}
+		// The text written now wins over a file still to be read.
+		if err := tx.DeleteDocumentFile(ctx, a.OrgID, id); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, tx, a.OrgID, d.KnowledgeBaseID, id)
@@ -280,12 +294,19 @@ func (s *Service) DeleteDocument(ctx context.Context, a model.Actor, id int64) (
 	return d, s.st.DeleteDocument(ctx, a.OrgID, id)
 }
 
-func (s *Service) add(ctx context.Context, orgID int64, d model.KBDocument) (model.KBDocument, error) {
+// add stores a document (with the file whose text the job reads, if any) and queues its
+// indexing, in one transaction.
+func (s *Service) add(ctx context.Context, orgID int64, d model.KBDocument, file []byte) (model.KBDocument, error) {
 	var out model.KBDocument
 	err := s.st.Tx(ctx, func(tx *store.Store) error {
 		var err error
 		if out, err = tx.CreateDocument(ctx, orgID, d); err != nil {
 			return err
+		}
+		if file != nil {
+			if err := tx.SetDocumentFile(ctx, orgID, out.ID, file); err != nil {
+				return err
+			}
 		}
 		return s.enqueue(ctx, tx, orgID, out.KnowledgeBaseID, out.ID)
 	})

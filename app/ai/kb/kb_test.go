@@ -55,7 +55,10 @@ func TestKBExtract(t *testing.T) {
 	}()); !errors.Is(err, kb.ErrBrokenDocx) {
 		t.Errorf("a docx without its document: %v", err)
 	}
-	for _, name := range []string{"menu.pdf", "a.xlsx", "b.exe", "c.png"} {
+	if _, err := kb.Extract("menu.pdf", []byte("x")); !errors.Is(err, kb.ErrBrokenPDF) {
+		t.Errorf("a .pdf that is not a PDF: %v", err)
+	}
+	for _, name := range []string{"a.xlsx", "b.exe", "c.png"} {
 		if _, err := kb.Extract(name, []byte("x")); !errors.Is(err, kb.ErrUnsupported) {
 			t.Errorf("%s: %v", name, err)
 		}

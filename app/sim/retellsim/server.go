@@ -22,6 +22,10 @@
 // signed with the first API key, each retried up to 3 times on a non-2xx answer or a
 // timeout; a failed event does not stop the next. Scripts can send them out of order,
 // twice, with a bad signature or an old timestamp.
+//
+// FailNext makes the next requests to a path fail with a status of choice (a numbers
+// wizard's import step, a 429 on a call), and Requests, PhoneNumbers, Imports, Calls and
+// Deliveries show what the sim received and sent.
 package retellsim
 
 import (
@@ -172,6 +176,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /list-phone-numbers", s.auth(s.handleListNumbersOld))
 	mux.HandleFunc("GET /get-phone-number/{number}", s.auth(s.handleGetNumber))
 	mux.HandleFunc("DELETE /delete-phone-number/{number}", s.auth(s.handleDeleteNumber))
+	mux.HandleFunc("PATCH /update-phone-number/{number}", s.auth(s.handleUpdateNumber))
 	mux.HandleFunc("POST /v2/create-phone-call", s.auth(s.handleCreateCall))
 	mux.HandleFunc("GET /v2/get-call/{id}", s.auth(s.handleGetCall))
 	mux.HandleFunc("DELETE /v2/delete-call/{id}", s.auth(s.handleDeleteCall))

@@ -36,8 +36,7 @@ func (s *Server) handleIncomingNumbers(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	for _, n := range s.numbers {
 		if n.account == acct.sid && (want == "" || n.phone == want) {
-			list = append(list, map[string]any{"sid": n.sid, "account_sid": n.account, "phone_number": n.phone,
-				"sms_url": n.smsURL, "capabilities": map[string]bool{"sms": true, "mms": true, "voice": true}})
+			list = append(list, s.renderNumber(n))
 		}
 	}
 	s.mu.Unlock()

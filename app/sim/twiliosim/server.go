@@ -3,6 +3,12 @@
 // messages), with Twilio's payloads, error bodies and X-Twilio-Signature. Tests and
 // `masteria dev` point the Twilio SMS channel's API base URL at it.
 //
+// It also serves what a voice set-up needs (voice.go): searching and buying numbers
+// (AvailablePhoneNumbers, IncomingPhoneNumbers), SIP credential lists and credentials, and
+// the Elastic SIP Trunking v1 API (Trunks and their OriginationUrls, CredentialLists and
+// PhoneNumbers) under /v1 on the same base URL, so one sim stands for both
+// api.twilio.com and trunking.twilio.com. FailNext makes the next call of one operation fail.
+//
 // REST endpoints (HTTP Basic auth with AccountSid:AuthToken or ApiKeySid:Secret):
 //
 //	POST /2010-04-01/Accounts/{AccountSid}/Messages.json
@@ -151,6 +157,10 @@ type number struct {
 	phone   string
 	smsURL  string
 	service string // Messaging Service SID, if the number is in a pool
+
+	friendlyName string
+	trunk        string // SIP trunk SID, once attached to one
+	created      time.Time
 }
 
 type service struct {
@@ -212,6 +222,7 @@ type Server struct {
 	windows   map[string]window
 	optOuts   map[string]map[string]bool // scope (service SID or phone) -> handset -> opted out
 	changes   *simhttp.Changes           // wakes the Wait… calls on every change
+	voice     voiceState                 // numbers bought, SIP trunks, credential lists (voice.go)
 }
 
 // New returns a simulator with no accounts.
@@ -253,6 +264,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}", s.handleMedia)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{file}", s.handleAccount)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json", s.handleIncomingNumbers)
+	s.voiceRoutes(mux)
 	mux.HandleFunc("/", s.handleNotFound)
 	return mux
 }

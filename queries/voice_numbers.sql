@@ -1,0 +1,48 @@
+-- Voice numbers: the set-up of a number step by step (Settings → Voice → Numbers).
+-- See migrations/00020_voice.sql and 00022_voice_number_twilio.sql.
+
+-- name: voice-numbers
+SELECT id, org_id, phone_number, source, country, step, status, last_error, twilio_number_sid, trunk_sid,
+    termination_uri, origination_url_sid, credential_list_sid, sip_username, sip_password_sealed,
+    inbound_agent_id, outbound_agent_id, nickname, twilio_channel_id, created_at, updated_at
+FROM voice_numbers WHERE org_id = $1 ORDER BY created_at DESC, id DESC;
+
+-- name: voice-number
+SELECT id, org_id, phone_number, source, country, step, status, last_error, twilio_number_sid, trunk_sid,
+    termination_uri, origination_url_sid, credential_list_sid, sip_username, sip_password_sealed,
+    inbound_agent_id, outbound_agent_id, nickname, twilio_channel_id, created_at, updated_at
+FROM voice_numbers WHERE org_id = $1 AND id = $2;
+
+-- name: voice-number-create
+-- A number whose set-up starts (source twilio, step bought, in progress) or a linked one
+-- (source linked, ready). $1 org, $2 number, $3 source, $4 country, $5 step, $6 status,
+-- $7 inbound agent, $8 outbound agent, $9 nickname, $10 Twilio channel.
+INSERT INTO voice_numbers (org_id, phone_number, source, country, step, status, inbound_agent_id,
+    outbound_agent_id, nickname, twilio_channel_id)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, c.id
+FROM (SELECT 1) one LEFT JOIN channels c ON c.org_id = $1 AND c.id = $10 AND c.kind = 'twilio_sms'
+RETURNING id, org_id, phone_number, source, country, step, status, last_error, twilio_number_sid, trunk_sid,
+    termination_uri, origination_url_sid, credential_list_sid, sip_username, sip_password_sealed,
+    inbound_agent_id, outbound_agent_id, nickname, twilio_channel_id, created_at, updated_at;
+
+-- name: voice-number-claim
+-- Takes a failed set-up to run it again; one taker only, so two clicks buy nothing twice.
+-- A run left in progress for 10 minutes (its process died) may be taken too.
+UPDATE voice_numbers SET status = 'in_progress', last_error = '', updated_at = now()
+WHERE org_id = $1 AND id = $2 AND source = 'twilio'
+  AND (status = 'failed' OR (status = 'in_progress' AND updated_at < now() - interval '10 minutes'))
+RETURNING id;
+
+-- name: voice-number-progress
+-- Records a step done: the sids and settings learned so far, and the step to run next.
+UPDATE voice_numbers SET step = $3, status = $4, twilio_number_sid = $5, trunk_sid = $6, termination_uri = $7,
+    origination_url_sid = $8, credential_list_sid = $9, sip_username = $10, sip_password_sealed = $11,
+    last_error = '', updated_at = now()
+WHERE org_id = $1 AND id = $2;
+
+-- name: voice-number-fail
+UPDATE voice_numbers SET status = 'failed', last_error = $3, updated_at = now() WHERE org_id = $1 AND id = $2;
+
+-- name: voice-number-set-agents
+UPDATE voice_numbers SET inbound_agent_id = $3, outbound_agent_id = $4, updated_at = now()
+WHERE org_id = $1 AND id = $2;
