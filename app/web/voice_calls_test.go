@@ -149,6 +149,10 @@ func TestRetellWebhookAnswers(t *testing.T) {
 	if n != 0 {
 		t.Error("a refused event left a call")
 	}
+	_ = db.Get(&n, `SELECT count(*) FROM contacts WHERE phone = '+5511987001133'`)
+	if n != 0 {
+		t.Error("a refused event left a contact")
+	}
 	// The route takes no GET.
 	if res := o.owner.Get(fmt.Sprintf("/webhooks/retell/%d", acct)); res.StatusCode == http.StatusOK {
 		t.Errorf("GET: %d", res.StatusCode)

@@ -6,6 +6,7 @@
 package calls
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -136,6 +137,10 @@ func (s *Service) Ingest(ctx context.Context, accountID int64, header string, bo
 		if err := retell.Verify(body, header, key, s.opts.Now()); err != nil {
 			return Result{}, ErrSignature
 		}
+	}
+	// PostgreSQL text holds no NUL: such an event is refused before anything is written.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return Result{}, fmt.Errorf("%w: a NUL character", ErrBadEvent)
 	}
 	var ev retell.Event
 	if err := json.Unmarshal(body, &ev); err != nil {
