@@ -19,13 +19,13 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tmc/langchaingo/llms"
 
+	"masteria/app/ai/knowledge"
 	"masteria/app/model"
 	"masteria/app/store"
 )
@@ -370,12 +370,8 @@ func (s *Service) Suggest(ctx context.Context, a model.Actor, convID int64) (Sug
 		"Answer with the reply to the customer's latest messages only.\n\n<passages>\n")
 	for i, h := range hits {
 		sources[i] = Source{N: i + 1, DocumentID: h.DocumentID, ChunkID: h.ChunkID, Title: h.Title, Heading: h.Heading, Text: h.Text}
-		title := h.Title
-		if h.Heading != "" && h.Heading != h.Title {
-			title += " — " + h.Heading
-		}
-		fmt.Fprintf(&b, "[%d] %s\n%s\n\n", i+1, title, strings.TrimSpace(h.Text))
 	}
+	b.WriteString(knowledge.Passages(hits))
 	b.WriteString("</passages>")
 	prompt := []llms.MessageContent{llms.TextParts(llms.ChatMessageTypeSystem, b.String())}
 	prompt = append(prompt, history(msgs)...)
@@ -383,7 +379,7 @@ func (s *Service) Suggest(ctx context.Context, a model.Actor, convID int64) (Sug
 	if err != nil {
 		return Suggestion{}, err
 	}
-	text, cited := Citations(out, len(sources))
+	text, cited := knowledge.TakeCitations(out, len(sources))
 	if text == "" {
 		return Suggestion{}, ErrEmptyAnswer
 	}
@@ -428,26 +424,6 @@ func history(msgs []model.Message) []llms.MessageContent {
 	}
 	flush()
 	return out
-}
-
-var citation = regexp.MustCompile(`[ \t]*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
-
-// Citations takes the passage numbers out of a model's reply ("… 8 reais [2]." becomes
-// "… 8 reais."): the customer never sees them. It returns the clean text and the numbers
-// cited, between 1 and n, in the order first cited.
-func Citations(text string, n int) (string, []int) {
-	var cited []int
-	clean := citation.ReplaceAllStringFunc(text, func(m string) string {
-		inner := citation.FindStringSubmatch(m)[1]
-		for _, f := range strings.Split(inner, ",") {
-			k, err := strconv.Atoi(strings.TrimSpace(f))
-			if err == nil && k >= 1 && k <= n && !slices.Contains(cited, k) {
-				cited = append(cited, k)
-			}
-		}
-		return ""
-	})
-	return strings.TrimSpace(clean), cited
 }
 
 // Rewrite rewrites the agent's draft in a style (StyleShorter, StyleFriendlier,

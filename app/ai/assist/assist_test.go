@@ -509,23 +509,7 @@ func TestAssistRefusals(t *testing.T) {
 	}
 }
 
-func TestAssistCitationsAndBullets(t *testing.T) {
-	for in, want := range map[string]struct {
-		text  string
-		cited []int
-	}{
-		"A taxa é 8 reais [2].":                {"A taxa é 8 reais.", []int{2}},
-		"Sim [1, 3]. Abrimos às 7h [3][1]":     {"Sim. Abrimos às 7h", []int{1, 3}},
-		"Nada citado aqui.":                    {"Nada citado aqui.", nil},
-		"Fora do intervalo [9] e [0] fica.":    {"Fora do intervalo e fica.", nil},
-		"[1] Começa citando.\nE segue [2]":     {"Começa citando.\nE segue", []int{1, 2}},
-		"Um link [aqui](https://x.y) fica [1]": {"Um link [aqui](https://x.y) fica", []int{1}},
-	} {
-		text, cited := assist.Citations(in, 3)
-		if text != want.text || !slices.Equal(cited, want.cited) {
-			t.Errorf("%q: %q %v, want %q %v", in, text, cited, want.text, want.cited)
-		}
-	}
+func TestAssistBullets(t *testing.T) {
 	if got := assist.Bullets("Resumo:\n- um\n  * dois\n• três\n1) quatro\n\n"); !slices.Equal(got, []string{"Resumo:", "um", "dois", "três", "quatro"}) {
 		t.Errorf("bullets %q", got)
 	}

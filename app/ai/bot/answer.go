@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tmc/langchaingo/llms"
 
+	"masteria/app/ai/knowledge"
 	"masteria/app/ai/provider"
 	"masteria/app/model"
 )
@@ -144,36 +142,20 @@ func systemPrompt(p model.Persona, passages []model.ChunkHit) string {
 	b.WriteString("Answer only with facts from the numbered passages below; never invent prices, dates, " +
 		"addresses or rules. After each fact, write the number of its passage in brackets, like [1]. " +
 		"If the passages do not answer the question, call hand_over.\n\nPassages:\n")
-	for i, h := range passages {
-		title := h.Title
-		if h.Heading != "" {
-			title += " — " + h.Heading
-		}
-		fmt.Fprintf(&b, "[%d] %s\n%s\n\n", i+1, title, strings.TrimSpace(h.Text))
-	}
+	b.WriteString(knowledge.Passages(passages))
 	return b.String()
 }
-
-var citeMark = regexp.MustCompile(`\s*\[(\d+(?:\s*,\s*\d+)*)\]`)
 
 // cite takes the citation marks out of an answer and returns the passages they name, in
 // the order the answer first cites them. Numbers that name no passage are dropped.
 func cite(raw string, passages []model.ChunkHit) (string, []model.Citation) {
+	text, numbers := knowledge.TakeCitations(raw, len(passages))
 	var cites []model.Citation
-	var seen []int
-	for _, m := range citeMark.FindAllStringSubmatch(raw, -1) {
-		for _, f := range strings.Split(m[1], ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 || n > len(passages) || slices.Contains(seen, n) {
-				continue
-			}
-			seen = append(seen, n)
-			h := passages[n-1]
-			cites = append(cites, model.Citation{N: n, DocumentID: h.DocumentID, ChunkID: h.ChunkID,
-				Title: h.Title, Text: truncate(strings.TrimSpace(h.Text), 600)})
-		}
+	for _, n := range numbers {
+		h := passages[n-1]
+		cites = append(cites, model.Citation{N: n, DocumentID: h.DocumentID, ChunkID: h.ChunkID,
+			Title: h.Title, Text: truncate(strings.TrimSpace(h.Text), 600)})
 	}
-	text := strings.TrimSpace(citeMark.ReplaceAllString(raw, ""))
 	return text, cites
 }
 
@@ -192,7 +174,7 @@ var greetingWords = map[string]bool{
 // substantive tells whether a message asks something (two or more words beyond greetings).
 func substantive(text string) bool {
 	n := 0
-	for _, w := range nonWord.Split(fold(text), -1) {
+	for _, w := range nonWord.Split(model.Fold(text), -1) {
 		if len([]rune(w)) >= 2 && !greetingWords[w] {
 			n++
 		}

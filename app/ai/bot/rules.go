@@ -5,11 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"masteria/app/model"
 )
@@ -45,24 +40,14 @@ func SplitReason(s string) (code, detail string) {
 	return code, detail
 }
 
-// fold is text without case or accents, for comparing words.
-func fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
-	}
-	return strings.ToLower(out)
-}
-
 var nonWord = regexp.MustCompile(`[^\p{L}\p{N}]+`)
 
 // keywordIn returns the first hand-over keyword the text holds as whole words ("quero um
 // ATENDENTE!" holds "atendente"; "atendentes" does not), or "".
 func keywordIn(text string, keywords []string) string {
-	words := " " + strings.Join(nonWord.Split(fold(text), -1), " ") + " "
+	words := " " + strings.Join(nonWord.Split(model.Fold(text), -1), " ") + " "
 	for _, k := range keywords {
-		kw := strings.Join(nonWord.Split(fold(k), -1), " ")
+		kw := strings.Join(nonWord.Split(model.Fold(k), -1), " ")
 		if strings.TrimSpace(kw) != "" && strings.Contains(words, " "+strings.TrimSpace(kw)+" ") {
 			return k
 		}
@@ -82,7 +67,7 @@ var automatedPhrases = []string{
 // they say so, or the same text came three times in a row.
 func automated(msgs []string) bool {
 	for _, m := range msgs {
-		f := fold(m)
+		f := model.Fold(m)
 		for _, p := range automatedPhrases {
 			if strings.Contains(f, p) {
 				return true
@@ -97,12 +82,12 @@ func repeated(texts []string, n int) bool {
 	if len(texts) < n {
 		return false
 	}
-	last := fold(strings.TrimSpace(texts[len(texts)-1]))
+	last := model.Fold(strings.TrimSpace(texts[len(texts)-1]))
 	if last == "" {
 		return false
 	}
 	for _, t := range texts[len(texts)-n:] {
-		if fold(strings.TrimSpace(t)) != last {
+		if model.Fold(strings.TrimSpace(t)) != last {
 			return false
 		}
 	}
