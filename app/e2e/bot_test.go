@@ -113,6 +113,19 @@ func TestBotLiveInInbox(t *testing.T) {
 			b.open(page, tid("inbox-waiting"))
 			b.save(dir, "bot-waiting-"+l.name, l)
 		}
+		// And in Portuguese, light and dark.
+		b.open(s.home+"/settings/profile", tid("profile-form"))
+		b.do("switch to Portuguese", chromedp.SetValue(tid("profile-locale"), "pt-BR"), chromedp.Click(tid("profile-save")))
+		b.waitJS("the page is in Portuguese", `document.documentElement.lang === "pt-BR"`, waitTimeout)
+		for _, l := range []look{{name: "pt-desktop", width: 1366, height: 800, theme: "light"}, {name: "pt-dark", width: 1366, height: 800, theme: "dark"},
+			{name: "pt-phone", width: 390, height: 844, theme: "light", phone: true}} {
+			b.setLook(l)
+			b.open(page, tid("inbox-waiting"))
+			b.save(dir, "bot-waiting-"+l.name, l)
+		}
+		b.open(s.home+"/settings/profile", tid("profile-form"))
+		b.do("back to English", chromedp.SetValue(tid("profile-locale"), "en"), chromedp.Click(tid("profile-save")))
+		b.waitJS("the page is in English", `document.documentElement.lang === "en"`, waitTimeout)
 		b.setLook(look{name: "light", width: 1366, height: 800, theme: "light"})
 		b.open(page, tid("inbox-waiting"))
 		b.waitJS("the SSE connection is open", sseOpen, waitTimeout)
