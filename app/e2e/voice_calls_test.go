@@ -55,6 +55,8 @@ func TestCallAppearsLive(t *testing.T) {
 	l := look{name: "phone-dark", width: 390, height: 844, theme: "dark", phone: true}
 	b.setLook(l)
 	b.open(fmt.Sprintf("%s/contacts/%d", home, ct.ID), tid("contact-page"))
+	// The call's events must find the page listening: one that comes before it is lost.
+	b.waitJS("the SSE connection is open", sseOpen, waitTimeout)
 
 	if _, err := sim.PlayCall(bg, retellsim.CallScript{FromNumber: "+5511987123400", ToNumber: "+551130001000",
 		Summary: "Quer remarcar a limpeza para sexta.",
