@@ -62,9 +62,20 @@ type Service struct {
 	opts Options
 	jobs Jobs
 
+	hooks []Hook
+
 	mu    sync.Mutex
 	cache map[int64]cachedKey
 }
+
+// Hook runs inside the transaction that applies a call event (call_started, call_ended,
+// call_analyzed), with the call's row as it now stands; an error undoes the event, and
+// Retell's retry brings it again. Campaigns settle their ledger here, and a call's outcome
+// moves its lead.
+type Hook func(ctx context.Context, tx *store.Store, event string, c model.Call) error
+
+// AddHook adds h to the hooks run on every applied event. Call it before serving.
+func (s *Service) AddHook(h Hook) { s.hooks = append(s.hooks, h) }
 
 type cachedKey struct {
 	acct    model.VoiceAccount
@@ -313,6 +324,11 @@ func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.
 				UniqueOpts: river.UniqueOpts{ByArgs: true},
 			}); err != nil {
 				return fmt.Errorf("calls: queue the recording: %w", err)
+			}
+		}
+		for _, h := range s.hooks {
+			if err := h(ctx, tx, event, res.Call); err != nil {
+				return err
 			}
 		}
 		return publish(ctx, tx, event, res.Call)
