@@ -19,8 +19,8 @@ type VoiceAccount struct {
 	CallHoursStart int       `db:"call_hours_start" json:"call_hours_start"`
 	CallHoursEnd   int       `db:"call_hours_end" json:"call_hours_end"`
 	CallDays       int       `db:"call_days" json:"call_days"` // a bit per weekday, Sunday 0
-	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at" json:"updated_at"`
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // The steps of a number's set-up, in order.

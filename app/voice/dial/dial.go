@@ -35,7 +35,7 @@ var ErrBusy = errors.New("dial: too many calls at once")
 // OutsideHours is a call refused outside calling hours in the contact's time zone.
 type OutsideHours struct {
 	Next time.Time // when the hours open again
-	Zone string     // the contact's time zone
+	Zone string    // the contact's time zone
 }
 
 func (e *OutsideHours) Error() string {

@@ -39,7 +39,7 @@ type env struct {
 
 type org struct {
 	id, account, number, contact, lead, conv int64
-	from                                      string
+	from                                     string
 }
 
 const key = "key_dial_0123456789"

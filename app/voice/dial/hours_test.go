@@ -8,7 +8,9 @@ import (
 func TestHoursNext(t *testing.T) {
 	sp, _ := time.LoadLocation("America/Sao_Paulo")
 	ny, _ := time.LoadLocation("America/New_York")
-	at := func(z *time.Location, y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, z) }
+	at := func(z *time.Location, y int, m time.Month, d, h, min int) time.Time {
+		return time.Date(y, m, d, h, min, 0, 0, z)
+	}
 	weekdays := Hours{Start: 9, End: 18, Days: 0b0111110} // Monday to Friday
 	cases := []struct {
 		name string
