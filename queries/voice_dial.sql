@@ -80,3 +80,9 @@ DELETE FROM calls WHERE org_id = $1 AND id = $2 AND status = 'registered' AND ca
 SELECT count(*) FROM calls
 WHERE org_id = $1 AND status IN ('registered', 'ongoing') AND created_at > now() - interval '2 hours'
   AND ($2 = 0 OR campaign_id = $2);
+
+-- name: dial-numbers
+-- The org's numbers a call can go out from: set up, with an outbound agent.
+SELECT id, phone_number, nickname, outbound_agent_id FROM voice_numbers
+WHERE org_id = $1 AND status = 'ready' AND outbound_agent_id <> ''
+ORDER BY id;

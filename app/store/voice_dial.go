@@ -19,6 +19,25 @@ type voiceDialQueries struct {
 	DialConfirm *sqlx.Stmt `query:"dial-confirm"`
 	DialDrop    *sqlx.Stmt `query:"dial-drop"`
 	CallsLive   *sqlx.Stmt `query:"calls-live"`
+	DialNumbers *sqlx.Stmt `query:"dial-numbers"`
+}
+
+// DialNumber is a number calls can go out from.
+type DialNumber struct {
+	ID              int64  `db:"id"`
+	PhoneNumber     string `db:"phone_number"`
+	Nickname        string `db:"nickname"`
+	OutboundAgentID string `db:"outbound_agent_id"`
+}
+
+// DialNumbers lists the org's numbers calls can go out from, oldest first (the first is
+// the default).
+func (s *Store) DialNumbers(ctx context.Context, orgID int64) ([]DialNumber, error) {
+	var out []DialNumber
+	if err := s.sel(ctx, s.q.DialNumbers, &out, orgID); err != nil {
+		return nil, fmt.Errorf("store: dial numbers: %w", err)
+	}
+	return out, nil
 }
 
 // DialContext is what starting a call needs to know; nil pointers are what the org does not
