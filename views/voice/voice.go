@@ -30,10 +30,10 @@ type RetellData struct {
 	// (a bit per weekday, Sunday 0).
 	CallHoursStart, CallHoursEnd, CallDays int
 	WebhookURL                             string
-	Agents        []Agent
-	AgentsLoaded  bool
-	AgentsError   string
-	Errors        map[string]string // i18n keys by field
+	Agents                                 []Agent
+	AgentsLoaded                           bool
+	AgentsError                            string
+	Errors                                 map[string]string // i18n keys by field
 }
 
 // tab is one tab of Settings → Voice.
