@@ -105,3 +105,43 @@ type Call struct {
 	CreatedAt           time.Time       `db:"created_at" json:"created_at"`
 	UpdatedAt           time.Time       `db:"updated_at" json:"updated_at"`
 }
+
+// What came of a call, in the terms campaigns, cadences and lead progression act on.
+const (
+	OutcomeAnswered  = "answered"  // a person talked to the agent
+	OutcomeVoicemail = "voicemail" // a voicemail or an IVR answered
+	OutcomeNoAnswer  = "no_answer" // it rang out, or never connected
+	OutcomeBusy      = "busy"      // the line was busy, or the person declined
+	OutcomeFailed    = "failed"    // it could not be placed (a bad number, an error)
+)
+
+// Outcome says what came of the call ("" while it is live). It reads the call as the
+// analytics do (queries/voice_calls.sql): an ended call is answered unless it ended in
+// one of the dial failures, and an answered call that reached a voicemail or an IVR is
+// voicemail.
+func (c Call) Outcome() string {
+	switch c.Status {
+	case CallRegistered, CallOngoing:
+		return ""
+	}
+	r := c.DisconnectionReason
+	switch r {
+	case "dial_busy", "user_declined":
+		return OutcomeBusy
+	case "dial_no_answer", "registered_call_timeout":
+		return OutcomeNoAnswer
+	case "dial_failed", "invalid_destination", "marked_as_spam", "scam_detected", "concurrency_limit_reached",
+		"no_concurrency_fallback", "no_valid_payment", "sip_routing_error", "telephony_provider_permission_denied",
+		"telephony_provider_unavailable":
+		return OutcomeFailed
+	}
+	switch {
+	case c.Status == CallNotConnected:
+		return OutcomeNoAnswer
+	case c.Status == CallError || (len(r) > 6 && r[:6] == "error_"):
+		return OutcomeFailed
+	case (c.InVoicemail != nil && *c.InVoicemail) || r == "voicemail_reached" || r == "ivr_reached":
+		return OutcomeVoicemail
+	}
+	return OutcomeAnswered
+}
