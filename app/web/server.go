@@ -243,6 +243,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/voice/numbers/link", s.voiceNumbersLink)
 	adm.POST("/settings/voice/numbers/:id/continue", s.voiceNumbersContinue)
 	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
+	adm.POST("/settings/voice/numbers/:id/release", s.voiceNumbersRelease)
 	s.voiceRoutes(adm)
 }
 
