@@ -171,6 +171,7 @@ func (s *Server) routes() {
 	s.apiProgressionRoutes(api)
 	s.apiAssistRoutes(api)
 	s.apiCallRoutes(api)
+	s.apiVoiceNumberRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.

@@ -299,7 +299,7 @@ func plain(err error) string {
 		}
 		return fmt.Sprintf("Twilio refused: %s (HTTP %d).", msg, te.Status)
 	case errors.As(err, &re) && re.Status == 0:
-		return "Retell could not be reached: " + re.Message
+		return re.Error() + "." // could not be reached, or did not answer in time
 	case errors.As(err, &re) && re.Status == http.StatusUnauthorized:
 		return "Retell refused the API key of this org (HTTP 401)."
 	case errors.As(err, &re):
@@ -528,6 +528,14 @@ func (s *Service) Numbers(ctx context.Context, a model.Actor) ([]model.VoiceNumb
 		return nil, err
 	}
 	return s.st.VoiceNumbers(ctx, a.OrgID)
+}
+
+// Number reads one of the org's voice numbers.
+func (s *Service) Number(ctx context.Context, a model.Actor, id int64) (model.VoiceNumber, error) {
+	if err := admin(a); err != nil {
+		return model.VoiceNumber{}, err
+	}
+	return s.st.VoiceNumber(ctx, a.OrgID, id)
 }
 
 // Linkable lists the numbers of the org's Retell account it has not added yet.
