@@ -62,8 +62,8 @@ type apiStep struct {
 }
 
 // apiVoiceNumberJSON is a voice number as the API shows it: the record (its SIDs and the
-// sealed SIP password stay inside) with the steps of its set-up, or of its release once
-// that began.
+// sealed SIP password stay inside) with the steps of its set-up (none for a linked number),
+// or of its release once that began.
 type apiVoiceNumberJSON struct {
 	model.VoiceNumber
 	Steps []apiStep `json:"steps"`
@@ -71,8 +71,14 @@ type apiVoiceNumberJSON struct {
 
 func voiceNumberJSON(n model.VoiceNumber) apiVoiceNumberJSON {
 	all, at := numbers.Steps[:len(numbers.Steps)-1], n.Step // "ready" is where a set-up ends, not a step
+	if n.Source == "linked" {
+		all = nil // linked as it is: no set-up
+	}
 	if numbers.Releasing(n) {
 		all, at = numbers.ReleaseSteps, n.ReleaseStep
+		if n.Source == "linked" {
+			all = numbers.ReleaseSteps[:1] // it only leaves Retell
+		}
 	}
 	out := apiVoiceNumberJSON{VoiceNumber: n, Steps: make([]apiStep, 0, len(all))}
 	i := slices.Index(all, at)
@@ -136,11 +142,12 @@ type apiStepFailed struct {
 	Number any `json:"number,omitempty"`
 }
 
-// apiNumberID reads the path's id; anything but a positive number is not found.
+// apiNumberID reads the path's id; anything but a positive number is not found (an error
+// to return).
 func apiNumberID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, apiFail(c, http.StatusNotFound, "not_found", noSuchNumber)
+		return 0, echo.NewHTTPError(http.StatusNotFound, noSuchNumber) // the API's error handler answers it
 	}
 	return id, nil
 }
