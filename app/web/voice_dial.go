@@ -15,6 +15,7 @@ import (
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/phone"
+	"masteria/app/voice/calls"
 	"masteria/app/voice/dial"
 	"masteria/app/voice/retell"
 	voiceview "masteria/views/voice"
@@ -127,7 +128,7 @@ func (s *Server) startCall(c echo.Context, r dial.Request, back string) error {
 			return err
 		}
 	} else {
-		msg = i18n.T(loc, "call.started", "name", s.callee(c, call.ToNumber, r))
+		msg = i18n.T(loc, "call.started", "name", s.callee(c, call))
 	}
 	sendToast(c, kind, msg)
 	if isHTMX(c) {
@@ -137,13 +138,13 @@ func (s *Server) startCall(c echo.Context, r dial.Request, back string) error {
 }
 
 // callee names who is being called: the contact's name, else the number.
-func (s *Server) callee(c echo.Context, to string, r dial.Request) string {
-	if r.ContactID != 0 {
-		if ct, err := s.crm.Contact(c.Request().Context(), r.OrgID, r.ContactID); err == nil && ct.Name != "" {
+func (s *Server) callee(c echo.Context, call model.Call) string {
+	if call.ContactID != nil {
+		if ct, err := s.crm.Contact(c.Request().Context(), call.OrgID, *call.ContactID); err == nil && ct.Name != "" {
 			return ct.Name
 		}
 	}
-	return phone.Format(to, reqOf(c).Org.DefaultCountry)
+	return phone.Format(call.ToNumber, reqOf(c).Org.DefaultCountry)
 }
 
 // callError is a refused call in the member's words; "" for an error that is not theirs
@@ -218,7 +219,7 @@ func (s *Server) apiCallStart(c echo.Context) error {
 	var re *retell.Error
 	switch {
 	case err == nil:
-		return c.JSON(http.StatusCreated, map[string]any{"call": apiCallJSON{Call: call}})
+		return c.JSON(http.StatusCreated, map[string]any{"call": apiCallJSON{Call: call, Turns: calls.Turns(call)}})
 	case errors.Is(err, model.ErrNotFound):
 		return apiFail(c, http.StatusNotFound, "not_found", "no such contact, lead, conversation or number")
 	case errors.Is(err, dial.ErrBusy):
