@@ -410,9 +410,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", "/calls", `{"contact_id":999999}`, key, 404, true)
 	call("POST", "/calls", `{"contact_id":`, key, 400, false)
 
-	// Voice numbers: the calls that need no provider but the fixture's Retell, which does not
-	// answer (the voice numbers API test runs the rest against the Twilio and Retell
-	// simulators). A set-up that stopped before buying
+	// Voice numbers: the calls that need no provider but the simulated Retell (the voice
+	// numbers API test runs the rest against the Twilio and Retell simulators). A set-up that stopped before buying
 	// anything, whose Twilio channel is gone: continue stops again (502), release has
 	// nothing to undo.
 	vn, err := inst.App.Store.CreateVoiceNumber(ctx, orgID, model.VoiceNumber{PhoneNumber: "+14155550177", Source: "twilio",
@@ -428,7 +427,10 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", "/voice-numbers", `{"channel_id":999999,"phone_number":"+14155550100"}`, key, 404, true)
 	call("POST", "/voice-numbers", `{"channel_id":1,"phone_number":"4155550100"}`, key, 400, true)
 	call("POST", "/voice-numbers", `{"channel_id":1,"phone":"+14155550100"}`, key, 400, false)
-	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550100"}`, key, 502, true) // its Retell does not answer
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550100"}`, key, 422, true)
+	rsim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+14155550188", PhoneNumberType: "retell-twilio"})
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550188"}`, key, 201, true)
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550188"}`, key, 409, true)
 	call("PUT", fmt.Sprintf("/voice-numbers/%d/agents", vn.ID), `{"inbound_agent_id":"agent_1"}`, key, 200, true)
 	call("POST", fmt.Sprintf("/voice-numbers/%d/continue", vn.ID), "", key, 502, true)
 	call("DELETE", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 200, true)
