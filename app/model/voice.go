@@ -34,28 +34,42 @@ const (
 	NumberReady       = "ready"
 )
 
+// The steps of a number's release, in order (migration 00025).
+const (
+	ReleaseRetell      = "retell"      // removed from Retell
+	ReleaseDetach      = "detach"      // taken off its trunk
+	ReleaseCredentials = "credentials" // the trunk's credential list deleted
+	ReleaseOrigination = "origination" // the trunk's origination URL deleted
+	ReleaseTrunk       = "trunk"       // the trunk deleted
+	ReleaseNumber      = "number"      // the number given back to Twilio
+)
+
 // VoiceNumber is a phone number the org calls from and is called on, with how far its
 // set-up went.
 type VoiceNumber struct {
-	ID                int64     `db:"id" json:"id"`
-	OrgID             int64     `db:"org_id" json:"-"`
-	PhoneNumber       string    `db:"phone_number" json:"phone_number"`
-	Source            string    `db:"source" json:"source"` // twilio, linked
-	Country           string    `db:"country" json:"country"`
-	Step              string    `db:"step" json:"step"`
-	Status            string    `db:"status" json:"status"` // in_progress, failed, ready
-	LastError         string    `db:"last_error" json:"last_error,omitempty"`
-	TwilioNumberSID   string    `db:"twilio_number_sid" json:"-"`
-	TrunkSID          string    `db:"trunk_sid" json:"-"`
-	TerminationURI    string    `db:"termination_uri" json:"termination_uri,omitempty"`
-	OriginationURLSID string    `db:"origination_url_sid" json:"-"`
-	CredentialListSID string    `db:"credential_list_sid" json:"-"`
-	SIPUsername       string    `db:"sip_username" json:"-"`
-	SIPPasswordSealed string    `db:"sip_password_sealed" json:"-"`
-	InboundAgentID    string    `db:"inbound_agent_id" json:"inbound_agent_id"`
-	OutboundAgentID   string    `db:"outbound_agent_id" json:"outbound_agent_id"`
-	Nickname          string    `db:"nickname" json:"nickname"`
-	TwilioChannelID   *int64    `db:"twilio_channel_id" json:"-"` // the Twilio account it was bought with (migration 00022)
+	ID                int64  `db:"id" json:"id"`
+	OrgID             int64  `db:"org_id" json:"-"`
+	PhoneNumber       string `db:"phone_number" json:"phone_number"`
+	Source            string `db:"source" json:"source"` // twilio, linked
+	Country           string `db:"country" json:"country"`
+	Step              string `db:"step" json:"step"`
+	Status            string `db:"status" json:"status"` // in_progress, failed, ready, releasing, release_failed
+	LastError         string `db:"last_error" json:"last_error,omitempty"`
+	TwilioNumberSID   string `db:"twilio_number_sid" json:"-"`
+	TrunkSID          string `db:"trunk_sid" json:"-"`
+	TerminationURI    string `db:"termination_uri" json:"termination_uri,omitempty"`
+	OriginationURLSID string `db:"origination_url_sid" json:"-"`
+	CredentialListSID string `db:"credential_list_sid" json:"-"`
+	SIPUsername       string `db:"sip_username" json:"-"`
+	SIPPasswordSealed string `db:"sip_password_sealed" json:"-"`
+	InboundAgentID    string `db:"inbound_agent_id" json:"inbound_agent_id"`
+	OutboundAgentID   string `db:"outbound_agent_id" json:"outbound_agent_id"`
+	Nickname          string `db:"nickname" json:"nickname"`
+	TwilioChannelID   *int64 `db:"twilio_channel_id" json:"-"` // the Twilio account it was bought with (migration 00022)
+	// ReleaseStep is the release's next step ('' when none began, migration 00025), and
+	// ReleaseFromRetell whether the release takes it out of Retell too.
+	ReleaseStep       string    `db:"release_step" json:"release_step,omitempty"`
+	ReleaseFromRetell bool      `db:"release_from_retell" json:"-"`
 	CreatedAt         time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt         time.Time `db:"updated_at" json:"updated_at"`
 }
