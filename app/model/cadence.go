@@ -328,14 +328,32 @@ func AwaitCompatible(kind, o string) bool { return slices.Contains(AwaitOutcomes
 
 // Cadence is a follow-up an org runs; its steps are those of CurrentVersion.
 type Cadence struct {
-	ID             int64     `db:"id" json:"id"`
-	OrgID          int64     `db:"org_id" json:"-"`
-	Name           string    `db:"name" json:"name"`
-	Status         string    `db:"status" json:"status"`
-	CurrentVersion int       `db:"current_version" json:"version"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
+	ID             int64  `db:"id" json:"id"`
+	OrgID          int64  `db:"org_id" json:"-"`
+	Name           string `db:"name" json:"name"`
+	Status         string `db:"status" json:"status"`
+	CurrentVersion int    `db:"current_version" json:"version"`
+	// Who joins by themselves: a segment's contacts (new matches join), contacts whose
+	// lead enters a stage.
+	EnrolSegmentID *int64 `db:"enrol_segment_id" json:"enrol_segment_id"`
+	EnrolStageID   *int64 `db:"enrol_stage_id" json:"enrol_stage_id"`
+	// When an enrolment ends early (an opt-out on any channel always ends it).
+	ExitOnReply       bool          `db:"exit_on_reply" json:"exit_on_reply"`
+	ExitOnStageChange bool          `db:"exit_on_stage_change" json:"exit_on_stage_change"`
+	GoalStageID       *int64        `db:"goal_stage_id" json:"goal_stage_id"`
+	CreatedBy         *int64        `db:"created_by" json:"-"`
+	CreatedAt         time.Time     `db:"created_at" json:"created_at"`
+	UpdatedAt         time.Time     `db:"updated_at" json:"updated_at"`
+	Steps             []CadenceStep `db:"-" json:"steps,omitempty"` // the current version's, when read with them
 }
+
+// Enrolment statuses.
+const (
+	EnrolmentActive    = "active"
+	EnrolmentPaused    = "paused"
+	EnrolmentCompleted = "completed" // it walked to the end
+	EnrolmentExited    = "exited"    // it left early: exit_reason says why
+)
 
 // String names a step for logs.
 func (s CadenceStep) String() string { return fmt.Sprintf("%s(%s)", s.ID, s.Kind) }
