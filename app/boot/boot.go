@@ -22,6 +22,7 @@ import (
 	"masteria/app/ai/progression"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
+	"masteria/app/campaign/cadence"
 	"masteria/app/channel"
 	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
@@ -55,6 +56,8 @@ type App struct {
 	Board   *board.Service
 	// Campaigns send one message to many people, through the inbox's channels.
 	Campaigns *campaign.Service
+	// Cadences runs cadences' enrolments (the builder is cadbuild's cadence.Service).
+	Cadences *cadence.Engine
 	// AI is the org's AI provider: its settings, clients, usage and budget.
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
@@ -138,7 +141,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
-	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks())
+	a.Cadences = cadence.NewEngine(st, cadence.EngineOptions{Sender: a.Inbox, Mover: a.Board, Classifier: a.Progression})
+	a.Board.AddMoveHook(a.Cadences.LeadMoved)
+	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks(), a.Cadences.Hooks())
 	progression.Register(reg, a.Progression)
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
@@ -165,6 +170,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	a.Dial = dial.New(st, a.Voice)
 	a.Calls.AddHook(a.Progression.CallHook)
+	a.Calls.AddHook(a.Cadences.CallHook)
+	a.Cadences.SetDialer(a.Dial)
+	cadence.Register(reg, a.Cadences, time.Minute)
 	calls.Register(reg, a.Calls, med, nil)
 	workers := 0
 	if opts.Workers {
@@ -177,6 +185,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.CRM.SetJobs(a.Jobs)
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
+	a.Cadences.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
 	a.Progression.SetJobs(a.Jobs)
 	a.Bot.SetJobs(a.Jobs)
@@ -195,7 +204,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
-			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial})
+			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, Cadences: a.Cadences})
 	}
 	return a, nil
 }

@@ -68,6 +68,10 @@ var (
 	CampaignProgress        = signal[CampaignRef]("campaign.progress",
 		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
 
+	CadenceEnrolled = define[CadenceEnrolment]("cadence.enrolled", "Contacts joined a cadence (by hand, a segment, a stage or the API): how many, and the first ids.")
+	CadenceStep     = define[CadenceStepRef]("cadence.step", "An enrolment reached, finished or skipped a step of its cadence (sent, waiting, what came of it).")
+	CadenceExited   = define[CadenceExit]("cadence.exited", "An enrolment left its cadence: completed, or early with the reason (replied, opted out, stage change, goal, by hand).")
+
 	CallRegistered     = define[CallRef]("call.registered", "A voice call was started from Master IA (a member, a campaign or the API): Retell is dialling.")
 	CallStarted        = define[CallRef]("call.started", "A voice call connected (Retell's call_started).")
 	CallEnded          = define[CallRef]("call.ended", "A voice call ended, or never connected: its status, reason, duration and transcript are known.")
@@ -85,6 +89,35 @@ var (
 // AIBudget is what the org's AI calls cost this month, in US dollars.
 type AIBudget struct {
 	Spent float64 `json:"spent"`
+}
+
+// CadenceEnrolment is contacts that joined a cadence.
+type CadenceEnrolment struct {
+	CadenceID    int64   `json:"cadence_id"`
+	Count        int     `json:"count"`
+	Source       string  `json:"source"`
+	EnrolmentIDs []int64 `json:"enrolment_ids,omitempty"` // the first 100
+	ContactID    int64   `json:"contact_id,omitempty"`    // when one contact joined
+}
+
+// CadenceStepRef is one step of one enrolment.
+type CadenceStepRef struct {
+	CadenceID   int64  `json:"cadence_id"`
+	EnrolmentID int64  `json:"enrolment_id"`
+	ContactID   int64  `json:"contact_id"`
+	StepID      string `json:"step_id"`
+	Kind        string `json:"kind"`
+	Status      string `json:"status"`
+	Outcome     string `json:"outcome,omitempty"`
+}
+
+// CadenceExit is an enrolment that ended.
+type CadenceExit struct {
+	CadenceID   int64  `json:"cadence_id"`
+	EnrolmentID int64  `json:"enrolment_id"`
+	ContactID   int64  `json:"contact_id"`
+	Status      string `json:"status"` // completed, exited
+	Reason      string `json:"reason,omitempty"`
 }
 
 // CallRef is a voice call: our id, Retell's, and the records it is tied to.

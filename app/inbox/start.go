@@ -18,6 +18,9 @@ type StartInput struct {
 	Text      string
 	Template  *TemplateSend
 	Source    string // the timeline's "created" source of a new contact: inbox, api
+	// Tx, when set, is the caller's transaction the message is queued in (a cadence step
+	// records its ledger and the contact policy in the same one); nil: the start's own.
+	Tx *store.Store
 }
 
 // Started is where a start went.
@@ -87,7 +90,11 @@ func (s *Service) Start(ctx context.Context, a model.Actor, in StartInput) (Star
 			Status: model.StatusQueued, SenderID: a.UserRef(), CreatedAt: s.now()}
 	}
 	out := Started{ContactID: contact.ID}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	st := s.st
+	if in.Tx != nil {
+		st = in.Tx
+	}
+	err = st.Tx(ctx, func(tx *store.Store) error {
 		if out.ContactID == 0 {
 			p := in.Phone
 			id, err := tx.CreateContact(ctx, model.Contact{OrgID: a.OrgID, Phone: &p})

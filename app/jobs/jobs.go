@@ -34,6 +34,10 @@ type Client struct {
 // QueueBot is the queue of the AI bot's replies: a customer is waiting.
 const QueueBot = "bot"
 
+// QueueCadence is the queue of cadences' steps, so a cadence's many due steps never hold
+// up replies and campaigns (and the other way round).
+const QueueCadence = "cadence"
+
 // Options says how this process takes part in the queue.
 type Options struct {
 	// MaxWorkers is how many jobs run at once; 0 makes an insert-only client (serve --no-workers).
@@ -76,6 +80,7 @@ func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Option
 			// from holding it up.
 			cfg.Queues[QueueBot] = river.QueueConfig{MaxWorkers: max(2, opts.MaxWorkers/4),
 				FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond}
+			cfg.Queues[QueueCadence] = river.QueueConfig{MaxWorkers: max(2, opts.MaxWorkers/2), FetchCooldown: 20 * time.Millisecond}
 		}
 		cfg.PeriodicJobs = reg.Periodic
 	}

@@ -23,6 +23,7 @@ import (
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
+	"masteria/app/campaign/cadence"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -73,6 +74,8 @@ type Deps struct {
 	Voice *voice.Service
 	// Dial: starting calls (contact, lead card, conversation, API).
 	Dial *dial.Service
+	// Cadences: running cadences (enrol, remove, pause; funnel and timelines).
+	Cadences *cadence.Engine
 }
 
 // Server holds the router and what the handlers need.

@@ -74,6 +74,11 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Store, orgID int64, lea
 	return nil
 }
 
+// EnqueueTx schedules the classification of leads in tx (a cadence's classify step).
+func (s *Service) EnqueueTx(ctx context.Context, tx *store.Store, orgID int64, leadIDs []int64) error {
+	return s.enqueue(ctx, tx, orgID, leadIDs)
+}
+
 // Hooks follow the inbox for lead progression (inbox.Hooks): a customer's message, or a
 // member's reply that reached the customer, is new activity on the contact's leads.
 type Hooks struct{ s *Service }

@@ -59,7 +59,16 @@ type Service struct {
 	st *store.Store
 	// PerStage is how many cards of each stage a board shows before "Show more".
 	PerStage int
+	// moved are other areas' hooks on a lead's change of stage (AddMoveHook).
+	moved []MoveHook
 }
+
+// MoveHook is called in the transaction that moves a lead to another stage (cadences enrol
+// and end enrolments on it); an error rolls the move back.
+type MoveHook func(ctx context.Context, tx *store.Store, orgID, leadID, contactID, fromStage, toStage int64) error
+
+// AddMoveHook adds h to the hooks run on every change of stage. Call it before serving.
+func (s *Service) AddMoveHook(h MoveHook) { s.moved = append(s.moved, h) }
 
 // New returns the board service.
 func New(st *store.Store) *Service { return &Service{st: st, PerStage: 50} }

@@ -460,6 +460,11 @@ func (s *Service) move(ctx context.Context, tx *store.Store, a model.Actor, cur 
 		if err != nil {
 			return pl, err
 		}
+		for _, h := range s.moved {
+			if err := h(ctx, tx, a.OrgID, cur.ID, cur.ContactID, from.ID, to.ID); err != nil {
+				return pl, err
+			}
+		}
 	}
 	_, err = events.LeadMoved.Publish(ctx, tx, a.OrgID, events.LeadMove{LeadID: cur.ID, PipelineID: cur.PipelineID,
 		FromStageID: cur.StageID, ToStageID: to.ID, AfterID: after, BeforeID: before, Rank: key})
