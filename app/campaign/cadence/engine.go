@@ -111,7 +111,10 @@ type EngineOptions struct {
 	// Retry is how long a step waits for what holds it (a paused cadence or channel, a
 	// busy org for calls); a minute by default.
 	Retry time.Duration
-	Now   func() time.Time
+	// Minute is how long a step's minute lasts (waits, awaits' limits): time.Minute, but
+	// tests shorten it.
+	Minute time.Duration
+	Now    func() time.Time
 }
 
 // Engine runs enrolments.
@@ -138,6 +141,9 @@ func NewEngine(st *store.Store, opts EngineOptions) *Engine {
 	if opts.Retry <= 0 {
 		opts.Retry = time.Minute
 	}
+	if opts.Minute <= 0 {
+		opts.Minute = time.Minute
+	}
 	return &Engine{st: st, opts: opts}
 }
 
@@ -146,6 +152,9 @@ func (e *Engine) SetJobs(j Inserter) { e.opts.Jobs = j }
 
 // SetDialer gives the engine the way it places calls.
 func (e *Engine) SetDialer(d Dialer) { e.opts.Dialer = d }
+
+// SetTiming sets how long a step's minute lasts and how long a held step waits (tests).
+func (e *Engine) SetTiming(minute, retry time.Duration) { e.opts.Minute, e.opts.Retry = minute, retry }
 
 // SetPolicy replaces the contact policy.
 func (e *Engine) SetPolicy(p Policy) { e.opts.Policy = p }

@@ -137,7 +137,7 @@ func (r *run) wait(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	if claimed {
-		due := r.now.Add(time.Duration(r.step.WaitMinutes) * time.Minute)
+		due := r.now.Add(time.Duration(r.step.WaitMinutes) * r.e.opts.Minute)
 		if w := r.step.Window; w != nil {
 			due = nextInWindow(due, r.zone(ctx), *w)
 		}
@@ -219,7 +219,7 @@ func (r *run) await(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	due := r.now.Add(time.Duration(r.step.WithinMinutes) * time.Minute)
+	due := r.now.Add(time.Duration(r.step.WithinMinutes) * r.e.opts.Minute)
 	if claimed {
 		if err := r.tx.SetEnrolmentDue(ctx, r.en.OrgID, r.en.ID, due); err != nil {
 			return err
