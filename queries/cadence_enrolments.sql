@@ -163,3 +163,9 @@ SELECT s.step_id, s.status, s.outcome, count(*) AS n
 FROM cadence_steps s JOIN cadence_enrolments e ON e.org_id = $1 AND e.id = s.enrolment_id
 WHERE s.org_id = $1 AND e.cadence_id = $2
 GROUP BY s.step_id, s.status, s.outcome;
+
+-- name: cadences-active
+-- The org's active cadences, by name, for the enrol menus.
+SELECT id, org_id, name, status, current_version, enrol_segment_id, enrol_stage_id, exit_on_reply,
+       exit_on_stage_change, goal_stage_id, created_by, created_at, updated_at
+FROM cadences WHERE org_id = $1 AND status = 'active' ORDER BY name, id LIMIT 200;

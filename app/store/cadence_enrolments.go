@@ -38,6 +38,16 @@ type cadenceEnrolmentQueries struct {
 	CadencesEnrolSegment       *sqlx.Stmt `query:"cadences-enrol-segment"`
 	CadenceFunnelHere          *sqlx.Stmt `query:"cadence-funnel-here"`
 	CadenceFunnelSteps         *sqlx.Stmt `query:"cadence-funnel-steps"`
+	CadencesActive             *sqlx.Stmt `query:"cadences-active"`
+}
+
+// ActiveCadences are the org's active cadences, by name (the enrol menus).
+func (s *Store) ActiveCadences(ctx context.Context, orgID int64) ([]model.Cadence, error) {
+	out := []model.Cadence{}
+	if err := s.sel(ctx, s.q.CadencesActive, &out, orgID); err != nil {
+		return nil, fmt.Errorf("store: active cadences: %w", err)
+	}
+	return out, nil
 }
 
 // Enrol enrols the org's contacts among ids in a cadence's version at its first step; those

@@ -185,7 +185,10 @@ func (s *Server) contactPage(c echo.Context, id int64) (contacts.ShowData, error
 	if d.Fields, err = s.crm.Fields(ctx, orgID); err != nil {
 		return d, err
 	}
-	d.Identities, err = s.crm.Identities(ctx, orgID, id)
+	if d.Identities, err = s.crm.Identities(ctx, orgID, id); err != nil {
+		return d, err
+	}
+	d.Cadences, err = s.contactCadencesData(c, id)
 	return d, err
 }
 

@@ -107,6 +107,7 @@ type Server struct {
 	numbers  *numbers.Service
 	voice    *voice.Service
 	dial     *dial.Service
+	cad      *cadence.Engine
 }
 
 // New builds the router.
@@ -127,6 +128,7 @@ func New(d Deps) *Server {
 	s.numbers = d.Numbers
 	s.voice = d.Voice
 	s.dial = d.Dial
+	s.cad = d.Cadences
 	s.e = e
 	s.routes()
 	return s
@@ -180,6 +182,7 @@ func (s *Server) routes() {
 	s.apiAssistRoutes(api)
 	s.apiCallRoutes(api)
 	s.apiVoiceNumberRoutes(api)
+	s.apiCadenceRunRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -228,6 +231,7 @@ func (s *Server) routes() {
 	s.assistRoutes(o)
 	s.callAnalyticsRoutes(o)
 	s.callRoutes(o)
+	s.cadenceRunRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

@@ -4,6 +4,7 @@
 package contacts
 
 import (
+	"masteria/views/cadences"
 	"time"
 
 	"masteria/app/model"
@@ -74,6 +75,8 @@ type ShowData struct {
 	Leads         []model.ContactLead
 	LeadStages    []model.StageOption // where a lead made from the page may go
 	CallFrom      []voice.CallNumber  // the numbers the contact can be called from (none: no Call button)
+	// Cadences are the contact's cadences (with pause and exit) and the enrol form.
+	Cadences *cadences.ContactCadencesData
 }
 
 // EventData is what the timeline reads from ContactEvent.Data. Each kind fills its fields:

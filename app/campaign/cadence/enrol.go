@@ -80,7 +80,7 @@ func (e *Engine) enrolTx(ctx context.Context, tx *store.Store, orgID, cadenceID 
 		return model.EnrolResult{}, err
 	}
 	if len(steps) == 0 {
-		return model.EnrolResult{}, model.FieldError("cadence", "cadence.error.no_steps")
+		return model.EnrolResult{}, model.FieldError("cadence", "cadence.error.not_active")
 	}
 	enrolled, found, err := tx.Enrol(ctx, orgID, c.ID, c.CurrentVersion, steps[0].ID, source, by, ids, newOnly)
 	if err != nil {
@@ -280,4 +280,9 @@ func Register(reg *jobs.Registry, e *Engine, every time.Duration) {
 			func() (river.JobArgs, *river.InsertOpts) { return SegmentArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "cadence.segments"}))
 	}
+}
+
+// Active are the org's active cadences (the enrol menus).
+func (e *Engine) Active(ctx context.Context, orgID int64) ([]model.Cadence, error) {
+	return e.st.ActiveCadences(ctx, orgID)
 }

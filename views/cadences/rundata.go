@@ -1,0 +1,173 @@
+package cadences
+
+import (
+	"context"
+	"strconv"
+
+	"masteria/app/i18n"
+	"masteria/app/model"
+	"masteria/views/ui"
+)
+
+// PeopleData is a cadence's "People" tab: its funnel and its enrolments.
+type PeopleData struct {
+	Cadence    model.Cadence // with the current version's steps
+	Funnel     model.Funnel
+	Enrolments []model.Enrolment
+	Status     string // the table's filter: "" all, or an enrolment status
+	More       bool   // a full page: there may be older ones
+}
+
+// TimelineData is one enrolment's page: each step reached, what was sent, what came of it.
+type TimelineData struct {
+	Enrolment model.Enrolment // with its steps
+	Steps     []model.CadenceStep
+}
+
+// ContactCadencesData is the contact page's card of cadences.
+type ContactCadencesData struct {
+	ContactID  int64
+	Enrolments []model.Enrolment
+	Active     []model.Cadence // cadences the contact may be enrolled in (managers only)
+}
+
+// EnrolmentStatuses are the table's filters.
+var EnrolmentStatuses = []string{model.EnrolmentActive, model.EnrolmentPaused, model.EnrolmentCompleted, model.EnrolmentExited}
+
+func idStr(n int64) string { return strconv.FormatInt(n, 10) }
+
+func num(ctx context.Context, n int64) string { return i18n.FormatInt(ui.From(ctx).Locale, n) }
+
+func cadenceURL(ctx context.Context, id int64) string { return ui.OrgURL(ctx, "/cadences/"+idStr(id)) }
+
+func peopleURL(ctx context.Context, id int64, status string) string {
+	u := cadenceURL(ctx, id) + "/people"
+	if status != "" {
+		u += "?status=" + status
+	}
+	return u
+}
+
+func enrolmentURL(ctx context.Context, id int64) string { return ui.OrgURL(ctx, "/enrolments/"+idStr(id)) }
+
+func statusKind(s string) string {
+	switch s {
+	case model.EnrolmentActive:
+		return "info"
+	case model.EnrolmentPaused:
+		return "warning"
+	case model.EnrolmentCompleted:
+		return "success"
+	case model.EnrolmentExited:
+		return "neutral"
+	}
+	return "neutral"
+}
+
+func stepKind(s string) string {
+	switch s {
+	case model.StepDone:
+		return "success"
+	case model.StepWaiting, model.StepRunning:
+		return "info"
+	case model.StepSkipped:
+		return "warning"
+	case model.StepFailed:
+		return "danger"
+	}
+	return "neutral"
+}
+
+func outcomeKind(o string) string {
+	switch o {
+	case model.OutcomeDelivered, model.OutcomeRead, model.OutcomeReplied, model.OutcomeAnswered:
+		return "success"
+	case model.OutcomeSendFailed, model.OutcomeNoWhatsApp, model.OutcomeBusy:
+		return "danger"
+	case model.OutcomeSkipped, model.OutcomeTimeout, model.OutcomeNoAnswer, model.OutcomeVoicemail:
+		return "warning"
+	}
+	return "neutral"
+}
+
+// outcomeText names an outcome in the reader's words.
+func outcomeText(ctx context.Context, o string) string {
+	key := "cadence.run.outcome." + o
+	if i18n.Has(ui.From(ctx).Locale, key) {
+		return ui.T(ctx, key)
+	}
+	return o
+}
+
+// skipText is why a step was skipped: ours in plain words, or the policy's own.
+func skipText(ctx context.Context, reason string) string {
+	key := "cadence.run.skip." + reason
+	if i18n.Has(ui.From(ctx).Locale, key) {
+		return ui.T(ctx, key)
+	}
+	return reason
+}
+
+func exitText(ctx context.Context, e model.Enrolment) string {
+	if e.Status != model.EnrolmentExited {
+		return ""
+	}
+	return skipText(ctx, "exit_"+e.ExitReason)
+}
+
+// stepName is a step's kind and id ("SMS · s3").
+func stepName(ctx context.Context, kind, id string) string {
+	if id == "" {
+		return "—"
+	}
+	if kind == "" {
+		return id
+	}
+	return ui.T(ctx, "cadence.run.kind."+kind) + " · " + id
+}
+
+func kindOf(steps []model.CadenceStep, id string) string {
+	for _, s := range steps {
+		if s.ID == id {
+			return s.Kind
+		}
+	}
+	return ""
+}
+
+// funnelMax is the most enrolments any step reached (the bars' full width).
+func funnelMax(f model.Funnel) int64 {
+	var m int64 = 1
+	for _, s := range f.Steps {
+		m = max(m, s.Reached, s.Here)
+	}
+	return m
+}
+
+func num64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func contactName(ctx context.Context, e model.Enrolment) string {
+	switch {
+	case e.ContactName != "":
+		return e.ContactName
+	case e.ContactPhone != nil:
+		return *e.ContactPhone
+	}
+	return ui.T(ctx, "cadence.run.no_name")
+}
+
+func hasLine(e model.Enrolment, step string) bool {
+	for _, s := range e.Steps {
+		if s.StepID == step {
+			return true
+		}
+	}
+	return false
+}
+
+func beforeParam(status string, before int64) string {
+	if status == "" {
+		return "?before=" + idStr(before)
+	}
+	return "&before=" + idStr(before)
+}
