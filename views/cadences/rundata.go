@@ -48,7 +48,9 @@ func peopleURL(ctx context.Context, id int64, status string) string {
 	return u
 }
 
-func enrolmentURL(ctx context.Context, id int64) string { return ui.OrgURL(ctx, "/enrolments/"+idStr(id)) }
+func enrolmentURL(ctx context.Context, id int64) string {
+	return ui.OrgURL(ctx, "/enrolments/"+idStr(id))
+}
 
 func statusKind(s string) string {
 	switch s {
