@@ -437,6 +437,36 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("DELETE", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 404, true)
 	call("POST", "/voice-numbers/999999/continue", "", key, 404, true)
 
+	// Cadences: enrol, read, remove (a cadence that only waits, so nothing is sent).
+	var cadenceID, enrolContact int64
+	if err := inst.App.Store.DB().Get(&cadenceID, `INSERT INTO cadences (org_id, name, status) VALUES ($1, 'Boas-vindas', 'active') RETURNING id`, orgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.App.Store.DB().Exec(`INSERT INTO cadence_versions (org_id, cadence_id, version, steps)
+		VALUES ($1, $2, 1, '[{"id":"s1","kind":"wait","wait_minutes":600}]')`, orgID, cadenceID); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.App.Store.DB().Get(&enrolContact, `INSERT INTO contacts (org_id, name, phone) VALUES ($1, 'Cadência', '+5511911112222') RETURNING id`, orgID); err != nil {
+		t.Fatal(err)
+	}
+	enrolBody := fmt.Sprintf(`{"contact_ids":[%d, 999999]}`, enrolContact)
+	var enrolled struct {
+		IDs []int64 `json:"enrolment_ids"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", fmt.Sprintf("/cadences/%d/enrolments", cadenceID), enrolBody, key, 200, true)), &enrolled)
+	if len(enrolled.IDs) != 1 {
+		t.Fatalf("enrolments: %v", enrolled.IDs)
+	}
+	call("POST", fmt.Sprintf("/cadences/%d/enrolments", cadenceID), enrolBody, key, 200, true)
+	call("POST", fmt.Sprintf("/cadences/%d/enrolments", cadenceID), `{"contact_ids":[]}`, key, 422, true)
+	call("POST", fmt.Sprintf("/cadences/%d/enrolments", cadenceID), `{"contacts":[1]}`, key, 400, false)
+	call("POST", "/cadences/999999/enrolments", enrolBody, key, 404, true)
+	call("GET", fmt.Sprintf("/enrolments/%d", enrolled.IDs[0]), "", key, 200, true)
+	call("GET", "/enrolments/999999", "", key, 404, true)
+	call("DELETE", fmt.Sprintf("/cadences/999999/enrolments/%d", enrolled.IDs[0]), "", key, 404, true)
+	call("DELETE", fmt.Sprintf("/cadences/%d/enrolments/%d", cadenceID, enrolled.IDs[0]), "", key, 204, true)
+	call("GET", fmt.Sprintf("/enrolments/%d", enrolled.IDs[0]), "", key, 200, true)
+
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			if !called[method+" "+path] {
