@@ -80,7 +80,9 @@ func New(ctx context.Context, db *sql.DB, url string, reg *Registry, opts Option
 			// from holding it up.
 			cfg.Queues[QueueBot] = river.QueueConfig{MaxWorkers: max(2, opts.MaxWorkers/4),
 				FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 100 * time.Millisecond}
-			cfg.Queues[QueueCadence] = river.QueueConfig{MaxWorkers: max(2, opts.MaxWorkers/2), FetchCooldown: 20 * time.Millisecond}
+			// Cadence steps are short transactions, many due at once (a segment enrolled,
+			// a morning's window): as many workers as the default queue, fetched often.
+			cfg.Queues[QueueCadence] = river.QueueConfig{MaxWorkers: max(2, opts.MaxWorkers), FetchCooldown: 10 * time.Millisecond}
 		}
 		cfg.PeriodicJobs = reg.Periodic
 	}
