@@ -169,3 +169,17 @@ GROUP BY s.step_id, s.status, s.outcome;
 SELECT id, org_id, name, status, current_version, enrol_segment_id, enrol_stage_id, exit_on_reply,
        exit_on_stage_change, goal_stage_id, created_by, created_at, updated_at
 FROM cadences WHERE org_id = $1 AND status = 'active' ORDER BY name, id LIMIT 200;
+
+-- name: cadence-stalled
+-- cross-org: the sweep. Running enrolments of active cadences whose step was due before $1
+-- and that have no live step job: none waiting, and none running since after $2 (a job
+-- running longer died with its process). Their steps are woken; a step runs once anyway.
+SELECT e.org_id, e.id, e.step_id FROM cadence_enrolments e
+JOIN cadences cd ON cd.id = e.cadence_id AND cd.status = 'active'
+WHERE e.status = 'active' AND e.step_id <> '' AND COALESCE(e.due_at, e.step_at) < $1
+  AND NOT EXISTS (
+    SELECT 1 FROM river_job j
+    WHERE j.args @> jsonb_build_object('enrolment_id', e.id) AND j.kind = 'cadence.step'
+      AND (j.state IN ('available', 'scheduled', 'retryable', 'pending') OR (j.state = 'running' AND j.attempted_at > $2)))
+ORDER BY COALESCE(e.due_at, e.step_at)
+LIMIT $3;

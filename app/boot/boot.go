@@ -172,7 +172,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Calls.AddHook(a.Progression.CallHook)
 	a.Calls.AddHook(a.Cadences.CallHook)
 	a.Cadences.SetDialer(a.Dial)
-	cadence.Register(reg, a.Cadences, time.Minute)
+	cadence.Register(reg, a.Cadences, cfg.CampaignTick)
 	calls.Register(reg, a.Calls, med, nil)
 	workers := 0
 	if opts.Workers {

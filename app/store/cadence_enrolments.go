@@ -39,6 +39,24 @@ type cadenceEnrolmentQueries struct {
 	CadenceFunnelHere          *sqlx.Stmt `query:"cadence-funnel-here"`
 	CadenceFunnelSteps         *sqlx.Stmt `query:"cadence-funnel-steps"`
 	CadencesActive             *sqlx.Stmt `query:"cadences-active"`
+	CadenceStalled             *sqlx.Stmt `query:"cadence-stalled"`
+}
+
+// StalledStep is a running enrolment whose step job died.
+type StalledStep struct {
+	OrgID       int64  `db:"org_id"`
+	EnrolmentID int64  `db:"id"`
+	StepID      string `db:"step_id"`
+}
+
+// StalledSteps are up to limit running enrolments (every org's) whose step was due before
+// dueBefore and that have no live step job (a running one started after runningSince).
+func (s *Store) StalledSteps(ctx context.Context, dueBefore, runningSince time.Time, limit int) ([]StalledStep, error) {
+	var out []StalledStep
+	if err := s.sel(ctx, s.q.CadenceStalled, &out, dueBefore, runningSince, limit); err != nil {
+		return nil, fmt.Errorf("store: stalled cadence steps: %w", err)
+	}
+	return out, nil
 }
 
 // ActiveCadences are the org's active cadences, by name (the enrol menus).

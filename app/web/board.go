@@ -1,6 +1,8 @@
 package web
 
 import (
+	"github.com/a-h/templ"
+
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"masteria/app/model"
 	"masteria/app/phone"
 	boardview "masteria/views/board"
+	cadenceview "masteria/views/cadences"
 )
 
 // boardRoutes mounts the Kanban board pages under /o/:org. Every member works the board;
@@ -561,7 +564,14 @@ func (s *Server) leadMenu(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, boardview.MoveMenu(viewCard(l, l.Currency), viewStages(stages), ret, from), nil)
+	var active []model.Cadence
+	if r.Role.AtLeast(model.RunCampaigns.MinRole()) && s.cad != nil {
+		if active, err = s.cad.Active(ctx, r.Org.ID); err != nil {
+			return err
+		}
+	}
+	return render(c, http.StatusOK, templ.Join(boardview.MoveMenu(viewCard(l, l.Currency), viewStages(stages), ret, from),
+		cadenceview.LeadMenuEnrol(l.ContactID, active, ret)), nil)
 }
 
 func (s *Server) leadSave(c echo.Context) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"masteria/app/campaign/cadence"
 	"masteria/app/model"
 	cadenceview "masteria/views/cadences"
 )
@@ -93,6 +94,20 @@ func (s *Server) contactCadences(c echo.Context) error {
 	return render(c, http.StatusOK, cadenceview.ContactCadences(*d), cadenceview.ContactCadences(*d))
 }
 
+// enrolAll enrols the contacts list's bulk selection (ids, or every match of the filter up
+// to cadence.MaxEnrol) in the form's cadence.
+func (s *Server) enrolAll(c echo.Context, cadenceID int64, ids []int64, all bool, f model.ContactFilter) (model.EnrolResult, error) {
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	if all {
+		var err error
+		if ids, err = s.st.ContactIDs(ctx, a.OrgID, 0, f, cadence.MaxEnrol); err != nil {
+			return model.EnrolResult{}, err
+		}
+	}
+	return s.cad.Enrol(ctx, a, cadenceID, ids, model.EnrolManual)
+}
+
 // contactCadencesData is a contact's cadences and, for managers, the active cadences to
 // enrol it in.
 func (s *Server) contactCadencesData(c echo.Context, contactID int64) (*cadenceview.ContactCadencesData, error) {
@@ -142,6 +157,9 @@ func (s *Server) cadenceEnrol(c echo.Context) error {
 		toastN(c, "success", "cadence.run.enrolled_toast", res.Enrolled)
 	default:
 		toast(c, "info", "cadence.run.already_toast")
+	}
+	if ret := f.Get("return"); ret != "" {
+		return redirect(c, safeReturn(c, ret))
 	}
 	back := "/cadences/" + strconv.FormatInt(cadenceID, 10) + "/people"
 	if len(ids) == 1 {

@@ -86,6 +86,37 @@ func TestCadenceRunPages(t *testing.T) {
 	if res := o.owner.Get(enrolment); !strings.Contains(res.Body, `data-testid="enrolment-exit-reason"`) {
 		t.Fatalf("the timeline does not say why it ended: %s", webtest.Text(res.Body))
 	}
+	// Many from the contacts list's bulk bar, one from a board card's menu (back to the board).
+	second := o.receive("+5511955550102", "Caio Reis", "Olá").ContactID
+	list := o.owner.Get(o.home + "/contacts")
+	if !strings.Contains(list.Body, `data-testid="bulk-cadence"`) || !strings.Contains(list.Body, `value="enrol"`) {
+		t.Fatalf("the bulk bar has no enrol action")
+	}
+	if res := o.owner.Post(o.home+"/contacts/bulk", url.Values{"action": {"enrol"}, "cadence_id": {fmt.Sprint(o.cadence)},
+		"ids": {fmt.Sprint(o.contact), fmt.Sprint(second)}}); res.StatusCode != http.StatusSeeOther || o.enrolments(model.EnrolmentActive) != 2 {
+		t.Fatalf("bulk enrol: %d, %d active", res.StatusCode, o.enrolments(model.EnrolmentActive))
+	}
+	third := o.receive("+5511955550103", "Bia Lins", "Oi").ContactID
+	var pipeline, stage int64
+	_ = o.inst.App.Store.DB().Get(&pipeline, `SELECT id FROM pipelines WHERE org_id = $1 ORDER BY id LIMIT 1`, o.orgID())
+	_ = o.inst.App.Store.DB().Get(&stage, `SELECT id FROM stages WHERE org_id = $1 AND pipeline_id = $2 ORDER BY position LIMIT 1`, o.orgID(), pipeline)
+	lead, err := o.inst.App.Store.CreateLead(context.Background(), model.Lead{OrgID: o.orgID(), PipelineID: pipeline, StageID: stage,
+		ContactID: third, Title: "Bolo", Rank: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	menu := o.owner.Get(fmt.Sprintf("%s/board/leads/%d/menu", o.home, lead), hxHeader...)
+	if !strings.Contains(menu.Body, `data-testid="lead-enrol"`) {
+		t.Fatalf("the card menu has no enrol form: %s", webtest.Text(menu.Body))
+	}
+	if res := o.owner.Post(o.home+"/cadences/enrol", url.Values{"cadence_id": {fmt.Sprint(o.cadence)}, "contact_id": {fmt.Sprint(third)},
+		"return": {o.home + "/board"}}); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != o.home+"/board" {
+		t.Fatalf("enrol from the board: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := o.enrolments(model.EnrolmentActive); n != 3 {
+		t.Fatalf("%d active enrolments, want 3", n)
+	}
+
 	// Portuguese.
 	if res := o.owner.Post("/locale", url.Values{"locale": {"pt-BR"}}); res.StatusCode >= 400 {
 		t.Fatalf("locale: %d", res.StatusCode)

@@ -134,6 +134,11 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if d.Members, err = s.acct.Members(ctx, a.OrgID); err != nil {
 		return d, err
 	}
+	if a.Role.AtLeast(model.RunCampaigns.MinRole()) && s.cad != nil {
+		if d.Cadences, err = s.cad.Active(ctx, a.OrgID); err != nil {
+			return d, err
+		}
+	}
 	segs, err := s.crm.Segments(ctx, a.OrgID)
 	if err != nil {
 		return d, err
@@ -337,7 +342,16 @@ func (s *Server) contactBulk(c echo.Context) error {
 	case crm.BulkAssign:
 		arg, _ = strconv.ParseInt(form.Get("owner_id"), 10, 64)
 	}
-	n, err := s.crm.Bulk(c.Request().Context(), actorOf(c), action, ids, all, f, arg)
+	var n int
+	if action == "enrol" { // into a cadence: the cadences' engine, managers and above
+		cid, _ := strconv.ParseInt(form.Get("cadence_id"), 10, 64)
+		var res model.EnrolResult
+		if res, err = s.enrolAll(c, cid, ids, all, f); err == nil {
+			n = res.Enrolled
+		}
+	} else {
+		n, err = s.crm.Bulk(c.Request().Context(), actorOf(c), action, ids, all, f, arg)
+	}
 	var v *model.ValidationError
 	switch {
 	case errors.As(err, &v):

@@ -34,6 +34,7 @@ type ListData struct {
 	Stages   []StageOption        // every stage of every pipeline, for the stage filter
 	Fields   []model.ContactField // the org's custom fields, for the field condition
 	Members  []model.Membership   // the org's members: owner filter and bulk assign
+	Cadences []model.Cadence      // the active cadences, for bulk enrol (managers)
 	Segments []SegmentItem        // saved segments with their live counts
 
 	// The "save as segment" form after a failed POST /contacts/segments.

@@ -111,6 +111,9 @@ type EngineOptions struct {
 	// Retry is how long a step waits for what holds it (a paused cadence or channel, a
 	// busy org for calls); a minute by default.
 	Retry time.Duration
+	// Lease is how long a step job may run: one running longer died with its process,
+	// and the sweep wakes its step again (2 minutes by default).
+	Lease time.Duration
 	// Minute is how long a step's minute lasts (waits, awaits' limits): time.Minute, but
 	// tests shorten it.
 	Minute time.Duration
@@ -123,6 +126,9 @@ type Engine struct {
 	opts EngineOptions
 	// versions caches the steps of cadence versions, which never change once written.
 	versions sync.Map // versionKey → []model.CadenceStep
+
+	mu         sync.Mutex
+	segmentsAt time.Time // when the tick last enrolled segments' new matches
 }
 
 type versionKey struct {
@@ -144,6 +150,9 @@ func NewEngine(st *store.Store, opts EngineOptions) *Engine {
 	if opts.Minute <= 0 {
 		opts.Minute = time.Minute
 	}
+	if opts.Lease <= 0 {
+		opts.Lease = 2 * time.Minute
+	}
 	return &Engine{st: st, opts: opts}
 }
 
@@ -155,6 +164,9 @@ func (e *Engine) SetDialer(d Dialer) { e.opts.Dialer = d }
 
 // SetTiming sets how long a step's minute lasts and how long a held step waits (tests).
 func (e *Engine) SetTiming(minute, retry time.Duration) { e.opts.Minute, e.opts.Retry = minute, retry }
+
+// SetLease sets how long a step job may run before the sweep takes it for dead (tests).
+func (e *Engine) SetLease(d time.Duration) { e.opts.Lease = d }
 
 // SetPolicy replaces the contact policy.
 func (e *Engine) SetPolicy(p Policy) { e.opts.Policy = p }
@@ -183,6 +195,9 @@ type StepWorker struct {
 	river.WorkerDefaults[StepArgs]
 	Engine *Engine
 }
+
+// Timeout is half the lease, so a job still running after the lease is dead.
+func (w *StepWorker) Timeout(*river.Job[StepArgs]) time.Duration { return w.Engine.opts.Lease / 2 }
 
 // Work runs the step; a step that must wait snoozes.
 func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {

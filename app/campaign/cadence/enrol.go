@@ -251,34 +251,73 @@ func (e *Engine) EnrolSegment(ctx context.Context, orgID, cadenceID int64) (mode
 	return res, err
 }
 
-// SegmentArgs is the periodic enrolment of segments' new matches.
-type SegmentArgs struct{}
+// TickArgs is the engine's housekeeping, run by the queue's leader every tick: the sweep
+// wakes the steps whose job died with its process, and (every minute) segments' new
+// matches join their cadences.
+type TickArgs struct{}
 
 // Kind is the job's stable name.
-func (SegmentArgs) Kind() string { return "cadence.segments" }
+func (TickArgs) Kind() string { return "cadence.tick" }
 
 // InsertOpts puts it on the cadences' queue.
-func (SegmentArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueCadence} }
+func (TickArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueCadence} }
 
-// SegmentWorker runs SegmentArgs.
-type SegmentWorker struct {
-	river.WorkerDefaults[SegmentArgs]
+// TickWorker runs TickArgs.
+type TickWorker struct {
+	river.WorkerDefaults[TickArgs]
 	Engine *Engine
 }
 
-// Work enrols the segments' new matches.
-func (w *SegmentWorker) Work(ctx context.Context, _ *river.Job[SegmentArgs]) error {
-	return w.Engine.EnrolSegments(ctx)
+// Work sweeps, and enrols the segments' new matches once a minute.
+func (w *TickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error {
+	if _, err := w.Engine.Sweep(ctx); err != nil {
+		return err
+	}
+	e := w.Engine
+	e.mu.Lock()
+	due := time.Since(e.segmentsAt) >= time.Minute
+	if due {
+		e.segmentsAt = time.Now()
+	}
+	e.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return e.EnrolSegments(ctx)
 }
 
-// Register adds the engine's workers, and the segments' enrolment every interval.
-func Register(reg *jobs.Registry, e *Engine, every time.Duration) {
+// Sweep wakes up to 1,000 running enrolments whose step was due a while ago (twice the
+// lease) and has no live job: its job died with its process (a kill -9 leaves it "running"
+// until River's rescue, an hour later). A step woken twice still runs once.
+func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	now := e.now()
+	stalled, err := e.st.StalledSteps(ctx, now.Add(-2*e.opts.Lease), now.Add(-e.opts.Lease), 1000)
+	if err != nil || len(stalled) == 0 {
+		return 0, err
+	}
+	err = e.st.Tx(ctx, func(tx *store.Store) error {
+		params := make([]river.InsertManyParams, len(stalled))
+		for i, s := range stalled {
+			params[i] = river.InsertManyParams{Args: StepArgs{OrgID: s.OrgID, EnrolmentID: s.EnrolmentID, StepID: s.StepID, Wake: now.UnixNano()},
+				InsertOpts: &river.InsertOpts{Queue: jobs.QueueCadence, MaxAttempts: 25}}
+		}
+		_, err := e.opts.Jobs.InsertManyFastTx(ctx, tx.SQLTx(), params)
+		return err
+	})
+	if err == nil {
+		slog.Info("cadence: woke stalled steps", "n", len(stalled))
+	}
+	return len(stalled), err
+}
+
+// Register adds the engine's workers, and its housekeeping every tick.
+func Register(reg *jobs.Registry, e *Engine, tick time.Duration) {
 	river.AddWorker(reg.Workers, &StepWorker{Engine: e})
-	river.AddWorker(reg.Workers, &SegmentWorker{Engine: e})
-	if every > 0 {
-		reg.Periodic = append(reg.Periodic, river.NewPeriodicJob(river.PeriodicInterval(every),
-			func() (river.JobArgs, *river.InsertOpts) { return SegmentArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "cadence.segments"}))
+	river.AddWorker(reg.Workers, &TickWorker{Engine: e})
+	if tick > 0 {
+		reg.Periodic = append(reg.Periodic, river.NewPeriodicJob(river.PeriodicInterval(tick),
+			func() (river.JobArgs, *river.InsertOpts) { return TickArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "cadence.tick"}))
 	}
 }
 

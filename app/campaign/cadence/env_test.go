@@ -11,8 +11,10 @@ import (
 	"masteria/app/config"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
+	"masteria/app/sim/retellsim"
 	"masteria/app/sim/twiliosim"
 	"masteria/app/store"
+	"masteria/app/voice/retell"
 	"masteria/app/web/webtest"
 )
 
@@ -27,6 +29,7 @@ type env struct {
 	eng  *cadence.Engine
 	ms   *metasim.Server
 	ts   *twiliosim.Server
+	rs   *retellsim.Server
 	a    model.Actor
 	wa   model.Channel
 	sms  model.Channel
@@ -40,6 +43,7 @@ const (
 	smsAccount    = "AC0123456789abcdef0123456789abcdee"
 	smsToken      = "tw-token"
 	smsFrom       = "+5511900000002"
+	retellKey     = "key_cadence_0123456789"
 	// minute is a step's minute in these tests.
 	minute = 400 * time.Millisecond
 )
@@ -58,11 +62,17 @@ func newEnv(t testing.TB, simOpts ...metasim.Option) env {
 		t.Fatal(err)
 	}
 	t.Cleanup(ts.Close)
+	rs := retellsim.New(retellsim.WithAPIKeys(retellKey), retellsim.WithRetryDelay(10*time.Millisecond))
+	if _, err := rs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.Close)
 	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) {
 		c.MetaGraphURL = graph
 		c.TwilioAPIURL = api
+		c.RetellAPIURL = rs.URL()
 	})
-	e := env{ctx: context.Background(), inst: inst, st: inst.App.Store, eng: inst.App.Cadences, ms: ms, ts: ts}
+	e := env{ctx: context.Background(), inst: inst, st: inst.App.Store, eng: inst.App.Cadences, ms: ms, ts: ts, rs: rs}
 	e.eng.SetTiming(minute, 300*time.Millisecond)
 	org, err := e.st.CreateOrg(e.ctx, "Loja Cadências")
 	if err != nil {
@@ -217,4 +227,24 @@ func (e env) whatsApp(id, next string) model.CadenceStep {
 // sms is an SMS step of text.
 func (e env) smsStep(id, next, text string) model.CadenceStep {
 	return model.CadenceStep{ID: id, Kind: model.StepSMS, Next: next, ChannelID: e.sms.ID, Message: &model.Variant{Text: text}}
+}
+
+// voice connects the org's Retell account (the simulator) with a ready number whose
+// outbound agent calls, at any hour.
+func (e env) voice(t testing.TB) {
+	t.Helper()
+	acc, err := e.inst.App.Voice.Connect(e.ctx, e.a, retellKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rs.SetWebhook(fmt.Sprintf("%s/webhooks/retell/%d", e.inst.URL, acc.ID))
+	e.rs.AddAgent(retell.Agent{AgentID: "agent_vendas", AgentName: "Vendas"})
+	e.rs.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+551130001000", OutboundAgents: []retell.AgentWeight{{AgentID: "agent_vendas", Weight: 1}}})
+	if _, err := e.st.DB().Exec(`INSERT INTO voice_numbers (org_id, phone_number, source, step, status, outbound_agent_id)
+		VALUES ($1, '+551130001000', 'linked', 'ready', 'ready', 'agent_vendas')`, e.a.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB().Exec(`UPDATE voice_accounts SET call_hours_start = 0, call_hours_end = 24, call_days = 127 WHERE org_id = $1`, e.a.OrgID); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -87,8 +87,10 @@ func (e *Engine) placeCall(ctx context.Context, r *run) (time.Duration, error) {
 	switch {
 	case errors.Is(derr, dial.ErrBusy):
 		wait = e.opts.Retry
-	case errors.As(derr, &oh):
+	case errors.As(derr, &oh) && oh.Next.After(e.now()):
 		wait = max(time.Second, oh.Next.Sub(e.now()))
+	case errors.As(derr, &oh): // no calling hours at all: look again later
+		wait = e.opts.Retry
 	}
 	if wait > 0 {
 		return wait, e.st.Tx(ctx, func(tx *store.Store) error {
