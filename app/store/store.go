@@ -56,6 +56,7 @@ type statements struct {
 	voiceCallQueries
 	voiceNumberQueries
 	voiceQueries
+	callCampaignQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
