@@ -161,6 +161,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	calls.Register(reg, a.Calls, med, nil)
+	// A campaign call's end settles its recipient, in the event's transaction.
+	a.Calls.AddHook(a.Campaigns.CallHook)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers

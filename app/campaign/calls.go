@@ -273,10 +273,13 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 		var ve *model.ValidationError
 		switch {
 		case err == nil:
-			if _, err := s.st.RecipientCalled(ctx, c.OrgID, rec.ID, call.CallID); err != nil {
-				return err
-			}
-			if err := s.publishRecipient(ctx, c, rec, model.RecipientSent, ""); err != nil {
+			if err := s.st.Tx(ctx, func(tx *store.Store) error {
+				ok, err := tx.RecipientCalled(ctx, c.OrgID, rec.ID, call.CallID)
+				if err != nil || !ok {
+					return err
+				}
+				return publishOne(ctx, tx, c, rec, model.RecipientSent, "")
+			}); err != nil {
 				return err
 			}
 		case errors.Is(err, ErrCallBusy):
@@ -335,10 +338,6 @@ func (s *Service) callFailed(ctx context.Context, c model.Campaign, rec store.Cl
 		}
 		return publishOne(ctx, tx, c, rec, model.RecipientFailed, code)
 	})
-}
-
-func (s *Service) publishRecipient(ctx context.Context, c model.Campaign, rec store.Claimed, status, code string) error {
-	return publishOne(ctx, s.st, c, rec, status, code)
 }
 
 func publishOne(ctx context.Context, tx *store.Store, c model.Campaign, rec store.Claimed, status, code string) error {

@@ -1,0 +1,386 @@
+package campaign_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"masteria/app/campaign"
+	"masteria/app/config"
+	"masteria/app/model"
+	"masteria/app/sim/retellsim"
+	"masteria/app/store"
+	"masteria/app/store/storetest"
+	"masteria/app/voice/retell"
+	"masteria/app/web/webtest"
+)
+
+// callEnv is a running Master IA whose Retell account talks to the Retell simulator over
+// real HTTP both ways: calls are created at the sim, the sim's signed call events come back
+// to the app's webhook and settle the campaign's ledger.
+type callEnv struct {
+	ctx    context.Context
+	inst   *webtest.Instance
+	st     *store.Store
+	svc    *campaign.Service
+	sim    *retellsim.Server
+	a      model.Actor
+	number model.VoiceNumber
+}
+
+const simKey = "key_sim_callcampaign_0123456789"
+
+func newCallEnv(t *testing.T, maxConcurrent int) callEnv {
+	t.Helper()
+	sim := retellsim.New(retellsim.WithAPIKeys(simKey), retellsim.WithRetryDelay(10*time.Millisecond))
+	simURL, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	inst := webtest.StartOn(t, storetest.URL(t), func(c *config.Config) {
+		c.RetellAPIURL = simURL
+		c.CampaignTick = time.Second
+	})
+	e := callEnv{ctx: context.Background(), inst: inst, st: inst.App.Store, svc: inst.App.Campaigns, sim: sim}
+	e.svc.Slice = 3 * time.Second
+	org, err := e.st.CreateOrg(e.ctx, "Loja Ligações")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.a = model.Actor{OrgID: org.ID, Role: model.RoleOwner}
+	acc, err := inst.App.Voice.Connect(e.ctx, e.a, simKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.App.Voice.SetMaxConcurrent(e.ctx, e.a, maxConcurrent); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetWebhook(fmt.Sprintf("%s/webhooks/retell/%d", inst.URL, acc.ID))
+	agent := sim.AddAgent(retell.Agent{AgentName: "Vendas"})
+	sim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+551130009000", OutboundAgents: []retell.AgentWeight{{AgentID: agent.AgentID, Weight: 1}}})
+	e.number, err = e.st.CreateVoiceNumber(e.ctx, org.ID, model.VoiceNumber{PhoneNumber: "+551130009000", Source: "linked",
+		Step: model.NumberReady, Status: "ready", OutboundAgentID: agent.AgentID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.SetDialer(&simDialer{st: e.st, inst: inst})
+	return e
+}
+
+// simDialer starts calls the way app/voice/dial does (the org's limit of calls at once,
+// a calls row reserved with the campaign's id, Retell's create-phone-call with the
+// metadata that ties the call back), over real HTTP to the simulator.
+type simDialer struct {
+	st   *store.Store
+	inst *webtest.Instance
+	mu   sync.Mutex
+}
+
+func (d *simDialer) StartCall(ctx context.Context, r campaign.CallRequest) (model.Call, error) {
+	d.mu.Lock() // the org's limit is counted and reserved by one caller at a time
+	defer d.mu.Unlock()
+	var live, limit int
+	if err := d.st.DB().GetContext(ctx, &live, `SELECT count(*) FROM calls WHERE org_id = $1 AND status IN ('registered', 'ongoing')`, r.OrgID); err != nil {
+		return model.Call{}, err
+	}
+	if err := d.st.DB().GetContext(ctx, &limit, `SELECT max_concurrent FROM voice_accounts WHERE org_id = $1`, r.OrgID); err != nil {
+		return model.Call{}, err
+	}
+	if live >= limit {
+		return model.Call{}, campaign.ErrCallBusy
+	}
+	ct, err := d.st.Contact(ctx, r.OrgID, r.ContactID)
+	if err != nil {
+		return model.Call{}, err
+	}
+	if ct.Phone == nil {
+		return model.Call{}, model.FieldError("phone", "calls.error.no_phone")
+	}
+	n, err := d.st.VoiceNumber(ctx, r.OrgID, r.NumberID)
+	if err != nil {
+		return model.Call{}, err
+	}
+	client, _, err := d.inst.App.Voice.Client(ctx, r.OrgID)
+	if err != nil {
+		return model.Call{}, err
+	}
+	meta, _ := json.Marshal(map[string]int64{"contact_id": r.ContactID, "campaign_id": r.CampaignID})
+	rc, err := client.CreatePhoneCall(ctx, retell.CreatePhoneCall{FromNumber: n.PhoneNumber, ToNumber: *ct.Phone,
+		OverrideAgentID: r.AgentID, Metadata: meta})
+	var re *retell.Error
+	if errors.As(err, &re) && retell.StatusOf(err) == http.StatusTooManyRequests {
+		return model.Call{}, campaign.ErrCallBusy
+	}
+	if err != nil {
+		return model.Call{}, err
+	}
+	return d.st.ApplyCallEvent(ctx, model.Call{OrgID: r.OrgID, CallID: rc.CallID, Direction: "outbound", FromNumber: n.PhoneNumber,
+		ToNumber: *ct.Phone, AgentID: rc.AgentID, Status: model.CallRegistered, Metadata: meta, ContactID: &r.ContactID,
+		CampaignID: &r.CampaignID, NumberID: &n.ID})
+}
+
+func (e callEnv) contacts(t *testing.T, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range n {
+		p := fmt.Sprintf("+5511976%06d", i)
+		id, err := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: fmt.Sprintf("Pessoa %d", i), Phone: &p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	return ids
+}
+
+func (e callEnv) launch(t *testing.T, ids []int64, st model.CampaignSettings) model.Campaign {
+	t.Helper()
+	num := e.number.ID
+	c, err := e.svc.Create(e.ctx, e.a, model.Campaign{Name: "Ligações de junho", VoiceNumberID: &num,
+		Audience: model.Audience{ContactIDs: ids}, Settings: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func callSettings(conc, retry, attempts int) model.CampaignSettings {
+	st := model.DefaultCampaignSettings()
+	st.Concurrency, st.RetryMinutes, st.CallAttempts = conc, retry, attempts
+	return st
+}
+
+func (e callEnv) status(t *testing.T, id int64) string {
+	t.Helper()
+	c, err := e.st.Campaign(e.ctx, e.a.OrgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Status
+}
+
+func (e callEnv) figures(t *testing.T, id int64) model.CallFigures {
+	t.Helper()
+	f, err := e.st.CallFigures(e.ctx, e.a.OrgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// liveAtSim counts the calls the simulator holds registered or ongoing.
+func liveAtSim(sim *retellsim.Server) int {
+	n := 0
+	for _, c := range sim.Calls() {
+		if c.CallStatus == retell.StatusRegistered || c.CallStatus == retell.StatusOngoing {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCallCampaignRespectsConcurrency: eight people called two at a time; the simulator
+// never holds more than two live calls (it would answer 429 past two), everyone is called
+// once, answered, and the campaign completes.
+func TestCallCampaignRespectsConcurrency(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, 5)
+	e.sim.SetAutoPlay(&retellsim.CallScript{Gap: 120 * time.Millisecond})
+	ids := e.contacts(t, 8)
+	c := e.launch(t, ids, callSettings(2, 30, 3))
+	peak := 0
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+				peak = max(peak, liveAtSim(e.sim))
+			}
+		}
+	})
+	wait(t, 30*time.Second, "the call campaign to complete", func() bool { return e.status(t, c.ID) == model.CampaignCompleted })
+	close(stop)
+	wg.Wait()
+	if peak > 2 || peak == 0 {
+		t.Errorf("the simulator saw %d live calls at once; want 1..2", peak)
+	}
+	f := e.figures(t, c.ID)
+	if f.Called != 8 || f.Answered != 8 || f.Calls != 8 || f.Successful != 8 || f.Failed != 0 || f.ToRetry != 0 {
+		t.Errorf("figures %+v", f)
+	}
+	perPhone := map[string]int{}
+	for _, call := range e.sim.Calls() {
+		perPhone[call.ToNumber]++
+	}
+	for p, n := range perPhone {
+		if n != 1 {
+			t.Errorf("%s called %d times", p, n)
+		}
+	}
+	for _, r := range e.sim.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			t.Errorf("the simulator refused a call: %+v", r)
+		}
+	}
+	var ids2 []string
+	if err := e.st.DB().Select(&ids2, `SELECT provider_id FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2 AND status = 'answered'`, e.a.OrgID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids2 {
+		if _, ok := e.sim.Call(id); !ok {
+			t.Errorf("recipient's provider id %q is no call of the simulator", id)
+		}
+	}
+}
+
+// TestCallCampaignPauseAndResume: a pause stops new calls while the running one finishes
+// and still settles its recipient; resume calls the rest.
+func TestCallCampaignPauseAndResume(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, 5)
+	e.sim.SetAutoPlay(&retellsim.CallScript{Gap: 400 * time.Millisecond})
+	ids := e.contacts(t, 4)
+	c := e.launch(t, ids, callSettings(1, 30, 3))
+	wait(t, 10*time.Second, "the first call", func() bool { return len(e.sim.Calls()) >= 1 })
+	if err := e.svc.Pause(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 10*time.Second, "the running call to settle", func() bool {
+		f := e.figures(t, c.ID)
+		return f.Live == 0 && f.Answered >= 1
+	})
+	made := len(e.sim.Calls())
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(e.sim.Calls()); n != made || made > 2 {
+		t.Fatalf("paused: %d calls made, then %d", made, n)
+	}
+	if f := e.figures(t, c.ID); f.Answered != int64(made) {
+		t.Errorf("paused: %d calls but %d answered", made, f.Answered)
+	}
+	if err := e.svc.Resume(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 30*time.Second, "the call campaign to complete", func() bool { return e.status(t, c.ID) == model.CampaignCompleted })
+	if f := e.figures(t, c.ID); f.Answered != 4 || f.Calls != 4 {
+		t.Errorf("after resume: %+v", f)
+	}
+}
+
+// TestCallCampaignRetriesUnanswered: calls nobody answered, or voicemail, go again after
+// the delay (the test moves the clock by moving the recipient's time), never while a call
+// of the same person runs, and at most the attempts allowed; a duplicate event, and a late
+// event of an earlier call, settle nothing twice.
+func TestCallCampaignRetriesUnanswered(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, 5)
+	ids := e.contacts(t, 2)
+	c := e.launch(t, ids, callSettings(2, 30, 2))
+	wait(t, 10*time.Second, "two calls", func() bool { return len(e.sim.Calls()) == 2 })
+	first := e.sim.Calls()
+	byPhone := map[string]string{}
+	for _, call := range first {
+		byPhone[call.ToNumber] = call.CallID
+	}
+	a, b := byPhone["+5511976000000"], byPhone["+5511976000001"]
+	if a == "" || b == "" {
+		t.Fatalf("calls %+v", first)
+	}
+	// A: nobody answers (only call_ended now; its analysis comes late). B: voicemail, twice.
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: a, Kind: retellsim.KindNoAnswer, Order: []string{"call_ended"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: b, Kind: retellsim.KindVoicemail, Twice: true}); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Status   string    `db:"status"`
+		Attempts int       `db:"attempts"`
+		Result   string    `db:"call_result"`
+		Title    string    `db:"error_title"`
+		Due      time.Time `db:"not_before"`
+		Done     int       `db:"done"`
+	}
+	rec := func(contact int64) row {
+		t.Helper()
+		var r row
+		if err := e.st.DB().Get(&r, `SELECT status, attempts, call_result, error_title, not_before, cardinality(calls_done) AS done
+			FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2 AND contact_id = $3`, e.a.OrgID, c.ID, contact); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for i, want := range []string{model.CallResultNoAnswer, model.CallResultVoicemail} {
+		r := rec(ids[i])
+		if r.Status != model.RecipientPending || r.Attempts != 1 || r.Result != want || r.Done != 1 ||
+			r.Due.Before(time.Now().Add(29*time.Minute)) {
+			t.Errorf("recipient %d after its first call: %+v", i, r)
+		}
+	}
+	if f := e.figures(t, c.ID); f.ToRetry != 2 || f.Voicemail != 1 || f.NoAnswer != 1 || f.Called != 2 {
+		t.Errorf("figures after the first calls: %+v", f)
+	}
+	time.Sleep(time.Second)
+	if n := len(e.sim.Calls()); n != 2 {
+		t.Fatalf("%d calls before the delay was over", n)
+	}
+	// The delay is over: the recipients are due, and the runners that sleep until then wake.
+	if _, err := e.st.DB().Exec(`UPDATE campaign_recipients SET not_before = now() WHERE org_id = $1 AND campaign_id = $2`, e.a.OrgID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB().Exec(`UPDATE river_job SET scheduled_at = now() WHERE kind = 'campaign.run' AND state = 'scheduled'`); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 10*time.Second, "the second calls", func() bool { return len(e.sim.Calls()) == 4 })
+	var a2, b2 string
+	for _, call := range e.sim.Calls() {
+		if call.CallID != a && call.CallID != b {
+			if call.ToNumber == "+5511976000000" {
+				a2 = call.CallID
+			} else {
+				b2 = call.CallID
+			}
+		}
+	}
+	// A's first call's analysis arrives late, while A's second call runs: nothing moves.
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: a, Kind: retellsim.KindNoAnswer, Order: []string{"call_analyzed"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := rec(ids[0]); r.Status != model.RecipientSent || r.Attempts != 2 || r.Done != 1 {
+		t.Errorf("a late event of the first call moved the recipient: %+v", r)
+	}
+	// A: busy again, the last attempt → failed in words. B: answered, each event twice.
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: a2, Kind: retellsim.KindBusy, Twice: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: b2, Twice: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r := rec(ids[0]); r.Status != model.RecipientFailed || r.Attempts != 2 || r.Result != model.CallResultBusy ||
+		r.Title != "The line was busy." || r.Done != 2 {
+		t.Errorf("A after its last attempt: %+v", r)
+	}
+	if r := rec(ids[1]); r.Status != model.RecipientAnswered || r.Attempts != 2 || r.Done != 2 {
+		t.Errorf("B after its second call: %+v", r)
+	}
+	wait(t, 10*time.Second, "the call campaign to complete", func() bool { return e.status(t, c.ID) == model.CampaignCompleted })
+	time.Sleep(500 * time.Millisecond)
+	if n := len(e.sim.Calls()); n != 4 {
+		t.Errorf("%d calls; want 4 (2 people × 2 attempts)", n)
+	}
+	f := e.figures(t, c.ID)
+	if f.Answered != 1 || f.Failed != 1 || f.Successful != 1 || f.NoAnswer != 1 || f.ToRetry != 0 || f.Calls != 4 {
+		t.Errorf("final figures %+v", f)
+	}
+}
