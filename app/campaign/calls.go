@@ -106,6 +106,14 @@ func (s *Service) MaxConcurrent(ctx context.Context, a model.Actor) (int, error)
 	return s.maxConcurrent(ctx, a.OrgID), nil
 }
 
+// CallFigures counts a call campaign's progress in plain words.
+func (s *Service) CallFigures(ctx context.Context, a model.Actor, id int64) (model.CallFigures, error) {
+	if _, err := s.Campaign(ctx, a, id); err != nil {
+		return model.CallFigures{}, err
+	}
+	return s.st.CallFigures(ctx, a.OrgID, id)
+}
+
 // readyCall says what a call campaign lacks before launch: an audience, a ready number
 // with an agent to call with.
 func (s *Service) readyCall(ctx context.Context, c model.Campaign) (model.VoiceNumber, error) {
