@@ -95,7 +95,7 @@ func (s *Server) callMessageOf(c echo.Context, f url.Values, in *model.Campaign)
 			return
 		}
 		n, err := strconv.Atoi(raw)
-		if err != nil {
+		if err != nil || n < 1 { // blank keeps the default; zero is not one
 			v.Add(name, "campaigns.call.error."+map[string]string{"concurrency": "concurrency", "retry_minutes": "retry",
 				"call_attempts": "attempts"}[name])
 			return
