@@ -90,7 +90,7 @@ func (o *callCampaignOrg) campaign(t *testing.T, id int64) model.Campaign {
 // channel, the message step is the agent and the calling settings, the check speaks of
 // calls; and every bad input is refused and changes nothing: another org's number (404), a
 // number id that is not one (400), the agent role (403), no CSRF (403), settings out of
-// range, an agent Retell does not know, (422), NUL bytes and invalid UTF-8 (400), an oversized
+// range, an agent Retell does not know (422), NUL bytes and invalid UTF-8 (400), an oversized
 // body (413).
 func TestCallCampaignBuilder(t *testing.T) {
 	t.Parallel()
