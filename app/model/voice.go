@@ -15,8 +15,12 @@ type VoiceAccount struct {
 	LastError     string     `db:"last_error" json:"last_error"`
 	TestedAt      *time.Time `db:"tested_at" json:"tested_at"`
 	MaxConcurrent int        `db:"max_concurrent" json:"max_concurrent"`
-	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at" json:"updated_at"`
+	// Calling hours in each contact's time zone: [start, end) on the days of CallDays.
+	CallHoursStart int       `db:"call_hours_start" json:"call_hours_start"`
+	CallHoursEnd   int       `db:"call_hours_end" json:"call_hours_end"`
+	CallDays       int       `db:"call_days" json:"call_days"` // a bit per weekday, Sunday 0
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // The steps of a number's set-up, in order.

@@ -57,6 +57,7 @@ type statements struct {
 	voiceNumberQueries
 	voiceQueries
 	callCampaignQueries
+	voiceDialQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

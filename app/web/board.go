@@ -557,7 +557,11 @@ func (s *Server) leadMenu(c echo.Context) error {
 	if u, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil {
 		ret = safeReturn(c, u.RequestURI())
 	}
-	return render(c, http.StatusOK, boardview.MoveMenu(viewCard(l, l.Currency), viewStages(stages), ret), nil)
+	from, err := s.callNumbers(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, boardview.MoveMenu(viewCard(l, l.Currency), viewStages(stages), ret, from), nil)
 }
 
 func (s *Server) leadSave(c echo.Context) error {

@@ -16,10 +16,14 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"masteria/app/ai/provider"
+	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/openaisim"
+	"masteria/app/sim/retellsim"
+	"masteria/app/store/storetest"
+	"masteria/app/voice/retell"
 	"masteria/app/web/webtest"
 )
 
@@ -29,7 +33,12 @@ import (
 func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inst := webtest.Start(t)
+	rsim := retellsim.New()
+	if _, err := rsim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rsim.Close)
+	inst := webtest.StartOn(t, storetest.URL(t), func(c *config.Config) { c.RetellAPIURL = rsim.URL() })
 	c := webtest.NewClient(t, inst.URL)
 
 	raw := c.Get("/api/v1/openapi.yaml")
@@ -383,6 +392,23 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", "/calls?contact=-1", "", key, 400, false)
 	call("GET", fmt.Sprintf("/calls/%d", callID), "", key, 200, true)
 	call("GET", "/calls/999999", "", key, 404, true)
+	// Calling the fixture call's contact back, through the simulated Retell.
+	rsim.SetAPIKeys(fmt.Sprintf("fixture_key_%d", orgID))
+	rsim.AddAgent(retell.Agent{AgentID: "agent_vendas", AgentName: "Vendas"})
+	rsim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+551130001000", OutboundAgents: []retell.AgentWeight{{AgentID: "agent_vendas", Weight: 1}}})
+	if _, err := inst.App.Store.DB().Exec(`INSERT INTO voice_numbers (org_id, phone_number, source, step, status, outbound_agent_id)
+		VALUES ($1, '+551130001000', 'linked', 'ready', 'ready', 'agent_vendas')`, orgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.App.Store.DB().Exec(`UPDATE voice_accounts SET call_hours_start = 0, call_hours_end = 24, call_days = 127 WHERE org_id = $1`, orgID); err != nil {
+		t.Fatal(err)
+	}
+	var caller int64
+	_ = inst.App.Store.DB().Get(&caller, `SELECT contact_id FROM calls WHERE id = $1`, callID)
+	call("POST", "/calls", fmt.Sprintf(`{"contact_id":%d,"variables":{"pedido":"1234"}}`, caller), key, 201, true)
+	call("POST", "/calls", `{}`, key, 422, true)
+	call("POST", "/calls", `{"contact_id":999999}`, key, 404, true)
+	call("POST", "/calls", `{"contact_id":`, key, 400, false)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

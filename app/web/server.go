@@ -32,6 +32,7 @@ import (
 	"masteria/app/store"
 	"masteria/app/voice"
 	"masteria/app/voice/calls"
+	"masteria/app/voice/dial"
 	"masteria/app/voice/numbers"
 	"masteria/static"
 )
@@ -70,6 +71,8 @@ type Deps struct {
 	Numbers *numbers.Service
 	// Voice: the org's Retell account.
 	Voice *voice.Service
+	// Dial: starting calls (contact, lead card, conversation, API).
+	Dial *dial.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -100,6 +103,7 @@ type Server struct {
 	calls    *calls.Service
 	numbers  *numbers.Service
 	voice    *voice.Service
+	dial     *dial.Service
 }
 
 // New builds the router.
@@ -119,6 +123,7 @@ func New(d Deps) *Server {
 	s.calls = d.Calls
 	s.numbers = d.Numbers
 	s.voice = d.Voice
+	s.dial = d.Dial
 	s.e = e
 	s.routes()
 	return s
@@ -218,6 +223,7 @@ func (s *Server) routes() {
 	s.progressionRoutes(o)
 	s.assistRoutes(o)
 	s.callAnalyticsRoutes(o)
+	s.callRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
