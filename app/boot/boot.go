@@ -164,6 +164,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	a.Dial = dial.New(st, a.Voice)
+	a.Campaigns.SetDialer(campaignDialer{a.Dial})
 	calls.Register(reg, a.Calls, med, nil)
 	// A campaign call's end settles its recipient, in the event's transaction.
 	a.Calls.AddHook(a.Campaigns.CallHook)
@@ -303,4 +304,21 @@ func embedderOf(ai *provider.Service) func(ctx context.Context, orgID int64) (kb
 		}
 		return ai.Embedder(ctx, orgID)
 	}
+}
+
+// campaignDialer starts a call campaign's calls through app/voice/dial, its errors told in
+// the campaigns' words (the campaign package knows no voice package).
+type campaignDialer struct{ d *dial.Service }
+
+func (c campaignDialer) StartCall(ctx context.Context, r campaign.CallRequest) (model.Call, error) {
+	call, err := c.d.Start(ctx, dial.Request{OrgID: r.OrgID, ContactID: r.ContactID, CampaignID: r.CampaignID,
+		NumberID: r.NumberID, AgentID: r.AgentID})
+	var oh *dial.OutsideHours
+	switch {
+	case errors.Is(err, dial.ErrBusy):
+		return call, fmt.Errorf("%w: %w", campaign.ErrCallBusy, err)
+	case errors.As(err, &oh):
+		return call, &campaign.OutsideHours{Next: oh.Next, Zone: oh.Zone}
+	}
+	return call, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -302,8 +303,13 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 			if err := s.callFailed(ctx, c, rec, model.SkipDeleted, "The contact was deleted."); err != nil {
 				return err
 			}
-		case errors.As(err, &ve) && (ve.Fields["phone"] != "" || ve.Fields["contact"] != "" || ve.Fields["to"] != ""):
-			if err := s.callFailed(ctx, c, rec, model.SkipNoAddress, "The contact has no phone number to call."); err != nil {
+		case errors.As(err, &ve) && ve.Fields["contact"] != "":
+			// This person cannot be called: no phone, or they refused calls.
+			code, title := model.SkipNoAddress, "The contact has no phone number to call."
+			if strings.HasSuffix(ve.Fields["contact"], "opted_out") {
+				code, title = model.SkipOptedOut, "The contact does not want to be called."
+			}
+			if err := s.callFailed(ctx, c, rec, code, title); err != nil {
 				return err
 			}
 		case errors.As(err, &ve):

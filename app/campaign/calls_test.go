@@ -2,8 +2,6 @@ package campaign_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -16,13 +14,14 @@ import (
 	"masteria/app/sim/retellsim"
 	"masteria/app/store"
 	"masteria/app/store/storetest"
+	"masteria/app/voice/dial"
 	"masteria/app/voice/retell"
 	"masteria/app/web/webtest"
 )
 
 // callEnv is a running Master IA whose Retell account talks to the Retell simulator over
-// real HTTP both ways: calls are created at the sim, the sim's signed call events come back
-// to the app's webhook and settle the campaign's ledger.
+// real HTTP both ways: calls are started by app/voice/dial at the sim, the sim's signed call
+// events come back to the app's webhook and settle the campaign's ledger.
 type callEnv struct {
 	ctx    context.Context
 	inst   *webtest.Instance
@@ -69,60 +68,11 @@ func newCallEnv(t *testing.T, maxConcurrent int) callEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc.SetDialer(&simDialer{st: e.st, inst: inst})
+	// Calls at any hour: the tests run whenever they run.
+	if err := inst.App.Voice.SetCallHours(e.ctx, e.a, 0, 24, 127); err != nil {
+		t.Fatal(err)
+	}
 	return e
-}
-
-// simDialer starts calls the way app/voice/dial does (the org's limit of calls at once,
-// a calls row reserved with the campaign's id, Retell's create-phone-call with the
-// metadata that ties the call back), over real HTTP to the simulator.
-type simDialer struct {
-	st   *store.Store
-	inst *webtest.Instance
-	mu   sync.Mutex
-}
-
-func (d *simDialer) StartCall(ctx context.Context, r campaign.CallRequest) (model.Call, error) {
-	d.mu.Lock() // the org's limit is counted and reserved by one caller at a time
-	defer d.mu.Unlock()
-	var live, limit int
-	if err := d.st.DB().GetContext(ctx, &live, `SELECT count(*) FROM calls WHERE org_id = $1 AND status IN ('registered', 'ongoing')`, r.OrgID); err != nil {
-		return model.Call{}, err
-	}
-	if err := d.st.DB().GetContext(ctx, &limit, `SELECT max_concurrent FROM voice_accounts WHERE org_id = $1`, r.OrgID); err != nil {
-		return model.Call{}, err
-	}
-	if live >= limit {
-		return model.Call{}, campaign.ErrCallBusy
-	}
-	ct, err := d.st.Contact(ctx, r.OrgID, r.ContactID)
-	if err != nil {
-		return model.Call{}, err
-	}
-	if ct.Phone == nil {
-		return model.Call{}, model.FieldError("phone", "calls.error.no_phone")
-	}
-	n, err := d.st.VoiceNumber(ctx, r.OrgID, r.NumberID)
-	if err != nil {
-		return model.Call{}, err
-	}
-	client, _, err := d.inst.App.Voice.Client(ctx, r.OrgID)
-	if err != nil {
-		return model.Call{}, err
-	}
-	meta, _ := json.Marshal(map[string]int64{"contact_id": r.ContactID, "campaign_id": r.CampaignID})
-	rc, err := client.CreatePhoneCall(ctx, retell.CreatePhoneCall{FromNumber: n.PhoneNumber, ToNumber: *ct.Phone,
-		OverrideAgentID: r.AgentID, Metadata: meta})
-	var re *retell.Error
-	if errors.As(err, &re) && retell.StatusOf(err) == http.StatusTooManyRequests {
-		return model.Call{}, campaign.ErrCallBusy
-	}
-	if err != nil {
-		return model.Call{}, err
-	}
-	return d.st.ApplyCallEvent(ctx, model.Call{OrgID: r.OrgID, CallID: rc.CallID, Direction: "outbound", FromNumber: n.PhoneNumber,
-		ToNumber: *ct.Phone, AgentID: rc.AgentID, Status: model.CallRegistered, Metadata: meta, ContactID: &r.ContactID,
-		CampaignID: &r.CampaignID, NumberID: &n.ID})
 }
 
 func (e callEnv) contacts(t *testing.T, n int) []int64 {
@@ -383,4 +333,79 @@ func TestCallCampaignRetriesUnanswered(t *testing.T) {
 	if f.Answered != 1 || f.Failed != 1 || f.Successful != 1 || f.NoAnswer != 1 || f.ToRetry != 0 || f.Calls != 4 {
 		t.Errorf("final figures %+v", f)
 	}
+}
+
+// TestCallCampaignWaitsForTheOrgAndItsHours: a call campaign never fails a recipient for
+// the org's limit of calls at once (another call holds it: the recipient waits and is
+// called once the limit frees, one attempt), and outside calling hours in the contact's
+// zone the recipient waits until they open, without an attempt and without a call.
+func TestCallCampaignWaitsForTheOrgAndItsHours(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, 1)
+	ids := e.contacts(t, 3)
+	// A call of the org outside the campaign holds its only slot.
+	held, err := e.inst.App.Dial.Start(e.ctx, dial.Request{OrgID: e.a.OrgID, ContactID: ids[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim.SetAutoPlay(&retellsim.CallScript{Gap: 50 * time.Millisecond})
+	c := e.launch(t, ids[:2], callSettings(1, 30, 2))
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(e.sim.Calls()); n != 1 {
+		t.Fatalf("%d calls while the org was at its limit", n)
+	}
+	if f := e.figures(t, c.ID); f.Failed != 0 || f.Called != 0 || f.Pending != 2 {
+		t.Fatalf("at the org's limit: %+v", f)
+	}
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: held.CallID}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 20*time.Second, "the call campaign to complete", func() bool { return e.status(t, c.ID) == model.CampaignCompleted })
+	var attempts []int
+	if err := e.st.DB().Select(&attempts, `SELECT attempts FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2 AND status = 'answered'`, e.a.OrgID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != 2 || attempts[0] != 1 || attempts[1] != 1 {
+		t.Errorf("answered recipients' attempts %v; want [1 1]", attempts)
+	}
+
+	// Calling hours only tomorrow (in São Paulo, the contacts' zone): the next campaign waits.
+	zone, _ := time.LoadLocation("America/Sao_Paulo")
+	tomorrow := time.Now().In(zone).AddDate(0, 0, 1).Weekday()
+	if err := e.inst.App.Voice.SetCallHours(e.ctx, e.a, 0, 24, 1<<tomorrow); err != nil {
+		t.Fatal(err)
+	}
+	more := e.contacts2(t, 1)
+	late := e.launch(t, more, callSettings(1, 30, 2))
+	wait(t, 10*time.Second, "the recipient to wait for calling hours", func() bool {
+		var code string
+		_ = e.st.DB().Get(&code, `SELECT error_code FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2`, e.a.OrgID, late.ID)
+		return code == "calling_hours"
+	})
+	var due time.Time
+	var tries int
+	if err := e.st.DB().QueryRow(`SELECT not_before, attempts FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2`, e.a.OrgID, late.ID).Scan(&due, &tries); err != nil {
+		t.Fatal(err)
+	}
+	if tries != 0 || !due.After(time.Now()) || due.After(time.Now().Add(49*time.Hour)) {
+		t.Errorf("outside calling hours: due %v, %d attempts", due, tries)
+	}
+	if n := len(e.sim.Calls()); n != 3 {
+		t.Errorf("%d calls; the one outside calling hours was placed", n)
+	}
+}
+
+// contacts2 creates n more contacts, with other numbers than contacts'.
+func (e callEnv) contacts2(t *testing.T, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range n {
+		p := fmt.Sprintf("+5511975%06d", i)
+		id, err := e.st.CreateContact(e.ctx, model.Contact{OrgID: e.a.OrgID, Name: fmt.Sprintf("Outra %d", i), Phone: &p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	return ids
 }
