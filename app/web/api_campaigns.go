@@ -107,7 +107,7 @@ type apiCampaignIn struct {
 	ChannelID *int64 `json:"channel_id"`
 	// VoiceNumberID makes a call campaign: the audience is called from this voice number.
 	VoiceNumberID *int64 `json:"voice_number_id"`
-	Audience  struct {
+	Audience      struct {
 		SegmentID  int64   `json:"segment_id"`
 		TagIDs     []int64 `json:"tag_ids"`
 		ContactIDs []int64 `json:"contact_ids"`
