@@ -12,6 +12,7 @@ import (
 	"masteria/app/ai/provider"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"masteria/app/account"
@@ -41,6 +42,7 @@ import (
 	"masteria/app/voice/calls"
 	"masteria/app/voice/dial"
 	"masteria/app/voice/numbers"
+	"masteria/app/voice/retell"
 	"masteria/app/web"
 )
 
@@ -314,11 +316,16 @@ func (c campaignDialer) StartCall(ctx context.Context, r campaign.CallRequest) (
 	call, err := c.d.Start(ctx, dial.Request{OrgID: r.OrgID, ContactID: r.ContactID, CampaignID: r.CampaignID,
 		NumberID: r.NumberID, AgentID: r.AgentID})
 	var oh *dial.OutsideHours
+	var re *retell.Error
 	switch {
 	case errors.Is(err, dial.ErrBusy):
 		return call, fmt.Errorf("%w: %w", campaign.ErrCallBusy, err)
 	case errors.As(err, &oh):
 		return call, &campaign.OutsideHours{Next: oh.Next, Zone: oh.Zone}
+	case errors.As(err, &re) && (re.Status == http.StatusUnauthorized || re.Status == http.StatusForbidden ||
+		re.Status == http.StatusPaymentRequired || strings.Contains(re.Message, "from_number") || strings.Contains(re.Message, "agent")):
+		// The key, the payment, the number or the agent: no call of the campaign can go.
+		return call, fmt.Errorf("%w: %w", campaign.ErrCannotCall, err)
 	}
 	return call, err
 }

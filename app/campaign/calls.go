@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +44,10 @@ type Dialer interface {
 
 // ErrCallBusy is the org at its limit of calls at once: the recipient waits, it is no attempt.
 var ErrCallBusy = errors.New("campaign: the org is at its limit of calls at once")
+
+// ErrCannotCall is Retell refusing every call of the campaign (the key, the payment, the
+// number or the agent): the campaign pauses, and the recipient waits for the resume.
+var ErrCannotCall = errors.New("campaign: Retell refuses the campaign's calls")
 
 // OutsideHours is a contact outside calling hours: calling is allowed again at Next.
 type OutsideHours struct {
@@ -312,7 +318,7 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 			if err := s.callFailed(ctx, c, rec, code, title); err != nil {
 				return err
 			}
-		case errors.As(err, &ve):
+		case errors.As(err, &ve) || errors.Is(err, ErrCannotCall):
 			// Not this person's: the number or Retell cannot call. They wait for a resume.
 			for _, r := range claimed[i:] {
 				waits = append(waits, store.Deferral{ID: r.ID, At: s.now()})
@@ -320,7 +326,14 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 			if err := s.st.DeferRecipients(ctx, c.OrgID, waits, false); err != nil {
 				return err
 			}
-			return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, PauseNoCalls, fmt.Sprint(ve.Fields)))
+			detail := err.Error()
+			if ve != nil {
+				detail = strings.Join(slices.Sorted(maps.Values(ve.Fields)), ", ")
+			}
+			if len(detail) > 300 {
+				detail = detail[:300]
+			}
+			return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, PauseNoCalls, detail))
 		default:
 			// The call did not connect: like an unanswered call, tried again after the delay.
 			msg := err.Error()

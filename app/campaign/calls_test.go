@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -408,4 +409,30 @@ func (e callEnv) contacts2(t *testing.T, n int) []int64 {
 		ids[i] = id
 	}
 	return ids
+}
+
+// TestCallCampaignPausesWhenRetellRefusesItsNumber: a number Retell does not know fails
+// every call alike; the campaign pauses and says why, and nobody's attempts are spent.
+func TestCallCampaignPausesWhenRetellRefusesItsNumber(t *testing.T) {
+	t.Parallel()
+	e := newCallEnv(t, 5)
+	unknown, err := e.st.CreateVoiceNumber(e.ctx, e.a.OrgID, model.VoiceNumber{PhoneNumber: "+551130009999", Source: "linked",
+		Step: model.NumberReady, Status: model.NumberReady, OutboundAgentID: e.number.OutboundAgentID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.number = unknown
+	c := e.launch(t, e.contacts(t, 3), callSettings(2, 30, 2))
+	wait(t, 10*time.Second, "the pause", func() bool { return e.status(t, c.ID) == model.CampaignPaused })
+	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
+	if got.PauseReason != model.PauseChannelGone || !strings.Contains(got.PauseDetail, "from_number") {
+		t.Errorf("paused for %q (%q)", got.PauseReason, got.PauseDetail)
+	}
+	var spent int
+	if err := e.st.DB().Get(&spent, `SELECT coalesce(sum(attempts), 0) FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2`, e.a.OrgID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f := e.figures(t, c.ID); spent != 0 || f.Failed != 0 || f.Pending != 3 {
+		t.Errorf("after the pause: %d attempts spent, %+v", spent, f)
+	}
 }
