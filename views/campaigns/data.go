@@ -537,3 +537,25 @@ func categoryName(ctx context.Context, c string) string {
 	}
 	return ui.T(ctx, "campaigns.category."+c)
 }
+
+// checkKey is a check page's text, in a call campaign's words when it calls.
+func checkKey(r campaign.Report, key string) string {
+	if r.Kind == campaign.KindVoice {
+		return strings.Replace(key, "campaigns.check.", "campaigns.call.check.", 1)
+	}
+	return key
+}
+
+// skipReasons are the reasons a launch can leave people out: a call has no variables.
+func skipReasons(r campaign.Report) []string {
+	if r.Kind != campaign.KindVoice {
+		return model.SkipReasons
+	}
+	out := make([]string, 0, len(model.SkipReasons))
+	for _, s := range model.SkipReasons {
+		if s != model.SkipMissingVar {
+			out = append(out, s)
+		}
+	}
+	return out
+}
