@@ -210,6 +210,9 @@ func TestCallCampaignBuilder(t *testing.T) {
 		!strings.Contains(check.Body, `data-testid="check-concurrency">3<`) || !strings.Contains(webtest.Text(check.Body), "1 hour · 4 calls") {
 		t.Fatalf("check: %d %s", check.StatusCode, webtest.Text(check.Body))
 	}
+	if list := o.owner.Get(o.home + "/campaigns"); list.StatusCode != 200 || !strings.Contains(webtest.Text(list.Body), "+551130007000 Voice calls") {
+		t.Fatalf("list: %d %s", list.StatusCode, webtest.Text(list.Body))
+	}
 }
 
 // TestAPICallCampaign creates a call campaign through the REST API, and refuses another

@@ -87,11 +87,21 @@ func (s *Server) campaignList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	nums, err := s.st.VoiceNumbers(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
 	for _, cp := range list {
 		r := campaigns.Row{Campaign: cp, Progress: sums[cp.ID]}
 		for i := range chs {
 			if cp.ChannelID != nil && chs[i].ID == *cp.ChannelID {
 				r.Channel = &chs[i]
+			}
+		}
+		for _, n := range nums {
+			if cp.VoiceNumberID != nil && n.ID == *cp.VoiceNumberID {
+				// A call campaign's "channel" is its number.
+				r.Channel = &model.Channel{Name: n.PhoneNumber, Kind: campaign.KindVoice}
 			}
 		}
 		d.Rows = append(d.Rows, r)
