@@ -35,6 +35,10 @@ type callEnv struct {
 
 const simKey = "key_sim_callcampaign_0123456789"
 
+// The call campaign tests run one after the other, before the package's parallel tests:
+// each runs an instance with its job workers, and alongside the others they slowed the
+// engine tests that wait for a few seconds.
+
 func newCallEnv(t *testing.T, maxConcurrent int) callEnv {
 	t.Helper()
 	sim := retellsim.New(retellsim.WithAPIKeys(simKey), retellsim.WithRetryDelay(10*time.Millisecond))
@@ -143,7 +147,6 @@ func liveAtSim(sim *retellsim.Server) int {
 // never holds more than two live calls (it would answer 429 past two), everyone is called
 // once, answered, and the campaign completes.
 func TestCallCampaignRespectsConcurrency(t *testing.T) {
-	t.Parallel()
 	e := newCallEnv(t, 5)
 	e.sim.SetAutoPlay(&retellsim.CallScript{Gap: 120 * time.Millisecond})
 	ids := e.contacts(t, 8)
@@ -199,7 +202,6 @@ func TestCallCampaignRespectsConcurrency(t *testing.T) {
 // TestCallCampaignPauseAndResume: a pause stops new calls while the running one finishes
 // and still settles its recipient; resume calls the rest.
 func TestCallCampaignPauseAndResume(t *testing.T) {
-	t.Parallel()
 	e := newCallEnv(t, 5)
 	e.sim.SetAutoPlay(&retellsim.CallScript{Gap: 400 * time.Millisecond})
 	ids := e.contacts(t, 4)
@@ -234,7 +236,6 @@ func TestCallCampaignPauseAndResume(t *testing.T) {
 // of the same person runs, and at most the attempts allowed; a duplicate event, and a late
 // event of an earlier call, settle nothing twice.
 func TestCallCampaignRetriesUnanswered(t *testing.T) {
-	t.Parallel()
 	e := newCallEnv(t, 5)
 	ids := e.contacts(t, 2)
 	c := e.launch(t, ids, callSettings(2, 30, 2))
@@ -341,7 +342,6 @@ func TestCallCampaignRetriesUnanswered(t *testing.T) {
 // called once the limit frees, one attempt), and outside calling hours in the contact's
 // zone the recipient waits until they open, without an attempt and without a call.
 func TestCallCampaignWaitsForTheOrgAndItsHours(t *testing.T) {
-	t.Parallel()
 	e := newCallEnv(t, 1)
 	ids := e.contacts(t, 3)
 	// A call of the org outside the campaign holds its only slot.
@@ -414,7 +414,6 @@ func (e callEnv) contacts2(t *testing.T, n int) []int64 {
 // TestCallCampaignPausesWhenRetellRefusesItsNumber: a number Retell does not know fails
 // every call alike; the campaign pauses and says why, and nobody's attempts are spent.
 func TestCallCampaignPausesWhenRetellRefusesItsNumber(t *testing.T) {
-	t.Parallel()
 	e := newCallEnv(t, 5)
 	unknown, err := e.st.CreateVoiceNumber(e.ctx, e.a.OrgID, model.VoiceNumber{PhoneNumber: "+551130009999", Source: "linked",
 		Step: model.NumberReady, Status: model.NumberReady, OutboundAgentID: e.number.OutboundAgentID})
