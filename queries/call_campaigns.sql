@@ -8,7 +8,9 @@ SELECT pg_advisory_xact_lock(hashtextextended('call-campaign:' || $1::text || ':
 -- name: call-campaign-live
 -- The campaign's calls running now (registered or ongoing) and its recipients being dialled
 -- (claimed): for a moment a call may count twice (its row and its claim), never zero times.
-SELECT (SELECT count(*) FROM calls k WHERE k.org_id = $1 AND k.campaign_id = $2 AND k.status IN ('registered', 'ongoing'))
+-- A call with no news for two hours (its events were lost) stops counting, as in dial.
+SELECT (SELECT count(*) FROM calls k WHERE k.org_id = $1 AND k.campaign_id = $2 AND k.status IN ('registered', 'ongoing')
+        AND k.created_at > now() - interval '2 hours')
      + (SELECT count(*) FROM campaign_recipients r WHERE r.org_id = $1 AND r.campaign_id = $2 AND r.status = 'claimed');
 
 -- name: call-campaign-calling
@@ -42,6 +44,23 @@ UPDATE campaign_recipients r SET
     updated_at = now()
 WHERE r.org_id = $1 AND r.campaign_id = $2 AND r.contact_id = $3 AND r.status IN ('claimed', 'sent')
   AND NOT ($4::text = ANY(r.calls_done)) AND (r.status = 'claimed' OR r.provider_id IS NULL OR r.provider_id = $4)
+RETURNING r.id, r.campaign_id, r.contact_id, r.status;
+
+-- name: call-recipients-lost
+-- Recipients in a call Retell said nothing more about for two hours (its events were lost,
+-- or the call is gone): tried again after the delay while attempts are left, else failed.
+-- A late event of such a call settles nothing (calls_done). $3 retry delay (minutes),
+-- $4 attempts allowed.
+UPDATE campaign_recipients r SET
+    status = CASE WHEN r.attempts < $4::int THEN 'pending' ELSE 'failed' END,
+    not_before = CASE WHEN r.attempts < $4::int THEN now() + make_interval(mins => $3::int) ELSE r.not_before END,
+    failed_at = CASE WHEN r.attempts < $4::int THEN r.failed_at ELSE now() END,
+    calls_done = array_append(r.calls_done, coalesce(r.provider_id, '')),
+    call_result = 'dial_failed', error_code = 'dial_failed', error_title = 'Retell gave no news of the call.',
+    updated_at = now()
+WHERE r.org_id = $1 AND r.campaign_id = $2 AND r.status = 'sent' AND r.sent_at < now() - interval '2 hours'
+  AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.org_id = r.org_id AND k.call_id = r.provider_id
+                  AND k.status IN ('registered', 'ongoing') AND k.created_at > now() - interval '2 hours')
 RETURNING r.id, r.campaign_id, r.contact_id, r.status;
 
 -- name: call-recipient-success

@@ -161,6 +161,7 @@ func (s *Service) callSnapshot(ctx context.Context, c model.Campaign) (store.Sna
 // runCalls is a runner of a call campaign: for one slice of time it calls due recipients
 // while the campaign has fewer calls running than its concurrency.
 func (s *Service) runCalls(ctx context.Context, c model.Campaign) error {
+	c.Settings.DefaultCallSettings()
 	if s.dialer == nil {
 		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, PauseNoCalls, "calls are not available on this server"))
 	}
@@ -253,6 +254,16 @@ func (s *Service) callIdle(ctx context.Context, c model.Campaign) time.Duration 
 		return max(50*time.Millisecond, due.Sub(s.now()))
 	}
 	calling, err := s.st.CallCampaignCalling(ctx, c.OrgID, c.ID)
+	if err == nil && calling > 0 {
+		// A call whose events were lost would hold the campaign open for ever.
+		err = s.st.Tx(ctx, func(tx *store.Store) error {
+			lost, err := tx.SettleLostCalls(ctx, c.OrgID, c.ID, c.Settings.RetryMinutes, c.Settings.CallAttempts)
+			if err != nil || len(lost) == 0 {
+				return err
+			}
+			return publishChanges(ctx, tx, c.OrgID, lost, model.CallResultFailed)
+		})
+	}
 	if err != nil || calling > 0 {
 		return callPoll // a call running settles its recipient, maybe for a retry
 	}

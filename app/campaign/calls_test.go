@@ -435,3 +435,40 @@ func TestCallCampaignPausesWhenRetellRefusesItsNumber(t *testing.T) {
 		t.Errorf("after the pause: %d attempts spent, %+v", spent, f)
 	}
 }
+
+// TestCallCampaignSettlesLostCalls: a call Retell says nothing more about for two hours (its
+// events were lost) neither holds the campaign open nor a slot: its recipient goes again
+// after the delay, and the call's events, should they come after all, settle nothing.
+func TestCallCampaignSettlesLostCalls(t *testing.T) {
+	e := newCallEnv(t, 5)
+	ids := e.contacts(t, 1)
+	c := e.launch(t, ids, callSettings(1, 30, 2))
+	wait(t, 10*time.Second, "the call", func() bool { return len(e.sim.Calls()) == 1 })
+	wait(t, 10*time.Second, "the recipient in a call", func() bool { return e.figures(t, c.ID).Live == 1 })
+	// Two hours and a bit pass without a word from Retell.
+	for _, q := range []string{
+		`UPDATE campaign_recipients SET sent_at = sent_at - interval '150 minutes' WHERE org_id = $1 AND campaign_id = $2`,
+		`UPDATE calls SET created_at = created_at - interval '150 minutes' WHERE org_id = $1 AND campaign_id = $2`,
+	} {
+		if _, err := e.st.DB().Exec(q, e.a.OrgID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var status, code string
+	var due time.Time
+	wait(t, 10*time.Second, "the lost call settled", func() bool {
+		_ = e.st.DB().QueryRow(`SELECT status, error_code, not_before FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2`,
+			e.a.OrgID, c.ID).Scan(&status, &code, &due)
+		return status == model.RecipientPending
+	})
+	if code != model.CallResultFailed || due.Before(time.Now().Add(29*time.Minute)) {
+		t.Errorf("after the lost call: %s %s due %v", status, code, due)
+	}
+	// Its events come after all: nothing moves.
+	if _, err := e.sim.PlayCall(e.ctx, retellsim.CallScript{CallID: e.sim.Calls()[0].CallID}); err != nil {
+		t.Fatal(err)
+	}
+	if f := e.figures(t, c.ID); f.Answered != 0 || f.ToRetry != 1 {
+		t.Errorf("a late event of the lost call moved the ledger: %+v", f)
+	}
+}

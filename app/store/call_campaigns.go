@@ -19,6 +19,17 @@ type callCampaignQueries struct {
 	CallRecipientSuccess *sqlx.Stmt `query:"call-recipient-success"`
 	CallCampaignFigures  *sqlx.Stmt `query:"call-campaign-figures"`
 	CallCampaignsOfNum   *sqlx.Stmt `query:"call-campaigns-of-number"`
+	CallRecipientsLost   *sqlx.Stmt `query:"call-recipients-lost"`
+}
+
+// SettleLostCalls settles the recipients whose call Retell said nothing more about for two
+// hours: again after the delay while attempts are left, else failed.
+func (s *Store) SettleLostCalls(ctx context.Context, orgID, campaignID int64, retryMinutes, attempts int) ([]RecipientChange, error) {
+	var out []RecipientChange
+	if err := s.sel(ctx, s.q.CallRecipientsLost, &out, orgID, campaignID, retryMinutes, attempts); err != nil {
+		return nil, fmt.Errorf("store: settle lost calls: %w", err)
+	}
+	return out, nil
 }
 
 // LockCallCampaign serializes, until the end of the transaction, the runners of one call
