@@ -96,6 +96,9 @@ type CallRef struct {
 	ContactID      int64  `json:"contact_id,omitempty"`
 	LeadID         int64  `json:"lead_id,omitempty"`
 	ConversationID int64  `json:"conversation_id,omitempty"`
+	CampaignID     int64  `json:"campaign_id,omitempty"`
+	// Outcome is what came of an ended call: answered, voicemail, no_answer, busy or failed.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // CampaignRef is a campaign.

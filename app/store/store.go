@@ -58,6 +58,7 @@ type statements struct {
 	voiceQueries
 	callCampaignQueries
 	voiceDialQueries
+	cadenceQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

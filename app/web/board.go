@@ -159,7 +159,7 @@ func hxTrigger(c echo.Context, name string, detail any) {
 	}
 	events[name] = detail
 	b, _ := json.Marshal(events)
-	h.Set("HX-Trigger", string(b))
+	h.Set("HX-Trigger", headerJSON(b))
 }
 
 // formID reads an optional numeric form field: 0 when empty; anything else but a positive

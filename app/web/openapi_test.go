@@ -410,6 +410,33 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", "/calls", `{"contact_id":999999}`, key, 404, true)
 	call("POST", "/calls", `{"contact_id":`, key, 400, false)
 
+	// Voice numbers: the calls that need no provider but the simulated Retell (the voice
+	// numbers API test runs the rest against the Twilio and Retell simulators). A set-up that stopped before buying
+	// anything, whose Twilio channel is gone: continue stops again (502), release has
+	// nothing to undo.
+	vn, err := inst.App.Store.CreateVoiceNumber(ctx, orgID, model.VoiceNumber{PhoneNumber: "+14155550177", Source: "twilio",
+		Country: "US", Step: model.NumberBought, Status: "failed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call("GET", "/voice-numbers", "", key, 200, true)
+	call("GET", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 200, true)
+	call("GET", "/voice-numbers/999999", "", key, 404, true)
+	call("GET", "/voice-numbers/available?channel_id=999999&country=US", "", key, 404, true)
+	call("GET", "/voice-numbers/available?channel_id=1&country=USA", "", key, 400, false)
+	call("POST", "/voice-numbers", `{"channel_id":999999,"phone_number":"+14155550100"}`, key, 404, true)
+	call("POST", "/voice-numbers", `{"channel_id":1,"phone_number":"4155550100"}`, key, 400, true)
+	call("POST", "/voice-numbers", `{"channel_id":1,"phone":"+14155550100"}`, key, 400, false)
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550100"}`, key, 422, true)
+	rsim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+14155550188", PhoneNumberType: "retell-twilio"})
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550188"}`, key, 201, true)
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550188"}`, key, 409, true)
+	call("PUT", fmt.Sprintf("/voice-numbers/%d/agents", vn.ID), `{"inbound_agent_id":"agent_1"}`, key, 200, true)
+	call("POST", fmt.Sprintf("/voice-numbers/%d/continue", vn.ID), "", key, 502, true)
+	call("DELETE", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 200, true)
+	call("DELETE", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 404, true)
+	call("POST", "/voice-numbers/999999/continue", "", key, 404, true)
+
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			if !called[method+" "+path] {

@@ -176,6 +176,7 @@ func (s *Server) routes() {
 	s.apiProgressionRoutes(api)
 	s.apiAssistRoutes(api)
 	s.apiCallRoutes(api)
+	s.apiVoiceNumberRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -249,6 +250,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/voice/numbers/link", s.voiceNumbersLink)
 	adm.POST("/settings/voice/numbers/:id/continue", s.voiceNumbersContinue)
 	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
+	adm.POST("/settings/voice/numbers/:id/release", s.voiceNumbersRelease)
 	s.voiceRoutes(adm)
 }
 

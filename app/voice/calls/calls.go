@@ -338,7 +338,7 @@ func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.
 
 // Ref is the event payload of a call.
 func Ref(c model.Call) events.CallRef {
-	r := events.CallRef{ID: c.ID, CallID: c.CallID, Direction: c.Direction, Status: c.Status}
+	r := events.CallRef{ID: c.ID, CallID: c.CallID, Direction: c.Direction, Status: c.Status, Outcome: c.Outcome()}
 	if c.ContactID != nil {
 		r.ContactID = *c.ContactID
 	}
@@ -347,6 +347,9 @@ func Ref(c model.Call) events.CallRef {
 	}
 	if c.ConversationID != nil {
 		r.ConversationID = *c.ConversationID
+	}
+	if c.CampaignID != nil {
+		r.CampaignID = *c.CampaignID
 	}
 	return r
 }
