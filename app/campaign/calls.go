@@ -395,8 +395,7 @@ func (s *Service) CallHook(ctx context.Context, tx *store.Store, event string, c
 	if call.CampaignID == nil || call.ContactID == nil || call.Direction == "inbound" {
 		return nil
 	}
-	ended := call.Status == model.CallEnded || call.Status == model.CallNotConnected || call.Status == model.CallError
-	if event == "call_started" || !ended {
+	if event == "call_started" || call.Outcome() == "" {
 		return nil
 	}
 	c, err := tx.Campaign(ctx, call.OrgID, *call.CampaignID)
@@ -444,27 +443,25 @@ func (s *Service) CallHook(ctx context.Context, tx *store.Store, event string, c
 	return events.CampaignProgress.Signal(ctx, tx, call.OrgID, events.CampaignRef{CampaignID: c.ID})
 }
 
-// CallOutcome reads an ended call: answered by a person, voicemail, no answer, busy,
-// failed to connect, or a number that does not exist; with the reason in plain words.
+// CallOutcome reads an ended call as the calls do (model.Call.Outcome: answered,
+// voicemail, no answer, busy, failed), a number that does not exist apart (no retry can
+// reach it); with the reason in plain words.
 func CallOutcome(c model.Call) (string, string) {
-	switch c.DisconnectionReason {
-	case "voicemail_reached", "ivr_reached":
-		return model.CallResultVoicemail, "The call reached voicemail."
-	case "dial_no_answer":
-		return model.CallResultNoAnswer, "Nobody answered."
-	case "dial_busy":
-		return model.CallResultBusy, "The line was busy."
-	case "invalid_destination":
+	if c.DisconnectionReason == "invalid_destination" {
 		return model.CallResultInvalid, "The number does not exist."
-	case "dial_failed", "concurrency_limit_reached", "no_concurrency_fallback", "no_valid_payment",
-		"registered_call_timeout", "error_user_not_joined", "error_no_audio_received":
+	}
+	switch c.Outcome() {
+	case model.OutcomeAnswered:
+		return model.CallResultAnswered, ""
+	case model.OutcomeVoicemail:
+		return model.CallResultVoicemail, "The call reached voicemail."
+	case model.OutcomeNoAnswer:
+		return model.CallResultNoAnswer, "Nobody answered."
+	case model.OutcomeBusy:
+		return model.CallResultBusy, "The line was busy."
+	}
+	if c.DisconnectionReason != "" {
 		return model.CallResultFailed, "The call could not be connected (" + c.DisconnectionReason + ")."
 	}
-	if c.InVoicemail != nil && *c.InVoicemail {
-		return model.CallResultVoicemail, "The call reached voicemail."
-	}
-	if c.Status == model.CallNotConnected || c.Status == model.CallError || c.StartedAt == nil && c.DurationMS == 0 {
-		return model.CallResultFailed, "The call could not be connected."
-	}
-	return model.CallResultAnswered, ""
+	return model.CallResultFailed, "The call could not be connected."
 }

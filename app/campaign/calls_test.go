@@ -472,3 +472,27 @@ func TestCallCampaignSettlesLostCalls(t *testing.T) {
 		t.Errorf("a late event of the lost call moved the ledger: %+v", f)
 	}
 }
+
+// TestCallOutcome: an ended call reads as the calls read it; a number that does not exist
+// is its own outcome (no retry reaches it), and each has its words.
+func TestCallOutcome(t *testing.T) {
+	yes := true
+	for _, tc := range []struct {
+		call model.Call
+		want string
+	}{
+		{model.Call{Status: model.CallEnded, DisconnectionReason: "user_hangup"}, model.CallResultAnswered},
+		{model.Call{Status: model.CallEnded, DisconnectionReason: "agent_hangup", InVoicemail: &yes}, model.CallResultVoicemail},
+		{model.Call{Status: model.CallEnded, DisconnectionReason: "voicemail_reached"}, model.CallResultVoicemail},
+		{model.Call{Status: model.CallNotConnected, DisconnectionReason: "dial_no_answer"}, model.CallResultNoAnswer},
+		{model.Call{Status: model.CallNotConnected, DisconnectionReason: "user_declined"}, model.CallResultBusy},
+		{model.Call{Status: model.CallNotConnected, DisconnectionReason: "dial_failed"}, model.CallResultFailed},
+		{model.Call{Status: model.CallNotConnected, DisconnectionReason: "invalid_destination"}, model.CallResultInvalid},
+		{model.Call{Status: model.CallError}, model.CallResultFailed},
+	} {
+		got, words := campaign.CallOutcome(tc.call)
+		if got != tc.want || (got != model.CallResultAnswered && words == "") {
+			t.Errorf("%s/%s: %s %q, want %s", tc.call.Status, tc.call.DisconnectionReason, got, words, tc.want)
+		}
+	}
+}
