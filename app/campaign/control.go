@@ -219,7 +219,9 @@ func (s *Service) Cancel(ctx context.Context, a model.Actor, id int64) error {
 // finalCodes are failures no retry can fix: the number does not work, the person opted
 // out, the message itself is wrong.
 var finalCodes = []string{"131026", "131050", "21211", "21614", "21610", model.FailOptedOut, model.FailNoPhone,
-	"132000", "132005", "132007", "132012", "100"}
+	"132000", "132005", "132007", "132012", "100",
+	// A call campaign's: a number that does not exist, a contact with no phone or deleted.
+	model.CallResultInvalid, model.SkipNoAddress, model.SkipDeleted}
 
 // RetryFailed sends again to recipients whose send failed for a reason that may pass
 // (throttling that ran out of attempts, a provider's outage); it returns how many.
