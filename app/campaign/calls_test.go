@@ -167,6 +167,7 @@ func TestCallCampaignRespectsConcurrency(t *testing.T) {
 	wait(t, 30*time.Second, "the call campaign to complete", func() bool { return e.status(t, c.ID) == model.CampaignCompleted })
 	close(stop)
 	wg.Wait()
+	t.Logf("at most %d live calls at the simulator at once (concurrency 2), %d calls for 8 people", peak, len(e.sim.Calls()))
 	if peak > 2 || peak == 0 {
 		t.Errorf("the simulator saw %d live calls at once; want 1..2", peak)
 	}
