@@ -178,5 +178,16 @@ func TestCallCampaignBuildAndRun(t *testing.T) {
 		t.Errorf("the campaign is %s; it waits for a retry, running", got)
 	}
 	shoot("run", tid("campaign-live"))
+	if dir != "" { // the run page in Portuguese too
+		run := eval[string](b, `location.pathname`)
+		b.open(s.home+"/settings/profile", tid("profile-form"))
+		b.do("switch to Portuguese", chromedp.SetValue(tid("profile-locale"), "pt-BR"), chromedp.Click(tid("profile-save")))
+		b.waitJS("the page is in Portuguese", `document.documentElement.lang === "pt-BR"`, waitTimeout)
+		for _, l := range []look{crmLooks[0], crmLooks[3]} {
+			b.setLook(l)
+			b.open(run, tid("campaign-live"))
+			b.save(dir, "call-campaign-run-ptbr-"+l.name, l)
+		}
+	}
 	b.noConsoleErrors()
 }
