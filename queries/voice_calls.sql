@@ -1,106 +1,136 @@
 -- Voice calls: the webhook ingest of Retell's call events, the call record, the calls API
 -- and the calls analytics. See migrations/00020_voice.sql.
 
--- name: call-event-claim
--- Records that a call's event arrived; no row back means it was already applied.
--- $1 org, $2 Retell call id, $3 event.
-INSERT INTO call_events (org_id, call_id, event) VALUES ($1, $2, $3)
-ON CONFLICT (org_id, call_id, event) DO NOTHING
-RETURNING event;
-
--- name: call-resolve
--- Everything an event needs to tie its call to the org's records, in one round trip: the
--- contact the call already has; the metadata's contact, lead, conversation and campaign
--- when they are the org's (another org's ids, or none, come back null); our number; the
--- contact with the other side's number; and the latest conversation of the contact found.
--- $1 org, $2 Retell call id, $3 contact, $4 lead, $5 conversation, $6 campaign, $7 our
--- number, $8 their number ('' for none).
-WITH l AS (
-    SELECT (SELECT k.contact_id FROM calls k WHERE k.org_id = $1 AND k.call_id = $2) AS known_contact_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id = $3) AS contact_id,
-           (SELECT d.id FROM leads d WHERE d.org_id = $1 AND d.id = $4) AS lead_id,
-           (SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.id = $5) AS conversation_id,
-           (SELECT p.id FROM campaigns p WHERE p.org_id = $1 AND p.id = $6) AS campaign_id,
-           (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.phone_number = $7) AS number_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $8 AND $8 <> '') AS phone_contact_id
-)
-SELECT l.known_contact_id, l.contact_id, l.lead_id, l.conversation_id, l.campaign_id, l.number_id, l.phone_contact_id,
-       (SELECT v.id FROM conversations v
-        WHERE v.org_id = $1 AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
-        ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1) AS latest_conversation_id
-FROM l;
-
--- name: call-apply
--- One event applied to the call's row (created by the first event of any kind). A later
+-- name: call-ingest
+-- One call event in one statement: it claims the event (a duplicate does nothing and
+-- returns no row), ties the call to the org's records (the contact the call already has;
+-- the metadata's contact, lead, conversation and campaign when they are the org's, another
+-- org's ids or none giving null; our number; the contact with the other side's number, or
+-- one created for an inbound caller, with its timeline line and contact.created event;
+-- the latest conversation of the contact found), applies the event to the call's row and
+-- records the call's event, both events announced when the transaction commits. A later
 -- event (higher rank) takes over every field it carries; an earlier one arriving late only
 -- fills what is still empty, so the row never goes back. Links, once set, stay.
--- $1 org, $2 Retell call id, $3 direction, $4 from, $5 to, $6 agent id, $7 agent name,
--- $8 status, $9 rank, $10 disconnection reason, $11 started, $12 ended, $13 duration ms,
--- $14 recording URL, $15 transcript, $16 transcript object, $17 summary, $18 sentiment,
--- $19 successful, $20 in voicemail, $21 custom analysis, $22 cost (cents), $23 metadata,
--- $24 dynamic variables, $25 contact, $26 lead, $27 conversation, $28 campaign, $29 number.
-INSERT INTO calls AS c (org_id, call_id, direction, from_number, to_number, agent_id, agent_name, status, event_rank,
-    disconnection_reason, started_at, ended_at, duration_ms, recording_url, transcript, transcript_object, summary, sentiment,
-    successful, in_voicemail, custom_analysis, cost_cents, metadata, dynamic_variables, contact_id, lead_id, conversation_id,
-    campaign_id, number_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-    $25, $26, $27, $28, $29)
-ON CONFLICT (org_id, call_id) DO UPDATE SET
-    status = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN EXCLUDED.status ELSE c.status END,
-    event_rank = greatest(c.event_rank, EXCLUDED.event_rank),
-    from_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.from_number, ''), c.from_number)
-        ELSE coalesce(nullif(c.from_number, ''), EXCLUDED.from_number) END,
-    to_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.to_number, ''), c.to_number)
-        ELSE coalesce(nullif(c.to_number, ''), EXCLUDED.to_number) END,
-    agent_id = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_id, ''), c.agent_id)
-        ELSE coalesce(nullif(c.agent_id, ''), EXCLUDED.agent_id) END,
-    agent_name = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_name, ''), c.agent_name)
-        ELSE coalesce(nullif(c.agent_name, ''), EXCLUDED.agent_name) END,
-    disconnection_reason = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.disconnection_reason, ''), c.disconnection_reason)
-        ELSE coalesce(nullif(c.disconnection_reason, ''), EXCLUDED.disconnection_reason) END,
-    started_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.started_at, c.started_at)
-        ELSE coalesce(c.started_at, EXCLUDED.started_at) END,
-    ended_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.ended_at, c.ended_at)
-        ELSE coalesce(c.ended_at, EXCLUDED.ended_at) END,
-    duration_ms = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.duration_ms, 0), c.duration_ms)
-        ELSE coalesce(nullif(c.duration_ms, 0), EXCLUDED.duration_ms) END,
-    recording_url = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.recording_url, ''), c.recording_url)
-        ELSE coalesce(nullif(c.recording_url, ''), EXCLUDED.recording_url) END,
-    transcript = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.transcript, ''), c.transcript)
-        ELSE coalesce(nullif(c.transcript, ''), EXCLUDED.transcript) END,
-    transcript_object = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.transcript_object, '[]'::jsonb), c.transcript_object)
-        ELSE coalesce(nullif(c.transcript_object, '[]'::jsonb), EXCLUDED.transcript_object) END,
-    summary = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.summary, ''), c.summary)
-        ELSE coalesce(nullif(c.summary, ''), EXCLUDED.summary) END,
-    sentiment = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.sentiment, ''), c.sentiment)
-        ELSE coalesce(nullif(c.sentiment, ''), EXCLUDED.sentiment) END,
-    successful = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.successful, c.successful)
-        ELSE coalesce(c.successful, EXCLUDED.successful) END,
-    in_voicemail = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.in_voicemail, c.in_voicemail)
-        ELSE coalesce(c.in_voicemail, EXCLUDED.in_voicemail) END,
-    custom_analysis = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.custom_analysis, '{}'::jsonb), c.custom_analysis)
-        ELSE coalesce(nullif(c.custom_analysis, '{}'::jsonb), EXCLUDED.custom_analysis) END,
-    cost_cents = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.cost_cents, 0), c.cost_cents)
-        ELSE coalesce(nullif(c.cost_cents, 0), EXCLUDED.cost_cents) END,
-    metadata = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.metadata, '{}'::jsonb), c.metadata)
-        ELSE coalesce(nullif(c.metadata, '{}'::jsonb), EXCLUDED.metadata) END,
-    dynamic_variables = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.dynamic_variables, '{}'::jsonb), c.dynamic_variables)
-        ELSE coalesce(nullif(c.dynamic_variables, '{}'::jsonb), EXCLUDED.dynamic_variables) END,
-    contact_id = coalesce(c.contact_id, EXCLUDED.contact_id),
-    lead_id = coalesce(c.lead_id, EXCLUDED.lead_id),
-    conversation_id = coalesce(c.conversation_id, EXCLUDED.conversation_id),
-    campaign_id = coalesce(c.campaign_id, EXCLUDED.campaign_id),
-    number_id = coalesce(c.number_id, EXCLUDED.number_id),
-    updated_at = now()
-WHERE c.org_id = $1
-RETURNING c.id, c.org_id, c.call_id, c.number_id, c.contact_id, c.lead_id, c.conversation_id, c.campaign_id, c.direction,
-    c.from_number, c.to_number, c.agent_id, c.agent_name, c.status, c.event_rank, c.disconnection_reason, c.started_at, c.ended_at,
-    c.duration_ms, c.recording_url, c.recording_file_id, c.transcript, c.transcript_object, c.summary, c.sentiment, c.successful,
-    c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables, c.created_at, c.updated_at;
+-- $1 org, $2 Retell call id, $3 Retell event, $4 direction, $5 from, $6 to, $7 agent id,
+-- $8 agent name, $9 status, $10 rank, $11 disconnection reason, $12 started, $13 ended,
+-- $14 duration ms, $15 recording URL, $16 transcript, $17 transcript object, $18 summary,
+-- $19 sentiment, $20 successful, $21 in voicemail, $22 custom analysis, $23 cost (cents),
+-- $24 metadata, $25 dynamic variables, $26 metadata's contact, $27 lead, $28 conversation,
+-- $29 campaign (0 for none), $30 our number, $31 their number in E.164 ('' for none),
+-- $32 the call event's type (call.started…), $33 the contact event's (contact.created).
+WITH claim AS (
+    INSERT INTO call_events (org_id, call_id, event) VALUES ($1, $2, $3)
+    ON CONFLICT (org_id, call_id, event) DO NOTHING
+    RETURNING event
+), l AS (
+    SELECT (SELECT k.contact_id FROM calls k WHERE k.org_id = $1 AND k.call_id = $2) AS known_contact_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id = $26) AS contact_id,
+           (SELECT d.id FROM leads d WHERE d.org_id = $1 AND d.id = $27) AS lead_id,
+           (SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.id = $28) AS conversation_id,
+           (SELECT p.id FROM campaigns p WHERE p.org_id = $1 AND p.id = $29) AS campaign_id,
+           (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.phone_number = $30) AS number_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $31 AND $31 <> '') AS phone_contact_id
+    FROM claim
+), newc AS (
+    -- An inbound caller nobody knows becomes a contact. A contact of the number created
+    -- meanwhile by another event is taken (DO UPDATE returns it); xmax = 0 tells a new row.
+    INSERT INTO contacts AS c (org_id, phone)
+    SELECT $1, $31 FROM l
+    WHERE $4 = 'inbound' AND $31 <> '' AND l.known_contact_id IS NULL AND l.contact_id IS NULL AND l.phone_contact_id IS NULL
+    ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO UPDATE SET phone = EXCLUDED.phone
+    WHERE c.org_id = $1
+    RETURNING c.id, (c.xmax = 0) AS created
+), cline AS (
+    INSERT INTO contact_events (org_id, contact_id, kind, data)
+    SELECT $1, n.id, 'created', '{"source": "call"}' FROM newc n WHERE n.created
+), cpub AS (
+    INSERT INTO events (org_id, type, payload)
+    SELECT $1, $33, jsonb_build_object('id', n.id, 'name', '') FROM newc n WHERE n.created
+    RETURNING id
+), link AS (
+    SELECT coalesce(l.contact_id, l.phone_contact_id, (SELECT n.id FROM newc n)) AS contact_id, l.lead_id,
+           coalesce(l.conversation_id, (SELECT v.id FROM conversations v
+               WHERE v.org_id = $1 AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
+               ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1)) AS conversation_id,
+           l.campaign_id, l.number_id
+    FROM l
+), up AS (
+    INSERT INTO calls AS c (org_id, call_id, direction, from_number, to_number, agent_id, agent_name, status, event_rank,
+        disconnection_reason, started_at, ended_at, duration_ms, recording_url, transcript, transcript_object, summary, sentiment,
+        successful, in_voicemail, custom_analysis, cost_cents, metadata, dynamic_variables, contact_id, lead_id, conversation_id,
+        campaign_id, number_id)
+    SELECT $1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
+        r.contact_id, r.lead_id, r.conversation_id, r.campaign_id, r.number_id
+    FROM link r
+    ON CONFLICT (org_id, call_id) DO UPDATE SET
+        status = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN EXCLUDED.status ELSE c.status END,
+        event_rank = greatest(c.event_rank, EXCLUDED.event_rank),
+        from_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.from_number, ''), c.from_number)
+            ELSE coalesce(nullif(c.from_number, ''), EXCLUDED.from_number) END,
+        to_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.to_number, ''), c.to_number)
+            ELSE coalesce(nullif(c.to_number, ''), EXCLUDED.to_number) END,
+        agent_id = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_id, ''), c.agent_id)
+            ELSE coalesce(nullif(c.agent_id, ''), EXCLUDED.agent_id) END,
+        agent_name = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_name, ''), c.agent_name)
+            ELSE coalesce(nullif(c.agent_name, ''), EXCLUDED.agent_name) END,
+        disconnection_reason = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.disconnection_reason, ''), c.disconnection_reason)
+            ELSE coalesce(nullif(c.disconnection_reason, ''), EXCLUDED.disconnection_reason) END,
+        started_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.started_at, c.started_at)
+            ELSE coalesce(c.started_at, EXCLUDED.started_at) END,
+        ended_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.ended_at, c.ended_at)
+            ELSE coalesce(c.ended_at, EXCLUDED.ended_at) END,
+        duration_ms = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.duration_ms, 0), c.duration_ms)
+            ELSE coalesce(nullif(c.duration_ms, 0), EXCLUDED.duration_ms) END,
+        recording_url = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.recording_url, ''), c.recording_url)
+            ELSE coalesce(nullif(c.recording_url, ''), EXCLUDED.recording_url) END,
+        transcript = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.transcript, ''), c.transcript)
+            ELSE coalesce(nullif(c.transcript, ''), EXCLUDED.transcript) END,
+        transcript_object = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.transcript_object, '[]'::jsonb), c.transcript_object)
+            ELSE coalesce(nullif(c.transcript_object, '[]'::jsonb), EXCLUDED.transcript_object) END,
+        summary = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.summary, ''), c.summary)
+            ELSE coalesce(nullif(c.summary, ''), EXCLUDED.summary) END,
+        sentiment = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.sentiment, ''), c.sentiment)
+            ELSE coalesce(nullif(c.sentiment, ''), EXCLUDED.sentiment) END,
+        successful = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.successful, c.successful)
+            ELSE coalesce(c.successful, EXCLUDED.successful) END,
+        in_voicemail = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.in_voicemail, c.in_voicemail)
+            ELSE coalesce(c.in_voicemail, EXCLUDED.in_voicemail) END,
+        custom_analysis = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.custom_analysis, '{}'::jsonb), c.custom_analysis)
+            ELSE coalesce(nullif(c.custom_analysis, '{}'::jsonb), EXCLUDED.custom_analysis) END,
+        cost_cents = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.cost_cents, 0), c.cost_cents)
+            ELSE coalesce(nullif(c.cost_cents, 0), EXCLUDED.cost_cents) END,
+        metadata = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.metadata, '{}'::jsonb), c.metadata)
+            ELSE coalesce(nullif(c.metadata, '{}'::jsonb), EXCLUDED.metadata) END,
+        dynamic_variables = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.dynamic_variables, '{}'::jsonb), c.dynamic_variables)
+            ELSE coalesce(nullif(c.dynamic_variables, '{}'::jsonb), EXCLUDED.dynamic_variables) END,
+        contact_id = coalesce(c.contact_id, EXCLUDED.contact_id),
+        lead_id = coalesce(c.lead_id, EXCLUDED.lead_id),
+        conversation_id = coalesce(c.conversation_id, EXCLUDED.conversation_id),
+        campaign_id = coalesce(c.campaign_id, EXCLUDED.campaign_id),
+        number_id = coalesce(c.number_id, EXCLUDED.number_id),
+        updated_at = now()
+    WHERE c.org_id = $1
+    RETURNING c.id, c.org_id, c.call_id, c.number_id, c.contact_id, c.lead_id, c.conversation_id, c.campaign_id, c.direction,
+        c.from_number, c.to_number, c.agent_id, c.agent_name, c.status, c.event_rank, c.disconnection_reason, c.started_at,
+        c.ended_at, c.duration_ms, c.recording_url, c.recording_file_id, c.transcript, c.transcript_object, c.summary,
+        c.sentiment, c.successful, c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables,
+        c.created_at, c.updated_at
+), pub AS (
+    -- The call's event: events.CallRef (ids of no record left out).
+    INSERT INTO events (org_id, type, payload)
+    SELECT $1, $32, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
+        'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id))
+    FROM up u
+    RETURNING id
+)
+SELECT u.*,
+       (SELECT count(pg_notify('masteria_events', json_build_object('id', e.id, 'org_id', $1::bigint)::text))
+        FROM (SELECT id FROM cpub UNION ALL SELECT id FROM pub) e) AS announced
+FROM up u;
 
 -- name: call-set-recording
 -- The recording's copy in the media store, kept once. $1 org, $2 call, $3 media file.

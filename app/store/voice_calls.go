@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,9 +15,7 @@ import (
 
 // voiceCallQueries are the queries of voice calls (queries/voice_calls.sql).
 type voiceCallQueries struct {
-	CallEventClaim      *sqlx.Stmt `query:"call-event-claim"`
-	CallResolve         *sqlx.Stmt `query:"call-resolve"`
-	CallApply           *sqlx.Stmt `query:"call-apply"`
+	CallIngest          *sqlx.Stmt `query:"call-ingest"`
 	CallSetRecording    *sqlx.Stmt `query:"call-set-recording"`
 	CallsOfConversation *sqlx.Stmt `query:"calls-of-conversation"`
 	CallStatsMarks      *sqlx.Stmt `query:"call-stats-marks"`
@@ -29,38 +28,39 @@ type voiceCallQueries struct {
 	CallStatsOrgs       *sqlx.Stmt `query:"call-stats-orgs"`
 }
 
-// ClaimCallEvent records that event of a call arrived; false when it had already.
-func (s *Store) ClaimCallEvent(ctx context.Context, orgID int64, callID, event string) (bool, error) {
-	var got string
-	err := s.get(ctx, s.q.CallEventClaim, &got, orgID, callID, event)
-	if err == model.ErrNotFound {
-		return false, nil
+// CallEvent is one Retell event to ingest: the call as the event gives it (c, whose
+// Event rank is set and whose links are empty), the event's name, the ids the call's
+// metadata names (0 for none; another org's are ignored), our number and the other side's
+// in E.164 ('' when it has none), and the names of the events to publish (the call's, and
+// contact.created for a caller made a contact).
+type CallEvent struct {
+	Call                                  model.Call
+	Event                                 string
+	ContactID, LeadID, ConvID, CampaignID int64
+	OurNumber, TheirNumber                string
+	CallEventType, ContactCreatedType     string
+}
+
+// IngestCallEvent applies one call event in one statement (see call-ingest) and returns the
+// call's row as it now stands; false when the event had been applied before (nothing done).
+func (s *Store) IngestCallEvent(ctx context.Context, e CallEvent) (model.Call, bool, error) {
+	c := e.Call
+	var out struct {
+		model.Call
+		Announced int `db:"announced"`
+	}
+	err := s.get(ctx, s.q.CallIngest, &out, c.OrgID, c.CallID, e.Event, c.Direction, c.FromNumber, c.ToNumber, c.AgentID,
+		c.AgentName, c.Status, c.EventRank, c.DisconnectionReason, c.StartedAt, c.EndedAt, c.DurationMS, c.RecordingURL,
+		c.Transcript, jsonOr(c.TranscriptObject, "[]"), c.Summary, c.Sentiment, c.Successful, c.InVoicemail,
+		jsonOr(c.CustomAnalysis, "{}"), c.CostCents, jsonOr(c.Metadata, "{}"), jsonOr(c.DynamicVariables, "{}"),
+		e.ContactID, e.LeadID, e.ConvID, e.CampaignID, e.OurNumber, e.TheirNumber, e.CallEventType, e.ContactCreatedType)
+	if errors.Is(err, model.ErrNotFound) {
+		return model.Call{}, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("store: claim call event: %w", err)
+		return model.Call{}, false, fmt.Errorf("store: ingest call event: %w", err)
 	}
-	return true, nil
-}
-
-// CallLinks are a call's links to the org's records; nil where none.
-type CallLinks struct {
-	KnownContactID       *int64 `db:"known_contact_id"` // the contact the call already has
-	ContactID            *int64 `db:"contact_id"`
-	LeadID               *int64 `db:"lead_id"`
-	ConversationID       *int64 `db:"conversation_id"`
-	CampaignID           *int64 `db:"campaign_id"`
-	NumberID             *int64 `db:"number_id"`
-	PhoneContactID       *int64 `db:"phone_contact_id"`       // the contact with the other side's number
-	LatestConversationID *int64 `db:"latest_conversation_id"` // of the contact found
-}
-
-// ResolveCall finds what a call event ties to: see call-resolve.
-func (s *Store) ResolveCall(ctx context.Context, orgID int64, callID string, contact, lead, conv, campaign int64, ourNumber, theirNumber string) (CallLinks, error) {
-	var l CallLinks
-	if err := s.get(ctx, s.q.CallResolve, &l, orgID, callID, contact, lead, conv, campaign, ourNumber, theirNumber); err != nil {
-		return l, fmt.Errorf("store: resolve call: %w", err)
-	}
-	return l, nil
+	return out.Call, true, nil
 }
 
 func jsonOr(b json.RawMessage, empty string) []byte {
@@ -68,21 +68,6 @@ func jsonOr(b json.RawMessage, empty string) []byte {
 		return []byte(empty)
 	}
 	return b
-}
-
-// ApplyCallEvent writes one event of c (rank: call_started 1, call_ended 2, call_analyzed 3)
-// into the call's row, creating it, and returns the row as it now stands. See call-apply.
-func (s *Store) ApplyCallEvent(ctx context.Context, c model.Call) (model.Call, error) {
-	var out model.Call
-	err := s.get(ctx, s.q.CallApply, &out, c.OrgID, c.CallID, c.Direction, c.FromNumber, c.ToNumber, c.AgentID, c.AgentName,
-		c.Status, c.EventRank, c.DisconnectionReason, c.StartedAt, c.EndedAt, c.DurationMS, c.RecordingURL, c.Transcript,
-		jsonOr(c.TranscriptObject, "[]"), c.Summary, c.Sentiment, c.Successful, c.InVoicemail, jsonOr(c.CustomAnalysis, "{}"),
-		c.CostCents, jsonOr(c.Metadata, "{}"), jsonOr(c.DynamicVariables, "{}"), c.ContactID, c.LeadID, c.ConversationID,
-		c.CampaignID, c.NumberID)
-	if err != nil {
-		return out, fmt.Errorf("store: apply call event: %w", err)
-	}
-	return out, nil
 }
 
 // SetCallRecording keeps the media file of a call's recording; false when it had one.

@@ -266,8 +266,14 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// apply writes the event into the call's row in one transaction with its event, unless
-// the event came before.
+// callEventTypes are the events a call's events publish.
+var callEventTypes = map[string]events.Type[events.CallRef]{"call_started": events.CallStarted, "call_ended": events.CallEnded,
+	"call_analyzed": events.CallAnalyzed}
+
+// apply writes the event into the call's row, unless the event came before: one statement
+// (store.IngestCallEvent) claims the event, ties the call to the org's records (creating
+// an inbound caller's contact), moves the row forward and records the events. It runs on
+// its own (one round trip) unless hooks or the recording's job need a transaction around it.
 func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.Call) (Result, error) {
 	ours, theirs := c.ToNumber, c.FromNumber
 	if c.Direction == "outbound" {
@@ -277,63 +283,49 @@ func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.
 	if len(c.Metadata) > 0 {
 		_ = json.Unmarshal(c.Metadata, &l)
 	}
-	// The contact: the one the call is already tied to, the metadata's when it is the
-	// org's, else the one with the other side's number (created for an inbound caller).
 	e164 := ""
 	if theirs != "" {
 		if n, err := phone.Normalize(theirs, "US"); err == nil {
 			e164 = n
 		}
 	}
-	ln, err := s.st.ResolveCall(ctx, orgID, c.CallID, int64(l.ContactID), int64(l.LeadID), int64(l.ConversationID), int64(l.CampaignID), ours, e164)
-	if err != nil {
-		return Result{}, err
-	}
-	c.LeadID, c.ConversationID, c.CampaignID, c.NumberID = ln.LeadID, ln.ConversationID, ln.CampaignID, ln.NumberID
-	switch {
-	case ln.KnownContactID != nil:
-	case ln.ContactID != nil:
-		c.ContactID = ln.ContactID
-	case ln.PhoneContactID != nil:
-		c.ContactID = ln.PhoneContactID
-	case c.Direction == "inbound" && e164 != "":
-		id, err := s.createContact(ctx, orgID, e164)
+	in := store.CallEvent{Call: c, Event: event, ContactID: int64(l.ContactID), LeadID: int64(l.LeadID),
+		ConvID: int64(l.ConversationID), CampaignID: int64(l.CampaignID), OurNumber: ours, TheirNumber: e164,
+		CallEventType: callEventTypes[event].Name(), ContactCreatedType: events.ContactCreated.Name()}
+	var res Result
+	queue := s.jobs != nil && c.RecordingURL != ""
+	if len(s.hooks) == 0 && !queue {
+		row, fresh, err := s.st.IngestCallEvent(ctx, in)
 		if err != nil {
 			return Result{}, err
 		}
-		c.ContactID = &id
+		return Result{Call: row, Duplicate: !fresh}, nil
 	}
-	if c.ConversationID == nil {
-		c.ConversationID = ln.LatestConversationID
-	}
-	var res Result
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		fresh, err := tx.ClaimCallEvent(ctx, orgID, c.CallID, event)
-		if err != nil {
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		row, fresh, err := tx.IngestCallEvent(ctx, in)
+		if err != nil || !fresh {
+			res.Duplicate = !fresh
 			return err
 		}
-		if !fresh {
-			res.Duplicate = true
-			return nil
-		}
-		if res.Call, err = tx.ApplyCallEvent(ctx, c); err != nil {
-			return err
-		}
-		if s.jobs != nil && res.Call.RecordingURL != "" && res.Call.RecordingFileID == nil && c.RecordingURL != "" {
-			if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: orgID, ID: res.Call.ID}, &river.InsertOpts{
+		res.Call = row
+		if queue && row.RecordingURL != "" && row.RecordingFileID == nil {
+			if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: orgID, ID: row.ID}, &river.InsertOpts{
 				UniqueOpts: river.UniqueOpts{ByArgs: true},
 			}); err != nil {
 				return fmt.Errorf("calls: queue the recording: %w", err)
 			}
 		}
 		for _, h := range s.hooks {
-			if err := h(ctx, tx, event, res.Call); err != nil {
+			if err := h(ctx, tx, event, row); err != nil {
 				return err
 			}
 		}
-		return publish(ctx, tx, event, res.Call)
+		return nil
 	})
-	return res, err
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }
 
 // Ref is the event payload of a call.
@@ -349,33 +341,4 @@ func Ref(c model.Call) events.CallRef {
 		r.ConversationID = *c.ConversationID
 	}
 	return r
-}
-
-func publish(ctx context.Context, tx *store.Store, event string, c model.Call) error {
-	t := map[string]events.Type[events.CallRef]{"call_started": events.CallStarted, "call_ended": events.CallEnded,
-		"call_analyzed": events.CallAnalyzed}[event]
-	_, err := t.Publish(ctx, tx, c.OrgID, Ref(c))
-	return err
-}
-
-// createContact creates the org's contact for an inbound caller's number (E.164); when
-// another event of the same caller created it first, that one is returned.
-func (s *Service) createContact(ctx context.Context, orgID int64, e164 string) (int64, error) {
-	var id int64
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
-		p := e164
-		var err error
-		if id, err = tx.CreateContact(ctx, model.Contact{OrgID: orgID, Phone: &p}); err != nil {
-			return err
-		}
-		if err := tx.AddContactEvent(ctx, orgID, id, "created", nil, map[string]any{"source": "call"}); err != nil {
-			return err
-		}
-		_, err = events.ContactCreated.Publish(ctx, tx, orgID, events.ContactNew{ID: id})
-		return err
-	})
-	if errors.Is(err, model.ErrConflict) {
-		return s.st.ContactIDByPhone(ctx, orgID, e164)
-	}
-	return id, err
 }
