@@ -31,7 +31,7 @@ type voiceCallQueries struct {
 // CallEvent is one Retell event to ingest: the call as the event gives it (c, whose
 // Event rank is set and whose links are empty), the event's name, the ids the call's
 // metadata names (0 for none; another org's are ignored), our number and the other side's
-// in E.164 (” when it has none), and the names of the events to publish (the call's, and
+// in E.164 (empty when it has none), and the names of the events to publish (the call's, and
 // contact.created for a caller made a contact).
 type CallEvent struct {
 	Call                                  model.Call

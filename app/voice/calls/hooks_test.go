@@ -1,0 +1,151 @@
+package calls_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"masteria/app/events"
+	"masteria/app/jobs"
+	"masteria/app/model"
+	"masteria/app/store"
+	"masteria/app/voice/calls"
+)
+
+// TestIngestHooksRunInTheEventsTransaction: a hook sees the call's row as the event left it,
+// inside the transaction that applied it (the row and the event's claim are visible to the
+// hook's transaction, not yet to others); a failing hook undoes the whole event, contact
+// included, and Retell's retry applies it; the recording's job is queued once however
+// often events carrying the recording come.
+func TestIngestHooksRunInTheEventsTransaction(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	reg := jobs.NewRegistry()
+	calls.Register(reg, e.svc, nil, nil)
+	q, err := jobs.New(e.ctx, e.st.DB().DB, e.url, reg, jobs.Options{}) // insert only: the jobs stay queued
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.SetJobs(q)
+	type seen struct {
+		event         string
+		call          model.Call
+		inTx, outside int
+	}
+	var got []seen
+	fail := errors.New("the hook refuses")
+	failNext := true
+	e.svc.AddHook(func(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+		s := seen{event: event, call: c}
+		if err := tx.SQLTx().QueryRowContext(ctx, `SELECT count(*) FROM call_events WHERE org_id = $1 AND call_id = $2`,
+			c.OrgID, c.CallID).Scan(&s.inTx); err != nil {
+			return err
+		}
+		s.outside = e.count(`SELECT count(*) FROM call_events WHERE org_id = $1 AND call_id = $2`, c.OrgID, c.CallID)
+		got = append(got, s)
+		if failNext {
+			failNext = false
+			return fail
+		}
+		return nil
+	})
+	started := body(t, "call_started", inboundCall("call_hook", "+5511977776666", "call_started"))
+	if _, err := e.send(e.a, started); !errors.Is(err, fail) {
+		t.Fatalf("a failing hook: %v", err)
+	}
+	for _, q := range []string{`SELECT count(*) FROM calls WHERE org_id = $1`, `SELECT count(*) FROM call_events WHERE org_id = $1`,
+		`SELECT count(*) FROM contacts WHERE org_id = $1`, `SELECT count(*) FROM events WHERE org_id = $1`} {
+		if n := e.count(q, e.a.id); n != 0 {
+			t.Errorf("the failed event left %d rows: %s", n, q)
+		}
+	}
+	r := e.mustSend(e.a, started) // Retell's retry
+	if r.Duplicate || r.Call.ContactID == nil {
+		t.Fatalf("the retry: %+v", r)
+	}
+	ended := inboundCall("call_hook", "+5511977776666", "call_ended")
+	ended["recording_url"] = "https://retell.example/recordings/call_hook.wav"
+	analyzed := inboundCall("call_hook", "+5511977776666", "call_analyzed")
+	analyzed["recording_url"] = ended["recording_url"]
+	for _, b := range [][]byte{body(t, "call_ended", ended), body(t, "call_ended", ended), body(t, "call_analyzed", analyzed)} {
+		e.mustSend(e.a, b)
+	}
+	if len(got) != 4 {
+		t.Fatalf("the hook ran %d times, want 4 (failed start, start, end, analysis; not the duplicate)", len(got))
+	}
+	for i, want := range []struct {
+		event string
+		rank  int
+	}{{"call_started", 1}, {"call_started", 1}, {"call_ended", 2}, {"call_analyzed", 3}} {
+		s := got[i]
+		if s.event != want.event || s.call.EventRank != want.rank || s.call.ID == 0 || s.call.ContactID == nil {
+			t.Errorf("hook %d: %s rank %d id %d contact %v", i, s.event, s.call.EventRank, s.call.ID, s.call.ContactID)
+		}
+		if s.inTx != max(i, 1) || s.outside != max(i-1, 0) {
+			t.Errorf("hook %d: its transaction sees %d claims, another %d", i, s.inTx, s.outside)
+		}
+	}
+	if got[3].call.Summary == "" || got[3].call.RecordingURL == "" {
+		t.Errorf("the analysed row the hook saw: %+v", got[3].call)
+	}
+	if n := e.count(`SELECT count(*) FROM river_job WHERE kind = 'voice_call_recording' AND (args->>'id')::bigint = $1`, r.Call.ID); n != 1 {
+		t.Errorf("%d recording jobs queued", n)
+	}
+}
+
+// TestIngestPublishesCallRefs: the events the statement records are the catalogue's: each
+// call event's payload is the call's Ref, the contact's is a ContactNew.
+func TestIngestPublishesCallRefs(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var last calls.Result
+	for _, ev := range []string{"call_started", "call_ended", "call_analyzed"} {
+		last = e.mustSend(e.a, body(t, ev, inboundCall("call_ref", "+5511966665555", ev)))
+	}
+	rows, err := e.st.DB().Query(`SELECT type, payload FROM events WHERE org_id = $1 ORDER BY id`, e.a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var types []string
+	for rows.Next() {
+		var typ string
+		var payload []byte
+		if err := rows.Scan(&typ, &payload); err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, typ)
+		switch typ {
+		case events.ContactCreated.Name():
+			p, err := events.ContactCreated.Decode(payload)
+			if err != nil || p.ID != *last.Call.ContactID {
+				t.Errorf("contact.created payload %s: %v", payload, err)
+			}
+		default:
+			p, err := events.CallStarted.Decode(payload)
+			want := calls.Ref(last.Call)
+			want.Status = map[string]string{"call.started": model.CallOngoing}[typ]
+			if want.Status == "" {
+				want.Status = model.CallEnded
+			}
+			if err != nil || p != want {
+				t.Errorf("%s payload %s, want %+v", typ, payload, want)
+			}
+			var raw map[string]any
+			_ = json.Unmarshal(payload, &raw)
+			if _, ok := raw["lead_id"]; ok {
+				t.Errorf("%s payload names a lead the call has not: %s", typ, payload)
+			}
+		}
+	}
+	want := []string{"contact.created", "call.started", "call.ended", "call.analyzed"}
+	if len(types) != len(want) {
+		t.Fatalf("events %v, want %v", types, want)
+	}
+	for i := range want {
+		if types[i] != want[i] {
+			t.Errorf("events %v, want %v", types, want)
+		}
+	}
+}
