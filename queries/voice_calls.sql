@@ -175,14 +175,14 @@ SELECT pg_advisory_xact_lock(hashtext('call_stats_daily'), ($1::bigint % 2147483
 -- name: call-stats-clear
 DELETE FROM call_stats_daily WHERE org_id = $1 AND zone = $2 AND day = ANY($3::date[]);
 
--- name: call-stats-compute
--- Works out the figures of days $3 (zone $2; their calls between $4 and $5) from the
--- calls, marked computed a minute before now so that a call changed by a transaction
--- still running is looked at again. The calls are first counted in one pass by what the
--- figures read (few distinct rows), then summed by day, agent, number and campaign. Each
--- day gets a 'total' row, with zeros when it had no call. Answered: the call connected
--- (ended, not a dial failure); voicemail counts among answered calls; success among the
--- calls analysed.
+-- name: call-day-figures
+-- fragment: the figures of days $3 (zone $2; their calls between $4 and $5) worked out
+-- from the calls, shared by call-stats-compute (which stores them) and call-stats-live
+-- (which shows them): one row per day (dim 'total', key '') and per day and agent, number
+-- and campaign (key the agent id, number or campaign id, '' for none; label the agent's
+-- name). The calls are first counted in one pass by what the figures read (few distinct
+-- rows), then summed. Answered: the call connected (ended, not a dial failure); voicemail
+-- counts among answered calls; success among the calls analysed.
 WITH raw AS (
     SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
            c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
@@ -209,83 +209,61 @@ WITH raw AS (
                'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
     WHERE r.day = ANY($3::date[])
     GROUP BY 1, 2, 3, 4
-), agg AS (
+), figures AS (
     SELECT x.day,
            CASE WHEN GROUPING(x.agent_id) = 0 THEN 'agent' WHEN GROUPING(x.number_id) = 0 THEN 'number'
                 WHEN GROUPING(x.campaign_id) = 0 THEN 'campaign' ELSE 'total' END AS dim,
-           x.agent_id, x.number_id, x.campaign_id, max(x.agent_name) AS agent_name,
+           CASE WHEN GROUPING(x.agent_id) = 0 THEN x.agent_id WHEN GROUPING(x.number_id) = 0 THEN coalesce(x.number_id::text, '')
+                WHEN GROUPING(x.campaign_id) = 0 THEN coalesce(x.campaign_id::text, '') ELSE '' END AS key,
+           CASE WHEN GROUPING(x.agent_id) = 0 THEN coalesce(max(x.agent_name), '') ELSE '' END AS label,
            sum(x.calls)::bigint AS calls, sum(x.answered)::bigint AS answered, sum(x.voicemail)::bigint AS voicemail,
            sum(x.duration_ms)::bigint AS duration_ms, sum(x.analysed)::bigint AS analysed, sum(x.successful)::bigint AS successful,
            sum(x.positive)::bigint AS positive, sum(x.neutral)::bigint AS neutral, sum(x.negative)::bigint AS negative,
            coalesce(sum(x.cost_cents), 0)::float8 AS cost_cents
     FROM cell x
     GROUP BY GROUPING SETS ((x.day), (x.day, x.agent_id), (x.day, x.number_id), (x.day, x.campaign_id))
-)
+);
+
+-- name: call-stats-compute
+-- Stores the figures of days $3 (zone $2; their calls between $4 and $5), marked computed a
+-- minute before now so that a call changed by a transaction still running is looked at
+-- again. Each day gets a 'total' row, with zeros when it had no call.
+-- include: call-day-figures
 INSERT INTO call_stats_daily (org_id, zone, day, dim, key, label, calls, answered, voicemail, duration_ms, analysed, successful,
     positive, neutral, negative, cost_cents, computed_at)
 SELECT $1, $2, d.day, 'total', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, now() - interval '1 minute'
 FROM unnest($3::date[]) AS d(day)
-WHERE NOT EXISTS (SELECT 1 FROM agg WHERE agg.day = d.day AND agg.dim = 'total')
+WHERE NOT EXISTS (SELECT 1 FROM figures f WHERE f.day = d.day AND f.dim = 'total')
 UNION ALL
-SELECT $1, $2, a.day, a.dim,
-       CASE a.dim WHEN 'agent' THEN a.agent_id WHEN 'number' THEN coalesce(a.number_id::text, '')
-           WHEN 'campaign' THEN coalesce(a.campaign_id::text, '') ELSE '' END,
-       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') ELSE '' END,
-       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents,
-       now() - interval '1 minute'
-FROM agg a;
+SELECT $1, $2, f.day, f.dim, f.key, f.label, f.calls, f.answered, f.voicemail, f.duration_ms, f.analysed, f.successful,
+       f.positive, f.neutral, f.negative, f.cost_cents, now() - interval '1 minute'
+FROM figures f;
 
 -- name: call-stats-live
 -- The figures of days $3 (zone $2; their calls between $4 and $5) worked out from the
 -- calls, read only: what a page shows for days whose stored figures are missing or out of
--- date (see call-stats-compute). Rows as call-stats gives them, without the total.
-WITH raw AS (
-    SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
-           c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
-           count(*) AS calls, sum(c.duration_ms) AS duration_ms, sum(c.cost_cents) AS cost_cents
-    FROM calls c
-    WHERE c.org_id = $1 AND c.created_at >= $4 AND c.created_at < $5
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-), cell AS (
-    SELECT r.day, r.agent_id, r.number_id, r.campaign_id, max(r.agent_name) AS agent_name,
-           sum(r.calls) AS calls,
-           coalesce(sum(r.calls) FILTER (WHERE a.answered), 0) AS answered,
-           coalesce(sum(r.calls) FILTER (WHERE a.answered AND (r.in_voicemail OR r.reason IN ('voicemail_reached', 'ivr_reached'))), 0) AS voicemail,
-           coalesce(sum(r.duration_ms) FILTER (WHERE a.answered), 0) AS duration_ms,
-           coalesce(sum(r.calls) FILTER (WHERE r.successful IS NOT NULL), 0) AS analysed,
-           coalesce(sum(r.calls) FILTER (WHERE r.successful), 0) AS successful,
-           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Positive'), 0) AS positive,
-           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Neutral'), 0) AS neutral,
-           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Negative'), 0) AS negative,
-           sum(r.cost_cents) AS cost_cents
-    FROM raw r
-    CROSS JOIN LATERAL (SELECT r.status = 'ended' AND r.reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
-               'invalid_destination', 'user_declined', 'registered_call_timeout', 'marked_as_spam', 'scam_detected',
-               'concurrency_limit_reached', 'no_concurrency_fallback', 'no_valid_payment', 'sip_routing_error',
-               'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
-    WHERE r.day = ANY($3::date[])
-    GROUP BY 1, 2, 3, 4
-), agg AS (
-    SELECT x.day,
-           CASE WHEN GROUPING(x.agent_id) = 0 THEN 'agent' WHEN GROUPING(x.number_id) = 0 THEN 'number'
-                WHEN GROUPING(x.campaign_id) = 0 THEN 'campaign' ELSE 'day' END AS dim,
-           x.agent_id, x.number_id, x.campaign_id, max(x.agent_name) AS agent_name,
-           sum(x.calls)::bigint AS calls, sum(x.answered)::bigint AS answered, sum(x.voicemail)::bigint AS voicemail,
-           sum(x.duration_ms)::bigint AS duration_ms, sum(x.analysed)::bigint AS analysed, sum(x.successful)::bigint AS successful,
-           sum(x.positive)::bigint AS positive, sum(x.neutral)::bigint AS neutral, sum(x.negative)::bigint AS negative,
-           coalesce(sum(x.cost_cents), 0)::float8 AS cost_cents
-    FROM cell x
-    GROUP BY GROUPING SETS ((x.day), (x.agent_id), (x.number_id), (x.campaign_id))
-)
-SELECT a.dim,
-       CASE a.dim WHEN 'day' THEN to_char(a.day, 'YYYY-MM-DD') WHEN 'agent' THEN a.agent_id
-           WHEN 'number' THEN coalesce(a.number_id::text, '') ELSE coalesce(a.campaign_id::text, '') END AS key,
-       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') WHEN 'number' THEN coalesce(n.phone_number, '')
+-- date. Rows as call-stats gives them (from the same per-day figures call-stats-compute
+-- stores), without the order.
+-- include: call-day-figures
+SELECT x.dim, x.key,
+       CASE x.dim WHEN 'agent' THEN x.label WHEN 'number' THEN coalesce(n.phone_number, '')
            WHEN 'campaign' THEN coalesce(p.name, '') ELSE '' END AS label,
-       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents
-FROM agg a
-LEFT JOIN voice_numbers n ON a.dim = 'number' AND n.org_id = $1 AND n.id = a.number_id
-LEFT JOIN campaigns p ON a.dim = 'campaign' AND p.org_id = $1 AND p.id = a.campaign_id;
+       x.calls, x.answered, x.voicemail, x.duration_ms, x.analysed, x.successful, x.positive, x.neutral, x.negative, x.cost_cents
+FROM (
+    SELECT 'day' AS dim, to_char(f.day, 'YYYY-MM-DD') AS key, '' AS label, f.calls, f.answered, f.voicemail, f.duration_ms,
+           f.analysed, f.successful, f.positive, f.neutral, f.negative, f.cost_cents
+    FROM figures f
+    WHERE f.dim = 'total'
+  UNION ALL
+    SELECT f.dim, f.key, max(f.label), sum(f.calls)::bigint, sum(f.answered)::bigint, sum(f.voicemail)::bigint,
+           sum(f.duration_ms)::bigint, sum(f.analysed)::bigint, sum(f.successful)::bigint, sum(f.positive)::bigint,
+           sum(f.neutral)::bigint, sum(f.negative)::bigint, sum(f.cost_cents)::float8
+    FROM figures f
+    WHERE f.dim <> 'total'
+    GROUP BY f.dim, f.key
+) x
+LEFT JOIN voice_numbers n ON x.dim = 'number' AND n.org_id = $1 AND n.id::text = x.key
+LEFT JOIN campaigns p ON x.dim = 'campaign' AND p.org_id = $1 AND p.id::text = x.key;
 
 -- name: call-stats
 -- The stored figures of days [$3, $4] in zone $2 but days $5 (out of date): each day's,
