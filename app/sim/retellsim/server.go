@@ -23,7 +23,11 @@
 // call_ended without call_analysis, call_analyzed) to the webhook URL as {"event","call"},
 // signed with the first API key, each retried up to 3 times on a non-2xx answer or a
 // timeout; a failed event does not stop the next. Scripts can send them out of order,
-// twice, with a bad signature or an old timestamp.
+// twice, with a bad signature or an old timestamp, and add the optional events of a call
+// (transcript_updated, transfer_started/bridged/cancelled/ended). ReceiveCall plays a call
+// someone makes to one of the account's numbers (its inbound agent, or the one its
+// inbound_webhook_url names). SetConcurrencyLimit lowered under the calls running ends the
+// newest at once with concurrency_limit_reached.
 //
 // FailNext makes the next requests to a path fail with a status of choice (a numbers
 // wizard's import step, a 429 on a call), and Requests, PhoneNumbers, Imports, Calls and
@@ -124,6 +128,7 @@ type Server struct {
 	imports    []retell.ImportPhoneNumber
 	calls      map[string]*retell.Call
 	callOrder  []string
+	playing    map[string]chan struct{} // calls PlayCall is playing, closed to end them now
 	batches    []json.RawMessage
 	deliveries []Delivery
 	autoPlay   *CallScript
@@ -158,6 +163,7 @@ func New(opts ...Option) *Server {
 		retryDelay:  20 * time.Millisecond,
 		keys:        []string{"key_sim"},
 		calls:       map[string]*retell.Call{},
+		playing:     map[string]chan struct{}{},
 	}
 	for _, o := range opts {
 		o(s)
