@@ -2,65 +2,83 @@
 -- and the calls analytics. See migrations/00020_voice.sql.
 
 -- name: call-ingest
--- One call event in one statement: it claims the event (a duplicate does nothing and
--- returns no row), ties the call to the org's records (the contact the call already has;
--- the metadata's contact, lead, conversation and campaign when they are the org's, another
--- org's ids or none giving null; our number; the contact with the other side's number, or
--- one created for an inbound caller, with its timeline line and contact.created event;
--- the latest conversation of the contact found), applies the event to the call's row and
--- records the call's event, both events announced when the transaction commits. A later
--- event (higher rank) takes over every field it carries; an earlier one arriving late only
--- fills what is still empty, so the row never goes back. Links, once set, stay.
--- $1 org, $2 Retell call id, $3 Retell event, $4 direction, $5 from, $6 to, $7 agent id,
--- $8 agent name, $9 status, $10 rank, $11 disconnection reason, $12 started, $13 ended,
--- $14 duration ms, $15 recording URL, $16 transcript, $17 transcript object, $18 summary,
--- $19 sentiment, $20 successful, $21 in voicemail, $22 custom analysis, $23 cost (cents),
--- $24 metadata, $25 dynamic variables, $26 metadata's contact, $27 lead, $28 conversation,
--- $29 campaign (0 for none), $30 our number, $31 their number in E.164 ('' for none),
--- $32 the call event's type (call.started…), $33 the contact event's (contact.created).
-WITH claim AS (
-    INSERT INTO call_events (org_id, call_id, event) VALUES ($1, $2, $3)
+-- Call events, one per call (of any orgs), in one statement: each event is claimed (a
+-- duplicate does nothing and returns no row); its call is tied to the org's records (the
+-- contact the call already has; the metadata's contact, lead, conversation and campaign
+-- when they are the org's, another org's ids or none giving null; our number; the contact
+-- with the other side's number, or one created for an inbound caller, with its timeline
+-- line and contact.created event; the latest conversation of the contact found); the
+-- event is applied to the call's row and the call's event recorded, every event announced
+-- when the transaction commits. A later event (higher rank) takes over every field it
+-- carries; an earlier one arriving late only fills what is still empty, so the row never
+-- goes back. Links, once set, stay. The rows of the calls applied come back.
+-- Arrays, one element per event: $1 org, $2 Retell call id, $3 Retell event, $4 direction,
+-- $5 from, $6 to, $7 agent id, $8 agent name, $9 status, $10 rank, $11 disconnection
+-- reason, $12 started, $13 ended ('' for none), $14 duration ms, $15 recording URL,
+-- $16 transcript, $17 transcript object, $18 summary, $19 sentiment, $20 successful,
+-- $21 in voicemail ('' for none), $22 custom analysis, $23 cost (cents), $24 metadata,
+-- $25 dynamic variables, $26 metadata's contact, $27 lead, $28 conversation, $29 campaign
+-- (0 for none), $30 our number, $31 their number in E.164 ('' for none), $32 the call
+-- event's type (call.started…); $33 the contact event's type (contact.created).
+WITH i AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+        $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::text[],
+        $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::float8[], $24::text[], $25::text[], $26::bigint[],
+        $27::bigint[], $28::bigint[], $29::bigint[], $30::text[], $31::text[], $32::text[])
+        AS i(org_id, call_id, event, direction, from_number, to_number, agent_id, agent_name, status, event_rank, reason, started,
+             ended, duration_ms, recording_url, transcript, transcript_object, summary, sentiment, successful, in_voicemail,
+             custom_analysis, cost_cents, metadata, dynamic_variables, meta_contact, meta_lead, meta_conversation, meta_campaign,
+             ours, theirs, type)
+), claim AS (
+    INSERT INTO call_events (org_id, call_id, event) SELECT i.org_id, i.call_id, i.event FROM i
     ON CONFLICT (org_id, call_id, event) DO NOTHING
-    RETURNING event
+    RETURNING org_id, call_id
 ), l AS (
-    SELECT (SELECT k.contact_id FROM calls k WHERE k.org_id = $1 AND k.call_id = $2) AS known_contact_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id = $26) AS contact_id,
-           (SELECT d.id FROM leads d WHERE d.org_id = $1 AND d.id = $27) AS lead_id,
-           (SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.id = $28) AS conversation_id,
-           (SELECT p.id FROM campaigns p WHERE p.org_id = $1 AND p.id = $29) AS campaign_id,
-           (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.phone_number = $30) AS number_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $31 AND $31 <> '') AS phone_contact_id
-    FROM claim
+    SELECT i.*,
+           (SELECT k.contact_id FROM calls k WHERE k.org_id = i.org_id AND k.call_id = i.call_id) AS known_contact_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.id = i.meta_contact) AS contact_id,
+           (SELECT d.id FROM leads d WHERE d.org_id = i.org_id AND d.id = i.meta_lead) AS lead_id,
+           (SELECT v.id FROM conversations v WHERE v.org_id = i.org_id AND v.id = i.meta_conversation) AS conversation_id,
+           (SELECT p.id FROM campaigns p WHERE p.org_id = i.org_id AND p.id = i.meta_campaign) AS campaign_id,
+           (SELECT n.id FROM voice_numbers n WHERE n.org_id = i.org_id AND n.phone_number = i.ours) AS number_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs AND i.theirs <> '') AS phone_contact_id
+    FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id
 ), newc AS (
-    -- An inbound caller nobody knows becomes a contact. A contact of the number created
-    -- meanwhile by another event is taken (DO UPDATE returns it); xmax = 0 tells a new row.
+    -- An inbound caller nobody knows becomes a contact (once for all of the caller's
+    -- calls). A contact of the number created meanwhile elsewhere is taken (DO UPDATE
+    -- returns it); xmax = 0 tells a new row.
     INSERT INTO contacts AS c (org_id, phone)
-    SELECT $1, $31 FROM l
-    WHERE $4 = 'inbound' AND $31 <> '' AND l.known_contact_id IS NULL AND l.contact_id IS NULL AND l.phone_contact_id IS NULL
+    SELECT DISTINCT l.org_id, l.theirs FROM l
+    WHERE l.direction = 'inbound' AND l.theirs <> '' AND l.known_contact_id IS NULL AND l.contact_id IS NULL
+      AND l.phone_contact_id IS NULL
     ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO UPDATE SET phone = EXCLUDED.phone
-    WHERE c.org_id = $1
-    RETURNING c.id, (c.xmax = 0) AS created
+    WHERE c.org_id = EXCLUDED.org_id
+    RETURNING c.id, c.org_id, c.phone, (c.xmax = 0) AS created
 ), cline AS (
     INSERT INTO contact_events (org_id, contact_id, kind, data)
-    SELECT $1, n.id, 'created', '{"source": "call"}' FROM newc n WHERE n.created
+    SELECT n.org_id, n.id, 'created', '{"source": "call"}' FROM newc n WHERE n.created
 ), cpub AS (
     INSERT INTO events (org_id, type, payload)
-    SELECT $1, $33, jsonb_build_object('id', n.id, 'name', '') FROM newc n WHERE n.created
-    RETURNING id
+    SELECT n.org_id, $33, jsonb_build_object('id', n.id, 'name', '') FROM newc n WHERE n.created
+    RETURNING id, org_id
 ), link AS (
-    SELECT coalesce(l.contact_id, l.phone_contact_id, (SELECT n.id FROM newc n)) AS contact_id, l.lead_id,
+    SELECT l.*,
+           coalesce(l.contact_id, l.phone_contact_id,
+               (SELECT n.id FROM newc n WHERE n.org_id = l.org_id AND n.phone = l.theirs)) AS contact,
            coalesce(l.conversation_id, (SELECT v.id FROM conversations v
-               WHERE v.org_id = $1 AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
-               ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1)) AS conversation_id,
-           l.campaign_id, l.number_id
+               WHERE v.org_id = l.org_id AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
+               ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1)) AS conversation
     FROM l
 ), up AS (
     INSERT INTO calls AS c (org_id, call_id, direction, from_number, to_number, agent_id, agent_name, status, event_rank,
         disconnection_reason, started_at, ended_at, duration_ms, recording_url, transcript, transcript_object, summary, sentiment,
         successful, in_voicemail, custom_analysis, cost_cents, metadata, dynamic_variables, contact_id, lead_id, conversation_id,
         campaign_id, number_id)
-    SELECT $1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-        r.contact_id, r.lead_id, r.conversation_id, r.campaign_id, r.number_id
+    SELECT r.org_id, r.call_id, r.direction, r.from_number, r.to_number, r.agent_id, r.agent_name, r.status, r.event_rank,
+        r.reason, nullif(r.started, '')::timestamptz, nullif(r.ended, '')::timestamptz, r.duration_ms, r.recording_url,
+        r.transcript, r.transcript_object::jsonb, r.summary, r.sentiment, nullif(r.successful, '')::boolean,
+        nullif(r.in_voicemail, '')::boolean, r.custom_analysis::jsonb, r.cost_cents, r.metadata::jsonb,
+        r.dynamic_variables::jsonb, r.contact, r.lead_id, r.conversation, r.campaign_id, r.number_id
     FROM link r
     ON CONFLICT (org_id, call_id) DO UPDATE SET
         status = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN EXCLUDED.status ELSE c.status END,
@@ -113,23 +131,23 @@ WITH claim AS (
         campaign_id = coalesce(c.campaign_id, EXCLUDED.campaign_id),
         number_id = coalesce(c.number_id, EXCLUDED.number_id),
         updated_at = now()
-    WHERE c.org_id = $1
+    WHERE c.org_id = EXCLUDED.org_id
     RETURNING c.id, c.org_id, c.call_id, c.number_id, c.contact_id, c.lead_id, c.conversation_id, c.campaign_id, c.direction,
         c.from_number, c.to_number, c.agent_id, c.agent_name, c.status, c.event_rank, c.disconnection_reason, c.started_at,
         c.ended_at, c.duration_ms, c.recording_url, c.recording_file_id, c.transcript, c.transcript_object, c.summary,
         c.sentiment, c.successful, c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables,
         c.created_at, c.updated_at
 ), pub AS (
-    -- The call's event: events.CallRef (ids of no record left out).
+    -- Each call's event: events.CallRef (ids of no record left out).
     INSERT INTO events (org_id, type, payload)
-    SELECT $1, $32, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
+    SELECT u.org_id, i.type, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
         'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id))
-    FROM up u
-    RETURNING id
+    FROM up u JOIN i ON i.org_id = u.org_id AND i.call_id = u.call_id
+    RETURNING id, org_id
 )
 SELECT u.*,
-       (SELECT count(pg_notify('masteria_events', json_build_object('id', e.id, 'org_id', $1::bigint)::text))
-        FROM (SELECT id FROM cpub UNION ALL SELECT id FROM pub) e) AS announced
+       (SELECT count(pg_notify('masteria_events', json_build_object('id', e.id, 'org_id', e.org_id)::text))
+        FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) e) AS announced
 FROM up u;
 
 -- name: call-set-recording

@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -28,39 +28,73 @@ type voiceCallQueries struct {
 	CallStatsOrgs       *sqlx.Stmt `query:"call-stats-orgs"`
 }
 
-// CallEvent is one Retell event to ingest: the call as the event gives it (c, whose
-// Event rank is set and whose links are empty), the event's name, the ids the call's
+// CallEvent is one Retell event to ingest: the call as the event gives it (Call, whose
+// EventRank is set and whose links are empty), the event's name, the ids the call's
 // metadata names (0 for none; another org's are ignored), our number and the other side's
-// in E.164 (empty when it has none), and the names of the events to publish (the call's, and
-// contact.created for a caller made a contact).
+// in E.164 (empty when it has none), and the type of the call's event to publish.
 type CallEvent struct {
 	Call                                  model.Call
 	Event                                 string
 	ContactID, LeadID, ConvID, CampaignID int64
 	OurNumber, TheirNumber                string
-	CallEventType, ContactCreatedType     string
+	CallEventType                         string
 }
 
-// IngestCallEvent applies one call event in one statement (see call-ingest) and returns the
-// call's row as it now stands; false when the event had been applied before (nothing done).
-func (s *Store) IngestCallEvent(ctx context.Context, e CallEvent) (model.Call, bool, error) {
-	c := e.Call
-	var out struct {
+// IngestCallEvents applies call events, at most one per call, in one statement (see
+// call-ingest); contactCreated is the type of the event a contact made for an inbound
+// caller publishes. It returns the rows of the calls whose event was applied, as they now
+// stand; an event applied before (a duplicate) has none and did nothing.
+func (s *Store) IngestCallEvents(ctx context.Context, evs []CallEvent, contactCreated string) ([]model.Call, error) {
+	n := len(evs)
+	var (
+		orgs, ranks, durations, contacts, leads, convs, campaigns = make([]int64, n), make([]int64, n), make([]int64, n),
+			make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		costs = make([]float64, n)
+		text  = make([][]string, 24) // the text columns, in the order of the statement's
+	)
+	for k := range text {
+		text[k] = make([]string, n)
+	}
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	flag := func(b *bool) string {
+		if b == nil {
+			return ""
+		}
+		return strconv.FormatBool(*b)
+	}
+	for x, e := range evs {
+		c := e.Call
+		orgs[x], ranks[x], durations[x], costs[x] = c.OrgID, int64(c.EventRank), c.DurationMS, c.CostCents
+		contacts[x], leads[x], convs[x], campaigns[x] = e.ContactID, e.LeadID, e.ConvID, e.CampaignID
+		for k, v := range []string{c.CallID, e.Event, c.Direction, c.FromNumber, c.ToNumber, c.AgentID, c.AgentName, c.Status,
+			c.DisconnectionReason, stamp(c.StartedAt), stamp(c.EndedAt), c.RecordingURL, c.Transcript,
+			string(jsonOr(c.TranscriptObject, "[]")), c.Summary, c.Sentiment, flag(c.Successful), flag(c.InVoicemail),
+			string(jsonOr(c.CustomAnalysis, "{}")), string(jsonOr(c.Metadata, "{}")), string(jsonOr(c.DynamicVariables, "{}")),
+			e.OurNumber, e.TheirNumber, e.CallEventType} {
+			text[k][x] = v
+		}
+	}
+	a := func(k int) any { return pq.Array(text[k]) }
+	var rows []struct {
 		model.Call
 		Announced int `db:"announced"`
 	}
-	err := s.get(ctx, s.q.CallIngest, &out, c.OrgID, c.CallID, e.Event, c.Direction, c.FromNumber, c.ToNumber, c.AgentID,
-		c.AgentName, c.Status, c.EventRank, c.DisconnectionReason, c.StartedAt, c.EndedAt, c.DurationMS, c.RecordingURL,
-		c.Transcript, jsonOr(c.TranscriptObject, "[]"), c.Summary, c.Sentiment, c.Successful, c.InVoicemail,
-		jsonOr(c.CustomAnalysis, "{}"), c.CostCents, jsonOr(c.Metadata, "{}"), jsonOr(c.DynamicVariables, "{}"),
-		e.ContactID, e.LeadID, e.ConvID, e.CampaignID, e.OurNumber, e.TheirNumber, e.CallEventType, e.ContactCreatedType)
-	if errors.Is(err, model.ErrNotFound) {
-		return model.Call{}, false, nil
-	}
+	err := s.sel(ctx, s.q.CallIngest, &rows, pq.Array(orgs), a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), pq.Array(ranks), a(8),
+		a(9), a(10), pq.Array(durations), a(11), a(12), a(13), a(14), a(15), a(16), a(17), a(18), pq.Array(costs), a(19), a(20),
+		pq.Array(contacts), pq.Array(leads), pq.Array(convs), pq.Array(campaigns), a(21), a(22), a(23), contactCreated)
 	if err != nil {
-		return model.Call{}, false, fmt.Errorf("store: ingest call event: %w", err)
+		return nil, fmt.Errorf("store: ingest call events: %w", err)
 	}
-	return out.Call, true, nil
+	out := make([]model.Call, len(rows))
+	for x, r := range rows {
+		out[x] = r.Call
+	}
+	return out, nil
 }
 
 func jsonOr(b json.RawMessage, empty string) []byte {

@@ -66,6 +66,10 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[int64]cachedKey
+
+	bmu     sync.Mutex // guards the events waiting for a statement
+	queue   []*pending
+	leading bool // a request is running statements
 }
 
 // Hook runs inside the transaction that applies a call event (call_started, call_ended,
@@ -165,7 +169,7 @@ func (s *Service) Ingest(ctx context.Context, accountID int64, header string, bo
 	if err != nil {
 		return Result{}, err
 	}
-	return s.apply(ctx, a.OrgID, ev.Event, c)
+	return s.apply(ctx, ev.Event, c)
 }
 
 // callOf reads Retell's call object into a row of this event's rank.
@@ -271,10 +275,10 @@ var callEventTypes = map[string]events.Type[events.CallRef]{"call_started": even
 	"call_analyzed": events.CallAnalyzed}
 
 // apply writes the event into the call's row, unless the event came before: one statement
-// (store.IngestCallEvent) claims the event, ties the call to the org's records (creating
-// an inbound caller's contact), moves the row forward and records the events. It runs on
-// its own (one round trip) unless hooks or the recording's job need a transaction around it.
-func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.Call) (Result, error) {
+// (store.IngestCallEvents) claims the event, ties the call to the org's records (creating
+// an inbound caller's contact), moves the row forward and records the events. Events that
+// arrive together go in one statement (see submit).
+func (s *Service) apply(ctx context.Context, event string, c model.Call) (Result, error) {
 	ours, theirs := c.ToNumber, c.FromNumber
 	if c.Direction == "outbound" {
 		ours, theirs = c.FromNumber, c.ToNumber
@@ -291,41 +295,180 @@ func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.
 	}
 	in := store.CallEvent{Call: c, Event: event, ContactID: int64(l.ContactID), LeadID: int64(l.LeadID),
 		ConvID: int64(l.ConversationID), CampaignID: int64(l.CampaignID), OurNumber: ours, TheirNumber: e164,
-		CallEventType: callEventTypes[event].Name(), ContactCreatedType: events.ContactCreated.Name()}
-	var res Result
-	queue := s.jobs != nil && c.RecordingURL != ""
-	if len(s.hooks) == 0 && !queue {
-		row, fresh, err := s.st.IngestCallEvent(ctx, in)
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Call: row, Duplicate: !fresh}, nil
+		CallEventType: callEventTypes[event].Name()}
+	o := s.submit(ctx, in)
+	if o.err != nil {
+		return Result{}, o.err
 	}
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
-		row, fresh, err := tx.IngestCallEvent(ctx, in)
-		if err != nil || !fresh {
-			res.Duplicate = !fresh
-			return err
+	return Result{Call: o.call, Duplicate: !o.fresh}, nil
+}
+
+// maxBatch is the most events one statement applies.
+const maxBatch = 64
+
+// pending is an event waiting for its statement.
+type pending struct {
+	in   store.CallEvent
+	out  outcome
+	done chan struct{} // closed once out is set
+	lead chan struct{} // this event's request is to run the statements now
+}
+
+type outcome struct {
+	call  model.Call
+	fresh bool
+	err   error
+}
+
+// submit applies an event together with those that arrive meanwhile (group commit): the
+// request that finds no statement running runs one with every event waiting (at most one
+// per call, maxBatch in all), then more until its own event is applied, and hands the
+// turn to the request of the first event still waiting. At low load a statement carries
+// one event; under load one round trip carries many.
+func (s *Service) submit(ctx context.Context, in store.CallEvent) outcome {
+	p := &pending{in: in, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	s.bmu.Lock()
+	s.queue = append(s.queue, p)
+	if !s.leading {
+		s.leading = true
+		p.lead <- struct{}{}
+	}
+	s.bmu.Unlock()
+	for {
+		select {
+		case <-p.done:
+			return p.out
+		case <-p.lead:
+			s.lead(context.WithoutCancel(ctx), p)
 		}
-		res.Call = row
-		if queue && row.RecordingURL != "" && row.RecordingFileID == nil {
-			if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: orgID, ID: row.ID}, &river.InsertOpts{
-				UniqueOpts: river.UniqueOpts{ByArgs: true},
-			}); err != nil {
-				return fmt.Errorf("calls: queue the recording: %w", err)
+	}
+}
+
+// lead runs statements until p's event is applied, then passes the turn on.
+func (s *Service) lead(ctx context.Context, p *pending) {
+	for {
+		s.bmu.Lock()
+		batch := s.takeLocked()
+		s.bmu.Unlock()
+		s.run(ctx, batch)
+		select {
+		case <-p.done:
+		default:
+			if len(batch) > 0 {
+				continue // p's call had another event in this statement
 			}
 		}
-		for _, h := range s.hooks {
-			if err := h(ctx, tx, event, row); err != nil {
-				return err
+		s.bmu.Lock()
+		if len(s.queue) > 0 {
+			s.queue[0].lead <- struct{}{}
+		} else {
+			s.leading = false
+		}
+		s.bmu.Unlock()
+		return
+	}
+}
+
+// takeLocked takes the next statement's events off the queue: in order, one per call (a
+// call's next event waits for the next statement), at most maxBatch. The caller holds bmu.
+func (s *Service) takeLocked() []*pending {
+	type key struct {
+		org  int64
+		call string
+	}
+	var batch []*pending
+	seen := map[key]bool{}
+	rest := s.queue[:0]
+	for _, p := range s.queue {
+		k := key{p.in.Call.OrgID, p.in.Call.CallID}
+		if seen[k] || len(batch) == maxBatch {
+			rest = append(rest, p)
+			continue
+		}
+		seen[k] = true
+		batch = append(batch, p)
+	}
+	clear(s.queue[len(rest):])
+	s.queue = rest
+	return batch
+}
+
+// run applies a batch and gives each event its outcome. When the statement (or a hook)
+// fails, each event of a batch of several is tried alone, so that only the failing one
+// fails.
+func (s *Service) run(ctx context.Context, batch []*pending) {
+	if len(batch) == 0 {
+		return
+	}
+	rows, err := s.ingest(ctx, batch)
+	if err != nil && len(batch) > 1 {
+		for _, p := range batch {
+			s.run(ctx, []*pending{p})
+		}
+		return
+	}
+	byCall := make(map[string]model.Call, len(rows))
+	for _, r := range rows {
+		byCall[strconv.FormatInt(r.OrgID, 10)+" "+r.CallID] = r
+	}
+	for _, p := range batch {
+		if err != nil {
+			p.out.err = err
+		} else if r, ok := byCall[strconv.FormatInt(p.in.Call.OrgID, 10)+" "+p.in.Call.CallID]; ok {
+			p.out = outcome{call: r, fresh: true}
+		}
+		close(p.done)
+	}
+}
+
+// ingest runs the statement of a batch: on its own (one round trip), or in a transaction
+// when hooks run or a recording's copy is to be queued, each with its event's row.
+func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, error) {
+	ins := make([]store.CallEvent, len(batch))
+	queue := false
+	for i, p := range batch {
+		ins[i] = p.in
+		queue = queue || (s.jobs != nil && p.in.Call.RecordingURL != "")
+	}
+	contactCreated := events.ContactCreated.Name()
+	if len(s.hooks) == 0 && !queue {
+		return s.st.IngestCallEvents(ctx, ins, contactCreated)
+	}
+	var rows []model.Call
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if rows, err = tx.IngestCallEvents(ctx, ins, contactCreated); err != nil {
+			return err
+		}
+		for _, row := range rows {
+			var p *pending
+			for _, q := range batch {
+				if q.in.Call.OrgID == row.OrgID && q.in.Call.CallID == row.CallID {
+					p = q
+				}
+			}
+			if p == nil {
+				return fmt.Errorf("calls: call %s came back from no event", row.CallID)
+			}
+			if s.jobs != nil && p.in.Call.RecordingURL != "" && row.RecordingURL != "" && row.RecordingFileID == nil {
+				if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: row.OrgID, ID: row.ID}, &river.InsertOpts{
+					UniqueOpts: river.UniqueOpts{ByArgs: true},
+				}); err != nil {
+					return fmt.Errorf("calls: queue the recording: %w", err)
+				}
+			}
+			for _, h := range s.hooks {
+				if err := h(ctx, tx, p.in.Event, row); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	return res, nil
+	return rows, nil
 }
 
 // Ref is the event payload of a call.
