@@ -400,7 +400,7 @@ func (s *Service) run(ctx context.Context, batch []*pending) {
 	if len(batch) == 0 {
 		return
 	}
-	rows, err := s.ingest(ctx, batch)
+	rows, err := s.safeIngest(ctx, batch)
 	if err != nil && len(batch) > 1 {
 		for _, p := range batch {
 			s.run(ctx, []*pending{p})
@@ -419,6 +419,17 @@ func (s *Service) run(ctx context.Context, batch []*pending) {
 		}
 		close(p.done)
 	}
+}
+
+// safeIngest is ingest with a panic (a hook's) turned into the batch's error, so that the
+// events waiting on this batch get an answer and the turn is passed on.
+func (s *Service) safeIngest(ctx context.Context, batch []*pending) (rows []model.Call, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rows, err = nil, fmt.Errorf("calls: ingest panicked: %v", r)
+		}
+	}()
+	return s.ingest(ctx, batch)
 }
 
 // ingest runs the statement of a batch: on its own (one round trip), or in a transaction

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"masteria/app/events"
@@ -147,5 +149,101 @@ func TestIngestPublishesCallRefs(t *testing.T) {
 		if types[i] != want[i] {
 			t.Errorf("events %v, want %v", types, want)
 		}
+	}
+}
+
+// TestIngestManyAtOnce: events of many calls of two orgs, each delivered twice, all at once,
+// share statements (fewer statements than deliveries) and end as if sent one by one: each
+// call analysed, each event kept and published once, one contact per caller. Then, with a
+// hook that refuses one call's events, only those fail, though they shared statements
+// with others (a failed statement is tried again event by event).
+func TestIngestManyAtOnce(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	type send struct {
+		o org
+		b []byte
+	}
+	sends := func(prefix string, calls int) []send {
+		var out []send
+		for _, o := range []org{e.a, e.b} {
+			for call := range calls {
+				id := fmt.Sprintf("%s_%02d", prefix, call)
+				from := fmt.Sprintf("+55119555%05d", call%7) // 7 callers per org
+				for _, ev := range []string{"call_started", "call_ended", "call_analyzed"} {
+					b := body(t, ev, inboundCall(id, from, ev))
+					out = append(out, send{o, b}, send{o, b})
+				}
+			}
+		}
+		return out
+	}
+	all := func(ss []send) (failed []string) {
+		gate := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, s := range ss {
+			wg.Go(func() {
+				<-gate
+				if _, err := e.send(s.o, s.b); err != nil {
+					mu.Lock()
+					failed = append(failed, err.Error())
+					mu.Unlock()
+				}
+			})
+		}
+		close(gate)
+		wg.Wait()
+		return failed
+	}
+	check := func(prefix string, want map[int64]int) {
+		t.Helper()
+		for _, o := range []org{e.a, e.b} {
+			w := want[o.id]
+			like := prefix + "%"
+			for q, n := range map[string]int{
+				`SELECT count(*) FROM calls WHERE org_id = $1 AND call_id LIKE $2 AND event_rank = 3 AND status = 'ended' AND summary <> ''
+				   AND contact_id IS NOT NULL`: w,
+				`SELECT count(*) FROM call_events WHERE org_id = $1 AND call_id LIKE $2`: w * 3,
+				`SELECT count(*) FROM events v JOIN calls c ON c.org_id = v.org_id AND c.id = (v.payload->>'id')::bigint
+				 WHERE v.org_id = $1 AND v.type LIKE 'call.%' AND c.call_id LIKE $2`: w * 3,
+			} {
+				if got := e.count(q, o.id, like); got != n {
+					t.Errorf("org %d, %s: %d, want %d: %s", o.id, prefix, got, n, q)
+				}
+			}
+			if n := e.count(`SELECT count(*) FROM contacts WHERE org_id = $1`, o.id); n != 7 {
+				t.Errorf("org %d: %d contacts, want 7", o.id, n)
+			}
+			if n := e.count(`SELECT count(*) FROM events WHERE org_id = $1 AND type = 'contact.created'`, o.id); n != 7 {
+				t.Errorf("org %d: %d contacts published, want 7", o.id, n)
+			}
+		}
+	}
+	first := sends("call_many", 20)
+	for _, o := range []org{e.a, e.b} { // the accounts' keys, read once and kept
+		e.mustSend(o, body(t, "call_started", inboundCall("call_warm", "+5511955500000", "call_started")))
+	}
+	before := e.st.Statements()
+	if failed := all(first); len(failed) > 0 {
+		t.Fatalf("%d deliveries failed: %v", len(failed), failed[0])
+	}
+	if n := e.st.Statements() - before; n >= int64(len(first)) {
+		t.Errorf("%d statements for %d deliveries: none shared", n, len(first))
+	}
+	check("call_many", map[int64]int{e.a.id: 20, e.b.id: 20})
+
+	e.svc.AddHook(func(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+		if c.CallID == "call_more_03" && c.OrgID == e.a.id {
+			return errors.New("refused")
+		}
+		return nil
+	})
+	if failed := all(sends("call_more", 10)); len(failed) != 6 { // the refused call's three events, twice
+		t.Errorf("%d deliveries failed, want 6: %v", len(failed), failed)
+	}
+	check("call_more", map[int64]int{e.a.id: 9, e.b.id: 10})
+	if n := e.count(`SELECT count(*) FROM calls WHERE org_id = $1 AND call_id = 'call_more_03'`, e.a.id); n != 0 {
+		t.Errorf("the refused call was kept")
 	}
 }
