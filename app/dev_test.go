@@ -121,6 +121,13 @@ func TestDevConnectsTheSimulators(t *testing.T) {
 		if voiceAccounts != 1 || voiceStatus != "ok" || !strings.Contains(out.String(), "Voice: the Retell simulator at http://127.0.0.1:") {
 			t.Errorf("run %d: %d voice accounts, status %q", round, voiceAccounts, voiceStatus)
 		}
+		// Its number is linked and ready, so "Call" works on every contact at any hour.
+		var ready, always int
+		_ = st.DB().Get(&ready, `SELECT count(*) FROM voice_numbers WHERE status = 'ready' AND outbound_agent_id <> '' AND phone_number = $1`, devRetellNumber)
+		_ = st.DB().Get(&always, `SELECT count(*) FROM voice_accounts WHERE call_hours_start = 0 AND call_hours_end = 24 AND call_days = 127`)
+		if ready != 1 || always != 1 {
+			t.Errorf("run %d: %d ready numbers, %d accounts calling at any hour", round, ready, always)
+		}
 		// The periodic template sync runs at start: the simulated number's templates arrive.
 		for deadline := time.Now().Add(20 * time.Second); ; {
 			var templates int

@@ -12,6 +12,7 @@ import (
 	"masteria/app/store"
 	"masteria/app/vault"
 	"masteria/app/voice"
+	"masteria/app/voice/numbers"
 	"masteria/app/voice/retell"
 )
 
@@ -44,7 +45,8 @@ func startDevRetell(cfg *config.Config) (*retellsim.Server, error) {
 }
 
 // wireDevRetell connects the demo org to the simulator once (a key already saved is left
-// alone) and sends the simulator's webhooks to the org's account URL.
+// alone), links the simulator's number with calls at any hour, so "Call" works on every
+// contact from the start, and sends the simulator's webhooks to the org's account URL.
 func wireDevRetell(ctx context.Context, sim *retellsim.Server, st *store.Store, ring *vault.Ring, cfg config.Config) error {
 	if sim == nil {
 		return nil
@@ -60,6 +62,12 @@ func wireDevRetell(ctx context.Context, sim *retellsim.Server, st *store.Store, 
 			if acc, err = svc.Connect(ctx, a, devRetellKey); err == nil {
 				_, err = svc.Test(ctx, a)
 			}
+			if err == nil {
+				err = svc.SetCallHours(ctx, a, 0, 24, 127)
+			}
+			if err == nil {
+				err = linkDevNumber(ctx, st, ring, svc, a)
+			}
 		}
 		if err != nil {
 			return err
@@ -67,4 +75,21 @@ func wireDevRetell(ctx context.Context, sim *retellsim.Server, st *store.Store, 
 		sim.SetWebhook(cfg.BaseURL + voice.WebhookPath(acc.ID))
 	}
 	return nil
+}
+
+// linkDevNumber links the simulator's number to the org, as Settings → Voice → Numbers →
+// Link does.
+func linkDevNumber(ctx context.Context, st *store.Store, ring *vault.Ring, svc *voice.Service, a model.Actor) error {
+	nums := numbers.New(st, ring, numbers.Config{Retell: func(ctx context.Context, orgID int64) (numbers.Retell, error) {
+		c, _, err := svc.Client(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}})
+	_, err := nums.Link(ctx, a, devRetellNumber)
+	if errors.Is(err, model.ErrConflict) {
+		return nil // linked on an earlier start
+	}
+	return err
 }

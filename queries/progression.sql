@@ -60,14 +60,35 @@ SELECT coalesce(max(m.id), 0) FROM conversations c
 JOIN messages m ON m.org_id = c.org_id AND m.conversation_id = c.id
 WHERE c.org_id = $1 AND c.contact_id = $2 AND m.direction IN ('in', 'out');
 
+-- name: ai-progression-calls
+-- The last $3 calls of a contact that ended (their outcome known), oldest first.
+SELECT x.id, x.direction, x.status, x.disconnection_reason, x.in_voicemail, x.duration_ms, x.summary, x.transcript,
+       x.created_at, x.started_at
+FROM (
+    SELECT c.id, c.direction, c.status, c.disconnection_reason, c.in_voicemail, c.duration_ms, c.summary, c.transcript,
+           c.created_at, c.started_at
+    FROM calls c
+    WHERE c.org_id = $1 AND c.contact_id = $2 AND c.event_rank >= 2
+    ORDER BY c.id DESC
+    LIMIT $3
+) x ORDER BY x.id;
+
+-- name: ai-progression-leads-of-call
+-- The leads the AI follows that a call is activity on: its own lead, and its contact's.
+SELECT l.id FROM leads l
+JOIN pipeline_ai a ON a.pipeline_id = l.pipeline_id AND a.org_id = l.org_id AND a.enabled
+JOIN stages s ON s.id = l.stage_id AND s.org_id = l.org_id AND s.outcome = 'open'
+WHERE l.org_id = $1 AND (l.contact_id = $2 OR l.id = $3)
+ORDER BY l.id;
+
 -- name: ai-progression-check
-SELECT lead_id, message_id, stage_name, confidence::float8 AS confidence, reason, checked_at
+SELECT lead_id, message_id, call_id, stage_name, confidence::float8 AS confidence, reason, checked_at
 FROM lead_ai_checks WHERE org_id = $1 AND lead_id = $2;
 
 -- name: ai-progression-check-put
-INSERT INTO lead_ai_checks (org_id, lead_id, message_id, stage_name, confidence, reason)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (lead_id) DO UPDATE SET message_id = excluded.message_id, stage_name = excluded.stage_name,
+INSERT INTO lead_ai_checks (org_id, lead_id, message_id, stage_name, confidence, reason, call_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (lead_id) DO UPDATE SET message_id = excluded.message_id, call_id = excluded.call_id, stage_name = excluded.stage_name,
     confidence = excluded.confidence, reason = excluded.reason, checked_at = now();
 
 -- name: ai-progression-latest-move

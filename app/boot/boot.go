@@ -39,6 +39,7 @@ import (
 	"masteria/app/vault"
 	"masteria/app/voice"
 	"masteria/app/voice/calls"
+	"masteria/app/voice/dial"
 	"masteria/app/voice/numbers"
 	"masteria/app/web"
 )
@@ -72,6 +73,8 @@ type App struct {
 
 	// Personas: how the bot speaks and when it hands over, and the bot of each channel.
 	Personas *persona.Service
+	// Dial starts calls.
+	Dial *dial.Service
 	// Calls: Retell's call events, the call record and the calls analytics.
 	Calls *calls.Service
 	// Numbers: voice numbers bought from Twilio and wired to Retell.
@@ -160,6 +163,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	// An agent is waiting for the assist: it gives up sooner than the bot, at 30 s.
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
+	a.Dial = dial.New(st, a.Voice)
+	a.Calls.AddHook(a.Progression.CallHook)
 	calls.Register(reg, a.Calls, med, nil)
 	workers := 0
 	if opts.Workers {
@@ -190,7 +195,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
-			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls})
+			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial})
 	}
 	return a, nil
 }

@@ -68,6 +68,7 @@ var (
 	CampaignProgress        = signal[CampaignRef]("campaign.progress",
 		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
 
+	CallRegistered     = define[CallRef]("call.registered", "A voice call was started from Master IA (a member, a campaign or the API): Retell is dialling.")
 	CallStarted        = define[CallRef]("call.started", "A voice call connected (Retell's call_started).")
 	CallEnded          = define[CallRef]("call.ended", "A voice call ended, or never connected: its status, reason, duration and transcript are known.")
 	CallAnalyzed       = define[CallRef]("call.analyzed", "A voice call was analysed: summary, sentiment, success and custom fields.")
@@ -95,6 +96,9 @@ type CallRef struct {
 	ContactID      int64  `json:"contact_id,omitempty"`
 	LeadID         int64  `json:"lead_id,omitempty"`
 	ConversationID int64  `json:"conversation_id,omitempty"`
+	CampaignID     int64  `json:"campaign_id,omitempty"`
+	// Outcome is what came of an ended call: answered, voicemail, no_answer, busy or failed.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // CampaignRef is a campaign.

@@ -77,6 +77,7 @@ func (m LeadAIMark) Empty() bool { return m.Move == nil && m.Suggestion == nil }
 type LeadAICheck struct {
 	LeadID     int64     `db:"lead_id"`
 	MessageID  int64     `db:"message_id"`
+	CallID     int64     `db:"call_id"` // the newest call the classification read
 	StageName  string    `db:"stage_name"`
 	Confidence float64   `db:"confidence"`
 	Reason     string    `db:"reason"`

@@ -23,6 +23,8 @@ type progressionQueries struct {
 	AIMessages        *sqlx.Stmt `query:"ai-progression-messages"`
 	AILatestMessage   *sqlx.Stmt `query:"ai-progression-latest-message"`
 	AICheck           *sqlx.Stmt `query:"ai-progression-check"`
+	AICalls           *sqlx.Stmt `query:"ai-progression-calls"`
+	AILeadsOfCall     *sqlx.Stmt `query:"ai-progression-leads-of-call"`
 	AICheckPut        *sqlx.Stmt `query:"ai-progression-check-put"`
 	AILatestMove      *sqlx.Stmt `query:"ai-progression-latest-move"`
 
@@ -97,6 +99,25 @@ func (s *Store) AIContactMessages(ctx context.Context, orgID, contactID int64, l
 	return ms, nil
 }
 
+// AIContactCalls are the last limit calls of a contact that ended, oldest first.
+func (s *Store) AIContactCalls(ctx context.Context, orgID, contactID int64, limit int) ([]model.Call, error) {
+	var cs []model.Call
+	if err := s.sel(ctx, s.q.AICalls, &cs, orgID, contactID, limit); err != nil {
+		return nil, fmt.Errorf("store: ai calls: %w", err)
+	}
+	return cs, nil
+}
+
+// AIFollowedLeadsOfCall are the leads the AI follows that a call is activity on: the
+// call's lead (0: none) and its contact's.
+func (s *Store) AIFollowedLeadsOfCall(ctx context.Context, orgID, contactID, leadID int64) ([]int64, error) {
+	var ids []int64
+	if err := s.sel(ctx, s.q.AILeadsOfCall, &ids, orgID, contactID, leadID); err != nil {
+		return nil, fmt.Errorf("store: ai leads of call: %w", err)
+	}
+	return ids, nil
+}
+
 // AIContactLatestMessage is the id of the newest message of a contact's conversations (0:
 // none).
 func (s *Store) AIContactLatestMessage(ctx context.Context, orgID, contactID int64) (int64, error) {
@@ -118,7 +139,7 @@ func (s *Store) AILeadCheck(ctx context.Context, orgID, leadID int64) (model.Lea
 
 // PutAILeadCheck records a classification of a lead.
 func (s *Store) PutAILeadCheck(ctx context.Context, orgID int64, c model.LeadAICheck) error {
-	if _, err := s.exec(ctx, s.q.AICheckPut, orgID, c.LeadID, c.MessageID, c.StageName, c.Confidence, c.Reason); err != nil {
+	if _, err := s.exec(ctx, s.q.AICheckPut, orgID, c.LeadID, c.MessageID, c.StageName, c.Confidence, c.Reason, c.CallID); err != nil {
 		return fmt.Errorf("store: put ai check: %w", err)
 	}
 	return nil

@@ -56,6 +56,8 @@ type statements struct {
 	voiceCallQueries
 	voiceNumberQueries
 	voiceQueries
+	voiceDialQueries
+	cadenceQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

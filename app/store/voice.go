@@ -16,6 +16,7 @@ type voiceQueries struct {
 	VoiceAccountEnsure    *sqlx.Stmt `query:"voice-account-ensure"`
 	VoiceAccountSetKey    *sqlx.Stmt `query:"voice-account-set-key"`
 	VoiceAccountSetMax    *sqlx.Stmt `query:"voice-account-set-max"`
+	VoiceAccountSetHours  *sqlx.Stmt `query:"voice-account-set-hours"`
 	VoiceAccountSetStatus *sqlx.Stmt `query:"voice-account-set-status"`
 }
 

@@ -19,6 +19,11 @@ type voiceNumberQueries struct {
 	VoiceNumberProgress  *sqlx.Stmt `query:"voice-number-progress"`
 	VoiceNumberFail      *sqlx.Stmt `query:"voice-number-fail"`
 	VoiceNumberSetAgents *sqlx.Stmt `query:"voice-number-set-agents"`
+
+	VoiceNumberReleaseClaim    *sqlx.Stmt `query:"voice-number-release-claim"`
+	VoiceNumberReleaseProgress *sqlx.Stmt `query:"voice-number-release-progress"`
+	VoiceNumberReleaseFail     *sqlx.Stmt `query:"voice-number-release-fail"`
+	VoiceNumberDelete          *sqlx.Stmt `query:"voice-number-delete"`
 }
 
 // VoiceNumbers lists an org's voice numbers, newest first.
@@ -95,6 +100,46 @@ func (s *Store) SetVoiceNumberAgents(ctx context.Context, orgID, id int64, inbou
 	}
 	if n == 0 {
 		return fmt.Errorf("store: voice number %d agents: %w", id, model.ErrNotFound)
+	}
+	return nil
+}
+
+// ClaimVoiceNumberRelease takes a number to release (or a failed release to go on with):
+// its status becomes releasing at the step it stopped at. fromRetell is kept from the first
+// try. False when it is being set up or released now.
+func (s *Store) ClaimVoiceNumberRelease(ctx context.Context, orgID, id int64, fromRetell bool) (bool, error) {
+	var got int64
+	err := s.get(ctx, s.q.VoiceNumberReleaseClaim, &got, orgID, id, fromRetell)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, model.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("store: claim voice number %d release: %w", id, err)
+}
+
+// SaveVoiceNumberRelease records a release step done: n's ReleaseStep is the next one, and
+// the trunk and number sids it may have found.
+func (s *Store) SaveVoiceNumberRelease(ctx context.Context, orgID int64, n model.VoiceNumber) error {
+	if _, err := s.exec(ctx, s.q.VoiceNumberReleaseProgress, orgID, n.ID, n.ReleaseStep, n.TrunkSID, n.TwilioNumberSID); err != nil {
+		return fmt.Errorf("store: voice number %d release: %w", n.ID, err)
+	}
+	return nil
+}
+
+// FailVoiceNumberRelease marks a release failed at its current step, with the reason.
+func (s *Store) FailVoiceNumberRelease(ctx context.Context, orgID, id int64, reason string) error {
+	if _, err := s.exec(ctx, s.q.VoiceNumberReleaseFail, orgID, id, reason); err != nil {
+		return fmt.Errorf("store: voice number %d release fail: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteVoiceNumber removes a number whose release is done.
+func (s *Store) DeleteVoiceNumber(ctx context.Context, orgID, id int64) error {
+	if _, err := s.exec(ctx, s.q.VoiceNumberDelete, orgID, id); err != nil {
+		return fmt.Errorf("store: delete voice number %d: %w", id, err)
 	}
 	return nil
 }

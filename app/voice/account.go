@@ -111,6 +111,18 @@ func (s *Service) SetMaxConcurrent(ctx context.Context, a model.Actor, n int) er
 	return s.st.SetVoiceMaxConcurrent(ctx, a.OrgID, n)
 }
 
+// SetCallHours sets when the org's calls may go out, in each contact's zone: from start to
+// end o'clock on days (a bit per weekday, Sunday 0).
+func (s *Service) SetCallHours(ctx context.Context, a model.Actor, start, end, days int) error {
+	if !a.Role.May(model.ManageOrg) {
+		return model.ErrForbidden
+	}
+	if start < 0 || start >= end || end > 24 || days < 1 || days > 127 {
+		return model.FieldError("call_hours", "voice.hours.error")
+	}
+	return s.st.SetCallHours(ctx, a.OrgID, start, end, days)
+}
+
 // open returns the account and its key in clear.
 func (s *Service) open(acc model.VoiceAccount) (string, error) {
 	if acc.KeySealed == "" {

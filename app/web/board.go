@@ -159,7 +159,7 @@ func hxTrigger(c echo.Context, name string, detail any) {
 	}
 	events[name] = detail
 	b, _ := json.Marshal(events)
-	h.Set("HX-Trigger", string(b))
+	h.Set("HX-Trigger", headerJSON(b))
 }
 
 // formID reads an optional numeric form field: 0 when empty; anything else but a positive
@@ -557,7 +557,11 @@ func (s *Server) leadMenu(c echo.Context) error {
 	if u, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil {
 		ret = safeReturn(c, u.RequestURI())
 	}
-	return render(c, http.StatusOK, boardview.MoveMenu(viewCard(l, l.Currency), viewStages(stages), ret), nil)
+	from, err := s.callNumbers(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, boardview.MoveMenu(viewCard(l, l.Currency), viewStages(stages), ret, from), nil)
 }
 
 func (s *Server) leadSave(c echo.Context) error {

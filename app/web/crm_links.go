@@ -349,7 +349,10 @@ func (s *Server) contactHome(c echo.Context, d *contacts.ShowData) error {
 	if d.Leads, err = s.inbox.ContactLeads(ctx, a.OrgID, id); err != nil {
 		return err
 	}
-	d.LeadStages, err = s.board.StageOptions(ctx, a.OrgID)
+	if d.LeadStages, err = s.board.StageOptions(ctx, a.OrgID); err != nil {
+		return err
+	}
+	d.CallFrom, err = s.callNumbers(c)
 	return err
 }
 

@@ -295,6 +295,9 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 	if err := s.botData(ctx, d); err != nil {
 		return nil, err
 	}
+	if d.CallFrom, err = s.callNumbers(c); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -16,10 +16,14 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"masteria/app/ai/provider"
+	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/sim/openaisim"
+	"masteria/app/sim/retellsim"
+	"masteria/app/store/storetest"
+	"masteria/app/voice/retell"
 	"masteria/app/web/webtest"
 )
 
@@ -29,7 +33,12 @@ import (
 func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inst := webtest.Start(t)
+	rsim := retellsim.New()
+	if _, err := rsim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rsim.Close)
+	inst := webtest.StartOn(t, storetest.URL(t), func(c *config.Config) { c.RetellAPIURL = rsim.URL() })
 	c := webtest.NewClient(t, inst.URL)
 
 	raw := c.Get("/api/v1/openapi.yaml")
@@ -383,6 +392,50 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", "/calls?contact=-1", "", key, 400, false)
 	call("GET", fmt.Sprintf("/calls/%d", callID), "", key, 200, true)
 	call("GET", "/calls/999999", "", key, 404, true)
+	// Calling the fixture call's contact back, through the simulated Retell.
+	rsim.SetAPIKeys(fmt.Sprintf("fixture_key_%d", orgID))
+	rsim.AddAgent(retell.Agent{AgentID: "agent_vendas", AgentName: "Vendas"})
+	rsim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+551130001000", OutboundAgents: []retell.AgentWeight{{AgentID: "agent_vendas", Weight: 1}}})
+	if _, err := inst.App.Store.DB().Exec(`INSERT INTO voice_numbers (org_id, phone_number, source, step, status, outbound_agent_id)
+		VALUES ($1, '+551130001000', 'linked', 'ready', 'ready', 'agent_vendas')`, orgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.App.Store.DB().Exec(`UPDATE voice_accounts SET call_hours_start = 0, call_hours_end = 24, call_days = 127 WHERE org_id = $1`, orgID); err != nil {
+		t.Fatal(err)
+	}
+	var caller int64
+	_ = inst.App.Store.DB().Get(&caller, `SELECT contact_id FROM calls WHERE id = $1`, callID)
+	call("POST", "/calls", fmt.Sprintf(`{"contact_id":%d,"variables":{"pedido":"1234"}}`, caller), key, 201, true)
+	call("POST", "/calls", `{}`, key, 422, true)
+	call("POST", "/calls", `{"contact_id":999999}`, key, 404, true)
+	call("POST", "/calls", `{"contact_id":`, key, 400, false)
+
+	// Voice numbers: the calls that need no provider but the simulated Retell (the voice
+	// numbers API test runs the rest against the Twilio and Retell simulators). A set-up that stopped before buying
+	// anything, whose Twilio channel is gone: continue stops again (502), release has
+	// nothing to undo.
+	vn, err := inst.App.Store.CreateVoiceNumber(ctx, orgID, model.VoiceNumber{PhoneNumber: "+14155550177", Source: "twilio",
+		Country: "US", Step: model.NumberBought, Status: "failed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call("GET", "/voice-numbers", "", key, 200, true)
+	call("GET", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 200, true)
+	call("GET", "/voice-numbers/999999", "", key, 404, true)
+	call("GET", "/voice-numbers/available?channel_id=999999&country=US", "", key, 404, true)
+	call("GET", "/voice-numbers/available?channel_id=1&country=USA", "", key, 400, false)
+	call("POST", "/voice-numbers", `{"channel_id":999999,"phone_number":"+14155550100"}`, key, 404, true)
+	call("POST", "/voice-numbers", `{"channel_id":1,"phone_number":"4155550100"}`, key, 400, true)
+	call("POST", "/voice-numbers", `{"channel_id":1,"phone":"+14155550100"}`, key, 400, false)
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550100"}`, key, 422, true)
+	rsim.AddPhoneNumber(retell.PhoneNumber{PhoneNumber: "+14155550188", PhoneNumberType: "retell-twilio"})
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550188"}`, key, 201, true)
+	call("POST", "/voice-numbers/link", `{"phone_number":"+14155550188"}`, key, 409, true)
+	call("PUT", fmt.Sprintf("/voice-numbers/%d/agents", vn.ID), `{"inbound_agent_id":"agent_1"}`, key, 200, true)
+	call("POST", fmt.Sprintf("/voice-numbers/%d/continue", vn.ID), "", key, 502, true)
+	call("DELETE", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 200, true)
+	call("DELETE", fmt.Sprintf("/voice-numbers/%d", vn.ID), "", key, 404, true)
+	call("POST", "/voice-numbers/999999/continue", "", key, 404, true)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -57,10 +61,29 @@ func toast(c echo.Context, kind, key string, args ...string) {
 func sendToast(c echo.Context, kind, msg string) {
 	if c.Request().Header.Get("HX-Request") == "true" {
 		b, _ := json.Marshal(map[string]any{"toast": map[string]string{"kind": kind, "message": msg}})
-		c.Response().Header().Set("HX-Trigger", string(b))
+		c.Response().Header().Set("HX-Trigger", headerJSON(b))
 		return
 	}
 	c.SetCookie(&http.Cookie{Name: toastCookie, Value: url.QueryEscape(kind + "|" + msg), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// headerJSON writes JSON for an HTTP header in ASCII: browsers read header bytes as
+// Latin-1, so "Ligação…" sent as UTF-8 would show as "LigaÃ§Ã£oâ€¦". JSON's \u escapes
+// carry every character through.
+func headerJSON(b []byte) string {
+	var out strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < utf8.RuneSelf:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+		default:
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+	}
+	return out.String()
 }
 
 // toastN is toast with a counted message (keys .one/.other).

@@ -32,6 +32,7 @@ import (
 	"masteria/app/store"
 	"masteria/app/voice"
 	"masteria/app/voice/calls"
+	"masteria/app/voice/dial"
 	"masteria/app/voice/numbers"
 	"masteria/static"
 )
@@ -70,6 +71,8 @@ type Deps struct {
 	Numbers *numbers.Service
 	// Voice: the org's Retell account.
 	Voice *voice.Service
+	// Dial: starting calls (contact, lead card, conversation, API).
+	Dial *dial.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -100,6 +103,7 @@ type Server struct {
 	calls    *calls.Service
 	numbers  *numbers.Service
 	voice    *voice.Service
+	dial     *dial.Service
 }
 
 // New builds the router.
@@ -119,6 +123,7 @@ func New(d Deps) *Server {
 	s.calls = d.Calls
 	s.numbers = d.Numbers
 	s.voice = d.Voice
+	s.dial = d.Dial
 	s.e = e
 	s.routes()
 	return s
@@ -171,6 +176,7 @@ func (s *Server) routes() {
 	s.apiProgressionRoutes(api)
 	s.apiAssistRoutes(api)
 	s.apiCallRoutes(api)
+	s.apiVoiceNumberRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -218,6 +224,7 @@ func (s *Server) routes() {
 	s.progressionRoutes(o)
 	s.assistRoutes(o)
 	s.callAnalyticsRoutes(o)
+	s.callRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
@@ -243,6 +250,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/voice/numbers/link", s.voiceNumbersLink)
 	adm.POST("/settings/voice/numbers/:id/continue", s.voiceNumbersContinue)
 	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
+	adm.POST("/settings/voice/numbers/:id/release", s.voiceNumbersRelease)
 	s.voiceRoutes(adm)
 }
 

@@ -63,6 +63,7 @@ func (s *Server) retellWebhook(c echo.Context) error {
 
 func (s *Server) apiCallRoutes(api *echo.Group) {
 	api.GET("/calls", s.apiCalls)
+	api.POST("/calls", s.apiCallStart)
 	api.GET("/calls/:id", s.apiCall)
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,10 @@ func (s *Server) voiceNumbersPage(c echo.Context) error {
 	d, err := s.voiceNumbersData(c)
 	if err != nil {
 		return err
+	}
+	// ?release=id opens that number's release dialog (the way without JavaScript).
+	if v := c.QueryParam("release"); v != "" {
+		d.Release, _ = strconv.ParseInt(v, 10, 64)
 	}
 	return render(c, http.StatusOK, voice.NumbersPage(d), voice.NumbersTab(d))
 }
@@ -127,10 +132,21 @@ func (s *Server) voiceStepOutcome(c echo.Context, n model.VoiceNumber, err error
 }
 
 func okKeyConflict(okKey string) string {
-	if okKey == "voice.numbers.bought" || okKey == "voice.numbers.linked_ok" {
+	switch okKey {
+	case "voice.numbers.bought", "voice.numbers.linked_ok":
 		return "voice.numbers.exists"
+	case "voice.numbers.released", "voice.numbers.unlinked":
+		return "voice.numbers.release_busy"
 	}
 	return "voice.numbers.busy"
+}
+
+// releasedKey is the toast of a release that finished: a linked number is unlinked.
+func releasedKey(n model.VoiceNumber) string {
+	if n.Source == "linked" {
+		return "voice.numbers.unlinked"
+	}
+	return "voice.numbers.released"
 }
 
 func (s *Server) voiceNumbersBuy(c echo.Context) error {
@@ -150,7 +166,22 @@ func (s *Server) voiceNumbersContinue(c echo.Context) error {
 		return err
 	}
 	n, err := s.numbers.Continue(c.Request().Context(), actorOf(c), id)
+	if numbers.Releasing(n) || n.Status == numbers.Released {
+		return s.voiceStepOutcome(c, n, err, releasedKey(n), "number", n.PhoneNumber)
+	}
 	return s.voiceStepOutcome(c, n, err, "voice.numbers.bought", "number", n.PhoneNumber)
+}
+
+// voiceNumbersRelease releases a number (its confirmation is the dialog): from_retell,
+// for a linked number, also removes it from Retell.
+func (s *Server) voiceNumbersRelease(c echo.Context) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	fromRetell := c.FormValue("from_retell") != ""
+	n, err := s.numbers.Release(c.Request().Context(), actorOf(c), id, fromRetell)
+	return s.voiceStepOutcome(c, n, err, releasedKey(n), "number", n.PhoneNumber)
 }
 
 func (s *Server) voiceNumbersAgents(c echo.Context) error {

@@ -10,6 +10,7 @@ import (
 
 	"masteria/app/model"
 	"masteria/app/voice"
+	"masteria/app/voice/dial"
 	"masteria/app/voice/retell"
 	views "masteria/views/voice"
 )
@@ -25,7 +26,8 @@ func (s *Server) voiceRoutes(g *echo.Group) {
 // account's agents from Retell.
 func (s *Server) voiceData(c echo.Context, agents bool) (views.RetellData, error) {
 	ctx := c.Request().Context()
-	d := views.RetellData{Status: "untested", MaxConcurrent: 5, Errors: map[string]string{}}
+	d := views.RetellData{Status: "untested", MaxConcurrent: 5, Errors: map[string]string{},
+		CallHoursStart: dial.DefaultHours.Start, CallHoursEnd: dial.DefaultHours.End, CallDays: dial.DefaultHours.Days}
 	acc, err := s.voice.Account(ctx, actorOf(c).OrgID)
 	switch {
 	case errors.Is(err, model.ErrNotFound):
@@ -35,6 +37,7 @@ func (s *Server) voiceData(c echo.Context, agents bool) (views.RetellData, error
 	}
 	d.Connected, d.AccountID = acc.KeySealed != "", acc.ID
 	d.Status, d.LastError, d.TestedAt, d.MaxConcurrent = acc.Status, acc.LastError, acc.TestedAt, acc.MaxConcurrent
+	d.CallHoursStart, d.CallHoursEnd, d.CallDays = acc.CallHoursStart, acc.CallHoursEnd, acc.CallDays
 	d.WebhookURL = strings.TrimRight(s.cfg.BaseURL, "/") + voice.WebhookPath(acc.ID)
 	if agents && d.Connected {
 		list, err := s.voice.Agents(ctx, actorOf(c))
@@ -85,6 +88,10 @@ func (s *Server) voiceSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	hours, hoursSent := callHoursForm(c)
+	if hoursSent && !(dial.Hours{Start: hours.Start, End: hours.End, Days: hours.Days}).Valid() {
+		bad["call_hours"] = "voice.hours.error"
+	}
 	if strings.TrimSpace(key) == "" && !d.Connected {
 		bad["key"] = "form.error.required"
 	}
@@ -102,10 +109,18 @@ func (s *Server) voiceSave(c echo.Context) error {
 	}
 	if len(bad) > 0 {
 		d.MaxConcurrent, d.Errors = n, bad
+		if hoursSent {
+			d.CallHoursStart, d.CallHoursEnd, d.CallDays = hours.Start, hours.End, hours.Days
+		}
 		return refuseForm(c, views.Retell(d), nil)
 	}
 	if err := s.voice.SetMaxConcurrent(ctx, a, n); err != nil {
 		return err
+	}
+	if hoursSent {
+		if err := s.voice.SetCallHours(ctx, a, hours.Start, hours.End, hours.Days); err != nil {
+			return err
+		}
 	}
 	if strings.TrimSpace(key) != "" {
 		res, err := s.voice.Test(ctx, a)
@@ -121,6 +136,30 @@ func (s *Server) voiceSave(c echo.Context) error {
 		toast(c, "success", "voice.retell.saved")
 	}
 	return redirect(c, orgPath(c, "/settings/voice"))
+}
+
+// callHoursForm reads the calling hours of the Retell form; false when the form had none
+// (the account was not connected yet). A value that is not a number makes the hours invalid.
+func callHoursForm(c echo.Context) (dial.Hours, bool) {
+	form, _ := c.FormParams()
+	if _, ok := form["call_hours_start"]; !ok {
+		return dial.Hours{}, false
+	}
+	h := dial.Hours{Start: -1}
+	var err1, err2 error
+	h.Start, err1 = strconv.Atoi(form.Get("call_hours_start"))
+	h.End, err2 = strconv.Atoi(form.Get("call_hours_end"))
+	if err1 != nil || err2 != nil {
+		return dial.Hours{Start: -1}, true
+	}
+	for _, v := range form["call_days"] {
+		d, err := strconv.Atoi(v)
+		if err != nil || d < 0 || d > 6 {
+			return dial.Hours{Start: -1}, true
+		}
+		h.Days |= 1 << d
+	}
+	return h, true
 }
 
 // voiceTest lists the agents with the saved key and shows the outcome as a toast.

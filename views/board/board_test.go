@@ -17,6 +17,7 @@ import (
 	"masteria/app/model"
 	"masteria/views/board"
 	"masteria/views/ui"
+	"masteria/views/voice"
 )
 
 var now = time.Date(2026, 5, 10, 14, 30, 0, 0, time.UTC)
@@ -124,7 +125,7 @@ func TestBoardViews(t *testing.T) {
 				"lead-contact-name", "lead-contact-phone", "lead-new-submit", "board-edit-pipeline", "filter-q", "filter-owner", "filter-min", "filter-apply",
 				"filter-clear", "lead-drawer", "board-pipeline"}},
 			{"board-agent", model.RoleAgent, board.BoardPage(page()), nil},
-			{"menu", model.RoleAgent, board.MoveMenu(page().Columns[0].Cards[1], stages(), "/o/7/board"), []string{"lead-move-stage", "lead-move-submit", "lead-move-up", "lead-move-down"}},
+			{"menu", model.RoleAgent, board.MoveMenu(page().Columns[0].Cards[1], stages(), "/o/7/board", []voice.CallNumber{{ID: 4, Label: "+55 11 3000-1000"}}), []string{"lead-move-stage", "lead-move-submit", "lead-move-up", "lead-move-down", "lead-call"}},
 			{"cards", model.RoleAgent, board.Cards(page().Columns[0], board.Filter{Q: "x"}), []string{"lead-card", "column-more"}},
 			{"lead-panel", model.RoleAgent, board.LeadPanel(leadPage()), []string{"lead-panel", "lead-edit-form", "lead-save", "lead-delete", "lead-history", "lead-owner", "lead-stage"}},
 			{"lead-page", model.RoleAgent, board.LeadPageFull(leadPage()), []string{"lead-panel", "board-back"}},

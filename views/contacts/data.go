@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"masteria/app/model"
+	"masteria/views/voice"
 )
 
 // ListData is GET /o/{org}/contacts[?filter][&segment={id}][&sort=][&after={cursor}].
@@ -72,6 +73,7 @@ type ShowData struct {
 	Channels      map[int64]model.Channel // the org's channels by id
 	Leads         []model.ContactLead
 	LeadStages    []model.StageOption // where a lead made from the page may go
+	CallFrom      []voice.CallNumber  // the numbers the contact can be called from (none: no Call button)
 }
 
 // EventData is what the timeline reads from ContactEvent.Data. Each kind fills its fields:

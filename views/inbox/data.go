@@ -12,6 +12,7 @@ import (
 
 	"masteria/app/model"
 	"masteria/views/ui"
+	"masteria/views/voice"
 )
 
 // KindOption is a channel kind as the settings page offers it: its labels. Which kinds
@@ -160,6 +161,7 @@ type OpenData struct {
 	Personas      []model.Persona     // the org's personas, to give the conversation to the bot
 	PersonaName   string              // the persona answering it, when the bot has it
 	Assist        *AssistView         // the agent assist's answer, on a page sent without JavaScript
+	CallFrom      []voice.CallNumber  // the numbers the contact can be called from
 }
 
 // PageData is the whole inbox page.

@@ -144,7 +144,7 @@ var statuses = []struct{ Value, Key string }{
 }
 
 const liveMessages = "sse:message.received, sse:message.created, sse:message.status, sse:message.updated, " +
-	"sse:call.started, sse:call.ended, sse:call.analyzed, sse:call.recording_saved"
+	"sse:call.registered, sse:call.started, sse:call.ended, sse:call.analyzed, sse:call.recording_saved"
 
 // liveList also reloads when this browser marked a conversation read (inbox-read, sent by the
 // read request's answer), without waiting for that change to come back over SSE.

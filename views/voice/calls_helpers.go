@@ -91,7 +91,7 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 // field is one of the agent's custom analysis fields, as text.
 type field struct{ Name, Value string }
 
-func customFields(c model.Call) []field {
+func customFields(ctx context.Context, c model.Call) []field {
 	var m map[string]any
 	if json.Unmarshal(c.CustomAnalysis, &m) != nil {
 		return nil
@@ -104,6 +104,8 @@ func customFields(c model.Call) []field {
 			s = x
 		case nil:
 			continue
+		case bool:
+			s = ui.T(ctx, map[bool]string{true: "common.yes", false: "common.no"}[x])
 		default:
 			b, _ := json.Marshal(x)
 			s = string(b)

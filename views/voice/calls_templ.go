@@ -332,7 +332,7 @@ func CallItem(c model.Call) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if fs := customFields(c); len(fs) > 0 {
+		if fs := customFields(ctx, c); len(fs) > 0 {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<dl class=\"call-fields\" data-testid=\"call-fields\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

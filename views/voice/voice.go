@@ -4,6 +4,7 @@ package voice
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"masteria/views/ui"
@@ -25,11 +26,14 @@ type RetellData struct {
 	LastError     string // Retell's words
 	TestedAt      *time.Time
 	MaxConcurrent int
-	WebhookURL    string
-	Agents        []Agent
-	AgentsLoaded  bool
-	AgentsError   string
-	Errors        map[string]string // i18n keys by field
+	// Calling hours, in each contact's zone: [start, end) o'clock on the days of CallDays
+	// (a bit per weekday, Sunday 0).
+	CallHoursStart, CallHoursEnd, CallDays int
+	WebhookURL                             string
+	Agents                                 []Agent
+	AgentsLoaded                           bool
+	AgentsError                            string
+	Errors                                 map[string]string // i18n keys by field
 }
 
 // tab is one tab of Settings → Voice.
@@ -65,3 +69,14 @@ func nameOr(ctx context.Context, name string) string {
 	}
 	return name
 }
+
+// weekday is a day of the calling hours: its bit and its name's key.
+type weekday struct {
+	Bit int
+	Key string
+}
+
+// weekdays are Monday first, as people read a week here.
+var weekdays = []weekday{{1, "mon"}, {2, "tue"}, {3, "wed"}, {4, "thu"}, {5, "fri"}, {6, "sat"}, {0, "sun"}}
+
+func hourLabel(h int) string { return fmt.Sprintf("%02d:00", h) }

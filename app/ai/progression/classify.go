@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,11 +150,21 @@ func (s *Service) Classify(ctx context.Context, orgID, leadID int64) error {
 		return nil // closed: won or lost
 	}
 	msgs, err := s.st.AIContactMessages(ctx, orgID, lc.ContactID, s.opts.MaxMessages)
-	if err != nil || len(msgs) == 0 {
+	if err != nil {
 		return err
 	}
-	seen := msgs[len(msgs)-1].ID
-	if check, err := s.st.AILeadCheck(ctx, orgID, leadID); err == nil && check.MessageID >= seen {
+	calls, err := s.st.AIContactCalls(ctx, orgID, lc.ContactID, maxCalls)
+	if err != nil || len(msgs)+len(calls) == 0 {
+		return err
+	}
+	var seen, seenCall int64
+	if len(msgs) > 0 {
+		seen = msgs[len(msgs)-1].ID
+	}
+	if len(calls) > 0 {
+		seenCall = calls[len(calls)-1].ID
+	}
+	if check, err := s.st.AILeadCheck(ctx, orgID, leadID); err == nil && check.MessageID >= seen && check.CallID >= seenCall {
 		return nil // nothing new since the last classification (a retry, a late job)
 	} else if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
@@ -162,12 +173,12 @@ func (s *Service) Classify(ctx context.Context, orgID, leadID int64) error {
 		log.Warn("progression: over the monthly AI budget, lead not classified")
 		return nil
 	}
-	v, mdl, err := s.ask(ctx, orgID, p, stages, current, lc, msgs)
+	v, mdl, err := s.ask(ctx, orgID, p, stages, current, lc, withCalls(msgs, calls))
 	if err != nil {
 		log.Warn("progression: the model did not classify the lead", "err", err)
 		return nil
 	}
-	if err := s.apply(ctx, orgID, lc, stages, settings, v, mdl, seen); err != nil {
+	if err := s.apply(ctx, orgID, lc, stages, settings, v, mdl, seen, seenCall); err != nil {
 		return err
 	}
 	latest, err := s.st.AIContactLatestMessage(ctx, orgID, lc.ContactID)
@@ -254,15 +265,18 @@ func Prompt(p model.Pipeline, stages []model.Stage, current model.Stage, title s
 	total := 0
 	for i := len(msgs) - 1; i >= 0; i-- { // newest first, until the cap; then put in order
 		m := msgs[i]
-		who := "Customer"
-		if m.Direction == "out" {
+		who, limit := "Customer", maxMessageRunes
+		switch m.Direction {
+		case "out":
 			who = "Business"
+		case "call":
+			who, limit = "Phone call", maxCallRunes
 		}
 		text := strings.TrimSpace(m.Body)
 		if text == "" {
 			text = "[" + m.Kind + "]"
 		}
-		text = clip(text, maxMessageRunes)
+		text = clip(text, limit)
 		line := fmt.Sprintf("[%s] %s: %s", m.CreatedAt.UTC().Format("2006-01-02 15:04"), who, text)
 		total += utf8.RuneCountInString(line)
 		if total > maxTranscriptRunes && len(lines) > 0 {
@@ -330,7 +344,7 @@ func ParseVerdict(content string) (Verdict, error) {
 // apply acts on a verdict in one transaction: record the check, then move the card,
 // suggest, or do nothing (see the package doc).
 func (s *Service) apply(ctx context.Context, orgID int64, lc model.LeadAIContext, stages []model.Stage, settings model.PipelineAI,
-	v Verdict, mdl string, seen int64) error {
+	v Verdict, mdl string, seen, seenCall int64) error {
 	log := s.log.With("org", orgID, "lead", lc.LeadID)
 	return s.st.Tx(ctx, func(tx *store.Store) error {
 		cur, err := tx.LockLead(ctx, orgID, lc.LeadID)
@@ -340,7 +354,7 @@ func (s *Service) apply(ctx context.Context, orgID int64, lc model.LeadAIContext
 		if err != nil {
 			return err
 		}
-		if err := tx.PutAILeadCheck(ctx, orgID, model.LeadAICheck{LeadID: lc.LeadID, MessageID: seen, StageName: v.Stage,
+		if err := tx.PutAILeadCheck(ctx, orgID, model.LeadAICheck{LeadID: lc.LeadID, MessageID: seen, CallID: seenCall, StageName: v.Stage,
 			Confidence: v.Confidence, Reason: v.Reason}); err != nil {
 			return err
 		}
@@ -413,4 +427,64 @@ func leadAI(d model.LeadAIDecision) events.LeadAI {
 		e.ToStageID = *d.ToStageID
 	}
 	return e
+}
+
+// withCalls puts the contact's calls among its messages, by time, each as one line: who
+// called, what came of it, how long it took, its summary and its transcript.
+func withCalls(msgs []model.LeadAIMessage, calls []model.Call) []model.LeadAIMessage {
+	if len(calls) == 0 {
+		return msgs
+	}
+	out := make([]model.LeadAIMessage, 0, len(msgs)+len(calls))
+	out = append(out, msgs...)
+	for _, c := range calls {
+		at := c.CreatedAt
+		if c.StartedAt != nil {
+			at = *c.StartedAt
+		}
+		out = append(out, model.LeadAIMessage{Direction: "call", Kind: "call", Body: CallText(c), CreatedAt: at})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
+}
+
+// CallText is a call as the model reads it, e.g. "the business called the customer;
+// answered; 2:14. Summary: … Transcript: Agent: … / User: …".
+func CallText(c model.Call) string {
+	var b strings.Builder
+	if c.Direction == "inbound" {
+		b.WriteString("the customer called the business")
+	} else {
+		b.WriteString("the business called the customer")
+	}
+	outcome := strings.ReplaceAll(c.Outcome(), "_", " ")
+	fmt.Fprintf(&b, "; %s; %d:%02d.", outcome, c.DurationMS/60000, c.DurationMS/1000%60)
+	if s := strings.TrimSpace(c.Summary); s != "" {
+		b.WriteString(" Summary: " + strings.Join(strings.Fields(s), " "))
+	}
+	if t := strings.TrimSpace(c.Transcript); t != "" {
+		lines := strings.Split(t, "\n")
+		for i := range lines {
+			lines[i] = strings.Join(strings.Fields(lines[i]), " ")
+		}
+		b.WriteString(" Transcript: " + strings.Join(lines, " / "))
+	}
+	return b.String()
+}
+
+// CallHook follows the calls for lead progression (calls.Hook): an analysed call is new
+// activity on its lead and its contact's leads.
+func (s *Service) CallHook(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+	if s.jobs == nil || event != "call_analyzed" || c.ContactID == nil {
+		return nil
+	}
+	var lead int64
+	if c.LeadID != nil {
+		lead = *c.LeadID
+	}
+	ids, err := tx.AIFollowedLeadsOfCall(ctx, c.OrgID, *c.ContactID, lead)
+	if err != nil {
+		return err
+	}
+	return s.enqueue(ctx, tx, c.OrgID, ids)
 }

@@ -85,6 +85,10 @@ const (
 	// conversation weigh in the prompt; the oldest messages go first.
 	maxMessageRunes    = 600
 	maxTranscriptRunes = 12000
+	// maxCalls and maxCallRunes: the contact's last calls, each summary and transcript
+	// capped, read with its messages.
+	maxCalls     = 5
+	maxCallRunes = 2000
 )
 
 // Service runs lead progression.

@@ -28,7 +28,7 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
 // filtered by ?PhoneNumber= like Twilio's list: the account's numbers only.
 func (s *Server) handleIncomingNumbers(w http.ResponseWriter, r *http.Request) {
 	acct, ok := s.authenticate(w, r)
-	if !ok {
+	if !ok || s.failQueued(w, OpFindNumber) {
 		return
 	}
 	want := r.URL.Query().Get("PhoneNumber")

@@ -21,6 +21,8 @@ type apiError struct {
 	Message  string `json:"message"`
 	MoreInfo string `json:"more_info"`
 	Status   int    `json:"status"`
+	// retryAfter is the Retry-After header sent with it ("" none).
+	retryAfter string
 }
 
 func newAPIError(status, code int, msg string) apiError {
@@ -43,6 +45,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, e apiError) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+	}
+	if e.retryAfter != "" {
+		w.Header().Set("Retry-After", e.retryAfter)
 	}
 	writeJSON(w, e.Status, e)
 }

@@ -7,7 +7,11 @@
 // (AvailablePhoneNumbers, IncomingPhoneNumbers), SIP credential lists and credentials, and
 // the Elastic SIP Trunking v1 API (Trunks and their OriginationUrls, CredentialLists and
 // PhoneNumbers) under /v1 on the same base URL, so one sim stands for both
-// api.twilio.com and trunking.twilio.com. FailNext makes the next call of one operation fail.
+// api.twilio.com and trunking.twilio.com. Releasing a number (release.go) deletes them:
+// DELETE on IncomingPhoneNumbers/{PN}.json, SIP/CredentialLists/{CL}.json, a trunk, its
+// OriginationUrls/{OU}, and a trunk's PhoneNumbers/{PN} and CredentialLists/{CL} (204, or
+// 404 with 20404 when it is not there). FailNext makes the next call of one operation fail;
+// Throttle makes the next calls answer 429 (20429) with a Retry-After.
 //
 // REST endpoints (HTTP Basic auth with AccountSid:AuthToken or ApiKeySid:Secret):
 //

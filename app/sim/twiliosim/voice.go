@@ -25,6 +25,21 @@ const (
 	OpCreateCredential  Op = "create-credential"      // POST …/SIP/CredentialLists/{CL}/Credentials.json
 	OpAttachCredList    Op = "attach-credential-list" // POST /v1/Trunks/{TK}/CredentialLists
 	OpAttachPhoneNumber Op = "attach-phone-number"    // POST /v1/Trunks/{TK}/PhoneNumbers
+
+	// Releasing a number (release.go).
+	OpReleaseNumber     Op = "release-number"         // DELETE …/IncomingPhoneNumbers/{PN}.json
+	OpDetachPhoneNumber Op = "detach-phone-number"    // DELETE /v1/Trunks/{TK}/PhoneNumbers/{PN}
+	OpDetachCredList    Op = "detach-credential-list" // DELETE /v1/Trunks/{TK}/CredentialLists/{CL}
+	OpDeleteCredList    Op = "delete-credential-list" // DELETE …/SIP/CredentialLists/{CL}.json
+	OpDeleteOrigination Op = "delete-origination"     // DELETE /v1/Trunks/{TK}/OriginationUrls/{OU}
+	OpDeleteTrunk       Op = "delete-trunk"           // DELETE /v1/Trunks/{TK}
+
+	// Reads, for Throttle.
+	OpFindNumber         Op = "find-number"           // GET …/IncomingPhoneNumbers.json
+	OpListTrunks         Op = "list-trunks"           // GET /v1/Trunks
+	OpListOriginations   Op = "list-originations"     // GET /v1/Trunks/{TK}/OriginationUrls
+	OpFetchTrunkCredList Op = "fetch-trunk-cred-list" // GET /v1/Trunks/{TK}/CredentialLists/{CL}
+	OpFetchTrunkNumber   Op = "fetch-trunk-number"    // GET /v1/Trunks/{TK}/PhoneNumbers/{PN}
 )
 
 // callingCodes are the countries whose local numbers the sim offers, by ISO alpha-2 code.
@@ -72,6 +87,7 @@ type voiceState struct {
 	credLists map[string]*CredentialList
 	purchases []Purchase
 	reserved  map[string]bool // numbers offered elsewhere: buying them answers 21422
+	released  []Purchase      // numbers given back, oldest first
 }
 
 // FailNext makes the next call of op fail, after authentication, with this Twilio error code,
@@ -153,6 +169,7 @@ func (s *Server) voiceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/Trunks/{TK}/CredentialLists/{CL}", s.handleFetchTrunkCredList)
 	mux.HandleFunc("POST /v1/Trunks/{TK}/PhoneNumbers", s.handleAttachNumber)
 	mux.HandleFunc("GET /v1/Trunks/{TK}/PhoneNumbers/{PN}", s.handleFetchTrunkNumber)
+	s.releaseRoutes(mux)
 }
 
 // authTrunking checks HTTP Basic credentials on trunking paths, which name no account: the
@@ -191,17 +208,8 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, op Op) *account {
 	if !ok {
 		return nil
 	}
-	if op != "" {
-		s.mu.Lock()
-		q := s.voice.failOps[op]
-		if len(q) > 0 {
-			s.voice.failOps[op] = q[1:]
-		}
-		s.mu.Unlock()
-		if len(q) > 0 {
-			writeError(w, q[0])
-			return nil
-		}
+	if s.failQueued(w, op) {
+		return nil
 	}
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -211,6 +219,24 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, op Op) *account {
 		}
 	}
 	return acct
+}
+
+// failQueued answers the next failure FailNext or Throttle queued for op, if any.
+func (s *Server) failQueued(w http.ResponseWriter, op Op) bool {
+	if op == "" {
+		return false
+	}
+	s.mu.Lock()
+	q := s.voice.failOps[op]
+	if len(q) > 0 {
+		s.voice.failOps[op] = q[1:]
+	}
+	s.mu.Unlock()
+	if len(q) > 0 {
+		writeError(w, q[0])
+		return true
+	}
+	return false
 }
 
 func badRequest(w http.ResponseWriter, code int, format string, args ...any) {
@@ -456,7 +482,7 @@ func listMeta(key, url string, n int) map[string]any {
 }
 
 func (s *Server) handleListTrunks(w http.ResponseWriter, r *http.Request) {
-	acct := s.begin(w, r, "")
+	acct := s.begin(w, r, OpListTrunks)
 	if acct == nil {
 		return
 	}
@@ -484,7 +510,7 @@ func (s *Server) handleFetchTrunk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeleteTrunk(w http.ResponseWriter, r *http.Request) {
-	acct := s.begin(w, r, "")
+	acct := s.begin(w, r, OpDeleteTrunk)
 	if acct == nil {
 		return
 	}
@@ -557,7 +583,7 @@ func (s *Server) handleCreateOrigination(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleListOriginations(w http.ResponseWriter, r *http.Request) {
-	acct := s.begin(w, r, "")
+	acct := s.begin(w, r, OpListOriginations)
 	if acct == nil {
 		return
 	}
@@ -671,7 +697,7 @@ func renderTrunkCredList(t *Trunk, cl *CredentialList) map[string]any {
 }
 
 func (s *Server) handleFetchTrunkCredList(w http.ResponseWriter, r *http.Request) {
-	acct := s.begin(w, r, "")
+	acct := s.begin(w, r, OpFetchTrunkCredList)
 	if acct == nil {
 		return
 	}
@@ -728,7 +754,7 @@ func (s *Server) handleAttachNumber(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleFetchTrunkNumber(w http.ResponseWriter, r *http.Request) {
-	acct := s.begin(w, r, "")
+	acct := s.begin(w, r, OpFetchTrunkNumber)
 	if acct == nil {
 		return
 	}

@@ -484,7 +484,7 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 
 // Ref is the event payload of a call.
 func Ref(c model.Call) events.CallRef {
-	r := events.CallRef{ID: c.ID, CallID: c.CallID, Direction: c.Direction, Status: c.Status}
+	r := events.CallRef{ID: c.ID, CallID: c.CallID, Direction: c.Direction, Status: c.Status, Outcome: c.Outcome()}
 	if c.ContactID != nil {
 		r.ContactID = *c.ContactID
 	}
@@ -493,6 +493,9 @@ func Ref(c model.Call) events.CallRef {
 	}
 	if c.ConversationID != nil {
 		r.ConversationID = *c.ConversationID
+	}
+	if c.CampaignID != nil {
+		r.CampaignID = *c.CampaignID
 	}
 	return r
 }

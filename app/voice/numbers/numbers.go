@@ -35,9 +35,9 @@ const RetellSIPURL = "sip:sip.retellai.com;transport=tcp"
 // (its process died); the claim query (voice-number-claim) uses the same 10 minutes.
 const StuckAfter = 10 * time.Minute
 
-// Stuck reports whether n's set-up is in progress but untouched for StuckAfter.
+// Stuck reports whether n's set-up or release is in progress but untouched for StuckAfter.
 func Stuck(n model.VoiceNumber, now time.Time) bool {
-	return n.Status == "in_progress" && now.Sub(n.UpdatedAt) > StuckAfter
+	return (n.Status == "in_progress" || n.Status == "releasing") && now.Sub(n.UpdatedAt) > StuckAfter
 }
 
 // SearchLimit is how many numbers a search shows.
@@ -54,6 +54,7 @@ type Retell interface {
 	ImportPhoneNumber(ctx context.Context, in retell.ImportPhoneNumber) (retell.PhoneNumber, error)
 	ListPhoneNumbers(ctx context.Context) ([]retell.PhoneNumber, error)
 	SetPhoneNumberAgents(ctx context.Context, phone string, inbound, outbound []retell.AgentWeight) (retell.PhoneNumber, error)
+	DeletePhoneNumber(ctx context.Context, phone string) error
 }
 
 // Config wires the service.
@@ -238,8 +239,9 @@ func (s *Service) Buy(ctx context.Context, a model.Actor, in BuyInput) (model.Vo
 	return s.run(ctx, n)
 }
 
-// Continue resumes a failed set-up from the step it failed at. A number that is ready is
-// answered as it is; one whose set-up is running elsewhere is model.ErrConflict.
+// Continue resumes a failed set-up from the step it failed at, or a failed release from
+// the release step it failed at (see Release). A number that is ready is answered as it
+// is; one whose set-up or release is running elsewhere is model.ErrConflict.
 func (s *Service) Continue(ctx context.Context, a model.Actor, id int64) (model.VoiceNumber, error) {
 	if err := admin(a); err != nil {
 		return model.VoiceNumber{}, err
@@ -247,6 +249,9 @@ func (s *Service) Continue(ctx context.Context, a model.Actor, id int64) (model.
 	n, err := s.st.VoiceNumber(ctx, a.OrgID, id)
 	if err != nil {
 		return n, err
+	}
+	if Releasing(n) {
+		return s.claimRelease(ctx, n, n.ReleaseFromRetell)
 	}
 	if n.Status == "ready" {
 		return n, nil
@@ -294,7 +299,7 @@ func plain(err error) string {
 		}
 		return fmt.Sprintf("Twilio refused: %s (HTTP %d).", msg, te.Status)
 	case errors.As(err, &re) && re.Status == 0:
-		return "Retell could not be reached: " + re.Message
+		return re.Error() + "." // could not be reached, or did not answer in time
 	case errors.As(err, &re) && re.Status == http.StatusUnauthorized:
 		return "Retell refused the API key of this org (HTTP 401)."
 	case errors.As(err, &re):
@@ -525,6 +530,14 @@ func (s *Service) Numbers(ctx context.Context, a model.Actor) ([]model.VoiceNumb
 	return s.st.VoiceNumbers(ctx, a.OrgID)
 }
 
+// Number reads one of the org's voice numbers.
+func (s *Service) Number(ctx context.Context, a model.Actor, id int64) (model.VoiceNumber, error) {
+	if err := admin(a); err != nil {
+		return model.VoiceNumber{}, err
+	}
+	return s.st.VoiceNumber(ctx, a.OrgID, id)
+}
+
 // Linkable lists the numbers of the org's Retell account it has not added yet.
 func (s *Service) Linkable(ctx context.Context, a model.Actor) ([]retell.PhoneNumber, error) {
 	if err := admin(a); err != nil {
@@ -609,6 +622,9 @@ func (s *Service) SetAgents(ctx context.Context, a model.Actor, id int64, inboun
 	n, err := s.st.VoiceNumber(ctx, a.OrgID, id)
 	if err != nil {
 		return n, err
+	}
+	if Releasing(n) {
+		return n, model.ErrConflict
 	}
 	if n.Status != "ready" {
 		// Not in Retell yet: the import will take the agents.

@@ -1,8 +1,14 @@
-// Package twilio is a small client of the Twilio APIs a voice number needs: searching and
-// buying numbers and SIP credentials (api.twilio.com, 2010-04-01) and Elastic SIP trunks
-// (trunking.twilio.com, v1). Requests are form-encoded with Basic auth (account SID and auth
-// token); both base URLs are server settings (TWILIO_API_URL, TWILIO_TRUNKING_URL), which
-// tests and `masteria dev` point at app/sim/twiliosim.
+// Package twilio is a small client of the Twilio APIs a voice number needs: searching,
+// buying and releasing numbers and SIP credentials (api.twilio.com, 2010-04-01) and Elastic
+// SIP trunks (trunking.twilio.com, v1). Requests are form-encoded with Basic auth (account SID
+// and auth token); both base URLs are server settings (TWILIO_API_URL, TWILIO_TRUNKING_URL),
+// which tests and `masteria dev` point at app/sim/twiliosim.
+//
+// Reads and deletes are tried again after a 429 (Twilio's 20429: too many requests at once),
+// a 5xx or a network failure, waiting what Retry-After says (bounded by the client's longest
+// wait) or a doubling back-off; see WithRetries. Creations are never tried again here: an
+// answer lost after Twilio did it would buy or create twice, so the numbers wizard looks for
+// what an earlier try made before it creates.
 package twilio
 
 import (
@@ -13,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +35,9 @@ type Error struct {
 	Code     int
 	Message  string
 	MoreInfo string
-	err      error
+	// RetryAfter is what the answer's Retry-After header asked for (0 when none).
+	RetryAfter time.Duration
+	err        error
 }
 
 func (e *Error) Error() string {
@@ -54,7 +63,17 @@ type Client struct {
 	apiURL, trunkingURL string
 	sid, token          string
 	hc                  *http.Client
+	retries             int
+	backoff, maxWait    time.Duration
 }
+
+// The default retries of reads and deletes: 3 more tries, from 0.5 s doubling, no wait
+// longer than 5 s whatever Retry-After asks (a person waits for the page).
+const (
+	DefaultRetries = 3
+	DefaultBackoff = 500 * time.Millisecond
+	DefaultMaxWait = 5 * time.Second
+)
 
 // New returns a client of the 2010 API at apiURL and the trunking API at trunkingURL, with
 // the account's SID and auth token; a nil hc times out after DefaultTimeout.
@@ -63,12 +82,75 @@ func New(apiURL, trunkingURL, accountSID, authToken string, hc *http.Client) *Cl
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
 	return &Client{apiURL: strings.TrimRight(apiURL, "/"), trunkingURL: strings.TrimRight(trunkingURL, "/"),
-		sid: accountSID, token: authToken, hc: hc}
+		sid: accountSID, token: authToken, hc: hc, retries: DefaultRetries, backoff: DefaultBackoff, maxWait: DefaultMaxWait}
+}
+
+// WithRetries returns a copy of c that tries a read or a delete n more times after a 429, a
+// 5xx or a network failure, waiting what Retry-After asks, or else backoff doubling each
+// time, never longer than maxWait at once; the request's context ends the waiting. n = 0
+// tries once.
+func (c *Client) WithRetries(n int, backoff, maxWait time.Duration) *Client {
+	cp := *c
+	cp.retries, cp.backoff, cp.maxWait = max(n, 0), max(backoff, 0), max(maxWait, 0)
+	return &cp
 }
 
 func (c *Client) account() string { return c.apiURL + "/2010-04-01/Accounts/" + url.PathEscape(c.sid) }
 
+// retryable is a failed read or delete worth another try: Twilio too busy (429), failing
+// (5xx), or not reached, while the caller still waits.
+func retryable(ctx context.Context, err error) bool {
+	var e *Error
+	if ctx.Err() != nil || !errors.As(err, &e) {
+		return false
+	}
+	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// do sends one request; reads (GET) and deletes (DELETE) are tried again as WithRetries says,
+// anything else once.
 func (c *Client) do(ctx context.Context, method, u string, form url.Values, out any) error {
+	if !slices.Contains([]string{http.MethodGet, http.MethodDelete}, method) {
+		return c.once(ctx, method, u, form, out)
+	}
+	wait := c.backoff
+	for try := 0; ; try++ {
+		err := c.once(ctx, method, u, form, out)
+		if err == nil || try >= c.retries || !retryable(ctx, err) {
+			return err
+		}
+		d := wait
+		var e *Error
+		if errors.As(err, &e) && e.RetryAfter > 0 {
+			d = e.RetryAfter
+		}
+		t := time.NewTimer(min(d, c.maxWait))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait = min(wait*2, c.maxWait)
+	}
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date; 0 when absent or bad.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(h); err == nil {
+		return time.Duration(max(n, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+func (c *Client) once(ctx context.Context, method, u string, form url.Values, out any) error {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -92,7 +174,7 @@ func (c *Client) do(ctx context.Context, method, u string, form url.Values, out 
 		return &Error{Message: "reading Twilio's answer: " + err.Error(), err: err}
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		e := &Error{Status: res.StatusCode}
+		e := &Error{Status: res.StatusCode, RetryAfter: retryAfter(res.Header.Get("Retry-After"), time.Now())}
 		var eb struct {
 			Code     int    `json:"code"`
 			Message  string `json:"message"`
@@ -302,4 +384,49 @@ func (c *Client) exists(ctx context.Context, u string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// gone is nil for a delete whose target Twilio no longer has (404: deleted already, by an
+// earlier try whose answer was lost or by hand), else err.
+func gone(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+func (c *Client) del(ctx context.Context, u string) error {
+	return gone(c.do(ctx, http.MethodDelete, u, nil, nil))
+}
+
+// ReleaseNumber gives a number of the account back to Twilio (DELETE
+// IncomingPhoneNumbers/{sid}); one already released is no error.
+func (c *Client) ReleaseNumber(ctx context.Context, numberSid string) error {
+	return c.del(ctx, c.account()+"/IncomingPhoneNumbers/"+url.PathEscape(numberSid)+".json")
+}
+
+// DetachPhoneNumber takes a number off a trunk; one not on it (or no trunk) is no error.
+func (c *Client) DetachPhoneNumber(ctx context.Context, trunkSid, numberSid string) error {
+	return c.del(ctx, c.trunk(trunkSid)+"/PhoneNumbers/"+url.PathEscape(numberSid))
+}
+
+// DetachCredentialList takes a credential list off a trunk; one not on it is no error.
+func (c *Client) DetachCredentialList(ctx context.Context, trunkSid, listSid string) error {
+	return c.del(ctx, c.trunk(trunkSid)+"/CredentialLists/"+url.PathEscape(listSid))
+}
+
+// DeleteCredentialList deletes a SIP credential list and its credentials.
+func (c *Client) DeleteCredentialList(ctx context.Context, listSid string) error {
+	return c.del(ctx, c.account()+"/SIP/CredentialLists/"+url.PathEscape(listSid)+".json")
+}
+
+// DeleteOriginationURL deletes one of a trunk's origination URLs.
+func (c *Client) DeleteOriginationURL(ctx context.Context, trunkSid, urlSid string) error {
+	return c.del(ctx, c.trunk(trunkSid)+"/OriginationUrls/"+url.PathEscape(urlSid))
+}
+
+// DeleteTrunk deletes a trunk (Twilio drops what is attached to it).
+func (c *Client) DeleteTrunk(ctx context.Context, trunkSid string) error {
+	return c.del(ctx, c.trunk(trunkSid))
 }
