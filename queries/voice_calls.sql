@@ -138,10 +138,11 @@ WITH i AS (
         c.sentiment, c.successful, c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables,
         c.created_at, c.updated_at
 ), pub AS (
-    -- Each call's event: events.CallRef (ids of no record left out).
+    -- Each call's event: events.CallRef (ids of no record and an empty outcome left out).
     INSERT INTO events (org_id, type, payload)
     SELECT u.org_id, i.type, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
-        'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id))
+        'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id,
+        'campaign_id', u.campaign_id, 'outcome', nullif(call_outcome(u.status, u.disconnection_reason, u.in_voicemail), '')))
     FROM up u JOIN i ON i.org_id = u.org_id AND i.call_id = u.call_id
     RETURNING id, org_id
 )

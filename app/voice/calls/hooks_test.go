@@ -97,13 +97,22 @@ func TestIngestHooksRunInTheEventsTransaction(t *testing.T) {
 }
 
 // TestIngestPublishesCallRefs: the events the statement records are the catalogue's: each
-// call event's payload is the call's Ref, the contact's is a ContactNew.
+// call event's payload is the Ref of the call's row as that event left it (its outcome
+// included), the contact's is a ContactNew.
 func TestIngestPublishesCallRefs(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	var last calls.Result
+	want := map[string]events.CallRef{}
+	var contact int64
 	for _, ev := range []string{"call_started", "call_ended", "call_analyzed"} {
-		last = e.mustSend(e.a, body(t, ev, inboundCall("call_ref", "+5511966665555", ev)))
+		c := inboundCall("call_ref", "+5511966665555", ev)
+		c["disconnection_reason"] = "voicemail_reached"
+		r := e.mustSend(e.a, body(t, ev, c))
+		want[callEventTypes[ev]] = calls.Ref(r.Call)
+		contact = *r.Call.ContactID
+	}
+	if want["call.started"].Outcome != "" || want["call.ended"].Outcome != model.OutcomeVoicemail {
+		t.Fatalf("outcomes: %+v", want)
 	}
 	rows, err := e.st.DB().Query(`SELECT type, payload FROM events WHERE org_id = $1 ORDER BY id`, e.a.id)
 	if err != nil {
@@ -118,38 +127,61 @@ func TestIngestPublishesCallRefs(t *testing.T) {
 			t.Fatal(err)
 		}
 		types = append(types, typ)
-		switch typ {
-		case events.ContactCreated.Name():
-			p, err := events.ContactCreated.Decode(payload)
-			if err != nil || p.ID != *last.Call.ContactID {
+		if typ == events.ContactCreated.Name() {
+			if p, err := events.ContactCreated.Decode(payload); err != nil || p.ID != contact {
 				t.Errorf("contact.created payload %s: %v", payload, err)
 			}
-		default:
-			p, err := events.CallStarted.Decode(payload)
-			want := calls.Ref(last.Call)
-			want.Status = map[string]string{"call.started": model.CallOngoing}[typ]
-			if want.Status == "" {
-				want.Status = model.CallEnded
-			}
-			if err != nil || p != want {
-				t.Errorf("%s payload %s, want %+v", typ, payload, want)
-			}
-			var raw map[string]any
-			_ = json.Unmarshal(payload, &raw)
-			if _, ok := raw["lead_id"]; ok {
-				t.Errorf("%s payload names a lead the call has not: %s", typ, payload)
+			continue
+		}
+		p, err := events.CallStarted.Decode(payload)
+		if err != nil || p != want[typ] {
+			t.Errorf("%s payload %s, want %+v", typ, payload, want[typ])
+		}
+		var raw map[string]any
+		_ = json.Unmarshal(payload, &raw)
+		for _, k := range []string{"lead_id", "campaign_id"} {
+			if _, ok := raw[k]; ok {
+				t.Errorf("%s payload names a record the call has not (%s): %s", typ, k, payload)
 			}
 		}
 	}
-	want := []string{"contact.created", "call.started", "call.ended", "call.analyzed"}
-	if len(types) != len(want) {
-		t.Fatalf("events %v, want %v", types, want)
+	if got := fmt.Sprint(types); got != "[contact.created call.started call.ended call.analyzed]" {
+		t.Fatalf("events %s", got)
 	}
-	for i := range want {
-		if types[i] != want[i] {
-			t.Errorf("events %v, want %v", types, want)
+}
+
+var callEventTypes = map[string]string{"call_started": "call.started", "call_ended": "call.ended", "call_analyzed": "call.analyzed"}
+
+// TestCallOutcomeInSQL: call_outcome (the ingest statement's payloads) answers as
+// model.Call.Outcome for every status, every disconnection reason Retell documents, and
+// with and without a voicemail flag.
+func TestCallOutcomeInSQL(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	reasons := []string{"", "user_hangup", "agent_hangup", "call_transfer", "voicemail_reached", "ivr_reached", "inactivity",
+		"max_duration_reached", "concurrency_limit_reached", "no_concurrency_fallback", "no_valid_payment", "scam_detected",
+		"dial_busy", "dial_failed", "dial_no_answer", "invalid_destination", "telephony_provider_permission_denied",
+		"telephony_provider_unavailable", "sip_routing_error", "marked_as_spam", "user_declined", "error_llm_websocket_open",
+		"error_llm_websocket_lost_connection", "error_llm_websocket_runtime", "error_llm_websocket_corrupt_payload",
+		"error_no_audio_received", "error_asr", "error_retell", "error_unknown", "error_user_not_joined",
+		"registered_call_timeout", "transfer_bridged", "transfer_cancelled", "manual_stopped", "call_take_over", "error_", "error"}
+	n := 0
+	for _, status := range []string{model.CallRegistered, model.CallOngoing, model.CallEnded, model.CallNotConnected, model.CallError} {
+		for _, reason := range reasons {
+			for _, vm := range []*bool{nil, ptr(true), ptr(false)} {
+				c := model.Call{Status: status, DisconnectionReason: reason, InVoicemail: vm}
+				var got string
+				if err := e.st.DB().Get(&got, `SELECT call_outcome($1, $2, $3)`, status, reason, vm); err != nil {
+					t.Fatal(err)
+				}
+				if want := c.Outcome(); got != want {
+					t.Errorf("%s %q voicemail %v: SQL %q, Go %q", status, reason, vm, got, want)
+				}
+				n++
+			}
 		}
 	}
+	t.Logf("%d cases", n)
 }
 
 // TestIngestManyAtOnce: events of many calls of two orgs, each delivered twice, all at once,
