@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	a.Dial = dial.New(st, a.Voice)
-	a.Calls.AddHook(a.Progression.CallHook)
+	a.Calls.AddHook(a.Progression.CallHook, "call_analyzed") // the only event it reads
 	calls.Register(reg, a.Calls, med, nil)
 	workers := 0
 	if opts.Workers {

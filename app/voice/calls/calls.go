@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -62,7 +63,7 @@ type Service struct {
 	opts Options
 	jobs Jobs
 
-	hooks []Hook
+	hooks []hook
 
 	mu    sync.Mutex
 	cache map[int64]cachedKey
@@ -78,8 +79,20 @@ type Service struct {
 // moves its lead.
 type Hook func(ctx context.Context, tx *store.Store, event string, c model.Call) error
 
-// AddHook adds h to the hooks run on every applied event. Call it before serving.
-func (s *Service) AddHook(h Hook) { s.hooks = append(s.hooks, h) }
+// hook is a Hook and the events it runs on (all when none are named).
+type hook struct {
+	run    Hook
+	events []string
+}
+
+func (h hook) on(event string) bool { return len(h.events) == 0 || slices.Contains(h.events, event) }
+
+// AddHook adds h to the hooks run on every applied event, or only on the events named
+// (call_started, call_ended, call_analyzed): events no hook runs on need no transaction
+// of their own. Call it before serving.
+func (s *Service) AddHook(h Hook, events ...string) {
+	s.hooks = append(s.hooks, hook{run: h, events: slices.Clone(events)})
+}
 
 type cachedKey struct {
 	acct    model.VoiceAccount
@@ -436,13 +449,16 @@ func (s *Service) safeIngest(ctx context.Context, batch []*pending) (rows []mode
 // when hooks run or a recording's copy is to be queued, each with its event's row.
 func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, error) {
 	ins := make([]store.CallEvent, len(batch))
-	queue := false
+	tx := false
 	for i, p := range batch {
 		ins[i] = p.in
-		queue = queue || (s.jobs != nil && p.in.Call.RecordingURL != "")
+		tx = tx || (s.jobs != nil && p.in.Call.RecordingURL != "")
+		for _, h := range s.hooks {
+			tx = tx || h.on(p.in.Event)
+		}
 	}
 	contactCreated := events.ContactCreated.Name()
-	if len(s.hooks) == 0 && !queue {
+	if !tx {
 		return s.st.IngestCallEvents(ctx, ins, contactCreated)
 	}
 	var rows []model.Call
@@ -469,7 +485,10 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 				}
 			}
 			for _, h := range s.hooks {
-				if err := h(ctx, tx, p.in.Event, row); err != nil {
+				if !h.on(p.in.Event) {
+					continue
+				}
+				if err := h.run(ctx, tx, p.in.Event, row); err != nil {
 					return err
 				}
 			}

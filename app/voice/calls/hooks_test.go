@@ -52,6 +52,11 @@ func TestIngestHooksRunInTheEventsTransaction(t *testing.T) {
 		}
 		return nil
 	})
+	var analysed []string // a hook on call_analyzed only
+	e.svc.AddHook(func(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+		analysed = append(analysed, event)
+		return nil
+	}, "call_analyzed")
 	started := body(t, "call_started", inboundCall("call_hook", "+5511977776666", "call_started"))
 	if _, err := e.send(e.a, started); !errors.Is(err, fail) {
 		t.Fatalf("a failing hook: %v", err)
@@ -87,6 +92,9 @@ func TestIngestHooksRunInTheEventsTransaction(t *testing.T) {
 		if s.inTx != max(i, 1) || s.outside != max(i-1, 0) {
 			t.Errorf("hook %d: its transaction sees %d claims, another %d", i, s.inTx, s.outside)
 		}
+	}
+	if fmt.Sprint(analysed) != "[call_analyzed]" {
+		t.Errorf("the hook on call_analyzed ran on %v", analysed)
 	}
 	if got[3].call.Summary == "" || got[3].call.RecordingURL == "" {
 		t.Errorf("the analysed row the hook saw: %+v", got[3].call)
