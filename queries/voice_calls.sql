@@ -51,6 +51,7 @@ WITH i AS (
     SELECT DISTINCT l.org_id, l.theirs FROM l
     WHERE l.direction = 'inbound' AND l.theirs <> '' AND l.known_contact_id IS NULL AND l.contact_id IS NULL
       AND l.phone_contact_id IS NULL
+    ORDER BY l.org_id, l.theirs
     ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO UPDATE SET phone = EXCLUDED.phone
     WHERE c.org_id = EXCLUDED.org_id
     RETURNING c.id, c.org_id, c.phone, (c.xmax = 0) AS created

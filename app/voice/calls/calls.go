@@ -7,6 +7,7 @@ package calls
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -70,7 +71,7 @@ type Service struct {
 
 	bmu     sync.Mutex // guards the events waiting for a statement
 	queue   []*pending
-	leading bool // a request is running statements
+	running int // runners of statements (see submit)
 }
 
 // Hook runs inside the transaction that applies a call event (call_started, call_ended,
@@ -182,7 +183,7 @@ func (s *Service) Ingest(ctx context.Context, accountID int64, header string, bo
 	if err != nil {
 		return Result{}, err
 	}
-	return s.apply(ctx, ev.Event, c)
+	return s.apply(ev.Event, c)
 }
 
 // callOf reads Retell's call object into a row of this event's rank.
@@ -291,7 +292,7 @@ var callEventTypes = map[string]events.Type[events.CallRef]{"call_started": even
 // (store.IngestCallEvents) claims the event, ties the call to the org's records (creating
 // an inbound caller's contact), moves the row forward and records the events. Events that
 // arrive together go in one statement (see submit).
-func (s *Service) apply(ctx context.Context, event string, c model.Call) (Result, error) {
+func (s *Service) apply(event string, c model.Call) (Result, error) {
 	ours, theirs := c.ToNumber, c.FromNumber
 	if c.Direction == "outbound" {
 		ours, theirs = c.FromNumber, c.ToNumber
@@ -309,22 +310,26 @@ func (s *Service) apply(ctx context.Context, event string, c model.Call) (Result
 	in := store.CallEvent{Call: c, Event: event, ContactID: int64(l.ContactID), LeadID: int64(l.LeadID),
 		ConvID: int64(l.ConversationID), CampaignID: int64(l.CampaignID), OurNumber: ours, TheirNumber: e164,
 		CallEventType: callEventTypes[event].Name()}
-	o := s.submit(ctx, in)
+	o := s.submit(in)
 	if o.err != nil {
 		return Result{}, o.err
 	}
 	return Result{Call: o.call, Duplicate: !o.fresh}, nil
 }
 
-// maxBatch is the most events one statement applies.
-const maxBatch = 64
+// maxBatch is the most events one statement applies, and maxStatements how many
+// statements run at once: one forms while another runs, and a statement held up (a
+// locked row, a slow hook) does not hold up every event.
+const (
+	maxBatch      = 64
+	maxStatements = 2
+)
 
 // pending is an event waiting for its statement.
 type pending struct {
 	in   store.CallEvent
 	out  outcome
 	done chan struct{} // closed once out is set
-	lead chan struct{} // this event's request is to run the statements now
 }
 
 type outcome struct {
@@ -334,51 +339,35 @@ type outcome struct {
 }
 
 // submit applies an event together with those that arrive meanwhile (group commit): the
-// request that finds no statement running runs one with every event waiting (at most one
-// per call, maxBatch in all), then more until its own event is applied, and hands the
-// turn to the request of the first event still waiting. At low load a statement carries
-// one event; under load one round trip carries many.
-func (s *Service) submit(ctx context.Context, in store.CallEvent) outcome {
-	p := &pending{in: in, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+// event waits in a queue that up to maxStatements runners empty, each taking every event
+// waiting (at most one per call, maxBatch in all) into one statement; a runner ends when
+// the queue is empty. At low load a statement carries one event; under load one round
+// trip carries many.
+func (s *Service) submit(in store.CallEvent) outcome {
+	p := &pending{in: in, done: make(chan struct{})}
 	s.bmu.Lock()
 	s.queue = append(s.queue, p)
-	if !s.leading {
-		s.leading = true
-		p.lead <- struct{}{}
+	if s.running < maxStatements {
+		s.running++
+		go s.runner()
 	}
 	s.bmu.Unlock()
-	for {
-		select {
-		case <-p.done:
-			return p.out
-		case <-p.lead:
-			s.lead(context.WithoutCancel(ctx), p)
-		}
-	}
+	<-p.done
+	return p.out
 }
 
-// lead runs statements until p's event is applied, then passes the turn on.
-func (s *Service) lead(ctx context.Context, p *pending) {
+// runner runs statements until no event waits.
+func (s *Service) runner() {
 	for {
 		s.bmu.Lock()
 		batch := s.takeLocked()
-		s.bmu.Unlock()
-		s.run(ctx, batch)
-		select {
-		case <-p.done:
-		default:
-			if len(batch) > 0 {
-				continue // p's call had another event in this statement
-			}
-		}
-		s.bmu.Lock()
-		if len(s.queue) > 0 {
-			s.queue[0].lead <- struct{}{}
-		} else {
-			s.leading = false
+		if len(batch) == 0 {
+			s.running--
+			s.bmu.Unlock()
+			return
 		}
 		s.bmu.Unlock()
-		return
+		s.run(context.Background(), batch)
 	}
 }
 
@@ -403,6 +392,10 @@ func (s *Service) takeLocked() []*pending {
 	}
 	clear(s.queue[len(rest):])
 	s.queue = rest
+	// Rows are locked in the same order by every instance's statements.
+	slices.SortFunc(batch, func(a, b *pending) int {
+		return cmp.Or(cmp.Compare(a.in.Call.OrgID, b.in.Call.OrgID), cmp.Compare(a.in.Call.CallID, b.in.Call.CallID))
+	})
 	return batch
 }
 
