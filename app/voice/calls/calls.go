@@ -69,9 +69,10 @@ type Service struct {
 	mu    sync.Mutex
 	cache map[int64]cachedKey
 
-	bmu     sync.Mutex // guards the events waiting for a statement
-	queue   []*pending
-	running int // runners of statements (see submit)
+	bmu      sync.Mutex // guards the events waiting for a statement
+	queue    []*pending
+	running  int              // runners of statements (see submit)
+	inflight map[callKey]bool // the calls of the statements running
 }
 
 // Hook runs inside the transaction that applies a call event (call_started, call_ended,
@@ -109,7 +110,7 @@ func New(st *store.Store, opts Options) *Service {
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = 30 * time.Second
 	}
-	return &Service{st: st, opts: opts, cache: map[int64]cachedKey{}}
+	return &Service{st: st, opts: opts, cache: map[int64]cachedKey{}, inflight: map[callKey]bool{}}
 }
 
 // SetJobs gives the service its job queue (the recording's copy); without one, recordings
@@ -317,9 +318,10 @@ func (s *Service) apply(event string, c model.Call) (Result, error) {
 	return Result{Call: o.call, Duplicate: !o.fresh}, nil
 }
 
-// maxBatch is the most events one statement applies, and maxStatements how many
-// statements run at once: one forms while another runs, and a statement held up (a
-// locked row, a slow hook) does not hold up every event.
+// maxBatch is the most events one statement applies. One runner of statements is the
+// cheapest (the bigger the statements, the less an event costs); a second starts when more
+// than maxBatch/4 events wait, so that a statement held up (a locked row, a slow hook) does
+// not hold up every event. maxStatements bounds the runners.
 const (
 	maxBatch      = 64
 	maxStatements = 2
@@ -339,15 +341,15 @@ type outcome struct {
 }
 
 // submit applies an event together with those that arrive meanwhile (group commit): the
-// event waits in a queue that up to maxStatements runners empty, each taking every event
-// waiting (at most one per call, maxBatch in all) into one statement; a runner ends when
+// event waits in a queue that a runner (two when many wait) empties, taking every event
+// waiting (at most one per call, maxBatch in all) into each statement; a runner ends when
 // the queue is empty. At low load a statement carries one event; under load one round
 // trip carries many.
 func (s *Service) submit(in store.CallEvent) outcome {
 	p := &pending{in: in, done: make(chan struct{})}
 	s.bmu.Lock()
 	s.queue = append(s.queue, p)
-	if s.running < maxStatements {
+	if s.running == 0 || (s.running < maxStatements && len(s.queue) > maxBatch/4) {
 		s.running++
 		go s.runner()
 	}
@@ -368,22 +370,31 @@ func (s *Service) runner() {
 		}
 		s.bmu.Unlock()
 		s.run(context.Background(), batch)
+		s.bmu.Lock()
+		for _, p := range batch {
+			delete(s.inflight, callKey{p.in.Call.OrgID, p.in.Call.CallID})
+		}
+		s.bmu.Unlock()
 	}
 }
 
-// takeLocked takes the next statement's events off the queue: in order, one per call (a
-// call's next event waits for the next statement), at most maxBatch. The caller holds bmu.
+// callKey names a call across orgs.
+type callKey struct {
+	org  int64
+	call string
+}
+
+// takeLocked takes the next statement's events off the queue: in order, at most maxBatch,
+// one per call and none of a call another statement is applying (its next event waits for
+// the next statement), so that statements running at once touch different calls. The
+// caller holds bmu.
 func (s *Service) takeLocked() []*pending {
-	type key struct {
-		org  int64
-		call string
-	}
 	var batch []*pending
-	seen := map[key]bool{}
+	seen := map[callKey]bool{}
 	rest := s.queue[:0]
 	for _, p := range s.queue {
-		k := key{p.in.Call.OrgID, p.in.Call.CallID}
-		if seen[k] || len(batch) == maxBatch {
+		k := callKey{p.in.Call.OrgID, p.in.Call.CallID}
+		if seen[k] || s.inflight[k] || len(batch) == maxBatch {
 			rest = append(rest, p)
 			continue
 		}
@@ -392,6 +403,9 @@ func (s *Service) takeLocked() []*pending {
 	}
 	clear(s.queue[len(rest):])
 	s.queue = rest
+	for k := range seen {
+		s.inflight[k] = true
+	}
 	// Rows are locked in the same order by every instance's statements.
 	slices.SortFunc(batch, func(a, b *pending) int {
 		return cmp.Or(cmp.Compare(a.in.Call.OrgID, b.in.Call.OrgID), cmp.Compare(a.in.Call.CallID, b.in.Call.CallID))
