@@ -441,8 +441,8 @@ func (s *Service) run(ctx context.Context, batch []*pending) {
 	}
 }
 
-// safeIngest is ingest with a panic (a hook's) turned into the batch's error, so that the
-// events waiting on this batch get an answer and the turn is passed on.
+// safeIngest is ingest with a panic turned into the batch's error, so that the events
+// waiting on this batch get an answer and the runner goes on.
 func (s *Service) safeIngest(ctx context.Context, batch []*pending) (rows []model.Call, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -450,6 +450,16 @@ func (s *Service) safeIngest(ctx context.Context, batch []*pending) (rows []mode
 		}
 	}()
 	return s.ingest(ctx, batch)
+}
+
+// runHook runs a hook, its panic made an error so that the transaction is rolled back.
+func runHook(ctx context.Context, h Hook, tx *store.Store, event string, c model.Call) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("calls: a hook panicked on %s of call %s: %v", event, c.CallID, r)
+		}
+	}()
+	return h(ctx, tx, event, c)
 }
 
 // ingest runs the statement of a batch: on its own (one round trip), or in a transaction
@@ -495,7 +505,7 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 				if !h.on(p.in.Event) {
 					continue
 				}
-				if err := h.run(ctx, tx, p.in.Event, row); err != nil {
+				if err := runHook(ctx, h.run, tx, p.in.Event, row); err != nil {
 					return err
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -285,5 +286,33 @@ func TestIngestManyAtOnce(t *testing.T) {
 	check("call_more", map[int64]int{e.a.id: 9, e.b.id: 10})
 	if n := e.count(`SELECT count(*) FROM calls WHERE org_id = $1 AND call_id = 'call_more_03'`, e.a.id); n != 0 {
 		t.Errorf("the refused call was kept")
+	}
+}
+
+// TestIngestHookPanic: a hook that panics fails its event (rolled back: nothing kept) and
+// leaves the service working; the retry, the hook mended, is applied.
+func TestIngestHookPanic(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	broken := true
+	e.svc.AddHook(func(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+		if broken {
+			panic("broken hook")
+		}
+		return nil
+	})
+	b := body(t, "call_started", inboundCall("call_panic", "+5511944440000", "call_started"))
+	if _, err := e.send(e.a, b); err == nil || !strings.Contains(err.Error(), "broken hook") {
+		t.Fatalf("a panicking hook: %v", err)
+	}
+	if n := e.count(`SELECT count(*) FROM call_events WHERE org_id = $1`, e.a.id); n != 0 {
+		t.Errorf("%d call events kept", n)
+	}
+	broken = false
+	if r := e.mustSend(e.a, b); r.Duplicate || r.Call.ID == 0 {
+		t.Errorf("the retry: %+v", r)
+	}
+	if n := e.st.DB().Stats().InUse; n != 0 {
+		t.Errorf("%d connections still in use", n)
 	}
 }
