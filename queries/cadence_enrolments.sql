@@ -23,7 +23,8 @@ SELECT count(*) FROM contacts c WHERE c.org_id = $1 AND c.id = ANY($2::bigint[])
 -- One enrolment, locked for its step, with its cadence's status.
 SELECT e.id, e.org_id, e.cadence_id, e.version, e.contact_id, e.lead_id, e.status, e.step_id, e.step_at, e.due_at,
        e.source, e.enrolled_by, e.exit_reason, e.created_at, e.updated_at, e.finished_at,
-       cd.name AS cadence_name, cd.status AS cadence_status
+       cd.name AS cadence_name, cd.status AS cadence_status,
+       (SELECT c.opted_out <> '{}' FROM contacts c WHERE c.org_id = $1 AND c.id = e.contact_id) AS opted_out
 FROM cadence_enrolments e JOIN cadences cd ON cd.org_id = $1 AND cd.id = e.cadence_id
 WHERE e.org_id = $1 AND e.id = $2
 FOR UPDATE OF e;
@@ -67,9 +68,10 @@ FROM cadence_enrolments e JOIN cadences cd ON cd.org_id = $1 AND cd.id = e.caden
 WHERE e.org_id = $1 AND e.contact_id = $2 AND e.status IN ('active', 'paused');
 
 -- name: cadence-step-claim
--- Claims an enrolment's step in the ledger; nothing comes back when it was claimed before.
-INSERT INTO cadence_steps (org_id, enrolment_id, step_id, kind, status, detail)
-VALUES ($1, $2, $3, $4, $5, $6)
+-- Claims an enrolment's step in the ledger (or records it done at once); nothing comes back
+-- when it was claimed before.
+INSERT INTO cadence_steps (org_id, enrolment_id, step_id, kind, status, detail, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 IN ('done', 'skipped', 'failed') THEN now() END)
 ON CONFLICT (enrolment_id, step_id) DO NOTHING
 RETURNING id;
 

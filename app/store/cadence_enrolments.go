@@ -89,6 +89,7 @@ func (s *Store) Enrol(ctx context.Context, orgID, cadenceID int64, version int, 
 type LockedEnrolment struct {
 	model.Enrolment
 	CadenceStatus string `db:"cadence_status"`
+	OptedOut      *bool  `db:"opted_out"` // the contact opted out on some channel
 }
 
 // LockEnrolment reads an enrolment of the org and locks it until the transaction ends.

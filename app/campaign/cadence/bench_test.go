@@ -1,7 +1,12 @@
 package cadence_test
 
 import (
+	"context"
 	"encoding/json"
+	"sync/atomic"
+
+	"github.com/riverqueue/river"
+
 	"strconv"
 	"testing"
 	"time"
@@ -61,8 +66,12 @@ func BenchmarkCadenceSteps(b *testing.B) {
 			b.Fatalf("%d steps done, want %d", done, n)
 		}
 	}
+	b.StopTimer()
+	river := riverNoop(b, e, 5000)
 	b.ReportMetric(rate, "steps/s")
-	b.Logf("%d due tag steps run at %.0f steps/s (goal at least 2,000)", n, rate)
+	b.ReportMetric(river, "river-jobs/s")
+	b.ReportMetric(rate/river, "x-river")
+	b.Logf("%d due tag steps run at %.0f steps/s (goal at least 2,000); bare River no-op jobs here: %.0f jobs/s", n, rate, river)
 }
 
 // BenchmarkCadenceEnrol enrols a 100,000-contact segment in a cadence (the segment's
@@ -109,3 +118,41 @@ func BenchmarkCadenceEnrol(b *testing.B) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// riverNoop is the rate of bare River no-op jobs on this database with 100 workers: the
+// bound a step (a job with its transaction) is measured against.
+func riverNoop(b *testing.B, e env, n int) float64 {
+	b.Helper()
+	reg := jobs.NewRegistry()
+	var done atomic.Int64
+	river.AddWorker(reg.Workers, river.WorkFunc(func(ctx context.Context, j *river.Job[noopArgs]) error {
+		done.Add(1)
+		return nil
+	}))
+	client, err := jobs.New(e.ctx, e.st.DB().DB, e.inst.App.Config.DatabaseURL, reg, jobs.Options{MaxWorkers: 100, Queue: "bench_noop"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := client.Start(e.ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = client.Stop(e.ctx) }()
+	params := make([]river.InsertManyParams, n)
+	for i := range params {
+		params[i] = river.InsertManyParams{Args: noopArgs{I: i}, InsertOpts: &river.InsertOpts{Queue: "bench_noop"}}
+	}
+	start := time.Now()
+	for i := 0; i < n; i += 1000 {
+		if _, err := client.InsertMany(e.ctx, params[i:min(n, i+1000)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wait(b, 5*time.Minute, "the no-op jobs", func() bool { return done.Load() >= int64(n) })
+	return float64(n) / time.Since(start).Seconds()
+}
+
+type noopArgs struct {
+	I int `json:"i"`
+}
+
+func (noopArgs) Kind() string { return "bench.cadence_noop" }

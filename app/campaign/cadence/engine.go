@@ -283,12 +283,17 @@ func (e *Engine) RunStep(ctx context.Context, args StepArgs) (time.Duration, err
 		if !ok {
 			return e.exit(ctx, tx, en.Enrolment, model.ExitGone)
 		}
-		r := &run{e: e, tx: tx, en: en, step: step, now: e.now()}
-		if r.contact, err = tx.Contact(ctx, en.OrgID, en.ContactID); err != nil {
-			return err
-		}
-		if len(r.contact.OptedOut) > 0 { // an opt-out on any channel always ends it
+		if en.OptedOut != nil && *en.OptedOut { // an opt-out on any channel always ends it
 			return e.exit(ctx, tx, en.Enrolment, model.ExitOptedOut)
+		}
+		r := &run{e: e, tx: tx, en: en, step: step, now: e.now()}
+		switch step.Kind { // the steps that read the contact (its phone, zone, fields, owner)
+		case model.StepWhatsApp, model.StepSMS, model.StepCall, model.StepWait, model.StepNotify:
+			if r.contact, err = tx.Contact(ctx, en.OrgID, en.ContactID); err != nil {
+				return err
+			}
+		default:
+			r.contact.ID = en.ContactID
 		}
 		switch step.Kind {
 		case model.StepWhatsApp, model.StepSMS:
@@ -311,6 +316,9 @@ func (e *Engine) RunStep(ctx context.Context, args StepArgs) (time.Duration, err
 		}
 	})
 	var we waitErr
+	if errors.Is(err, errDone) {
+		return 0, nil
+	}
 	if errors.As(err, &we) {
 		return max(time.Second, we.until.Sub(e.now())), nil
 	}
@@ -325,11 +333,22 @@ func (r *run) finish(ctx context.Context, status, outcome, detail string, messag
 	if err := r.tx.SetStep(ctx, r.en.OrgID, r.en.ID, r.step.ID, status, outcome, detail, messageID, callID); err != nil {
 		return err
 	}
-	if err := r.e.publishStep(ctx, r.tx, r.en.Enrolment, r.step, status, outcome); err != nil {
-		return err
+	return r.moveOn(ctx, status, outcome, next)
+}
+
+// moveOn publishes the step's end and moves the enrolment to next; the last step's end is
+// told by cadence.exited alone.
+func (r *run) moveOn(ctx context.Context, status, outcome, next string) error {
+	if next != "" {
+		if err := r.e.publishStep(ctx, r.tx, r.en.Enrolment, r.step, status, outcome); err != nil {
+			return err
+		}
 	}
 	return r.e.advance(ctx, r.tx, r.en.Enrolment, next)
 }
+
+// errDone rolls back a step found done by another run (the enrolment's lock makes it rare).
+var errDone = errors.New("cadence: step done already")
 
 // claim claims the step's line with a status; false when it was claimed before.
 func (r *run) claim(ctx context.Context, status, detail string) (bool, error) {

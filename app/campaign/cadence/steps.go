@@ -279,22 +279,21 @@ func (r *run) await(ctx context.Context) error {
 type byCadence struct{}
 
 // act does a step on the lead or contact: stage, tag, untag, assign, notify, classify.
+//
+// The enrolment's row is locked for the step, so the step's line is written once done, in
+// the same statement that claims it: a line there already rolls the step back.
 func (r *run) act(ctx context.Context) error {
-	claimed, err := r.claim(ctx, model.StepRunning, "")
-	if err != nil || !claimed {
-		return err
-	}
 	orgID, contactID := r.en.OrgID, r.contact.ID
 	ids := []int64{contactID}
 	switch r.step.Kind {
 	case model.StepStage:
 		if r.en.LeadID == nil || r.e.opts.Mover == nil {
-			return r.skip(ctx, "no_lead")
+			return r.skipNow(ctx, "no_lead")
 		}
 		mctx := context.WithValue(ctx, byCadence{}, r.en.CadenceID)
 		err := r.e.opts.Mover.MoveTx(mctx, r.tx, model.Actor{OrgID: orgID}, *r.en.LeadID, r.step.StageID)
 		if errors.Is(err, model.ErrNotFound) {
-			return r.skip(ctx, "stage_gone")
+			return r.skipNow(ctx, "stage_gone")
 		}
 		if err != nil {
 			return err
@@ -304,7 +303,10 @@ func (r *run) act(ctx context.Context) error {
 			return err
 		}
 		// The move may have reached the cadence's goal: the enrolment ended with it.
-		if en, err := r.tx.LockEnrolment(ctx, orgID, r.en.ID); err != nil || !en.Running() {
+		if en, err := r.tx.LockEnrolment(ctx, orgID, r.en.ID); err != nil {
+			return err
+		} else if !en.Running() {
+			_, err := r.claim(ctx, model.StepDone, "")
 			return err
 		}
 	case model.StepTag:
@@ -318,7 +320,7 @@ func (r *run) act(ctx context.Context) error {
 	case model.StepAssign:
 		if _, err := r.tx.Member(ctx, orgID, r.step.UserID); err != nil {
 			if errors.Is(err, model.ErrNotFound) {
-				return r.skip(ctx, "member_gone")
+				return r.skipNow(ctx, "member_gone")
 			}
 			return err
 		}
@@ -337,13 +339,35 @@ func (r *run) act(ctx context.Context) error {
 		}
 	case model.StepClassify:
 		if r.en.LeadID == nil || r.e.opts.Classifier == nil {
-			return r.skip(ctx, "no_lead")
+			return r.skipNow(ctx, "no_lead")
 		}
 		if err := r.e.opts.Classifier.EnqueueTx(ctx, r.tx, orgID, []int64{*r.en.LeadID}); err != nil {
 			return err
 		}
 	default:
-		return r.skip(ctx, "unknown_step")
+		return r.skipNow(ctx, "unknown_step")
 	}
-	return r.finish(ctx, model.StepDone, "", "", nil, nil, r.step.Next)
+	claimed, err := r.claim(ctx, model.StepDone, "")
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		return errDone
+	}
+	return r.moveOn(ctx, model.StepDone, "", r.step.Next)
+}
+
+// skipNow records an action step skipped (its line written in the claim) and goes on.
+func (r *run) skipNow(ctx context.Context, reason string) error {
+	claimed, err := r.claim(ctx, model.StepSkipped, reason)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		return errDone
+	}
+	if err := r.tx.SetStep(ctx, r.en.OrgID, r.en.ID, r.step.ID, model.StepSkipped, model.OutcomeSkipped, reason, nil, nil); err != nil {
+		return err
+	}
+	return r.moveOn(ctx, model.StepSkipped, model.OutcomeSkipped, r.step.Next)
 }
