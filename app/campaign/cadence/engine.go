@@ -316,8 +316,12 @@ func (e *Engine) RunStep(ctx context.Context, args StepArgs) (time.Duration, err
 		}
 	})
 	var we waitErr
+	var se skipErr
 	if errors.Is(err, errDone) {
 		return 0, nil
+	}
+	if errors.As(err, &se) {
+		return 0, e.skipAlone(ctx, args, se.reason)
 	}
 	if errors.As(err, &we) {
 		return max(time.Second, we.until.Sub(e.now())), nil
@@ -345,6 +349,32 @@ func (r *run) moveOn(ctx context.Context, status, outcome, next string) error {
 		}
 	}
 	return r.e.advance(ctx, r.tx, r.en.Enrolment, next)
+}
+
+// skipErr rolls a send step back (what the policy recorded with it too): the step is then
+// skipped with the reason in a transaction of its own.
+type skipErr struct{ reason string }
+
+func (s skipErr) Error() string { return "cadence: step skipped: " + s.reason }
+
+// skipAlone skips an enrolment's step with a reason, if it is still at it.
+func (e *Engine) skipAlone(ctx context.Context, args StepArgs, reason string) error {
+	return e.st.Tx(ctx, func(tx *store.Store) error {
+		en, err := tx.LockEnrolment(ctx, args.OrgID, args.EnrolmentID)
+		if err != nil || en.Status != model.EnrolmentActive || en.StepID != args.StepID {
+			return err
+		}
+		steps, err := e.steps(ctx, tx, en.OrgID, en.CadenceID, en.Version)
+		if err != nil {
+			return err
+		}
+		step, _ := find(steps, en.StepID)
+		r := &run{e: e, tx: tx, en: en, step: step, now: e.now()}
+		if ok, err := r.claim(ctx, model.StepRunning, ""); err != nil || !ok {
+			return err
+		}
+		return r.skip(ctx, reason)
+	})
 }
 
 // errDone rolls back a step found done by another run (the enrolment's lock makes it rare).
@@ -465,21 +495,24 @@ func (r *run) message(ctx context.Context) error {
 	if ok, err := r.policy(ctx, send, false); !ok || err != nil {
 		return err
 	}
+	// The policy's record (the cap's count, the SMS dedup slot) and the queued message
+	// commit together: a duplicate is skipped before anything is queued, and a send the
+	// inbox refuses rolls the record back (skipErr) and is skipped in a transaction of its own.
+	if ok, err := r.policy(ctx, send, true); !ok || err != nil {
+		return err
+	}
 	started, err := r.e.opts.Sender.Start(ctx, model.Actor{OrgID: r.en.OrgID}, in)
 	var ve *model.ValidationError
 	switch {
 	case errors.Is(err, inbox.ErrWindowClosed):
-		return r.skip(ctx, "window_closed")
+		return skipErr{"window_closed"}
 	case errors.Is(err, inbox.ErrTemplateNotFound):
-		return r.skip(ctx, "template_gone")
+		return skipErr{"template_gone"}
 	case errors.As(err, &ve):
-		return r.skip(ctx, reasonOf(ve))
+		return skipErr{reasonOf(ve)}
 	case errors.Is(err, model.ErrNotFound):
-		return r.skip(ctx, "not_reachable")
+		return skipErr{"not_reachable"}
 	case err != nil:
-		return err
-	}
-	if ok, err := r.policy(ctx, send, true); !ok || err != nil {
 		return err
 	}
 	id := started.Message.ID
