@@ -201,8 +201,8 @@ DELETE FROM call_stats_daily WHERE org_id = $1 AND zone = $2 AND day = ANY($3::d
 -- (which shows them): one row per day (dim 'total', key '') and per day and agent, number
 -- and campaign (key the agent id, number or campaign id, '' for none; label the agent's
 -- name). The calls are first counted in one pass by what the figures read (few distinct
--- rows), then summed. Answered: the call connected (ended, not a dial failure); voicemail
--- counts among answered calls; success among the calls analysed.
+-- rows), then summed. Answered and voicemail are call_outcome's (model.Call.Outcome):
+-- a voicemail counts among answered calls; success among the calls analysed.
 WITH raw AS (
     SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
            c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
@@ -214,7 +214,7 @@ WITH raw AS (
     SELECT r.day, r.agent_id, r.number_id, r.campaign_id, max(r.agent_name) AS agent_name,
            sum(r.calls) AS calls,
            coalesce(sum(r.calls) FILTER (WHERE a.answered), 0) AS answered,
-           coalesce(sum(r.calls) FILTER (WHERE a.answered AND (r.in_voicemail OR r.reason IN ('voicemail_reached', 'ivr_reached'))), 0) AS voicemail,
+           coalesce(sum(r.calls) FILTER (WHERE o.outcome = 'voicemail'), 0) AS voicemail,
            coalesce(sum(r.duration_ms) FILTER (WHERE a.answered), 0) AS duration_ms,
            coalesce(sum(r.calls) FILTER (WHERE r.successful IS NOT NULL), 0) AS analysed,
            coalesce(sum(r.calls) FILTER (WHERE r.successful), 0) AS successful,
@@ -223,10 +223,8 @@ WITH raw AS (
            coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Negative'), 0) AS negative,
            sum(r.cost_cents) AS cost_cents
     FROM raw r
-    CROSS JOIN LATERAL (SELECT r.status = 'ended' AND r.reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
-               'invalid_destination', 'user_declined', 'registered_call_timeout', 'marked_as_spam', 'scam_detected',
-               'concurrency_limit_reached', 'no_concurrency_fallback', 'no_valid_payment', 'sip_routing_error',
-               'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
+    CROSS JOIN LATERAL (SELECT call_outcome(r.status, r.reason, r.in_voicemail) AS outcome) o
+    CROSS JOIN LATERAL (SELECT o.outcome IN ('answered', 'voicemail') AS answered) a
     WHERE r.day = ANY($3::date[])
     GROUP BY 1, 2, 3, 4
 ), figures AS (
