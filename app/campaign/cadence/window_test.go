@@ -11,7 +11,7 @@ import (
 // day it does not run, at the next day's start, in the contact's zone.
 func TestNextInWindow(t *testing.T) {
 	sp, _ := time.LoadLocation("America/Sao_Paulo")
-	weekdays := model.StepWindow{Start: 9, End: 18, Days: 0b0111110} // Monday to Friday
+	weekdays := model.StepWindow{Start: 9, End: 18, Days: 0b0111110}                    // Monday to Friday
 	at := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, sp) } // 7 Dec 2026 is a Monday
 	for _, c := range []struct {
 		name     string
