@@ -58,6 +58,7 @@ type statements struct {
 	voiceQueries
 	voiceDialQueries
 	cadenceQueries
+	policyQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,
