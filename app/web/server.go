@@ -23,6 +23,7 @@ import (
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
+	"masteria/app/campaign/policy"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -104,6 +105,8 @@ type Server struct {
 	numbers  *numbers.Service
 	voice    *voice.Service
 	dial     *dial.Service
+	// policy: the contact policy's settings (Settings → Contact policy).
+	policy *policy.Policy
 }
 
 // New builds the router.
@@ -124,6 +127,7 @@ func New(d Deps) *Server {
 	s.numbers = d.Numbers
 	s.voice = d.Voice
 	s.dial = d.Dial
+	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
 	return s
@@ -216,6 +220,7 @@ func (s *Server) routes() {
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
+	s.policyRoutes(o)
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
