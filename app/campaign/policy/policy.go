@@ -37,7 +37,7 @@ const (
 	ReasonCapped       = "capped"
 	ReasonQuietHours   = "quiet_hours"
 	ReasonNoPhone      = "no_phone"
-	ReasonDuplicateSMS = "duplicate_sms"
+	ReasonDuplicateSMS = model.SkipDuplicateSMS
 )
 
 // Channels a send goes on, and its sources.
@@ -59,6 +59,10 @@ type Send struct {
 	Source           string // campaign, cadence
 	SourceID         int64
 	SourceName       string
+	// OwnQuietHours says the sender keeps quiet hours of its own and has applied them (a
+	// campaign's setting, 21:00–08:00 unless its author changed it): the org's are not
+	// applied again. Opt-out, phone, cap and SMS duplication still are.
+	OwnQuietHours bool
 }
 
 // Verdict is whether a send may go now, and if not why and until when.
@@ -200,7 +204,7 @@ func (f facts) judge(s Send, now time.Time) Verdict {
 		at = f.recent[n-1].Add(24 * time.Hour)
 		v = Verdict{Reason: ReasonCapped, Detail: fmt.Sprintf("%d automated messages in 24 hours", len(f.recent)), Until: at}
 	}
-	if until, quiet := compose.QuietUntil(at, f.zone, f.settings.QuietStart, f.settings.QuietEnd); quiet {
+	if until, quiet := compose.QuietUntil(at, f.zone, f.settings.QuietStart, f.settings.QuietEnd); quiet && !s.OwnQuietHours {
 		if v.Reason == "" {
 			v = Verdict{Reason: ReasonQuietHours, Detail: fmt.Sprintf("quiet hours %02d:00–%02d:00 in %s",
 				f.settings.QuietStart, f.settings.QuietEnd, f.zone.String())}
@@ -240,7 +244,7 @@ func (p *Policy) Record(ctx context.Context, tx *store.Store, s Send, now time.T
 		if !ok {
 			pr := Prior{At: prior.SentAt.In(f.orgZone), Source: prior.Source, SourceID: prior.SourceID, SourceName: prior.SourceName}
 			return Verdict{Reason: ReasonDuplicateSMS, Prior: pr,
-				Detail: fmt.Sprintf("same SMS sent at %s by %s %s", pr.At.Format("15:04"), pr.Source, pr.SourceName)}, nil
+				Detail: model.DuplicateSMSDetail(pr.At.Format("15:04"), pr.Source, pr.SourceName)}, nil
 		}
 	}
 	err = tx.InsertAutomatedSend(ctx, store.AutomatedSend{OrgID: s.OrgID, ContactID: s.ContactID, Channel: s.Channel,

@@ -1,0 +1,73 @@
+package campaign
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"masteria/app/campaign/policy"
+	"masteria/app/model"
+	"masteria/app/store"
+)
+
+// admit passes a batch's new sends through the contact policy, in the transaction that
+// queues them: each is recorded (toward the contact's daily cap across campaigns and
+// cadences; an SMS takes its duplication slot), or held until the policy allows it (cap,
+// quiet hours in the contact's zone), or skipped with the reason (an opt-out on any
+// channel, no phone, the same SMS already sent to the phone). A send tried before (its
+// message already queued) was recorded then and passes as it is.
+func (r *runner) admit(ctx context.Context, tx *store.Store, items []*item, now time.Time) (ok []*item, held []store.Deferral, skipped []store.FailedRecipient, err error) {
+	channel := policy.ChannelWhatsApp
+	if r.ch.Kind == model.KindTwilioSMS {
+		channel = policy.ChannelSMS
+	}
+	// Record locks each contact: two batches that share contacts lock them in one order.
+	order := slices.Clone(items)
+	slices.SortStableFunc(order, func(a, b *item) int { return cmp.Compare(*a.rec.ContactID, *b.rec.ContactID) })
+	refused := make(map[*item]bool)
+	for _, it := range order {
+		if it.messageID != 0 {
+			continue
+		}
+		s := policy.Send{OrgID: r.c.OrgID, ContactID: *it.rec.ContactID, Channel: channel, Source: policy.SourceCampaign,
+			SourceID: r.c.ID, SourceName: r.c.Name, OwnQuietHours: true} // send applied the campaign's
+		if strings.HasPrefix(it.rec.Address, "+") {
+			s.Phone = it.rec.Address
+		}
+		if channel == policy.ChannelSMS {
+			s.Text = it.msg.Body
+		}
+		v, err := r.s.policy.Record(ctx, tx, s, now)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		switch {
+		case v.OK:
+			continue
+		case !v.Until.IsZero():
+			held = append(held, store.Deferral{ID: it.rec.ID, At: v.Until, Title: v.Detail})
+		default:
+			skipped = append(skipped, store.FailedRecipient{ID: it.rec.ID, Status: model.RecipientSkipped, Code: skipCode(v.Reason), Title: v.Detail})
+		}
+		refused[it] = true
+	}
+	for _, it := range items {
+		if !refused[it] {
+			ok = append(ok, it)
+		}
+	}
+	return ok, held, skipped, nil
+}
+
+// skipCode is a policy refusal as a recipient's skip reason.
+func skipCode(reason string) string {
+	switch reason {
+	case policy.ReasonOptedOut:
+		return model.SkipOptedOut
+	case policy.ReasonNoPhone:
+		return model.SkipNoAddress
+	}
+	return reason // duplicate_sms
+}
