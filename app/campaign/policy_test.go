@@ -83,10 +83,11 @@ func TestSMSDedupCampaignAndCadence(t *testing.T) {
 		wait(t, 20*time.Second, "the campaign to complete", func() bool { return e.status(t, c.ID) == model.CampaignCompleted })
 		var rec struct {
 			Status string  `db:"status"`
+			Skip   string  `db:"skip_reason"`
 			Code   *string `db:"error_code"`
 			Title  *string `db:"error_title"`
 		}
-		if err := e.st.DB().Get(&rec, `SELECT status, error_code, error_title FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2`, e.a.OrgID, c.ID); err != nil {
+		if err := e.st.DB().Get(&rec, `SELECT status, skip_reason, error_code, error_title FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2`, e.a.OrgID, c.ID); err != nil {
 			t.Fatal(err)
 		}
 		wait(t, 10*time.Second, "the SMS at the simulator", func() bool { return e.sentTimes()[phone] >= 1 })
@@ -100,7 +101,7 @@ func TestSMSDedupCampaignAndCadence(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := "same SMS sent at " + first.In(zone).Format("15:04") + " by cadence Boas-vindas"
-			if rec.Status != model.RecipientSkipped || rec.Code == nil || *rec.Code != model.SkipDuplicateSMS || rec.Title == nil || *rec.Title != want {
+			if rec.Status != model.RecipientSkipped || rec.Skip != model.SkipDuplicateSMS || rec.Code == nil || *rec.Code != model.SkipDuplicateSMS || rec.Title == nil || *rec.Title != want {
 				t.Fatalf("round %d: the campaign's recipient is %+v, want skipped: %s", round, rec, want)
 			}
 			t.Logf("round %d: cadence first; campaign skipped: %s", round, *rec.Title)

@@ -148,6 +148,9 @@ func TestSMSDedupAcrossSendersAndContacts(t *testing.T) {
 		if v.Detail != want {
 			t.Fatalf("detail %q, want %q", v.Detail, want)
 		}
+		if at2, src, name, ok := model.ParseDuplicateSMSDetail(v.Detail); !ok || at2 != at || src != first.Source || name != first.SourceName {
+			t.Fatalf("detail reads back as %q %q %q %v", at2, src, name, ok)
+		}
 		if got := v.Explain(i18n.EN); got != "skipped: "+want {
 			t.Fatalf("EN %q", got)
 		}
@@ -328,6 +331,12 @@ func TestQuietHoursInTwoZones(t *testing.T) {
 		if v := e.record(send(id), at); v.Reason != policy.ReasonQuietHours {
 			t.Fatalf("record in quiet hours: %+v", v)
 		}
+	}
+	// A sender with quiet hours of its own (a campaign's, already applied) is not held again.
+	own := send(lis)
+	own.OwnQuietHours = true
+	if v := e.check(own, at); !v.OK {
+		t.Fatalf("own quiet hours: %+v", v)
 	}
 	// Three hours later it is night in São Paulo too, and the quiet hours end at 08:00 there.
 	later := at.Add(3 * time.Hour)
