@@ -44,3 +44,11 @@ SELECT s.sent_at, s.source, s.source_id, s.source_name FROM sms_sends s
 WHERE s.org_id = $1 AND s.phone = $2 AND s.text_hash = $3
   AND s.during && tstzrange($4::timestamptz, $4::timestamptz + make_interval(hours => $5::int))
 ORDER BY s.sent_at LIMIT 1;
+
+-- name: automated-sends-delete-old
+-- cross-org: the cap counts 24 hours back; older sends count for nothing in every org.
+DELETE FROM automated_sends WHERE sent_at < now() - interval '48 hours';
+
+-- name: sms-sends-delete-old
+-- cross-org: a slot whose window closed guards nothing, in any org.
+DELETE FROM sms_sends WHERE upper(during) < now() - interval '1 hour';

@@ -21,6 +21,8 @@ type policyQueries struct {
 	AutomatedSendInsert *sqlx.Stmt `query:"automated-send-insert"`
 	SMSSendInsert       *sqlx.Stmt `query:"sms-send-insert"`
 	SMSSendConflict     *sqlx.Stmt `query:"sms-send-conflict"`
+	AutomatedSendsOld   *sqlx.Stmt `query:"automated-sends-delete-old"`
+	SMSSendsOld         *sqlx.Stmt `query:"sms-sends-delete-old"`
 }
 
 // PolicySettings returns an org's contact policy, the defaults when it never saved one.
@@ -141,4 +143,18 @@ func (s *Store) TakeSMSSlot(ctx context.Context, m SMSSend) (conflict SMSConflic
 		return conflict, false, fmt.Errorf("store: sms slot conflict: %w", err)
 	}
 	return conflict, false, nil
+}
+
+// DeleteOldPolicySends forgets the automated sends the cap no longer counts and the SMS
+// slots whose window has closed; it returns how many rows went.
+func (s *Store) DeleteOldPolicySends(ctx context.Context) (int64, error) {
+	a, err := s.exec(ctx, s.q.AutomatedSendsOld)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete old automated sends: %w", err)
+	}
+	b, err := s.exec(ctx, s.q.SMSSendsOld)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete old sms sends: %w", err)
+	}
+	return a + b, nil
 }

@@ -438,3 +438,32 @@ func TestBadSends(t *testing.T) {
 		t.Fatalf("another org's: %+v", got)
 	}
 }
+
+// TestOldSendsAreForgotten: the hourly cleanup drops the sends the cap no longer counts and
+// the SMS slots whose window closed, and keeps the others.
+func TestOldSendsAreForgotten(t *testing.T) {
+	e := newEnv(t)
+	ana := e.contact("Ana", "+5511987650001", "")
+	s := policy.Send{OrgID: e.org, ContactID: ana, Channel: policy.ChannelSMS, Text: "oi", Source: policy.SourceCampaign, SourceID: 1}
+	old, fresh := s, s
+	fresh.Text = "olá"
+	if v := e.record(old, time.Now().Add(-72*time.Hour)); !v.OK {
+		t.Fatal(v)
+	}
+	if v := e.record(fresh, time.Now().Add(-time.Hour)); !v.OK {
+		t.Fatal(v)
+	}
+	n, err := e.st.DeleteOldPolicySends(e.ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("deleted %d: %v", n, err)
+	}
+	var sends, slots int
+	_ = e.st.DB().Get(&sends, `SELECT count(*) FROM automated_sends`)
+	_ = e.st.DB().Get(&slots, `SELECT count(*) FROM sms_sends`)
+	if sends != 1 || slots != 1 {
+		t.Fatalf("%d sends and %d slots left, want 1 and 1", sends, slots)
+	}
+	if v := e.record(fresh, time.Now()); v.Reason != policy.ReasonDuplicateSMS {
+		t.Fatalf("the fresh slot still guards: %+v", v)
+	}
+}
