@@ -46,8 +46,12 @@ func TestSMSDedupCampaignAndCadence(t *testing.T) {
 		var wg sync.WaitGroup
 		var launchErr, cadErr error
 		var cadVerdict policy.Verdict
+		held := make(chan struct{}) // round 0: the cadence holds its slot before the campaign starts
 		wg.Go(func() {
 			<-start
+			if round == 0 {
+				<-held
+			}
 			_, launchErr = e.svc.Launch(e.ctx, e.a, c.ID)
 		})
 		wg.Go(func() {
@@ -59,7 +63,11 @@ func TestSMSDedupCampaignAndCadence(t *testing.T) {
 			}
 			cadErr = e.st.Tx(e.ctx, func(tx *store.Store) error {
 				var err error
-				if cadVerdict, err = pol.Record(e.ctx, tx, s, time.Now()); err != nil || round != 0 {
+				cadVerdict, err = pol.Record(e.ctx, tx, s, time.Now())
+				if round == 0 {
+					close(held)
+				}
+				if err != nil || round != 0 {
 					return err
 				}
 				// Hold the slot until the campaign's runner waits on it.
