@@ -467,3 +467,56 @@ func TestOldSendsAreForgotten(t *testing.T) {
 		t.Fatalf("the fresh slot still guards: %+v", v)
 	}
 }
+
+// BenchmarkPolicyRecord records SMS sends to distinct contacts from 8 goroutines, each in
+// its own transaction, as campaign batches and cadence steps do: the cost the policy adds
+// to a send (lock, read, SMS slot, counted send). Reports records/s.
+func BenchmarkPolicyRecord(b *testing.B) {
+	st, _ := storetest.New(b)
+	ctx := context.Background()
+	o, err := st.CreateOrg(ctx, "Loja")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.SavePolicySettings(ctx, o.ID, model.PolicySettings{DailyCap: 5, QuietStart: 0, QuietEnd: 0, SMSDedupHours: 24}); err != nil {
+		b.Fatal(err)
+	}
+	n := b.N
+	if _, err := st.DB().Exec(`INSERT INTO contacts (org_id, name, phone)
+		SELECT $1, 'Cliente ' || i, '+55119' || lpad(i::text, 8, '0') FROM generate_series(1, $2) i`, o.ID, n); err != nil {
+		b.Fatal(err)
+	}
+	var ids []int64
+	if err := st.DB().Select(&ids, `SELECT id FROM contacts WHERE org_id = $1 ORDER BY id`, o.ID); err != nil {
+		b.Fatal(err)
+	}
+	p := policy.New(st)
+	next := make(chan int64, len(ids))
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	now := time.Now()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for id := range next {
+				err := st.Tx(ctx, func(tx *store.Store) error {
+					v, err := p.Record(ctx, tx, policy.Send{OrgID: o.ID, ContactID: id, Channel: policy.ChannelSMS, Text: "Oferta de maio",
+						Source: policy.SourceCampaign, SourceID: 1, SourceName: "Maio"}, now)
+					if err == nil && !v.OK {
+						b.Errorf("refused: %+v", v)
+					}
+					return err
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "records/s")
+}
