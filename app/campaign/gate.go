@@ -23,14 +23,27 @@ func (r *runner) admit(ctx context.Context, tx *store.Store, items []*item, now 
 	if r.ch.Kind == model.KindTwilioSMS {
 		channel = policy.ChannelSMS
 	}
-	// Record locks each contact: two batches that share contacts lock them in one order.
-	order := slices.Clone(items)
-	slices.SortStableFunc(order, func(a, b *item) int { return cmp.Compare(*a.rec.ContactID, *b.rec.ContactID) })
-	refused := make(map[*item]bool)
-	for _, it := range order {
-		if it.messageID != 0 {
-			continue
+	// Lock-ordering, so that batches and cadence steps that share contacts or phones never
+	// wait on each other in a circle: every contact of the batch is locked first, in id
+	// order; then the SMS slots are taken in phone order (a slot that another transaction
+	// holds is waited for, as a lock is).
+	var fresh []*item
+	for _, it := range items {
+		if it.messageID == 0 {
+			fresh = append(fresh, it)
 		}
+	}
+	slices.SortStableFunc(fresh, func(a, b *item) int { return cmp.Compare(*a.rec.ContactID, *b.rec.ContactID) })
+	for i, it := range fresh {
+		if i == 0 || *fresh[i-1].rec.ContactID != *it.rec.ContactID {
+			if err := tx.LockPolicyContact(ctx, r.c.OrgID, *it.rec.ContactID); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
+	slices.SortStableFunc(fresh, func(a, b *item) int { return cmp.Compare(a.rec.Address, b.rec.Address) })
+	refused := make(map[*item]bool)
+	for _, it := range fresh {
 		s := policy.Send{OrgID: r.c.OrgID, ContactID: *it.rec.ContactID, Channel: channel, Source: policy.SourceCampaign,
 			SourceID: r.c.ID, SourceName: r.c.Name, OwnQuietHours: true} // send applied the campaign's
 		if strings.HasPrefix(it.rec.Address, "+") {
