@@ -51,6 +51,12 @@ var errHeld = errors.New("campaign: held back by a pause")
 var errElsewhere = errors.New("campaign: the channel is connected on another instance")
 
 func (s *Service) run(ctx context.Context, args RunArgs) error {
+	if c, err := s.st.Campaign(ctx, args.OrgID, args.CampaignID); err == nil && c.Voice() {
+		if c.Status != model.CampaignRunning {
+			return nil
+		}
+		return s.runCalls(ctx, c)
+	}
 	r, err := s.newRun(ctx, args)
 	if errors.Is(err, errStop) || errors.Is(err, model.ErrNotFound) {
 		return nil

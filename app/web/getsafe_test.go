@@ -89,7 +89,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
-		"personas": fmt.Sprint(pers.ID), "calls": "1",
+		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,
