@@ -84,3 +84,53 @@ func skipCode(reason string) string {
 	}
 	return reason // duplicate_sms
 }
+
+// callSend is a call campaign's first call to a recipient as the contact policy sees it. A
+// call again to one who did not answer is the same call, counted once. Calling hours are
+// the campaign's own (the dialer's).
+func callSend(c model.Campaign, rec store.Claimed) (policy.Send, bool) {
+	s := policy.Send{OrgID: c.OrgID, ContactID: *rec.ContactID, Channel: policy.ChannelVoice, Source: policy.SourceCampaign,
+		SourceID: c.ID, SourceName: c.Name, OwnQuietHours: true}
+	if strings.HasPrefix(rec.Address, "+") {
+		s.Phone = rec.Address
+	}
+	return s, rec.Attempts <= 1
+}
+
+// policyCall asks the contact policy before a call campaign's first call to a recipient:
+// an opt-out on any channel or no phone skips them, the daily cap holds them until it
+// allows. ok is false when the recipient was skipped or held (added to waits).
+func (s *Service) policyCall(ctx context.Context, c model.Campaign, rec store.Claimed, waits *[]store.Deferral) (ok bool, err error) {
+	send, first := callSend(c, rec)
+	if !first {
+		return true, nil
+	}
+	v, err := s.policy.Check(ctx, nil, send, s.now())
+	if err != nil || v.OK {
+		return v.OK, err
+	}
+	if !v.Until.IsZero() {
+		*waits = append(*waits, store.Deferral{ID: rec.ID, At: v.Until, Title: v.Detail})
+		return false, nil
+	}
+	return false, s.st.Tx(ctx, func(tx *store.Store) error {
+		code := skipCode(v.Reason)
+		if err := tx.MarkRecipientsFailed(ctx, c.OrgID, []store.FailedRecipient{{ID: rec.ID, Status: model.RecipientSkipped,
+			Code: code, Title: v.Detail}}, 0); err != nil {
+			return err
+		}
+		return publishOne(ctx, tx, c, rec, model.RecipientSkipped, code)
+	})
+}
+
+// recordCall counts a call campaign's first call to a recipient toward the contact's daily
+// cap, in the transaction that records the call. The call is placed already: a cap that a
+// concurrent send filled meanwhile leaves it uncounted rather than undone.
+func (s *Service) recordCall(ctx context.Context, tx *store.Store, c model.Campaign, rec store.Claimed) error {
+	send, first := callSend(c, rec)
+	if !first {
+		return nil
+	}
+	_, err := s.policy.Record(ctx, tx, send, s.now())
+	return err
+}
