@@ -167,10 +167,10 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	a.Dial = dial.New(st, a.Voice)
 	a.Campaigns.SetDialer(campaignDialer{a.Dial})
-	a.Calls.AddHook(a.Progression.CallHook)
+	a.Calls.AddHook(a.Progression.CallHook, "call_analyzed") // the only event it reads
 	calls.Register(reg, a.Calls, med, nil)
 	// A campaign call's end settles its recipient, in the event's transaction.
-	a.Calls.AddHook(a.Campaigns.CallHook)
+	a.Calls.AddHook(a.Campaigns.CallHook, "call_ended", "call_analyzed")
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers

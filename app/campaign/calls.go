@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"masteria/app/events"
 	"masteria/app/model"
 	"masteria/app/store"
@@ -173,38 +171,7 @@ func (s *Service) runCalls(ctx context.Context, c model.Campaign) error {
 	if err != nil {
 		return err
 	}
-	deadline := s.now().Add(s.Slice)
-	for {
-		status, err := s.st.CampaignStatus(ctx, c.OrgID, c.ID)
-		if errors.Is(err, model.ErrNotFound) || (err == nil && status != model.CampaignRunning) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if s.now().After(deadline) {
-			return river.JobSnooze(0)
-		}
-		done, wait, err := s.callBatch(ctx, c, n)
-		switch {
-		case errors.Is(err, errStop):
-			return nil
-		case err != nil:
-			return err
-		case done > 0:
-			_ = events.CampaignProgress.Signal(ctx, s.st, c.OrgID, events.CampaignRef{CampaignID: c.ID})
-			continue
-		case wait <= 0:
-			return nil
-		case wait > 2*time.Second:
-			return river.JobSnooze(min(wait, 30*time.Second))
-		}
-		select {
-		case <-ctx.Done():
-			return river.JobSnooze(0)
-		case <-time.After(wait):
-		}
-	}
+	return s.slice(ctx, c.OrgID, c.ID, 2*time.Second, func() (int, time.Duration, error) { return s.callBatch(ctx, c, n) })
 }
 
 // callPoll is how often a campaign at its concurrency looks for a free slot.

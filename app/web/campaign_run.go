@@ -17,6 +17,7 @@ import (
 	"masteria/app/csvout"
 	"masteria/app/i18n"
 	"masteria/app/model"
+	"masteria/app/phone"
 	campaignview "masteria/views/campaigns"
 )
 
@@ -53,7 +54,10 @@ func (s *Server) runLive(c echo.Context, id int64) (campaignview.RunLiveData, er
 	d.Campaign = cp
 	if cp.Voice() {
 		if n, err := s.st.VoiceNumber(ctx, a.OrgID, *cp.VoiceNumberID); err == nil {
-			d.ChannelName = n.PhoneNumber
+			d.ChannelName = phone.Format(n.PhoneNumber, reqOf(c).Org.DefaultCountry)
+			if n.Nickname != "" {
+				d.ChannelName = n.Nickname + " · " + d.ChannelName
+			}
 		} else if !errors.Is(err, model.ErrNotFound) {
 			return d, err
 		}
