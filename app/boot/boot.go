@@ -24,6 +24,7 @@ import (
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/campaign/cadence"
+	"masteria/app/campaign/policy"
 	"masteria/app/channel"
 	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
@@ -143,7 +144,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
-	a.Cadences = cadence.NewEngine(st, cadence.EngineOptions{Sender: a.Inbox, Mover: a.Board, Classifier: a.Progression})
+	a.Cadences = cadence.NewEngine(st, cadence.EngineOptions{Sender: a.Inbox, Mover: a.Board, Classifier: a.Progression,
+		Policy: cadence.PolicyOf(policy.New(st))})
 	a.Board.AddMoveHook(a.Cadences.LeadMoved)
 	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks(), a.Cadences.Hooks())
 	progression.Register(reg, a.Progression)

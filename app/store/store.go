@@ -60,6 +60,7 @@ type statements struct {
 	voiceDialQueries
 	cadenceQueries
 	cadenceEnrolmentQueries
+	policyQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -48,6 +48,7 @@ func TestCrashBetweenSteps(t *testing.T) {
 	e := env{ctx: ctx, st: app.Store, eng: app.Cadences, ts: ts, inst: &webtest.Instance{App: app, URL: base}}
 	org, _ := e.st.CreateOrg(ctx, "Loja Queda")
 	e.a = model.Actor{OrgID: org.ID, Role: model.RoleOwner}
+	e.openPolicy(t)
 	if e.sms, err = app.Inbox.CreateChannel(ctx, e.a, model.KindTwilioSMS, "SMS",
 		map[string]string{"account_sid": smsAccount, "from": smsFrom}, map[string]string{"auth_token": smsToken}); err != nil {
 		t.Fatal(err)

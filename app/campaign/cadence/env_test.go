@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"masteria/app/campaign/cadence"
+	"masteria/app/campaign/policy"
 	"masteria/app/config"
 	"masteria/app/model"
 	"masteria/app/sim/metasim"
@@ -79,6 +80,7 @@ func newEnv(t testing.TB, simOpts ...metasim.Option) env {
 		t.Fatal(err)
 	}
 	e.a = model.Actor{OrgID: org.ID, Role: model.RoleOwner}
+	e.openPolicy(t)
 	e.wa, err = inst.App.Inbox.CreateChannel(e.ctx, e.a, model.KindWhatsAppCloud, "WhatsApp",
 		map[string]string{"phone_number_id": phoneNumberID, "waba_id": wabaID},
 		map[string]string{"app_secret": "meta-secret", "verify_token": "vt", "access_token": "EAAtoken"})
@@ -245,6 +247,15 @@ func (e env) voice(t testing.TB) {
 		t.Fatal(err)
 	}
 	if _, err := e.st.DB().Exec(`UPDATE voice_accounts SET call_hours_start = 0, call_hours_end = 24, call_days = 127 WHERE org_id = $1`, e.a.OrgID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openPolicy saves a contact policy with no cap and no quiet hours (these tests are not
+// about them; the SMS dedup stays), since the tests run at any hour.
+func (e env) openPolicy(t testing.TB) {
+	t.Helper()
+	if err := policy.New(e.st).Save(e.ctx, e.a, model.PolicySettings{SMSDedupHours: 24}); err != nil {
 		t.Fatal(err)
 	}
 }
