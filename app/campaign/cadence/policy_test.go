@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"masteria/app/campaign/cadence"
+	"masteria/app/campaign/policy"
 	"masteria/app/model"
 	"masteria/app/store"
 )
@@ -76,5 +77,40 @@ func TestPolicySkipsAndWaits(t *testing.T) {
 	wait(t, 5*time.Second, "the SMS", func() bool { return e.smsTo(phoneOf(41)) == 1 })
 	if n := e.smsTo(phoneOf(40)); n != 0 {
 		t.Fatalf("the duplicate went: %d", n)
+	}
+}
+
+// The real contact policy: with a cap of one automated message a day the second SMS waits
+// (nothing is recorded for it), and a contact who opted out on any channel leaves at its
+// next step.
+func TestRealPolicyCapAndOptOut(t *testing.T) {
+	e := newEnv(t)
+	if err := policy.New(e.st).Save(e.ctx, e.a, model.PolicySettings{DailyCap: 1, SMSDedupHours: 24}); err != nil {
+		t.Fatal(err)
+	}
+	cid := e.cadence(t, "Duas", []model.CadenceStep{
+		e.smsStep("s1", "s2", "Primeira"),
+		{ID: "s2", Kind: model.StepWait, WaitMinutes: 1, Next: "s3"},
+		e.smsStep("s3", "", "Segunda"),
+	})
+	capped := e.enrol(t, cid, e.contact(t, 50))
+	wait(t, 10*time.Second, "the second SMS held", func() bool {
+		en := e.enrolment(t, capped)
+		return en.StepID == "s3" && line(en, "s2").Status == model.StepDone
+	})
+	time.Sleep(time.Second)
+	if en := e.enrolment(t, capped); !en.Running() || line(en, "s3").Status != "" || e.smsTo(phoneOf(50)) != 1 {
+		t.Fatalf("capped: %s, %d SMS", timeline(en), e.smsTo(phoneOf(50)))
+	}
+
+	out := e.contact(t, 51)
+	id := e.enrol(t, cid, out)
+	wait(t, 10*time.Second, "the first SMS", func() bool { return line(e.enrolment(t, id), "s1").Status == model.StepDone })
+	if _, err := e.st.SetOptOut(e.ctx, e.a.OrgID, out, "whatsapp", true); err != nil {
+		t.Fatal(err)
+	}
+	en := e.waitEnded(t, id, 10*time.Second)
+	if en.Status != model.EnrolmentExited || en.ExitReason != model.ExitOptedOut || line(en, "s3").Status != "" {
+		t.Fatalf("opted out: %s", timeline(en))
 	}
 }
