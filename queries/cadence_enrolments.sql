@@ -185,3 +185,14 @@ WHERE e.status = 'active' AND e.step_id <> '' AND COALESCE(e.due_at, e.step_at) 
       AND (j.state IN ('available', 'scheduled', 'retryable', 'pending') OR (j.state = 'running' AND j.attempted_at > $2)))
 ORDER BY COALESCE(e.due_at, e.step_at)
 LIMIT $3;
+
+-- name: cadence-enrolments-lock
+-- Locks enrolments (in id order) so a hook waits for a step running on them to commit.
+SELECT e.id FROM cadence_enrolments e WHERE e.org_id = $1 AND e.id = ANY($2::bigint[]) ORDER BY e.id FOR UPDATE;
+
+-- name: cadence-enrolments-of-messages
+-- The enrolments whose steps sent these messages (locked before their lines move).
+SELECT DISTINCT s.enrolment_id FROM cadence_steps s WHERE s.org_id = $1 AND s.message_id = ANY($2::bigint[]);
+
+-- name: cadence-enrolments-of-call
+SELECT DISTINCT s.enrolment_id FROM cadence_steps s WHERE s.org_id = $1 AND s.call_id = $2;

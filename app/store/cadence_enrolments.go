@@ -40,6 +40,36 @@ type cadenceEnrolmentQueries struct {
 	CadenceFunnelSteps         *sqlx.Stmt `query:"cadence-funnel-steps"`
 	CadencesActive             *sqlx.Stmt `query:"cadences-active"`
 	CadenceStalled             *sqlx.Stmt `query:"cadence-stalled"`
+	CadenceEnrolmentsLock      *sqlx.Stmt `query:"cadence-enrolments-lock"`
+	CadenceEnrolmentsOfMsgs    *sqlx.Stmt `query:"cadence-enrolments-of-messages"`
+	CadenceEnrolmentsOfCall    *sqlx.Stmt `query:"cadence-enrolments-of-call"`
+}
+
+// EnrolmentsOfMessages are the enrolments whose steps sent these messages.
+func (s *Store) EnrolmentsOfMessages(ctx context.Context, orgID int64, messageIDs []int64) ([]int64, error) {
+	var out []int64
+	if err := s.sel(ctx, s.q.CadenceEnrolmentsOfMsgs, &out, orgID, pq.Array(messageIDs)); err != nil {
+		return nil, fmt.Errorf("store: enrolments of messages: %w", err)
+	}
+	return out, nil
+}
+
+// EnrolmentsOfCall are the enrolments whose steps placed this call.
+func (s *Store) EnrolmentsOfCall(ctx context.Context, orgID, callID int64) ([]int64, error) {
+	var out []int64
+	if err := s.sel(ctx, s.q.CadenceEnrolmentsOfCall, &out, orgID, callID); err != nil {
+		return nil, fmt.Errorf("store: enrolments of call: %w", err)
+	}
+	return out, nil
+}
+
+// LockEnrolments locks enrolments of the org, in id order, until the transaction ends.
+func (s *Store) LockEnrolments(ctx context.Context, orgID int64, ids []int64) error {
+	var got []int64
+	if err := s.sel(ctx, s.q.CadenceEnrolmentsLock, &got, orgID, pq.Array(ids)); err != nil {
+		return fmt.Errorf("store: lock enrolments: %w", err)
+	}
+	return nil
 }
 
 // StalledStep is a running enrolment whose step job died.

@@ -175,7 +175,13 @@ func (e env) enrolment(t testing.TB, id int64) model.Enrolment {
 // waitEnded waits for an enrolment to end and returns it with its timeline.
 func (e env) waitEnded(t testing.TB, id int64, d time.Duration) model.Enrolment {
 	t.Helper()
-	wait(t, d, "the enrolment to end", func() bool { return !e.enrolment(t, id).Running() })
+	deadline := time.Now().Add(d)
+	for e.enrolment(t, id).Running() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for the enrolment to end: %s", timeline(e.enrolment(t, id)))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	return e.enrolment(t, id)
 }
 

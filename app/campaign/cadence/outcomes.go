@@ -35,6 +35,14 @@ func (h Hooks) MessagesMoved(ctx context.Context, tx *store.Store, orgID int64, 
 	default:
 		return nil
 	}
+	// The enrolments first, then their lines: the order a step takes them in.
+	ens, err := tx.EnrolmentsOfMessages(ctx, orgID, ids)
+	if err != nil || len(ens) == 0 {
+		return err
+	}
+	if err := tx.LockEnrolments(ctx, orgID, ens); err != nil {
+		return err
+	}
 	moved, err := tx.StepsMessageOutcome(ctx, orgID, ids, outcome)
 	if err != nil || len(moved) == 0 {
 		return err
@@ -45,11 +53,18 @@ func (h Hooks) MessagesMoved(ctx context.Context, tx *store.Store, orgID int64, 
 // Replied: a contact wrote on any channel. Its cadence sends count as replied; the
 // enrolments of cadences that exit on a reply end, the others' awaits wake.
 func (h Hooks) Replied(ctx context.Context, tx *store.Store, orgID, channelID, contactID int64, at time.Time) error {
-	moved, err := tx.StepsReplied(ctx, orgID, contactID, at)
-	if err != nil {
+	running, err := tx.RunningEnrolments(ctx, orgID, contactID)
+	if err != nil || len(running) == 0 {
 		return err
 	}
-	running, err := tx.RunningEnrolments(ctx, orgID, contactID)
+	ids := make([]int64, len(running))
+	for i, r := range running {
+		ids[i] = r.ID
+	}
+	if err := tx.LockEnrolments(ctx, orgID, ids); err != nil { // before their lines, as a step does
+		return err
+	}
+	moved, err := tx.StepsReplied(ctx, orgID, contactID, at)
 	if err != nil {
 		return err
 	}
@@ -70,7 +85,13 @@ func (h Hooks) Replied(ctx context.Context, tx *store.Store, orgID, channelID, c
 func (h Hooks) Notice(context.Context, model.Channel, channel.Notice) error { return nil }
 
 // wake inserts a job now for those of the enrolments waiting at an await.
+//
+// The enrolments are locked first: a step running on one (an await deciding on the old
+// outcome) commits before they are read, so its wait is seen and woken, never lost.
 func (e *Engine) wake(ctx context.Context, tx *store.Store, orgID int64, enrolmentIDs []int64) error {
+	if err := tx.LockEnrolments(ctx, orgID, enrolmentIDs); err != nil {
+		return err
+	}
 	waiting, err := tx.AwaitsWaiting(ctx, orgID, enrolmentIDs)
 	if err != nil {
 		return err
@@ -90,6 +111,13 @@ func (e *Engine) CallHook(ctx context.Context, tx *store.Store, event string, c 
 	outcome := c.Outcome()
 	if outcome == "" {
 		return nil
+	}
+	ens, err := tx.EnrolmentsOfCall(ctx, c.OrgID, c.ID)
+	if err != nil || len(ens) == 0 {
+		return err
+	}
+	if err := tx.LockEnrolments(ctx, c.OrgID, ens); err != nil {
+		return err
 	}
 	moved, err := tx.StepsCallOutcome(ctx, c.OrgID, c.ID, outcome)
 	if err != nil || len(moved) == 0 {

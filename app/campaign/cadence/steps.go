@@ -247,6 +247,19 @@ func (r *run) await(ctx context.Context) error {
 	switch {
 	case err == nil:
 		seen = awaited.Outcome
+		if awaited.CallID != nil && !final(seen) {
+			// The call's own row: its end may have come while its step was recording it.
+			c, err := r.tx.Call(ctx, r.en.OrgID, *awaited.CallID)
+			if err != nil {
+				return err
+			}
+			if o := c.Outcome(); o != "" {
+				seen = o
+				if _, err := r.tx.StepsCallOutcome(ctx, r.en.OrgID, c.ID, o); err != nil {
+					return err
+				}
+			}
+		}
 		if awaited.Status == model.StepSkipped {
 			seen = model.OutcomeSkipped
 		} else if awaited.Status == model.StepFailed && !final(seen) {
