@@ -22,6 +22,7 @@ import (
 	"masteria/app/ai/progression"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
+	"masteria/app/campaign/cadence"
 	"masteria/app/channel"
 	"masteria/app/channel/meta"
 	"masteria/app/channel/sandbox"
@@ -55,6 +56,8 @@ type App struct {
 	Board   *board.Service
 	// Campaigns send one message to many people, through the inbox's channels.
 	Campaigns *campaign.Service
+	// Cadences builds cadences (their definitions and versions).
+	Cadences *cadence.Service
 	// AI is the org's AI provider: its settings, clients, usage and budget.
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
@@ -135,6 +138,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
+	a.Cadences = cadence.New(st)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
@@ -194,7 +198,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, Cadences: a.Cadences, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
 			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial})
 	}
 	return a, nil

@@ -23,6 +23,7 @@ import (
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
+	"masteria/app/campaign/cadence"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -49,6 +50,8 @@ type Deps struct {
 	Inbox   *inbox.Service
 	// Campaigns: mass sends.
 	Campaigns *campaign.Service
+	// Cadences: building cadences (definitions and versions).
+	Cadences *cadence.Service
 	// AI: the org's AI provider.
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
@@ -87,6 +90,7 @@ type Server struct {
 	board    *board.Service
 	inbox    *inbox.Service
 	camp     *campaign.Service
+	cad      *cadence.Service
 	ai       *provider.Service
 	kb       *kb.Service
 	bot      *bot.Service
@@ -124,6 +128,7 @@ func New(d Deps) *Server {
 	s.numbers = d.Numbers
 	s.voice = d.Voice
 	s.dial = d.Dial
+	s.cad = d.Cadences
 	s.e = e
 	s.routes()
 	return s
@@ -171,6 +176,7 @@ func (s *Server) routes() {
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
+	s.apiCadenceRoutes(api)
 	s.apiKnowledgeRoutes(api)
 	s.apiPersonaRoutes(api)
 	s.apiProgressionRoutes(api)
@@ -219,6 +225,7 @@ func (s *Server) routes() {
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
+	s.cadenceBuildRoutes(o)
 	s.knowledgeRoutes(o)
 	s.personaRoutes(o)
 	s.progressionRoutes(o)
