@@ -317,7 +317,7 @@ func TestCadencePagesRefuse(t *testing.T) {
 	if res := agent.Get(o.home + "/cadences"); res.StatusCode != 200 || !strings.Contains(res.Body, "Boas-vindas") || strings.Contains(res.Body, `data-testid="cadences-new"`) {
 		t.Errorf("agent list: %d", res.StatusCode)
 	}
-	if res := agent.Get(o.home + mine); res.StatusCode != 200 || !strings.Contains(res.Body, "<fieldset class=\"fieldset-plain stack\" disabled") ||
+	if res := agent.Get(o.home + mine); res.StatusCode != 200 || !strings.Contains(res.Body, "<fieldset class=\"fieldset stack\" disabled") ||
 		strings.Contains(res.Body, `data-testid="cadence-save"`) || strings.Contains(res.Body, `data-testid="cadence-activate"`) {
 		t.Errorf("agent page: %d", res.StatusCode)
 	}

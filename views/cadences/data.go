@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"masteria/app/i18n"
 	"masteria/app/model"
@@ -271,3 +272,14 @@ func memberName(m model.Membership) string {
 }
 
 var weekdays = []int{1, 2, 3, 4, 5, 6, 0}
+
+// cardHasError tells whether anything of a card failed.
+func cardHasError(errs map[string]string, sid string) bool {
+	p := "steps." + sid
+	for f := range errs {
+		if f == p || strings.HasPrefix(f, p+".") {
+			return true
+		}
+	}
+	return false
+}
