@@ -56,7 +56,7 @@ func TestAPICadences(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %s", name, status, res[:min(len(res), 300)], tc.status, tc.code)
 		}
 	}
-	if status, _, res := api("POST", "/cadences", body("x", `[{"id":"s1","kind":"sms","message":{"text":"oi"}}]`)); !strings.Contains(res, `"steps.s1.channel_id":"Choose a channel."`) {
+	if status, _, res := api("POST", "/cadences", body("x", `[{"id":"s1","kind":"sms","message":{"text":"oi"}}]`)); !strings.Contains(res, `"steps.s1.channel_id":"Choose the channel to send from."`) {
 		t.Errorf("the field errors say which step and what, in words: %d %s", status, res)
 	}
 	if n := count(t, o, "SELECT count(*) FROM cadences WHERE org_id = $1"); n != before {

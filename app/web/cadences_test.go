@@ -251,12 +251,12 @@ func TestCadencePagesRefuse(t *testing.T) {
 		form      url.Values
 		card, say string
 	}{
-		"a step with no channel": {withForm(f, "st2_channel", ""), "s3", "Choose a channel."},
-		"a cycle in branches":    {withForm(f, "st3_next", "s1"), "s1", "leads back to itself"},
+		"a step with no channel": {withForm(f, "st2_channel", ""), "s3", "Choose the channel to send from."},
+		"a cycle in branches":    {withForm(f, "st3_next", "s1"), "s1", "go round in a circle"},
 		"SMS on a WhatsApp":      {withForm(f, "st2_channel", fmt.Sprint(o.qr.ID)), "s3", "cannot send this kind"},
 		"an SMS too long":        {withForm(f, "st2_text", strings.Repeat("a", 1601)), "s3", "at most 1,600"},
 		"no name":                {withForm(f, "name", " "), "", "Give the cadence a name"},
-		"a number not a number":  {withForm(f, "st3_wait", "muito"), "s4", "Wait between"},
+		"a number not a number":  {withForm(f, "st3_wait", "muito"), "s4", "Say how long to wait"},
 		"an await on nothing":    {withForm(f, "st1_await", ""), "s2", "Choose which message"},
 	} {
 		res := o.owner.Post(o.home+"/cadences", tc.form)

@@ -82,6 +82,11 @@ func TestGETChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	cad, err := app.Cadences.Create(ctx, a, model.Cadence{Name: "Boas-vindas", Steps: []model.CadenceStep{{ID: "s1", Kind: model.StepWait, WaitMinutes: 60}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
 		"inbox": fmt.Sprint(r.ConversationID), "conversations": fmt.Sprint(r.ConversationID), "contacts": fmt.Sprint(ct.ID), "leads": fmt.Sprint(lead.ID),
@@ -89,7 +94,8 @@ func TestGETChangesNothing(t *testing.T) {
 		"quick-replies": fmt.Sprint(qr.ID), "imports": "1", "media": "1", "sessions": "1", "invites": "1",
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
-		"personas": fmt.Sprint(pers.ID), "calls": "1",
+		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
+		"cadences": fmt.Sprint(cad.ID),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,
