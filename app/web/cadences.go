@@ -164,7 +164,6 @@ func (s *Server) cadenceSubmit(c echo.Context, cur model.Cadence) error {
 	if err != nil {
 		return err
 	}
-	toast(c, "success", "cadences.saved")
 	return redirect(c, orgPath(c, fmt.Sprintf("/cadences/%d?saved=1", saved.ID)))
 }
 

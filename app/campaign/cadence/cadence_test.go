@@ -332,3 +332,55 @@ func TestVersions(t *testing.T) {
 		t.Fatalf("the list counts who finished: %+v %v", list, err)
 	}
 }
+
+// TestVersionsUnderAnEnrolment: an enrolment being written while the cadence is edited
+// holds the edit until it commits (its key share on the cadence row meets the edit's
+// lock), so the edit sees it and keeps the version it started on.
+func TestVersionsUnderAnEnrolment(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	g := newOrg(t, st, "Loja Um")
+	svc := cadence.New(st)
+	c, err := svc.Create(ctx, g.a, g.cadence("Boas-vindas"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact, err := st.CreateContact(ctx, model.Contact{OrgID: g.a.OrgID, Name: "Bia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cadence_enrolments (org_id, cadence_id, version, contact_id, step_id) VALUES ($1, $2, 1, $3, 's1')`,
+		g.a.OrgID, c.ID, contact); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan model.Cadence, 1)
+	go func() {
+		u := g.cadence("Boas-vindas")
+		u.ID = c.ID
+		u.Steps[3].WaitMinutes = 99
+		out, err := svc.Update(ctx, g.a, u)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		t.Fatalf("the edit did not wait for the enrolment: version %d", out.CurrentVersion)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	out := <-done
+	if out.CurrentVersion != 2 || out.Steps[3].WaitMinutes != 99 {
+		t.Fatalf("the edit saw the enrolment and made version 2: %+v", out)
+	}
+	if v1, err := st.CadenceSteps(ctx, g.a.OrgID, c.ID, 1); err != nil || v1[3].WaitMinutes == 99 {
+		t.Fatalf("version 1 kept: %+v %v", v1, err)
+	}
+}
