@@ -96,6 +96,7 @@ func (s *Server) cadencePage(c echo.Context) error {
 		return err
 	}
 	d.Saved = c.QueryParam("saved") == "1"
+	d.People = s.hasRoute(http.MethodGet, "/o/:org/cadences/:id/people")
 	return render(c, http.StatusOK, cadences.Build(d), nil)
 }
 
@@ -558,4 +559,10 @@ func previousSend(steps []model.CadenceStep, i int) string {
 		}
 	}
 	return ""
+}
+
+// hasRoute tells whether the router serves a path (a page another part mounts, such as a
+// cadence's people, is linked only once it exists).
+func (s *Server) hasRoute(method, path string) bool {
+	return slices.Contains(s.RoutesOf(method), path)
 }

@@ -38,6 +38,7 @@ type BuildData struct {
 	Error    string            // a message key for the whole form, "" when none
 	MayBuild bool
 	Saved    bool // just saved: say so
+	People   bool // the cadence's "People" tab exists: show the tabs
 
 	Channels  []model.Channel            // the org's WhatsApp and SMS channels
 	Templates map[int64][]model.Template // approved templates, by channel
