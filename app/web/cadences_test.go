@@ -332,4 +332,17 @@ func TestCadencePagesRefuse(t *testing.T) {
 	if n := count(t, o, "SELECT count(*) FROM cadences WHERE org_id = $1 AND status = 'draft'"); n != 1 {
 		t.Fatalf("the agent changed nothing: %d", n)
 	}
+	// Activation checks the steps again: the SMS number became another kind of channel
+	// since the cadence was saved, so it stays a draft and the SMS card says why.
+	if _, err := o.inst.App.Store.DB().Exec(`UPDATE channels SET kind = 'sandbox' WHERE id = $1`, o.sms.ID); err != nil {
+		t.Fatal(err)
+	}
+	res = o.owner.Post(o.home+mine+"/activate", nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(webtest.Text(card(res.Body, "s3")), "cannot send this kind") ||
+		!strings.Contains(webtest.Text(res.Body), "cannot start yet") {
+		t.Fatalf("activate with a wrong channel: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	if n := count(t, o, "SELECT count(*) FROM cadences WHERE org_id = $1 AND status = 'draft'"); n != 1 {
+		t.Fatalf("it stays a draft: %d", n)
+	}
 }
