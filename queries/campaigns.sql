@@ -1,16 +1,18 @@
 -- name: campaign-insert
-INSERT INTO campaigns (org_id, name, channel_id, audience, message, settings, scheduled_at, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+-- $9 the voice number of a call campaign: only the org's (another org's is left null, and
+-- validation refuses it before).
+INSERT INTO campaigns (org_id, name, channel_id, audience, message, settings, scheduled_at, created_by, voice_number_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.id = $9))
 RETURNING id;
 
 -- name: campaign
-SELECT id, org_id, name, channel_id, status, audience, message, settings, scheduled_at, launched_at, finished_at,
+SELECT id, org_id, name, channel_id, voice_number_id, status, audience, message, settings, scheduled_at, launched_at, finished_at,
        pause_reason, pause_detail, winner, created_by, created_at, updated_at
 FROM campaigns WHERE org_id = $1 AND id = $2;
 
 -- name: campaigns
 -- A page of an org's campaigns, newest first, before id $2 (0: from the newest).
-SELECT id, org_id, name, channel_id, status, audience, message, settings, scheduled_at, launched_at, finished_at,
+SELECT id, org_id, name, channel_id, voice_number_id, status, audience, message, settings, scheduled_at, launched_at, finished_at,
        pause_reason, pause_detail, winner, created_by, created_at, updated_at
 FROM campaigns WHERE org_id = $1 AND ($2 = 0 OR id < $2)
 ORDER BY id DESC LIMIT $3;
@@ -18,7 +20,7 @@ ORDER BY id DESC LIMIT $3;
 -- name: campaign-update
 -- A draft's content; a campaign that started keeps what it launched with.
 UPDATE campaigns SET name = $3, channel_id = $4, audience = $5, message = $6, settings = $7, scheduled_at = $8,
-       updated_at = now()
+       voice_number_id = (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.id = $9), updated_at = now()
 WHERE org_id = $1 AND id = $2 AND status IN ('draft', 'scheduled');
 
 -- name: campaign-delete
@@ -199,7 +201,8 @@ RETURNING r.org_id, r.campaign_id;
 -- A page of a campaign's recipients, filtered by status ('' all), after id $4.
 SELECT r.id, r.org_id, r.campaign_id, r.channel_id, r.contact_id, r.name, r.address, r.kept_contact_id, r.variant,
        r.country, r.status, r.skip_reason, r.attempts, CASE WHEN isfinite(r.not_before) THEN r.not_before WHEN r.not_before > now() THEN '9999-12-31' ELSE 'epoch' END::timestamptz AS not_before, r.message_id, m.conversation_id, r.provider_id,
-       r.error_code, r.error_title, r.sent_at, r.delivered_at, r.read_at, r.replied_at, r.failed_at, r.updated_at
+       r.error_code, r.error_title, r.sent_at, r.delivered_at, r.read_at, r.replied_at, r.failed_at, r.updated_at,
+       r.call_result, r.call_successful
 FROM campaign_recipients r LEFT JOIN messages m ON m.id = r.message_id AND m.org_id = r.org_id
 WHERE r.org_id = $1 AND r.campaign_id = $2 AND ($3 = '' OR r.status = $3) AND r.id > $4
 ORDER BY r.id LIMIT $5;

@@ -1,106 +1,156 @@
 -- Voice calls: the webhook ingest of Retell's call events, the call record, the calls API
 -- and the calls analytics. See migrations/00020_voice.sql.
 
--- name: call-event-claim
--- Records that a call's event arrived; no row back means it was already applied.
--- $1 org, $2 Retell call id, $3 event.
-INSERT INTO call_events (org_id, call_id, event) VALUES ($1, $2, $3)
-ON CONFLICT (org_id, call_id, event) DO NOTHING
-RETURNING event;
-
--- name: call-resolve
--- Everything an event needs to tie its call to the org's records, in one round trip: the
+-- name: call-ingest
+-- Call events, one per call (of any orgs), in one statement: each event is claimed (a
+-- duplicate does nothing and returns no row); its call is tied to the org's records (the
 -- contact the call already has; the metadata's contact, lead, conversation and campaign
--- when they are the org's (another org's ids, or none, come back null); our number; the
--- contact with the other side's number; and the latest conversation of the contact found.
--- $1 org, $2 Retell call id, $3 contact, $4 lead, $5 conversation, $6 campaign, $7 our
--- number, $8 their number ('' for none).
-WITH l AS (
-    SELECT (SELECT k.contact_id FROM calls k WHERE k.org_id = $1 AND k.call_id = $2) AS known_contact_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.id = $3) AS contact_id,
-           (SELECT d.id FROM leads d WHERE d.org_id = $1 AND d.id = $4) AS lead_id,
-           (SELECT v.id FROM conversations v WHERE v.org_id = $1 AND v.id = $5) AS conversation_id,
-           (SELECT p.id FROM campaigns p WHERE p.org_id = $1 AND p.id = $6) AS campaign_id,
-           (SELECT n.id FROM voice_numbers n WHERE n.org_id = $1 AND n.phone_number = $7) AS number_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.phone = $8 AND $8 <> '') AS phone_contact_id
+-- when they are the org's, another org's ids or none giving null; our number; the contact
+-- with the other side's number, or one created for an inbound caller, with its timeline
+-- line and contact.created event; the latest conversation of the contact found); the
+-- event is applied to the call's row and the call's event recorded, every event announced
+-- when the transaction commits. A later event (higher rank) takes over every field it
+-- carries; an earlier one arriving late only fills what is still empty, so the row never
+-- goes back. Links, once set, stay. The rows of the calls applied come back.
+-- Arrays, one element per event: $1 org, $2 Retell call id, $3 Retell event, $4 direction,
+-- $5 from, $6 to, $7 agent id, $8 agent name, $9 status, $10 rank, $11 disconnection
+-- reason, $12 started, $13 ended ('' for none), $14 duration ms, $15 recording URL,
+-- $16 transcript, $17 transcript object, $18 summary, $19 sentiment, $20 successful,
+-- $21 in voicemail ('' for none), $22 custom analysis, $23 cost (cents), $24 metadata,
+-- $25 dynamic variables, $26 metadata's contact, $27 lead, $28 conversation, $29 campaign
+-- (0 for none), $30 our number, $31 their number in E.164 ('' for none), $32 the call
+-- event's type (call.started…); $33 the contact event's type (contact.created).
+WITH i AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+        $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::text[],
+        $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::float8[], $24::text[], $25::text[], $26::bigint[],
+        $27::bigint[], $28::bigint[], $29::bigint[], $30::text[], $31::text[], $32::text[])
+        AS i(org_id, call_id, event, direction, from_number, to_number, agent_id, agent_name, status, event_rank, reason, started,
+             ended, duration_ms, recording_url, transcript, transcript_object, summary, sentiment, successful, in_voicemail,
+             custom_analysis, cost_cents, metadata, dynamic_variables, meta_contact, meta_lead, meta_conversation, meta_campaign,
+             ours, theirs, type)
+), claim AS (
+    INSERT INTO call_events (org_id, call_id, event) SELECT i.org_id, i.call_id, i.event FROM i
+    ON CONFLICT (org_id, call_id, event) DO NOTHING
+    RETURNING org_id, call_id
+), l AS (
+    SELECT i.*,
+           (SELECT k.contact_id FROM calls k WHERE k.org_id = i.org_id AND k.call_id = i.call_id) AS known_contact_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.id = i.meta_contact) AS contact_id,
+           (SELECT d.id FROM leads d WHERE d.org_id = i.org_id AND d.id = i.meta_lead) AS lead_id,
+           (SELECT v.id FROM conversations v WHERE v.org_id = i.org_id AND v.id = i.meta_conversation) AS conversation_id,
+           (SELECT p.id FROM campaigns p WHERE p.org_id = i.org_id AND p.id = i.meta_campaign) AS campaign_id,
+           (SELECT n.id FROM voice_numbers n WHERE n.org_id = i.org_id AND n.phone_number = i.ours) AS number_id,
+           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs AND i.theirs <> '') AS phone_contact_id
+    FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id
+), newc AS (
+    -- An inbound caller nobody knows becomes a contact (once for all of the caller's
+    -- calls). A contact of the number created meanwhile elsewhere is taken (DO UPDATE
+    -- returns it); xmax = 0 tells a new row.
+    INSERT INTO contacts AS c (org_id, phone)
+    SELECT DISTINCT l.org_id, l.theirs FROM l
+    WHERE l.direction = 'inbound' AND l.theirs <> '' AND l.known_contact_id IS NULL AND l.contact_id IS NULL
+      AND l.phone_contact_id IS NULL
+    ORDER BY l.org_id, l.theirs
+    ON CONFLICT (org_id, phone) WHERE phone IS NOT NULL DO UPDATE SET phone = EXCLUDED.phone
+    WHERE c.org_id = EXCLUDED.org_id
+    RETURNING c.id, c.org_id, c.phone, (c.xmax = 0) AS created
+), cline AS (
+    INSERT INTO contact_events (org_id, contact_id, kind, data)
+    SELECT n.org_id, n.id, 'created', '{"source": "call"}' FROM newc n WHERE n.created
+), cpub AS (
+    INSERT INTO events (org_id, type, payload)
+    SELECT n.org_id, $33, jsonb_build_object('id', n.id, 'name', '') FROM newc n WHERE n.created
+    RETURNING id, org_id
+), link AS (
+    SELECT l.*,
+           coalesce(l.contact_id, l.phone_contact_id,
+               (SELECT n.id FROM newc n WHERE n.org_id = l.org_id AND n.phone = l.theirs)) AS contact,
+           coalesce(l.conversation_id, (SELECT v.id FROM conversations v
+               WHERE v.org_id = l.org_id AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
+               ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1)) AS conversation
+    FROM l
+), up AS (
+    INSERT INTO calls AS c (org_id, call_id, direction, from_number, to_number, agent_id, agent_name, status, event_rank,
+        disconnection_reason, started_at, ended_at, duration_ms, recording_url, transcript, transcript_object, summary, sentiment,
+        successful, in_voicemail, custom_analysis, cost_cents, metadata, dynamic_variables, contact_id, lead_id, conversation_id,
+        campaign_id, number_id)
+    SELECT r.org_id, r.call_id, r.direction, r.from_number, r.to_number, r.agent_id, r.agent_name, r.status, r.event_rank,
+        r.reason, nullif(r.started, '')::timestamptz, nullif(r.ended, '')::timestamptz, r.duration_ms, r.recording_url,
+        r.transcript, r.transcript_object::jsonb, r.summary, r.sentiment, nullif(r.successful, '')::boolean,
+        nullif(r.in_voicemail, '')::boolean, r.custom_analysis::jsonb, r.cost_cents, r.metadata::jsonb,
+        r.dynamic_variables::jsonb, r.contact, r.lead_id, r.conversation, r.campaign_id, r.number_id
+    FROM link r
+    ON CONFLICT (org_id, call_id) DO UPDATE SET
+        status = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN EXCLUDED.status ELSE c.status END,
+        event_rank = greatest(c.event_rank, EXCLUDED.event_rank),
+        from_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.from_number, ''), c.from_number)
+            ELSE coalesce(nullif(c.from_number, ''), EXCLUDED.from_number) END,
+        to_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.to_number, ''), c.to_number)
+            ELSE coalesce(nullif(c.to_number, ''), EXCLUDED.to_number) END,
+        agent_id = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_id, ''), c.agent_id)
+            ELSE coalesce(nullif(c.agent_id, ''), EXCLUDED.agent_id) END,
+        agent_name = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_name, ''), c.agent_name)
+            ELSE coalesce(nullif(c.agent_name, ''), EXCLUDED.agent_name) END,
+        disconnection_reason = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.disconnection_reason, ''), c.disconnection_reason)
+            ELSE coalesce(nullif(c.disconnection_reason, ''), EXCLUDED.disconnection_reason) END,
+        started_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.started_at, c.started_at)
+            ELSE coalesce(c.started_at, EXCLUDED.started_at) END,
+        ended_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.ended_at, c.ended_at)
+            ELSE coalesce(c.ended_at, EXCLUDED.ended_at) END,
+        duration_ms = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.duration_ms, 0), c.duration_ms)
+            ELSE coalesce(nullif(c.duration_ms, 0), EXCLUDED.duration_ms) END,
+        recording_url = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.recording_url, ''), c.recording_url)
+            ELSE coalesce(nullif(c.recording_url, ''), EXCLUDED.recording_url) END,
+        transcript = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.transcript, ''), c.transcript)
+            ELSE coalesce(nullif(c.transcript, ''), EXCLUDED.transcript) END,
+        transcript_object = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.transcript_object, '[]'::jsonb), c.transcript_object)
+            ELSE coalesce(nullif(c.transcript_object, '[]'::jsonb), EXCLUDED.transcript_object) END,
+        summary = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.summary, ''), c.summary)
+            ELSE coalesce(nullif(c.summary, ''), EXCLUDED.summary) END,
+        sentiment = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.sentiment, ''), c.sentiment)
+            ELSE coalesce(nullif(c.sentiment, ''), EXCLUDED.sentiment) END,
+        successful = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.successful, c.successful)
+            ELSE coalesce(c.successful, EXCLUDED.successful) END,
+        in_voicemail = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.in_voicemail, c.in_voicemail)
+            ELSE coalesce(c.in_voicemail, EXCLUDED.in_voicemail) END,
+        custom_analysis = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.custom_analysis, '{}'::jsonb), c.custom_analysis)
+            ELSE coalesce(nullif(c.custom_analysis, '{}'::jsonb), EXCLUDED.custom_analysis) END,
+        cost_cents = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.cost_cents, 0), c.cost_cents)
+            ELSE coalesce(nullif(c.cost_cents, 0), EXCLUDED.cost_cents) END,
+        metadata = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.metadata, '{}'::jsonb), c.metadata)
+            ELSE coalesce(nullif(c.metadata, '{}'::jsonb), EXCLUDED.metadata) END,
+        dynamic_variables = CASE WHEN EXCLUDED.event_rank > c.event_rank
+            THEN coalesce(nullif(EXCLUDED.dynamic_variables, '{}'::jsonb), c.dynamic_variables)
+            ELSE coalesce(nullif(c.dynamic_variables, '{}'::jsonb), EXCLUDED.dynamic_variables) END,
+        contact_id = coalesce(c.contact_id, EXCLUDED.contact_id),
+        lead_id = coalesce(c.lead_id, EXCLUDED.lead_id),
+        conversation_id = coalesce(c.conversation_id, EXCLUDED.conversation_id),
+        campaign_id = coalesce(c.campaign_id, EXCLUDED.campaign_id),
+        number_id = coalesce(c.number_id, EXCLUDED.number_id),
+        updated_at = now()
+    WHERE c.org_id = EXCLUDED.org_id
+    RETURNING c.id, c.org_id, c.call_id, c.number_id, c.contact_id, c.lead_id, c.conversation_id, c.campaign_id, c.direction,
+        c.from_number, c.to_number, c.agent_id, c.agent_name, c.status, c.event_rank, c.disconnection_reason, c.started_at,
+        c.ended_at, c.duration_ms, c.recording_url, c.recording_file_id, c.transcript, c.transcript_object, c.summary,
+        c.sentiment, c.successful, c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables,
+        c.created_at, c.updated_at
+), pub AS (
+    -- Each call's event: events.CallRef (ids of no record and an empty outcome left out).
+    INSERT INTO events (org_id, type, payload)
+    SELECT u.org_id, i.type, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
+        'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id,
+        'campaign_id', u.campaign_id, 'outcome', nullif(call_outcome(u.status, u.disconnection_reason, u.in_voicemail), '')))
+    FROM up u JOIN i ON i.org_id = u.org_id AND i.call_id = u.call_id
+    RETURNING id, org_id
 )
-SELECT l.known_contact_id, l.contact_id, l.lead_id, l.conversation_id, l.campaign_id, l.number_id, l.phone_contact_id,
-       (SELECT v.id FROM conversations v
-        WHERE v.org_id = $1 AND v.contact_id = coalesce(l.known_contact_id, l.contact_id, l.phone_contact_id)
-        ORDER BY v.last_message_at DESC, v.id DESC LIMIT 1) AS latest_conversation_id
-FROM l;
-
--- name: call-apply
--- One event applied to the call's row (created by the first event of any kind). A later
--- event (higher rank) takes over every field it carries; an earlier one arriving late only
--- fills what is still empty, so the row never goes back. Links, once set, stay.
--- $1 org, $2 Retell call id, $3 direction, $4 from, $5 to, $6 agent id, $7 agent name,
--- $8 status, $9 rank, $10 disconnection reason, $11 started, $12 ended, $13 duration ms,
--- $14 recording URL, $15 transcript, $16 transcript object, $17 summary, $18 sentiment,
--- $19 successful, $20 in voicemail, $21 custom analysis, $22 cost (cents), $23 metadata,
--- $24 dynamic variables, $25 contact, $26 lead, $27 conversation, $28 campaign, $29 number.
-INSERT INTO calls AS c (org_id, call_id, direction, from_number, to_number, agent_id, agent_name, status, event_rank,
-    disconnection_reason, started_at, ended_at, duration_ms, recording_url, transcript, transcript_object, summary, sentiment,
-    successful, in_voicemail, custom_analysis, cost_cents, metadata, dynamic_variables, contact_id, lead_id, conversation_id,
-    campaign_id, number_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-    $25, $26, $27, $28, $29)
-ON CONFLICT (org_id, call_id) DO UPDATE SET
-    status = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN EXCLUDED.status ELSE c.status END,
-    event_rank = greatest(c.event_rank, EXCLUDED.event_rank),
-    from_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.from_number, ''), c.from_number)
-        ELSE coalesce(nullif(c.from_number, ''), EXCLUDED.from_number) END,
-    to_number = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.to_number, ''), c.to_number)
-        ELSE coalesce(nullif(c.to_number, ''), EXCLUDED.to_number) END,
-    agent_id = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_id, ''), c.agent_id)
-        ELSE coalesce(nullif(c.agent_id, ''), EXCLUDED.agent_id) END,
-    agent_name = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.agent_name, ''), c.agent_name)
-        ELSE coalesce(nullif(c.agent_name, ''), EXCLUDED.agent_name) END,
-    disconnection_reason = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.disconnection_reason, ''), c.disconnection_reason)
-        ELSE coalesce(nullif(c.disconnection_reason, ''), EXCLUDED.disconnection_reason) END,
-    started_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.started_at, c.started_at)
-        ELSE coalesce(c.started_at, EXCLUDED.started_at) END,
-    ended_at = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.ended_at, c.ended_at)
-        ELSE coalesce(c.ended_at, EXCLUDED.ended_at) END,
-    duration_ms = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.duration_ms, 0), c.duration_ms)
-        ELSE coalesce(nullif(c.duration_ms, 0), EXCLUDED.duration_ms) END,
-    recording_url = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.recording_url, ''), c.recording_url)
-        ELSE coalesce(nullif(c.recording_url, ''), EXCLUDED.recording_url) END,
-    transcript = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.transcript, ''), c.transcript)
-        ELSE coalesce(nullif(c.transcript, ''), EXCLUDED.transcript) END,
-    transcript_object = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.transcript_object, '[]'::jsonb), c.transcript_object)
-        ELSE coalesce(nullif(c.transcript_object, '[]'::jsonb), EXCLUDED.transcript_object) END,
-    summary = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.summary, ''), c.summary)
-        ELSE coalesce(nullif(c.summary, ''), EXCLUDED.summary) END,
-    sentiment = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.sentiment, ''), c.sentiment)
-        ELSE coalesce(nullif(c.sentiment, ''), EXCLUDED.sentiment) END,
-    successful = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.successful, c.successful)
-        ELSE coalesce(c.successful, EXCLUDED.successful) END,
-    in_voicemail = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(EXCLUDED.in_voicemail, c.in_voicemail)
-        ELSE coalesce(c.in_voicemail, EXCLUDED.in_voicemail) END,
-    custom_analysis = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.custom_analysis, '{}'::jsonb), c.custom_analysis)
-        ELSE coalesce(nullif(c.custom_analysis, '{}'::jsonb), EXCLUDED.custom_analysis) END,
-    cost_cents = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.cost_cents, 0), c.cost_cents)
-        ELSE coalesce(nullif(c.cost_cents, 0), EXCLUDED.cost_cents) END,
-    metadata = CASE WHEN EXCLUDED.event_rank > c.event_rank THEN coalesce(nullif(EXCLUDED.metadata, '{}'::jsonb), c.metadata)
-        ELSE coalesce(nullif(c.metadata, '{}'::jsonb), EXCLUDED.metadata) END,
-    dynamic_variables = CASE WHEN EXCLUDED.event_rank > c.event_rank
-        THEN coalesce(nullif(EXCLUDED.dynamic_variables, '{}'::jsonb), c.dynamic_variables)
-        ELSE coalesce(nullif(c.dynamic_variables, '{}'::jsonb), EXCLUDED.dynamic_variables) END,
-    contact_id = coalesce(c.contact_id, EXCLUDED.contact_id),
-    lead_id = coalesce(c.lead_id, EXCLUDED.lead_id),
-    conversation_id = coalesce(c.conversation_id, EXCLUDED.conversation_id),
-    campaign_id = coalesce(c.campaign_id, EXCLUDED.campaign_id),
-    number_id = coalesce(c.number_id, EXCLUDED.number_id),
-    updated_at = now()
-WHERE c.org_id = $1
-RETURNING c.id, c.org_id, c.call_id, c.number_id, c.contact_id, c.lead_id, c.conversation_id, c.campaign_id, c.direction,
-    c.from_number, c.to_number, c.agent_id, c.agent_name, c.status, c.event_rank, c.disconnection_reason, c.started_at, c.ended_at,
-    c.duration_ms, c.recording_url, c.recording_file_id, c.transcript, c.transcript_object, c.summary, c.sentiment, c.successful,
-    c.in_voicemail, c.custom_analysis, c.cost_cents, c.metadata, c.dynamic_variables, c.created_at, c.updated_at;
+SELECT u.*,
+       (SELECT count(pg_notify('masteria_events', json_build_object('id', e.id, 'org_id', e.org_id)::text))
+        FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) e) AS announced
+FROM up u;
 
 -- name: call-set-recording
 -- The recording's copy in the media store, kept once. $1 org, $2 call, $3 media file.
@@ -145,14 +195,14 @@ SELECT pg_advisory_xact_lock(hashtext('call_stats_daily'), ($1::bigint % 2147483
 -- name: call-stats-clear
 DELETE FROM call_stats_daily WHERE org_id = $1 AND zone = $2 AND day = ANY($3::date[]);
 
--- name: call-stats-compute
--- Works out the figures of days $3 (zone $2; their calls between $4 and $5) from the
--- calls, marked computed a minute before now so that a call changed by a transaction
--- still running is looked at again. The calls are first counted in one pass by what the
--- figures read (few distinct rows), then summed by day, agent, number and campaign. Each
--- day gets a 'total' row, with zeros when it had no call. Answered: the call connected
--- (ended, not a dial failure); voicemail counts among answered calls; success among the
--- calls analysed.
+-- name: call-day-figures
+-- fragment: the figures of days $3 (zone $2; their calls between $4 and $5) worked out
+-- from the calls, shared by call-stats-compute (which stores them) and call-stats-live
+-- (which shows them): one row per day (dim 'total', key '') and per day and agent, number
+-- and campaign (key the agent id, number or campaign id, '' for none; label the agent's
+-- name). The calls are first counted in one pass by what the figures read (few distinct
+-- rows), then summed. Answered and voicemail are call_outcome's (model.Call.Outcome):
+-- a voicemail counts among answered calls; success among the calls analysed.
 WITH raw AS (
     SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
            c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
@@ -164,7 +214,7 @@ WITH raw AS (
     SELECT r.day, r.agent_id, r.number_id, r.campaign_id, max(r.agent_name) AS agent_name,
            sum(r.calls) AS calls,
            coalesce(sum(r.calls) FILTER (WHERE a.answered), 0) AS answered,
-           coalesce(sum(r.calls) FILTER (WHERE a.answered AND (r.in_voicemail OR r.reason IN ('voicemail_reached', 'ivr_reached'))), 0) AS voicemail,
+           coalesce(sum(r.calls) FILTER (WHERE o.outcome = 'voicemail'), 0) AS voicemail,
            coalesce(sum(r.duration_ms) FILTER (WHERE a.answered), 0) AS duration_ms,
            coalesce(sum(r.calls) FILTER (WHERE r.successful IS NOT NULL), 0) AS analysed,
            coalesce(sum(r.calls) FILTER (WHERE r.successful), 0) AS successful,
@@ -173,89 +223,65 @@ WITH raw AS (
            coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Negative'), 0) AS negative,
            sum(r.cost_cents) AS cost_cents
     FROM raw r
-    CROSS JOIN LATERAL (SELECT r.status = 'ended' AND r.reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
-               'invalid_destination', 'user_declined', 'registered_call_timeout', 'marked_as_spam', 'scam_detected',
-               'concurrency_limit_reached', 'no_concurrency_fallback', 'no_valid_payment', 'sip_routing_error',
-               'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
+    CROSS JOIN LATERAL (SELECT call_outcome(r.status, r.reason, r.in_voicemail) AS outcome) o
+    CROSS JOIN LATERAL (SELECT o.outcome IN ('answered', 'voicemail') AS answered) a
     WHERE r.day = ANY($3::date[])
     GROUP BY 1, 2, 3, 4
-), agg AS (
+), figures AS (
     SELECT x.day,
            CASE WHEN GROUPING(x.agent_id) = 0 THEN 'agent' WHEN GROUPING(x.number_id) = 0 THEN 'number'
                 WHEN GROUPING(x.campaign_id) = 0 THEN 'campaign' ELSE 'total' END AS dim,
-           x.agent_id, x.number_id, x.campaign_id, max(x.agent_name) AS agent_name,
+           CASE WHEN GROUPING(x.agent_id) = 0 THEN x.agent_id WHEN GROUPING(x.number_id) = 0 THEN coalesce(x.number_id::text, '')
+                WHEN GROUPING(x.campaign_id) = 0 THEN coalesce(x.campaign_id::text, '') ELSE '' END AS key,
+           CASE WHEN GROUPING(x.agent_id) = 0 THEN coalesce(max(x.agent_name), '') ELSE '' END AS label,
            sum(x.calls)::bigint AS calls, sum(x.answered)::bigint AS answered, sum(x.voicemail)::bigint AS voicemail,
            sum(x.duration_ms)::bigint AS duration_ms, sum(x.analysed)::bigint AS analysed, sum(x.successful)::bigint AS successful,
            sum(x.positive)::bigint AS positive, sum(x.neutral)::bigint AS neutral, sum(x.negative)::bigint AS negative,
            coalesce(sum(x.cost_cents), 0)::float8 AS cost_cents
     FROM cell x
     GROUP BY GROUPING SETS ((x.day), (x.day, x.agent_id), (x.day, x.number_id), (x.day, x.campaign_id))
-)
+);
+
+-- name: call-stats-compute
+-- Stores the figures of days $3 (zone $2; their calls between $4 and $5), marked computed a
+-- minute before now so that a call changed by a transaction still running is looked at
+-- again. Each day gets a 'total' row, with zeros when it had no call.
+-- include: call-day-figures
 INSERT INTO call_stats_daily (org_id, zone, day, dim, key, label, calls, answered, voicemail, duration_ms, analysed, successful,
     positive, neutral, negative, cost_cents, computed_at)
 SELECT $1, $2, d.day, 'total', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, now() - interval '1 minute'
 FROM unnest($3::date[]) AS d(day)
-WHERE NOT EXISTS (SELECT 1 FROM agg WHERE agg.day = d.day AND agg.dim = 'total')
+WHERE NOT EXISTS (SELECT 1 FROM figures f WHERE f.day = d.day AND f.dim = 'total')
 UNION ALL
-SELECT $1, $2, a.day, a.dim,
-       CASE a.dim WHEN 'agent' THEN a.agent_id WHEN 'number' THEN coalesce(a.number_id::text, '')
-           WHEN 'campaign' THEN coalesce(a.campaign_id::text, '') ELSE '' END,
-       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') ELSE '' END,
-       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents,
-       now() - interval '1 minute'
-FROM agg a;
+SELECT $1, $2, f.day, f.dim, f.key, f.label, f.calls, f.answered, f.voicemail, f.duration_ms, f.analysed, f.successful,
+       f.positive, f.neutral, f.negative, f.cost_cents, now() - interval '1 minute'
+FROM figures f;
 
 -- name: call-stats-live
 -- The figures of days $3 (zone $2; their calls between $4 and $5) worked out from the
 -- calls, read only: what a page shows for days whose stored figures are missing or out of
--- date (see call-stats-compute). Rows as call-stats gives them, without the total.
-WITH raw AS (
-    SELECT (c.created_at AT TIME ZONE $2)::date AS day, c.agent_id, c.agent_name, c.number_id, c.campaign_id, c.status,
-           c.disconnection_reason AS reason, c.in_voicemail, c.successful, c.sentiment,
-           count(*) AS calls, sum(c.duration_ms) AS duration_ms, sum(c.cost_cents) AS cost_cents
-    FROM calls c
-    WHERE c.org_id = $1 AND c.created_at >= $4 AND c.created_at < $5
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-), cell AS (
-    SELECT r.day, r.agent_id, r.number_id, r.campaign_id, max(r.agent_name) AS agent_name,
-           sum(r.calls) AS calls,
-           coalesce(sum(r.calls) FILTER (WHERE a.answered), 0) AS answered,
-           coalesce(sum(r.calls) FILTER (WHERE a.answered AND (r.in_voicemail OR r.reason IN ('voicemail_reached', 'ivr_reached'))), 0) AS voicemail,
-           coalesce(sum(r.duration_ms) FILTER (WHERE a.answered), 0) AS duration_ms,
-           coalesce(sum(r.calls) FILTER (WHERE r.successful IS NOT NULL), 0) AS analysed,
-           coalesce(sum(r.calls) FILTER (WHERE r.successful), 0) AS successful,
-           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Positive'), 0) AS positive,
-           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Neutral'), 0) AS neutral,
-           coalesce(sum(r.calls) FILTER (WHERE r.sentiment = 'Negative'), 0) AS negative,
-           sum(r.cost_cents) AS cost_cents
-    FROM raw r
-    CROSS JOIN LATERAL (SELECT r.status = 'ended' AND r.reason NOT IN ('dial_busy', 'dial_failed', 'dial_no_answer',
-               'invalid_destination', 'user_declined', 'registered_call_timeout', 'marked_as_spam', 'scam_detected',
-               'concurrency_limit_reached', 'no_concurrency_fallback', 'no_valid_payment', 'sip_routing_error',
-               'telephony_provider_permission_denied', 'telephony_provider_unavailable') AS answered) a
-    WHERE r.day = ANY($3::date[])
-    GROUP BY 1, 2, 3, 4
-), agg AS (
-    SELECT x.day,
-           CASE WHEN GROUPING(x.agent_id) = 0 THEN 'agent' WHEN GROUPING(x.number_id) = 0 THEN 'number'
-                WHEN GROUPING(x.campaign_id) = 0 THEN 'campaign' ELSE 'day' END AS dim,
-           x.agent_id, x.number_id, x.campaign_id, max(x.agent_name) AS agent_name,
-           sum(x.calls)::bigint AS calls, sum(x.answered)::bigint AS answered, sum(x.voicemail)::bigint AS voicemail,
-           sum(x.duration_ms)::bigint AS duration_ms, sum(x.analysed)::bigint AS analysed, sum(x.successful)::bigint AS successful,
-           sum(x.positive)::bigint AS positive, sum(x.neutral)::bigint AS neutral, sum(x.negative)::bigint AS negative,
-           coalesce(sum(x.cost_cents), 0)::float8 AS cost_cents
-    FROM cell x
-    GROUP BY GROUPING SETS ((x.day), (x.agent_id), (x.number_id), (x.campaign_id))
-)
-SELECT a.dim,
-       CASE a.dim WHEN 'day' THEN to_char(a.day, 'YYYY-MM-DD') WHEN 'agent' THEN a.agent_id
-           WHEN 'number' THEN coalesce(a.number_id::text, '') ELSE coalesce(a.campaign_id::text, '') END AS key,
-       CASE a.dim WHEN 'agent' THEN coalesce(a.agent_name, '') WHEN 'number' THEN coalesce(n.phone_number, '')
+-- date. Rows as call-stats gives them (from the same per-day figures call-stats-compute
+-- stores), without the order.
+-- include: call-day-figures
+SELECT x.dim, x.key,
+       CASE x.dim WHEN 'agent' THEN x.label WHEN 'number' THEN coalesce(n.phone_number, '')
            WHEN 'campaign' THEN coalesce(p.name, '') ELSE '' END AS label,
-       a.calls, a.answered, a.voicemail, a.duration_ms, a.analysed, a.successful, a.positive, a.neutral, a.negative, a.cost_cents
-FROM agg a
-LEFT JOIN voice_numbers n ON a.dim = 'number' AND n.org_id = $1 AND n.id = a.number_id
-LEFT JOIN campaigns p ON a.dim = 'campaign' AND p.org_id = $1 AND p.id = a.campaign_id;
+       x.calls, x.answered, x.voicemail, x.duration_ms, x.analysed, x.successful, x.positive, x.neutral, x.negative, x.cost_cents
+FROM (
+    SELECT 'day' AS dim, to_char(f.day, 'YYYY-MM-DD') AS key, '' AS label, f.calls, f.answered, f.voicemail, f.duration_ms,
+           f.analysed, f.successful, f.positive, f.neutral, f.negative, f.cost_cents
+    FROM figures f
+    WHERE f.dim = 'total'
+  UNION ALL
+    SELECT f.dim, f.key, max(f.label), sum(f.calls)::bigint, sum(f.answered)::bigint, sum(f.voicemail)::bigint,
+           sum(f.duration_ms)::bigint, sum(f.analysed)::bigint, sum(f.successful)::bigint, sum(f.positive)::bigint,
+           sum(f.neutral)::bigint, sum(f.negative)::bigint, sum(f.cost_cents)::float8
+    FROM figures f
+    WHERE f.dim <> 'total'
+    GROUP BY f.dim, f.key
+) x
+LEFT JOIN voice_numbers n ON x.dim = 'number' AND n.org_id = $1 AND n.id::text = x.key
+LEFT JOIN campaigns p ON x.dim = 'campaign' AND p.org_id = $1 AND p.id::text = x.key;
 
 -- name: call-stats
 -- The stored figures of days [$3, $4] in zone $2 but days $5 (out of date): each day's,

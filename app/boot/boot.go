@@ -12,6 +12,7 @@ import (
 	"masteria/app/ai/provider"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"masteria/app/account"
@@ -42,6 +43,7 @@ import (
 	"masteria/app/voice/calls"
 	"masteria/app/voice/dial"
 	"masteria/app/voice/numbers"
+	"masteria/app/voice/retell"
 	"masteria/app/web"
 )
 
@@ -168,8 +170,11 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Assist = assist.New(st, a.Inbox, a.AI, a.Knowledge, assist.Options{Timeout: min(30*time.Second, cfg.AITimeout)})
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	a.Dial = dial.New(st, a.Voice)
-	a.Calls.AddHook(a.Progression.CallHook)
+	a.Campaigns.SetDialer(campaignDialer{a.Dial})
+	a.Calls.AddHook(a.Progression.CallHook, "call_analyzed") // the only event it reads
 	calls.Register(reg, a.Calls, med, nil)
+	// A campaign call's end settles its recipient, in the event's transaction.
+	a.Calls.AddHook(a.Campaigns.CallHook, "call_ended", "call_analyzed")
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -306,4 +311,26 @@ func embedderOf(ai *provider.Service) func(ctx context.Context, orgID int64) (kb
 		}
 		return ai.Embedder(ctx, orgID)
 	}
+}
+
+// campaignDialer starts a call campaign's calls through app/voice/dial, its errors told in
+// the campaigns' words (the campaign package knows no voice package).
+type campaignDialer struct{ d *dial.Service }
+
+func (c campaignDialer) StartCall(ctx context.Context, r campaign.CallRequest) (model.Call, error) {
+	call, err := c.d.Start(ctx, dial.Request{OrgID: r.OrgID, ContactID: r.ContactID, CampaignID: r.CampaignID,
+		NumberID: r.NumberID, AgentID: r.AgentID})
+	var oh *dial.OutsideHours
+	var re *retell.Error
+	switch {
+	case errors.Is(err, dial.ErrBusy):
+		return call, fmt.Errorf("%w: %w", campaign.ErrCallBusy, err)
+	case errors.As(err, &oh):
+		return call, &campaign.OutsideHours{Next: oh.Next, Zone: oh.Zone}
+	case errors.As(err, &re) && (re.Status == http.StatusUnauthorized || re.Status == http.StatusForbidden ||
+		re.Status == http.StatusPaymentRequired || strings.Contains(re.Message, "from_number") || strings.Contains(re.Message, "agent")):
+		// The key, the payment, the number or the agent: no call of the campaign can go.
+		return call, fmt.Errorf("%w: %w", campaign.ErrCannotCall, err)
+	}
+	return call, err
 }

@@ -43,6 +43,8 @@ type Service struct {
 	out  Outbox
 	jobs Inserter
 	now  func() time.Time
+	// dialer starts the calls of call campaigns (nil: they pause).
+	dialer Dialer
 
 	// Runners is how many runner jobs send one campaign together (on any instance).
 	Runners int
@@ -189,6 +191,11 @@ func (s *Service) validate(ctx context.Context, c *model.Campaign) error {
 	if c.ChannelID != nil {
 		var err error
 		if ch, err = s.st.Channel(ctx, c.OrgID, *c.ChannelID); err != nil {
+			return err
+		}
+	}
+	if c.Voice() {
+		if err := s.validateCall(ctx, c, v); err != nil {
 			return err
 		}
 	}
@@ -363,6 +370,19 @@ func (s *Service) ready(ctx context.Context, c model.Campaign) (model.Channel, [
 	return ch, templates, nil
 }
 
+// segmentFilter is a saved segment's filter.
+func (s *Service) segmentFilter(ctx context.Context, orgID, id int64) (model.ContactFilter, error) {
+	var f model.ContactFilter
+	sg, err := s.st.Segment(ctx, orgID, id)
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(sg.Filter, &f); err != nil {
+		return f, fmt.Errorf("campaign: segment %d filter: %w", sg.ID, err)
+	}
+	return f, nil
+}
+
 // MaxCaption is the longest text that goes with a file: WhatsApp's caption limit.
 const MaxCaption = 1024
 
@@ -389,13 +409,9 @@ func (s *Service) snapshot(ctx context.Context, c model.Campaign, ch model.Chann
 		sp.RecipientKinds = []string{}
 	}
 	if c.Audience.SegmentID != 0 {
-		sg, err := s.st.Segment(ctx, c.OrgID, c.Audience.SegmentID)
+		f, err := s.segmentFilter(ctx, c.OrgID, c.Audience.SegmentID)
 		if err != nil {
 			return sp, err
-		}
-		var f model.ContactFilter
-		if err := json.Unmarshal(sg.Filter, &f); err != nil {
-			return sp, fmt.Errorf("campaign: segment %d filter: %w", sg.ID, err)
 		}
 		sp.Segment = &f
 	}

@@ -103,6 +103,39 @@ func (q QRSettings) dailyCap(linked, now time.Time) int64 {
 	return limit
 }
 
+// KindVoice is the Report's kind of a call campaign.
+const KindVoice = "voice"
+
+// checkCall is the pre-launch check of a call campaign: who would be called (the same
+// skips: no phone, duplicates, opted out…) and how long the calls take at its concurrency
+// (about two minutes a call, a guess until calls are measured).
+func (s *Service) checkCall(ctx context.Context, c model.Campaign) (Report, error) {
+	if _, err := s.readyCall(ctx, c); err != nil {
+		return Report{}, err
+	}
+	sp, err := s.callSnapshot(ctx, c)
+	if err != nil {
+		return Report{}, err
+	}
+	chk, err := s.st.CheckAudience(ctx, c.OrgID, sp)
+	if err != nil {
+		return Report{}, err
+	}
+	st := c.Settings
+	st.DefaultCallSettings()
+	r := Report{Skips: map[string]int64{}, Dupes: chk.Duplicates, Kind: KindVoice, Pace: float64(st.Concurrency) / 120}
+	for reason, n := range chk.Skips {
+		r.Audience += n
+		if reason == "" {
+			r.Sendable = n
+		} else {
+			r.Skips[reason] = n
+		}
+	}
+	r.Duration = time.Duration(float64(r.Sendable)/r.Pace) * time.Second
+	return r, nil
+}
+
 // Check runs the pre-launch check of a campaign that is ready.
 func (s *Service) Check(ctx context.Context, a model.Actor, id int64) (Report, error) {
 	c, err := s.Campaign(ctx, a, id)
@@ -140,6 +173,9 @@ func (s *Service) Check(ctx context.Context, a model.Actor, id int64) (Report, e
 const smsSample = 50
 
 func (s *Service) check(ctx context.Context, c model.Campaign) (Report, error) {
+	if c.Voice() {
+		return s.checkCall(ctx, c)
+	}
 	ch, _, err := s.ready(ctx, c)
 	if err != nil {
 		return Report{}, err

@@ -68,7 +68,11 @@ func (s *Service) Launch(ctx context.Context, a model.Actor, id int64) (model.Ca
 	if c.Status != model.CampaignDraft && c.Status != model.CampaignScheduled {
 		return c, ErrStarted
 	}
-	if _, _, err := s.ready(ctx, c); err != nil {
+	if c.Voice() {
+		if _, err := s.readyCall(ctx, c); err != nil {
+			return c, err
+		}
+	} else if _, _, err := s.ready(ctx, c); err != nil {
 		return c, err
 	}
 	if c.ScheduledAt != nil && c.ScheduledAt.After(s.now()) {
@@ -90,13 +94,23 @@ func (s *Service) Launch(ctx context.Context, a model.Actor, id int64) (model.Ca
 // start moves a campaign from one of the from states to running, snapshots its audience and
 // queues its runners, all in one transaction: two launches at once start it once.
 func (s *Service) start(ctx context.Context, c model.Campaign, from ...string) error {
-	ch, _, err := s.ready(ctx, c)
-	if err != nil {
-		return err
-	}
-	sp, err := s.snapshot(ctx, c, ch)
-	if err != nil {
-		return err
+	var sp store.Snapshot
+	if c.Voice() {
+		if _, err := s.readyCall(ctx, c); err != nil {
+			return err
+		}
+		var err error
+		if sp, err = s.callSnapshot(ctx, c); err != nil {
+			return err
+		}
+	} else {
+		ch, _, err := s.ready(ctx, c)
+		if err != nil {
+			return err
+		}
+		if sp, err = s.snapshot(ctx, c, ch); err != nil {
+			return err
+		}
 	}
 	return s.st.Tx(ctx, func(tx *store.Store) error {
 		ok, err := tx.MoveCampaign(ctx, c.OrgID, c.ID, model.CampaignRunning, from, "", "")
@@ -205,7 +219,9 @@ func (s *Service) Cancel(ctx context.Context, a model.Actor, id int64) error {
 // finalCodes are failures no retry can fix: the number does not work, the person opted
 // out, the message itself is wrong.
 var finalCodes = []string{"131026", "131050", "21211", "21614", "21610", model.FailOptedOut, model.FailNoPhone,
-	"132000", "132005", "132007", "132012", "100"}
+	"132000", "132005", "132007", "132012", "100",
+	// A call campaign's: a number that does not exist, a contact with no phone or deleted.
+	model.CallResultInvalid, model.SkipNoAddress, model.SkipDeleted}
 
 // RetryFailed sends again to recipients whose send failed for a reason that may pass
 // (throttling that ran out of attempts, a provider's outage); it returns how many.

@@ -51,6 +51,12 @@ var errHeld = errors.New("campaign: held back by a pause")
 var errElsewhere = errors.New("campaign: the channel is connected on another instance")
 
 func (s *Service) run(ctx context.Context, args RunArgs) error {
+	if c, err := s.st.Campaign(ctx, args.OrgID, args.CampaignID); err == nil && c.Voice() {
+		if c.Status != model.CampaignRunning {
+			return nil
+		}
+		return s.runCalls(ctx, c)
+	}
 	r, err := s.newRun(ctx, args)
 	if errors.Is(err, errStop) || errors.Is(err, model.ErrNotFound) {
 		return nil
@@ -58,9 +64,23 @@ func (s *Service) run(ctx context.Context, args RunArgs) error {
 	if err != nil {
 		return err
 	}
+	return s.slice(ctx, args.OrgID, args.CampaignID, time.Second, func() (int, time.Duration, error) {
+		n, wait, err := r.batch(ctx)
+		if errors.Is(err, errElsewhere) {
+			return 0, 0, river.JobSnooze(2 * time.Second)
+		}
+		return n, wait, err
+	})
+}
+
+// slice runs batches of a running campaign for one slice of time, then yields its worker
+// (snoozing) so other jobs run. A batch returns how many recipients it handled, or how long
+// until one is due (0: the campaign is done); a wait longer than snoozeAfter snoozes the job
+// instead of holding the worker.
+func (s *Service) slice(ctx context.Context, orgID, campaignID int64, snoozeAfter time.Duration, batch func() (int, time.Duration, error)) error {
 	deadline := s.now().Add(s.Slice)
 	for {
-		status, err := s.st.CampaignStatus(ctx, args.OrgID, args.CampaignID)
+		status, err := s.st.CampaignStatus(ctx, orgID, campaignID)
 		if errors.Is(err, model.ErrNotFound) || (err == nil && status != model.CampaignRunning) {
 			return nil
 		}
@@ -70,20 +90,18 @@ func (s *Service) run(ctx context.Context, args RunArgs) error {
 		if s.now().After(deadline) {
 			return river.JobSnooze(0)
 		}
-		n, wait, err := r.batch(ctx)
+		n, wait, err := batch()
 		switch {
 		case errors.Is(err, errStop):
 			return nil
-		case errors.Is(err, errElsewhere):
-			return river.JobSnooze(2 * time.Second)
 		case err != nil:
 			return err
 		case n > 0:
-			_ = events.CampaignProgress.Signal(ctx, s.st, args.OrgID, events.CampaignRef{CampaignID: args.CampaignID})
+			_ = events.CampaignProgress.Signal(ctx, s.st, orgID, events.CampaignRef{CampaignID: campaignID})
 			continue
 		case wait <= 0:
 			return nil // done
-		case wait > time.Second:
+		case wait > snoozeAfter:
 			return river.JobSnooze(min(wait, 30*time.Second))
 		}
 		select {

@@ -64,7 +64,7 @@ var (
 	CampaignPaused          = define[CampaignPause]("campaign.paused", "A campaign paused: by a user, or by itself with the reason (quality, template, spam, failures, daily limit).")
 	CampaignCompleted       = define[CampaignRef]("campaign.completed", "A campaign finished sending: every recipient was sent, failed or skipped.")
 	CampaignCancelled       = define[CampaignRef]("campaign.cancelled", "A campaign was cancelled; what was not sent stays unsent.")
-	CampaignRecipientStatus = define[CampaignRecipient]("campaign.recipient.status", "A campaign recipient moved: sent, delivered, read, replied, failed or capped.")
+	CampaignRecipientStatus = define[CampaignRecipient]("campaign.recipient.status", "A campaign recipient moved: sent, delivered, read, replied, failed or capped; a call campaign's: in a call (sent), answered, waiting for another call (pending) or failed.")
 	CampaignProgress        = signal[CampaignRef]("campaign.progress",
 		"A campaign's runner finished a batch: its counters changed (not stored, never replayed).", nil)
 

@@ -28,11 +28,23 @@ const (
 	RecipientFailed    = "failed"
 	RecipientSkipped   = "skipped"
 	RecipientCapped    = "capped"
+	// RecipientAnswered: a call campaign's call was answered by a person.
+	RecipientAnswered = "answered"
+)
+
+// Outcomes of a call campaign's call (call_result), stable keys the UI translates.
+const (
+	CallResultAnswered  = "answered"
+	CallResultVoicemail = "voicemail"
+	CallResultNoAnswer  = "no_answer"
+	CallResultBusy      = "busy"
+	CallResultFailed    = "dial_failed"
+	CallResultInvalid   = "invalid_number"
 )
 
 // RecipientStatuses in the order the progress bar shows them.
 var RecipientStatuses = []string{RecipientPending, RecipientClaimed, RecipientSent, RecipientDelivered,
-	RecipientRead, RecipientReplied, RecipientFailed, RecipientSkipped, RecipientCapped}
+	RecipientRead, RecipientReplied, RecipientFailed, RecipientSkipped, RecipientCapped, RecipientAnswered}
 
 // Why a recipient is skipped at launch (stable keys the UI translates).
 const (
@@ -64,24 +76,30 @@ const (
 
 // Campaign is a mass send to an audience through one channel.
 type Campaign struct {
-	ID          int64            `db:"id" json:"id"`
-	OrgID       int64            `db:"org_id" json:"-"`
-	Name        string           `db:"name" json:"name"`
-	ChannelID   *int64           `db:"channel_id" json:"channel_id"`
-	Status      string           `db:"status" json:"status"`
-	Audience    Audience         `db:"audience" json:"audience"`
-	Message     CampaignMessage  `db:"message" json:"message"`
-	Settings    CampaignSettings `db:"settings" json:"settings"`
-	ScheduledAt *time.Time       `db:"scheduled_at" json:"scheduled_at"`
-	LaunchedAt  *time.Time       `db:"launched_at" json:"launched_at"`
-	FinishedAt  *time.Time       `db:"finished_at" json:"finished_at"`
-	PauseReason string           `db:"pause_reason" json:"pause_reason,omitempty"`
-	PauseDetail string           `db:"pause_detail" json:"pause_detail,omitempty"`
-	Winner      *int16           `db:"winner" json:"winner,omitempty"`
-	CreatedBy   *int64           `db:"created_by" json:"-"`
-	CreatedAt   time.Time        `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time        `db:"updated_at" json:"updated_at"`
+	ID        int64  `db:"id" json:"id"`
+	OrgID     int64  `db:"org_id" json:"-"`
+	Name      string `db:"name" json:"name"`
+	ChannelID *int64 `db:"channel_id" json:"channel_id"`
+	// VoiceNumberID makes a call campaign: the audience is called from this voice number
+	// (ChannelID stays nil).
+	VoiceNumberID *int64           `db:"voice_number_id" json:"voice_number_id,omitempty"`
+	Status        string           `db:"status" json:"status"`
+	Audience      Audience         `db:"audience" json:"audience"`
+	Message       CampaignMessage  `db:"message" json:"message"`
+	Settings      CampaignSettings `db:"settings" json:"settings"`
+	ScheduledAt   *time.Time       `db:"scheduled_at" json:"scheduled_at"`
+	LaunchedAt    *time.Time       `db:"launched_at" json:"launched_at"`
+	FinishedAt    *time.Time       `db:"finished_at" json:"finished_at"`
+	PauseReason   string           `db:"pause_reason" json:"pause_reason,omitempty"`
+	PauseDetail   string           `db:"pause_detail" json:"pause_detail,omitempty"`
+	Winner        *int16           `db:"winner" json:"winner,omitempty"`
+	CreatedBy     *int64           `db:"created_by" json:"-"`
+	CreatedAt     time.Time        `db:"created_at" json:"created_at"`
+	UpdatedAt     time.Time        `db:"updated_at" json:"updated_at"`
 }
+
+// Voice says whether the campaign calls its audience instead of messaging it.
+func (c Campaign) Voice() bool { return c.VoiceNumberID != nil }
 
 // Editable says whether the campaign is still a draft (or scheduled, not yet started).
 func (c Campaign) Editable() bool {
@@ -114,6 +132,8 @@ const MaxVariants = 3
 // CampaignMessage is what a campaign sends: one variant, or up to three for an A/B test.
 type CampaignMessage struct {
 	Variants []Variant `json:"variants"`
+	// AgentID is the Retell agent a call campaign calls with ("" : the number's outbound agent).
+	AgentID string `json:"agent_id,omitempty"`
 }
 
 // Variant is one version of the message: a text (QR, SMS; with {{fields}} and {spintax})
@@ -165,6 +185,32 @@ type CampaignSettings struct {
 	TestHours  int    `json:"test_hours,omitempty"`
 	TestMetric string `json:"test_metric,omitempty"`
 	AutoWinner bool   `json:"auto_winner,omitempty"`
+	// Call campaigns: calls at once (1 to the org's limit), unanswered calls (voicemail, no
+	// answer, busy, failed to connect) tried again after RetryMinutes, up to CallAttempts calls.
+	Concurrency  int `json:"concurrency,omitempty"`
+	RetryMinutes int `json:"retry_minutes,omitempty"`
+	CallAttempts int `json:"call_attempts,omitempty"`
+}
+
+// Limits of a call campaign's settings.
+const (
+	MinRetryMinutes = 1
+	MaxRetryMinutes = 24 * 60
+	MaxCallAttempts = 5
+)
+
+// DefaultCallSettings fills a call campaign's settings left blank: 2 calls at once, a retry
+// after 2 hours, 3 attempts.
+func (s *CampaignSettings) DefaultCallSettings() {
+	if s.Concurrency == 0 {
+		s.Concurrency = 2
+	}
+	if s.RetryMinutes == 0 {
+		s.RetryMinutes = 120
+	}
+	if s.CallAttempts == 0 {
+		s.CallAttempts = 3
+	}
 }
 
 // DefaultCampaignSettings are what a new campaign starts with.
@@ -200,6 +246,23 @@ type Recipient struct {
 	RepliedAt      *time.Time `db:"replied_at" json:"replied_at,omitempty"`
 	FailedAt       *time.Time `db:"failed_at" json:"failed_at,omitempty"`
 	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
+	// A call campaign's last call: its outcome, and Retell's success verdict.
+	CallResult     string `db:"call_result" json:"call_result,omitempty"`
+	CallSuccessful *bool  `db:"call_successful" json:"call_successful,omitempty"`
+}
+
+// CallFigures are a call campaign's progress in plain words.
+type CallFigures struct {
+	Called     int64 `db:"called" json:"called"`         // recipients called at least once
+	Calls      int64 `db:"calls" json:"calls"`           // calls made
+	Live       int64 `db:"live" json:"live"`             // calls running now
+	Answered   int64 `db:"answered" json:"answered"`     // answered by a person
+	Voicemail  int64 `db:"voicemail" json:"voicemail"`   // last call reached voicemail
+	NoAnswer   int64 `db:"no_answer" json:"no_answer"`   // last call not answered or busy
+	ToRetry    int64 `db:"to_retry" json:"to_retry"`     // waiting for another attempt
+	Failed     int64 `db:"failed" json:"failed"`         // ended without an answer
+	Successful int64 `db:"successful" json:"successful"` // Retell's analysis: the call reached its goal
+	Pending    int64 `db:"pending" json:"pending"`       // not called yet
 }
 
 // Progress counts a campaign's recipients by status; Delivered counts everyone who got

@@ -129,7 +129,7 @@ func uniq(ids []int64) map[int64]bool {
 func (s *Store) CreateCampaign(ctx context.Context, c model.Campaign) (int64, error) {
 	var id int64
 	if err := s.get(ctx, s.q.CampaignInsert, &id, c.OrgID, c.Name, c.ChannelID, c.Audience, c.Message, c.Settings,
-		c.ScheduledAt, c.CreatedBy); err != nil {
+		c.ScheduledAt, c.CreatedBy, c.VoiceNumberID); err != nil {
 		return 0, fmt.Errorf("store: create campaign: %w", err)
 	}
 	return id, nil
@@ -156,7 +156,7 @@ func (s *Store) Campaigns(ctx context.Context, orgID, before int64, limit int) (
 // UpdateCampaign saves a draft (or a scheduled campaign not yet started); ErrConflict when
 // the campaign has started.
 func (s *Store) UpdateCampaign(ctx context.Context, c model.Campaign) error {
-	n, err := s.exec(ctx, s.q.CampaignUpdate, c.OrgID, c.ID, c.Name, c.ChannelID, c.Audience, c.Message, c.Settings, c.ScheduledAt)
+	n, err := s.exec(ctx, s.q.CampaignUpdate, c.OrgID, c.ID, c.Name, c.ChannelID, c.Audience, c.Message, c.Settings, c.ScheduledAt, c.VoiceNumberID)
 	if err != nil {
 		return fmt.Errorf("store: update campaign: %w", err)
 	}

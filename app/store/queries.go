@@ -18,9 +18,14 @@ type Query struct {
 	// (a login, an invite link, retention), so the tenant check lets it through.
 	CrossOrg bool
 	// Fragment is set by a `-- fragment: what` comment: the start of a query that the store
-	// completes with filters (a list with optional conditions); it is not prepared alone.
+	// completes with filters (a list with optional conditions), or that queries share
+	// through `-- include: name`; it is not prepared alone.
 	Fragment bool
 }
+
+// includeLine is a line `-- include: name`: the text of fragment name goes there, so that
+// queries built on the same part (a WITH of common tables) share one copy of it.
+var includeLine = regexp.MustCompile(`^\s*--\s*include:\s*([a-z0-9-]+)\s*$`)
 
 var nameLine = regexp.MustCompile(`^--\s*name:\s*([a-z0-9-]+)\s*$`)
 
@@ -68,6 +73,10 @@ func ParseQueries(fsys fs.FS) (map[string]Query, error) {
 			if cur == nil {
 				continue
 			}
+			if m := includeLine.FindStringSubmatch(line); m != nil {
+				body.WriteString("\x00include:" + m[1] + "\n") // filled in once every file is read
+				continue
+			}
 			trimmed := strings.TrimSpace(line)
 			if strings.HasPrefix(trimmed, "--") {
 				switch comment := strings.TrimSpace(strings.TrimPrefix(trimmed, "--")); {
@@ -84,6 +93,25 @@ func ParseQueries(fsys fs.FS) (map[string]Query, error) {
 		if err := flush(); err != nil {
 			return nil, err
 		}
+	}
+	for name, q := range out {
+		if !strings.Contains(q.SQL, "\x00include:") {
+			continue
+		}
+		lines := strings.Split(q.SQL, "\n")
+		for i, l := range lines {
+			inc, ok := strings.CutPrefix(l, "\x00include:")
+			if !ok {
+				continue
+			}
+			f, found := out[inc]
+			if !found || !f.Fragment || strings.Contains(f.SQL, "\x00include:") {
+				return nil, fmt.Errorf("store: query %s in %s includes %s, which is not a fragment", name, q.File, inc)
+			}
+			lines[i] = strings.TrimSuffix(f.SQL, ";")
+		}
+		q.SQL = strings.Join(lines, "\n")
+		out[name] = q
 	}
 	return out, nil
 }

@@ -56,6 +56,7 @@ type statements struct {
 	voiceCallQueries
 	voiceNumberQueries
 	voiceQueries
+	callCampaignQueries
 	voiceDialQueries
 	cadenceQueries
 }

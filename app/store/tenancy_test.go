@@ -367,3 +367,25 @@ func TestParseQueriesRejectsDuplicates(t *testing.T) {
 		t.Fatalf("want a duplicate error, got %v", err)
 	}
 }
+
+func TestParseQueriesIncludesFragments(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a.sql": {Data: []byte("-- name: uses\n-- include: common\nSELECT n FROM t;\n")},
+		"b.sql": {Data: []byte("-- name: common\n-- fragment: shared\nWITH t AS (SELECT 1 AS n);\n")},
+	}
+	all, err := ParseQueries(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := all["uses"].SQL; got != "WITH t AS (SELECT 1 AS n)\nSELECT n FROM t;" {
+		t.Errorf("uses: %q", got)
+	}
+	for name, data := range map[string]string{
+		"unknown":      "-- name: uses\n-- include: nothing\nSELECT 1;\n",
+		"not fragment": "-- name: uses\n-- include: plain\nSELECT 1;\n-- name: plain\nSELECT 2;\n",
+	} {
+		if _, err := ParseQueries(fstest.MapFS{"x.sql": {Data: []byte(data)}}); err == nil || !strings.Contains(err.Error(), "not a fragment") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

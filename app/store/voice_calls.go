@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -14,9 +15,7 @@ import (
 
 // voiceCallQueries are the queries of voice calls (queries/voice_calls.sql).
 type voiceCallQueries struct {
-	CallEventClaim      *sqlx.Stmt `query:"call-event-claim"`
-	CallResolve         *sqlx.Stmt `query:"call-resolve"`
-	CallApply           *sqlx.Stmt `query:"call-apply"`
+	CallIngest          *sqlx.Stmt `query:"call-ingest"`
 	CallSetRecording    *sqlx.Stmt `query:"call-set-recording"`
 	CallsOfConversation *sqlx.Stmt `query:"calls-of-conversation"`
 	CallStatsMarks      *sqlx.Stmt `query:"call-stats-marks"`
@@ -29,38 +28,73 @@ type voiceCallQueries struct {
 	CallStatsOrgs       *sqlx.Stmt `query:"call-stats-orgs"`
 }
 
-// ClaimCallEvent records that event of a call arrived; false when it had already.
-func (s *Store) ClaimCallEvent(ctx context.Context, orgID int64, callID, event string) (bool, error) {
-	var got string
-	err := s.get(ctx, s.q.CallEventClaim, &got, orgID, callID, event)
-	if err == model.ErrNotFound {
-		return false, nil
+// CallEvent is one Retell event to ingest: the call as the event gives it (Call, whose
+// EventRank is set and whose links are empty), the event's name, the ids the call's
+// metadata names (0 for none; another org's are ignored), our number and the other side's
+// in E.164 (empty when it has none), and the type of the call's event to publish.
+type CallEvent struct {
+	Call                                  model.Call
+	Event                                 string
+	ContactID, LeadID, ConvID, CampaignID int64
+	OurNumber, TheirNumber                string
+	CallEventType                         string
+}
+
+// IngestCallEvents applies call events, at most one per call, in one statement (see
+// call-ingest); contactCreated is the type of the event a contact made for an inbound
+// caller publishes. It returns the rows of the calls whose event was applied, as they now
+// stand; an event applied before (a duplicate) has none and did nothing.
+func (s *Store) IngestCallEvents(ctx context.Context, evs []CallEvent, contactCreated string) ([]model.Call, error) {
+	n := len(evs)
+	var (
+		orgs, ranks, durations, contacts, leads, convs, campaigns = make([]int64, n), make([]int64, n), make([]int64, n),
+			make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		costs = make([]float64, n)
+		text  = make([][]string, 24) // the text columns, in the order of the statement's
+	)
+	for k := range text {
+		text[k] = make([]string, n)
 	}
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	flag := func(b *bool) string {
+		if b == nil {
+			return ""
+		}
+		return strconv.FormatBool(*b)
+	}
+	for x, e := range evs {
+		c := e.Call
+		orgs[x], ranks[x], durations[x], costs[x] = c.OrgID, int64(c.EventRank), c.DurationMS, c.CostCents
+		contacts[x], leads[x], convs[x], campaigns[x] = e.ContactID, e.LeadID, e.ConvID, e.CampaignID
+		for k, v := range []string{c.CallID, e.Event, c.Direction, c.FromNumber, c.ToNumber, c.AgentID, c.AgentName, c.Status,
+			c.DisconnectionReason, stamp(c.StartedAt), stamp(c.EndedAt), c.RecordingURL, c.Transcript,
+			string(jsonOr(c.TranscriptObject, "[]")), c.Summary, c.Sentiment, flag(c.Successful), flag(c.InVoicemail),
+			string(jsonOr(c.CustomAnalysis, "{}")), string(jsonOr(c.Metadata, "{}")), string(jsonOr(c.DynamicVariables, "{}")),
+			e.OurNumber, e.TheirNumber, e.CallEventType} {
+			text[k][x] = v
+		}
+	}
+	a := func(k int) any { return pq.Array(text[k]) }
+	var rows []struct {
+		model.Call
+		Announced int `db:"announced"`
+	}
+	err := s.sel(ctx, s.q.CallIngest, &rows, pq.Array(orgs), a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), pq.Array(ranks), a(8),
+		a(9), a(10), pq.Array(durations), a(11), a(12), a(13), a(14), a(15), a(16), a(17), a(18), pq.Array(costs), a(19), a(20),
+		pq.Array(contacts), pq.Array(leads), pq.Array(convs), pq.Array(campaigns), a(21), a(22), a(23), contactCreated)
 	if err != nil {
-		return false, fmt.Errorf("store: claim call event: %w", err)
+		return nil, fmt.Errorf("store: ingest call events: %w", err)
 	}
-	return true, nil
-}
-
-// CallLinks are a call's links to the org's records; nil where none.
-type CallLinks struct {
-	KnownContactID       *int64 `db:"known_contact_id"` // the contact the call already has
-	ContactID            *int64 `db:"contact_id"`
-	LeadID               *int64 `db:"lead_id"`
-	ConversationID       *int64 `db:"conversation_id"`
-	CampaignID           *int64 `db:"campaign_id"`
-	NumberID             *int64 `db:"number_id"`
-	PhoneContactID       *int64 `db:"phone_contact_id"`       // the contact with the other side's number
-	LatestConversationID *int64 `db:"latest_conversation_id"` // of the contact found
-}
-
-// ResolveCall finds what a call event ties to: see call-resolve.
-func (s *Store) ResolveCall(ctx context.Context, orgID int64, callID string, contact, lead, conv, campaign int64, ourNumber, theirNumber string) (CallLinks, error) {
-	var l CallLinks
-	if err := s.get(ctx, s.q.CallResolve, &l, orgID, callID, contact, lead, conv, campaign, ourNumber, theirNumber); err != nil {
-		return l, fmt.Errorf("store: resolve call: %w", err)
+	out := make([]model.Call, len(rows))
+	for x, r := range rows {
+		out[x] = r.Call
 	}
-	return l, nil
+	return out, nil
 }
 
 func jsonOr(b json.RawMessage, empty string) []byte {
@@ -68,21 +102,6 @@ func jsonOr(b json.RawMessage, empty string) []byte {
 		return []byte(empty)
 	}
 	return b
-}
-
-// ApplyCallEvent writes one event of c (rank: call_started 1, call_ended 2, call_analyzed 3)
-// into the call's row, creating it, and returns the row as it now stands. See call-apply.
-func (s *Store) ApplyCallEvent(ctx context.Context, c model.Call) (model.Call, error) {
-	var out model.Call
-	err := s.get(ctx, s.q.CallApply, &out, c.OrgID, c.CallID, c.Direction, c.FromNumber, c.ToNumber, c.AgentID, c.AgentName,
-		c.Status, c.EventRank, c.DisconnectionReason, c.StartedAt, c.EndedAt, c.DurationMS, c.RecordingURL, c.Transcript,
-		jsonOr(c.TranscriptObject, "[]"), c.Summary, c.Sentiment, c.Successful, c.InVoicemail, jsonOr(c.CustomAnalysis, "{}"),
-		c.CostCents, jsonOr(c.Metadata, "{}"), jsonOr(c.DynamicVariables, "{}"), c.ContactID, c.LeadID, c.ConversationID,
-		c.CampaignID, c.NumberID)
-	if err != nil {
-		return out, fmt.Errorf("store: apply call event: %w", err)
-	}
-	return out, nil
 }
 
 // SetCallRecording keeps the media file of a call's recording; false when it had one.

@@ -105,13 +105,16 @@ type apiVariantIn struct {
 type apiCampaignIn struct {
 	Name      string `json:"name"`
 	ChannelID *int64 `json:"channel_id"`
-	Audience  struct {
+	// VoiceNumberID makes a call campaign: the audience is called from this voice number.
+	VoiceNumberID *int64 `json:"voice_number_id"`
+	Audience      struct {
 		SegmentID  int64   `json:"segment_id"`
 		TagIDs     []int64 `json:"tag_ids"`
 		ContactIDs []int64 `json:"contact_ids"`
 	} `json:"audience"`
 	Message struct {
 		Variants []apiVariantIn `json:"variants"`
+		AgentID  string         `json:"agent_id"` // a call campaign's Retell agent ("": the number's outbound agent)
 	} `json:"message"`
 	Settings    json.RawMessage `json:"settings"`
 	ScheduledAt *time.Time      `json:"scheduled_at"`
@@ -134,8 +137,9 @@ func (s *Server) apiCampaignCreate(c echo.Context) error {
 			return apiFail(c, http.StatusBadRequest, "bad_json", "settings: "+err.Error())
 		}
 	}
-	cp := model.Campaign{Name: in.Name, ChannelID: in.ChannelID, Settings: settings, ScheduledAt: in.ScheduledAt,
-		Audience: model.Audience{SegmentID: in.Audience.SegmentID, TagIDs: in.Audience.TagIDs, ContactIDs: in.Audience.ContactIDs}}
+	cp := model.Campaign{Name: in.Name, ChannelID: in.ChannelID, VoiceNumberID: in.VoiceNumberID, Settings: settings, ScheduledAt: in.ScheduledAt,
+		Audience: model.Audience{SegmentID: in.Audience.SegmentID, TagIDs: in.Audience.TagIDs, ContactIDs: in.Audience.ContactIDs},
+		Message:  model.CampaignMessage{AgentID: in.Message.AgentID}}
 	if len(in.Message.Variants) > model.MaxVariants {
 		return apiCampaignFail(c, model.FieldError("message", "campaigns.error.variants"), "", "")
 	}
@@ -145,7 +149,7 @@ func (s *Server) apiCampaignCreate(c echo.Context) error {
 	}
 	out, err := s.camp.Create(c.Request().Context(), apiActor(c), cp)
 	if err != nil {
-		return apiCampaignFail(c, err, "a channel, segment, tag or contact that is not in your organization", "")
+		return apiCampaignFail(c, err, "a channel, voice number, segment, tag or contact that is not in your organization", "")
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"campaign": out})
 }
@@ -292,8 +296,15 @@ func (s *Server) apiCampaignProgress(c echo.Context) error {
 	for _, st := range model.RecipientStatuses {
 		by[st] = p.Count(st)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"campaign_id": id, "status": cp.Status, "total": p.Total, "done": p.Done(),
-		"by_status": by})
+	out := map[string]any{"campaign_id": id, "status": cp.Status, "total": p.Total, "done": p.Done(), "by_status": by}
+	if cp.Voice() {
+		f, err := s.camp.CallFigures(c.Request().Context(), a, id)
+		if err != nil {
+			return apiCampaignFail(c, err, noSuchCampaign, "")
+		}
+		out["calls"] = f
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // apiCampaignRecipients pages through the recipients in id order: ?status, ?after=<next>, ?limit.
@@ -305,7 +316,7 @@ func (s *Server) apiCampaignRecipients(c echo.Context) error {
 	status := c.QueryParam("status")
 	if !runStatusOK(status) {
 		return c.JSON(http.StatusUnprocessableEntity, apiFieldsError{Error: apiFieldsErrorBody{Code: "invalid",
-			Message: "status must be one of pending, claimed, sent, delivered, read, replied, failed, skipped, capped",
+			Message: "status must be one of pending, claimed, sent, delivered, read, replied, failed, skipped, capped, answered",
 			Fields:  map[string]string{"status": "is not a recipient status"}}})
 	}
 	var after int64

@@ -13,9 +13,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"masteria/app/campaign"
 	"masteria/app/csvout"
 	"masteria/app/i18n"
 	"masteria/app/model"
+	"masteria/app/phone"
 	campaignview "masteria/views/campaigns"
 )
 
@@ -50,6 +52,22 @@ func (s *Server) runLive(c echo.Context, id int64) (campaignview.RunLiveData, er
 		return d, err
 	}
 	d.Campaign = cp
+	if cp.Voice() {
+		if n, err := s.st.VoiceNumber(ctx, a.OrgID, *cp.VoiceNumberID); err == nil {
+			d.ChannelName = phone.Format(n.PhoneNumber, reqOf(c).Org.DefaultCountry)
+			if n.Nickname != "" {
+				d.ChannelName = n.Nickname + " · " + d.ChannelName
+			}
+		} else if !errors.Is(err, model.ErrNotFound) {
+			return d, err
+		}
+		d.ChannelKind = campaign.KindVoice
+		f, err := s.camp.CallFigures(ctx, a, id)
+		if err != nil {
+			return d, err
+		}
+		d.Calls = &f
+	}
 	if cp.ChannelID != nil {
 		if ch, err := s.inbox.Channel(ctx, a.OrgID, *cp.ChannelID); err == nil {
 			d.ChannelName, d.ChannelKind = ch.Name, ch.Kind
@@ -106,6 +124,7 @@ func (s *Server) runRows(c echo.Context, id int64, status string, after int64, l
 		return d, err
 	}
 	d.Variants = len(cp.Message.Variants)
+	d.Voice = cp.Voice()
 	if d.Counts, err = s.camp.Progress(ctx, a, id); err != nil {
 		return d, err
 	}

@@ -87,11 +87,21 @@ func (s *Server) campaignList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	nums, err := s.st.VoiceNumbers(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
 	for _, cp := range list {
 		r := campaigns.Row{Campaign: cp, Progress: sums[cp.ID]}
 		for i := range chs {
 			if cp.ChannelID != nil && chs[i].ID == *cp.ChannelID {
 				r.Channel = &chs[i]
+			}
+		}
+		for _, n := range nums {
+			if cp.VoiceNumberID != nil && n.ID == *cp.VoiceNumberID {
+				// A call campaign's "channel" is its number.
+				r.Channel = &model.Channel{Name: n.PhoneNumber, Kind: campaign.KindVoice}
 			}
 		}
 		d.Rows = append(d.Rows, r)
@@ -163,6 +173,9 @@ func (s *Server) buildData(c echo.Context, cp model.Campaign, step string) (camp
 			d.Channel = &d.Channels[i]
 		}
 	}
+	if err := s.callBuildData(c, &d); err != nil {
+		return d, err
+	}
 	switch step {
 	case campaigns.StepAudience:
 		if d.Segments, err = s.crm.Segments(ctx, a.OrgID); err != nil {
@@ -190,6 +203,9 @@ func (s *Server) buildData(c echo.Context, cp model.Campaign, step string) (camp
 			return d, err
 		}
 	case campaigns.StepMessage:
+		if cp.Voice() {
+			break
+		}
 		if d.Fields, err = s.crm.Fields(ctx, a.OrgID); err != nil {
 			return d, err
 		}
@@ -481,23 +497,26 @@ func (s *Server) campaignSave(c echo.Context) error {
 	case campaigns.StepName:
 		in.Name = f.Get("name")
 	case campaigns.StepChannel:
-		id, err := campaignFormID(f.Get("channel_id"))
+		chID, numID, err := campaignChannelOf(f.Get("channel_id"))
 		if err != nil {
 			return err
 		}
-		if id == 0 {
-			in.ChannelID = nil
-		} else {
-			in.ChannelID = &id
-		}
-		if in.ChannelID == nil || cp.ChannelID == nil || *in.ChannelID != *cp.ChannelID {
+		in.ChannelID, in.VoiceNumberID = chID, numID
+		if !sameID(in.ChannelID, cp.ChannelID) || !sameID(in.VoiceNumberID, cp.VoiceNumberID) {
 			in.Message = model.CampaignMessage{} // another channel takes another kind of message
+		}
+		if in.Voice() {
+			in.Settings.DefaultCallSettings()
 		}
 	case campaigns.StepAudience:
 		if in.Audience, err = audienceOf(f); err != nil {
 			return err
 		}
 	case campaigns.StepMessage:
+		if cp.Voice() {
+			pre = s.callMessageOf(c, f, &in)
+			break
+		}
 		kind := ""
 		if cp.ChannelID != nil {
 			ch, err := s.inbox.Channel(ctx, a.OrgID, *cp.ChannelID)
@@ -827,6 +846,12 @@ func (s *Server) checkData(c echo.Context, cp model.Campaign) (campaigns.CheckDa
 			return d, err
 		}
 		d.Channel = ch
+	}
+	if cp.Voice() {
+		d.Channel = model.Channel{Kind: campaign.KindVoice}
+		if n, err := s.st.VoiceNumber(ctx, a.OrgID, *cp.VoiceNumberID); err == nil {
+			d.Channel.Name = n.PhoneNumber
+		}
 	}
 	r, err := s.camp.Check(ctx, a, cp.ID)
 	var v *model.ValidationError

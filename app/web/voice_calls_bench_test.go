@@ -7,9 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,8 +66,10 @@ func retellIngest(client *http.Client, url, key string, bodies <-chan []byte) in
 // caller becoming a contact) posted over loopback HTTP by ingestClients concurrent clients
 // to the real route of a running app, through the whole chain (account, key, signature,
 // parse, contact, links, forward-only upsert, event row) into PostgreSQL. It reports
-// events/s, p50-ms, p99-ms, "lost" (answered 200 but no event row; must be 0) and x-bare
-// (a bare handler's throughput with the same clients, over the app's).
+// events/s, p50-ms, p99-ms, "lost" (answered 200 but no event row; must be 0), x-bare
+// (a bare handler's throughput with the same clients, over the app's), and the CPU time an
+// event costs in this process (app and clients) and in the database's backends, which
+// holds when other work shares the machine and the rates do not.
 func BenchmarkCallWebhookIngest(b *testing.B) {
 	inst := webtest.Start(b)
 	c := webtest.NewClient(b, inst.URL)
@@ -92,6 +97,27 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 	done := make(chan ingestResult, 1)
 	go func() { done <- retellIngest(client, url, key, bodies) }()
 	n := 0
+	// CPU time of this process (the app and its clients) and of the database's backends
+	// (Linux /proc; 0 elsewhere): what an event costs, whatever else the machine runs.
+	pgCPU := func() float64 {
+		var pids []int
+		_ = db.Select(&pids, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+		tot := 0.0
+		for _, pid := range pids {
+			bs, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(bs[bytes.LastIndexByte(bs, ')')+2:]))
+			u, _ := strconv.ParseFloat(f[11], 64)
+			s, _ := strconv.ParseFloat(f[12], 64)
+			tot += (u + s) / 100
+		}
+		return tot
+	}
+	var ru0, ru1 syscall.Rusage
+	pg0 := pgCPU()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for b.Loop() {
 		bodies <- body(n)
@@ -100,6 +126,9 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 	close(bodies)
 	app := <-done
 	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	pg1 := pgCPU()
+	goCPU := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 
 	var stored int64
 	if err := db.Get(&stored, `SELECT count(*) FROM call_events WHERE org_id = $1 AND call_id LIKE $2`, orgID, "call_"+run+"_%"); err != nil {
@@ -124,6 +153,8 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 	b.ReportMetric(float64(app.ok-stored), "lost")
 	b.ReportMetric(float64(app.failed), "non-200")
 	b.ReportMetric(bare.rate()/max(app.rate(), 1e-9), "x-bare")
+	b.ReportMetric(float64(goCPU.Microseconds())/float64(n), "go-cpu-us/event")
+	b.ReportMetric((pg1-pg0)*1e6/float64(n), "pg-cpu-us/event")
 	b.Logf("%d events: app %.0f events/s p50 %.2f ms p99 %.2f ms (%d ok, %d failed, %d stored); bare %.0f events/s",
 		n, app.rate(), ms(percentile(app.times, 50)), ms(percentile(app.times, 99)), app.ok, app.failed, stored, bare.rate())
 	if app.ok != stored {

@@ -64,47 +64,36 @@ func callRequest(c echo.Context) (dial.Request, bool) {
 }
 
 func (s *Server) callContact(c echo.Context) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	r, ok := callRequest(c)
-	if !ok {
-		return echo.ErrNotFound
-	}
-	r.ContactID = id
-	return s.startCall(c, r, orgPath(c, "/contacts/"+strconv.FormatInt(id, 10)))
+	return s.callFrom(c, "/contacts/", func(r *dial.Request, id int64) { r.ContactID = id })
 }
 
 func (s *Server) callLead(c echo.Context) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	r, ok := callRequest(c)
-	if !ok {
-		return echo.ErrNotFound
-	}
-	r.LeadID = id
-	return s.startCall(c, r, orgPath(c, "/board/leads/"+strconv.FormatInt(id, 10)))
+	return s.callFrom(c, "/board/leads/", func(r *dial.Request, id int64) { r.LeadID = id })
 }
 
 // callConversation calls the conversation's contact; an agent limited to their own
 // conversations cannot call from another's.
 func (s *Server) callConversation(c echo.Context) error {
+	return s.callFrom(c, "/inbox/", func(r *dial.Request, id int64) { r.ConversationID = id })
+}
+
+// callFrom starts a call from the page at page+:id, whose id set puts in the request.
+func (s *Server) callFrom(c echo.Context, page string, set func(*dial.Request, int64)) error {
 	id, err := paramID(c, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := s.inbox.Open(c.Request().Context(), actorOf(c), id); err != nil {
-		return err
+	if page == "/inbox/" {
+		if _, err := s.inbox.Open(c.Request().Context(), actorOf(c), id); err != nil {
+			return err
+		}
 	}
 	r, ok := callRequest(c)
 	if !ok {
 		return echo.ErrNotFound
 	}
-	r.ConversationID = id
-	return s.startCall(c, r, orgPath(c, "/inbox/"+strconv.FormatInt(id, 10)))
+	set(&r, id)
+	return s.startCall(c, r, orgPath(c, page+strconv.FormatInt(id, 10)))
 }
 
 // startCall starts r and says how it went in a toast; back is the page to return to

@@ -75,6 +75,14 @@ type BuildData struct {
 	Channels []model.Channel
 	Channel  *model.Channel // the chosen one
 
+	// Call campaigns: the org's voice numbers that can call (ready, with an outbound agent),
+	// the chosen one, the Retell agents to call with and the most calls at once allowed.
+	VoiceNumbers  []model.VoiceNumber
+	VoiceNumber   *model.VoiceNumber
+	Agents        []AgentOption
+	AgentsFailed  bool // Retell did not list the agents: the id is typed
+	MaxConcurrent int
+
 	// Audience.
 	Segments      []model.Segment
 	Tags          []model.Tag
@@ -92,6 +100,49 @@ type BuildData struct {
 
 	// Schedule.
 	Zone *time.Location
+}
+
+// AgentOption is a Retell agent a call campaign can call with.
+type AgentOption struct {
+	ID, Name string
+}
+
+func agentLabel(a AgentOption) string {
+	if a.Name == "" {
+		return a.ID
+	}
+	return a.Name
+}
+
+// retryChoices are the delays offered, with the campaign's own when it is another.
+func retryChoices(cur int) []int {
+	if cur <= 0 || slices.Contains(RetryChoices, cur) {
+		return RetryChoices
+	}
+	out := append([]int{cur}, RetryChoices...)
+	slices.Sort(out)
+	return out
+}
+
+// retryLabel says a delay in minutes or hours.
+func retryLabel(ctx context.Context, m int) string {
+	if m >= 60 && m%60 == 0 {
+		return ui.N(ctx, "campaigns.call.hours", m/60)
+	}
+	return ui.N(ctx, "campaigns.call.minutes", m)
+}
+
+// RetryChoices are the delays (minutes) offered before an unanswered call is tried again.
+var RetryChoices = []int{30, 60, 120, 240, 720, 1440}
+
+// AgentName is the name of an agent id among the options, else the id.
+func (d BuildData) AgentName(id string) string {
+	for _, a := range d.Agents {
+		if a.ID == id && a.Name != "" {
+			return a.Name
+		}
+	}
+	return id
 }
 
 // Variant is variant i of the campaign, or an empty one.
@@ -184,6 +235,9 @@ func fileSize(n int64) string {
 
 // Kind is the chosen channel's kind, "" before one is chosen.
 func (d BuildData) Kind() string {
+	if d.Campaign.Voice() {
+		return campaign.KindVoice
+	}
 	if d.Channel == nil {
 		return ""
 	}
@@ -253,6 +307,9 @@ func rowURL(ctx context.Context, c model.Campaign) string {
 
 // kindName is a channel kind in the reader's language.
 func kindName(ctx context.Context, kind string) string {
+	if kind == campaign.KindVoice {
+		return ui.T(ctx, "campaigns.call.kind")
+	}
 	return inboxview.KindName(ctx, kind)
 }
 
@@ -479,4 +536,26 @@ func categoryName(ctx context.Context, c string) string {
 		return "—"
 	}
 	return ui.T(ctx, "campaigns.category."+c)
+}
+
+// checkKey is a check page's text, in a call campaign's words when it calls.
+func checkKey(r campaign.Report, key string) string {
+	if r.Kind == campaign.KindVoice {
+		return strings.Replace(key, "campaigns.check.", "campaigns.call.check.", 1)
+	}
+	return key
+}
+
+// skipReasons are the reasons a launch can leave people out: a call has no variables.
+func skipReasons(r campaign.Report) []string {
+	if r.Kind != campaign.KindVoice {
+		return model.SkipReasons
+	}
+	out := make([]string, 0, len(model.SkipReasons))
+	for _, s := range model.SkipReasons {
+		if s != model.SkipMissingVar {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -46,6 +46,13 @@ type CallScript struct {
 	CustomAnalysis json.RawMessage // default {"interested": true}
 	CostCents      float64         // default 12.5 per connected minute
 
+	// Events an agent's webhook_events can add to a connected call.
+	TranscriptUpdates bool   // a transcript_updated after each turn, the transcript so far
+	TransferTo        string // the agent transfers the call there: transfer_started, then
+	// transfer_bridged and transfer_ended (the call ends with call_transfer), or
+	// transfer_cancelled when TransferCancelled (the call goes on and ends as it would).
+	TransferCancelled bool
+
 	// Delivery faults.
 	Order        []string      // the events in the order sent, e.g. ended before started
 	Twice        bool          // every event delivered twice
@@ -146,6 +153,13 @@ func (s *Server) finalCall(sc CallScript, base retell.Call, now time.Time) retel
 		reason = map[string]string{KindConnected: retell.ReasonUserHangup, KindVoicemail: retell.ReasonVoicemail,
 			KindNoAnswer: retell.ReasonDialNoAnswer, KindBusy: retell.ReasonDialBusy}[kind]
 	}
+	if sc.TransferTo != "" && kind == KindConnected && !sc.TransferCancelled {
+		if sc.Reason == "" {
+			reason = retell.ReasonCallTransfer
+		}
+		c.TransferDestination = sc.TransferTo
+		c.TransferEndTimestamp = now.Add(3 * time.Minute).UnixMilli()
+	}
 	c.DisconnectionReason = reason
 	c.StartTimestamp = now.Add(-dur).UnixMilli()
 	c.EndTimestamp = now.UnixMilli()
@@ -218,6 +232,69 @@ func Events(final retell.Call) []retell.Event {
 	return out
 }
 
+// eventsOf is Events(final) with the events sc adds while the call is on: a
+// transcript_updated per turn, and a transfer's events.
+func eventsOf(final retell.Call, sc CallScript) []retell.Event {
+	evs := Events(final)
+	if len(evs) < 3 || evs[0].Event != retell.EventCallStarted {
+		return evs // not connected: nothing happened during the call
+	}
+	var during []retell.Event
+	if sc.TranscriptUpdates {
+		for i := range final.TranscriptObject {
+			c := evs[0].Call
+			c.TranscriptObject = final.TranscriptObject[:i+1]
+			c.Transcript = transcriptText(final.TranscriptObject[:i+1])
+			c.TranscriptWithToolCalls, _ = json.Marshal(final.TranscriptObject[:i+1])
+			during = append(during, retell.Event{Event: retell.EventTranscriptUpdated, Call: c})
+		}
+	}
+	if sc.TransferTo != "" {
+		c := evs[0].Call
+		c.TransferDestination = sc.TransferTo
+		c.TransferOption = json.RawMessage(`{"type":"cold_transfer","show_transferee_as_caller":false}`)
+		during = append(during, retell.Event{Event: retell.EventTransferStarted, Call: c})
+		if sc.TransferCancelled {
+			during = append(during, retell.Event{Event: retell.EventTransferCancelled, Call: c})
+		} else {
+			during = append(during, retell.Event{Event: retell.EventTransferBridged, Call: c})
+			end := c
+			end.TransferEndTimestamp = final.TransferEndTimestamp
+			during = append(during, retell.Event{Event: retell.EventTransferEnded, Call: end})
+		}
+	}
+	return append(append([]retell.Event{evs[0]}, during...), evs[1:]...)
+}
+
+// cutShort is what is left to send of a call its player was told to end now (the account's
+// concurrency went under the calls running): call_ended and call_analyzed, the call ended
+// (not_connected when it had not started) with concurrency_limit_reached.
+func cutShort(final retell.Call, started bool, now time.Time) []retell.Event {
+	c := final
+	c.DisconnectionReason = retell.ReasonConcurrencyLimit
+	c.EndTimestamp = now.UnixMilli()
+	c.TransferDestination, c.TransferEndTimestamp = "", 0
+	if started && c.StartTimestamp > 0 {
+		c.CallStatus = retell.StatusEnded
+		if c.StartTimestamp > c.EndTimestamp {
+			c.StartTimestamp = c.EndTimestamp
+		}
+		c.DurationMS = c.EndTimestamp - c.StartTimestamp
+	} else {
+		c.CallStatus = retell.StatusNotConnected
+		c.StartTimestamp, c.DurationMS = 0, 0
+		c.Transcript, c.TranscriptObject, c.RecordingURL = "", nil, ""
+	}
+	if c.CallAnalysis != nil {
+		an := *c.CallAnalysis
+		an.CallSummary, an.CallSuccessful = "The call was ended: the account's concurrency limit was reached.", boolp(false)
+		c.CallAnalysis = &an
+	}
+	ended := c
+	ended.CallAnalysis = nil
+	return []retell.Event{{Event: retell.EventCallEnded, Call: ended}, {Event: retell.EventCallAnalyzed, Call: c}}
+}
+
 // PlayCall plays a call's events to the webhook, each signed and retried, and returns the
 // call id. The sim's own call moves along with the events. The error is ErrUndelivered when
 // some event never got a 2xx (the others were still sent), or ctx's.
@@ -251,7 +328,7 @@ func (s *Server) PlayCall(ctx context.Context, sc CallScript) (string, error) {
 	if sc.BadSignature {
 		key = "not-" + key
 	}
-	events := Events(final)
+	events := eventsOf(final, sc)
 	if len(sc.Order) > 0 {
 		var ordered []retell.Event
 		for _, name := range sc.Order {
@@ -263,16 +340,37 @@ func (s *Server) PlayCall(ctx context.Context, sc CallScript) (string, error) {
 		}
 		events = ordered
 	}
+	// SetConcurrencyLimit closes cut to end this call now.
+	cut := make(chan struct{})
+	s.mu.Lock()
+	s.playing[final.CallID] = cut
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.playing[final.CallID] == cut {
+			delete(s.playing, final.CallID)
+		}
+		s.mu.Unlock()
+	}()
 	var failed []string
-	for i, ev := range events {
-		if i > 0 && sc.Gap > 0 {
+	started := false
+	for i := 0; i < len(events); i++ {
+		ev := events[i]
+		if i > 0 && sc.Gap > 0 && cut != nil {
 			select {
 			case <-time.After(sc.Gap):
+			case <-cut:
+				events, i = cutShort(final, started, s.now()), -1
+				cut = nil // cut once, and what is left goes at once
+				continue
 			case <-ctx.Done():
 				return final.CallID, ctx.Err()
 			}
 		}
-		s.apply(ev)
+		started = started || ev.Event == retell.EventCallStarted
+		if ranked(ev.Event) {
+			s.apply(ev)
+		}
 		times := 1
 		if sc.Twice {
 			times = 2
@@ -291,6 +389,11 @@ func (s *Server) PlayCall(ctx context.Context, sc CallScript) (string, error) {
 		return final.CallID, fmt.Errorf("%w: %s", ErrUndelivered, strings.Join(failed, ", "))
 	}
 	return final.CallID, nil
+}
+
+// ranked says whether an event moves the call along (the others happen during it).
+func ranked(event string) bool {
+	return event == retell.EventCallStarted || event == retell.EventCallEnded || event == retell.EventCallAnalyzed
 }
 
 // apply moves the sim's own call to what an event says.

@@ -13,6 +13,8 @@
 //	POST   /v2/create-phone-call       201, call_status "registered", metadata and variables echoed
 //	GET    /v2/get-call/{call_id}      an unknown id is 422 (404 with WithUnknownCallStatus)
 //	DELETE /v2/delete-call/{call_id}   204
+//	POST   /v3/list-calls              {items, has_more, pagination_key, total?}; typed filters
+//	POST   /v2/list-calls              the older bare array; filters as bare arrays
 //	POST   /create-batch-call          201
 //	GET    /get-concurrency
 //	GET    /recordings/{call_id}.wav   the recording_url of a played call (no auth, like a signed URL)
@@ -21,7 +23,11 @@
 // call_ended without call_analysis, call_analyzed) to the webhook URL as {"event","call"},
 // signed with the first API key, each retried up to 3 times on a non-2xx answer or a
 // timeout; a failed event does not stop the next. Scripts can send them out of order,
-// twice, with a bad signature or an old timestamp.
+// twice, with a bad signature or an old timestamp, and add the optional events of a call
+// (transcript_updated, transfer_started/bridged/cancelled/ended). ReceiveCall plays a call
+// someone makes to one of the account's numbers (its inbound agent, or the one its
+// inbound_webhook_url names). SetConcurrencyLimit lowered under the calls running ends the
+// newest at once with concurrency_limit_reached.
 //
 // FailNext makes the next requests to a path fail with a status of choice (a numbers
 // wizard's import step, a 429 on a call), and Requests, PhoneNumbers, Imports, Calls and
@@ -68,7 +74,7 @@ func WithHTTPClient(c *http.Client) Option { return func(s *Server) { s.client =
 func WithAPIKeys(keys ...string) Option { return func(s *Server) { s.keys = slices.Clone(keys) } }
 
 // WithOldListsOnly makes the new list endpoints (POST /v2/list-agents, GET
-// /v2/list-phone-numbers) answer 404, like a server from before them.
+// /v2/list-phone-numbers, POST /v3/list-calls) answer 404, like a server from before them.
 func WithOldListsOnly() Option { return func(s *Server) { s.oldOnly = true } }
 
 // WithUnknownCallStatus sets the status of get-call for an unknown id: 422 (the spec, the
@@ -122,6 +128,7 @@ type Server struct {
 	imports    []retell.ImportPhoneNumber
 	calls      map[string]*retell.Call
 	callOrder  []string
+	playing    map[string]chan struct{} // calls PlayCall is playing, closed to end them now
 	batches    []json.RawMessage
 	deliveries []Delivery
 	autoPlay   *CallScript
@@ -156,6 +163,7 @@ func New(opts ...Option) *Server {
 		retryDelay:  20 * time.Millisecond,
 		keys:        []string{"key_sim"},
 		calls:       map[string]*retell.Call{},
+		playing:     map[string]chan struct{}{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -180,6 +188,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v2/create-phone-call", s.auth(s.handleCreateCall))
 	mux.HandleFunc("GET /v2/get-call/{id}", s.auth(s.handleGetCall))
 	mux.HandleFunc("DELETE /v2/delete-call/{id}", s.auth(s.handleDeleteCall))
+	mux.HandleFunc("POST /v3/list-calls", s.auth(s.handleListCalls))
+	mux.HandleFunc("POST /v2/list-calls", s.auth(s.handleListCallsOld))
 	mux.HandleFunc("POST /create-batch-call", s.auth(s.handleBatch))
 	mux.HandleFunc("GET /get-concurrency", s.auth(s.handleConcurrency))
 	mux.HandleFunc("GET /recordings/{file}", s.handleRecording)
@@ -299,6 +309,25 @@ func (s *Server) AddPhoneNumber(p retell.PhoneNumber) {
 	}
 	s.numbers = append(s.numbers, p)
 	s.changes.Notify()
+}
+
+// AddCall adds a call as if Retell had it already (a blank CallID gets a new one), for
+// lists and reads; no webhook is sent.
+func (s *Server) AddCall(c retell.Call) retell.Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.CallID == "" {
+		c.CallID = NewID("call_")
+	}
+	if c.CallType == "" {
+		c.CallType = "phone_call"
+	}
+	if _, ok := s.calls[c.CallID]; !ok {
+		s.callOrder = append(s.callOrder, c.CallID)
+	}
+	s.calls[c.CallID] = &c
+	s.changes.Notify()
+	return c
 }
 
 // Agents returns the agents.

@@ -7,11 +7,13 @@ package calls
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -62,10 +64,15 @@ type Service struct {
 	opts Options
 	jobs Jobs
 
-	hooks []Hook
+	hooks []hook
 
 	mu    sync.Mutex
 	cache map[int64]cachedKey
+
+	bmu      sync.Mutex // guards the events waiting for a statement
+	queue    []*pending
+	running  int              // runners of statements (see submit)
+	inflight map[callKey]bool // the calls of the statements running
 }
 
 // Hook runs inside the transaction that applies a call event (call_started, call_ended,
@@ -74,8 +81,20 @@ type Service struct {
 // moves its lead.
 type Hook func(ctx context.Context, tx *store.Store, event string, c model.Call) error
 
-// AddHook adds h to the hooks run on every applied event. Call it before serving.
-func (s *Service) AddHook(h Hook) { s.hooks = append(s.hooks, h) }
+// hook is a Hook and the events it runs on (all when none are named).
+type hook struct {
+	run    Hook
+	events []string
+}
+
+func (h hook) on(event string) bool { return len(h.events) == 0 || slices.Contains(h.events, event) }
+
+// AddHook adds h to the hooks run on every applied event, or only on the events named
+// (call_started, call_ended, call_analyzed): events no hook runs on need no transaction
+// of their own. Call it before serving.
+func (s *Service) AddHook(h Hook, events ...string) {
+	s.hooks = append(s.hooks, hook{run: h, events: slices.Clone(events)})
+}
 
 type cachedKey struct {
 	acct    model.VoiceAccount
@@ -91,7 +110,7 @@ func New(st *store.Store, opts Options) *Service {
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = 30 * time.Second
 	}
-	return &Service{st: st, opts: opts, cache: map[int64]cachedKey{}}
+	return &Service{st: st, opts: opts, cache: map[int64]cachedKey{}, inflight: map[callKey]bool{}}
 }
 
 // SetJobs gives the service its job queue (the recording's copy); without one, recordings
@@ -165,7 +184,7 @@ func (s *Service) Ingest(ctx context.Context, accountID int64, header string, bo
 	if err != nil {
 		return Result{}, err
 	}
-	return s.apply(ctx, a.OrgID, ev.Event, c)
+	return s.apply(ev.Event, c)
 }
 
 // callOf reads Retell's call object into a row of this event's rank.
@@ -266,9 +285,15 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// apply writes the event into the call's row in one transaction with its event, unless
-// the event came before.
-func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.Call) (Result, error) {
+// callEventTypes are the events a call's events publish.
+var callEventTypes = map[string]events.Type[events.CallRef]{"call_started": events.CallStarted, "call_ended": events.CallEnded,
+	"call_analyzed": events.CallAnalyzed}
+
+// apply writes the event into the call's row, unless the event came before: one statement
+// (store.IngestCallEvents) claims the event, ties the call to the org's records (creating
+// an inbound caller's contact), moves the row forward and records the events. Events that
+// arrive together go in one statement (see submit).
+func (s *Service) apply(event string, c model.Call) (Result, error) {
 	ours, theirs := c.ToNumber, c.FromNumber
 	if c.Direction == "outbound" {
 		ours, theirs = c.FromNumber, c.ToNumber
@@ -277,63 +302,220 @@ func (s *Service) apply(ctx context.Context, orgID int64, event string, c model.
 	if len(c.Metadata) > 0 {
 		_ = json.Unmarshal(c.Metadata, &l)
 	}
-	// The contact: the one the call is already tied to, the metadata's when it is the
-	// org's, else the one with the other side's number (created for an inbound caller).
 	e164 := ""
 	if theirs != "" {
 		if n, err := phone.Normalize(theirs, "US"); err == nil {
 			e164 = n
 		}
 	}
-	ln, err := s.st.ResolveCall(ctx, orgID, c.CallID, int64(l.ContactID), int64(l.LeadID), int64(l.ConversationID), int64(l.CampaignID), ours, e164)
-	if err != nil {
-		return Result{}, err
+	in := store.CallEvent{Call: c, Event: event, ContactID: int64(l.ContactID), LeadID: int64(l.LeadID),
+		ConvID: int64(l.ConversationID), CampaignID: int64(l.CampaignID), OurNumber: ours, TheirNumber: e164,
+		CallEventType: callEventTypes[event].Name()}
+	o := s.submit(in)
+	if o.err != nil {
+		return Result{}, o.err
 	}
-	c.LeadID, c.ConversationID, c.CampaignID, c.NumberID = ln.LeadID, ln.ConversationID, ln.CampaignID, ln.NumberID
-	switch {
-	case ln.KnownContactID != nil:
-	case ln.ContactID != nil:
-		c.ContactID = ln.ContactID
-	case ln.PhoneContactID != nil:
-		c.ContactID = ln.PhoneContactID
-	case c.Direction == "inbound" && e164 != "":
-		id, err := s.createContact(ctx, orgID, e164)
-		if err != nil {
-			return Result{}, err
-		}
-		c.ContactID = &id
+	return Result{Call: o.call, Duplicate: !o.fresh}, nil
+}
+
+// maxBatch is the most events one statement applies. One runner of statements is the
+// cheapest (the bigger the statements, the less an event costs); a second starts when more
+// than maxBatch/4 events wait, so that a statement held up (a locked row, a slow hook) does
+// not hold up every event. maxStatements bounds the runners.
+const (
+	maxBatch      = 64
+	maxStatements = 2
+)
+
+// pending is an event waiting for its statement.
+type pending struct {
+	in   store.CallEvent
+	out  outcome
+	done chan struct{} // closed once out is set
+}
+
+type outcome struct {
+	call  model.Call
+	fresh bool
+	err   error
+}
+
+// submit applies an event together with those that arrive meanwhile (group commit): the
+// event waits in a queue that a runner (two when many wait) empties, taking every event
+// waiting (at most one per call, maxBatch in all) into each statement; a runner ends when
+// the queue is empty. At low load a statement carries one event; under load one round
+// trip carries many.
+func (s *Service) submit(in store.CallEvent) outcome {
+	p := &pending{in: in, done: make(chan struct{})}
+	s.bmu.Lock()
+	s.queue = append(s.queue, p)
+	if s.running == 0 || (s.running < maxStatements && len(s.queue) > maxBatch/4) {
+		s.running++
+		go s.runner()
 	}
-	if c.ConversationID == nil {
-		c.ConversationID = ln.LatestConversationID
+	s.bmu.Unlock()
+	<-p.done
+	return p.out
+}
+
+// runner runs statements until no event waits.
+func (s *Service) runner() {
+	for {
+		s.bmu.Lock()
+		batch := s.takeLocked()
+		if len(batch) == 0 {
+			s.running--
+			s.bmu.Unlock()
+			return
+		}
+		s.bmu.Unlock()
+		s.run(context.Background(), batch)
+		s.bmu.Lock()
+		for _, p := range batch {
+			delete(s.inflight, callKey{p.in.Call.OrgID, p.in.Call.CallID})
+		}
+		s.bmu.Unlock()
 	}
-	var res Result
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		fresh, err := tx.ClaimCallEvent(ctx, orgID, c.CallID, event)
-		if err != nil {
-			return err
+}
+
+// callKey names a call across orgs.
+type callKey struct {
+	org  int64
+	call string
+}
+
+// takeLocked takes the next statement's events off the queue: in order, at most maxBatch,
+// one per call and none of a call another statement is applying (its next event waits for
+// the next statement), so that statements running at once touch different calls. The
+// caller holds bmu.
+func (s *Service) takeLocked() []*pending {
+	var batch []*pending
+	seen := map[callKey]bool{}
+	rest := s.queue[:0]
+	for _, p := range s.queue {
+		k := callKey{p.in.Call.OrgID, p.in.Call.CallID}
+		if seen[k] || s.inflight[k] || len(batch) == maxBatch {
+			rest = append(rest, p)
+			continue
 		}
-		if !fresh {
-			res.Duplicate = true
-			return nil
-		}
-		if res.Call, err = tx.ApplyCallEvent(ctx, c); err != nil {
-			return err
-		}
-		if s.jobs != nil && res.Call.RecordingURL != "" && res.Call.RecordingFileID == nil && c.RecordingURL != "" {
-			if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: orgID, ID: res.Call.ID}, &river.InsertOpts{
-				UniqueOpts: river.UniqueOpts{ByArgs: true},
-			}); err != nil {
-				return fmt.Errorf("calls: queue the recording: %w", err)
-			}
-		}
-		for _, h := range s.hooks {
-			if err := h(ctx, tx, event, res.Call); err != nil {
-				return err
-			}
-		}
-		return publish(ctx, tx, event, res.Call)
+		seen[k] = true
+		batch = append(batch, p)
+	}
+	clear(s.queue[len(rest):])
+	s.queue = rest
+	for k := range seen {
+		s.inflight[k] = true
+	}
+	// Rows are locked in the same order by every instance's statements.
+	slices.SortFunc(batch, func(a, b *pending) int {
+		return cmp.Or(cmp.Compare(a.in.Call.OrgID, b.in.Call.OrgID), cmp.Compare(a.in.Call.CallID, b.in.Call.CallID))
 	})
-	return res, err
+	return batch
+}
+
+// run applies a batch and gives each event its outcome. When the statement (or a hook)
+// fails, each event of a batch of several is tried alone, so that only the failing one
+// fails.
+func (s *Service) run(ctx context.Context, batch []*pending) {
+	if len(batch) == 0 {
+		return
+	}
+	rows, err := s.safeIngest(ctx, batch)
+	if err != nil && len(batch) > 1 {
+		for _, p := range batch {
+			s.run(ctx, []*pending{p})
+		}
+		return
+	}
+	byCall := make(map[string]model.Call, len(rows))
+	for _, r := range rows {
+		byCall[strconv.FormatInt(r.OrgID, 10)+" "+r.CallID] = r
+	}
+	for _, p := range batch {
+		if err != nil {
+			p.out.err = err
+		} else if r, ok := byCall[strconv.FormatInt(p.in.Call.OrgID, 10)+" "+p.in.Call.CallID]; ok {
+			p.out = outcome{call: r, fresh: true}
+		}
+		close(p.done)
+	}
+}
+
+// safeIngest is ingest with a panic turned into the batch's error, so that the events
+// waiting on this batch get an answer and the runner goes on.
+func (s *Service) safeIngest(ctx context.Context, batch []*pending) (rows []model.Call, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rows, err = nil, fmt.Errorf("calls: ingest panicked: %v", r)
+		}
+	}()
+	return s.ingest(ctx, batch)
+}
+
+// runHook runs a hook, its panic made an error so that the transaction is rolled back.
+func runHook(ctx context.Context, h Hook, tx *store.Store, event string, c model.Call) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("calls: a hook panicked on %s of call %s: %v", event, c.CallID, r)
+		}
+	}()
+	return h(ctx, tx, event, c)
+}
+
+// ingest runs the statement of a batch: on its own (one round trip), or in a transaction
+// when hooks run or a recording's copy is to be queued, each with its event's row.
+func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, error) {
+	ins := make([]store.CallEvent, len(batch))
+	tx := false
+	for i, p := range batch {
+		ins[i] = p.in
+		tx = tx || (s.jobs != nil && p.in.Call.RecordingURL != "")
+		for _, h := range s.hooks {
+			tx = tx || h.on(p.in.Event)
+		}
+	}
+	contactCreated := events.ContactCreated.Name()
+	if !tx {
+		return s.st.IngestCallEvents(ctx, ins, contactCreated)
+	}
+	var rows []model.Call
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if rows, err = tx.IngestCallEvents(ctx, ins, contactCreated); err != nil {
+			return err
+		}
+		for _, row := range rows {
+			var p *pending
+			for _, q := range batch {
+				if q.in.Call.OrgID == row.OrgID && q.in.Call.CallID == row.CallID {
+					p = q
+				}
+			}
+			if p == nil {
+				return fmt.Errorf("calls: call %s came back from no event", row.CallID)
+			}
+			if s.jobs != nil && p.in.Call.RecordingURL != "" && row.RecordingURL != "" && row.RecordingFileID == nil {
+				if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: row.OrgID, ID: row.ID}, &river.InsertOpts{
+					UniqueOpts: river.UniqueOpts{ByArgs: true},
+				}); err != nil {
+					return fmt.Errorf("calls: queue the recording: %w", err)
+				}
+			}
+			for _, h := range s.hooks {
+				if !h.on(p.in.Event) {
+					continue
+				}
+				if err := runHook(ctx, h.run, tx, p.in.Event, row); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // Ref is the event payload of a call.
@@ -352,33 +534,4 @@ func Ref(c model.Call) events.CallRef {
 		r.CampaignID = *c.CampaignID
 	}
 	return r
-}
-
-func publish(ctx context.Context, tx *store.Store, event string, c model.Call) error {
-	t := map[string]events.Type[events.CallRef]{"call_started": events.CallStarted, "call_ended": events.CallEnded,
-		"call_analyzed": events.CallAnalyzed}[event]
-	_, err := t.Publish(ctx, tx, c.OrgID, Ref(c))
-	return err
-}
-
-// createContact creates the org's contact for an inbound caller's number (E.164); when
-// another event of the same caller created it first, that one is returned.
-func (s *Service) createContact(ctx context.Context, orgID int64, e164 string) (int64, error) {
-	var id int64
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
-		p := e164
-		var err error
-		if id, err = tx.CreateContact(ctx, model.Contact{OrgID: orgID, Phone: &p}); err != nil {
-			return err
-		}
-		if err := tx.AddContactEvent(ctx, orgID, id, "created", nil, map[string]any{"source": "call"}); err != nil {
-			return err
-		}
-		_, err = events.ContactCreated.Publish(ctx, tx, orgID, events.ContactNew{ID: id})
-		return err
-	})
-	if errors.Is(err, model.ErrConflict) {
-		return s.st.ContactIDByPhone(ctx, orgID, e164)
-	}
-	return id, err
 }

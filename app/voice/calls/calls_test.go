@@ -23,6 +23,7 @@ type env struct {
 	t        *testing.T
 	ctx      context.Context
 	st       *store.Store
+	url      string // the database's
 	svc      *calls.Service
 	ring     *vault.Ring
 	accounts *voice.Service
@@ -38,13 +39,13 @@ type org struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	st, _ := storetest.New(t)
+	st, url := storetest.New(t)
 	k, _ := vault.GenerateKey()
 	ring, err := vault.ParseKeyRing(k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: context.Background(), st: st, ring: ring, now: time.Now()}
+	e := &env{t: t, ctx: context.Background(), st: st, url: url, ring: ring, now: time.Now()}
 	e.accounts = voice.New(st, ring, "http://127.0.0.1:1")
 	e.svc = calls.New(st, calls.Options{
 		WebhookKey: e.accounts.WebhookKey,

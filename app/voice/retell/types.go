@@ -80,11 +80,18 @@ const (
 	StatusError        = "error"
 )
 
-// Webhook events.
+// Webhook events: the three every agent sends, and those an agent's webhook_events can add
+// (transcript_updated carries transcript_with_tool_calls; transfer_* carry
+// transfer_destination and transfer_option).
 const (
-	EventCallStarted  = "call_started"
-	EventCallEnded    = "call_ended"
-	EventCallAnalyzed = "call_analyzed"
+	EventCallStarted       = "call_started"
+	EventCallEnded         = "call_ended"
+	EventCallAnalyzed      = "call_analyzed"
+	EventTranscriptUpdated = "transcript_updated"
+	EventTransferStarted   = "transfer_started"
+	EventTransferBridged   = "transfer_bridged"
+	EventTransferCancelled = "transfer_cancelled"
+	EventTransferEnded     = "transfer_ended"
 )
 
 // Some disconnection reasons (the full list is in Retell's call object).
@@ -97,6 +104,7 @@ const (
 	ReasonDialFailed       = "dial_failed"
 	ReasonDialNoAnswer     = "dial_no_answer"
 	ReasonConcurrencyLimit = "concurrency_limit_reached"
+	ReasonTransferBridged  = "transfer_bridged"
 )
 
 // Word is one word of an utterance, with its times in seconds from the call's start.
@@ -158,13 +166,16 @@ type Call struct {
 	AccessToken               string               `json:"access_token,omitempty"`
 	StartTimestamp            int64                `json:"start_timestamp,omitempty"`
 	EndTimestamp              int64                `json:"end_timestamp,omitempty"`
+	TransferEndTimestamp      int64                `json:"transfer_end_timestamp,omitempty"`
 	DurationMS                int64                `json:"duration_ms,omitempty"`
 	Transcript                string               `json:"transcript,omitempty"`
 	TranscriptObject          []Utterance          `json:"transcript_object,omitempty"`
+	TranscriptWithToolCalls   json.RawMessage      `json:"transcript_with_tool_calls,omitempty"`
 	RecordingURL              string               `json:"recording_url,omitempty"`
 	PublicLogURL              string               `json:"public_log_url,omitempty"`
 	DisconnectionReason       string               `json:"disconnection_reason,omitempty"`
 	TransferDestination       string               `json:"transfer_destination,omitempty"`
+	TransferOption            json.RawMessage      `json:"transfer_option,omitempty"`
 	Metadata                  json.RawMessage      `json:"metadata,omitempty"`
 	DynamicVariables          map[string]string    `json:"retell_llm_dynamic_variables,omitempty"`
 	CollectedDynamicVariables json.RawMessage      `json:"collected_dynamic_variables,omitempty"`
