@@ -121,6 +121,8 @@ WHERE r.org_id = $1 AND r.id = u.id AND r.status IN ('claimed', 'sent', 'deliver
 -- Sends the provider refused for good (its code and words), or that ran out of attempts.
 UPDATE campaign_recipients r SET status = u.status, error_code = u.code, error_title = u.title,
        failed_at = now(), updated_at = now(),
+       -- A send the contact policy skipped (opted out, no phone, a duplicate SMS) says why.
+       skip_reason = CASE WHEN u.status = 'skipped' THEN u.code ELSE r.skip_reason END,
        not_before = CASE WHEN u.status = 'capped' THEN now() + make_interval(days => $6) ELSE r.not_before END
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(id, status, code, title)
 WHERE r.org_id = $1 AND r.id = u.id AND r.status IN ('claimed', 'pending');

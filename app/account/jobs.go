@@ -13,7 +13,8 @@ import (
 
 // CleanupArgs is the hourly job that forgets what has expired: sessions past their expiry,
 // login attempts older than a day, events too old to resume from, status reports for
-// messages that were never stored, and labels no conversation has any more.
+// messages that were never stored, labels no conversation has any more, and the contact
+// policy's sends that no longer count (the cap's, the SMS duplication slots).
 type CleanupArgs struct{}
 
 // Kind is the job's stable name in the queue.
@@ -50,7 +51,12 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if err != nil {
 		return err
 	}
-	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events, "early_statuses", early, "labels", labels)
+	sends, err := w.Store.DeleteOldPolicySends(ctx)
+	if err != nil {
+		return err
+	}
+	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events, "early_statuses", early, "labels", labels,
+		"policy_sends", sends)
 	return nil
 }
 

@@ -215,6 +215,10 @@ func newBenchEnv(b *testing.B, pace float64, simOpts ...metasim.Option) env {
 		b.Fatal(err)
 	}
 	e.ch.Rate = pace
+	// No daily cap: each iteration sends to the same people again (the policy still runs).
+	if err := e.st.SavePolicySettings(e.ctx, e.a.OrgID, model.PolicySettings{SMSDedupHours: 24}); err != nil {
+		b.Fatal(err)
+	}
 	return e
 }
 

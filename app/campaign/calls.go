@@ -260,6 +260,12 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 			}
 			continue
 		}
+		if ok, err := s.policyCall(ctx, c, rec, &waits); err != nil || !ok { // the contact policy
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		call, err := s.dialer.StartCall(ctx, CallRequest{OrgID: c.OrgID, ContactID: *rec.ContactID, CampaignID: c.ID,
 			NumberID: n.ID, AgentID: c.Message.AgentID})
 		var oh *OutsideHours
@@ -269,6 +275,9 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 			if err := s.st.Tx(ctx, func(tx *store.Store) error {
 				ok, err := tx.RecipientCalled(ctx, c.OrgID, rec.ID, call.CallID)
 				if err != nil || !ok {
+					return err
+				}
+				if err := s.recordCall(ctx, tx, c, rec); err != nil {
 					return err
 				}
 				return publishOne(ctx, tx, c, rec, model.RecipientSent, "")

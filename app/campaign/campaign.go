@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"masteria/app/campaign/policy"
 	"masteria/app/channel"
 	"masteria/app/events"
 	"masteria/app/model"
@@ -39,10 +40,11 @@ type Inserter interface {
 
 // Service is the campaigns area: drafts, the check, launch and control, and the engine.
 type Service struct {
-	st   *store.Store
-	out  Outbox
-	jobs Inserter
-	now  func() time.Time
+	st     *store.Store
+	out    Outbox
+	policy *policy.Policy // the contact policy every send passes
+	jobs   Inserter
+	now    func() time.Time
 	// dialer starts the calls of call campaigns (nil: they pause).
 	dialer Dialer
 
@@ -62,7 +64,7 @@ type Service struct {
 
 // New returns the service. SetJobs must be called before anything is launched.
 func New(st *store.Store, out Outbox) *Service {
-	return &Service{st: st, out: out, now: time.Now, Runners: 2, SendTimeout: 15 * time.Second,
+	return &Service{st: st, out: out, policy: policy.New(st), now: time.Now, Runners: 2, SendTimeout: 15 * time.Second,
 		Lease: 2 * time.Minute, MaxAttempts: 8, Slice: 20 * time.Second}
 }
 

@@ -408,10 +408,15 @@ func (r *runner) send(ctx context.Context, claimed []store.Claimed) error {
 		items = kept
 	}
 	if err := s.st.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.DeferRecipients(ctx, c.OrgID, waits, false); err != nil {
+		admitted, held, skipped, err := r.admit(ctx, tx, items, now) // the contact policy
+		if err != nil {
 			return err
 		}
-		if err := tx.MarkRecipientsFailed(ctx, c.OrgID, gone, 0); err != nil {
+		items = admitted
+		if err := tx.DeferRecipients(ctx, c.OrgID, append(waits, held...), false); err != nil {
+			return err
+		}
+		if err := tx.MarkRecipientsFailed(ctx, c.OrgID, append(gone, skipped...), 0); err != nil {
 			return err
 		}
 		if err := tx.MarkRecipientsSent(ctx, c.OrgID, done); err != nil {

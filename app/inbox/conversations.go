@@ -186,8 +186,8 @@ func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, e
 // keyword applies a customer's STOP or START sent on a channel, inside the inbound
 // message's transaction (so a failed opt-out is retried with the message rather than lost
 // behind a stored duplicate): the contact is opted out of (or back into) the channel's
-// kind, and the timeline says it came from a keyword.
-func keyword(ctx context.Context, tx *store.Store, ch model.Channel, contactID int64, stop bool) error {
+// kind, and the timeline says it came from a keyword or a button (source).
+func keyword(ctx context.Context, tx *store.Store, ch model.Channel, contactID int64, stop bool, source string) error {
 	kind := ch.OptOutKind()
 	changed, err := tx.SetOptOut(ctx, ch.OrgID, contactID, kind, stop)
 	if err != nil || !changed {
@@ -197,7 +197,7 @@ func keyword(ctx context.Context, tx *store.Store, ch model.Channel, contactID i
 	if stop {
 		ev = "opted_out"
 	}
-	if err := tx.AddContactEvent(ctx, ch.OrgID, contactID, ev, nil, map[string]any{"channel": kind, "source": "keyword"}); err != nil {
+	if err := tx.AddContactEvent(ctx, ch.OrgID, contactID, ev, nil, map[string]any{"channel": kind, "source": source}); err != nil {
 		return err
 	}
 	_, err = events.ContactUpdated.Publish(ctx, tx, ch.OrgID, events.ContactRef{ID: contactID})

@@ -298,8 +298,9 @@ func (s *Service) Receive(ctx context.Context, ch model.Channel, in Inbound) (Re
 			if err := s.learn(ctx, tx, ch.OrgID, row.ContactID, in); err != nil {
 				return err
 			}
-			if in.Keyword != "" { // an SMS STOP or START changes the contact's opt-out
-				if err := keyword(ctx, tx, ch, row.ContactID, in.Keyword == "stop"); err != nil {
+			// An SMS STOP or START, a WhatsApp opt-out word or button, changes the contact's opt-out.
+			if kw, source := optOutKeyword(ch, in); kw != "" {
+				if err := keyword(ctx, tx, ch, row.ContactID, kw == "stop", source); err != nil {
 					return err
 				}
 			}

@@ -59,6 +59,7 @@ type statements struct {
 	callCampaignQueries
 	voiceDialQueries
 	cadenceQueries
+	policyQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

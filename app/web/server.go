@@ -24,6 +24,7 @@ import (
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/campaign/cadence"
+	"masteria/app/campaign/policy"
 	"masteria/app/config"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
@@ -108,6 +109,8 @@ type Server struct {
 	numbers  *numbers.Service
 	voice    *voice.Service
 	dial     *dial.Service
+	// policy: the contact policy's settings (Settings → Contact policy).
+	policy *policy.Policy
 }
 
 // New builds the router.
@@ -129,6 +132,7 @@ func New(d Deps) *Server {
 	s.voice = d.Voice
 	s.dial = d.Dial
 	s.cad = d.Cadences
+	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
 	return s
@@ -222,6 +226,7 @@ func (s *Server) routes() {
 	s.mediaRoutes(e, o)
 	s.templateRoutes(o)
 	s.inboxTeamRoutes(o)
+	s.policyRoutes(o)
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
