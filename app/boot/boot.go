@@ -59,8 +59,10 @@ type App struct {
 	Board   *board.Service
 	// Campaigns send one message to many people, through the inbox's channels.
 	Campaigns *campaign.Service
-	// Cadences runs cadences' enrolments (the builder is cadbuild's cadence.Service).
-	Cadences *cadence.Engine
+	// Cadences builds cadences (their definitions and versions).
+	Cadences *cadence.Service
+	// CadenceEngine runs them: enrolments, their steps, outcomes and exits.
+	CadenceEngine *cadence.Engine
 	// AI is the org's AI provider: its settings, clients, usage and budget.
 	AI *provider.Service
 	// Knowledge: knowledge bases, their indexing and retrieval.
@@ -141,13 +143,14 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	board.Register(reg, st)
 	inbox.Register(reg, a.Inbox)
 	a.Campaigns = campaign.New(st, a.Inbox)
+	a.Cadences = cadence.New(st)
 	a.AI = provider.New(st, ring, provider.WithTimeouts(min(10*time.Second, cfg.AITimeout), cfg.AITimeout))
 	a.Voice = voice.New(st, ring, cfg.RetellAPIURL)
 	a.Progression = progression.New(st, a.AI, a.Board, progression.Options{Delay: cfg.AIProgressionDelay})
-	a.Cadences = cadence.NewEngine(st, cadence.EngineOptions{Sender: a.Inbox, Mover: a.Board, Classifier: a.Progression,
+	a.CadenceEngine = cadence.NewEngine(st, cadence.EngineOptions{Sender: a.Inbox, Mover: a.Board, Classifier: a.Progression,
 		Policy: cadence.PolicyOf(policy.New(st))})
-	a.Board.AddMoveHook(a.Cadences.LeadMoved)
-	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks(), a.Cadences.Hooks())
+	a.Board.AddMoveHook(a.CadenceEngine.LeadMoved)
+	a.Inbox.SetHooks(a.Campaigns.Hooks(), a.Progression.Hooks(), a.CadenceEngine.Hooks())
 	progression.Register(reg, a.Progression)
 	campaign.Register(reg, a.Campaigns, cfg.CampaignTick)
 	a.Knowledge = kb.New(st, kb.Options{AllowPrivateURLs: cfg.KBPrivateURLs})
@@ -176,9 +179,9 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Campaigns.SetDialer(campaignDialer{a.Dial})
 	a.Calls.AddHook(a.Progression.CallHook, "call_analyzed") // the only event it reads
 	// A cadence call's end (and its analysis: voicemail) is what an await on it sees.
-	a.Calls.AddHook(a.Cadences.CallHook, "call_ended", "call_analyzed")
-	a.Cadences.SetDialer(a.Dial)
-	cadence.Register(reg, a.Cadences, cfg.CampaignTick)
+	a.Calls.AddHook(a.CadenceEngine.CallHook, "call_ended", "call_analyzed")
+	a.CadenceEngine.SetDialer(a.Dial)
+	cadence.Register(reg, a.CadenceEngine, cfg.CampaignTick)
 	calls.Register(reg, a.Calls, med, nil)
 	// A campaign call's end settles its recipient, in the event's transaction.
 	a.Calls.AddHook(a.Campaigns.CallHook, "call_ended", "call_analyzed")
@@ -193,7 +196,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.CRM.SetJobs(a.Jobs)
 	a.Inbox.SetJobs(a.Jobs)
 	a.Campaigns.SetJobs(a.Jobs)
-	a.Cadences.SetJobs(a.Jobs)
+	a.CadenceEngine.SetJobs(a.Jobs)
 	a.Knowledge.SetJobs(a.Jobs)
 	a.Progression.SetJobs(a.Jobs)
 	a.Bot.SetJobs(a.Jobs)
@@ -211,8 +214,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 				return nil, fmt.Errorf("boot: social login: %w", err)
 			}
 		}
-		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
-			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, Cadences: a.Cadences})
+		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, Cadences: a.Cadences, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
+			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, CadenceEngine: a.CadenceEngine})
 	}
 	return a, nil
 }

@@ -565,8 +565,8 @@ func (s *Server) leadMenu(c echo.Context) error {
 		return err
 	}
 	var active []model.Cadence
-	if r.Role.AtLeast(model.RunCampaigns.MinRole()) && s.cad != nil {
-		if active, err = s.cad.Active(ctx, r.Org.ID); err != nil {
+	if r.Role.AtLeast(model.RunCampaigns.MinRole()) && s.cadRun != nil {
+		if active, err = s.cadRun.Active(ctx, r.Org.ID); err != nil {
 			return err
 		}
 	}

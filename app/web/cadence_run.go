@@ -49,10 +49,10 @@ func (s *Server) cadencePeople(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, "before")
 		}
 	}
-	if d.Cadence, d.Funnel, err = s.cad.Funnel(ctx, a.OrgID, id); err != nil {
+	if d.Cadence, d.Funnel, err = s.cadRun.Funnel(ctx, a.OrgID, id); err != nil {
 		return err
 	}
-	if d.Enrolments, err = s.cad.Enrolments(ctx, a.OrgID, id, d.Status, before, peoplePage); err != nil {
+	if d.Enrolments, err = s.cadRun.Enrolments(ctx, a.OrgID, id, d.Status, before, peoplePage); err != nil {
 		return err
 	}
 	d.More = len(d.Enrolments) == peoplePage
@@ -65,11 +65,11 @@ func (s *Server) enrolmentPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	en, err := s.cad.Enrolment(ctx, actorOf(c).OrgID, id)
+	en, err := s.cadRun.Enrolment(ctx, actorOf(c).OrgID, id)
 	if err != nil {
 		return err
 	}
-	steps, err := s.cad.EnrolmentSteps(ctx, en)
+	steps, err := s.cadRun.EnrolmentSteps(ctx, en)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) enrolAll(c echo.Context, cadenceID int64, ids []int64, all bool
 			return model.EnrolResult{}, err
 		}
 	}
-	return s.cad.Enrol(ctx, a, cadenceID, ids, model.EnrolManual)
+	return s.cadRun.Enrol(ctx, a, cadenceID, ids, model.EnrolManual)
 }
 
 // contactCadencesData is a contact's cadences and, for managers, the active cadences to
@@ -115,11 +115,11 @@ func (s *Server) contactCadencesData(c echo.Context, contactID int64) (*cadencev
 	a := actorOf(c)
 	d := &cadenceview.ContactCadencesData{ContactID: contactID}
 	var err error
-	if d.Enrolments, err = s.cad.ContactEnrolments(ctx, a.OrgID, contactID); err != nil {
+	if d.Enrolments, err = s.cadRun.ContactEnrolments(ctx, a.OrgID, contactID); err != nil {
 		return nil, err
 	}
 	if a.Role.AtLeast(model.RunCampaigns.MinRole()) {
-		if d.Active, err = s.cad.Active(ctx, a.OrgID); err != nil {
+		if d.Active, err = s.cadRun.Active(ctx, a.OrgID); err != nil {
 			return nil, err
 		}
 	}
@@ -145,7 +145,7 @@ func (s *Server) cadenceEnrol(c echo.Context) error {
 		}
 		ids = append(ids, id)
 	}
-	res, err := s.cad.Enrol(c.Request().Context(), actorOf(c), cadenceID, ids, model.EnrolManual)
+	res, err := s.cadRun.Enrol(c.Request().Context(), actorOf(c), cadenceID, ids, model.EnrolManual)
 	if err != nil {
 		return err
 	}
@@ -189,18 +189,18 @@ func (s *Server) enrolmentAction(c echo.Context, action string) error {
 	}
 	ctx := c.Request().Context()
 	a := actorOf(c)
-	en, err := s.cad.Enrolment(ctx, a.OrgID, id)
+	en, err := s.cadRun.Enrolment(ctx, a.OrgID, id)
 	if err != nil {
 		return err
 	}
 	key := "cadence.run.exit_toast"
 	switch action {
 	case "pause":
-		err, key = s.cad.PauseEnrolment(ctx, a, id), "cadence.run.pause_toast"
+		err, key = s.cadRun.PauseEnrolment(ctx, a, id), "cadence.run.pause_toast"
 	case "resume":
-		err, key = s.cad.ResumeEnrolment(ctx, a, id), "cadence.run.resume_toast"
+		err, key = s.cadRun.ResumeEnrolment(ctx, a, id), "cadence.run.resume_toast"
 	default:
-		err = s.cad.Exit(ctx, a, id, model.ExitManual)
+		err = s.cadRun.Exit(ctx, a, id, model.ExitManual)
 	}
 	if err != nil {
 		return err
@@ -216,10 +216,8 @@ func (s *Server) apiCadenceRunRoutes(api *echo.Group) {
 	api.GET("/enrolments/:id", s.apiEnrolment)
 }
 
-const noSuchCadence = "no such cadence"
-
-// apiCadenceFail answers the engine's refusals in the API's shape.
-func apiCadenceFail(c echo.Context, err error, notFound string) error {
+// apiEnrolFail answers the engine's refusals in the API's shape.
+func apiEnrolFail(c echo.Context, err error, notFound string) error {
 	switch {
 	case errors.Is(err, model.ErrNotFound):
 		return apiFail(c, http.StatusNotFound, "not_found", notFound)
@@ -253,9 +251,9 @@ func (s *Server) apiCadenceEnrol(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.cad.Enrol(c.Request().Context(), a, id, in.ContactIDs, model.EnrolAPI)
+	res, err := s.cadRun.Enrol(c.Request().Context(), a, id, in.ContactIDs, model.EnrolAPI)
 	if err != nil {
-		return apiCadenceFail(c, err, noSuchCadence)
+		return apiEnrolFail(c, err, noSuchCadence)
 	}
 	if res.IDs == nil {
 		res.IDs = []int64{}
@@ -276,15 +274,15 @@ func (s *Server) apiCadenceRemove(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	en, err := s.cad.Enrolment(ctx, a.OrgID, eid)
+	en, err := s.cadRun.Enrolment(ctx, a.OrgID, eid)
 	if err == nil && en.CadenceID != id {
 		err = model.ErrNotFound
 	}
 	if err == nil {
-		err = s.cad.Exit(ctx, a, eid, model.ExitManual)
+		err = s.cadRun.Exit(ctx, a, eid, model.ExitManual)
 	}
 	if err != nil {
-		return apiCadenceFail(c, err, "no such enrolment")
+		return apiEnrolFail(c, err, "no such enrolment")
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -295,9 +293,9 @@ func (s *Server) apiEnrolment(c echo.Context) error {
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", "no such enrolment")
 	}
-	en, err := s.cad.Enrolment(c.Request().Context(), apiActor(c).OrgID, id)
+	en, err := s.cadRun.Enrolment(c.Request().Context(), apiActor(c).OrgID, id)
 	if err != nil {
-		return apiCadenceFail(c, err, "no such enrolment")
+		return apiEnrolFail(c, err, "no such enrolment")
 	}
 	if en.Steps == nil {
 		en.Steps = []model.EnrolmentStep{}

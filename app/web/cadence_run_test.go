@@ -14,17 +14,17 @@ import (
 	"masteria/app/web/webtest"
 )
 
-// cadenceOrg is an inbox org with an active cadence that only waits (nothing is sent) and
+// cadenceRunOrg is an inbox org with an active cadence that only waits (nothing is sent) and
 // a contact.
-type cadenceOrg struct {
+type cadenceRunOrg struct {
 	*inboxOrg
 	cadence int64
 	contact int64
 }
 
-func newCadenceOrg(t *testing.T) *cadenceOrg {
+func newCadenceRunOrg(t *testing.T) *cadenceRunOrg {
 	t.Helper()
-	o := &cadenceOrg{inboxOrg: newInboxOrg(t)}
+	o := &cadenceRunOrg{inboxOrg: newInboxOrg(t)}
 	db := o.inst.App.Store.DB()
 	if err := db.Get(&o.cadence, `INSERT INTO cadences (org_id, name, status) VALUES ($1, 'Boas-vindas', 'active') RETURNING id`, o.orgID()); err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func newCadenceOrg(t *testing.T) *cadenceOrg {
 	return o
 }
 
-func (o *cadenceOrg) enrolments(status string) (n int) {
+func (o *cadenceRunOrg) enrolments(status string) (n int) {
 	_ = o.inst.App.Store.DB().Get(&n, `SELECT count(*) FROM cadence_enrolments WHERE org_id = $1 AND ($2 = '' OR status = $2)`, o.orgID(), status)
 	return n
 }
@@ -46,7 +46,7 @@ func (o *cadenceOrg) enrolments(status string) (n int) {
 // People tab and its timeline, pauses, resumes and removes it; enrolling twice is a no-op.
 func TestCadenceRunPages(t *testing.T) {
 	t.Parallel()
-	o := newCadenceOrg(t)
+	o := newCadenceRunOrg(t)
 	contactPath := fmt.Sprintf("%s/contacts/%d", o.home, o.contact)
 	page := o.owner.Get(contactPath)
 	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, `data-testid="contact-cadences"`) ||
@@ -130,9 +130,9 @@ func TestCadenceRunPages(t *testing.T) {
 // too large, filters that are not statuses, in the pages and the API.
 func TestCadenceRunBadInput(t *testing.T) {
 	t.Parallel()
-	o := newCadenceOrg(t)
+	o := newCadenceRunOrg(t)
 	ctx := context.Background()
-	res, err := o.inst.App.Cadences.Enrol(ctx, model.Actor{OrgID: o.orgID(), Role: model.RoleOwner}, o.cadence, []int64{o.contact}, model.EnrolManual)
+	res, err := o.inst.App.CadenceEngine.Enrol(ctx, model.Actor{OrgID: o.orgID(), Role: model.RoleOwner}, o.cadence, []int64{o.contact}, model.EnrolManual)
 	if err != nil || res.Enrolled != 1 {
 		t.Fatalf("enrol: %+v %v", res, err)
 	}

@@ -134,8 +134,8 @@ func (s *Server) listData(c echo.Context) (contacts.ListData, error) {
 	if d.Members, err = s.acct.Members(ctx, a.OrgID); err != nil {
 		return d, err
 	}
-	if a.Role.AtLeast(model.RunCampaigns.MinRole()) && s.cad != nil {
-		if d.Cadences, err = s.cad.Active(ctx, a.OrgID); err != nil {
+	if a.Role.AtLeast(model.RunCampaigns.MinRole()) && s.cadRun != nil {
+		if d.Cadences, err = s.cadRun.Active(ctx, a.OrgID); err != nil {
 			return d, err
 		}
 	}

@@ -82,16 +82,20 @@ func TestGETChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A cadence the contact is enrolled in (it only waits: nothing is sent).
+	cad, err := app.Cadences.Create(ctx, a, model.Cadence{Name: "Boas-vindas", Steps: []model.CadenceStep{{ID: "s1", Kind: model.StepWait, WaitMinutes: 60}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another cadence, active, the contact is enrolled in (it only waits: nothing is sent).
 	var cadenceID int64
-	if err := app.Store.DB().Get(&cadenceID, `INSERT INTO cadences (org_id, name, status) VALUES ($1, 'Boas-vindas', 'active') RETURNING id`, orgID); err != nil {
+	if err := app.Store.DB().Get(&cadenceID, `INSERT INTO cadences (org_id, name, status) VALUES ($1, 'Espera', 'active') RETURNING id`, orgID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.Store.DB().Exec(`INSERT INTO cadence_versions (org_id, cadence_id, version, steps)
 		VALUES ($1, $2, 1, '[{"id":"s1","kind":"wait","wait_minutes":600}]')`, orgID, cadenceID); err != nil {
 		t.Fatal(err)
 	}
-	enrolled, err := app.Cadences.Enrol(ctx, a, cadenceID, []int64{ct.ID}, model.EnrolManual)
+	enrolled, err := app.CadenceEngine.Enrol(ctx, a, cadenceID, []int64{ct.ID}, model.EnrolManual)
 	if err != nil || len(enrolled.IDs) != 1 {
 		t.Fatalf("enrol: %+v %v", enrolled, err)
 	}
@@ -114,7 +118,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
 		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
-		"cadences": fmt.Sprint(cadenceID), "enrolments": fmt.Sprint(enrolled.IDs[0]),
+		"cadences": fmt.Sprint(cad.ID), "enrolments": fmt.Sprint(enrolled.IDs[0]),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,

@@ -225,6 +225,28 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", "/campaigns?before=x", "", key, 400, false)
 	call("GET", camp, "", key, 200, true)
 	call("GET", "/campaigns/999999", "", key, 404, true)
+	// Cadences: create, read, list, edit; bad bodies, another org's ids, a loop.
+	cadenceBody := fmt.Sprintf(`{"name":"Boas-vindas","steps":[{"id":"s1","kind":"whatsapp","channel_id":%d,"message":{"text":"Olá {{nome}}"},"next":"s2"},{"id":"s2","kind":"wait","wait_minutes":60}]}`, wa.ID)
+	body = call("POST", "/cadences", cadenceBody, key, 201, true)
+	var cad struct{ Cadence model.Cadence }
+	_ = json.Unmarshal([]byte(body), &cad)
+	cadPath := fmt.Sprintf("/cadences/%d", cad.Cadence.ID)
+	call("POST", "/cadences", `{"name":`, key, 400, false)
+	call("POST", "/cadences", `{"name":"x","steps":[],"loop":true}`, key, 400, false)
+	call("POST", "/cadences", `{"name":"x","steps":[]}`, key, 422, true)
+	call("POST", "/cadences", `{"name":"x","steps":[{"id":"s1","kind":"sms","channel_id":999999,"message":{"text":"oi"}}]}`, key, 404, true)
+	call("GET", "/cadences", "", key, 200, true)
+	call("GET", "/cadences?before=x", "", key, 400, false)
+	call("GET", cadPath, "", key, 200, true)
+	call("GET", "/cadences/999999", "", key, 404, true)
+	call("PUT", cadPath, strings.Replace(cadenceBody, "Boas-vindas", "Boas-vindas 2", 1), key, 200, true)
+	call("PUT", cadPath, `{"name":`, key, 400, false)
+	call("PUT", cadPath, fmt.Sprintf(`{"name":"x","steps":[{"id":"s1","kind":"wait","wait_minutes":5,"next":"s2"},{"id":"s2","kind":"wait","wait_minutes":5,"next":"s1"}]}`), key, 422, true)
+	call("PUT", "/cadences/999999", cadenceBody, key, 404, true)
+	if _, err := inst.App.Cadences.Archive(ctx, a, cad.Cadence.ID); err != nil {
+		t.Fatal(err)
+	}
+	call("PUT", cadPath, cadenceBody, key, 409, true)
 	call("GET", camp+"/check", "", key, 200, true)
 	call("GET", "/campaigns/999999/check", "", key, 404, true)
 	body = call("POST", "/campaigns", `{"name":"Sem mensagem"}`, key, 201, true)

@@ -51,6 +51,8 @@ type Deps struct {
 	Inbox   *inbox.Service
 	// Campaigns: mass sends.
 	Campaigns *campaign.Service
+	// Cadences: building cadences (definitions and versions).
+	Cadences *cadence.Service
 	// AI: the org's AI provider.
 	AI *provider.Service
 	// Knowledge: knowledge bases and retrieval.
@@ -75,8 +77,8 @@ type Deps struct {
 	Voice *voice.Service
 	// Dial: starting calls (contact, lead card, conversation, API).
 	Dial *dial.Service
-	// Cadences: running cadences (enrol, remove, pause; funnel and timelines).
-	Cadences *cadence.Engine
+	// CadenceEngine: running cadences (enrol, remove, pause; funnel and timelines).
+	CadenceEngine *cadence.Engine
 }
 
 // Server holds the router and what the handlers need.
@@ -91,6 +93,7 @@ type Server struct {
 	board    *board.Service
 	inbox    *inbox.Service
 	camp     *campaign.Service
+	cad      *cadence.Service
 	ai       *provider.Service
 	kb       *kb.Service
 	bot      *bot.Service
@@ -108,7 +111,7 @@ type Server struct {
 	numbers  *numbers.Service
 	voice    *voice.Service
 	dial     *dial.Service
-	cad      *cadence.Engine
+	cadRun   *cadence.Engine
 	// policy: the contact policy's settings (Settings → Contact policy).
 	policy *policy.Policy
 }
@@ -132,6 +135,7 @@ func New(d Deps) *Server {
 	s.voice = d.Voice
 	s.dial = d.Dial
 	s.cad = d.Cadences
+	s.cadRun = d.CadenceEngine
 	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
@@ -180,6 +184,7 @@ func (s *Server) routes() {
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
 	s.apiCampaignRoutes(api)
+	s.apiCadenceRoutes(api)
 	s.apiKnowledgeRoutes(api)
 	s.apiPersonaRoutes(api)
 	s.apiProgressionRoutes(api)
@@ -230,6 +235,7 @@ func (s *Server) routes() {
 	s.crmLinkRoutes(o)
 	s.campaignRunRoutes(o)
 	s.campaignBuildRoutes(o)
+	s.cadenceBuildRoutes(o)
 	s.knowledgeRoutes(o)
 	s.personaRoutes(o)
 	s.progressionRoutes(o)

@@ -34,25 +34,27 @@ type ContactCadencesData struct {
 // EnrolmentStatuses are the table's filters.
 var EnrolmentStatuses = []string{model.EnrolmentActive, model.EnrolmentPaused, model.EnrolmentCompleted, model.EnrolmentExited}
 
-func idStr(n int64) string { return strconv.FormatInt(n, 10) }
+func runIdStr(n int64) string { return strconv.FormatInt(n, 10) }
 
-func num(ctx context.Context, n int64) string { return i18n.FormatInt(ui.From(ctx).Locale, n) }
+func runNum(ctx context.Context, n int64) string { return i18n.FormatInt(ui.From(ctx).Locale, n) }
 
-func cadenceURL(ctx context.Context, id int64) string { return ui.OrgURL(ctx, "/cadences/"+idStr(id)) }
+func runCadenceURL(ctx context.Context, id int64) string {
+	return ui.OrgURL(ctx, "/cadences/"+runIdStr(id))
+}
 
-func peopleURL(ctx context.Context, id int64, status string) string {
-	u := cadenceURL(ctx, id) + "/people"
+func runPeopleURL(ctx context.Context, id int64, status string) string {
+	u := runCadenceURL(ctx, id) + "/people"
 	if status != "" {
 		u += "?status=" + status
 	}
 	return u
 }
 
-func enrolmentURL(ctx context.Context, id int64) string {
-	return ui.OrgURL(ctx, "/enrolments/"+idStr(id))
+func runEnrolmentURL(ctx context.Context, id int64) string {
+	return ui.OrgURL(ctx, "/enrolments/"+runIdStr(id))
 }
 
-func statusKind(s string) string {
+func runStatusKind(s string) string {
 	switch s {
 	case model.EnrolmentActive:
 		return "info"
@@ -66,7 +68,7 @@ func statusKind(s string) string {
 	return "neutral"
 }
 
-func stepKind(s string) string {
+func runStepKind(s string) string {
 	switch s {
 	case model.StepDone:
 		return "success"
@@ -80,7 +82,7 @@ func stepKind(s string) string {
 	return "neutral"
 }
 
-func outcomeKind(o string) string {
+func runOutcomeKind(o string) string {
 	switch o {
 	case model.OutcomeDelivered, model.OutcomeRead, model.OutcomeReplied, model.OutcomeAnswered:
 		return "success"
@@ -93,7 +95,7 @@ func outcomeKind(o string) string {
 }
 
 // outcomeText names an outcome in the reader's words.
-func outcomeText(ctx context.Context, o string) string {
+func runOutcomeText(ctx context.Context, o string) string {
 	key := "cadence.run.outcome." + o
 	if i18n.Has(ui.From(ctx).Locale, key) {
 		return ui.T(ctx, key)
@@ -102,7 +104,7 @@ func outcomeText(ctx context.Context, o string) string {
 }
 
 // skipText is why a step was skipped: ours in plain words, or the policy's own.
-func skipText(ctx context.Context, reason string) string {
+func runSkipText(ctx context.Context, reason string) string {
 	key := "cadence.run.skip." + reason
 	if i18n.Has(ui.From(ctx).Locale, key) {
 		return ui.T(ctx, key)
@@ -110,15 +112,15 @@ func skipText(ctx context.Context, reason string) string {
 	return reason
 }
 
-func exitText(ctx context.Context, e model.Enrolment) string {
+func runExitText(ctx context.Context, e model.Enrolment) string {
 	if e.Status != model.EnrolmentExited {
 		return ""
 	}
-	return skipText(ctx, "exit_"+e.ExitReason)
+	return runSkipText(ctx, "exit_"+e.ExitReason)
 }
 
 // stepName is a step's kind and id ("SMS · s3").
-func stepName(ctx context.Context, kind, id string) string {
+func runStepName(ctx context.Context, kind, id string) string {
 	if id == "" {
 		return "—"
 	}
@@ -128,7 +130,7 @@ func stepName(ctx context.Context, kind, id string) string {
 	return ui.T(ctx, "cadence.run.kind."+kind) + " · " + id
 }
 
-func kindOf(steps []model.CadenceStep, id string) string {
+func runKindOf(steps []model.CadenceStep, id string) string {
 	for _, s := range steps {
 		if s.ID == id {
 			return s.Kind
@@ -138,7 +140,7 @@ func kindOf(steps []model.CadenceStep, id string) string {
 }
 
 // funnelMax is the most enrolments any step reached (the bars' full width).
-func funnelMax(f model.Funnel) int64 {
+func runFunnelMax(f model.Funnel) int64 {
 	var m int64 = 1
 	for _, s := range f.Steps {
 		m = max(m, s.Reached, s.Here)
@@ -146,9 +148,9 @@ func funnelMax(f model.Funnel) int64 {
 	return m
 }
 
-func num64(n int64) string { return strconv.FormatInt(n, 10) }
+func runNum64(n int64) string { return strconv.FormatInt(n, 10) }
 
-func contactName(ctx context.Context, e model.Enrolment) string {
+func runContactName(ctx context.Context, e model.Enrolment) string {
 	switch {
 	case e.ContactName != "":
 		return e.ContactName
@@ -158,7 +160,7 @@ func contactName(ctx context.Context, e model.Enrolment) string {
 	return ui.T(ctx, "cadence.run.no_name")
 }
 
-func hasLine(e model.Enrolment, step string) bool {
+func runHasLine(e model.Enrolment, step string) bool {
 	for _, s := range e.Steps {
 		if s.StepID == step {
 			return true
@@ -167,9 +169,9 @@ func hasLine(e model.Enrolment, step string) bool {
 	return false
 }
 
-func beforeParam(status string, before int64) string {
+func runBeforeParam(status string, before int64) string {
 	if status == "" {
-		return "?before=" + idStr(before)
+		return "?before=" + runIdStr(before)
 	}
-	return "&before=" + idStr(before)
+	return "&before=" + runIdStr(before)
 }

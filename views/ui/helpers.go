@@ -33,6 +33,7 @@ var Nav = []NavItem{
 	{Key: "nav.contacts", Icon: "contact", Path: "/contacts", Min: model.RoleAgent},
 	{Key: "nav.board", Icon: "kanban", Path: "/board", Min: model.RoleAgent},
 	{Key: "nav.campaigns", Icon: "megaphone", Path: "/campaigns", Min: model.RoleAgent, May: model.RunCampaigns},
+	{Key: "nav.cadences", Icon: "refresh", Path: "/cadences", Min: model.RoleAgent},
 	{Key: "nav.knowledge", Icon: "compass", Path: "/knowledge", Min: model.RoleAgent, May: model.ManageKnowledge},
 	{Key: "nav.personas", Icon: "sparkles", Path: "/personas", Min: model.RoleAgent},
 	{Key: "nav.settings", Icon: "settings", Path: "/settings", Min: model.RoleAgent, PathFor: SettingsPath},

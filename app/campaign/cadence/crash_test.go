@@ -45,7 +45,7 @@ func TestCrashBetweenSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	e := env{ctx: ctx, st: app.Store, eng: app.Cadences, ts: ts, inst: &webtest.Instance{App: app, URL: base}}
+	e := env{ctx: ctx, st: app.Store, eng: app.CadenceEngine, ts: ts, inst: &webtest.Instance{App: app, URL: base}}
 	org, _ := e.st.CreateOrg(ctx, "Loja Queda")
 	e.a = model.Actor{OrgID: org.ID, Role: model.RoleOwner}
 	e.openPolicy(t)
@@ -150,8 +150,8 @@ func TestCrashChild(t *testing.T) {
 		c.Workers = 4
 		c.CampaignTick = time.Second
 	}, ring)
-	inst.App.Cadences.SetTiming(minute, 300*time.Millisecond)
-	inst.App.Cadences.SetLease(4 * time.Second)
+	inst.App.CadenceEngine.SetTiming(minute, 300*time.Millisecond)
+	inst.App.CadenceEngine.SetLease(4 * time.Second)
 	fmt.Fprintln(os.Stderr, "cadence crash child: up at", inst.URL)
 	select {} // until killed
 }

@@ -73,7 +73,7 @@ func newEnv(t testing.TB, simOpts ...metasim.Option) env {
 		c.TwilioAPIURL = api
 		c.RetellAPIURL = rs.URL()
 	})
-	e := env{ctx: context.Background(), inst: inst, st: inst.App.Store, eng: inst.App.Cadences, ms: ms, ts: ts, rs: rs}
+	e := env{ctx: context.Background(), inst: inst, st: inst.App.Store, eng: inst.App.CadenceEngine, ms: ms, ts: ts, rs: rs}
 	e.eng.SetTiming(minute, 300*time.Millisecond)
 	org, err := e.st.CreateOrg(e.ctx, "Loja Cadências")
 	if err != nil {
