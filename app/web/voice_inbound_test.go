@@ -59,7 +59,8 @@ func TestRetellSimInboundCalls(t *testing.T) {
 		_ = db.Get(&r, `SELECT c.status, c.direction, c.disconnection_reason, c.contact_id, c.number_id,
 			jsonb_array_length(c.transcript_object) AS turns,
 			(SELECT count(*) FROM call_events e WHERE e.org_id = c.org_id AND e.call_id = c.call_id) AS events,
-			(SELECT count(*) FROM events v WHERE v.org_id = c.org_id AND v.type LIKE 'call.%' AND (v.payload->>'id')::bigint = c.id) AS published
+			(SELECT count(*) FROM events v WHERE v.org_id = c.org_id AND v.type IN ('call.started', 'call.ended', 'call.analyzed')
+				AND (v.payload->>'id')::bigint = c.id) AS published
 			FROM calls c WHERE c.org_id = $1 AND c.call_id = $2`, o.orgID(), id)
 		return r
 	}
