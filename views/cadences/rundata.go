@@ -119,24 +119,12 @@ func runExitText(ctx context.Context, e model.Enrolment) string {
 	return runSkipText(ctx, "exit_"+e.ExitReason)
 }
 
-// stepName is a step's kind and id ("SMS · s3").
-func runStepName(ctx context.Context, kind, id string) string {
+// runStepName names a step as the builder does ("3 · SMS"), "—" for none.
+func runStepName(ctx context.Context, steps []model.CadenceStep, id string) string {
 	if id == "" {
 		return "—"
 	}
-	if kind == "" {
-		return id
-	}
-	return ui.T(ctx, "cadence.run.kind."+kind) + " · " + id
-}
-
-func runKindOf(steps []model.CadenceStep, id string) string {
-	for _, s := range steps {
-		if s.ID == id {
-			return s.Kind
-		}
-	}
-	return ""
+	return stepLabel(ctx, steps, id)
 }
 
 // funnelMax is the most enrolments any step reached (the bars' full width).
