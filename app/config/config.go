@@ -58,6 +58,9 @@ type Config struct {
 	// WhatsAppQR: this instance runs WhatsApp QR sessions (off leaves them to the others).
 	WhatsAppQR bool
 
+	// APIRateLimit is how many REST API requests a minute each API key may send.
+	APIRateLimit int
+
 	// MediaURL is the blob bucket of media files (file:///path, mem://); empty keeps them
 	// under DataDir/media.
 	MediaURL string
@@ -89,6 +92,7 @@ var Vars = []Var{
 	{"MASTERIA_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"MASTERIA_SESSION_MAX_AGE", "720h", "how long a login lasts without activity"},
 	{"MASTERIA_WORKERS", "20", "background jobs run at once by this process"},
+	{"MASTERIA_API_RATE_LIMIT", "600", "REST API requests a minute per API key, per instance (a burst of that many, then an even pace)"},
 	{"GOOGLE_CLIENT_ID", "", "enables \"Continue with Google\""},
 	{"GOOGLE_CLIENT_SECRET", "", ""},
 	{"GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration", "OpenID discovery document"},
@@ -166,6 +170,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Workers, err = strconv.Atoi(get("MASTERIA_WORKERS")); err != nil || c.Workers < 1 {
 		return c, fmt.Errorf("config: MASTERIA_WORKERS: want a whole number above 0")
+	}
+	if c.APIRateLimit, err = strconv.Atoi(get("MASTERIA_API_RATE_LIMIT")); err != nil || c.APIRateLimit < 1 {
+		return c, fmt.Errorf("config: MASTERIA_API_RATE_LIMIT: want a whole number of requests a minute above 0")
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("config: MASTERIA_BASE_URL: want an http or https URL, got %q", c.BaseURL)
