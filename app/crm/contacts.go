@@ -25,6 +25,8 @@ type ContactInput struct {
 	TagIDs     []int64
 	Attributes map[string]string // custom field key → value as typed
 	OptedOut   []string          // channel kinds
+	// Source names where a new contact came from on its timeline ("form" when empty).
+	Source string
 }
 
 // Limits of contact fields.
@@ -208,7 +210,11 @@ func (s *Service) Create(ctx context.Context, a model.Actor, in ContactInput) (m
 			return err
 		}
 		c.ID = id
-		if err := tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": "form"}); err != nil {
+		source := in.Source
+		if source == "" {
+			source = "form"
+		}
+		if err := tx.AddContactEvent(ctx, a.OrgID, id, "created", a.UserRef(), map[string]any{"source": source}); err != nil {
 			return err
 		}
 		_, err = events.ContactCreated.Publish(ctx, tx, a.OrgID, events.ContactNew{ID: id, Name: c.Name})
@@ -403,6 +409,11 @@ func (s *Service) Identities(ctx context.Context, orgID, id int64) ([]model.Iden
 // List returns a page of contacts.
 func (s *Service) List(ctx context.Context, a model.Actor, f model.ContactFilter, sort model.ContactSort, after string) (store.ContactPage, error) {
 	return s.st.Contacts(ctx, a.OrgID, a.UserID, f, sort, after, ListLimit)
+}
+
+// Page returns a page of up to limit contacts (the API's pages, whose size the caller picks).
+func (s *Service) Page(ctx context.Context, a model.Actor, f model.ContactFilter, sort model.ContactSort, after string, limit int) (store.ContactPage, error) {
+	return s.st.Contacts(ctx, a.OrgID, a.UserID, f, sort, after, limit)
 }
 
 // Count counts the contacts a filter selects.

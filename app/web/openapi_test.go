@@ -489,6 +489,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("DELETE", fmt.Sprintf("/cadences/%d/enrolments/%d", cadenceID, enrolled.IDs[0]), "", key, 204, true)
 	call("GET", fmt.Sprintf("/enrolments/%d", enrolled.IDs[0]), "", key, 200, true)
 
+	crmContract(t, inst, orgID, key, call)
+
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			if !called[method+" "+path] {

@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
+	s.apiCRMRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiCadenceRoutes(api)
 	s.apiKnowledgeRoutes(api)
