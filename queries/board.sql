@@ -122,6 +122,26 @@ WHERE l.org_id = $1 AND l.id = $2
     AND ($5::bigint < 0 OR l.value_cents >= $5)
     AND ($6::bigint < 0 OR l.value_cents <= $6);
 
+-- name: leads-page
+-- The API's list of leads, newest first: each filter applies when it is not 0 ($5 = -1: the
+-- leads nobody owns); $6 is the id the previous page ended on (0: the first page).
+SELECT l.id, l.org_id, l.pipeline_id, l.stage_id, l.contact_id, c.name AS contact_name, c.phone AS contact_phone,
+    l.title, l.value_cents, l.owner_id, o.name AS owner_name, l.source, l.notes, l.rank,
+    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name, p.currency
+FROM leads l
+JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
+JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
+LEFT JOIN users o ON o.id = l.owner_id
+LEFT JOIN users mb ON mb.id = l.moved_by
+WHERE l.org_id = $1
+    AND ($2::bigint = 0 OR l.pipeline_id = $2)
+    AND ($3::bigint = 0 OR l.stage_id = $3)
+    AND ($4::bigint = 0 OR l.contact_id = $4)
+    AND ($5::bigint = 0 OR ($5 = -1 AND l.owner_id IS NULL) OR l.owner_id = $5)
+    AND ($6::bigint = 0 OR l.id < $6)
+ORDER BY l.id DESC
+LIMIT $7;
+
 -- name: lead-lock
 SELECT id, org_id, pipeline_id, stage_id, contact_id, owner_id, created_by, rank
 FROM leads WHERE org_id = $1 AND id = $2 FOR UPDATE;

@@ -37,6 +37,7 @@ type boardQueries struct {
 	Lead           *sqlx.Stmt `query:"lead"`
 	LeadFiltered   *sqlx.Stmt `query:"lead-filtered"`
 	LeadLock       *sqlx.Stmt `query:"lead-lock"`
+	LeadsPage      *sqlx.Stmt `query:"leads-page"`
 	LeadRank       *sqlx.Stmt `query:"lead-rank"`
 	LeadRankNext   *sqlx.Stmt `query:"lead-rank-next"`
 	LeadRankPrev   *sqlx.Stmt `query:"lead-rank-prev"`
@@ -267,6 +268,22 @@ func (s *Store) LeadFiltered(ctx context.Context, orgID, id int64, f model.LeadF
 		return l, fmt.Errorf("store: lead %d: %w", id, err)
 	}
 	return l, nil
+}
+
+// LeadList selects leads for the API's list; a zero field does not filter.
+type LeadList struct {
+	PipelineID, StageID, ContactID int64
+	OwnerID                        int64 // model.NoOwner: the leads nobody owns
+}
+
+// LeadsPage returns up to limit leads matching f, newest first, older than the lead
+// beforeID (0: from the newest).
+func (s *Store) LeadsPage(ctx context.Context, orgID int64, f LeadList, beforeID int64, limit int) ([]model.Lead, error) {
+	var ls []model.Lead
+	if err := s.sel(ctx, s.q.LeadsPage, &ls, orgID, f.PipelineID, f.StageID, f.ContactID, f.OwnerID, beforeID, limit); err != nil {
+		return nil, fmt.Errorf("store: leads page: %w", err)
+	}
+	return ls, nil
 }
 
 // LockLead returns where a lead is, locked until the transaction ends.

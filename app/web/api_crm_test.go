@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"masteria/app/crm"
+	"masteria/app/crm/board"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
@@ -499,6 +500,367 @@ func crmContract(t *testing.T, inst *webtest.Instance, orgID int64, key string, 
 	call("PUT", p+"/opt-outs", `{"whatsapp":true,"sms":false}`, key, 200, true)
 	call("PUT", p+"/opt-outs", `{"fax":true}`, key, 400, false)
 	call("PUT", "/contacts/999999/opt-outs", `{"sms":true}`, key, 404, true)
+	call("DELETE", p, "", key, 204, true)
+	call("DELETE", p, "", key, 404, true)
+}
+
+// pipelineOf is the org's first pipeline and its stages.
+func (o *crmOrg) pipelineOf(t *testing.T) (int64, []model.Stage) {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := o.inst.App.Board.Pipelines(ctx, o.id)
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("pipelines: %v", err)
+	}
+	stages, err := o.inst.App.Board.Stages(ctx, o.id, ps[0].ID)
+	if err != nil || len(stages) < 3 {
+		t.Fatalf("stages: %v %d", err, len(stages))
+	}
+	return ps[0].ID, stages
+}
+
+// TestAPILeads: pipelines read with their stages; leads created (for a contact, or for a
+// phone), read, changed, moved between and within stages, listed page by page and
+// deleted, through the board's service (a cadence's enrol stage enrols); another org's
+// ids are not found and bad input is refused, changing nothing.
+func TestAPILeads(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	o := newCRMOrg(t, inst, "Loja Funil API")
+	o.foreign(t, newCRMOrg(t, inst, "Loja Funil Vizinha"))
+	pipeline, stages := o.pipelineOf(t)
+	ana := o.createContact("Ana", "+5511987654400")
+
+	if status, _, res := o.api("GET", "/pipelines", ""); status != 200 || !strings.Contains(res, fmt.Sprintf(`"id":%d`, pipeline)) || !strings.Contains(res, `"stage_count":`) {
+		t.Fatalf("pipelines: %d %s", status, res)
+	}
+	status, _, res := o.api("GET", fmt.Sprintf("/pipelines/%d", pipeline), "")
+	var pl struct {
+		Stages []struct{ ID int64 }
+	}
+	if err := json.Unmarshal([]byte(res), &pl); status != 200 || err != nil || len(pl.Stages) != len(stages) {
+		t.Fatalf("pipeline: %d %s", status, res)
+	}
+	for i := range stages {
+		if pl.Stages[i].ID != stages[i].ID {
+			t.Fatalf("stages out of order: %s", res)
+		}
+	}
+
+	// A cadence that enrols whoever gets a lead in the second stage.
+	var cadenceID int64
+	db := inst.App.Store.DB()
+	if err := db.Get(&cadenceID, `INSERT INTO cadences (org_id, name, status, enrol_stage_id) VALUES ($1, 'Proposta', 'active', $2) RETURNING id`, o.id, stages[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO cadence_versions (org_id, cadence_id, version, steps) VALUES ($1, $2, 1, '[{"id":"s1","kind":"wait","wait_minutes":600}]')`, o.id, cadenceID); err != nil {
+		t.Fatal(err)
+	}
+
+	create := func(body string) apiLeadOut {
+		t.Helper()
+		status, _, res := o.api("POST", "/leads", body)
+		var out struct{ Lead apiLeadOut }
+		if err := json.Unmarshal([]byte(res), &out); status != 201 || err != nil {
+			t.Fatalf("create %s: %d %s", body, status, res)
+		}
+		return out.Lead
+	}
+	l1 := create(fmt.Sprintf(`{"stage_id":%d,"title":"Bolo de casamento","value_cents":45050,"contact_id":%d,"owner_id":%d,"source":"site"}`, stages[0].ID, ana.ID, o.owner))
+	if l1.Title != "Bolo de casamento" || l1.ValueCents != 45050 || l1.ContactID != ana.ID || l1.OwnerID == nil || l1.PipelineID != pipeline || l1.Currency == "" {
+		t.Fatalf("created %+v", l1)
+	}
+	l2 := create(fmt.Sprintf(`{"stage_id":%d,"title":"Doces","contact":{"name":"Bia","phone":"(11) 98765-4401"}}`, stages[1].ID))
+	if l2.ContactName != "Bia" || l2.ContactPhone == nil || *l2.ContactPhone != "+5511987654401" {
+		t.Fatalf("created with a new contact %+v", l2)
+	}
+	var enrolled int
+	_ = db.Get(&enrolled, `SELECT count(*) FROM cadence_enrolments WHERE org_id = $1 AND cadence_id = $2 AND contact_id = $3`, o.id, cadenceID, l2.ContactID)
+	if enrolled != 1 {
+		t.Errorf("a lead created by the API in the enrol stage enrolled its contact %d times", enrolled)
+	}
+	l3 := create(fmt.Sprintf(`{"stage_id":%d,"title":"Salgados","contact_id":%d}`, stages[1].ID, ana.ID))
+
+	p1 := fmt.Sprintf("/leads/%d", l1.ID)
+	if status, _, res := o.api("GET", p1, ""); status != 200 || !strings.Contains(res, `"source":"site"`) {
+		t.Fatalf("read: %d %s", status, res)
+	}
+	status, _, res = o.api("PATCH", p1, `{"title":"Bolo de noivado","owner_id":null,"notes":"três andares"}`)
+	var patched struct{ Lead apiLeadOut }
+	_ = json.Unmarshal([]byte(res), &patched)
+	if status != 200 || patched.Lead.Title != "Bolo de noivado" || patched.Lead.OwnerID != nil || patched.Lead.ValueCents != 45050 ||
+		patched.Lead.Source != "site" || patched.Lead.Notes != "três andares" || patched.Lead.StageID != stages[0].ID {
+		t.Fatalf("patch: %d %s", status, res)
+	}
+	// A move into the enrol stage, under l3: the order of the stage says where it went.
+	status, _, res = o.api("POST", p1+"/move", fmt.Sprintf(`{"stage_id":%d,"after_id":%d}`, stages[1].ID, l3.ID))
+	if status != 200 || !strings.Contains(res, fmt.Sprintf(`"after_id":%d`, l3.ID)) || !strings.Contains(res, fmt.Sprintf(`"from_stage_id":%d`, stages[0].ID)) {
+		t.Fatalf("move: %d %s", status, res)
+	}
+	var order []int64
+	_ = db.Select(&order, `SELECT id FROM leads WHERE org_id = $1 AND stage_id = $2 ORDER BY rank`, o.id, stages[1].ID)
+	if fmt.Sprint(order) != fmt.Sprint([]int64{l3.ID, l1.ID, l2.ID}) {
+		t.Errorf("the stage reads %v, want %v", order, []int64{l3.ID, l1.ID, l2.ID})
+	}
+	_ = db.Get(&enrolled, `SELECT count(*) FROM cadence_enrolments WHERE org_id = $1 AND cadence_id = $2 AND contact_id = $3`, o.id, cadenceID, ana.ID)
+	if enrolled != 1 {
+		t.Errorf("Ana is in the cadence %d times", enrolled)
+	}
+	if status, _, _ := o.api("POST", p1+"/move", fmt.Sprintf(`{"stage_id":%d,"before_id":%d}`, stages[1].ID, l3.ID)); status != 200 {
+		t.Fatalf("move within the stage: %d", status)
+	}
+	_ = db.Select(&order, `SELECT id FROM leads WHERE org_id = $1 AND stage_id = $2 ORDER BY rank`, o.id, stages[1].ID)
+	if fmt.Sprint(order) != fmt.Sprint([]int64{l1.ID, l3.ID, l2.ID}) {
+		t.Errorf("after a move above l3 the stage reads %v", order)
+	}
+	var moves int
+	_ = db.Get(&moves, `SELECT count(*) FROM lead_moves WHERE org_id = $1 AND lead_id = $2`, o.id, l1.ID)
+	if moves != 1 {
+		t.Errorf("%d moves recorded, want 1 (a move within a stage is not a change of stage)", moves)
+	}
+
+	// Another org's ids: not found, and nothing changed.
+	fl := fmt.Sprintf("/leads/%d", o.foreignLead)
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", fmt.Sprintf("/pipelines/%d", o.foreignPipeline), ""},
+		{"GET", fl, ""},
+		{"PATCH", fl, `{"title":"Minha"}`},
+		{"DELETE", fl, ""},
+		{"POST", fl + "/move", fmt.Sprintf(`{"stage_id":%d}`, stages[0].ID)},
+		{"POST", p1 + "/move", fmt.Sprintf(`{"stage_id":%d}`, o.foreignStage)},
+		{"PATCH", p1, fmt.Sprintf(`{"stage_id":%d}`, o.foreignStage)},
+		{"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x","contact_id":%d}`, o.foreignStage, ana.ID)},
+		{"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x","contact_id":%d}`, stages[0].ID, o.foreignContact)},
+		{"GET", "/leads/abc", ""},
+	} {
+		if status, code, res := o.api(tc.method, tc.path, tc.body); status != 404 || code != "not_found" {
+			t.Errorf("%s %s: %d %s, want 404 not_found", tc.method, tc.path, status, res)
+		}
+	}
+	if status, _, res := o.api("GET", fmt.Sprintf("/leads?contact_id=%d", o.foreignContact), ""); status != 200 || !strings.Contains(res, `"leads":[]`) {
+		t.Errorf("another org's contact as a filter: %d %s", status, res)
+	}
+
+	// Bad input.
+	var leadsBefore int
+	var l1Before string
+	_ = db.Get(&leadsBefore, `SELECT count(*) FROM leads WHERE org_id = $1`, o.id)
+	_ = db.Get(&l1Before, `SELECT row_to_json(l)::text FROM leads l WHERE id = $1`, l1.ID)
+	big := `{"title":"` + strings.Repeat("a", 3<<20) + `"}`
+	for name, tc := range map[string]struct {
+		method, path, body string
+		status             int
+		code, fields       string
+	}{
+		"create not json":       {"POST", "/leads", `{"title":`, 400, "bad_json", ""},
+		"create unknown field":  {"POST", "/leads", `{"title":"x","value":1}`, 400, "bad_json", ""},
+		"create NUL":            {"POST", "/leads", `{"title":"a\u0000"}`, 400, "", ""},
+		"create invalid UTF-8":  {"POST", "/leads", "{\"title\":\"\xff\"}", 400, "", ""},
+		"create too big":        {"POST", "/leads", big, 413, "", ""},
+		"create no stage":       {"POST", "/leads", fmt.Sprintf(`{"title":"x","contact_id":%d}`, ana.ID), 422, "invalid", `"stage_id":`},
+		"create no contact":     {"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x"}`, stages[0].ID), 422, "invalid", `"contact":`},
+		"create both contacts":  {"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x","contact_id":%d,"contact":{"name":"Z"}}`, stages[0].ID, ana.ID), 422, "invalid", `"contact":`},
+		"create no title":       {"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":" ","contact_id":%d}`, stages[0].ID, ana.ID), 422, "invalid", `"title":`},
+		"create negative value": {"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x","value_cents":-5,"contact_id":%d}`, stages[0].ID, ana.ID), 422, "invalid", `"value":`},
+		"create bad phone":      {"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x","contact":{"name":"Z","phone":"12"}}`, stages[0].ID), 422, "invalid", `"contact_phone":`},
+		"create unknown owner":  {"POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x","contact_id":%d,"owner_id":999999}`, stages[0].ID, ana.ID), 422, "invalid", `"owner":`},
+		"patch not json":        {"PATCH", p1, `[`, 400, "bad_json", ""},
+		"patch unknown field":   {"PATCH", p1, `{"titel":"x"}`, 400, "bad_json", ""},
+		"patch NUL":             {"PATCH", p1, `{"notes":"\u0000"}`, 400, "", ""},
+		"patch too big":         {"PATCH", p1, big, 413, "", ""},
+		"patch the contact":     {"PATCH", p1, fmt.Sprintf(`{"contact_id":%d}`, ana.ID), 422, "invalid", `"contact":`},
+		"patch long title":      {"PATCH", p1, `{"title":"` + strings.Repeat("a", 201) + `"}`, 422, "invalid", `"title":`},
+		"patch owner as text":   {"PATCH", p1, `{"owner_id":"1"}`, 422, "invalid", `"owner_id":`},
+		"move not json":         {"POST", p1 + "/move", `{"stage_id":`, 400, "bad_json", ""},
+		"move unknown field":    {"POST", p1 + "/move", `{"stage":1}`, 400, "bad_json", ""},
+		"move no stage":         {"POST", p1 + "/move", `{}`, 422, "invalid", `"stage_id":`},
+		"move invalid UTF-8":    {"POST", p1 + "/move", "{\"stage_id\":1,\"x\":\"\xff\"}", 400, "", ""},
+		"list unknown param":    {"GET", "/leads?stage=1", "", 400, "bad_request", ""},
+		"list limit":            {"GET", "/leads?limit=1000", "", 400, "bad_request", ""},
+		"list bad cursor":       {"GET", "/leads?after=x", "", 400, "bad_cursor", ""},
+		"list bad stage":        {"GET", "/leads?stage_id=-1", "", 422, "invalid", `"stage_id":`},
+		"list bad owner":        {"GET", "/leads?owner=me", "", 422, "invalid", `"owner":`},
+		"list NUL":              {"GET", "/leads?owner=%00", "", 400, "", ""},
+	} {
+		status, code, res := o.api(tc.method, tc.path, tc.body)
+		if status != tc.status || (tc.code != "" && code != tc.code) || !strings.Contains(res, tc.fields) {
+			t.Errorf("%s: %d %s, want %d %s %s", name, status, res[:min(len(res), 300)], tc.status, tc.code, tc.fields)
+		}
+		if strings.Contains(res, ".error.") {
+			t.Errorf("%s: the API answered a translation key: %s", name, res)
+		}
+	}
+	var leadsAfter int
+	var l1After string
+	_ = db.Get(&leadsAfter, `SELECT count(*) FROM leads WHERE org_id = $1`, o.id)
+	_ = db.Get(&l1After, `SELECT row_to_json(l)::text FROM leads l WHERE id = $1`, l1.ID)
+	if leadsAfter != leadsBefore || l1After != l1Before {
+		t.Errorf("bad requests changed leads: %d → %d\n%s\n%s", leadsBefore, leadsAfter, l1Before, l1After)
+	}
+
+	// Scopes: board:write moves leads; contacts:write does not.
+	_, boardKey, err := inst.App.Account.CreateScopedAPIKey(context.Background(), o.actor, "quadro", "board:write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, contactsKey, err := inst.App.Account.CreateScopedAPIKey(context.Background(), o.actor, "contatos", "contacts:write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, code, res := o.apiWith(contactsKey, "POST", p1+"/move", fmt.Sprintf(`{"stage_id":%d}`, stages[2].ID)); status != 403 || code != "insufficient_scope" {
+		t.Errorf("a contacts key moved a lead: %d %s", status, res)
+	}
+	if status, _, res := o.apiWith(boardKey, "POST", p1+"/move", fmt.Sprintf(`{"stage_id":%d}`, stages[2].ID)); status != 200 {
+		t.Errorf("a board:write key could not move a lead: %d %s", status, res)
+	}
+
+	if status, _, _ := o.api("DELETE", p1, ""); status != 204 {
+		t.Fatalf("delete: %d", status)
+	}
+	if status, _, _ := o.api("GET", p1, ""); status != 404 {
+		t.Fatalf("read deleted: %d", status)
+	}
+	if _, err := inst.App.CRM.Contact(context.Background(), o.id, ana.ID); err != nil {
+		t.Errorf("deleting a lead deleted its contact: %v", err)
+	}
+}
+
+type apiLeadOut struct {
+	ID           int64   `json:"id"`
+	PipelineID   int64   `json:"pipeline_id"`
+	StageID      int64   `json:"stage_id"`
+	ContactID    int64   `json:"contact_id"`
+	ContactName  string  `json:"contact_name"`
+	ContactPhone *string `json:"contact_phone"`
+	Title        string  `json:"title"`
+	ValueCents   int64   `json:"value_cents"`
+	Currency     string  `json:"currency"`
+	OwnerID      *int64  `json:"owner_id"`
+	Source       string  `json:"source"`
+	Notes        string  `json:"notes"`
+}
+
+// TestAPILeadsPages: the lead list's filters, walked page by page to the end, give every
+// lead they select once.
+func TestAPILeadsPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inst := webtest.Start(t)
+	o := newCRMOrg(t, inst, "Loja Muitos Leads")
+	pipeline, stages := o.pipelineOf(t)
+	contacts := []model.Contact{o.createContact("Caio", "+5511987654500"), o.createContact("Duda", "+5511987654501")}
+	for i := range 37 {
+		in := board.LeadInput{StageID: stages[i%3].ID, Title: fmt.Sprintf("Lead %d", i), ContactID: fmt.Sprint(contacts[i%2].ID)}
+		if i%4 == 0 {
+			in.OwnerID = fmt.Sprint(o.owner)
+		}
+		if _, err := inst.App.Board.CreateLead(ctx, o.actor, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(cond string, args ...any) map[int64]bool {
+		var ids []int64
+		if err := inst.App.Store.DB().Select(&ids, `SELECT id FROM leads WHERE org_id = $1 AND `+cond, append([]any{o.id}, args...)...); err != nil {
+			t.Fatal(err)
+		}
+		m := map[int64]bool{}
+		for _, id := range ids {
+			m[id] = true
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		query string
+		limit int
+		want  map[int64]bool
+	}{
+		{"", 5, want("true")},
+		{"", 100, want("true")},
+		{fmt.Sprintf("pipeline_id=%d", pipeline), 37, want("true")},
+		{fmt.Sprintf("stage_id=%d", stages[1].ID), 4, want("stage_id = $2", stages[1].ID)},
+		{fmt.Sprintf("contact_id=%d", contacts[0].ID), 6, want("contact_id = $2", contacts[0].ID)},
+		{fmt.Sprintf("owner=%d", o.owner), 3, want("owner_id = $2", o.owner)},
+		{"owner=none", 8, want("owner_id IS NULL")},
+		{fmt.Sprintf("stage_id=%d&contact_id=%d&owner=none", stages[0].ID, contacts[1].ID), 1, want("stage_id = $2 AND contact_id = $3 AND owner_id IS NULL", stages[0].ID, contacts[1].ID)},
+	} {
+		seen := map[int64]bool{}
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > 40 {
+				t.Fatalf("%q: the pages never end", tc.query)
+			}
+			p := fmt.Sprintf("/leads?limit=%d&%s&after=%s", tc.limit, tc.query, after)
+			if after == "" {
+				p = fmt.Sprintf("/leads?limit=%d&%s", tc.limit, tc.query)
+			}
+			status, _, res := o.api("GET", p, "")
+			var page struct {
+				Leads []apiLeadOut
+				Next  *string
+			}
+			if err := json.Unmarshal([]byte(res), &page); status != 200 || err != nil || len(page.Leads) > tc.limit {
+				t.Fatalf("%s: %d %s", p, status, res)
+			}
+			for _, l := range page.Leads {
+				if seen[l.ID] || !tc.want[l.ID] {
+					t.Errorf("%q: lead %d twice or not selected", tc.query, l.ID)
+				}
+				seen[l.ID] = true
+			}
+			if page.Next == nil {
+				break
+			}
+			after = *page.Next
+		}
+		if len(seen) != len(tc.want) {
+			t.Errorf("%q (limit %d): %d leads, want %d", tc.query, tc.limit, len(seen), len(tc.want))
+		}
+	}
+}
+
+// boardContract calls every pipeline and lead route for TestAPIAnswersMatchOpenAPI.
+func boardContract(t *testing.T, inst *webtest.Instance, orgID int64, key string, call contractCall) {
+	t.Helper()
+	ctx := context.Background()
+	a := model.Actor{OrgID: orgID, Role: model.RoleOwner}
+	ps, err := inst.App.Board.Pipelines(ctx, orgID)
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("pipelines: %v", err)
+	}
+	stages, err := inst.App.Board.Stages(ctx, orgID, ps[0].ID)
+	if err != nil || len(stages) < 2 {
+		t.Fatalf("stages: %v", err)
+	}
+	ct, err := inst.App.CRM.Create(ctx, a, crm.ContactInput{Name: "Funil", Phone: "+5511987653100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call("GET", "/pipelines", "", key, 200, true)
+	call("GET", fmt.Sprintf("/pipelines/%d", ps[0].ID), "", key, 200, true)
+	call("GET", "/pipelines/999999", "", key, 404, true)
+	var out struct{ Lead apiLeadOut }
+	_ = json.Unmarshal([]byte(call("POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"Contrato","value_cents":1000,"contact_id":%d}`, stages[0].ID, ct.ID), key, 201, true)), &out)
+	call("POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"Outro","contact":{"name":"Novo","phone":"+5511987653101"}}`, stages[0].ID), key, 201, true)
+	call("POST", "/leads", `{"title":`, key, 400, false)
+	call("POST", "/leads", fmt.Sprintf(`{"stage_id":999999,"title":"x","contact_id":%d}`, ct.ID), key, 404, true)
+	call("POST", "/leads", fmt.Sprintf(`{"stage_id":%d,"title":"x"}`, stages[0].ID), key, 422, true)
+	call("POST", "/leads", `{"title":"`+strings.Repeat("a", 3<<20)+`"}`, key, 413, false)
+	call("GET", "/leads", "", key, 200, true)
+	call("GET", fmt.Sprintf("/leads?pipeline_id=%d&stage_id=%d&contact_id=%d&owner=none&limit=1", ps[0].ID, stages[0].ID, ct.ID), "", key, 200, true)
+	call("GET", "/leads?after=x", "", key, 400, true)
+	call("GET", "/leads?owner=me", "", key, 422, true)
+	p := fmt.Sprintf("/leads/%d", out.Lead.ID)
+	call("GET", p, "", key, 200, true)
+	call("GET", "/leads/999999", "", key, 404, true)
+	call("PATCH", p, `{"title":"Contrato 2","owner_id":null}`, key, 200, true)
+	call("PATCH", p, `{"titel":"x"}`, key, 400, false)
+	call("PATCH", p, `{"title":"`+strings.Repeat("a", 3<<20)+`"}`, key, 413, false)
+	call("PATCH", p, `{"title":" "}`, key, 422, true)
+	call("PATCH", "/leads/999999", `{"title":"x"}`, key, 404, true)
+	call("POST", p+"/move", fmt.Sprintf(`{"stage_id":%d}`, stages[1].ID), key, 200, true)
+	call("POST", p+"/move", `{"stage_id":`, key, 400, false)
+	call("POST", p+"/move", `{"stage_id":999999}`, key, 404, true)
+	call("POST", p+"/move", `{"stage_id":0}`, key, 422, true)
 	call("DELETE", p, "", key, 204, true)
 	call("DELETE", p, "", key, 404, true)
 }

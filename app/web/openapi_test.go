@@ -490,6 +490,7 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", fmt.Sprintf("/enrolments/%d", enrolled.IDs[0]), "", key, 200, true)
 
 	crmContract(t, inst, orgID, key, call)
+	boardContract(t, inst, orgID, key, call)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

@@ -186,6 +186,7 @@ func (s *Server) routes() {
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
 	s.apiCRMRoutes(api)
+	s.apiBoardRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiCadenceRoutes(api)
 	s.apiKnowledgeRoutes(api)

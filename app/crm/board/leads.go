@@ -105,6 +105,12 @@ func (s *Service) Lead(ctx context.Context, orgID, id int64) (model.Lead, error)
 	return s.st.Lead(ctx, orgID, id)
 }
 
+// Leads returns up to limit leads matching f, newest first, older than the lead beforeID
+// (0: from the newest): the API's list.
+func (s *Service) Leads(ctx context.Context, orgID int64, f store.LeadList, beforeID int64, limit int) ([]model.Lead, error) {
+	return s.st.LeadsPage(ctx, orgID, f, beforeID, limit)
+}
+
 // LeadCard returns a lead as a board filtered by f shows it; model.ErrNotFound when the
 // filter hides it.
 func (s *Service) LeadCard(ctx context.Context, orgID, id int64, f model.LeadFilter) (model.Lead, error) {
