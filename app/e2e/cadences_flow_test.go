@@ -313,6 +313,12 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	if eval[bool](a, stepIs("s3", model.StepDone, "")) {
 		t.Fatal("the SMS went before the timeline was open: the page did not see the wait (a slow machine? see flowMinute)")
 	}
+	if got := a.text(`[data-step="s2"] [data-testid="enrolment-step-about"]`); got != "What came of 1 · WhatsApp message, for at most 10 minutes" {
+		t.Errorf("the waiting line says %q", got)
+	}
+	if !strings.HasPrefix(a.text(`[data-step="s2"] [data-testid="enrolment-step-until"]`), "until ") {
+		t.Error("the waiting line does not say until when it waits")
+	}
 	if sent := f.ms.Sent(); len(sent) != 1 || sent[0].Template != "orcamento_pronto" || sent[0].WaID != "5511987650101" {
 		t.Fatalf("Meta received %+v", sent)
 	}
@@ -338,7 +344,7 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 		t.Error("the tag of the delivered branch ran too")
 	}
 	text := a.text(tid("enrolment-steps"))
-	for _, want := range []string{"1 · WhatsApp message", "2 · Wait for a result", "No answer in time", "3 · SMS", "4 · AI call", "Answered"} {
+	for _, want := range []string{"1 · WhatsApp message", "2 · Wait for a result", "Nothing in time", "3 · SMS", "4 · AI call", "Answered"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the timeline lacks %q: %s", want, text)
 		}
