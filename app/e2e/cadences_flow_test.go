@@ -365,6 +365,25 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	a.open(fmt.Sprintf("%s/contacts/%d", f.home, f.contact2), tid("contact-cadences"))
 	a.do("open her cadence from her page", chromedp.Click(in("contact-cadence", "a")), chromedp.WaitVisible(tid("enrolment-steps")))
 	a.waitJS("the SSE connection is open", sseOpen, waitTimeout)
+	// The engine first (to tell a stalled enrolment from a page that missed an event): the
+	// delivery decides well before the 10 minutes are up.
+	var marina int64
+	_, _ = fmt.Sscanf(a.waitPath("her timeline", `/enrolments/\d+$`), f.home+"/enrolments/%d", &marina)
+	decided := time.Now().Add(time.Duration(5) * flowMinute)
+	for {
+		en, err := app.CadenceEngine.Enrolment(ctx, f.orgID, marina)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !en.Running() {
+			break
+		}
+		if time.Now().After(decided) {
+			raw, _ := json.Marshal(en)
+			t.Fatalf("the delivered run did not decide within half its limit (%s): %s", time.Duration(5)*flowMinute, raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	a.waitJS("delivered in time: tagged, and the cadence ends",
 		stepIs("s2", model.StepDone, "")+` && `+stepIs("s6", model.StepDone, "")+
 			` && document.querySelector('[data-testid="enrolment-status"]').dataset.status === "completed"`, waitTimeout)
