@@ -300,10 +300,16 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	}
 	enrolFromBoard(0)
 
-	// To the timeline as a person goes: Cadences, the cadence, its People, the contact.
+	// To the timeline as a person goes: Cadences, the cadence's count of active people (its
+	// People tab, the active ones), the contact.
 	a.do("open Cadences", chromedp.Click(`.sidebar-nav a[href="`+f.home+`/cadences"]`), chromedp.WaitVisible(tid("cadences-table")))
-	a.do("open the cadence", chromedp.Click(tid("cadence-link")), chromedp.WaitVisible(tid("cadence-tab-people")))
-	a.do("open its People", chromedp.Click(tid("cadence-tab-people")), chromedp.WaitVisible(tid("cadence-enrolment-link")))
+	if got := a.text(tid("cadence-active-link")); got != "1" {
+		t.Errorf("the list counts %q active", got)
+	}
+	a.do("open its active people", chromedp.Click(tid("cadence-active-link")), chromedp.WaitVisible(tid("cadence-enrolment-link")))
+	if !eval[bool](a, `!!document.querySelector('[data-testid="cadence-tab-people"][aria-current="page"]') && !!document.querySelector('[data-testid="cadence-filter-active"][aria-current="page"]')`) {
+		t.Error("the People tab, filtered to the active ones, is not the current one")
+	}
 	a.do("open João's timeline", chromedp.Click(tid("cadence-enrolment-link")), chromedp.WaitVisible(tid("enrolment-steps")))
 	timeline := a.waitPath("the timeline", `/enrolments/\d+$`)
 	a.waitJS("the SSE connection is open", sseOpen, waitTimeout)
