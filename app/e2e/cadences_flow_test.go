@@ -215,11 +215,8 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	add := func(at int, kind string) {
 		t.Helper()
 		btn := `[data-testid="cadence-steps"] > li:nth-child(` + strconv.Itoa(at) + `) [data-testid="step-add-button"]`
-		// Scrolled to the middle of the screen, as a person would have it: at the bottom
-		// edge the sticky Save bar covers it.
-		a.do("add a step: "+kind, chromedp.SetValue(fmt.Sprintf(`#add_kind_%d`, at), kind),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(btn)+`).scrollIntoView({block: "center"})`),
-			chromedp.Click(chromedp.CSS(btn)))
+		// Scrolled into view it stays clear of the sticky Save bar (the page's scroll padding).
+		a.do("add a step: "+kind, chromedp.SetValue(fmt.Sprintf(`#add_kind_%d`, at), kind), chromedp.Click(chromedp.CSS(btn)))
 		a.waitJS(fmt.Sprintf("%d cards", at+1), cards(at+1), waitTimeout)
 	}
 	// 1. WhatsApp (a new cadence starts with it): the channel, then the template, whose
