@@ -182,6 +182,11 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	f := newCadenceFlow(t, ctx)
 	app := f.inst.App
 	dir := os.Getenv("MASTERIA_SCREENSHOTS")
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	wide := look{name: "1366-light-en", width: 1366, height: 900, theme: "light"}
 	phone := look{name: "390-dark-pt", width: 390, height: 844, theme: "dark", phone: true}
 	// shot checks that the page fits its screen and, with MASTERIA_SCREENSHOTS, saves it.
