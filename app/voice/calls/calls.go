@@ -23,7 +23,6 @@ import (
 
 	"masteria/app/events"
 	"masteria/app/model"
-	"masteria/app/phone"
 	"masteria/app/store"
 	"masteria/app/voice/retell"
 )
@@ -64,7 +63,10 @@ type Service struct {
 	opts Options
 	jobs Jobs
 
-	hooks []hook
+	hooks      []hook
+	batchHooks []batchHook
+
+	e164 e164Cache // the callers' numbers read before
 
 	mu    sync.Mutex
 	cache map[int64]cachedKey
@@ -89,11 +91,41 @@ type hook struct {
 
 func (h hook) on(event string) bool { return len(h.events) == 0 || slices.Contains(h.events, event) }
 
+// BatchHook is a Hook that takes every call an event was applied to in one statement at
+// once (event is one of them; the rows as they now stand, one per call), so that what it
+// reads costs one query for the group instead of one per call. It runs in the statement's
+// transaction, after the per-call hooks; an error undoes every event of the group (each is
+// then tried alone, as when the statement fails).
+type BatchHook func(ctx context.Context, tx *store.Store, event string, cs []model.Call) error
+
+type batchHook struct {
+	run    BatchHook
+	events []string
+}
+
 // AddHook adds h to the hooks run on every applied event, or only on the events named
 // (call_started, call_ended, call_analyzed): events no hook runs on need no transaction
 // of their own. Call it before serving.
 func (s *Service) AddHook(h Hook, events ...string) {
 	s.hooks = append(s.hooks, hook{run: h, events: slices.Clone(events)})
+}
+
+// AddBatchHook adds h to the hooks run once per statement on every applied event, or
+// only on the events named. Call it before serving.
+func (s *Service) AddBatchHook(h BatchHook, events ...string) {
+	s.batchHooks = append(s.batchHooks, batchHook{run: h, events: slices.Clone(events)})
+}
+
+// Outbound wraps h so that it runs on outbound calls only: a hook that follows the calls
+// Master IA placed (a cadence's, a campaign's) has nothing to do with a caller's call, and
+// skipping it there saves its queries.
+func Outbound(h Hook) Hook {
+	return func(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+		if c.Direction != "outbound" {
+			return nil
+		}
+		return h(ctx, tx, event, c)
+	}
 }
 
 type cachedKey struct {
@@ -302,12 +334,7 @@ func (s *Service) apply(event string, c model.Call) (Result, error) {
 	if len(c.Metadata) > 0 {
 		_ = json.Unmarshal(c.Metadata, &l)
 	}
-	e164 := ""
-	if theirs != "" {
-		if n, err := phone.Normalize(theirs, "US"); err == nil {
-			e164 = n
-		}
-	}
+	e164 := s.e164.normalize(theirs)
 	in := store.CallEvent{Call: c, Event: event, ContactID: int64(l.ContactID), LeadID: int64(l.LeadID),
 		ConvID: int64(l.ConversationID), CampaignID: int64(l.CampaignID), OurNumber: ours, TheirNumber: e164,
 		CallEventType: callEventTypes[event].Name()}
@@ -462,6 +489,17 @@ func runHook(ctx context.Context, h Hook, tx *store.Store, event string, c model
 	return h(ctx, tx, event, c)
 }
 
+// runBatchHook runs a batch hook, its panic made an error so that the transaction is
+// rolled back.
+func runBatchHook(ctx context.Context, h BatchHook, tx *store.Store, event string, cs []model.Call) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("calls: a hook panicked on %s of %d calls: %v", event, len(cs), r)
+		}
+	}()
+	return h(ctx, tx, event, cs)
+}
+
 // ingest runs the statement of a batch: on its own (one round trip), or in a transaction
 // when hooks run or a recording's copy is to be queued, each with its event's row.
 func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, error) {
@@ -472,6 +510,9 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 		tx = tx || (s.jobs != nil && p.in.Call.RecordingURL != "")
 		for _, h := range s.hooks {
 			tx = tx || h.on(p.in.Event)
+		}
+		for _, h := range s.batchHooks {
+			tx = tx || len(h.events) == 0 || slices.Contains(h.events, p.in.Event)
 		}
 	}
 	contactCreated := events.ContactCreated.Name()
@@ -484,6 +525,7 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 		if rows, err = tx.IngestCallEvents(ctx, ins, contactCreated); err != nil {
 			return err
 		}
+		byEvent := map[string][]model.Call{}
 		for _, row := range rows {
 			var p *pending
 			for _, q := range batch {
@@ -494,6 +536,7 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 			if p == nil {
 				return fmt.Errorf("calls: call %s came back from no event", row.CallID)
 			}
+			byEvent[p.in.Event] = append(byEvent[p.in.Event], row)
 			if s.jobs != nil && p.in.Call.RecordingURL != "" && row.RecordingURL != "" && row.RecordingFileID == nil {
 				if _, err := s.jobs.InsertTx(ctx, tx.SQLTx(), RecordingArgs{OrgID: row.OrgID, ID: row.ID}, &river.InsertOpts{
 					UniqueOpts: river.UniqueOpts{ByArgs: true},
@@ -506,6 +549,19 @@ func (s *Service) ingest(ctx context.Context, batch []*pending) ([]model.Call, e
 					continue
 				}
 				if err := runHook(ctx, h.run, tx, p.in.Event, row); err != nil {
+					return err
+				}
+			}
+		}
+		for _, event := range []string{"call_started", "call_ended", "call_analyzed"} {
+			if len(byEvent[event]) == 0 {
+				continue
+			}
+			for _, h := range s.batchHooks {
+				if len(h.events) > 0 && !slices.Contains(h.events, event) {
+					continue
+				}
+				if err := runBatchHook(ctx, h.run, tx, event, byEvent[event]); err != nil {
 					return err
 				}
 			}
