@@ -4,14 +4,14 @@
 -- name: call-ingest
 -- Call events, one per call (of any orgs), in one statement: each event is claimed (a
 -- duplicate does nothing and returns no row); its call is tied to the org's records (the
--- contact the call already has; the metadata's contact, lead, conversation and campaign
--- when they are the org's, another org's ids or none giving null; our number; the contact
--- with the other side's number, or one created for an inbound caller, with its timeline
--- line and contact.created event; the latest conversation of the contact found); the
--- event is applied to the call's row and the call's event recorded, every event announced
--- when the transaction commits. A later event (higher rank) takes over every field it
--- carries; an earlier one arriving late only fills what is still empty, so the row never
--- goes back. Links, once set, stay. The rows of the calls applied come back.
+-- contact the call already has; the metadata's contact, lead, conversation and campaign when
+-- they are the org's, another org's ids or none giving null; our number; the contact with the
+-- other side's number, or one created for an inbound caller, with its timeline line and
+-- contact.created event; the latest conversation of the contact found); the event is applied
+-- to the call's row and the call's event recorded, the events announced when the transaction
+-- commits (one notification per org, with their ids). A later event (higher rank) takes over
+-- every field it carries; an earlier one arriving late only fills what is still empty, so the
+-- row never goes back. Links, once set, stay. The rows of the calls applied come back.
 -- Arrays, one element per event: $1 org, $2 Retell call id, $3 Retell event, $4 direction,
 -- $5 from, $6 to, $7 agent id, $8 agent name, $9 status, $10 rank, $11 disconnection
 -- reason, $12 started, $13 ended ('' for none), $14 duration ms, $15 recording URL,
@@ -36,12 +36,16 @@ WITH i AS (
 ), l AS (
     SELECT i.*,
            (SELECT k.contact_id FROM calls k WHERE k.org_id = i.org_id AND k.call_id = i.call_id) AS known_contact_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.id = i.meta_contact) AS contact_id,
-           (SELECT d.id FROM leads d WHERE d.org_id = i.org_id AND d.id = i.meta_lead) AS lead_id,
-           (SELECT v.id FROM conversations v WHERE v.org_id = i.org_id AND v.id = i.meta_conversation) AS conversation_id,
-           (SELECT p.id FROM campaigns p WHERE p.org_id = i.org_id AND p.id = i.meta_campaign) AS campaign_id,
+           CASE WHEN i.meta_contact > 0 THEN
+               (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.id = i.meta_contact) END AS contact_id,
+           CASE WHEN i.meta_lead > 0 THEN (SELECT d.id FROM leads d WHERE d.org_id = i.org_id AND d.id = i.meta_lead) END AS lead_id,
+           CASE WHEN i.meta_conversation > 0 THEN
+               (SELECT v.id FROM conversations v WHERE v.org_id = i.org_id AND v.id = i.meta_conversation) END AS conversation_id,
+           CASE WHEN i.meta_campaign > 0 THEN
+               (SELECT p.id FROM campaigns p WHERE p.org_id = i.org_id AND p.id = i.meta_campaign) END AS campaign_id,
            (SELECT n.id FROM voice_numbers n WHERE n.org_id = i.org_id AND n.phone_number = i.ours) AS number_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs AND i.theirs <> '') AS phone_contact_id
+           CASE WHEN i.theirs <> '' THEN
+               (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs) END AS phone_contact_id
     FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id
 ), newc AS (
     -- An inbound caller nobody knows becomes a contact (once for all of the caller's
@@ -148,8 +152,9 @@ WITH i AS (
     RETURNING id, org_id
 )
 SELECT u.*,
-       (SELECT count(pg_notify('masteria_events', json_build_object('id', e.id, 'org_id', e.org_id)::text))
-        FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) e) AS announced
+       (SELECT count(pg_notify('masteria_events', json_build_object('org_id', e.org_id, 'ids', e.ids)::text))
+        FROM (SELECT x.org_id, json_agg(x.id ORDER BY x.id) AS ids
+              FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) x GROUP BY x.org_id) e) AS announced
 FROM up u;
 
 -- name: call-set-recording
