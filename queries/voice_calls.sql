@@ -2,16 +2,19 @@
 -- and the calls analytics. See migrations/00020_voice.sql.
 
 -- name: call-ingest
--- Call events, one per call (of any orgs), in one statement: each event is claimed (a
--- duplicate does nothing and returns no row); its call is tied to the org's records (the
--- contact the call already has; the metadata's contact, lead, conversation and campaign when
--- they are the org's, another org's ids or none giving null; our number; the contact with the
--- other side's number, or one created for an inbound caller, with its timeline line and
--- contact.created event; the latest conversation of the contact found); the event is applied
--- to the call's row and the call's event recorded, the events announced when the transaction
--- commits (one notification per org, with their ids). A later event (higher rank) takes over
--- every field it carries; an earlier one arriving late only fills what is still empty, so the
--- row never goes back. Links, once set, stay. The rows of the calls applied come back.
+-- Call events (of any calls and orgs; each event of a call at most once) in one statement:
+-- each event is claimed (a duplicate does nothing); the new events of a call are folded into
+-- one change of its row (each field from the highest event that carries it, as if applied one
+-- after the other in their order: Retell's call object only grows from one event to the next);
+-- the call is tied to the org's records (the contact the call already has; the metadata's
+-- contact, lead, conversation and campaign when they are the org's, another org's ids or none
+-- giving null; our number; the contact with the other side's number, or one created for an
+-- inbound caller, with its timeline line and contact.created event; the latest conversation of
+-- the contact found); the change is applied to the call's row and each new event recorded, the
+-- events announced when the transaction commits (one notification per org, with their ids). A
+-- later event (higher rank) takes over every field it carries; an earlier one arriving late
+-- only fills what is still empty, so the row never goes back. Links, once set, stay. The rows
+-- of the calls with new events come back, with those events (events).
 -- Arrays, one element per event: $1 org, $2 Retell call id, $3 Retell event, $4 direction,
 -- $5 from, $6 to, $7 agent id, $8 agent name, $9 status, $10 rank, $11 disconnection
 -- reason, $12 started, $13 ended ('' for none), $14 duration ms, $15 recording URL,
@@ -32,7 +35,52 @@ WITH i AS (
 ), claim AS (
     INSERT INTO call_events (org_id, call_id, event) SELECT i.org_id, i.call_id, i.event FROM i
     ON CONFLICT (org_id, call_id, event) DO NOTHING
-    RETURNING org_id, call_id
+    RETURNING org_id, call_id, event
+), ev AS (
+    -- The events claimed: each call's events new to it.
+    SELECT i.* FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id AND claim.event = i.event
+), f AS (
+    -- One row per call: its new events folded as if applied one after the other in their
+    -- order (call_started, call_ended, call_analyzed): each field from the highest event
+    -- that carries it. (Retell's call object only grows from one event to the next.)
+    SELECT e.org_id, e.call_id, max(e.event_rank) AS event_rank,
+        (array_agg(e.direction ORDER BY e.event_rank DESC))[1] AS direction,
+        (array_agg(e.status ORDER BY e.event_rank DESC))[1] AS status,
+        coalesce((array_agg(e.from_number ORDER BY e.event_rank DESC) FILTER (WHERE e.from_number <> ''))[1], '') AS from_number,
+        coalesce((array_agg(e.to_number ORDER BY e.event_rank DESC) FILTER (WHERE e.to_number <> ''))[1], '') AS to_number,
+        coalesce((array_agg(e.agent_id ORDER BY e.event_rank DESC) FILTER (WHERE e.agent_id <> ''))[1], '') AS agent_id,
+        coalesce((array_agg(e.agent_name ORDER BY e.event_rank DESC) FILTER (WHERE e.agent_name <> ''))[1], '') AS agent_name,
+        coalesce((array_agg(e.reason ORDER BY e.event_rank DESC) FILTER (WHERE e.reason <> ''))[1], '') AS reason,
+        coalesce((array_agg(e.started ORDER BY e.event_rank DESC) FILTER (WHERE e.started <> ''))[1], '') AS started,
+        coalesce((array_agg(e.ended ORDER BY e.event_rank DESC) FILTER (WHERE e.ended <> ''))[1], '') AS ended,
+        coalesce((array_agg(e.duration_ms ORDER BY e.event_rank DESC) FILTER (WHERE e.duration_ms <> 0))[1], 0) AS duration_ms,
+        coalesce((array_agg(e.recording_url ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.recording_url <> ''))[1], '') AS recording_url,
+        coalesce((array_agg(e.transcript ORDER BY e.event_rank DESC) FILTER (WHERE e.transcript <> ''))[1], '') AS transcript,
+        coalesce((array_agg(e.transcript_object ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.transcript_object::jsonb <> '[]'::jsonb))[1], '[]') AS transcript_object,
+        coalesce((array_agg(e.summary ORDER BY e.event_rank DESC) FILTER (WHERE e.summary <> ''))[1], '') AS summary,
+        coalesce((array_agg(e.sentiment ORDER BY e.event_rank DESC) FILTER (WHERE e.sentiment <> ''))[1], '') AS sentiment,
+        coalesce((array_agg(e.successful ORDER BY e.event_rank DESC) FILTER (WHERE e.successful <> ''))[1], '') AS successful,
+        coalesce((array_agg(e.in_voicemail ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.in_voicemail <> ''))[1], '') AS in_voicemail,
+        coalesce((array_agg(e.custom_analysis ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.custom_analysis::jsonb <> '{}'::jsonb))[1], '{}') AS custom_analysis,
+        coalesce((array_agg(e.cost_cents ORDER BY e.event_rank DESC) FILTER (WHERE e.cost_cents <> 0))[1], 0) AS cost_cents,
+        coalesce((array_agg(e.metadata ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.metadata::jsonb <> '{}'::jsonb))[1], '{}') AS metadata,
+        coalesce((array_agg(e.dynamic_variables ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.dynamic_variables::jsonb <> '{}'::jsonb))[1], '{}') AS dynamic_variables,
+        coalesce((array_agg(e.meta_contact ORDER BY e.event_rank DESC) FILTER (WHERE e.meta_contact <> 0))[1], 0) AS meta_contact,
+        coalesce((array_agg(e.meta_lead ORDER BY e.event_rank DESC) FILTER (WHERE e.meta_lead <> 0))[1], 0) AS meta_lead,
+        coalesce((array_agg(e.meta_conversation ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.meta_conversation <> 0))[1], 0) AS meta_conversation,
+        coalesce((array_agg(e.meta_campaign ORDER BY e.event_rank DESC)
+           FILTER (WHERE e.meta_campaign <> 0))[1], 0) AS meta_campaign,
+        coalesce((array_agg(e.ours ORDER BY e.event_rank DESC) FILTER (WHERE e.ours <> ''))[1], '') AS ours,
+        coalesce((array_agg(e.theirs ORDER BY e.event_rank DESC) FILTER (WHERE e.theirs <> ''))[1], '') AS theirs
+    FROM ev e
+    GROUP BY e.org_id, e.call_id
 ), l AS (
     SELECT i.*,
            (SELECT k.contact_id FROM calls k WHERE k.org_id = i.org_id AND k.call_id = i.call_id) AS known_contact_id,
@@ -46,7 +94,7 @@ WITH i AS (
            (SELECT n.id FROM voice_numbers n WHERE n.org_id = i.org_id AND n.phone_number = i.ours) AS number_id,
            CASE WHEN i.theirs <> '' THEN
                (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs) END AS phone_contact_id
-    FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id
+    FROM f i
 ), newc AS (
     -- An inbound caller nobody knows becomes a contact (once for all of the caller's
     -- calls). A contact of the number created meanwhile elsewhere is taken (DO UPDATE
@@ -148,10 +196,12 @@ WITH i AS (
     SELECT u.org_id, i.type, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
         'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id,
         'campaign_id', u.campaign_id, 'outcome', nullif(call_outcome(u.status, u.disconnection_reason, u.in_voicemail), '')))
-    FROM up u JOIN i ON i.org_id = u.org_id AND i.call_id = u.call_id
+    FROM up u JOIN ev i ON i.org_id = u.org_id AND i.call_id = u.call_id
+    ORDER BY u.org_id, u.call_id, i.event_rank
     RETURNING id, org_id
 )
 SELECT u.*,
+       (SELECT array_agg(e.event ORDER BY e.event_rank) FROM ev e WHERE e.org_id = u.org_id AND e.call_id = u.call_id) AS events,
        (SELECT count(pg_notify('masteria_events', json_build_object('org_id', e.org_id, 'ids', e.ids)::text))
         FROM (SELECT x.org_id, json_agg(x.id ORDER BY x.id) AS ids
               FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) x GROUP BY x.org_id) e) AS announced
