@@ -37,50 +37,47 @@ WITH i AS (
     ON CONFLICT (org_id, call_id, event) DO NOTHING
     RETURNING org_id, call_id, event
 ), ev AS (
-    -- The events claimed: each call's events new to it.
-    SELECT i.* FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id AND claim.event = i.event
+    -- The events claimed: each call's events new to it (one of each).
+    SELECT DISTINCT ON (i.org_id, i.call_id, i.event_rank) i.*
+    FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id AND claim.event = i.event
 ), f AS (
     -- One row per call: its new events folded as if applied one after the other in their
-    -- order (call_started, call_ended, call_analyzed): each field from the highest event
-    -- that carries it. (Retell's call object only grows from one event to the next.)
-    SELECT e.org_id, e.call_id, max(e.event_rank) AS event_rank,
-        (array_agg(e.direction ORDER BY e.event_rank DESC))[1] AS direction,
-        (array_agg(e.status ORDER BY e.event_rank DESC))[1] AS status,
-        coalesce((array_agg(e.from_number ORDER BY e.event_rank DESC) FILTER (WHERE e.from_number <> ''))[1], '') AS from_number,
-        coalesce((array_agg(e.to_number ORDER BY e.event_rank DESC) FILTER (WHERE e.to_number <> ''))[1], '') AS to_number,
-        coalesce((array_agg(e.agent_id ORDER BY e.event_rank DESC) FILTER (WHERE e.agent_id <> ''))[1], '') AS agent_id,
-        coalesce((array_agg(e.agent_name ORDER BY e.event_rank DESC) FILTER (WHERE e.agent_name <> ''))[1], '') AS agent_name,
-        coalesce((array_agg(e.reason ORDER BY e.event_rank DESC) FILTER (WHERE e.reason <> ''))[1], '') AS reason,
-        coalesce((array_agg(e.started ORDER BY e.event_rank DESC) FILTER (WHERE e.started <> ''))[1], '') AS started,
-        coalesce((array_agg(e.ended ORDER BY e.event_rank DESC) FILTER (WHERE e.ended <> ''))[1], '') AS ended,
-        coalesce((array_agg(e.duration_ms ORDER BY e.event_rank DESC) FILTER (WHERE e.duration_ms <> 0))[1], 0) AS duration_ms,
-        coalesce((array_agg(e.recording_url ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.recording_url <> ''))[1], '') AS recording_url,
-        coalesce((array_agg(e.transcript ORDER BY e.event_rank DESC) FILTER (WHERE e.transcript <> ''))[1], '') AS transcript,
-        coalesce((array_agg(e.transcript_object ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.transcript_object::jsonb <> '[]'::jsonb))[1], '[]') AS transcript_object,
-        coalesce((array_agg(e.summary ORDER BY e.event_rank DESC) FILTER (WHERE e.summary <> ''))[1], '') AS summary,
-        coalesce((array_agg(e.sentiment ORDER BY e.event_rank DESC) FILTER (WHERE e.sentiment <> ''))[1], '') AS sentiment,
-        coalesce((array_agg(e.successful ORDER BY e.event_rank DESC) FILTER (WHERE e.successful <> ''))[1], '') AS successful,
-        coalesce((array_agg(e.in_voicemail ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.in_voicemail <> ''))[1], '') AS in_voicemail,
-        coalesce((array_agg(e.custom_analysis ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.custom_analysis::jsonb <> '{}'::jsonb))[1], '{}') AS custom_analysis,
-        coalesce((array_agg(e.cost_cents ORDER BY e.event_rank DESC) FILTER (WHERE e.cost_cents <> 0))[1], 0) AS cost_cents,
-        coalesce((array_agg(e.metadata ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.metadata::jsonb <> '{}'::jsonb))[1], '{}') AS metadata,
-        coalesce((array_agg(e.dynamic_variables ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.dynamic_variables::jsonb <> '{}'::jsonb))[1], '{}') AS dynamic_variables,
-        coalesce((array_agg(e.meta_contact ORDER BY e.event_rank DESC) FILTER (WHERE e.meta_contact <> 0))[1], 0) AS meta_contact,
-        coalesce((array_agg(e.meta_lead ORDER BY e.event_rank DESC) FILTER (WHERE e.meta_lead <> 0))[1], 0) AS meta_lead,
-        coalesce((array_agg(e.meta_conversation ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.meta_conversation <> 0))[1], 0) AS meta_conversation,
-        coalesce((array_agg(e.meta_campaign ORDER BY e.event_rank DESC)
-           FILTER (WHERE e.meta_campaign <> 0))[1], 0) AS meta_campaign,
-        coalesce((array_agg(e.ours ORDER BY e.event_rank DESC) FILTER (WHERE e.ours <> ''))[1], '') AS ours,
-        coalesce((array_agg(e.theirs ORDER BY e.event_rank DESC) FILTER (WHERE e.theirs <> ''))[1], '') AS theirs
-    FROM ev e
-    GROUP BY e.org_id, e.call_id
+    -- order (call_started 1, call_ended 2, call_analyzed 3): each field from the highest
+    -- event that carries it. (Retell's call object only grows from one event to the next.)
+    SELECT k.org_id, k.call_id, greatest(e3.event_rank, e2.event_rank, e1.event_rank) AS event_rank,
+        coalesce(e3.direction, e2.direction, e1.direction) AS direction, coalesce(e3.status, e2.status, e1.status) AS status,
+        coalesce(nullif(e3.from_number, ''), nullif(e2.from_number, ''), e1.from_number, '') AS from_number,
+        coalesce(nullif(e3.to_number, ''), nullif(e2.to_number, ''), e1.to_number, '') AS to_number,
+        coalesce(nullif(e3.agent_id, ''), nullif(e2.agent_id, ''), e1.agent_id, '') AS agent_id,
+        coalesce(nullif(e3.agent_name, ''), nullif(e2.agent_name, ''), e1.agent_name, '') AS agent_name,
+        coalesce(nullif(e3.reason, ''), nullif(e2.reason, ''), e1.reason, '') AS reason,
+        coalesce(nullif(e3.started, ''), nullif(e2.started, ''), e1.started, '') AS started,
+        coalesce(nullif(e3.ended, ''), nullif(e2.ended, ''), e1.ended, '') AS ended,
+        coalesce(nullif(e3.recording_url, ''), nullif(e2.recording_url, ''), e1.recording_url, '') AS recording_url,
+        coalesce(nullif(e3.transcript, ''), nullif(e2.transcript, ''), e1.transcript, '') AS transcript,
+        coalesce(nullif(e3.summary, ''), nullif(e2.summary, ''), e1.summary, '') AS summary,
+        coalesce(nullif(e3.sentiment, ''), nullif(e2.sentiment, ''), e1.sentiment, '') AS sentiment,
+        coalesce(nullif(e3.successful, ''), nullif(e2.successful, ''), e1.successful, '') AS successful,
+        coalesce(nullif(e3.in_voicemail, ''), nullif(e2.in_voicemail, ''), e1.in_voicemail, '') AS in_voicemail,
+        coalesce(nullif(e3.ours, ''), nullif(e2.ours, ''), e1.ours, '') AS ours,
+        coalesce(nullif(e3.theirs, ''), nullif(e2.theirs, ''), e1.theirs, '') AS theirs,
+        coalesce(nullif(e3.duration_ms, 0), nullif(e2.duration_ms, 0), e1.duration_ms, 0) AS duration_ms,
+        coalesce(nullif(e3.cost_cents, 0), nullif(e2.cost_cents, 0), e1.cost_cents, 0) AS cost_cents,
+        coalesce(nullif(e3.meta_contact, 0), nullif(e2.meta_contact, 0), e1.meta_contact, 0) AS meta_contact,
+        coalesce(nullif(e3.meta_lead, 0), nullif(e2.meta_lead, 0), e1.meta_lead, 0) AS meta_lead,
+        coalesce(nullif(e3.meta_conversation, 0), nullif(e2.meta_conversation, 0), e1.meta_conversation, 0) AS meta_conversation,
+        coalesce(nullif(e3.meta_campaign, 0), nullif(e2.meta_campaign, 0), e1.meta_campaign, 0) AS meta_campaign,
+        coalesce(nullif(e3.transcript_object::jsonb, '[]'), nullif(e2.transcript_object::jsonb, '[]'),
+           e1.transcript_object::jsonb, '[]')::text AS transcript_object,
+        coalesce(nullif(e3.custom_analysis::jsonb, '{}'), nullif(e2.custom_analysis::jsonb, '{}'),
+           e1.custom_analysis::jsonb, '{}')::text AS custom_analysis,
+        coalesce(nullif(e3.metadata::jsonb, '{}'), nullif(e2.metadata::jsonb, '{}'), e1.metadata::jsonb, '{}')::text AS metadata,
+        coalesce(nullif(e3.dynamic_variables::jsonb, '{}'), nullif(e2.dynamic_variables::jsonb, '{}'),
+           e1.dynamic_variables::jsonb, '{}')::text AS dynamic_variables
+    FROM (SELECT DISTINCT e.org_id, e.call_id FROM ev e) k
+    LEFT JOIN ev e3 ON e3.org_id = k.org_id AND e3.call_id = k.call_id AND e3.event_rank = 3
+    LEFT JOIN ev e2 ON e2.org_id = k.org_id AND e2.call_id = k.call_id AND e2.event_rank = 2
+    LEFT JOIN ev e1 ON e1.org_id = k.org_id AND e1.call_id = k.call_id AND e1.event_rank = 1
 ), l AS (
     SELECT i.*,
            (SELECT k.contact_id FROM calls k WHERE k.org_id = i.org_id AND k.call_id = i.call_id) AS known_contact_id,
