@@ -141,7 +141,7 @@ func TestAPIKeyShownOnce(t *testing.T) {
 	if scope != "campaigns:read contacts:write" {
 		t.Fatalf("scope %q", scope)
 	}
-	if list := webtest.Text(c.Get(home + "/settings/apikeys").Body); !strings.Contains(list, "Campaigns: Read · Contacts, tags and segments: Read and change") {
+	if list := webtest.Text(c.Get(home + "/settings/apikeys").Body); !strings.Contains(list, "Contacts, tags and segments: Read and change · Campaigns: Read") {
 		t.Fatalf("the list does not say what the key may do: %s", list)
 	}
 }
