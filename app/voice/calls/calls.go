@@ -82,9 +82,10 @@ type Service struct {
 }
 
 // Hook runs inside the transaction that applies a call event (call_started, call_ended,
-// call_analyzed), with the call's row as it now stands; an error undoes the event, and
-// Retell's retry brings it again. Campaigns settle their ledger here, and a call's outcome
-// moves its lead.
+// call_analyzed), with the call's row as it now stands (a later event of the call applied
+// in the same statement shows in it: the hook runs once for each event, in their order);
+// an error undoes the event, and Retell's retry brings it again. Campaigns settle their
+// ledger here, and a call's outcome moves its lead.
 type Hook func(ctx context.Context, tx *store.Store, event string, c model.Call) error
 
 // hook is a Hook and the events it runs on (all when none are named).
