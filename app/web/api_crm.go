@@ -114,10 +114,11 @@ func (s *Server) apiContactFilter(c echo.Context) (model.ContactFilter, bool, er
 		if err != nil || id <= 0 {
 			return f, false, apiFail(c, http.StatusNotFound, "not_found", "no such segment")
 		}
-		_, sf, err := s.crm.Segment(c.Request().Context(), apiActor(c).OrgID, id)
+		sg, sf, err := s.crm.Segment(c.Request().Context(), apiActor(c).OrgID, id)
 		if err != nil {
 			return f, false, apiCRMFail(c, err, "no such segment")
 		}
+		sf = segmentMe(sg, sf)
 		if f.Query != "" {
 			sf.Query = f.Query
 		}
@@ -478,4 +479,192 @@ func (s *Server) apiContactOptOuts(c echo.Context) error {
 		}
 		return nil
 	})
+}
+
+// apiTagRoutes mounts tags, custom fields and segments: the org's own vocabulary of
+// contacts, short lists read whole.
+func (s *Server) apiTagRoutes(api *echo.Group) {
+	api.GET("/tags", s.apiTags)
+	api.POST("/tags", s.apiTagCreate)
+	api.PATCH("/tags/:id", s.apiTagUpdate)
+	api.DELETE("/tags/:id", s.apiTagDelete)
+	api.GET("/custom-fields", s.apiFields)
+	api.GET("/segments", s.apiSegments)
+	api.GET("/segments/:id", s.apiSegment)
+	api.GET("/segments/:id/count", s.apiSegmentCount)
+}
+
+const noSuchTag, noSuchSegment = "no such tag", "no such segment"
+
+// apiTags lists the tags by name, with how many contacts have each.
+func (s *Server) apiTags(c echo.Context) error {
+	tags, err := s.crm.Tags(c.Request().Context(), apiActor(c).OrgID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tags": nonNilList(tags)})
+}
+
+func nonNilList[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+type apiTagIn struct {
+	Name  *string `json:"name"`
+	Color *string `json:"color"`
+}
+
+const tagExample = `{"name":"VIP","color":"green"}`
+
+// apiTagAnswer answers the tag as it now is.
+func (s *Server) apiTagAnswer(c echo.Context, status int, id int64) error {
+	tags, err := s.crm.Tags(c.Request().Context(), apiActor(c).OrgID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(tags, func(t model.Tag) bool { return t.ID == id })
+	if i < 0 {
+		return apiFail(c, http.StatusNotFound, "not_found", noSuchTag)
+	}
+	return c.JSON(status, map[string]any{"tag": tags[i]})
+}
+
+// apiTagCreate is POST /tags {"name":…, "color":…}: 201 with the tag; a name the org has
+// already is 422 on name.
+func (s *Server) apiTagCreate(c echo.Context) error {
+	var in apiTagIn
+	if !apiDecode(c, &in, tagExample) {
+		return nil
+	}
+	t, err := s.crm.CreateTag(c.Request().Context(), apiActor(c), deref(in.Name), deref(in.Color))
+	if err != nil {
+		return apiCRMFail(c, err, noSuchTag)
+	}
+	return s.apiTagAnswer(c, http.StatusCreated, t.ID)
+}
+
+// apiTagUpdate renames or recolours a tag; what is left out stays.
+func (s *Server) apiTagUpdate(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return apiFail(c, http.StatusNotFound, "not_found", noSuchTag)
+	}
+	var in apiTagIn
+	if !apiDecode(c, &in, tagExample) {
+		return nil
+	}
+	ctx := c.Request().Context()
+	a := apiActor(c)
+	tags, err := s.crm.Tags(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(tags, func(t model.Tag) bool { return t.ID == id })
+	if i < 0 {
+		return apiFail(c, http.StatusNotFound, "not_found", noSuchTag)
+	}
+	name, color := tags[i].Name, tags[i].Color
+	if in.Name != nil {
+		name = *in.Name
+	}
+	if in.Color != nil {
+		color = *in.Color
+	}
+	if err := s.crm.UpdateTag(ctx, a, id, name, color); err != nil {
+		return apiCRMFail(c, err, noSuchTag)
+	}
+	return s.apiTagAnswer(c, http.StatusOK, id)
+}
+
+// apiTagDelete removes a tag from the org and from every contact.
+func (s *Server) apiTagDelete(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return apiFail(c, http.StatusNotFound, "not_found", noSuchTag)
+	}
+	if err := s.crm.DeleteTag(c.Request().Context(), apiActor(c), id); err != nil {
+		return apiCRMFail(c, err, noSuchTag)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// apiFields lists the custom fields in the form's order: their keys name the values in a
+// contact's attributes.
+func (s *Server) apiFields(c echo.Context) error {
+	fs, err := s.crm.Fields(c.Request().Context(), apiActor(c).OrgID)
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		fs[i].Choices = nonNilList(fs[i].Choices)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"custom_fields": nonNilList(fs)})
+}
+
+// apiSegmentJSON is a segment with its filter in the contact list's query words.
+type apiSegmentJSON struct {
+	model.Segment
+	Filter model.ContactFilter `json:"filter"`
+}
+
+func (s *Server) apiSegments(c echo.Context) error {
+	sgs, err := s.crm.Segments(c.Request().Context(), apiActor(c).OrgID)
+	if err != nil {
+		return err
+	}
+	out := make([]apiSegmentJSON, 0, len(sgs))
+	for _, sg := range sgs {
+		f, err := crm.SegmentFilter(sg)
+		if err != nil {
+			return err
+		}
+		out = append(out, apiSegmentJSON{Segment: sg, Filter: f})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"segments": out})
+}
+
+func (s *Server) apiSegment(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return apiFail(c, http.StatusNotFound, "not_found", noSuchSegment)
+	}
+	sg, f, err := s.crm.Segment(c.Request().Context(), apiActor(c).OrgID, id)
+	if err != nil {
+		return apiCRMFail(c, err, noSuchSegment)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"segment": apiSegmentJSON{Segment: sg, Filter: f}})
+}
+
+// apiSegmentCount counts the contacts the segment selects now.
+func (s *Server) apiSegmentCount(c echo.Context) error {
+	id, ok := apiPathID(c, "id")
+	if !ok {
+		return apiFail(c, http.StatusNotFound, "not_found", noSuchSegment)
+	}
+	ctx := c.Request().Context()
+	a := apiActor(c)
+	sg, f, err := s.crm.Segment(ctx, a.OrgID, id)
+	if err != nil {
+		return apiCRMFail(c, err, noSuchSegment)
+	}
+	n, err := s.crm.Count(ctx, a, segmentMe(sg, f))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"segment_id": id, "count": n})
+}
+
+// segmentMe reads a segment's "owner: me" as its creator: an API key is nobody, so "me"
+// is the member who saved the segment (nobody's contacts when that member is gone).
+func segmentMe(sg model.Segment, f model.ContactFilter) model.ContactFilter {
+	if f.Owner == "me" {
+		f.Owner = "none"
+		if sg.CreatedBy != nil {
+			f.Owner = strconv.FormatInt(*sg.CreatedBy, 10)
+		}
+	}
+	return f
 }

@@ -864,3 +864,164 @@ func boardContract(t *testing.T, inst *webtest.Instance, orgID int64, key string
 	call("DELETE", p, "", key, 204, true)
 	call("DELETE", p, "", key, 404, true)
 }
+
+// TestAPITagsFieldsSegments: tags created, renamed and deleted (leaving their contacts);
+// custom fields and segments read with the filter and count the pages use; another org's
+// ids are not found; bad input refused and nothing changed.
+func TestAPITagsFieldsSegments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inst := webtest.Start(t)
+	o := newCRMOrg(t, inst, "Loja Tags API")
+	o.foreign(t, newCRMOrg(t, inst, "Loja Tags Vizinha"))
+	db := inst.App.Store.DB()
+
+	status, _, res := o.api("POST", "/tags", `{"name":"  Cliente   fiel ","color":"purple"}`)
+	var out struct{ Tag model.Tag }
+	if err := json.Unmarshal([]byte(res), &out); status != 201 || err != nil || out.Tag.Name != "Cliente fiel" || out.Tag.Color != "purple" {
+		t.Fatalf("create: %d %s", status, res)
+	}
+	tp := fmt.Sprintf("/tags/%d", out.Tag.ID)
+	if status, _, res := o.api("POST", "/tags", `{"name":"Sem cor"}`); status != 201 || !strings.Contains(res, `"color":"gray"`) {
+		t.Fatalf("create without a colour: %d %s", status, res)
+	}
+	ct, err := inst.App.CRM.Create(ctx, o.actor, crm.ContactInput{Name: "Eva", TagIDs: []int64{out.Tag.ID, o.vip.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, res := o.api("PATCH", tp, `{"name":"Fiel"}`); status != 200 || !strings.Contains(res, `"name":"Fiel"`) || !strings.Contains(res, `"color":"purple"`) || !strings.Contains(res, `"count":1`) {
+		t.Fatalf("rename: %d %s", status, res)
+	}
+	if status, _, res := o.api("GET", "/tags", ""); status != 200 || !strings.Contains(res, `"name":"Fiel"`) || !strings.Contains(res, `"name":"VIP"`) {
+		t.Fatalf("list: %d %s", status, res)
+	}
+
+	// Bad input and another org's tags.
+	var before string
+	_ = db.Get(&before, `SELECT string_agg(name || color, ',' ORDER BY id) FROM tags WHERE org_id = $1`, o.id)
+	for name, tc := range map[string]struct {
+		method, path, body string
+		status             int
+		code, fields       string
+	}{
+		"create not json":      {"POST", "/tags", `{"name":`, 400, "bad_json", ""},
+		"create unknown field": {"POST", "/tags", `{"name":"x","colour":"red"}`, 400, "bad_json", ""},
+		"create NUL":           {"POST", "/tags", `{"name":"a\u0000"}`, 400, "", ""},
+		"create invalid UTF-8": {"POST", "/tags", "{\"name\":\"\xff\"}", 400, "", ""},
+		"create too big":       {"POST", "/tags", `{"name":"` + strings.Repeat("a", 3<<20) + `"}`, 413, "", ""},
+		"create no name":       {"POST", "/tags", `{"name":" "}`, 422, "invalid", `"name":`},
+		"create name taken":    {"POST", "/tags", `{"name":"VIP"}`, 422, "invalid", `"name":"There is already a tag with this name."`},
+		"create bad colour":    {"POST", "/tags", `{"name":"x","color":"black"}`, 422, "invalid", `"color":`},
+		"patch not json":       {"PATCH", tp, `{`, 400, "bad_json", ""},
+		"patch unknown field":  {"PATCH", tp, `{"nome":"x"}`, 400, "bad_json", ""},
+		"patch taken":          {"PATCH", tp, `{"name":"VIP"}`, 422, "invalid", `"name":`},
+		"patch long":           {"PATCH", tp, `{"name":"` + strings.Repeat("a", 61) + `"}`, 422, "invalid", `"name":`},
+		"patch foreign":        {"PATCH", fmt.Sprintf("/tags/%d", o.foreignTag), `{"name":"Meu"}`, 404, "not_found", ""},
+		"delete foreign":       {"DELETE", fmt.Sprintf("/tags/%d", o.foreignTag), "", 404, "not_found", ""},
+		"patch no number":      {"PATCH", "/tags/abc", `{"name":"x"}`, 404, "not_found", ""},
+		"segment foreign":      {"GET", fmt.Sprintf("/segments/%d", o.foreignSegment), "", 404, "not_found", ""},
+		"count foreign":        {"GET", fmt.Sprintf("/segments/%d/count", o.foreignSegment), "", 404, "not_found", ""},
+		"segment no number":    {"GET", "/segments/0", "", 404, "not_found", ""},
+	} {
+		status, code, res := o.api(tc.method, tc.path, tc.body)
+		if status != tc.status || (tc.code != "" && code != tc.code) || !strings.Contains(res, tc.fields) {
+			t.Errorf("%s: %d %s, want %d %s %s", name, status, res[:min(len(res), 300)], tc.status, tc.code, tc.fields)
+		}
+	}
+	var after string
+	_ = db.Get(&after, `SELECT string_agg(name || color, ',' ORDER BY id) FROM tags WHERE org_id = $1`, o.id)
+	var foreignTag string
+	_ = db.Get(&foreignTag, `SELECT name FROM tags WHERE id = $1`, o.foreignTag)
+	if after != before || foreignTag != "VIP" {
+		t.Errorf("bad requests changed tags: %s → %s; the other org's is %q", before, after, foreignTag)
+	}
+
+	if status, _, _ := o.api("DELETE", tp, ""); status != 204 {
+		t.Fatalf("delete: %d", status)
+	}
+	if got, err := inst.App.CRM.Contact(ctx, o.id, ct.ID); err != nil || fmt.Sprint(got.TagIDs) != fmt.Sprint([]int64{o.vip.ID}) {
+		t.Fatalf("the contact after its tag was deleted: %v %v", got.TagIDs, err)
+	}
+	if status, _, _ := o.api("DELETE", tp, ""); status != 404 {
+		t.Fatalf("delete again: %d", status)
+	}
+
+	if status, _, res := o.api("GET", "/custom-fields", ""); status != 200 || !strings.Contains(res, `"key":"cidade"`) || !strings.Contains(res, `"type":"number"`) {
+		t.Fatalf("custom fields: %d %s", status, res)
+	}
+
+	// Segments: the filter as saved, the count as the page counts, the same contacts as
+	// GET /contacts?segment_id=; "owner: me" is the member who saved it.
+	for i := range 4 {
+		in := crm.ContactInput{Name: fmt.Sprintf("Seg %d", i), TagIDs: []int64{o.vip.ID}}
+		if i%2 == 0 {
+			in.OwnerID = o.owner
+		}
+		if _, err := inst.App.CRM.Create(ctx, o.actor, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vips, err := inst.App.CRM.SaveSegment(ctx, o.actor, 0, "VIPs", model.ContactFilter{TagIDs: []int64{o.vip.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := inst.App.CRM.SaveSegment(ctx, o.actor, 0, "Meus VIPs", model.ContactFilter{TagIDs: []int64{o.vip.ID}, Owner: "me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, res := o.api("GET", "/segments", ""); status != 200 || !strings.Contains(res, `"name":"VIPs"`) || !strings.Contains(res, fmt.Sprintf(`"tags":[%d]`, o.vip.ID)) {
+		t.Fatalf("segments: %d %s", status, res)
+	}
+	if status, _, res := o.api("GET", fmt.Sprintf("/segments/%d", mine), ""); status != 200 || !strings.Contains(res, `"owner":"me"`) {
+		t.Fatalf("segment: %d %s", status, res)
+	}
+	for _, tc := range []struct {
+		id   int64
+		want int
+	}{{vips, 5}, {mine, 2}} {
+		status, _, res := o.api("GET", fmt.Sprintf("/segments/%d/count", tc.id), "")
+		if status != 200 || !strings.Contains(res, fmt.Sprintf(`"count":%d`, tc.want)) {
+			t.Errorf("segment %d count: %d %s, want %d", tc.id, status, res, tc.want)
+		}
+		_, _, res = o.api("GET", fmt.Sprintf("/contacts?segment_id=%d&limit=100", tc.id), "")
+		if n := strings.Count(res, `"last_activity_at"`); n != tc.want {
+			t.Errorf("segment %d lists %d contacts, counts %d", tc.id, n, tc.want)
+		}
+	}
+}
+
+// tagContract calls every tag, custom field and segment route for
+// TestAPIAnswersMatchOpenAPI.
+func tagContract(t *testing.T, inst *webtest.Instance, orgID int64, key string, call contractCall) {
+	t.Helper()
+	ctx := context.Background()
+	a := model.Actor{OrgID: orgID, Role: model.RoleOwner}
+	_ = inst.App.Store.DB().Get(&a.UserID, `SELECT user_id FROM memberships WHERE org_id = $1 LIMIT 1`, orgID)
+	if _, err := inst.App.CRM.CreateField(ctx, a, "Tamanho", model.FieldChoice, []string{"P", "M", "G"}); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := inst.App.CRM.SaveSegment(ctx, a, 0, "Contrato", model.ContactFilter{Query: "a", OptedOut: "none",
+		Attrs: []model.AttrCond{{Key: "tamanho", Op: "eq", Value: "M"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ Tag model.Tag }
+	_ = json.Unmarshal([]byte(call("POST", "/tags", `{"name":"Contrato 2","color":"teal"}`, key, 201, true)), &out)
+	call("POST", "/tags", `{"name":`, key, 400, false)
+	call("POST", "/tags", `{"name":"Contrato 2"}`, key, 422, true)
+	call("POST", "/tags", `{"name":"`+strings.Repeat("a", 3<<20)+`"}`, key, 413, false)
+	call("GET", "/tags", "", key, 200, true)
+	p := fmt.Sprintf("/tags/%d", out.Tag.ID)
+	call("PATCH", p, `{"color":"red"}`, key, 200, true)
+	call("PATCH", p, `{"colour":"red"}`, key, 400, false)
+	call("PATCH", p, `{"name":" "}`, key, 422, true)
+	call("PATCH", "/tags/999999", `{"name":"x"}`, key, 404, true)
+	call("DELETE", p, "", key, 204, true)
+	call("DELETE", p, "", key, 404, true)
+	call("GET", "/custom-fields", "", key, 200, true)
+	call("GET", "/segments", "", key, 200, true)
+	call("GET", fmt.Sprintf("/segments/%d", sg), "", key, 200, true)
+	call("GET", "/segments/999999", "", key, 404, true)
+	call("GET", fmt.Sprintf("/segments/%d/count", sg), "", key, 200, true)
+	call("GET", "/segments/999999/count", "", key, 404, true)
+}

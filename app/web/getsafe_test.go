@@ -110,6 +110,10 @@ func TestGETChangesNothing(t *testing.T) {
 		}
 	}
 
+	segment, err := app.CRM.SaveSegment(ctx, a, 0, "Clientes", model.ContactFilter{Query: "Caio"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
 		"inbox": fmt.Sprint(r.ConversationID), "conversations": fmt.Sprint(r.ConversationID), "contacts": fmt.Sprint(ct.ID), "leads": fmt.Sprint(lead.ID),
@@ -118,7 +122,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"members": fmt.Sprint(ownerID), "campaigns": fmt.Sprint(camp.ID),
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
 		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
-		"cadences": fmt.Sprint(cad.ID), "enrolments": fmt.Sprint(enrolled.IDs[0]),
+		"cadences": fmt.Sprint(cad.ID), "enrolments": fmt.Sprint(enrolled.IDs[0]), "segments": fmt.Sprint(segment),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,

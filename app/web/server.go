@@ -187,6 +187,7 @@ func (s *Server) routes() {
 	s.apiMergeRoutes(api)
 	s.apiCRMRoutes(api)
 	s.apiBoardRoutes(api)
+	s.apiTagRoutes(api)
 	s.apiCampaignRoutes(api)
 	s.apiCadenceRoutes(api)
 	s.apiKnowledgeRoutes(api)
