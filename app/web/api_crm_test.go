@@ -285,6 +285,12 @@ func TestAPIContacts(t *testing.T) {
 	if status, _, _ := o.api("DELETE", path, ""); status != 404 {
 		t.Fatalf("delete again: %d", status)
 	}
+	// The same events as the pages publish, each change once.
+	var types string
+	_ = inst.App.Store.DB().Get(&types, `SELECT string_agg(type, ',' ORDER BY id) FROM events WHERE org_id = $1 AND type LIKE 'contact%'`, o.id)
+	if types != "contact.created,contact.updated,contact.updated,contact.updated,contact.updated,contact.updated,contact.updated,contacts.deleted" {
+		t.Errorf("events: %s", types)
+	}
 }
 
 // TestAPIContactsListPages: the list's filters select what the page's filters select,
@@ -722,6 +728,11 @@ func TestAPILeads(t *testing.T) {
 	}
 	if _, err := inst.App.CRM.Contact(context.Background(), o.id, ana.ID); err != nil {
 		t.Errorf("deleting a lead deleted its contact: %v", err)
+	}
+	var types string
+	_ = db.Get(&types, `SELECT string_agg(type, ',' ORDER BY id) FROM events WHERE org_id = $1 AND type LIKE 'lead.%' AND payload->>'lead_id' = $2`, o.id, fmt.Sprint(l1.ID))
+	if types != "lead.created,lead.updated,lead.moved,lead.moved,lead.moved,lead.deleted" {
+		t.Errorf("events of the lead: %s", types)
 	}
 }
 
