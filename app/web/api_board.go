@@ -152,6 +152,23 @@ func (s *Server) apiLeads(c echo.Context) error {
 	if err := v.Err(); err != nil {
 		return apiCRMFail(c, err, "")
 	}
+	ctx := c.Request().Context()
+	orgID := apiActor(c).OrgID
+	if f.PipelineID != 0 {
+		if _, err := s.board.Pipeline(ctx, orgID, f.PipelineID); err != nil {
+			return apiCRMFail(c, err, noSuchPipeline)
+		}
+	}
+	if f.StageID != 0 {
+		if _, err := s.board.Stage(ctx, orgID, f.StageID); err != nil {
+			return apiCRMFail(c, err, "no such stage")
+		}
+	}
+	if f.ContactID != 0 {
+		if _, err := s.crm.Contact(ctx, orgID, f.ContactID); err != nil {
+			return apiCRMFail(c, err, noSuchContact)
+		}
+	}
 	var before int64
 	if raw := c.QueryParam("after"); raw != "" {
 		n, err := strconv.ParseInt(raw, 10, 64)
@@ -160,7 +177,7 @@ func (s *Server) apiLeads(c echo.Context) error {
 		}
 		before = n
 	}
-	ls, err := s.board.Leads(c.Request().Context(), apiActor(c).OrgID, f, before, limit+1)
+	ls, err := s.board.Leads(ctx, orgID, f, before, limit+1)
 	if err != nil {
 		return err
 	}

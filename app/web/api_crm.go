@@ -109,6 +109,19 @@ func (s *Server) apiContactFilter(c echo.Context) (model.ContactFilter, bool, er
 	if errors.As(err, &v) {
 		return f, false, apiInvalidFields(c, v)
 	}
+	ctx := c.Request().Context()
+	orgID := apiActor(c).OrgID
+	if foreign, err := s.foreignTags(ctx, orgID, f.TagIDs); err != nil || foreign {
+		if err != nil {
+			return f, false, err
+		}
+		return f, false, apiFail(c, http.StatusNotFound, "not_found", "a tag that is not in your organization")
+	}
+	for _, id := range f.StageIDs {
+		if _, err := s.board.Stage(ctx, orgID, id); err != nil {
+			return f, false, apiCRMFail(c, err, "a stage that is not in your organization")
+		}
+	}
 	if sid := q.Get("segment_id"); sid != "" {
 		id, err := strconv.ParseInt(sid, 10, 64)
 		if err != nil || id <= 0 {

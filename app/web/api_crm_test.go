@@ -197,6 +197,8 @@ func TestAPIContacts(t *testing.T) {
 		{"POST", path + "/tags", fmt.Sprintf(`{"tag_ids":[%d]}`, o.foreignTag)},
 		{"DELETE", fmt.Sprintf("%s/tags/%d", path, o.foreignTag), ""},
 		{"GET", fmt.Sprintf("/contacts?segment_id=%d", o.foreignSegment), ""},
+		{"GET", fmt.Sprintf("/contacts?tag=%d", o.foreignTag), ""},
+		{"GET", fmt.Sprintf("/contacts?stage=%d", o.foreignStage), ""},
 		{"GET", "/contacts/abc", ""},
 		{"GET", "/contacts/-1", ""},
 	} {
@@ -490,6 +492,7 @@ func crmContract(t *testing.T, inst *webtest.Instance, orgID int64, key string, 
 	call("GET", "/contacts?after=forged", "", key, 400, true)
 	call("GET", "/contacts?segment_id=999999", "", key, 404, true)
 	call("GET", "/contacts?owner=me", "", key, 422, true)
+	call("GET", "/contacts?tag=999999", "", key, 404, true)
 	call("GET", p, "", key, 200, true)
 	call("GET", "/contacts/999999", "", key, 404, true)
 	call("PATCH", p, `{"email":"contrato@loja.com","attributes":{"cidade":null}}`, key, 200, true)
@@ -643,8 +646,10 @@ func TestAPILeads(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want 404 not_found", tc.method, tc.path, status, res)
 		}
 	}
-	if status, _, res := o.api("GET", fmt.Sprintf("/leads?contact_id=%d", o.foreignContact), ""); status != 200 || !strings.Contains(res, `"leads":[]`) {
-		t.Errorf("another org's contact as a filter: %d %s", status, res)
+	for _, q := range []string{fmt.Sprintf("contact_id=%d", o.foreignContact), fmt.Sprintf("stage_id=%d", o.foreignStage), fmt.Sprintf("pipeline_id=%d", o.foreignPipeline)} {
+		if status, code, res := o.api("GET", "/leads?"+q, ""); status != 404 || code != "not_found" {
+			t.Errorf("another org's id as a filter (%s): %d %s", q, status, res)
+		}
 	}
 
 	// Bad input.
@@ -860,6 +865,7 @@ func boardContract(t *testing.T, inst *webtest.Instance, orgID int64, key string
 	call("GET", fmt.Sprintf("/leads?pipeline_id=%d&stage_id=%d&contact_id=%d&owner=none&limit=1", ps[0].ID, stages[0].ID, ct.ID), "", key, 200, true)
 	call("GET", "/leads?after=x", "", key, 400, true)
 	call("GET", "/leads?owner=me", "", key, 422, true)
+	call("GET", "/leads?stage_id=999999", "", key, 404, true)
 	p := fmt.Sprintf("/leads/%d", out.Lead.ID)
 	call("GET", p, "", key, 200, true)
 	call("GET", "/leads/999999", "", key, 404, true)
