@@ -66,6 +66,10 @@ type Config struct {
 	// link-local addresses (an intranet, tests); off refuses them.
 	KBPrivateURLs bool
 
+	// WebhooksAllowPrivate lets outgoing webhooks use plain http and reach private,
+	// loopback, link-local and CGNAT addresses; off refuses them, checked on the address dialled.
+	WebhooksAllowPrivate bool
+
 	// AIProgressionDelay is how long after a message the AI looks at the contact's leads
 	// (the messages of that while make one request).
 	AIProgressionDelay time.Duration
@@ -103,6 +107,7 @@ var Vars = []Var{
 	{"MASTERIA_BOT_DEBOUNCE", "2s", "how long the AI bot waits after a customer's message for more before it answers them all at once"},
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
 	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
+	{"MASTERIA_WEBHOOKS_ALLOW_PRIVATE", "off", "let outgoing webhooks reach plain http and private, loopback, link-local and CGNAT addresses (on: an intranet, tests)"},
 	{"MASTERIA_AI_PROGRESSION_DELAY", "15s", "how long after a message the AI classifies the contact's leads (the messages of that while make one request)"},
 }
 
@@ -143,6 +148,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 		MediaURL:             get("MASTERIA_MEDIA_URL"),
 		KBPrivateURLs:        get("MASTERIA_KB_PRIVATE_URLS") == "on",
+		WebhooksAllowPrivate: get("MASTERIA_WEBHOOKS_ALLOW_PRIVATE") == "on",
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {
