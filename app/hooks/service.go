@@ -31,7 +31,8 @@ type Options struct {
 	Schedule []time.Duration
 	// Concurrency is how many requests go to one endpoint at once (16).
 	Concurrency int
-	// BreakerThreshold is how many failures in a row open an endpoint's circuit (5), and
+	// BreakerThreshold is how many failures in a row open an endpoint's circuit (10: a
+	// receiver failing 30 % of requests at random trips it about once in 170,000), and
 	// BreakerCooldown how long it then holds deliveries before one probes (30 s).
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
@@ -56,7 +57,7 @@ func (o *Options) defaults() {
 		o.Concurrency = 16
 	}
 	if o.BreakerThreshold <= 0 {
-		o.BreakerThreshold = 5
+		o.BreakerThreshold = 10
 	}
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = 30 * time.Second
