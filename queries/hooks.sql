@@ -71,8 +71,10 @@ WHERE org_id = $1 AND endpoint_id = $2 AND (expires_at IS NULL OR expires_at > n
 ORDER BY id DESC;
 
 -- name: hook-cursor-lock
--- One dispatcher at a time, across instances: the others wait here.
-SELECT tx::text AS tx, id FROM webhook_cursor FOR UPDATE;
+-- One dispatcher at a time, across instances: the others give way at once. An advisory
+-- lock, not a row lock: waiting here takes no transaction id, so it holds back no one's
+-- snapshot horizon (which the dispatcher itself reads up to).
+SELECT pg_try_advisory_xact_lock(7263001);
 
 -- name: hook-dispatch
 -- cross-org: the dispatcher takes the next events of every org, in commit order, up to the

@@ -23,6 +23,10 @@ import (
 	"masteria/app/store"
 )
 
+// claimBatch is how many due deliveries of an endpoint one round claims (sent
+// Concurrency at once, recorded together).
+const claimBatch = 256
+
 // MaxLoggedBody is how much of a receiver's answer the log keeps.
 const MaxLoggedBody = 2 << 10
 
@@ -263,7 +267,7 @@ func (s *Service) drain(ctx context.Context, orgID, endpointID int64) error {
 			}
 			keysAt = now
 		}
-		limit := 4 * s.opts.Concurrency
+		limit := claimBatch
 		if e.OpenUntil != nil { // the cool-down is over: one delivery probes the receiver
 			limit = 1
 		}
@@ -279,13 +283,14 @@ func (s *Service) drain(ctx context.Context, orgID, endpointID int64) error {
 }
 
 // send makes one attempt of each delivery, Concurrency at once, and records them. Once
-// the failures in a row reach the breaker's threshold it sends no more: the circuit opens,
-// the rest wait for the cool-down. It reports whether sending to the endpoint must stop.
+// the failures in a row reach the breaker's threshold (or the attempts without an answer
+// reach its own) it sends no more: the circuit opens, the rest wait for the cool-down. It reports whether sending to the endpoint must stop.
 func (s *Service) send(ctx context.Context, e *model.WebhookEndpoint, keys [][]byte, ds []model.WebhookDelivery) (bool, error) {
 	var (
 		mu       sync.Mutex
 		results  = make([]result, 0, len(ds))
 		failures = e.Failures
+		silent   int // attempts in a row without an answer
 		since    = e.FailingSince
 		open     bool
 		gone     bool
@@ -321,10 +326,15 @@ func (s *Service) send(ctx context.Context, e *model.WebhookEndpoint, keys [][]b
 			defer mu.Unlock()
 			results = append(results, r)
 			if r.OK {
-				failures, since = 0, nil
+				failures, silent, since = 0, 0, nil
 				return
 			}
 			failures++
+			if r.Status == 0 {
+				silent++
+			} else {
+				silent = 0
+			}
 			if since == nil {
 				at := r.At
 				since = &at
@@ -332,7 +342,7 @@ func (s *Service) send(ctx context.Context, e *model.WebhookEndpoint, keys [][]b
 			if r.gone {
 				gone = true
 			}
-			if failures >= s.opts.BreakerThreshold {
+			if failures >= s.opts.BreakerThreshold || silent >= s.opts.BreakerTimeouts {
 				open = true
 			}
 		}(d)
@@ -353,8 +363,10 @@ func (s *Service) send(ctx context.Context, e *model.WebhookEndpoint, keys [][]b
 	if err := s.st.RecordWebhookAttempts(ctx, e.OrgID, e.ID, rs); err != nil {
 		return true, err
 	}
-	if err := s.st.SetWebhookEndpointHealth(ctx, e.OrgID, e.ID, failures, since, openUntil); err != nil {
-		return true, err
+	if failures != e.Failures || !sameTime(since, e.FailingSince) || !sameTime(openUntil, e.OpenUntil) {
+		if err := s.st.SetWebhookEndpointHealth(ctx, e.OrgID, e.ID, failures, since, openUntil); err != nil {
+			return true, err
+		}
 	}
 	e.Failures, e.FailingSince, e.OpenUntil = failures, since, openUntil
 	var unsent []int64
@@ -451,3 +463,5 @@ func (s *Service) wakeAt(ctx context.Context, orgID, endpointID int64, at time.T
 		return nil
 	})
 }
+
+func sameTime(a, b *time.Time) bool { return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b)) }

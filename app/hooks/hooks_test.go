@@ -213,7 +213,7 @@ func TestGoneDisables(t *testing.T) {
 // without waiting for the dead one.
 func TestCircuitBreaker(t *testing.T) {
 	e := newEnv(t, hooks.Options{AllowPrivate: true, Schedule: fast, Timeout: time.Second, Concurrency: 4,
-		BreakerThreshold: 3, BreakerCooldown: time.Minute})
+		BreakerTimeouts: 3, BreakerCooldown: time.Minute})
 	release := make(chan struct{})
 	var deadHits atomic.Int64
 	dead := newReceiver(t, func(int, *http.Request) int {

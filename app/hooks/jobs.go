@@ -53,11 +53,19 @@ type DispatchWorker struct {
 }
 
 // Work fans out events until the outbox is read to its end.
-func (w *DispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
+func (w *DispatchWorker) Work(ctx context.Context, j *river.Job[DispatchArgs]) error {
 	for {
 		f, err := w.S.Dispatch(ctx)
 		if err != nil {
 			return err
+		}
+		if f.Busy {
+			// Another dispatcher is reading; an event it may have just missed is looked at
+			// again shortly, once (later events queue their own job).
+			if time.Since(j.CreatedAt) < 100*time.Millisecond {
+				return river.JobSnooze(50 * time.Millisecond)
+			}
+			return nil
 		}
 		if f.More && f.Events < DispatchBatch {
 			// Events wait behind a transaction still running: look again shortly.
@@ -138,7 +146,7 @@ func Register(reg *jobs.Registry, s *Service) {
 }
 
 // Run wakes the dispatcher when events are written: it listens to the outbox's
-// notifications and queues a dispatch job, at most one every 20 ms, until ctx ends.
+// notifications and queues a dispatch job, at most one every 50 ms, until ctx ends.
 func (s *Service) Run(ctx context.Context, databaseURL string) error {
 	l := pq.NewListener(databaseURL, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
@@ -149,7 +157,7 @@ func (s *Service) Run(ctx context.Context, databaseURL string) error {
 	if err := l.Listen("masteria_events"); err != nil {
 		return fmt.Errorf("hooks: listen: %w", err)
 	}
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	dirty := false
 	for {

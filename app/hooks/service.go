@@ -31,10 +31,13 @@ type Options struct {
 	Schedule []time.Duration
 	// Concurrency is how many requests go to one endpoint at once (16).
 	Concurrency int
-	// BreakerThreshold is how many failures in a row open an endpoint's circuit (10: a
-	// receiver failing 30 % of requests at random trips it about once in 170,000), and
-	// BreakerCooldown how long it then holds deliveries before one probes (30 s).
+	// BreakerThreshold is how many failures in a row open an endpoint's circuit (20: a
+	// receiver failing 30 % of requests at random trips it about once in 3·10¹⁰), and
+	// BreakerTimeouts how many attempts in a row without any answer (timeouts, refused
+	// connections) do (5: a dead receiver is found after one round of timeouts).
+	// BreakerCooldown is how long the circuit then holds deliveries before one probes (30 s).
 	BreakerThreshold int
+	BreakerTimeouts  int
 	BreakerCooldown  time.Duration
 	// DisableAfter disables an endpoint that has failed every attempt for this long (72 h).
 	DisableAfter time.Duration
@@ -57,7 +60,10 @@ func (o *Options) defaults() {
 		o.Concurrency = 16
 	}
 	if o.BreakerThreshold <= 0 {
-		o.BreakerThreshold = 10
+		o.BreakerThreshold = 20
+	}
+	if o.BreakerTimeouts <= 0 {
+		o.BreakerTimeouts = 5
 	}
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = 30 * time.Second

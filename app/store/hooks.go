@@ -196,7 +196,9 @@ func (s *Store) WebhookSecrets(ctx context.Context, orgID, id int64) ([]WebhookS
 type WebhookFanout struct {
 	Events int64
 	// More: events wait behind a transaction still running; dispatch again shortly.
-	More      bool
+	More bool
+	// Busy: another dispatcher is at work (it reads what this one would have).
+	Busy      bool
 	Endpoints []WebhookTarget
 }
 
@@ -208,18 +210,19 @@ type WebhookTarget struct {
 }
 
 // DispatchWebhooks takes up to limit events after the dispatcher's cursor, in commit order,
-// and makes one delivery per subscribed endpoint, in one transaction. Dispatchers of other
-// instances wait for it.
+// and makes one delivery per subscribed endpoint, in one transaction. While another
+// dispatcher is at work it does nothing and reports Busy.
 // then runs in the same transaction with the endpoints that got deliveries (to queue their jobs).
 func (s *Store) DispatchWebhooks(ctx context.Context, limit int, then func(tx *Store, ts []WebhookTarget) error) (WebhookFanout, error) {
 	var out WebhookFanout
 	err := s.Tx(ctx, func(tx *Store) error {
-		var cur struct {
-			Tx string `db:"tx"`
-			ID int64  `db:"id"`
-		}
-		if err := tx.get(ctx, tx.q.HookCursorLock, &cur); err != nil {
+		var locked bool
+		if err := tx.get(ctx, tx.q.HookCursorLock, &locked); err != nil {
 			return fmt.Errorf("store: webhook cursor: %w", err)
+		}
+		if !locked {
+			out.Busy = true
+			return nil
 		}
 		var rows []WebhookTarget
 		if err := tx.sel(ctx, tx.q.HookDispatch, &rows, limit); err != nil {
