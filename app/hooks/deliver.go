@@ -464,4 +464,6 @@ func (s *Service) wakeAt(ctx context.Context, orgID, endpointID int64, at time.T
 	})
 }
 
-func sameTime(a, b *time.Time) bool { return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b)) }
+func sameTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b))
+}
