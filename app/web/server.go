@@ -197,6 +197,7 @@ func (s *Server) routes() {
 	s.apiCallRoutes(api)
 	s.apiVoiceNumberRoutes(api)
 	s.apiCadenceRunRoutes(api)
+	s.apiWebhookRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
