@@ -475,3 +475,40 @@ func (s *Service) audit(ctx context.Context, a model.Actor, action string, id in
 	_ = s.st.Audit(ctx, model.AuditEntry{OrgID: a.OrgID, UserID: a.UserRef(), Action: action,
 		Target: "webhook " + strconv.FormatInt(id, 10) + " " + u, IP: a.IP, UserAgent: a.UserAgent})
 }
+
+// Area is a group of subscribable events, for the form that picks them.
+type Area struct {
+	Key    string // hooks.area.<key> names it
+	Events []events.Def
+}
+
+// areaOf files an event under the area of the product it comes from.
+var areaOf = map[string]string{
+	"message": "inbox", "conversation": "inbox", "inbox": "inbox", "channel": "inbox", "templates": "inbox",
+	"contact": "contacts", "contacts": "contacts", "import": "contacts",
+	"lead": "leads", "pipeline": "leads",
+	"campaign": "campaigns", "cadence": "cadences", "call": "calls",
+	"ai": "ai", "kb": "ai", "persona": "ai",
+}
+
+var areaOrder = []string{"inbox", "contacts", "leads", "campaigns", "cadences", "calls", "ai", "org"}
+
+// Areas groups the subscribable events by area, in the catalogue's order within each.
+func Areas() []Area {
+	by := map[string][]events.Def{}
+	for _, d := range Subscribable() {
+		prefix, _, _ := strings.Cut(d.Name, ".")
+		a, ok := areaOf[prefix]
+		if !ok {
+			a = "org"
+		}
+		by[a] = append(by[a], d)
+	}
+	out := make([]Area, 0, len(areaOrder))
+	for _, k := range areaOrder {
+		if len(by[k]) > 0 {
+			out = append(out, Area{Key: k, Events: by[k]})
+		}
+	}
+	return out
+}

@@ -276,6 +276,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
 	adm.POST("/settings/voice/numbers/:id/release", s.voiceNumbersRelease)
 	s.voiceRoutes(adm)
+	s.webhookPageRoutes(adm)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
