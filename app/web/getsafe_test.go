@@ -14,6 +14,7 @@ import (
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/inbox"
+	"masteria/app/hooks"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
@@ -110,6 +111,11 @@ func TestGETChangesNothing(t *testing.T) {
 		}
 	}
 
+	// A webhook endpoint for an event nothing here publishes (no delivery runs during the walk).
+	hook, err := app.Hooks.Create(ctx, a, hooks.Input{URL: "https://hooks.example.com/in", EventTypes: []string{"webhook.endpoint_disabled"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
 		"inbox": fmt.Sprint(r.ConversationID), "conversations": fmt.Sprint(r.ConversationID), "contacts": fmt.Sprint(ct.ID), "leads": fmt.Sprint(lead.ID),
@@ -119,6 +125,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
 		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
 		"cadences": fmt.Sprint(cad.ID), "enrolments": fmt.Sprint(enrolled.IDs[0]),
+		"webhooks": fmt.Sprint(hook.Endpoint.ID), "webhook-endpoints": fmt.Sprint(hook.Endpoint.ID),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,
