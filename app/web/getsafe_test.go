@@ -13,8 +13,8 @@ import (
 	"masteria/app/ai/persona"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
-	"masteria/app/inbox"
 	"masteria/app/hooks"
+	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
