@@ -38,7 +38,7 @@ func apiWebhookFail(c echo.Context, err error, notFound string) error {
 	var v *model.ValidationError
 	switch {
 	case errors.Is(err, model.ErrForbidden):
-		return apiFail(c, http.StatusForbidden, "forbidden", "only owners and admins may manage webhooks: this key's creator is not one")
+		return apiFail(c, http.StatusForbidden, "forbidden", "only owners and admins may manage webhooks")
 	case errors.Is(err, model.ErrNotFound):
 		return apiFail(c, http.StatusNotFound, "not_found", notFound)
 	case errors.Is(err, hooks.ErrDisabled):
@@ -77,10 +77,7 @@ func apiPageArgs(c echo.Context, cursor string) (int64, int, bool, error) {
 }
 
 func (s *Server) apiWebhookEndpoints(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	after, limit, ok, err := apiPageArgs(c, "after")
 	if !ok {
 		return err
@@ -107,10 +104,7 @@ type apiWebhookIn struct {
 const webhookExample = `{"url":"https://example.com/hooks","event_types":["contact.created"]}`
 
 func (s *Server) apiWebhookCreate(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	var in apiWebhookIn
 	if ok, err := apiNumberBody(c, &in, webhookExample); !ok {
 		return err
@@ -139,10 +133,7 @@ func (s *Server) apiWebhookCreate(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookEndpoint(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -155,10 +146,7 @@ func (s *Server) apiWebhookEndpoint(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookUpdate(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -199,10 +187,7 @@ func (s *Server) apiWebhookUpdate(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookDelete(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -214,10 +199,7 @@ func (s *Server) apiWebhookDelete(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookRotate(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -252,10 +234,7 @@ func (s *Server) apiWebhookRotate(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookTest(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -268,10 +247,7 @@ func (s *Server) apiWebhookTest(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookDeliveries(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -303,10 +279,7 @@ func (s *Server) apiWebhookDeliveries(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookReplay(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
@@ -328,10 +301,7 @@ func (s *Server) apiWebhookReplay(c echo.Context) error {
 }
 
 func (s *Server) apiWebhookReplayRange(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, ok := apiPathID(c, "id")
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)

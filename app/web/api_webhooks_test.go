@@ -14,8 +14,8 @@ import (
 	"masteria/app/web/webtest"
 )
 
-// TestWebhookAPIRefusals: another org's key gets 404 for every id, a key whose creator is
-// now an agent gets 403, bodies that are too large, not JSON, or carry NUL bytes change nothing.
+// TestWebhookAPIRefusals: another org's key gets 404 for every id, a key without the
+// webhooks scope gets 403, bodies that are too large, not JSON, or carry NUL bytes change nothing.
 func TestWebhookAPIRefusals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -36,13 +36,8 @@ func TestWebhookAPIRefusals(t *testing.T) {
 	}
 	var orgID int64
 	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs WHERE name = 'Loja API Ganchos'`)
-	email := uniqueEmail("agente")
-	if _, err := inst.App.Account.CreateUserInOrg(ctx, "Loja API Ganchos", "Ana", email, strongPassword, model.RoleAgent); err != nil {
-		t.Fatal(err)
-	}
-	var agentID int64
-	_ = inst.App.Store.DB().Get(&agentID, `SELECT id FROM users WHERE email = $1`, email)
-	_, agentKey, err := inst.App.Account.CreateAPIKey(ctx, model.Actor{OrgID: orgID, UserID: agentID, Role: model.RoleAgent}, "agent's")
+	// A key scoped to other areas (read everything, change contacts only) may not manage webhooks.
+	_, agentKey, err := inst.App.Account.CreateScopedAPIKey(ctx, model.Actor{OrgID: orgID, Role: model.RoleAdmin}, "contatos", "contacts:write")
 	if err != nil {
 		t.Fatal(err)
 	}
