@@ -256,9 +256,35 @@ func (s *Service) drain(ctx context.Context, orgID, endpointID int64) error {
 		return err
 	}
 	keysAt := time.Now()
+	lease := 2*s.opts.Timeout + 30*time.Second
+	// While a round is sent, the next is claimed: the database's part and the receiver's
+	// overlap. A round that stops sending gives the prefetched one back.
+	type claimed struct {
+		ds  []model.WebhookDelivery
+		err error
+	}
+	var next chan claimed
+	giveBack := func(at time.Time) error {
+		if next == nil {
+			return nil
+		}
+		c := <-next
+		next = nil
+		if c.err != nil || len(c.ds) == 0 {
+			return c.err
+		}
+		ids := make([]int64, len(c.ds))
+		for i, d := range c.ds {
+			ids[i] = d.ID
+		}
+		return s.st.ReleaseWebhookDeliveries(ctx, orgID, endpointID, ids, at)
+	}
 	for {
 		now := time.Now()
 		if e.OpenUntil != nil && e.OpenUntil.After(now) {
+			if err := giveBack(*e.OpenUntil); err != nil {
+				return err
+			}
 			return s.wakeAt(ctx, orgID, endpointID, *e.OpenUntil)
 		}
 		if now.Sub(keysAt) > time.Minute { // a rotation meanwhile
@@ -267,17 +293,34 @@ func (s *Service) drain(ctx context.Context, orgID, endpointID int64) error {
 			}
 			keysAt = now
 		}
-		limit := claimBatch
-		if e.OpenUntil != nil { // the cool-down is over: one delivery probes the receiver
-			limit = 1
+		var ds []model.WebhookDelivery
+		if next != nil {
+			c := <-next
+			next, ds, err = nil, c.ds, c.err
+		} else {
+			limit := claimBatch
+			if e.OpenUntil != nil { // the cool-down is over: one delivery probes the receiver
+				limit = 1
+			}
+			ds, err = s.st.ClaimWebhookDeliveries(ctx, orgID, endpointID, limit, lease)
 		}
-		ds, err := s.st.ClaimWebhookDeliveries(ctx, orgID, endpointID, limit, 2*s.opts.Timeout+30*time.Second)
 		if err != nil || len(ds) == 0 {
 			return err
 		}
+		if len(ds) == claimBatch && e.OpenUntil == nil {
+			next = make(chan claimed, 1)
+			go func() {
+				ds, err := s.st.ClaimWebhookDeliveries(ctx, orgID, endpointID, claimBatch, lease)
+				next <- claimed{ds, err}
+			}()
+		}
 		stop, err := s.send(ctx, &e, keys, ds)
 		if err != nil || stop {
-			return err
+			at := time.Now()
+			if e.OpenUntil != nil {
+				at = *e.OpenUntil
+			}
+			return errors.Join(err, giveBack(at))
 		}
 	}
 }
