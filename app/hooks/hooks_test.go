@@ -404,3 +404,28 @@ func TestDispatchFollowsCommitOrder(t *testing.T) {
 		t.Fatalf("delivered: %v", names)
 	}
 }
+
+// TestFailingForDaysDisables: an endpoint whose every attempt fails for DisableAfter (days
+// in production, here half a second) is disabled and the admins told; a success meanwhile
+// would have reset the clock.
+func TestFailingForDaysDisables(t *testing.T) {
+	e := newEnv(t, hooks.Options{AllowPrivate: true, DisableAfter: 500 * time.Millisecond, BreakerThreshold: 1000,
+		Schedule: []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond, 600 * time.Millisecond}})
+	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusServiceUnavailable })
+	c := e.endpoint(t, rc.URL)
+	e.publish(t, 1)
+	waitFor(t, 30*time.Second, "the endpoint disabled for failing", func() bool {
+		ep, _ := e.svc.Endpoint(e.ctx, e.a, c.Endpoint.ID)
+		return !ep.Enabled && ep.DisabledReason == "failing"
+	})
+	ds, _ := e.svc.Deliveries(e.ctx, e.a, c.Endpoint.ID, store.WebhookDeliveryFilter{Limit: 10})
+	if len(ds) != 1 || ds[0].State != "failed" || len(ds[0].Log) < 2 {
+		t.Fatalf("delivery after the endpoint was disabled: %+v", ds)
+	}
+	evs, _ := e.st.EventsSince(e.ctx, e.a.OrgID, 0, 100)
+	last := evs[len(evs)-1]
+	ref, err := events.WebhookEndpointDisabled.Decode(last.Payload)
+	if last.Type != events.WebhookEndpointDisabled.Name() || err != nil || ref.Reason != "failing" || ref.EndpointID != c.Endpoint.ID {
+		t.Fatalf("last event: %+v", evs[len(evs)-1])
+	}
+}
