@@ -429,3 +429,31 @@ func TestFailingForDaysDisables(t *testing.T) {
 		t.Fatalf("last event: %+v", evs[len(evs)-1])
 	}
 }
+
+// TestRetryAfter: a 429 (or 502, 504) with Retry-After is tried again no sooner than it asks.
+func TestRetryAfter(t *testing.T) {
+	e := newEnv(t, hooks.Options{AllowPrivate: true, Schedule: fast})
+	rc := newReceiver(t, nil)
+	rc.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		rc.got = append(rc.got, capture{Header: r.Header.Clone(), At: time.Now()})
+		n := len(rc.got)
+		rc.mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	e.endpoint(t, rc.URL)
+	e.publish(t, 1)
+	waitFor(t, 20*time.Second, "the second attempt", func() bool { return len(rc.captures()) >= 2 })
+	got := rc.captures()
+	if gap := got[1].At.Sub(got[0].At); gap < 2*time.Second {
+		t.Fatalf("tried again after %v, Retry-After said 2 s", gap)
+	}
+	if got[0].Header.Get("webhook-id") != got[1].Header.Get("webhook-id") {
+		t.Fatal("the retry has another webhook-id")
+	}
+}
