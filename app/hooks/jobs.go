@@ -54,25 +54,33 @@ type DispatchWorker struct {
 
 // Work fans out events until the outbox is read to its end.
 func (w *DispatchWorker) Work(ctx context.Context, j *river.Job[DispatchArgs]) error {
+	// Waits happen here rather than as River snoozes: a snoozed job waits for River's
+	// scheduler, seconds, where these waits are tens of milliseconds.
+	busy, behind := 0, time.Now().Add(2*time.Second)
 	for {
 		f, err := w.S.Dispatch(ctx)
 		if err != nil {
 			return err
 		}
-		if f.Busy {
-			// Another dispatcher is reading; an event it may have just missed is looked at
-			// again shortly, once (later events queue their own job).
-			if time.Since(j.CreatedAt) < 100*time.Millisecond {
-				return river.JobSnooze(50 * time.Millisecond)
+		switch {
+		case f.Busy:
+			// Another dispatcher is reading; an event it may have just missed is looked
+			// at again shortly, twice (later events queue their own job).
+			if busy++; busy > 2 {
+				return nil
 			}
+		case f.Events == DispatchBatch:
+			continue // more to read now
+		case f.More && time.Now().Before(behind):
+			// Events wait behind a transaction still running; the periodic dispatch
+			// takes them if it runs long.
+		default:
 			return nil
 		}
-		if f.More && f.Events < DispatchBatch {
-			// Events wait behind a transaction still running: look again shortly.
-			return river.JobSnooze(50 * time.Millisecond)
-		}
-		if f.Events < DispatchBatch {
-			return nil
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(40 * time.Millisecond):
 		}
 	}
 }
