@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,10 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"masteria/app/config"
+	"masteria/app/crm"
+	"masteria/app/model"
 	"masteria/app/store/storetest"
 	"masteria/app/web/webtest"
 )
@@ -26,10 +30,16 @@ func TestWebhooksInTheBrowser(t *testing.T) {
 	ctx := testContext(t, 2*testTimeout)
 	var mu sync.Mutex
 	var ids []string
+	gone := false
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		ids = append(ids, r.Header.Get("webhook-id"))
+		g := gone
 		mu.Unlock()
+		if g {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"received":true}`))
 	}))
@@ -131,4 +141,18 @@ func TestWebhooksInTheBrowser(t *testing.T) {
 	if regexp.MustCompile(`whsec_`).MatchString(eval[string](b, `document.body.innerText`)) {
 		t.Fatal("a secret shows on the endpoint's page")
 	}
+
+	// The receiver goes away (410): the open list tells the admin at once, over SSE.
+	b.setLook(looks[0])
+	b.open(org+"/settings/webhooks", tid("webhooks-table"))
+	b.waitJS("the SSE connection is open", sseOpen, waitTimeout)
+	mu.Lock()
+	gone = true
+	mu.Unlock()
+	var orgID int64
+	_ = inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`)
+	if _, err := inst.App.CRM.Create(context.Background(), model.Actor{OrgID: orgID, Role: model.RoleOwner}, crm.ContactInput{Name: "Rita", Phone: "+5511987650001"}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitJS("the notice that the endpoint was disabled", `!!document.querySelector('[data-testid="webhook-disabled-notice"]')`, 30*time.Second)
 }
