@@ -194,3 +194,11 @@ RETURNING id;
 UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_at = now(), lease_until = NULL, updated_at = now()
 WHERE org_id = $1 AND endpoint_id = $2 AND created_at >= $3 AND created_at < $4
   AND (state <> 'pending' OR lease_until IS NULL OR lease_until < now());
+
+-- name: hook-secrets-all
+-- cross-org: a key rotation re-seals every org's webhook secrets.
+SELECT id, org_id, endpoint_id, sealed FROM webhook_secrets ORDER BY id;
+
+-- name: hook-secret-reseal
+-- Only if unchanged since read (a rotation of the endpoint's secret meanwhile wins).
+UPDATE webhook_secrets SET sealed = $4 WHERE org_id = $1 AND id = $2 AND sealed = $3;

@@ -27,6 +27,7 @@ type env struct {
 	svc  *hooks.Service
 	jobs *jobs.Client
 	ring *vault.Ring
+	key  string // the ring's one key
 	a    model.Actor
 }
 
@@ -66,7 +67,7 @@ func newEnv(t testing.TB, opts hooks.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{ctx: context.Background(), st: st, url: url, svc: svc, jobs: jc, ring: ring, a: model.Actor{OrgID: org.ID, Role: model.RoleOwner}}
+	return &env{ctx: context.Background(), st: st, url: url, svc: svc, jobs: jc, ring: ring, key: key, a: model.Actor{OrgID: org.ID, Role: model.RoleOwner}}
 }
 
 // publish records n org.renamed events of the env's org (names "name-0"…), committed together.

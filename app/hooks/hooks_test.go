@@ -16,6 +16,7 @@ import (
 	"masteria/app/hooks"
 	"masteria/app/model"
 	"masteria/app/store"
+	"masteria/app/vault"
 )
 
 // TestSignVector: the Standard Webhooks test vector (reference §3.2), byte for byte, and
@@ -455,5 +456,38 @@ func TestRetryAfter(t *testing.T) {
 	}
 	if got[0].Header.Get("webhook-id") != got[1].Header.Get("webhook-id") {
 		t.Fatal("the retry has another webhook-id")
+	}
+}
+
+// TestResealOnKeyRotation: `masteria keys rotate` re-seals webhook secrets with the new
+// key; afterwards the old key can go and deliveries still sign with the same secret.
+func TestResealOnKeyRotation(t *testing.T) {
+	e := newEnv(t, hooks.Options{AllowPrivate: true})
+	rc := newReceiver(t, nil)
+	c := e.endpoint(t, rc.URL)
+	fresh, err := vault.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := vault.ParseKeyRing(fresh + "," + e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := hooks.Reseal(e.ctx, e.st, both); err != nil || n != 1 {
+		t.Fatalf("reseal: %d, %v", n, err)
+	}
+	if n, err := hooks.Reseal(e.ctx, e.st, both); err != nil || n != 0 {
+		t.Fatalf("reseal again: %d, %v", n, err)
+	}
+	only, _ := vault.ParseKeyRing(fresh)
+	svc := hooks.New(e.st, only, hooks.Options{AllowPrivate: true})
+	d, err := svc.Test(e.ctx, e.a, c.Endpoint.ID)
+	if err != nil || d.State != "delivered" {
+		t.Fatalf("test with the new key alone: %+v %v", d, err)
+	}
+	wh, _ := standardwebhooks.NewWebhook(c.Secret)
+	cp := rc.captures()[0]
+	if err := wh.Verify(cp.Body, cp.Header); err != nil {
+		t.Fatalf("after the key rotation the secret changed: %v", err)
 	}
 }

@@ -512,3 +512,30 @@ func Areas() []Area {
 	}
 	return out
 }
+
+// Reseal re-seals with the ring's primary key every webhook secret sealed with an older
+// one (`masteria keys rotate`). Safe to run again and beside running instances.
+func Reseal(ctx context.Context, st *store.Store, ring *vault.Ring) (int, error) {
+	all, err := st.AllWebhookSecrets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sec := range all {
+		if !ring.NeedsReseal(sec.Sealed) {
+			continue
+		}
+		fresh, err := ring.Reseal(sec.Sealed, secretAD(sec.OrgID, sec.EndpointID))
+		if err != nil {
+			return n, fmt.Errorf("hooks: reseal the secret of endpoint %d: %w", sec.EndpointID, err)
+		}
+		ok, err := st.ResealWebhookSecret(ctx, sec.OrgID, sec.ID, sec.Sealed, fresh)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}

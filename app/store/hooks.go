@@ -40,6 +40,8 @@ type hookQueries struct {
 	HookAttempts           *sqlx.Stmt `query:"hook-attempts"`
 	HookReplay             *sqlx.Stmt `query:"hook-replay"`
 	HookReplayRange        *sqlx.Stmt `query:"hook-replay-range"`
+	HookSecretsAll         *sqlx.Stmt `query:"hook-secrets-all"`
+	HookSecretReseal       *sqlx.Stmt `query:"hook-secret-reseal"`
 }
 
 // WebhookEndpointInput is what a member sets on an endpoint.
@@ -389,4 +391,30 @@ func (s *Store) ReplayWebhookDeliveries(ctx context.Context, orgID, endpointID i
 		return 0, fmt.Errorf("store: replay webhook deliveries: %w", err)
 	}
 	return n, nil
+}
+
+// SealedWebhookSecret is one webhook secret as stored, for key rotation.
+type SealedWebhookSecret struct {
+	ID         int64  `db:"id"`
+	OrgID      int64  `db:"org_id"`
+	EndpointID int64  `db:"endpoint_id"`
+	Sealed     string `db:"sealed"`
+}
+
+// AllWebhookSecrets returns every org's webhook secrets, sealed.
+func (s *Store) AllWebhookSecrets(ctx context.Context) ([]SealedWebhookSecret, error) {
+	var out []SealedWebhookSecret
+	if err := s.sel(ctx, s.q.HookSecretsAll, &out); err != nil {
+		return nil, fmt.Errorf("store: all webhook secrets: %w", err)
+	}
+	return out, nil
+}
+
+// ResealWebhookSecret replaces a secret's sealed value if it is still old; false if it changed.
+func (s *Store) ResealWebhookSecret(ctx context.Context, orgID, id int64, old, fresh string) (bool, error) {
+	n, err := s.exec(ctx, s.q.HookSecretReseal, orgID, id, old, fresh)
+	if err != nil {
+		return false, fmt.Errorf("store: reseal webhook secret: %w", err)
+	}
+	return n == 1, nil
 }
