@@ -202,3 +202,7 @@ SELECT id, org_id, endpoint_id, sealed FROM webhook_secrets ORDER BY id;
 -- name: hook-secret-reseal
 -- Only if unchanged since read (a rotation of the endpoint's secret meanwhile wins).
 UPDATE webhook_secrets SET sealed = $4 WHERE org_id = $1 AND id = $2 AND sealed = $3;
+
+-- name: hook-deliveries-delete-old
+-- cross-org: the delivery log keeps $1 (30 days) of every org's finished deliveries.
+DELETE FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < now() - $1::interval;

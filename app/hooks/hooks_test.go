@@ -491,3 +491,29 @@ func TestResealOnKeyRotation(t *testing.T) {
 		t.Fatalf("after the key rotation the secret changed: %v", err)
 	}
 }
+
+// TestLogRetention: finished deliveries older than the retention go, pending ones stay.
+func TestLogRetention(t *testing.T) {
+	e := newEnv(t, hooks.Options{AllowPrivate: true})
+	rc := newReceiver(t, nil)
+	c := e.endpoint(t, rc.URL)
+	if _, err := e.svc.Test(e.ctx, e.a, c.Endpoint.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB().Exec(`INSERT INTO webhook_deliveries (org_id, endpoint_id, msg_id, event_type, payload, event_at, next_at, updated_at)
+		VALUES ($1, $2, 'msg_old_pending', 'org.renamed', '{}', now(), now() + interval '1 day', now() - interval '40 days')`, e.a.OrgID, c.Endpoint.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DB().Exec(`UPDATE webhook_deliveries SET updated_at = now() - interval '31 days' WHERE msg_id <> 'msg_old_pending'`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.st.DeleteOldWebhookDeliveries(e.ctx, hooks.LogRetention)
+	if err != nil || n != 1 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	var left int
+	_ = e.st.DB().Get(&left, `SELECT count(*) FROM webhook_deliveries`)
+	if left != 1 {
+		t.Fatalf("%d deliveries left, want the pending one", left)
+	}
+}

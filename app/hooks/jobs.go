@@ -126,6 +126,27 @@ type SweepWorker struct {
 	S *Service
 }
 
+// LogRetention is how long the delivery log keeps a finished delivery.
+const LogRetention = 30 * 24 * time.Hour
+
+// CleanupArgs trims the delivery log (hourly).
+type CleanupArgs struct{}
+
+// Kind is the job's stable name.
+func (CleanupArgs) Kind() string { return "hooks.cleanup" }
+
+// CleanupWorker deletes finished deliveries older than LogRetention.
+type CleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	S *Service
+}
+
+// Work trims the log.
+func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) error {
+	_, err := w.S.st.DeleteOldWebhookDeliveries(ctx, LogRetention)
+	return err
+}
+
 // Work queues a delivery job for every endpoint with stale due deliveries.
 func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	ts, err := w.S.st.StaleWebhookTargets(ctx)
@@ -139,18 +160,22 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 }
 
 // Register adds the workers and the periodic jobs: the dispatcher every second (beside
-// the wake-ups Run sends on every event) and the sweep every half minute.
+// the wake-ups Run sends on every event), the sweep every half minute, the log's trim hourly.
 func Register(reg *jobs.Registry, s *Service) {
 	river.AddWorker(reg.Workers, &DispatchWorker{S: s})
 	river.AddWorker(reg.Workers, &DeliverWorker{S: s})
 	river.AddWorker(reg.Workers, &SweepWorker{S: s})
+	river.AddWorker(reg.Workers, &CleanupWorker{S: s})
 	reg.Periodic = append(reg.Periodic,
 		river.NewPeriodicJob(river.PeriodicInterval(time.Second),
 			func() (river.JobArgs, *river.InsertOpts) { return DispatchArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "hooks.dispatch", RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(30*time.Second),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "hooks.sweep"}))
+			&river.PeriodicJobOpts{ID: "hooks.sweep"}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "hooks.cleanup"}))
 }
 
 // Run wakes the dispatcher when events are written: it listens to the outbox's

@@ -15,33 +15,34 @@ import (
 
 // hookQueries are the outgoing webhooks' queries (queries/hooks.sql).
 type hookQueries struct {
-	HookEndpointCreate     *sqlx.Stmt `query:"hook-endpoint-create"`
-	HookEndpoint           *sqlx.Stmt `query:"hook-endpoint"`
-	HookEndpoints          *sqlx.Stmt `query:"hook-endpoints"`
-	HookEndpointUpdate     *sqlx.Stmt `query:"hook-endpoint-update"`
-	HookEndpointSetEnabled *sqlx.Stmt `query:"hook-endpoint-set-enabled"`
-	HookEndpointDelete     *sqlx.Stmt `query:"hook-endpoint-delete"`
-	HookEndpointHealth     *sqlx.Stmt `query:"hook-endpoint-health"`
-	HookEndpointWake       *sqlx.Stmt `query:"hook-endpoint-wake"`
-	HookSecretAdd          *sqlx.Stmt `query:"hook-secret-add"`
-	HookSecretsExpire      *sqlx.Stmt `query:"hook-secrets-expire"`
-	HookSecretsActive      *sqlx.Stmt `query:"hook-secrets-active"`
-	HookCursorLock         *sqlx.Stmt `query:"hook-cursor-lock"`
-	HookDispatch           *sqlx.Stmt `query:"hook-dispatch"`
-	HookDeliveryTest       *sqlx.Stmt `query:"hook-delivery-test"`
-	HookClaim              *sqlx.Stmt `query:"hook-claim"`
-	HookRecord             *sqlx.Stmt `query:"hook-record"`
-	HookRelease            *sqlx.Stmt `query:"hook-release"`
-	HookNextDue            *sqlx.Stmt `query:"hook-next-due"`
-	HookFailPending        *sqlx.Stmt `query:"hook-fail-pending"`
-	HookStale              *sqlx.Stmt `query:"hook-stale"`
-	HookDelivery           *sqlx.Stmt `query:"hook-delivery"`
-	HookDeliveries         *sqlx.Stmt `query:"hook-deliveries"`
-	HookAttempts           *sqlx.Stmt `query:"hook-attempts"`
-	HookReplay             *sqlx.Stmt `query:"hook-replay"`
-	HookReplayRange        *sqlx.Stmt `query:"hook-replay-range"`
-	HookSecretsAll         *sqlx.Stmt `query:"hook-secrets-all"`
-	HookSecretReseal       *sqlx.Stmt `query:"hook-secret-reseal"`
+	HookEndpointCreate      *sqlx.Stmt `query:"hook-endpoint-create"`
+	HookEndpoint            *sqlx.Stmt `query:"hook-endpoint"`
+	HookEndpoints           *sqlx.Stmt `query:"hook-endpoints"`
+	HookEndpointUpdate      *sqlx.Stmt `query:"hook-endpoint-update"`
+	HookEndpointSetEnabled  *sqlx.Stmt `query:"hook-endpoint-set-enabled"`
+	HookEndpointDelete      *sqlx.Stmt `query:"hook-endpoint-delete"`
+	HookEndpointHealth      *sqlx.Stmt `query:"hook-endpoint-health"`
+	HookEndpointWake        *sqlx.Stmt `query:"hook-endpoint-wake"`
+	HookSecretAdd           *sqlx.Stmt `query:"hook-secret-add"`
+	HookSecretsExpire       *sqlx.Stmt `query:"hook-secrets-expire"`
+	HookSecretsActive       *sqlx.Stmt `query:"hook-secrets-active"`
+	HookCursorLock          *sqlx.Stmt `query:"hook-cursor-lock"`
+	HookDispatch            *sqlx.Stmt `query:"hook-dispatch"`
+	HookDeliveryTest        *sqlx.Stmt `query:"hook-delivery-test"`
+	HookClaim               *sqlx.Stmt `query:"hook-claim"`
+	HookRecord              *sqlx.Stmt `query:"hook-record"`
+	HookRelease             *sqlx.Stmt `query:"hook-release"`
+	HookNextDue             *sqlx.Stmt `query:"hook-next-due"`
+	HookFailPending         *sqlx.Stmt `query:"hook-fail-pending"`
+	HookStale               *sqlx.Stmt `query:"hook-stale"`
+	HookDelivery            *sqlx.Stmt `query:"hook-delivery"`
+	HookDeliveries          *sqlx.Stmt `query:"hook-deliveries"`
+	HookAttempts            *sqlx.Stmt `query:"hook-attempts"`
+	HookReplay              *sqlx.Stmt `query:"hook-replay"`
+	HookReplayRange         *sqlx.Stmt `query:"hook-replay-range"`
+	HookSecretsAll          *sqlx.Stmt `query:"hook-secrets-all"`
+	HookSecretReseal        *sqlx.Stmt `query:"hook-secret-reseal"`
+	HookDeliveriesDeleteOld *sqlx.Stmt `query:"hook-deliveries-delete-old"`
 }
 
 // WebhookEndpointInput is what a member sets on an endpoint.
@@ -417,4 +418,14 @@ func (s *Store) ResealWebhookSecret(ctx context.Context, orgID, id int64, old, f
 		return false, fmt.Errorf("store: reseal webhook secret: %w", err)
 	}
 	return n == 1, nil
+}
+
+// DeleteOldWebhookDeliveries trims the delivery log: finished deliveries (and their
+// attempts) last changed more than keep ago.
+func (s *Store) DeleteOldWebhookDeliveries(ctx context.Context, keep time.Duration) (int64, error) {
+	n, err := s.exec(ctx, s.q.HookDeliveriesDeleteOld, fmt.Sprintf("%d seconds", int64(keep.Seconds())))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete old webhook deliveries: %w", err)
+	}
+	return n, nil
 }
