@@ -12,6 +12,7 @@ import (
 	"masteria/app/account"
 	"masteria/app/boot"
 	"masteria/app/config"
+	"masteria/app/hooks"
 	"masteria/app/model"
 	"masteria/app/pgdev"
 	"masteria/app/store"
@@ -180,6 +181,11 @@ func cmdKeys(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	h, err := hooks.Reseal(ctx, st, ring) // webhook signing secrets
+	if err != nil {
+		return err
+	}
+	n += h
 	fmt.Fprintf(out, "re-sealed %d secrets with key %s\n", n, ring.PrimaryID())
 	return nil
 }

@@ -357,8 +357,8 @@ func TestShell(t *testing.T) {
 
 func TestSettingsTabsByRole(t *testing.T) {
 	for role, want := range map[model.Role][]string{
-		model.RoleOwner:   {"general", "members", "channels", "inbox", "quickreplies", "policy", "prices", "ai", "voice", "apikeys", "sessions", "audit", "profile"},
-		model.RoleAdmin:   {"general", "members", "channels", "inbox", "quickreplies", "policy", "prices", "ai", "voice", "apikeys", "sessions", "audit", "profile"},
+		model.RoleOwner:   {"general", "members", "channels", "inbox", "quickreplies", "policy", "prices", "ai", "voice", "apikeys", "webhooks", "sessions", "audit", "profile"},
+		model.RoleAdmin:   {"general", "members", "channels", "inbox", "quickreplies", "policy", "prices", "ai", "voice", "apikeys", "webhooks", "sessions", "audit", "profile"},
 		model.RoleManager: {"members", "prices", "sessions", "profile"},
 		model.RoleAgent:   {"sessions", "profile"},
 	} {

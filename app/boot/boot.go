@@ -34,6 +34,7 @@ import (
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/events"
+	"masteria/app/hooks"
 	"masteria/app/inbox"
 	"masteria/app/jobs"
 	"masteria/app/media"
@@ -90,6 +91,9 @@ type App struct {
 
 	// Voice is the org's Retell account (voice AI calls).
 	Voice *voice.Service
+	// Hooks: outgoing webhooks (endpoints, the dispatcher, deliveries).
+	Hooks    *hooks.Service
+	runHooks bool
 }
 
 // Options says which parts this process runs.
@@ -188,6 +192,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	calls.Register(reg, a.Calls, med, nil)
 	// A campaign call's end settles its recipient, in the event's transaction.
 	a.Calls.AddHook(a.Campaigns.CallHook, "call_ended", "call_analyzed")
+	a.Hooks, a.runHooks = hooks.New(st, ring, hooks.Options{AllowPrivate: cfg.WebhooksAllowPrivate}), opts.Workers
+	hooks.Register(reg, a.Hooks)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers
@@ -204,6 +210,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Progression.SetJobs(a.Jobs)
 	a.Bot.SetJobs(a.Jobs)
 	a.Calls.SetJobs(a.Jobs)
+	a.Hooks.SetJobs(a.Jobs)
 	if opts.Web {
 		var providers *oauth.Providers
 		if cfg.GoogleClientID != "" || cfg.FacebookClientID != "" {
@@ -218,7 +225,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 			}
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, Cadences: a.Cadences, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
-			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, CadenceEngine: a.CadenceEngine})
+			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, CadenceEngine: a.CadenceEngine,
+			Hooks: a.Hooks})
 	}
 	return a, nil
 }
@@ -242,6 +250,13 @@ func (a *App) Background(ctx context.Context) error {
 	}()
 	if a.runQR {
 		a.WhatsAppQR.Start(ctx)
+	}
+	if a.runHooks {
+		go func() {
+			if err := a.Hooks.Run(ctx, a.Config.DatabaseURL); err != nil {
+				slog.Error("webhooks listener stopped", "err", err)
+			}
+		}()
 	}
 	return a.Jobs.Start(ctx)
 }

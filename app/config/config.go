@@ -71,6 +71,10 @@ type Config struct {
 	// link-local addresses (an intranet, tests); off refuses them.
 	KBPrivateURLs bool
 
+	// WebhooksAllowPrivate lets outgoing webhooks use plain http and reach private,
+	// loopback, link-local and CGNAT addresses; off refuses them, checked on the address dialled.
+	WebhooksAllowPrivate bool
+
 	// AIProgressionDelay is how long after a message the AI looks at the contact's leads
 	// (the messages of that while make one request).
 	AIProgressionDelay time.Duration
@@ -110,6 +114,7 @@ var Vars = []Var{
 	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a bucket URL, file:///var/lib/masteria/media, s3://bucket?region=sa-east-1 (S3-compatible: &endpoint=https://host&use_path_style=true) or gs://bucket; empty uses MASTERIA_DATA_DIR/media"},
 	{"MASTERIA_MEDIA_CDN_URL", "", "base URL of a CDN (CloudFront or any) whose origin is this app, for the media links providers fetch; empty uses MASTERIA_BASE_URL"},
 	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
+	{"MASTERIA_WEBHOOKS_ALLOW_PRIVATE", "off", "let outgoing webhooks reach plain http and private, loopback, link-local and CGNAT addresses (on: an intranet, tests)"},
 	{"MASTERIA_AI_PROGRESSION_DELAY", "15s", "how long after a message the AI classifies the contact's leads (the messages of that while make one request)"},
 }
 
@@ -151,6 +156,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MediaURL:             get("MASTERIA_MEDIA_URL"),
 		MediaCDNURL:          get("MASTERIA_MEDIA_CDN_URL"),
 		KBPrivateURLs:        get("MASTERIA_KB_PRIVATE_URLS") == "on",
+		WebhooksAllowPrivate: get("MASTERIA_WEBHOOKS_ALLOW_PRIVATE") == "on",
 	}
 	var err error
 	if c.SessionMaxAge, err = time.ParseDuration(get("MASTERIA_SESSION_MAX_AGE")); err != nil || c.SessionMaxAge < time.Minute {

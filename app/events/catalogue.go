@@ -82,9 +82,29 @@ var (
 		"The org's monthly AI budget is spent: the bot hands conversations over instead of answering (once a month)."),
 		model.ManageKnowledge)
 
+	WebhookTest = define[WebhookPing]("webhook.test",
+		"A test ping of an outgoing webhook endpoint, sent from Settings → Webhooks or the API to that endpoint alone.")
+	WebhookEndpointDisabled = only(define[WebhookEndpointRef]("webhook.endpoint_disabled",
+		"An outgoing webhook endpoint was disabled by its receiver (HTTP 410) or after failing for days; admins are told on the Webhooks page."),
+		model.ManageOrg)
+
 	ConversationPresence = signal[Presence]("conversation.presence",
 		"A member is viewing or typing in a conversation (not stored, never replayed).", presenceVisible)
 )
+
+// WebhookPing is the data of a test ping.
+type WebhookPing struct {
+	EndpointID int64  `json:"endpoint_id"`
+	Message    string `json:"message"`
+}
+
+// WebhookEndpointRef is an outgoing webhook endpoint that changed: its URL and why it was
+// disabled ("gone": the receiver answered 410; "failing": it failed for days; "manual").
+type WebhookEndpointRef struct {
+	EndpointID int64  `json:"endpoint_id"`
+	URL        string `json:"url"`
+	Reason     string `json:"reason"`
+}
 
 // AIBudget is what the org's AI calls cost this month, in US dollars.
 type AIBudget struct {

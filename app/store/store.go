@@ -61,6 +61,7 @@ type statements struct {
 	cadenceQueries
 	cadenceEnrolmentQueries
 	policyQueries
+	hookQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

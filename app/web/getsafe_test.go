@@ -13,6 +13,7 @@ import (
 	"masteria/app/ai/persona"
 	"masteria/app/crm"
 	"masteria/app/crm/board"
+	"masteria/app/hooks"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
@@ -114,6 +115,11 @@ func TestGETChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A webhook endpoint for an event nothing here publishes (no delivery runs during the walk).
+	hook, err := app.Hooks.Create(ctx, a, hooks.Input{URL: "https://hooks.example.com/in", EventTypes: []string{"webhook.endpoint_disabled"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// ids gives each :param its value by the path segment before it.
 	ids := map[string]string{
 		"inbox": fmt.Sprint(r.ConversationID), "conversations": fmt.Sprint(r.ConversationID), "contacts": fmt.Sprint(ct.ID), "leads": fmt.Sprint(lead.ID),
@@ -123,6 +129,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"knowledge": fmt.Sprint(base.ID), "documents": fmt.Sprint(doc.ID), "knowledge-bases": fmt.Sprint(base.ID),
 		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
 		"cadences": fmt.Sprint(cad.ID), "enrolments": fmt.Sprint(enrolled.IDs[0]), "segments": fmt.Sprint(segment),
+		"webhooks": fmt.Sprint(hook.Endpoint.ID), "webhook-endpoints": fmt.Sprint(hook.Endpoint.ID),
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,

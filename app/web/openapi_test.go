@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,10 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(rsim.Close)
-	inst := webtest.StartOn(t, storetest.URL(t), func(c *config.Config) { c.RetellAPIURL = rsim.URL() })
+	inst := webtest.StartOn(t, storetest.URL(t), func(c *config.Config) {
+		c.RetellAPIURL = rsim.URL()
+		c.WebhooksAllowPrivate = true // the webhook endpoint below is a local receiver
+	})
 	c := webtest.NewClient(t, inst.URL)
 
 	raw := c.Get("/api/v1/openapi.yaml")
@@ -488,6 +492,60 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("DELETE", fmt.Sprintf("/cadences/999999/enrolments/%d", enrolled.IDs[0]), "", key, 404, true)
 	call("DELETE", fmt.Sprintf("/cadences/%d/enrolments/%d", cadenceID, enrolled.IDs[0]), "", key, 204, true)
 	call("GET", fmt.Sprintf("/enrolments/%d", enrolled.IDs[0]), "", key, 200, true)
+
+	// Webhook endpoints: a local receiver that answers 204.
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(receiver.Close)
+	var hook struct {
+		Endpoint struct {
+			ID int64 `json:"id"`
+		} `json:"webhook_endpoint"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/webhook-endpoints", fmt.Sprintf(`{"url":%q,"event_types":["contact.created"],"description":"ERP"}`, receiver.URL), key, 201, true)), &hook)
+	hp := fmt.Sprintf("/webhook-endpoints/%d", hook.Endpoint.ID)
+	call("POST", "/webhook-endpoints", `{"url":"ftp://x","all_events":true}`, key, 422, true)
+	call("POST", "/webhook-endpoints", `{"url":`, key, 400, false)
+	call("POST", "/webhook-endpoints", `{"url":"https://a.example","all_events":true,"description":"`+strings.Repeat("x", 17<<10)+`"}`, key, 413, false)
+	call("GET", "/webhook-endpoints", "", key, 200, true)
+	call("GET", "/webhook-endpoints?after=x", "", key, 400, false)
+	call("GET", hp, "", key, 200, true)
+	call("GET", "/webhook-endpoints/999999", "", key, 404, true)
+	call("PATCH", hp, `{"description":"ERP novo","all_events":true}`, key, 200, true)
+	call("PATCH", hp, `{"event_types":["no.such.event"]}`, key, 422, true)
+	call("PATCH", hp, `{"colour":"red"}`, key, 400, false)
+	call("PATCH", "/webhook-endpoints/999999", `{"enabled":false}`, key, 404, true)
+	var ping struct {
+		Delivery struct {
+			ID    int64  `json:"id"`
+			State string `json:"state"`
+		} `json:"delivery"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", hp+"/test", "", key, 200, true)), &ping)
+	if ping.Delivery.State != "delivered" {
+		t.Errorf("test ping: %+v", ping)
+	}
+	call("POST", "/webhook-endpoints/999999/test", "", key, 404, true)
+	call("GET", hp+"/deliveries", "", key, 200, true)
+	call("GET", hp+"/deliveries?status=delivered&event_type=webhook.test&limit=10", "", key, 200, true)
+	call("GET", hp+"/deliveries?status=lost", "", key, 422, false)
+	call("GET", hp+"/deliveries?before=-1", "", key, 400, false)
+	call("GET", "/webhook-endpoints/999999/deliveries", "", key, 404, true)
+	call("POST", fmt.Sprintf("%s/deliveries/%d/replay", hp, ping.Delivery.ID), "", key, 202, true)
+	call("POST", hp+"/deliveries/999999/replay", "", key, 404, true)
+	call("POST", hp+"/replay", `{"from":"2020-01-01T00:00:00Z","to":"2099-01-01T00:00:00Z"}`, key, 202, true)
+	call("POST", hp+"/replay", `{"from":"2099-01-01T00:00:00Z","to":"2020-01-01T00:00:00Z"}`, key, 422, true)
+	call("POST", hp+"/replay", `{"from":1}`, key, 400, false)
+	call("POST", "/webhook-endpoints/999999/replay", `{"from":"2020-01-01T00:00:00Z","to":"2099-01-01T00:00:00Z"}`, key, 404, true)
+	call("POST", hp+"/rotate", `{"overlap_hours":1}`, key, 200, true)
+	call("POST", hp+"/rotate", "", key, 200, true)
+	call("POST", hp+"/rotate", `{"overlap_hours":1000}`, key, 422, false)
+	call("POST", hp+"/rotate", `{"overlap":1}`, key, 400, false)
+	call("POST", "/webhook-endpoints/999999/rotate", "", key, 404, true)
+	call("PATCH", hp, `{"enabled":false}`, key, 200, true)
+	call("POST", fmt.Sprintf("%s/deliveries/%d/replay", hp, ping.Delivery.ID), "", key, 409, true)
+	call("POST", hp+"/replay", `{"from":"2020-01-01T00:00:00Z","to":"2099-01-01T00:00:00Z"}`, key, 409, true)
+	call("DELETE", hp, "", key, 204, true)
+	call("DELETE", hp, "", key, 404, true)
 
 	crmContract(t, inst, orgID, key, call)
 	boardContract(t, inst, orgID, key, call)

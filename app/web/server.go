@@ -29,6 +29,7 @@ import (
 	"masteria/app/crm"
 	"masteria/app/crm/board"
 	"masteria/app/events"
+	"masteria/app/hooks"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/store"
@@ -79,6 +80,8 @@ type Deps struct {
 	Dial *dial.Service
 	// CadenceEngine: running cadences (enrol, remove, pause; funnel and timelines).
 	CadenceEngine *cadence.Engine
+	// Hooks: outgoing webhooks (Settings → Webhooks, /api/v1/webhook-endpoints).
+	Hooks *hooks.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -115,6 +118,7 @@ type Server struct {
 	cadRun   *cadence.Engine
 	// policy: the contact policy's settings (Settings → Contact policy).
 	policy *policy.Policy
+	hooks  *hooks.Service
 }
 
 // New builds the router.
@@ -138,6 +142,7 @@ func New(d Deps) *Server {
 	s.dial = d.Dial
 	s.cad = d.Cadences
 	s.cadRun = d.CadenceEngine
+	s.hooks = d.Hooks
 	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
@@ -197,6 +202,7 @@ func (s *Server) routes() {
 	s.apiCallRoutes(api)
 	s.apiVoiceNumberRoutes(api)
 	s.apiCadenceRunRoutes(api)
+	s.apiWebhookRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -275,6 +281,7 @@ func (s *Server) routes() {
 	adm.POST("/settings/voice/numbers/:id/agents", s.voiceNumbersAgents)
 	adm.POST("/settings/voice/numbers/:id/release", s.voiceNumbersRelease)
 	s.voiceRoutes(adm)
+	s.webhookPageRoutes(adm)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
