@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"masteria/app/crm"
@@ -432,6 +433,26 @@ func TestAPIContactsIdempotentAndScoped(t *testing.T) {
 	}
 	if n := o.countContactsWhere("phone = '+5511987650123'"); n != 1 {
 		t.Fatalf("%d contacts made by one key used twice", n)
+	}
+	// The same key sent by eight clients at once: one contact, one answer.
+	var wg sync.WaitGroup
+	answers := make([]string, 8)
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, body := create(o.key, "crm-2", `{"name":"Téo","phone":"+5511987650125"}`)
+			answers[i] = fmt.Sprint(st) + strings.TrimSuffix(body, "true")
+		}()
+	}
+	wg.Wait()
+	for _, ans := range answers[1:] {
+		if ans != answers[0] || !strings.HasPrefix(ans, "201") {
+			t.Fatalf("concurrent repeats answered differently: %q vs %q", ans, answers[0])
+		}
+	}
+	if n := o.countContactsWhere("phone = '+5511987650125'"); n != 1 {
+		t.Fatalf("%d contacts made by one key sent at once", n)
 	}
 
 	scoped := func(scope string) string {
