@@ -106,6 +106,12 @@ UPDATE cadence_enrolments SET status = 'exited', exit_reason = $3, finished_at =
 WHERE org_id = $1 AND id = $2 AND status IN ('active', 'paused')
 RETURNING cadence_id, contact_id, step_id;
 
+-- name: cadence-enrolments-exit-all
+-- Ends every running enrolment of a cadence (it was archived) with a reason.
+UPDATE cadence_enrolments SET status = 'exited', exit_reason = $3, finished_at = now(), updated_at = now(), due_at = NULL
+WHERE org_id = $1 AND cadence_id = $2 AND status IN ('active', 'paused')
+RETURNING id, contact_id;
+
 -- name: cadence-enrolment-set-status
 -- Pauses ($3 'paused' from 'active') or resumes ($3 'active' from 'paused') an enrolment.
 UPDATE cadence_enrolments SET status = $3, updated_at = now()

@@ -28,6 +28,7 @@ type cadenceEnrolmentQueries struct {
 	CadenceEnrolmentMove       *sqlx.Stmt `query:"cadence-enrolment-move"`
 	CadenceEnrolmentDue        *sqlx.Stmt `query:"cadence-enrolment-due"`
 	CadenceEnrolmentExit       *sqlx.Stmt `query:"cadence-enrolment-exit"`
+	CadenceEnrolmentsExitAll   *sqlx.Stmt `query:"cadence-enrolments-exit-all"`
 	CadenceEnrolmentSetStatus  *sqlx.Stmt `query:"cadence-enrolment-set-status"`
 	CadenceStepsMessageOutcome *sqlx.Stmt `query:"cadence-steps-message-outcome"`
 	CadenceStepsReplied        *sqlx.Stmt `query:"cadence-steps-replied"`
@@ -312,6 +313,21 @@ func (s *Store) ExitEnrolment(ctx context.Context, orgID, id int64, reason strin
 		return x, false, fmt.Errorf("store: exit enrolment %d: %w", id, err)
 	}
 	return x, true, nil
+}
+
+// EndedEnrolment is an enrolment ended with its cadence.
+type EndedEnrolment struct {
+	ID        int64 `db:"id"`
+	ContactID int64 `db:"contact_id"`
+}
+
+// ExitCadenceEnrolments ends every running enrolment of a cadence with a reason.
+func (s *Store) ExitCadenceEnrolments(ctx context.Context, orgID, cadenceID int64, reason string) ([]EndedEnrolment, error) {
+	var out []EndedEnrolment
+	if err := s.sel(ctx, s.q.CadenceEnrolmentsExitAll, &out, orgID, cadenceID, reason); err != nil {
+		return nil, fmt.Errorf("store: end enrolments of cadence %d: %w", cadenceID, err)
+	}
+	return out, nil
 }
 
 // SetEnrolmentStatus moves an enrolment from one status to another (pause, resume) and

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"masteria/app/events"
 	"masteria/app/model"
 	"masteria/app/store"
 )
@@ -148,7 +149,9 @@ func (s *Service) Pause(ctx context.Context, a model.Actor, id int64) (model.Cad
 	return s.move(ctx, a, id, model.CadencePaused, model.CadenceActive)
 }
 
-// Archive closes a cadence for good: nobody joins it and it can no longer be edited.
+// Archive closes a cadence for good: nobody joins it, it can no longer be edited, and the
+// people still in it leave it now (exited, "archived"), in the same transaction, rather
+// than each when its next step comes due.
 func (s *Service) Archive(ctx context.Context, a model.Actor, id int64) (model.Cadence, error) {
 	if err := mayBuild(a); err != nil {
 		return model.Cadence{}, err
@@ -160,12 +163,30 @@ func (s *Service) move(ctx context.Context, a model.Actor, id int64, to string, 
 	if _, err := s.st.Cadence(ctx, a.OrgID, id); err != nil {
 		return model.Cadence{}, err
 	}
-	ok, err := s.st.SetCadenceStatus(ctx, a.OrgID, id, to, from)
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		ok, err := tx.SetCadenceStatus(ctx, a.OrgID, id, to, from)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrStatus
+		}
+		if to != model.CadenceArchived {
+			return nil
+		}
+		ended, err := tx.ExitCadenceEnrolments(ctx, a.OrgID, id, model.ExitArchived)
+		if err != nil {
+			return err
+		}
+		out := make([]events.CadenceExit, len(ended))
+		for i, en := range ended {
+			out[i] = events.CadenceExit{CadenceID: id, EnrolmentID: en.ID, ContactID: en.ContactID,
+				Status: model.EnrolmentExited, Reason: model.ExitArchived}
+		}
+		return events.CadenceExited.PublishMany(ctx, tx, a.OrgID, out)
+	})
 	if err != nil {
 		return model.Cadence{}, err
-	}
-	if !ok {
-		return model.Cadence{}, ErrStatus
 	}
 	return s.Definition(ctx, a.OrgID, id)
 }

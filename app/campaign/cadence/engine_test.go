@@ -1,6 +1,7 @@
 package cadence_test
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -218,6 +219,10 @@ func TestActionSteps(t *testing.T) {
 		ContactID: strconv.FormatInt(contact, 10)}); err != nil {
 		t.Fatal(err)
 	}
+	conv, err := e.st.OpenConversation(e.ctx, e.a.OrgID, e.wa.ID, contact)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cid := e.cadence(t, "Ações", []model.CadenceStep{
 		{ID: "a", Kind: model.StepTag, TagID: hot, Next: "b"},
 		{ID: "b", Kind: model.StepUntag, TagID: cold, Next: "c"},
@@ -250,6 +255,12 @@ func TestActionSteps(t *testing.T) {
 		FROM contact_events WHERE org_id = $1 AND contact_id = $2`, e.a.OrgID, contact).Scan(&notes, &stageEvents)
 	if notes != 1 || stageEvents != 2 {
 		t.Fatalf("contact events: notify %d stage %d", notes, stageEvents)
+	}
+	// The notify step's note waits for the agent in the contact's conversation.
+	var note string
+	_ = e.st.DB().Get(&note, `SELECT body FROM messages WHERE org_id = $1 AND conversation_id = $2 AND direction = 'note'`, e.a.OrgID, conv)
+	if note != "@Dono · Ações: Ligar amanhã" {
+		t.Fatalf("note in the conversation: %q", note)
 	}
 	var stage int64
 	_ = e.st.DB().QueryRow(`SELECT stage_id FROM leads WHERE org_id = $1 AND contact_id = $2`, e.a.OrgID, contact).Scan(&stage)
@@ -292,6 +303,50 @@ func TestStageChangeExitsAndEnrols(t *testing.T) {
 	list, err := e.eng.Enrolments(e.ctx, e.a.OrgID, joining, "", 0, 10)
 	if err != nil || len(list) != 1 || list[0].ContactID != contact || list[0].Source != model.EnrolStage {
 		t.Fatalf("joining: %+v %v", list, err)
+	}
+	// A lead created right in the enrolling stage enrols its contact too; a second lead of a
+	// contact already in a cadence that exits on a stage change is no change of stage.
+	other := e.contact(t, 11)
+	if _, err := e.inst.App.Board.CreateLead(e.ctx, e.a, board.LeadInput{StageID: stages[1].ID, Title: "Novo", ContactID: strconv.FormatInt(other, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	idLeave2 := e.enrol(t, leaving, other)
+	if _, err := e.inst.App.Board.CreateLead(e.ctx, e.a, board.LeadInput{StageID: stages[0].ID, Title: "Outro", ContactID: strconv.FormatInt(other, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	list, err = e.eng.Enrolments(e.ctx, e.a.OrgID, joining, "", 0, 10)
+	if err != nil || len(list) != 2 || list[0].ContactID != other || list[0].Source != model.EnrolStage {
+		t.Fatalf("joining after a new lead: %+v %v", list, err)
+	}
+	if en := e.enrolment(t, idLeave2); !en.Running() {
+		t.Fatalf("a new lead ended an enrolment: %s", timeline(en))
+	}
+}
+
+// Archiving a cadence ends the enrolments still in it at once, each with its event.
+func TestArchiveEndsEnrolments(t *testing.T) {
+	e := newEnv(t)
+	cid := e.cadence(t, "Longa", []model.CadenceStep{{ID: "s1", Kind: model.StepWait, WaitMinutes: 1000}})
+	a, b := e.enrol(t, cid, e.contact(t, 12)), e.enrol(t, cid, e.contact(t, 13))
+	if err := e.eng.PauseEnrolment(e.ctx, e.a, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.inst.App.Cadences.Archive(e.ctx, e.a, cid); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{a, b} {
+		if en := e.enrolment(t, id); en.Status != model.EnrolmentExited || en.ExitReason != model.ExitArchived || en.FinishedAt == nil {
+			t.Fatalf("enrolment %d after the archive: %s %s", id, en.Status, en.ExitReason)
+		}
+	}
+	var exited int
+	_ = e.st.DB().Get(&exited, `SELECT count(*) FROM events WHERE org_id = $1 AND type = 'cadence.exited' AND payload->>'reason' = 'archived'`, e.a.OrgID)
+	if exited != 2 {
+		t.Fatalf("%d cadence.exited events", exited)
+	}
+	// Archived is final: a second archive is refused and changes nothing.
+	if _, err := e.inst.App.Cadences.Archive(e.ctx, e.a, cid); !errors.Is(err, cadence.ErrStatus) {
+		t.Fatalf("second archive: %v", err)
 	}
 }
 

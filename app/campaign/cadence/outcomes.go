@@ -128,15 +128,19 @@ func (e *Engine) CallHook(ctx context.Context, tx *store.Store, event string, c 
 
 // LeadMoved follows the board: a lead that changed stage ends the enrolments of its contact
 // in cadences that exit on a stage change (not the cadence that moved it) or whose goal it
-// reached, and enrols the contact in the active cadences that enrol that stage.
+// reached, and enrols the contact in the active cadences that enrol that stage. A lead just
+// created (fromStage 0) only enrols: a second deal of the contact is no change of stage.
 func (e *Engine) LeadMoved(ctx context.Context, tx *store.Store, orgID, leadID, contactID, fromStage, toStage int64) error {
 	if fromStage == toStage {
 		return nil
 	}
 	mover, _ := ctx.Value(byCadence{}).(int64)
-	running, err := tx.RunningEnrolments(ctx, orgID, contactID)
-	if err != nil {
-		return err
+	var running []store.RunningEnrolment
+	var err error
+	if fromStage != 0 {
+		if running, err = tx.RunningEnrolments(ctx, orgID, contactID); err != nil {
+			return err
+		}
 	}
 	for _, r := range running {
 		en := model.Enrolment{ID: r.ID, OrgID: orgID, CadenceID: r.CadenceID, ContactID: contactID}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
+	"masteria/app/events"
 	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/voice/dial"
@@ -350,6 +352,9 @@ func (r *run) act(ctx context.Context) error {
 			"cadence_id": r.en.CadenceID, "cadence": r.en.CadenceName, "user_id": to, "note": r.step.Note}); err != nil {
 			return err
 		}
+		if err := r.note(ctx, to); err != nil {
+			return err
+		}
 	case model.StepClassify:
 		if r.en.LeadID == nil || r.e.opts.Classifier == nil {
 			return r.skipNow(ctx, "no_lead")
@@ -368,6 +373,34 @@ func (r *run) act(ctx context.Context) error {
 		return errDone
 	}
 	return r.moveOn(ctx, model.StepDone, "", r.step.Next)
+}
+
+// note leaves a notify step's note where the agent works: an internal note on the
+// contact's latest conversation, addressed to the member ("@Ana · Boas-vindas: Ligar
+// amanhã"), live in the inbox. A contact with no conversation has the timeline's line only.
+func (r *run) note(ctx context.Context, to int64) error {
+	orgID := r.en.OrgID
+	convs, err := r.tx.ContactConversations(ctx, orgID, r.contact.ID, 0)
+	if err != nil || len(convs) == 0 {
+		return err
+	}
+	body := r.en.CadenceName + ": " + r.step.Note
+	if to != 0 {
+		if m, err := r.tx.Member(ctx, orgID, to); err == nil {
+			body = "@" + m.UserName + " · " + body
+		} else if !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+	}
+	c := convs[0]
+	m := model.Message{OrgID: orgID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: "note", Kind: "text",
+		Body: strings.TrimSpace(body), Status: model.StatusReceived, CreatedAt: r.now}
+	id, _, err := r.tx.InsertMessage(ctx, m)
+	if err != nil {
+		return err
+	}
+	_, err = events.MessageCreated.Publish(ctx, r.tx, orgID, events.MessageNew{MessageID: id, ConversationID: c.ID, Note: true})
+	return err
 }
 
 // skipNow records an action step skipped (its line written in the claim) and goes on.

@@ -64,7 +64,8 @@ type Service struct {
 }
 
 // MoveHook is called in the transaction that moves a lead to another stage (cadences enrol
-// and end enrolments on it); an error rolls the move back.
+// and end enrolments on it), and in the one that creates a lead, with fromStage 0; an
+// error rolls the move (or the creation) back.
 type MoveHook func(ctx context.Context, tx *store.Store, orgID, leadID, contactID, fromStage, toStage int64) error
 
 // AddMoveHook adds h to the hooks run on every change of stage. Call it before serving.

@@ -278,6 +278,11 @@ func (s *Service) CreateLead(ctx context.Context, a model.Actor, in LeadInput) (
 			"lead_id": id, "title": l.title, "to_name": stage.Name}); err != nil {
 			return err
 		}
+		for _, h := range s.moved {
+			if err := h(ctx, tx, a.OrgID, id, contactID, 0, stage.ID); err != nil {
+				return err
+			}
+		}
 		_, err = events.LeadCreated.Publish(ctx, tx, a.OrgID, events.LeadPlaced{LeadID: id, PipelineID: stage.PipelineID,
 			StageID: stage.ID, AfterID: after, BeforeID: before, Rank: key})
 		return err
