@@ -199,3 +199,80 @@ func TestBatchOneBadEnrolment(t *testing.T) {
 		t.Fatalf("tagged %d", tagged)
 	}
 }
+
+// Send steps of a batch go one by one from the batch's job, each with its own transaction
+// and the contact policy (a contact who opted out leaves the cadence); the enrolments
+// moved on go to their next step as one batch, and the job kept in reserve for a crash is
+// gone once they did. A paused cadence holds its batch until it is resumed.
+func TestBatchOfSends(t *testing.T) {
+	e := newEnv(t)
+	const n = 40
+	tag := e.tag(t, "avisado")
+	ids := e.manyContacts(t, n)
+	if _, err := e.st.DB().Exec(`UPDATE contacts SET opted_out = '{sms}' WHERE org_id = $1 AND id = $2`, e.a.OrgID, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	cid := e.cadence(t, "Avisos", []model.CadenceStep{e.smsStep("s1", "s2", "Sua loja tem novidades"), {ID: "s2", Kind: model.StepTag, TagID: tag}})
+	if _, err := e.inst.App.Cadences.Pause(e.ctx, e.a, cid); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.eng.Enrol(e.ctx, e.a, cid, ids, model.EnrolManual)
+	if err == nil {
+		t.Fatalf("enrolled in a paused cadence: %+v", res)
+	}
+	if _, err := e.inst.App.Cadences.Activate(e.ctx, e.a, cid); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.inst.App.Jobs.QueuePause(e.ctx, "cadence", nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.eng.Enrol(e.ctx, e.a, cid, ids, model.EnrolManual); err != nil || res.Enrolled != n {
+		t.Fatalf("enrol: %+v %v", res, err)
+	}
+	// Paused while its batch is due: the batch runs, finds it paused and holds every enrolment.
+	if _, err := e.inst.App.Cadences.Pause(e.ctx, e.a, cid); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.RunBatch(e.ctx, cadence.StepArgs{OrgID: e.a.OrgID, StepID: "s1", EnrolmentIDs: res.IDs}); err != nil {
+		t.Fatal(err)
+	}
+	var lines, held int
+	_ = e.st.DB().Get(&lines, `SELECT count(*) FROM cadence_steps WHERE org_id = $1`, e.a.OrgID)
+	_ = e.st.DB().Get(&held, `SELECT count(*) FROM river_job WHERE kind = 'cadence.step' AND state = 'scheduled' AND (args->>'org_id')::bigint = $1
+		AND args->>'step_id' = 's1' AND jsonb_array_length(args->'enrolment_ids') = $2`, e.a.OrgID, n)
+	if lines != 0 || held != 1 {
+		t.Fatalf("while paused: %d lines, %d batches held for later", lines, held)
+	}
+	if _, err := e.inst.App.Cadences.Activate(e.ctx, e.a, cid); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.inst.App.Jobs.QueueResume(e.ctx, "cadence", nil); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 30*time.Second, "every enrolment completed", func() bool {
+		var left int
+		_ = e.st.DB().Get(&left, `SELECT count(*) FROM cadence_enrolments WHERE cadence_id = $1 AND status NOT IN ('completed', 'exited')`, cid)
+		return left == 0
+	})
+	if en := e.enrolment(t, res.IDs[0]); en.Status != model.EnrolmentExited || en.ExitReason != model.ExitOptedOut || len(en.Steps) != 0 {
+		t.Fatalf("the contact who opted out: %s", timeline(en))
+	}
+	var sent, tagged int
+	_ = e.st.DB().Get(&sent, `SELECT count(*) FROM cadence_steps WHERE org_id = $1 AND step_id = 's1' AND status = 'done' AND message_id IS NOT NULL`, e.a.OrgID)
+	_ = e.st.DB().Get(&tagged, `SELECT count(*) FROM contacts WHERE org_id = $1 AND tag_ids = ARRAY[$2::bigint]`, e.a.OrgID, tag)
+	if sent != n-1 || tagged != n-1 {
+		t.Fatalf("sent %d, tagged %d (want %d)", sent, tagged, n-1)
+	}
+	wait(t, 10*time.Second, "the SMS at the sim", func() bool { return len(e.ts.Sent()) == n-1 })
+	// The batch held while paused runs too (a no-op by then); then no step job is left.
+	var live, s2 int
+	wait(t, 10*time.Second, "no step job left waiting (the reserve deleted)", func() bool {
+		_ = e.st.DB().Get(&live, `SELECT count(*) FROM river_job WHERE kind = 'cadence.step' AND state IN ('scheduled', 'available', 'retryable', 'running')
+			AND (args->>'org_id')::bigint = $1`, e.a.OrgID)
+		return live == 0
+	})
+	_ = e.st.DB().Get(&s2, `SELECT count(*) FROM river_job WHERE kind = 'cadence.step' AND (args->>'org_id')::bigint = $1 AND args->>'step_id' = 's2'`, e.a.OrgID)
+	if s2 != 1 {
+		t.Fatalf("%d jobs for the next step (want one batch)", s2)
+	}
+}

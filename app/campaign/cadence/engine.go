@@ -1,13 +1,16 @@
 // Package cadence runs cadences: follow-ups that walk each enrolled contact through a
 // graph of steps (app/model/cadence.go).
 //
-// The Engine (engine.go, enrol.go, outcomes.go) runs enrolments. Each step of each
-// enrolment is one River job (StepArgs, queue jobs.QueueCadence) at its due time, and the
-// enrolment's line for the step in cadence_steps (UNIQUE enrolment, step) is the ledger: a
-// job claims the line before it acts, and a message step queues its message, records the
-// contact policy's count and moves the enrolment to the next step (inserting that step's
-// job) in one transaction, so a retry, a crash or two instances send nothing twice and a
-// crash between steps loses no enrolment. A call is placed outside the transaction (Retell
+// The Engine (engine.go, batch.go, enrol.go, outcomes.go) runs enrolments. Steps are River
+// jobs (StepArgs, queue jobs.QueueCadence) at their due time, one job for a batch of up to
+// BatchSize enrolments due at the same step at the same time (a single enrolment's job for
+// a wake-up or a resume), and each enrolment's line for the step in cadence_steps (UNIQUE
+// enrolment, step) is the ledger: a job claims the line before it acts. A batch does its
+// non-send steps in one transaction (set-based where the step allows: tags, waits); a
+// message step queues its message, records the contact policy's count and moves the
+// enrolment to the next step in a transaction of its own, and its next step's job (with
+// the batch's others) is kept in reserve from the batch's start, so a retry, a crash or two
+// instances send nothing twice and a crash between steps loses no enrolment. A call is placed outside the transaction (Retell
 // answers over HTTP): its claimed line is found again after a crash and matched with the
 // call placed since, before anything is dialled again.
 //
