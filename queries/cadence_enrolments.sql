@@ -180,7 +180,7 @@ FROM cadences WHERE org_id = $1 AND status = 'active' ORDER BY name, id LIMIT 20
 
 -- name: cadence-stalled
 -- cross-org: the sweep. Running enrolments of active cadences whose step was due before $1
--- and that have no live step job (of their own or a batch naming them): none waiting, and
+-- and that have no live job for that step (of their own or a batch's): none waiting, and
 -- none running since after $2 (a job running longer died with its process). Their steps
 -- are woken; a step runs once anyway.
 SELECT e.org_id, e.id, e.step_id FROM cadence_enrolments e
@@ -188,7 +188,8 @@ JOIN cadences cd ON cd.id = e.cadence_id AND cd.status = 'active'
 WHERE e.status = 'active' AND e.step_id <> '' AND COALESCE(e.due_at, e.step_at) < $1
   AND NOT EXISTS (
     SELECT 1 FROM river_job j
-    WHERE (j.args @> jsonb_build_object('enrolment_id', e.id) OR j.args @> jsonb_build_object('enrolment_ids', jsonb_build_array(e.id)))
+    WHERE (j.args @> jsonb_build_object('enrolment_id', e.id, 'step_id', e.step_id)
+           OR j.args @> jsonb_build_object('enrolment_ids', jsonb_build_array(e.id), 'step_id', e.step_id))
       AND j.kind = 'cadence.step'
       AND (j.state IN ('available', 'scheduled', 'retryable', 'pending') OR (j.state = 'running' AND j.attempted_at > $2)))
 ORDER BY COALESCE(e.due_at, e.step_at)

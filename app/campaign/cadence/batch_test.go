@@ -276,3 +276,51 @@ func TestBatchOfSends(t *testing.T) {
 		t.Fatalf("%d jobs for the next step (want one batch)", s2)
 	}
 }
+
+// The sweep finds the enrolments of a batch whose job died with its process (left running
+// since long ago) and wakes them in batches; a live batch job covers its enrolments.
+func TestSweepWakesDeadBatch(t *testing.T) {
+	e := newEnv(t)
+	const n = 700
+	tag := e.tag(t, "varrido")
+	ids := e.manyContacts(t, n)
+	cid := e.cadence(t, "Varredura", []model.CadenceStep{{ID: "a", Kind: model.StepTag, TagID: tag}})
+	if err := e.inst.App.Jobs.QueuePause(e.ctx, "cadence", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.eng.Enrol(e.ctx, e.a, cid, ids, model.EnrolManual)
+	if err != nil || res.Enrolled != n {
+		t.Fatalf("enrol: %+v %v", res, err)
+	}
+	if _, err := e.st.DB().Exec(`UPDATE cadence_enrolments SET step_at = now() - interval '1 hour', due_at = NULL WHERE cadence_id = $1`, cid); err != nil {
+		t.Fatal(err)
+	}
+	// Its jobs are queued: nothing to wake.
+	if woke, err := e.eng.Sweep(e.ctx); err != nil || woke != 0 {
+		t.Fatalf("sweep with live jobs: %d %v", woke, err)
+	}
+	// The batch jobs died running (a kill -9): the sweep wakes every enrolment.
+	if _, err := e.st.DB().Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - interval '1 hour'
+		WHERE kind = 'cadence.step' AND (args->>'org_id')::bigint = $1`, e.a.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if woke, err := e.eng.Sweep(e.ctx); err != nil || woke != n {
+		t.Fatalf("sweep: %d woken, want %d: %v", woke, n, err)
+	}
+	var batches int
+	_ = e.st.DB().Get(&batches, `SELECT count(*) FROM river_job WHERE kind = 'cadence.step' AND state = 'available' AND (args->>'org_id')::bigint = $1`, e.a.OrgID)
+	if batches != (n+cadence.BatchSize-1)/cadence.BatchSize {
+		t.Fatalf("%d jobs woke %d enrolments", batches, n)
+	}
+	if woke, err := e.eng.Sweep(e.ctx); err != nil || woke != 0 {
+		t.Fatalf("second sweep: %d %v", woke, err)
+	}
+	if err := e.inst.App.Jobs.QueueResume(e.ctx, "cadence", nil); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, 30*time.Second, "every enrolment completed", func() bool {
+		var left int
+		_ = e.st.DB().Get(&left, `SELECT count(*) FROM cadence_enrolments WHERE cadence_id = $1 AND status <> 'completed'`, cid)
+		return left == 0
+	})
+}
