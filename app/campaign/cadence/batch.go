@@ -59,11 +59,20 @@ func newBatch(orgID int64) *batch {
 
 // later queues an enrolment's step at a time (zero: now) with the batch's other jobs.
 func (b *batch) later(orgID int64, step string, at time.Time, enrolmentID int64) {
-	if !at.IsZero() {
-		at = at.Truncate(time.Millisecond)
-	}
-	k := jobKey{orgID, step, at}
+	k := jobKey{orgID, step, ceilSecond(at)}
 	b.jobs[k] = append(b.jobs[k], enrolmentID)
+}
+
+// ceilSecond rounds a due time up to its second, so steps due a moment apart (held until
+// the same quiet hours' end, say) share a job and none runs before its time.
+func ceilSecond(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	if c := t.Truncate(time.Second); c.Before(t) {
+		return c.Add(time.Second)
+	}
+	return t
 }
 
 // flush writes what the batch gathered: the moves, the jobs, the events.
@@ -332,7 +341,7 @@ func (e *Engine) oneByOne(ctx context.Context, args StepArgs, ids []int64, f *fo
 			slog.Warn("cadence: step failed", "enrolment", id, "step", args.StepID, "err", err)
 			failed = append(failed, id)
 		case wait > 0:
-			k := jobKey{args.OrgID, args.StepID, e.now().Add(wait).Truncate(time.Millisecond)}
+			k := jobKey{args.OrgID, args.StepID, ceilSecond(e.now().Add(wait))}
 			due[k] = append(due[k], id)
 		}
 	}
