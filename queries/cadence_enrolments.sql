@@ -209,18 +209,17 @@ SELECT DISTINCT s.enrolment_id FROM cadence_steps s WHERE s.org_id = $1 AND s.ca
 -- ---- batches of steps (app/campaign/cadence/batch.go) ----
 
 -- name: cadence-enrolments-lock-at
--- Of enrolments $2, those still active at step $3, locked (in id order) for a batch of that
--- step, each with its cadence's status and whether its contact opted out. The ids are
--- joined (not "= ANY"), so each is one primary-key lookup whatever the statistics say,
--- never a scan of every active enrolment through a partial index.
+-- Enrolments $2 of a batch, locked in id order, each with its cadence's status and
+-- whether its contact opted out; the caller keeps those still active at the batch's step.
+-- No condition on the status here: one would let the planner, its statistics stale after a
+-- bulk enrolment, read every running enrolment through a partial index on the status
+-- (130 ms a batch at 100,000 enrolments) instead of the ids' primary-key lookups.
 SELECT e.id, e.org_id, e.cadence_id, e.version, e.contact_id, e.lead_id, e.status, e.step_id, e.step_at, e.due_at,
        e.source, e.enrolled_by, e.exit_reason, e.created_at, e.updated_at, e.finished_at,
        cd.name AS cadence_name, cd.status AS cadence_status,
        (SELECT c.opted_out <> '{}' FROM contacts c WHERE c.org_id = $1 AND c.id = e.contact_id) AS opted_out
-FROM unnest($2::bigint[]) x(id)
-JOIN cadence_enrolments e ON e.id = x.id
-JOIN cadences cd ON cd.org_id = $1 AND cd.id = e.cadence_id
-WHERE e.org_id = $1 AND e.status = 'active' AND e.step_id = $3
+FROM cadence_enrolments e JOIN cadences cd ON cd.org_id = $1 AND cd.id = e.cadence_id
+WHERE e.org_id = $1 AND e.id = ANY($2::bigint[])
 ORDER BY e.id
 FOR UPDATE OF e;
 
@@ -234,23 +233,20 @@ ON CONFLICT (enrolment_id, step_id) DO NOTHING
 RETURNING enrolment_id;
 
 -- name: cadence-enrolments-move-many
--- Moves running enrolments to step $3 ('' ends them: completed), due now.
-UPDATE cadence_enrolments e SET step_id = $3, step_at = now(), due_at = NULL, updated_at = now(),
-    status = CASE WHEN $3 = '' THEN 'completed' ELSE e.status END,
+-- Moves running enrolments to step $3 ('' ends them: completed), due now. "Not ended"
+-- rather than "IN ('active', 'paused')": see cadence-enrolments-lock-at.
+UPDATE cadence_enrolments SET step_id = $3, step_at = now(), due_at = NULL, updated_at = now(),
+    status = CASE WHEN $3 = '' THEN 'completed' ELSE status END,
     finished_at = CASE WHEN $3 = '' THEN now() END
-FROM unnest($2::bigint[]) x(id)
-WHERE e.org_id = $1 AND e.id = x.id AND e.status IN ('active', 'paused');
+WHERE org_id = $1 AND id = ANY($2::bigint[]) AND status <> 'completed' AND status <> 'exited';
 
 -- name: cadence-enrolments-due-many
 -- Records when the step of enrolments is due (a batch's waits).
-UPDATE cadence_enrolments e SET due_at = $3, updated_at = now()
-FROM unnest($2::bigint[]) x(id)
-WHERE e.org_id = $1 AND e.id = x.id;
+UPDATE cadence_enrolments SET due_at = $3, updated_at = now() WHERE org_id = $1 AND id = ANY($2::bigint[]);
 
 -- name: cadence-steps-finish-waiting
 -- Ends the waiting line of step $3 of enrolments $2 (their waits are over) in one
 -- statement; it returns the enrolments whose line it ended.
-UPDATE cadence_steps s SET status = 'done', finished_at = now()
-FROM unnest($2::bigint[]) x(id)
-WHERE s.org_id = $1 AND s.enrolment_id = x.id AND s.step_id = $3 AND s.status = 'waiting'
-RETURNING s.enrolment_id;
+UPDATE cadence_steps SET status = 'done', finished_at = now()
+WHERE org_id = $1 AND enrolment_id = ANY($2::bigint[]) AND step_id = $3 AND status = 'waiting'
+RETURNING enrolment_id;

@@ -61,12 +61,18 @@ func (s *Store) FinishWaitingSteps(ctx context.Context, orgID int64, enrolmentID
 	return out, nil
 }
 
-// LockEnrolmentsAt locks, in id order, those of the org's enrolments ids still active at
-// a step (a batch of that step), each with its cadence's status.
+// LockEnrolmentsAt locks the org's enrolments ids, in id order, and returns those still
+// active at a step (a batch of that step), each with its cadence's status.
 func (s *Store) LockEnrolmentsAt(ctx context.Context, orgID int64, ids []int64, stepID string) ([]LockedEnrolment, error) {
-	var out []LockedEnrolment
-	if err := s.sel(ctx, s.q.CadenceEnrolmentsLockAt, &out, orgID, pq.Array(ids), stepID); err != nil {
+	var all []LockedEnrolment
+	if err := s.sel(ctx, s.q.CadenceEnrolmentsLockAt, &all, orgID, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("store: lock enrolments at %s: %w", stepID, err)
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.Status == model.EnrolmentActive && e.StepID == stepID {
+			out = append(out, e)
+		}
 	}
 	return out, nil
 }
