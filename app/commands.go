@@ -131,11 +131,12 @@ func describe(v *model.ValidationError) string {
 
 func cmdAPIKey(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: masteria apikey create --org NAME --name N")
+		return fmt.Errorf("usage: masteria apikey create --org NAME --name N [--scope \"contacts:write board:read\"]")
 	}
 	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
 	org := fs.String("org", "", "organization name")
 	name := fs.String("name", "", "a name for the key, like the integration that uses it")
+	scope := fs.String("scope", "", `what the key may do: "read", or areas each read or write ("contacts:write board:read"); empty is everything`)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func cmdAPIKey(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	key, err := account.New(st).CreateAPIKeyForOrgName(ctx, *org, *name)
+	key, err := account.New(st).CreateScopedAPIKeyForOrgName(ctx, *org, *name, *scope)
 	if err != nil {
 		return err
 	}

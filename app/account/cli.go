@@ -65,12 +65,18 @@ func (s *Service) CreateUserInOrg(ctx context.Context, orgName, name, email, pas
 	return res, err
 }
 
-// CreateAPIKeyForOrgName is `masteria apikey create`.
+// CreateAPIKeyForOrgName makes a key that may do everything in the org named.
 func (s *Service) CreateAPIKeyForOrgName(ctx context.Context, orgName, name string) (string, error) {
+	return s.CreateScopedAPIKeyForOrgName(ctx, orgName, name, "")
+}
+
+// CreateScopedAPIKeyForOrgName is `masteria apikey create`: a key of the org named, limited
+// to scope (model.ParseScope; empty is everything).
+func (s *Service) CreateScopedAPIKeyForOrgName(ctx context.Context, orgName, name, scope string) (string, error) {
 	o, err := s.st.OrgByName(ctx, orgName)
 	if err != nil {
 		return "", err
 	}
-	_, key, err := s.CreateAPIKey(ctx, Actor{OrgID: o.ID, Role: model.RoleOwner, IP: "cli", UserAgent: "masteria apikey create"}, name)
+	_, key, err := s.CreateScopedAPIKey(ctx, Actor{OrgID: o.ID, Role: model.RoleOwner, IP: "cli", UserAgent: "masteria apikey create"}, name, scope)
 	return key, err
 }

@@ -14,7 +14,8 @@ import (
 // CleanupArgs is the hourly job that forgets what has expired: sessions past their expiry,
 // login attempts older than a day, events too old to resume from, status reports for
 // messages that were never stored, labels no conversation has any more, and the contact
-// policy's sends that no longer count (the cap's, the SMS duplication slots).
+// policy's sends that no longer count (the cap's, the SMS duplication slots), and the API's
+// Idempotency-Keys older than a day.
 type CleanupArgs struct{}
 
 // Kind is the job's stable name in the queue.
@@ -55,8 +56,12 @@ func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if err != nil {
 		return err
 	}
+	idem, err := w.Store.DeleteOldIdempotencyKeys(ctx)
+	if err != nil {
+		return err
+	}
 	slog.Info("cleanup", "sessions", sessions, "login_attempts", attempts, "events", events, "early_statuses", early, "labels", labels,
-		"policy_sends", sends)
+		"policy_sends", sends, "idempotency_keys", idem)
 	return nil
 }
 

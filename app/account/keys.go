@@ -18,17 +18,27 @@ func (s *Service) APIKeys(ctx context.Context, orgID int64) ([]model.APIKey, err
 
 // CreateAPIKey makes a key and returns it in full, the only time it can be seen.
 func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (model.APIKey, string, error) {
+	return s.CreateScopedAPIKey(ctx, a, name, "")
+}
+
+// CreateScopedAPIKey makes a key that may do only what its scope says (model.ParseScope):
+// "read", or areas each read or write; empty is everything.
+func (s *Service) CreateScopedAPIKey(ctx context.Context, a Actor, name, scope string) (model.APIKey, string, error) {
 	var k model.APIKey
 	name, ok := model.CleanName(name)
 	if !ok {
 		return k, "", model.FieldError("name", "signup.error.required")
+	}
+	scope, ok = model.ParseScope(scope)
+	if !ok {
+		return k, "", model.FieldError("scope", "apikeys.error.scope")
 	}
 	key, prefix, hash, err := auth.NewAPIKey()
 	if err != nil {
 		return k, "", err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		if k, err = tx.CreateAPIKey(ctx, a.OrgID, name, prefix, hash, a.UserID); err != nil {
+		if k, err = tx.CreateAPIKey(ctx, a.OrgID, name, prefix, hash, a.UserID, scope); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, "apikey.created", name, events.APIKeyCreated.With(events.IDName{ID: k.ID, Name: name}))

@@ -131,6 +131,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		return nil, err
 	}
 	med := media.New(st, bucket, account.NewSecrets(st, ring), cfg.BaseURL)
+	med.SetCDN(cfg.MediaCDNURL)
 	a.Inbox.SetMedia(med)
 	// QR sessions run where jobs run: a send goes out only through the session's holder.
 	a.WhatsAppQR, a.runQR = wameow.New(st, a.Inbox, wameow.Options{}), opts.Workers && cfg.WhatsAppQR

@@ -58,9 +58,14 @@ type Config struct {
 	// WhatsAppQR: this instance runs WhatsApp QR sessions (off leaves them to the others).
 	WhatsAppQR bool
 
+	// APIRateLimit is how many REST API requests a minute each API key may send.
+	APIRateLimit int
+
 	// MediaURL is the blob bucket of media files (file:///path, mem://); empty keeps them
 	// under DataDir/media.
 	MediaURL string
+	// MediaCDNURL starts the media links providers fetch, when a CDN fronts the app.
+	MediaCDNURL string
 
 	// KBPrivateURLs lets knowledge-base documents be fetched from private, loopback and
 	// link-local addresses (an intranet, tests); off refuses them.
@@ -87,6 +92,7 @@ var Vars = []Var{
 	{"MASTERIA_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"MASTERIA_SESSION_MAX_AGE", "720h", "how long a login lasts without activity"},
 	{"MASTERIA_WORKERS", "20", "background jobs run at once by this process"},
+	{"MASTERIA_API_RATE_LIMIT", "600", "REST API requests a minute per API key, per instance (a burst of that many, then an even pace)"},
 	{"GOOGLE_CLIENT_ID", "", "enables \"Continue with Google\""},
 	{"GOOGLE_CLIENT_SECRET", "", ""},
 	{"GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration", "OpenID discovery document"},
@@ -101,7 +107,8 @@ var Vars = []Var{
 	{"MASTERIA_CAMPAIGN_TICK", "5s", "how often the campaign engine starts scheduled campaigns and settles sends whose process died"},
 	{"MASTERIA_AI_TIMEOUT", "60s", "how long a call to the AI provider may take before the bot hands the conversation to a person"},
 	{"MASTERIA_BOT_DEBOUNCE", "2s", "how long the AI bot waits after a customer's message for more before it answers them all at once"},
-	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a gocloud.dev/blob bucket URL such as file:///var/lib/masteria/media; empty uses MASTERIA_DATA_DIR/media"},
+	{"MASTERIA_MEDIA_URL", "", "where media files are kept: a bucket URL, file:///var/lib/masteria/media, s3://bucket?region=sa-east-1 (S3-compatible: &endpoint=https://host&use_path_style=true) or gs://bucket; empty uses MASTERIA_DATA_DIR/media"},
+	{"MASTERIA_MEDIA_CDN_URL", "", "base URL of a CDN (CloudFront or any) whose origin is this app, for the media links providers fetch; empty uses MASTERIA_BASE_URL"},
 	{"MASTERIA_KB_PRIVATE_URLS", "off", "let knowledge-base web pages be fetched from private, loopback and link-local addresses (on: an intranet)"},
 	{"MASTERIA_AI_PROGRESSION_DELAY", "15s", "how long after a message the AI classifies the contact's leads (the messages of that while make one request)"},
 }
@@ -142,6 +149,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RetellAPIURL:         strings.TrimRight(get("RETELL_API_URL"), "/"),
 		WhatsAppQR:           get("MASTERIA_WHATSAPP_QR") != "off",
 		MediaURL:             get("MASTERIA_MEDIA_URL"),
+		MediaCDNURL:          get("MASTERIA_MEDIA_CDN_URL"),
 		KBPrivateURLs:        get("MASTERIA_KB_PRIVATE_URLS") == "on",
 	}
 	var err error
@@ -162,6 +170,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Workers, err = strconv.Atoi(get("MASTERIA_WORKERS")); err != nil || c.Workers < 1 {
 		return c, fmt.Errorf("config: MASTERIA_WORKERS: want a whole number above 0")
+	}
+	if c.APIRateLimit, err = strconv.Atoi(get("MASTERIA_API_RATE_LIMIT")); err != nil || c.APIRateLimit < 1 {
+		return c, fmt.Errorf("config: MASTERIA_API_RATE_LIMIT: want a whole number of requests a minute above 0")
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("config: MASTERIA_BASE_URL: want an http or https URL, got %q", c.BaseURL)

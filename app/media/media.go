@@ -26,7 +26,9 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/gcsblob" // gs://bucket (Google Cloud Storage, default credentials)
 	_ "gocloud.dev/blob/memblob" // mem:// for tests and throwaway instances
+	_ "gocloud.dev/blob/s3blob"  // s3://bucket (AWS and S3-compatible servers: ?endpoint=…&use_path_style=true)
 
 	"masteria/app/model"
 	"masteria/app/store"
@@ -68,17 +70,29 @@ type Service struct {
 	bucket  *blob.Bucket
 	keys    Keys
 	baseURL string
-	now     func() time.Time
+	// linkBase starts the signed links providers fetch: the app's URL, or a CDN's whose
+	// origin is the app.
+	linkBase string
+	now      func() time.Time
 }
 
 // New returns the media service over an open bucket. baseURL is the app's public URL, for
 // signed links.
 func New(st *store.Store, bucket *blob.Bucket, keys Keys, baseURL string) *Service {
-	return &Service{st: st, bucket: bucket, keys: keys, baseURL: strings.TrimRight(baseURL, "/"), now: time.Now}
+	base := strings.TrimRight(baseURL, "/")
+	return &Service{st: st, bucket: bucket, keys: keys, baseURL: base, linkBase: base, now: time.Now}
 }
 
-// OpenBucket opens the bucket at rawURL (file:///path, mem://, or any scheme whose driver
-// is linked in); empty means the directory "media" under dataDir.
+// SetCDN makes signed links start with a CDN's base URL (CloudFront or any) whose origin
+// is this app, so providers fetch files from the CDN; empty keeps the app's URL.
+func (s *Service) SetCDN(base string) {
+	if base = strings.TrimRight(base, "/"); base != "" {
+		s.linkBase = base
+	}
+}
+
+// OpenBucket opens the bucket at rawURL (file:///path, mem://, s3://, gs://); empty means the
+// directory "media" under dataDir.
 func OpenBucket(ctx context.Context, rawURL, dataDir string) (*blob.Bucket, error) {
 	if rawURL == "" {
 		dir, err := filepath.Abs(filepath.Join(dataDir, "media"))
@@ -287,14 +301,15 @@ const LinkTTL = 24 * time.Hour
 const linkKeyName = "media_link_key"
 
 // SignedURL is a public link to a file that works without a session until it expires, for
-// providers that fetch attachments themselves (Twilio MMS): BaseURL/media/{id}/{expiry}/{sig}.
+// providers that fetch attachments themselves (Twilio MMS): BaseURL/media/{id}/{expiry}/{sig},
+// or the CDN's base URL in place of the app's.
 func (s *Service) SignedURL(ctx context.Context, m model.Media) (string, error) {
 	key, err := s.linkKey(ctx, m.OrgID, true)
 	if err != nil {
 		return "", err
 	}
 	exp := strconv.FormatInt(s.now().Add(LinkTTL).Unix(), 10)
-	return fmt.Sprintf("%s/media/%d/%s/%s", s.baseURL, m.ID, exp, sign(key, m.ID, exp)), nil
+	return fmt.Sprintf("%s/media/%d/%s/%s", s.linkBase, m.ID, exp, sign(key, m.ID, exp)), nil
 }
 
 // OpenSigned checks a signed link's expiry and signature and opens its file; any failure

@@ -69,6 +69,8 @@ type APIKey struct {
 	CreatedAt  time.Time  `db:"created_at"`
 	LastUsedAt *time.Time `db:"last_used_at"`
 	RevokedAt  *time.Time `db:"revoked_at"`
+	// Scope is what the key may do (ParseScope); empty is everything.
+	Scope string `db:"scope"`
 }
 
 // Session is a logged-in browser, listed in settings so a user can end it.

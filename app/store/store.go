@@ -114,6 +114,12 @@ type accountQueries struct {
 	APIKeyTouch  *sqlx.Stmt `query:"apikey-touch"`
 	APIKeyRevoke *sqlx.Stmt `query:"apikey-revoke"`
 
+	APIIdempotencyClaim     *sqlx.Stmt `query:"api-idempotency-claim"`
+	APIIdempotency          *sqlx.Stmt `query:"api-idempotency"`
+	APIIdempotencyDone      *sqlx.Stmt `query:"api-idempotency-done"`
+	APIIdempotencyDrop      *sqlx.Stmt `query:"api-idempotency-drop"`
+	APIIdempotencyDeleteOld *sqlx.Stmt `query:"api-idempotency-delete-old"`
+
 	AuditInsert *sqlx.Stmt `query:"audit-insert"`
 	AuditList   *sqlx.Stmt `query:"audit-list"`
 

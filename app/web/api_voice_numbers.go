@@ -31,29 +31,6 @@ func (s *Server) apiVoiceNumberRoutes(api *echo.Group) {
 	api.PUT("/voice-numbers/:id/agents", s.apiVoiceNumberAgents)
 }
 
-// apiNumbersActor is the API key acting on voice numbers with the role its creator has in
-// the org now: buying and releasing numbers is for owners and admins, and a key made by
-// someone who is now an agent (or has left) may not. A key made on the command line has
-// no creator and acts as the owner.
-func (s *Server) apiNumbersActor(c echo.Context) (model.Actor, error) {
-	a := apiActor(c)
-	k := c.Get(ctxAPIKey).(model.APIKey)
-	if k.CreatedBy == nil {
-		a.Role = model.RoleOwner
-		return a, nil
-	}
-	m, err := s.st.Member(c.Request().Context(), a.OrgID, *k.CreatedBy)
-	switch {
-	case errors.Is(err, model.ErrNotFound):
-		a.Role = model.RoleAgent
-	case err != nil:
-		return a, err
-	default:
-		a.Role, a.UserID = m.Role, m.UserID
-	}
-	return a, nil
-}
-
 // apiStep is one step of a number's set-up or release and how far it is: done, next (the
 // one to run, or running), failed (stopped there) or todo.
 type apiStep struct {
@@ -176,10 +153,7 @@ func apiNumberBody(c echo.Context, dst any, example string) (bool, error) {
 
 // apiVoiceNumbers is GET /api/v1/voice-numbers: the org's numbers, newest first.
 func (s *Server) apiVoiceNumbers(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	list, err := s.numbers.Numbers(c.Request().Context(), a)
 	if err != nil {
 		return apiNumberFail(c, model.VoiceNumber{}, err)
@@ -193,10 +167,7 @@ func (s *Server) apiVoiceNumbers(c echo.Context) error {
 
 // apiVoiceNumber is GET /api/v1/voice-numbers/{id}.
 func (s *Server) apiVoiceNumber(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, err := apiNumberID(c)
 	if err != nil {
 		return err
@@ -212,12 +183,10 @@ func (s *Server) apiVoiceNumber(c echo.Context) error {
 // &area_code=: numbers Twilio offers to buy with the account of one of the org's Twilio
 // SMS channels.
 func (s *Server) apiVoiceNumbersAvailable(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	in := numbers.SearchInput{Country: c.QueryParam("country"), AreaCode: c.QueryParam("area_code")}
 	if v := c.QueryParam("channel_id"); v != "" {
+		var err error
 		if in.ChannelID, err = strconv.ParseInt(v, 10, 64); err != nil || in.ChannelID <= 0 {
 			return apiFail(c, http.StatusBadRequest, "invalid", "channel_id must be the id of one of the org's Twilio SMS channels")
 		}
@@ -249,10 +218,7 @@ func (s *Server) apiVoiceNumbersAvailable(c echo.Context) error {
 // 201 when it is ready; 502 with the step Twilio or Retell refused and the number as it
 // stands (continue it later with POST …/{id}/continue: nothing is bought twice).
 func (s *Server) apiVoiceNumberBuy(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	var in struct {
 		ChannelID       int64  `json:"channel_id"`
 		PhoneNumber     string `json:"phone_number"`
@@ -278,10 +244,7 @@ func (s *Server) apiVoiceNumberBuy(c echo.Context) error {
 // apiVoiceNumberLink is POST /api/v1/voice-numbers/link {"phone_number"}: add a number
 // the org's Retell account already has, as it is there.
 func (s *Server) apiVoiceNumberLink(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	var in struct {
 		PhoneNumber string `json:"phone_number"`
 	}
@@ -301,10 +264,7 @@ func (s *Server) apiVoiceNumberLink(c echo.Context) error {
 // apiVoiceNumberContinue is POST /api/v1/voice-numbers/{id}/continue: go on with a set-up
 // or a release that stopped, from the step it stopped at.
 func (s *Server) apiVoiceNumberContinue(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, err := apiNumberID(c)
 	if err != nil {
 		return err
@@ -319,10 +279,7 @@ func (s *Server) apiVoiceNumberContinue(c echo.Context) error {
 // apiVoiceNumberAgents is PUT /api/v1/voice-numbers/{id}/agents {"inbound_agent_id",
 // "outbound_agent_id"} ("" or absent: none): in Retell too once the number is there.
 func (s *Server) apiVoiceNumberAgents(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, err := apiNumberID(c)
 	if err != nil {
 		return err
@@ -346,10 +303,7 @@ func (s *Server) apiVoiceNumberAgents(c echo.Context) error {
 // and leaves Retell with from_retell=true). 200 with status "released"; 502 with the step
 // that stopped it (continue with POST …/{id}/continue).
 func (s *Server) apiVoiceNumberRelease(c echo.Context) error {
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	id, err := apiNumberID(c)
 	if err != nil {
 		return err

@@ -54,8 +54,8 @@ func TestVoiceNumbersAPI(t *testing.T) {
 	}
 	var orgID int64
 	_ = e.inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs WHERE name = $1`, e.orgName)
-	// A key whose creator is an agent now.
-	_, agentKey, err := e.inst.App.Account.CreateAPIKey(ctx, model.Actor{OrgID: orgID, UserID: e.agentUser, Role: model.RoleAgent}, "agent's")
+	// A key that may only read voice numbers.
+	_, agentKey, err := e.inst.App.Account.CreateScopedAPIKey(ctx, model.Actor{OrgID: orgID, Role: model.RoleAdmin}, "painel", "voice:read")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,9 +95,9 @@ func TestVoiceNumbersAPI(t *testing.T) {
 	do("GET", fmt.Sprintf("/voice-numbers/available?channel_id=%d&country=US", ch), "", foreign, 404)
 	do("GET", fmt.Sprintf("/voice-numbers/available?channel_id=%d&country=U%%00S", ch), "", owner, 400)
 
-	// Agents' keys may do nothing.
-	do("GET", "/voice-numbers", "", agentKey, 403)
-	do("GET", fmt.Sprintf("/voice-numbers/available?channel_id=%d&country=US", ch), "", agentKey, 403)
+	// A read-only key reads and changes nothing.
+	do("GET", "/voice-numbers", "", agentKey, 200)
+	do("GET", fmt.Sprintf("/voice-numbers/available?channel_id=%d&country=US", ch), "", agentKey, 200)
 	buyBody := fmt.Sprintf(`{"channel_id":%d,"phone_number":"+16285550100","country":"US","inbound_agent_id":%q,"outbound_agent_id":%q,"nickname":"Recepção"}`,
 		ch, e.agentIn, e.agentOut)
 	do("POST", "/voice-numbers", buyBody, agentKey, 403)

@@ -247,10 +247,7 @@ func (s *Server) apiCadenceEnrol(c echo.Context) error {
 	if err := dec.Decode(&in); err != nil {
 		return apiFail(c, http.StatusBadRequest, "bad_json", `the body must be JSON like {"contact_ids":[1,2]}: `+err.Error())
 	}
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	res, err := s.cadRun.Enrol(c.Request().Context(), a, id, in.ContactIDs, model.EnrolAPI)
 	if err != nil {
 		return apiEnrolFail(c, err, noSuchCadence)
@@ -269,10 +266,7 @@ func (s *Server) apiCadenceRemove(c echo.Context) error {
 	if !ok || !ok2 {
 		return apiFail(c, http.StatusNotFound, "not_found", "no such enrolment")
 	}
-	a, err := s.apiNumbersActor(c)
-	if err != nil {
-		return err
-	}
+	a := apiActor(c)
 	ctx := c.Request().Context()
 	en, err := s.cadRun.Enrolment(ctx, a.OrgID, eid)
 	if err == nil && en.CadenceID != id {

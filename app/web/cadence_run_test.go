@@ -141,7 +141,7 @@ func TestCadenceRunBadInput(t *testing.T) {
 	people := fmt.Sprintf("%s/cadences/%d/people", o.home, o.cadence)
 	enrol := url.Values{"cadence_id": {fmt.Sprint(o.cadence)}, "contact_id": {fmt.Sprint(o.contact)}}
 
-	agent, agentID := o.member(model.RoleAgent)
+	agent, _ := o.member(model.RoleAgent)
 	for _, p := range []string{people, enrolment} {
 		if r := agent.Get(p); r.StatusCode != http.StatusForbidden {
 			t.Errorf("agent GET %s: %d", p, r.StatusCode)
@@ -219,12 +219,13 @@ func TestCadenceRunBadInput(t *testing.T) {
 		t.Fatalf("refused requests changed enrolments: %d active", n)
 	}
 
-	// The API: an agent's key, another org's key, NUL, broken and oversized JSON.
+	// The API: a key without the scope, another org's key, NUL, broken and oversized JSON.
 	_, ownerKey, err := o.inst.App.Account.CreateAPIKey(ctx, model.Actor{OrgID: o.orgID(), Role: model.RoleOwner}, "owner's")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, agentKey, err := o.inst.App.Account.CreateAPIKey(ctx, model.Actor{OrgID: o.orgID(), UserID: agentID, Role: model.RoleAgent}, "agent's")
+	// A key for contacts only may not touch cadences.
+	_, agentKey, err := o.inst.App.Account.CreateScopedAPIKey(ctx, model.Actor{OrgID: o.orgID(), Role: model.RoleAdmin}, "contatos", "contacts:write")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,8 +251,8 @@ func TestCadenceRunBadInput(t *testing.T) {
 		name, method, path, key, body string
 		want                          int
 	}{
-		{"agent enrols", "POST", enrolPath, agentKey, body, 403},
-		{"agent removes", "DELETE", fmt.Sprintf("%s/%d", enrolPath, eid), agentKey, "", 403},
+		{"contacts key enrols", "POST", enrolPath, agentKey, body, 403},
+		{"contacts key removes", "DELETE", fmt.Sprintf("%s/%d", enrolPath, eid), agentKey, "", 403},
 		{"other org enrols", "POST", enrolPath, otherKey, body, 404},
 		{"other org reads", "GET", fmt.Sprintf("/enrolments/%d", eid), otherKey, "", 404},
 		{"other org removes", "DELETE", fmt.Sprintf("%s/%d", enrolPath, eid), otherKey, "", 404},

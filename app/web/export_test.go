@@ -27,3 +27,6 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 	f.left -= len(p)
 	return f.w.Write(p)
 }
+
+// APIArea is the scope area of an API route path.
+var APIArea = apiArea

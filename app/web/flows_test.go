@@ -119,6 +119,31 @@ func TestAPIKeyShownOnce(t *testing.T) {
 	if me := c.Get("/api/v1/me", "Authorization", "Bearer "+key); me.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("revoked key still works: %d", me.StatusCode)
 	}
+
+	// A key for chosen areas: none picked, or a level not offered, is refused with the
+	// reason; contacts to change and campaigns to read make that scope, listed in words.
+	for _, form := range []url.Values{
+		{"name": {"Nada"}, "access": {"areas"}},
+		{"name": {"Torta"}, "access": {"areas"}, "area_contacts": {"admin"}},
+		{"name": {"Outra"}, "access": {"everything"}},
+	} {
+		if res := c.Post(home+"/settings/apikeys", form); res.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(webtest.Text(res.Body), "Pick") {
+			t.Fatalf("%v: %d %s", form, res.StatusCode, webtest.Text(res.Body))
+		}
+	}
+	res = c.Post(home+"/settings/apikeys", url.Values{"name": {"ERP"}, "access": {"areas"}, "area_contacts": {"write"}, "area_campaigns": {"read"}})
+	if m := apiKeyRE.FindStringSubmatch(res.Body); m == nil {
+		t.Fatalf("scoped key not shown: %s", webtest.Text(res.Body))
+	}
+	var scope string
+	_ = inst.App.Store.DB().Get(&scope, `SELECT scope FROM api_keys WHERE name = 'ERP'`)
+	if scope != "campaigns:read contacts:write" {
+		t.Fatalf("scope %q", scope)
+	}
+	if list := webtest.Text(c.Get(home + "/settings/apikeys").Body); !strings.Contains(list, "Contacts, tags and segments: Read and change · Campaigns: Read") {
+		t.Fatalf("the list does not say what the key may do: %s", list)
+	}
 }
 
 // TestLogoutEverywhere: two browsers; the first logs the second out from the sessions page.

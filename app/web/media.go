@@ -36,7 +36,7 @@ func (s *Server) mediaFile(c echo.Context) error {
 		return err
 	}
 	defer rc.Close()
-	return serveMedia(c, m, rc)
+	return serveMedia(c, m, rc, "private, max-age=3600")
 }
 
 // mediaSigned streams a file to whoever holds an unexpired signed link; any doubt is 404.
@@ -53,7 +53,18 @@ func (s *Server) mediaSigned(c echo.Context) error {
 		return err
 	}
 	defer rc.Close()
-	return serveMedia(c, m, rc)
+	// A file never changes under its link, so a CDN in front of this app (the media
+	// links' base, MASTERIA_MEDIA_CDN_URL) may keep it until the link expires.
+	return serveMedia(c, m, rc, "public, max-age="+strconv.Itoa(signedMaxAge(c.Param("exp"), time.Now())))
+}
+
+// signedMaxAge is how long a signed link stays valid, in seconds, at most a day.
+func signedMaxAge(exp string, now time.Time) int {
+	at, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return int(max(0, min(at-now.Unix(), 86400)))
 }
 
 // inlineTypes are shown in the page (img, audio, video); everything else downloads.
@@ -63,13 +74,13 @@ func inline(mimeType string) bool {
 	return inlineTypes[mimeType] || strings.HasPrefix(mimeType, "audio/") || strings.HasPrefix(mimeType, "video/")
 }
 
-// serveMedia writes a file with its own type, never sniffed, sandboxed, cached by the
-// browser only; documents download under their name. Ranges work (audio and video seek).
-func serveMedia(c echo.Context, m model.Media, rc io.ReadCloser) error {
+// serveMedia writes a file with its own type, never sniffed, sandboxed, cached as told
+// (a member's file by the browser only); documents download under their name. Ranges work (audio and video seek).
+func serveMedia(c echo.Context, m model.Media, rc io.ReadCloser, cacheControl string) error {
 	h := c.Response().Header()
 	h.Set("Content-Type", m.MIME)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Cache-Control", cacheControl)
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 	disposition := "attachment"
 	if inline(m.MIME) {

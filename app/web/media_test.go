@@ -264,6 +264,10 @@ func TestTwilioMMSBothWays(t *testing.T) {
 	if got.StatusCode != http.StatusOK || !bytes.Equal(b, photo) {
 		t.Fatalf("signed link: %d (%d bytes)", got.StatusCode, len(b))
 	}
+	// A CDN in front of the app may keep the file while the link lives (at most a day).
+	if cc := got.Header.Get("Cache-Control"); !strings.HasPrefix(cc, "public, max-age=8") {
+		t.Fatalf("signed link's Cache-Control %q", cc)
+	}
 	forged, _ := anon.Get(link[:len(link)-4] + "AAAA")
 	if forged.StatusCode != http.StatusNotFound {
 		t.Fatalf("forged link: %d", forged.StatusCode)

@@ -103,6 +103,7 @@ type Server struct {
 	e        *echo.Echo
 
 	authLimiter *ipLimiter
+	apiLimiter  *apiLimiter
 	// exportWrap, set by tests only, wraps the contact export's writer to make it fail.
 	exportWrap func(io.Writer) io.Writer
 
@@ -121,6 +122,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		cfg: d.Config, st: d.Store, acct: d.Account, oauth: d.OAuth, broker: d.Broker, crm: d.CRM, board: d.Board, inbox: d.Inbox, camp: d.Campaigns, ai: d.AI, qr: d.QR, kb: d.Knowledge, bot: d.Bot, prog: d.Progression, assist: d.Assist,
 		authLimiter: newIPLimiter(6*time.Second, 20), // a burst of 20, then one every 6 s per IP
+		apiLimiter:  newAPILimiter(max(1, d.Config.APIRateLimit)),
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -179,7 +181,7 @@ func (s *Server) routes() {
 	})
 	s.retellWebhookRoutes(e)
 	s.webhookRoutes(e)
-	api := e.Group("/api/v1", s.apiKeyAuth, checkText)
+	api := e.Group("/api/v1", s.apiKeyAuth, s.apiLimiter.limit, apiScope, checkText, s.apiIdempotency)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)

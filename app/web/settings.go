@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -224,7 +226,17 @@ func (s *Server) apiKeysPage(c echo.Context) error {
 
 func (s *Server) apiKeyCreate(c echo.Context) error {
 	name := c.FormValue("name")
-	k, key, err := s.acct.CreateAPIKey(c.Request().Context(), actorOf(c), name)
+	access, areas := c.FormValue("access"), map[string]string{}
+	for _, a := range model.APIAreas {
+		areas[a] = c.FormValue("area_" + a)
+	}
+	scope, scopeErr := scopeOf(access, areas)
+	var k model.APIKey
+	var key string
+	var err error
+	if scopeErr == "" {
+		k, key, err = s.acct.CreateScopedAPIKey(c.Request().Context(), actorOf(c), name, scope)
+	}
 	var v *model.ValidationError
 	if err != nil && !errors.As(err, &v) {
 		return err
@@ -233,14 +245,44 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 	if derr != nil {
 		return derr
 	}
-	if v != nil {
-		d.Name, d.Error = name, v.Fields["name"]
+	if v != nil || scopeErr != "" {
+		d.Name, d.Access, d.Areas, d.ScopeError = name, access, areas, scopeErr
+		if v != nil {
+			d.Error, d.ScopeError = v.Fields["name"], cmp.Or(d.ScopeError, v.Fields["scope"])
+		}
 		return refuseForm(c, settings.APIKeys(d), nil)
 	}
 	// Shown once, in this response: only the hash is kept.
 	d.NewKey, d.NewKeyName = key, k.Name
 	toast(c, "success", "apikeys.created")
 	return render(c, http.StatusOK, settings.APIKeys(d), nil)
+}
+
+// scopeOf turns the key form's access choice into a scope: everything, read only, or the
+// areas picked (at least one); the error is an i18n key.
+func scopeOf(access string, areas map[string]string) (string, string) {
+	switch access {
+	case "", "all":
+		return "", ""
+	case "read":
+		return model.ScopeRead, ""
+	case "areas":
+		var parts []string
+		for _, a := range model.APIAreas {
+			switch areas[a] {
+			case "":
+			case "read", "write":
+				parts = append(parts, a+":"+areas[a])
+			default:
+				return "", "apikeys.error.scope"
+			}
+		}
+		if len(parts) == 0 {
+			return "", "apikeys.error.no_area"
+		}
+		return strings.Join(parts, " "), ""
+	}
+	return "", "apikeys.error.scope"
 }
 
 func (s *Server) apiKeyRevoke(c echo.Context) error {

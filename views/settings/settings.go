@@ -96,6 +96,11 @@ type APIKeysData struct {
 	// NewKey is the whole key just created: only its hash is kept, so it is shown once.
 	NewKey     string
 	NewKeyName string
+	// Access (all, read, areas) and Areas (area → read or write) are the form's scope as
+	// sent; ScopeError is an i18n key under it.
+	Access     string
+	Areas      map[string]string
+	ScopeError string
 }
 
 // SessionsData is GET /o/{org}/settings/sessions.
