@@ -120,7 +120,7 @@ func TestCrashBetweenSteps(t *testing.T) {
 		}
 		return len(seen)
 	}
-	wait(t, 60*time.Second, "the queued SMS out", func() bool { return distinct() >= 2*n-20 })
+	wait(t, 60*time.Second, "the queued SMS out", func() bool { return distinct() >= n })
 	time.Sleep(time.Second)
 	recorded := map[string]bool{}
 	var sids []string
