@@ -73,13 +73,14 @@ FROM (
     LIMIT $3
 ) x ORDER BY x.id;
 
--- name: ai-progression-leads-of-call
--- The leads the AI follows that a call is activity on: its own lead, and its contact's.
-SELECT l.id FROM leads l
+-- name: ai-progression-leads-of-calls
+-- The leads the AI follows that calls are activity on: each call's own lead, and its
+-- contact's. Arrays, one element per call: $1 org, $2 contact, $3 lead (0 for none).
+SELECT DISTINCT l.org_id, l.id FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS k(org_id, contact_id, lead_id)
+JOIN leads l ON l.org_id = k.org_id AND (l.contact_id = k.contact_id OR l.id = k.lead_id)
 JOIN pipeline_ai a ON a.pipeline_id = l.pipeline_id AND a.org_id = l.org_id AND a.enabled
 JOIN stages s ON s.id = l.stage_id AND s.org_id = l.org_id AND s.outcome = 'open'
-WHERE l.org_id = $1 AND (l.contact_id = $2 OR l.id = $3)
-ORDER BY l.id;
+ORDER BY l.org_id, l.id;
 
 -- name: ai-progression-check
 SELECT lead_id, message_id, call_id, stage_name, confidence::float8 AS confidence, reason, checked_at

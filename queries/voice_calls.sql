@@ -2,16 +2,19 @@
 -- and the calls analytics. See migrations/00020_voice.sql.
 
 -- name: call-ingest
--- Call events, one per call (of any orgs), in one statement: each event is claimed (a
--- duplicate does nothing and returns no row); its call is tied to the org's records (the
--- contact the call already has; the metadata's contact, lead, conversation and campaign
--- when they are the org's, another org's ids or none giving null; our number; the contact
--- with the other side's number, or one created for an inbound caller, with its timeline
--- line and contact.created event; the latest conversation of the contact found); the
--- event is applied to the call's row and the call's event recorded, every event announced
--- when the transaction commits. A later event (higher rank) takes over every field it
--- carries; an earlier one arriving late only fills what is still empty, so the row never
--- goes back. Links, once set, stay. The rows of the calls applied come back.
+-- Call events (of any calls and orgs; each event of a call at most once) in one statement:
+-- each event is claimed (a duplicate does nothing); the new events of a call are folded into
+-- one change of its row (each field from the highest event that carries it, as if applied one
+-- after the other in their order: Retell's call object only grows from one event to the next);
+-- the call is tied to the org's records (the contact the call already has; the metadata's
+-- contact, lead, conversation and campaign when they are the org's, another org's ids or none
+-- giving null; our number; the contact with the other side's number, or one created for an
+-- inbound caller, with its timeline line and contact.created event; the latest conversation of
+-- the contact found); the change is applied to the call's row and each new event recorded, the
+-- events announced when the transaction commits (one notification per org, with their ids). A
+-- later event (higher rank) takes over every field it carries; an earlier one arriving late
+-- only fills what is still empty, so the row never goes back. Links, once set, stay. The rows
+-- of the calls with new events come back, with those events (events).
 -- Arrays, one element per event: $1 org, $2 Retell call id, $3 Retell event, $4 direction,
 -- $5 from, $6 to, $7 agent id, $8 agent name, $9 status, $10 rank, $11 disconnection
 -- reason, $12 started, $13 ended ('' for none), $14 duration ms, $15 recording URL,
@@ -32,17 +35,63 @@ WITH i AS (
 ), claim AS (
     INSERT INTO call_events (org_id, call_id, event) SELECT i.org_id, i.call_id, i.event FROM i
     ON CONFLICT (org_id, call_id, event) DO NOTHING
-    RETURNING org_id, call_id
+    RETURNING org_id, call_id, event
+), ev AS (
+    -- The events claimed: each call's events new to it (one of each).
+    SELECT DISTINCT ON (i.org_id, i.call_id, i.event_rank) i.*
+    FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id AND claim.event = i.event
+), f AS (
+    -- One row per call: its new events folded as if applied one after the other in their
+    -- order (call_started 1, call_ended 2, call_analyzed 3): each field from the highest
+    -- event that carries it. (Retell's call object only grows from one event to the next.)
+    SELECT k.org_id, k.call_id, greatest(e3.event_rank, e2.event_rank, e1.event_rank) AS event_rank,
+        coalesce(e3.direction, e2.direction, e1.direction) AS direction, coalesce(e3.status, e2.status, e1.status) AS status,
+        coalesce(nullif(e3.from_number, ''), nullif(e2.from_number, ''), e1.from_number, '') AS from_number,
+        coalesce(nullif(e3.to_number, ''), nullif(e2.to_number, ''), e1.to_number, '') AS to_number,
+        coalesce(nullif(e3.agent_id, ''), nullif(e2.agent_id, ''), e1.agent_id, '') AS agent_id,
+        coalesce(nullif(e3.agent_name, ''), nullif(e2.agent_name, ''), e1.agent_name, '') AS agent_name,
+        coalesce(nullif(e3.reason, ''), nullif(e2.reason, ''), e1.reason, '') AS reason,
+        coalesce(nullif(e3.started, ''), nullif(e2.started, ''), e1.started, '') AS started,
+        coalesce(nullif(e3.ended, ''), nullif(e2.ended, ''), e1.ended, '') AS ended,
+        coalesce(nullif(e3.recording_url, ''), nullif(e2.recording_url, ''), e1.recording_url, '') AS recording_url,
+        coalesce(nullif(e3.transcript, ''), nullif(e2.transcript, ''), e1.transcript, '') AS transcript,
+        coalesce(nullif(e3.summary, ''), nullif(e2.summary, ''), e1.summary, '') AS summary,
+        coalesce(nullif(e3.sentiment, ''), nullif(e2.sentiment, ''), e1.sentiment, '') AS sentiment,
+        coalesce(nullif(e3.successful, ''), nullif(e2.successful, ''), e1.successful, '') AS successful,
+        coalesce(nullif(e3.in_voicemail, ''), nullif(e2.in_voicemail, ''), e1.in_voicemail, '') AS in_voicemail,
+        coalesce(nullif(e3.ours, ''), nullif(e2.ours, ''), e1.ours, '') AS ours,
+        coalesce(nullif(e3.theirs, ''), nullif(e2.theirs, ''), e1.theirs, '') AS theirs,
+        coalesce(nullif(e3.duration_ms, 0), nullif(e2.duration_ms, 0), e1.duration_ms, 0) AS duration_ms,
+        coalesce(nullif(e3.cost_cents, 0), nullif(e2.cost_cents, 0), e1.cost_cents, 0) AS cost_cents,
+        coalesce(nullif(e3.meta_contact, 0), nullif(e2.meta_contact, 0), e1.meta_contact, 0) AS meta_contact,
+        coalesce(nullif(e3.meta_lead, 0), nullif(e2.meta_lead, 0), e1.meta_lead, 0) AS meta_lead,
+        coalesce(nullif(e3.meta_conversation, 0), nullif(e2.meta_conversation, 0), e1.meta_conversation, 0) AS meta_conversation,
+        coalesce(nullif(e3.meta_campaign, 0), nullif(e2.meta_campaign, 0), e1.meta_campaign, 0) AS meta_campaign,
+        coalesce(nullif(e3.transcript_object::jsonb, '[]'), nullif(e2.transcript_object::jsonb, '[]'),
+           e1.transcript_object::jsonb, '[]')::text AS transcript_object,
+        coalesce(nullif(e3.custom_analysis::jsonb, '{}'), nullif(e2.custom_analysis::jsonb, '{}'),
+           e1.custom_analysis::jsonb, '{}')::text AS custom_analysis,
+        coalesce(nullif(e3.metadata::jsonb, '{}'), nullif(e2.metadata::jsonb, '{}'), e1.metadata::jsonb, '{}')::text AS metadata,
+        coalesce(nullif(e3.dynamic_variables::jsonb, '{}'), nullif(e2.dynamic_variables::jsonb, '{}'),
+           e1.dynamic_variables::jsonb, '{}')::text AS dynamic_variables
+    FROM (SELECT DISTINCT e.org_id, e.call_id FROM ev e) k
+    LEFT JOIN ev e3 ON e3.org_id = k.org_id AND e3.call_id = k.call_id AND e3.event_rank = 3
+    LEFT JOIN ev e2 ON e2.org_id = k.org_id AND e2.call_id = k.call_id AND e2.event_rank = 2
+    LEFT JOIN ev e1 ON e1.org_id = k.org_id AND e1.call_id = k.call_id AND e1.event_rank = 1
 ), l AS (
     SELECT i.*,
            (SELECT k.contact_id FROM calls k WHERE k.org_id = i.org_id AND k.call_id = i.call_id) AS known_contact_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.id = i.meta_contact) AS contact_id,
-           (SELECT d.id FROM leads d WHERE d.org_id = i.org_id AND d.id = i.meta_lead) AS lead_id,
-           (SELECT v.id FROM conversations v WHERE v.org_id = i.org_id AND v.id = i.meta_conversation) AS conversation_id,
-           (SELECT p.id FROM campaigns p WHERE p.org_id = i.org_id AND p.id = i.meta_campaign) AS campaign_id,
+           CASE WHEN i.meta_contact > 0 THEN
+               (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.id = i.meta_contact) END AS contact_id,
+           CASE WHEN i.meta_lead > 0 THEN (SELECT d.id FROM leads d WHERE d.org_id = i.org_id AND d.id = i.meta_lead) END AS lead_id,
+           CASE WHEN i.meta_conversation > 0 THEN
+               (SELECT v.id FROM conversations v WHERE v.org_id = i.org_id AND v.id = i.meta_conversation) END AS conversation_id,
+           CASE WHEN i.meta_campaign > 0 THEN
+               (SELECT p.id FROM campaigns p WHERE p.org_id = i.org_id AND p.id = i.meta_campaign) END AS campaign_id,
            (SELECT n.id FROM voice_numbers n WHERE n.org_id = i.org_id AND n.phone_number = i.ours) AS number_id,
-           (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs AND i.theirs <> '') AS phone_contact_id
-    FROM i JOIN claim ON claim.org_id = i.org_id AND claim.call_id = i.call_id
+           CASE WHEN i.theirs <> '' THEN
+               (SELECT c.id FROM contacts c WHERE c.org_id = i.org_id AND c.phone = i.theirs) END AS phone_contact_id
+    FROM f i
 ), newc AS (
     -- An inbound caller nobody knows becomes a contact (once for all of the caller's
     -- calls). A contact of the number created meanwhile elsewhere is taken (DO UPDATE
@@ -144,12 +193,15 @@ WITH i AS (
     SELECT u.org_id, i.type, jsonb_strip_nulls(jsonb_build_object('id', u.id, 'call_id', u.call_id, 'direction', u.direction,
         'status', u.status, 'contact_id', u.contact_id, 'lead_id', u.lead_id, 'conversation_id', u.conversation_id,
         'campaign_id', u.campaign_id, 'outcome', nullif(call_outcome(u.status, u.disconnection_reason, u.in_voicemail), '')))
-    FROM up u JOIN i ON i.org_id = u.org_id AND i.call_id = u.call_id
+    FROM up u JOIN ev i ON i.org_id = u.org_id AND i.call_id = u.call_id
+    ORDER BY u.org_id, u.call_id, i.event_rank
     RETURNING id, org_id
 )
 SELECT u.*,
-       (SELECT count(pg_notify('masteria_events', json_build_object('id', e.id, 'org_id', e.org_id)::text))
-        FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) e) AS announced
+       (SELECT array_agg(e.event ORDER BY e.event_rank) FROM ev e WHERE e.org_id = u.org_id AND e.call_id = u.call_id) AS events,
+       (SELECT count(pg_notify('masteria_events', json_build_object('org_id', e.org_id, 'ids', e.ids)::text))
+        FROM (SELECT x.org_id, json_agg(x.id ORDER BY x.id) AS ids
+              FROM (SELECT id, org_id FROM cpub UNION ALL SELECT id, org_id FROM pub) x GROUP BY x.org_id) e) AS announced
 FROM up u;
 
 -- name: call-set-recording

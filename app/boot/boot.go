@@ -178,9 +178,11 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Calls = calls.New(st, calls.Options{WebhookKey: a.Voice.WebhookKey})
 	a.Dial = dial.New(st, a.Voice)
 	a.Campaigns.SetDialer(campaignDialer{a.Dial})
-	a.Calls.AddHook(a.Progression.CallHook, "call_analyzed") // the only event it reads
-	// A cadence call's end (and its analysis: voicemail) is what an await on it sees.
-	a.Calls.AddHook(a.CadenceEngine.CallHook, "call_ended", "call_analyzed")
+	// The only event it reads; the followed leads of a statement's calls in one query.
+	a.Calls.AddBatchHook(a.Progression.CallsHook, "call_analyzed")
+	// A cadence call's end (and its analysis: voicemail) is what an await on it sees; a
+	// cadence only places calls, so a caller's call is none of its business.
+	a.Calls.AddHook(calls.Outbound(a.CadenceEngine.CallHook), "call_ended", "call_analyzed")
 	a.CadenceEngine.SetDialer(a.Dial)
 	cadence.Register(reg, a.CadenceEngine, cfg.CampaignTick)
 	calls.Register(reg, a.Calls, med, nil)

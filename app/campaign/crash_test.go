@@ -27,6 +27,7 @@ func TestCrashMidCampaign(t *testing.T) {
 	t.Parallel()
 	dbURL := storetest.URL(t)
 	base := webtest.FreeBase(t)
+	webtest.ReleaseBase(base) // the children listen there, one after the other
 	ms := metasim.New(metasim.WithStatusDelays(0, 20*time.Millisecond, 20*time.Millisecond))
 	graph, err := ms.Start()
 	if err != nil {

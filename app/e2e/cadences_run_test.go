@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"masteria/app/model"
@@ -86,4 +87,53 @@ func TestCadenceRunScreens(t *testing.T) {
 		}
 	}
 	b.noConsoleErrors()
+}
+
+// TestCadenceTimelineCatchesUp: what moves while a timeline's event stream is not yet (or
+// no longer) open is not lost: the page's events are blocked while it loads, the
+// enrolment is removed meanwhile, and once the stream opens the timeline shows it, with
+// no reload.
+func TestCadenceTimelineCatchesUp(t *testing.T) {
+	needChromium(t)
+	s := newInboxSetup(t)
+	ctx := context.Background()
+	owner := model.Actor{OrgID: s.orgID, Role: model.RoleOwner}
+	if _, err := s.inst.App.Inbox.CreateChannel(ctx, owner, model.KindSandbox, "WhatsApp", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	db := s.inst.App.Store.DB()
+	var cadence int64
+	if err := db.Get(&cadence, `INSERT INTO cadences (org_id, name, status) VALUES ($1, 'Boas-vindas', 'active') RETURNING id`, s.orgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO cadence_versions (org_id, cadence_id, version, steps)
+		VALUES ($1, $2, 1, '[{"id":"s1","kind":"wait","wait_minutes":600,"next":"s2"},{"id":"s2","kind":"classify"}]')`, s.orgID, cadence); err != nil {
+		t.Fatal(err)
+	}
+	contact := s.receive(t, s.channel(t), "+5511955550100", "Rita Gomes", "Oi").ContactID
+	res, err := s.inst.App.CadenceEngine.Enrol(ctx, owner, cadence, []int64{contact}, model.EnrolManual)
+	if err != nil || len(res.IDs) != 1 {
+		t.Fatalf("enrol: %+v %v", res, err)
+	}
+	enrolment := res.IDs[0]
+
+	b := newBrowser(t, testContext(t, testTimeout), "cadence-catch-up", s.inst.URL)
+	s.login(b)
+	events := []*network.BlockPattern{{URLPattern: "*://*:*/events*", Block: true}}
+	call(t, b, network.Enable, network.EnableParams{})
+	call(t, b, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: events})
+	b.open(fmt.Sprintf("%s/enrolments/%d", s.home, enrolment), `[data-step="s1"]`)
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__e2eNoReload = true`))
+	if eval[bool](b, sseOpen) {
+		t.Fatal("the event stream opened though it is blocked")
+	}
+	if err := s.inst.App.CadenceEngine.Exit(ctx, owner, enrolment, model.ExitManual); err != nil {
+		t.Fatal(err)
+	}
+	call(t, b, network.SetBlockedURLs, network.SetBlockedURLsParams{})
+	b.waitJS("the stream opens", sseOpen, waitTimeout)
+	b.waitJS("the timeline shows the removal", `document.querySelector('[data-testid="enrolment-status"]').dataset.status === "exited"`, waitTimeout)
+	if !eval[bool](b, `window.__e2eNoReload === true`) {
+		t.Error("the timeline reloaded; it must catch up in place")
+	}
 }

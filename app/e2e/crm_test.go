@@ -28,7 +28,7 @@ type crmSetup struct {
 
 const crmPhoneID, crmWABA = "106540352242922", "102290129340398"
 
-func newCRMSetup(t *testing.T, ctx context.Context) *crmSetup {
+func newCRMSetup(t *testing.T, ctx context.Context, edit ...func(*config.Config)) *crmSetup {
 	t.Helper()
 	ms := metasim.New(metasim.WithStatusDelays(100*time.Millisecond, 200*time.Millisecond, 400*time.Millisecond))
 	graph, err := ms.Start()
@@ -39,7 +39,12 @@ func newCRMSetup(t *testing.T, ctx context.Context) *crmSetup {
 	const token, secret = "EAAG-crm-token", "crm-app-secret"
 	ms.AddTemplate(crmWABA, metasim.Template{Name: "orcamento_pronto", Language: "pt_BR", Category: metasim.CategoryUtility,
 		Components: []map[string]any{{"type": "BODY", "text": "Olá {{1}}, seu orçamento ficou pronto. Podemos conversar?"}}})
-	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) { c.MetaGraphURL = graph })
+	inst := webtest.StartAt(t, webtest.FreeBase(t), func(c *config.Config) {
+		c.MetaGraphURL = graph
+		for _, e := range edit {
+			e(c)
+		}
+	})
 	s := &crmSetup{inboxSetup: &inboxSetup{inst: inst, email: fmt.Sprintf("lia.%d@confeitaria.example", time.Now().UnixNano()), password: "bolo-de-Cenoura-com-calda-9"}, ms: ms}
 	c := webtest.NewClient(t, inst.URL)
 	s.home = c.Signup("Confeitaria Lia", "Lia Prado", s.email, s.password)

@@ -80,19 +80,29 @@ func (b *Broker) deliver(ctx context.Context, note string) {
 	if !b.hasSubscribers(ref.OrgID) {
 		return
 	}
-	var ev model.Event
 	if ref.ID == 0 && ref.Type != "" { // transient (Signal): the notification is the event
-		ev = model.Event{OrgID: ref.OrgID, Type: ref.Type, Payload: ref.Payload, CreatedAt: time.Now()}
-	} else {
-		var err error
-		if ev, err = b.st.Event(ctx, ref.OrgID, ref.ID); err != nil {
-			slog.Warn("events: load", "id", ref.ID, "err", err)
-			return
-		}
+		b.fanOut(model.Event{OrgID: ref.OrgID, Type: ref.Type, Payload: ref.Payload, CreatedAt: time.Now()})
+		return
 	}
+	ids := ref.IDs
+	if ref.ID != 0 {
+		ids = append(ids, ref.ID)
+	}
+	for _, id := range ids {
+		ev, err := b.st.Event(ctx, ref.OrgID, id)
+		if err != nil {
+			slog.Warn("events: load", "id", id, "err", err)
+			continue
+		}
+		b.fanOut(ev)
+	}
+}
+
+// fanOut hands ev to its org's subscribers.
+func (b *Broker) fanOut(ev model.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for s := range b.subs[ref.OrgID] {
+	for s := range b.subs[ev.OrgID] {
 		select {
 		case s.C <- ev:
 		default:

@@ -35,6 +35,7 @@ func Signal(ctx context.Context, st *store.Store, orgID int64, name string, payl
 // transient event whole (id 0, with its type and payload).
 type notification struct {
 	ID      int64           `json:"id,omitempty"`
+	IDs     []int64         `json:"ids,omitempty"` // several events of the org, in order (one NOTIFY for a statement's events)
 	OrgID   int64           `json:"org_id"`
 	Type    string          `json:"type,omitempty"`
 	Payload json.RawMessage `json:"payload,omitempty"`

@@ -24,7 +24,7 @@ type progressionQueries struct {
 	AILatestMessage   *sqlx.Stmt `query:"ai-progression-latest-message"`
 	AICheck           *sqlx.Stmt `query:"ai-progression-check"`
 	AICalls           *sqlx.Stmt `query:"ai-progression-calls"`
-	AILeadsOfCall     *sqlx.Stmt `query:"ai-progression-leads-of-call"`
+	AILeadsOfCalls    *sqlx.Stmt `query:"ai-progression-leads-of-calls"`
 	AICheckPut        *sqlx.Stmt `query:"ai-progression-check-put"`
 	AILatestMove      *sqlx.Stmt `query:"ai-progression-latest-move"`
 
@@ -108,14 +108,34 @@ func (s *Store) AIContactCalls(ctx context.Context, orgID, contactID int64, limi
 	return cs, nil
 }
 
-// AIFollowedLeadsOfCall are the leads the AI follows that a call is activity on: the
-// call's lead (0: none) and its contact's.
-func (s *Store) AIFollowedLeadsOfCall(ctx context.Context, orgID, contactID, leadID int64) ([]int64, error) {
-	var ids []int64
-	if err := s.sel(ctx, s.q.AILeadsOfCall, &ids, orgID, contactID, leadID); err != nil {
-		return nil, fmt.Errorf("store: ai leads of call: %w", err)
+// LeadOfCall is a lead the AI follows and the org it is of.
+type LeadOfCall struct {
+	OrgID  int64 `db:"org_id"`
+	LeadID int64 `db:"id"`
+}
+
+// AIFollowedLeadsOfCalls are the leads the AI follows that calls are activity on: each
+// call's lead and its contact's (calls of any orgs; a call's lead 0: none), by org and id.
+func (s *Store) AIFollowedLeadsOfCalls(ctx context.Context, cs []model.Call) ([]LeadOfCall, error) {
+	orgs, contacts, leads := make([]int64, 0, len(cs)), make([]int64, 0, len(cs)), make([]int64, 0, len(cs))
+	for _, c := range cs {
+		if c.ContactID == nil {
+			continue
+		}
+		var lead int64
+		if c.LeadID != nil {
+			lead = *c.LeadID
+		}
+		orgs, contacts, leads = append(orgs, c.OrgID), append(contacts, *c.ContactID), append(leads, lead)
 	}
-	return ids, nil
+	if len(orgs) == 0 {
+		return nil, nil
+	}
+	var out []LeadOfCall
+	if err := s.sel(ctx, s.q.AILeadsOfCalls, &out, pq.Array(orgs), pq.Array(contacts), pq.Array(leads)); err != nil {
+		return nil, fmt.Errorf("store: ai leads of calls: %w", err)
+	}
+	return out, nil
 }
 
 // AIContactLatestMessage is the id of the newest message of a contact's conversations (0:

@@ -40,11 +40,19 @@ type CallEvent struct {
 	CallEventType                         string
 }
 
-// IngestCallEvents applies call events, at most one per call, in one statement (see
-// call-ingest); contactCreated is the type of the event a contact made for an inbound
-// caller publishes. It returns the rows of the calls whose event was applied, as they now
-// stand; an event applied before (a duplicate) has none and did nothing.
-func (s *Store) IngestCallEvents(ctx context.Context, evs []CallEvent, contactCreated string) ([]model.Call, error) {
+// IngestedCall is a call's row after the events of a statement, and those of its events
+// that were new (the rest were duplicates and did nothing), in their order.
+type IngestedCall struct {
+	model.Call
+	Events pq.StringArray `db:"events"`
+}
+
+// IngestCallEvents applies call events, at most one of each event per call (several events
+// of a call are folded into one change of its row), in one statement (see call-ingest);
+// contactCreated is the type of the event a contact made for an inbound caller publishes.
+// It returns the rows of the calls with new events, as they now stand; a call whose events
+// were all applied before (duplicates) has none.
+func (s *Store) IngestCallEvents(ctx context.Context, evs []CallEvent, contactCreated string) ([]IngestedCall, error) {
 	n := len(evs)
 	var (
 		orgs, ranks, durations, contacts, leads, convs, campaigns = make([]int64, n), make([]int64, n), make([]int64, n),
@@ -81,7 +89,7 @@ func (s *Store) IngestCallEvents(ctx context.Context, evs []CallEvent, contactCr
 	}
 	a := func(k int) any { return pq.Array(text[k]) }
 	var rows []struct {
-		model.Call
+		IngestedCall
 		Announced int `db:"announced"`
 	}
 	err := s.sel(ctx, s.q.CallIngest, &rows, pq.Array(orgs), a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), pq.Array(ranks), a(8),
@@ -90,9 +98,9 @@ func (s *Store) IngestCallEvents(ctx context.Context, evs []CallEvent, contactCr
 	if err != nil {
 		return nil, fmt.Errorf("store: ingest call events: %w", err)
 	}
-	out := make([]model.Call, len(rows))
+	out := make([]IngestedCall, len(rows))
 	for x, r := range rows {
-		out[x] = r.Call
+		out[x] = r.IngestedCall
 	}
 	return out, nil
 }

@@ -122,6 +122,10 @@ func (s *Server) contactCadencesData(c echo.Context, contactID int64) (*cadencev
 		if d.Active, err = s.cadRun.Active(ctx, a.OrgID); err != nil {
 			return nil, err
 		}
+		// A contact is in a cadence once at a time: the form offers the others.
+		d.Active = slices.DeleteFunc(d.Active, func(cd model.Cadence) bool {
+			return slices.ContainsFunc(d.Enrolments, func(e model.Enrolment) bool { return e.CadenceID == cd.ID && e.Running() })
+		})
 	}
 	return d, nil
 }

@@ -60,6 +60,10 @@ func TestCadenceRunPages(t *testing.T) {
 	if res := o.owner.Post(o.home+"/cadences/enrol", form); res.StatusCode != http.StatusSeeOther || o.enrolments("") != 1 {
 		t.Fatalf("enrol again: %d, %d enrolments", res.StatusCode, o.enrolments(""))
 	}
+	// In it now: its page no longer offers the cadence (the org's only active one).
+	if page := o.owner.Get(contactPath); strings.Contains(page.Body, `data-testid="contact-enrol-cadence"`) {
+		t.Fatalf("the contact page offers the cadence the contact is in: %s", webtest.Text(page.Body))
+	}
 	var eid int64
 	_ = o.inst.App.Store.DB().Get(&eid, `SELECT id FROM cadence_enrolments WHERE org_id = $1`, o.orgID())
 	people := fmt.Sprintf("%s/cadences/%d/people", o.home, o.cadence)

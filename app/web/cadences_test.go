@@ -212,7 +212,9 @@ func TestCadenceBuilder(t *testing.T) {
 		t.Fatalf("version 1 stays: %+v", v1)
 	}
 	list := o.owner.Get(o.home + "/cadences")
-	if !strings.Contains(list.Body, `data-testid="cadence-active">1<`) || !strings.Contains(list.Body, "Version 2") {
+	// The count of people in it links to them (the People tab, the active ones).
+	people := fmt.Sprintf(`href="%s/cadences/%d/people?status=active" data-testid="cadence-active-link">1<`, o.home, id)
+	if !strings.Contains(list.Body, people) || !strings.Contains(list.Body, "Version 2") {
 		t.Fatalf("list: %s", webtest.Text(list.Body))
 	}
 

@@ -67,9 +67,10 @@ func retellIngest(client *http.Client, url, key string, bodies <-chan []byte) in
 // to the real route of a running app, through the whole chain (account, key, signature,
 // parse, contact, links, forward-only upsert, event row) into PostgreSQL. It reports
 // events/s, p50-ms, p99-ms, "lost" (answered 200 but no event row; must be 0), x-bare
-// (a bare handler's throughput with the same clients, over the app's), and the CPU time an
+// (a bare handler's throughput with the same clients, over the app's), the CPU time an
 // event costs in this process (app and clients) and in the database's backends, which
-// holds when other work shares the machine and the rates do not.
+// holds when other work shares the machine and the rates do not, and events/stmt (how
+// many events the ingest's statements carried on average).
 func BenchmarkCallWebhookIngest(b *testing.B) {
 	inst := webtest.Start(b)
 	c := webtest.NewClient(b, inst.URL)
@@ -116,6 +117,7 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 		return tot
 	}
 	var ru0, ru1 syscall.Rusage
+	stmts0, applied0 := inst.App.Calls.Stats()
 	pg0 := pgCPU()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
@@ -128,6 +130,7 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 	b.StopTimer()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	pg1 := pgCPU()
+	stmts1, applied1 := inst.App.Calls.Stats()
 	goCPU := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 
 	var stored int64
@@ -155,6 +158,7 @@ func BenchmarkCallWebhookIngest(b *testing.B) {
 	b.ReportMetric(bare.rate()/max(app.rate(), 1e-9), "x-bare")
 	b.ReportMetric(float64(goCPU.Microseconds())/float64(n), "go-cpu-us/event")
 	b.ReportMetric((pg1-pg0)*1e6/float64(n), "pg-cpu-us/event")
+	b.ReportMetric(float64(applied1-applied0)/float64(max(stmts1-stmts0, 1)), "events/stmt")
 	b.Logf("%d events: app %.0f events/s p50 %.2f ms p99 %.2f ms (%d ok, %d failed, %d stored); bare %.0f events/s",
 		n, app.rate(), ms(percentile(app.times, 50)), ms(percentile(app.times, 99)), app.ok, app.failed, stored, bare.rate())
 	if app.ok != stored {

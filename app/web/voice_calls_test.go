@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -346,5 +347,60 @@ func TestCallAnalyticsPage(t *testing.T) {
 	stranger.Signup("Outra Loja", "Sara", uniqueEmail("sara"), strongPassword)
 	if res := stranger.Get(o.home + "/settings/voice/analytics"); res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusForbidden {
 		t.Errorf("another org's member: %d", res.StatusCode)
+	}
+}
+
+// TestCallEventsReachTheStream: a call's three events, delivered at once (so that the
+// ingest may apply them in one statement and announce them in one notification), reach a
+// member's live stream each once, with the call's id.
+func TestCallEventsReachTheStream(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Clínica Sorriso", "Rui", uniqueEmail("stream"), strongPassword)
+	var orgID int64
+	if err := inst.App.Store.DB().Get(&orgID, `SELECT id FROM orgs`); err != nil {
+		t.Fatal(err)
+	}
+	const key = "key_stream_0123456789"
+	acct := retellAccount(t, inst, orgID, key)
+	stream := openStream(t, c, "/events?org="+strings.TrimPrefix(home, "/o/"), "")
+	var wg sync.WaitGroup
+	for _, ev := range []string{"call_analyzed", "call_ended", "call_started"} {
+		b := retellEvent(t, ev, "call_stream", "+5511912340000")
+		wg.Go(func() {
+			if res := postRetell(t, inst.URL, acct, key, time.Now(), b); res.StatusCode != http.StatusOK {
+				t.Errorf("%s: %d", ev, res.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	deadline := time.After(20 * time.Second)
+	for len(got) < 3 {
+		select {
+		case ev, ok := <-stream:
+			if !ok {
+				t.Fatal("the stream closed")
+			}
+			if strings.HasPrefix(ev.Type, "call.") {
+				if ev.Data["call_id"] != "call_stream" {
+					t.Fatalf("%+v", ev)
+				}
+				got[ev.Type]++
+			}
+		case <-deadline:
+			t.Fatalf("call events seen: %v", got)
+		}
+	}
+	select {
+	case ev := <-stream:
+		if strings.HasPrefix(ev.Type, "call.") {
+			got[ev.Type]++
+		}
+	case <-time.After(300 * time.Millisecond):
+	}
+	if got["call.started"] != 1 || got["call.ended"] != 1 || got["call.analyzed"] != 1 || len(got) != 3 {
+		t.Fatalf("call events: %v", got)
 	}
 }

@@ -3,6 +3,8 @@ package cadences
 import (
 	"context"
 	"strconv"
+	"strings"
+	"time"
 
 	"masteria/app/i18n"
 	"masteria/app/model"
@@ -162,4 +164,74 @@ func runBeforeParam(status string, before int64) string {
 		return "?before=" + runIdStr(before)
 	}
 	return "&before=" + runIdStr(before)
+}
+
+// runStepOf is the definition of step id in steps, nil when the version has none.
+func runStepOf(steps []model.CadenceStep, id string) *model.CadenceStep {
+	for i := range steps {
+		if steps[i].ID == id {
+			return &steps[i]
+		}
+	}
+	return nil
+}
+
+// runDuration writes minutes as the builder chose them: "10 minutes", "1 day".
+func runDuration(ctx context.Context, minutes int) string {
+	n, unit := waitAmount(minutes)
+	return ui.N(ctx, "cadence.run.duration."+unit, n, "n", strconv.Itoa(n))
+}
+
+// runAbout says what a step of the timeline does, from its definition: the template or the
+// text sent, what a wait waits for and how long. "" when its name says it all.
+func runAbout(ctx context.Context, steps []model.CadenceStep, id string) string {
+	s := runStepOf(steps, id)
+	if s == nil {
+		return ""
+	}
+	switch s.Kind {
+	case model.StepWhatsApp, model.StepSMS:
+		m := message(*s)
+		if m.Template != "" {
+			return ui.T(ctx, "cadence.run.about.template", "name", m.Template)
+		}
+		if t := strings.Join(strings.Fields(m.Text), " "); t != "" {
+			if r := []rune(t); len(r) > 90 {
+				t = string(r[:89]) + "…"
+			}
+			return "“" + t + "”"
+		}
+	case model.StepAwait:
+		return ui.T(ctx, "cadence.run.about.await", "step", stepLabel(ctx, steps, s.Await), "time", runDuration(ctx, s.WithinMinutes))
+	case model.StepWait:
+		if s.WaitMinutes > 0 {
+			return runDuration(ctx, s.WaitMinutes)
+		}
+	}
+	return ""
+}
+
+// runClock writes a time of the timeline: the hour alone on the day the enrolment began,
+// the date too on another.
+func runClock(ctx context.Context, e model.Enrolment, t time.Time) string {
+	if y, m, d := t.Date(); !e.CreatedAt.IsZero() {
+		if y2, m2, d2 := e.CreatedAt.In(t.Location()).Date(); y == y2 && m == m2 && d == d2 {
+			return t.Format("15:04")
+		}
+	}
+	return ui.DateTime(ctx, t)
+}
+
+// runWaitingUntil is when the step the enrolment waits at gives up or goes on (nil when the
+// line is not that step, or nothing is due).
+func runWaitingUntil(e model.Enrolment, s model.EnrolmentStep) *time.Time {
+	if s.Status != model.StepWaiting || e.StepID != s.StepID || !e.Running() {
+		return nil
+	}
+	return e.DueAt
+}
+
+// runTook tells whether a step took a minute or more, so that its end is worth a word.
+func runTook(s model.EnrolmentStep) bool {
+	return s.FinishedAt != nil && s.FinishedAt.Sub(s.StartedAt) >= time.Minute
 }

@@ -480,16 +480,27 @@ func CallText(c model.Call) string {
 // CallHook follows the calls for lead progression (calls.Hook): an analysed call is new
 // activity on its lead and its contact's leads.
 func (s *Service) CallHook(ctx context.Context, tx *store.Store, event string, c model.Call) error {
-	if s.jobs == nil || event != "call_analyzed" || c.ContactID == nil {
+	return s.CallsHook(ctx, tx, event, []model.Call{c})
+}
+
+// CallsHook is CallHook for the calls of one statement at once (calls.BatchHook): their
+// followed leads are read in one query.
+func (s *Service) CallsHook(ctx context.Context, tx *store.Store, event string, cs []model.Call) error {
+	if s.jobs == nil || event != "call_analyzed" {
 		return nil
 	}
-	var lead int64
-	if c.LeadID != nil {
-		lead = *c.LeadID
-	}
-	ids, err := tx.AIFollowedLeadsOfCall(ctx, c.OrgID, *c.ContactID, lead)
+	leads, err := tx.AIFollowedLeadsOfCalls(ctx, cs)
 	if err != nil {
 		return err
 	}
-	return s.enqueue(ctx, tx, c.OrgID, ids)
+	for i := 0; i < len(leads); {
+		org, ids := leads[i].OrgID, []int64{}
+		for ; i < len(leads) && leads[i].OrgID == org; i++ {
+			ids = append(ids, leads[i].LeadID)
+		}
+		if err := s.enqueue(ctx, tx, org, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }

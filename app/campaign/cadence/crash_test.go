@@ -27,6 +27,7 @@ func TestCrashBetweenSteps(t *testing.T) {
 	}
 	dbURL := storetest.URL(t)
 	base := webtest.FreeBase(t)
+	webtest.ReleaseBase(base) // the children listen there, one after the other
 	ts := twiliosim.New(twiliosim.WithStatusDelays(10*time.Millisecond, 10*time.Millisecond))
 	api, err := ts.Start()
 	if err != nil {

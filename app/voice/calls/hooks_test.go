@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"masteria/app/events"
 	"masteria/app/jobs"
@@ -314,5 +315,137 @@ func TestIngestHookPanic(t *testing.T) {
 	}
 	if n := e.st.DB().Stats().InUse; n != 0 {
 		t.Errorf("%d connections still in use", n)
+	}
+}
+
+// TestIngestFoldsACallsEventsThatArriveTogether: the events of a call that wait together
+// (held back behind a statement) go into one statement, folded into one change of the row:
+// the row ends as the three events applied in their order would leave it; each event is
+// claimed and published once, in its order, and each hook sees each event once, with the
+// row as it stands; a copy of an event that came in the same wait is a duplicate; one
+// contact is made for the caller; a batch hook sees each call once per event.
+func TestIngestFoldsACallsEventsThatArriveTogether(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	release := make(chan struct{})
+	var (
+		mu      sync.Mutex
+		seen    = map[string]int{}      // call and event → times a hook saw it
+		batched = map[string][]string{} // event → the calls a batch hook saw
+		ranks   = map[string]int{}      // call and event → the row's rank the hook saw
+	)
+	e.svc.AddHook(func(ctx context.Context, tx *store.Store, event string, c model.Call) error {
+		if c.CallID == "call_gate" {
+			<-release // holds the statement while the others queue
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen[c.CallID+" "+event]++
+		ranks[c.CallID+" "+event] = c.EventRank
+		return nil
+	})
+	e.svc.AddBatchHook(func(ctx context.Context, tx *store.Store, event string, cs []model.Call) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range cs {
+			batched[event] = append(batched[event], c.CallID)
+		}
+		return nil
+	})
+	gate := make(chan error, 1)
+	go func() {
+		_, err := e.send(e.a, body(t, "call_started", inboundCall("call_gate", "+5511900000009", "call_started")))
+		gate <- err
+	}()
+	// Wait until the gate's statement runs (its hook holds it).
+	for st, _ := e.svc.Stats(); st == 0; st, _ = e.svc.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	st0, _ := e.svc.Stats()
+	const n = 4
+	type sent struct {
+		call, event string
+		res         calls.Result
+		err         error
+	}
+	out := make(chan sent, n*4)
+	var wg sync.WaitGroup
+	for k := range n {
+		id, from := fmt.Sprintf("call_fold_%d", k), fmt.Sprintf("+551190000000%d", k)
+		// Analysed first and ended twice: the order they come in is not theirs.
+		for _, ev := range []string{"call_analyzed", "call_started", "call_ended", "call_ended"} {
+			wg.Go(func() {
+				r, err := e.send(e.a, body(t, ev, inboundCall(id, from, ev)))
+				out <- sent{id, ev, r, err}
+			})
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // they all queue behind the gate
+	close(release)
+	wg.Wait()
+	close(out)
+	if err := <-gate; err != nil {
+		t.Fatal(err)
+	}
+	dups := map[string]int{}
+	for s := range out {
+		if s.err != nil {
+			t.Fatalf("%s %s: %v", s.call, s.event, s.err)
+		}
+		if s.res.Duplicate {
+			dups[s.call+" "+s.event]++
+			continue
+		}
+		if s.res.Call.EventRank != 3 || s.res.Call.Summary == "" || s.res.Call.ContactID == nil {
+			t.Errorf("%s %s answered the row %+v", s.call, s.event, s.res.Call)
+		}
+	}
+	if st, _ := e.svc.Stats(); st-st0 >= n*3 {
+		t.Errorf("%d statements for %d calls' events: none folded", st-st0, n)
+	}
+	for k := range n {
+		id := fmt.Sprintf("call_fold_%d", k)
+		if dups[id+" call_ended"] != 1 || len(dups) != n {
+			t.Errorf("duplicates %v", dups)
+		}
+		for _, ev := range []string{"call_started", "call_ended", "call_analyzed"} {
+			if seen[id+" "+ev] != 1 || ranks[id+" "+ev] != 3 {
+				t.Errorf("%s %s: the hook saw it %d times, at rank %d", id, ev, seen[id+" "+ev], ranks[id+" "+ev])
+			}
+			if c := strings.Count(" "+strings.Join(batched[ev], " ")+" ", " "+id+" "); c != 1 {
+				t.Errorf("%s %s: the batch hook saw it %d times", id, ev, c)
+			}
+		}
+		var row struct {
+			Status, Summary, Transcript, Sentiment string
+			Rank                                   int   `db:"event_rank"`
+			Duration                               int64 `db:"duration_ms"`
+			Contact                                *int64
+		}
+		if err := e.st.DB().Get(&row, `SELECT status, summary, transcript, sentiment, event_rank, duration_ms, contact_id AS contact
+			FROM calls WHERE org_id = $1 AND call_id = $2`, e.a.id, id); err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != "ended" || row.Rank != 3 || row.Summary != "Paciente quer marcar limpeza." || row.Sentiment != "Positive" ||
+			row.Duration != 95000 || !strings.Contains(row.Transcript, "limpeza") || row.Contact == nil {
+			t.Errorf("%s: %+v", id, row)
+		}
+		var types []string
+		if err := e.st.DB().Select(&types, `SELECT type FROM events WHERE org_id = $1 AND payload->>'call_id' = $2 ORDER BY id`,
+			e.a.id, id); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(types, " ") != "call.started call.ended call.analyzed" {
+			t.Errorf("%s published %v", id, types)
+		}
+	}
+	if c := e.count(`SELECT count(*) FROM call_events WHERE org_id = $1`, e.a.id); c != 3*n+1 {
+		t.Errorf("%d call events", c)
+	}
+	if c := e.count(`SELECT count(*) FROM contacts WHERE org_id = $1`, e.a.id); c != n+1 {
+		t.Errorf("%d contacts", c)
+	}
+	if c := e.count(`SELECT count(*) FROM events WHERE org_id = $1 AND type = 'contact.created'`, e.a.id); c != n+1 {
+		t.Errorf("%d contact.created", c)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,15 +73,42 @@ func StartOnAt(t testing.TB, dbURL, base string, edit func(*config.Config), ring
 	return startWith(t, dbURL, base, edit, ring)
 }
 
-// FreeBase returns the URL of a loopback port that was free a moment ago.
+// FreeBase returns the URL of a loopback port kept for the instance that starts there: its
+// listener stays open until then, so that no other connection of a busy machine (an
+// outgoing one takes its port from the same range) gets the port in between.
 func FreeBase(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return "http://" + ln.Addr().String()
+	base := "http://" + ln.Addr().String()
+	reserved.Store(base, ln)
+	t.Cleanup(func() {
+		if l, ok := reserved.LoadAndDelete(base); ok {
+			_ = l.(net.Listener).Close()
+		}
+	})
+	return base
+}
+
+// ReleaseBase gives up the port FreeBase kept at base, for a test whose instances run in
+// other processes (a crash test's children), which must listen there themselves.
+func ReleaseBase(base string) {
+	if l, ok := reserved.LoadAndDelete(base); ok {
+		_ = l.(net.Listener).Close()
+	}
+}
+
+// reserved holds FreeBase's listeners (base URL → net.Listener) until an instance takes one.
+var reserved sync.Map
+
+// listen takes the listener FreeBase kept at base, or listens there.
+func listen(base string) (net.Listener, error) {
+	if l, ok := reserved.LoadAndDelete(base); ok {
+		return l.(net.Listener), nil
+	}
+	return net.Listen("tcp", strings.TrimPrefix(base, "http://"))
 }
 
 func start(t testing.TB, dbURL, base string, edit func(*config.Config)) *Instance {
@@ -116,7 +144,7 @@ func startWith(t testing.TB, dbURL, base string, edit func(*config.Config), ring
 	}
 	srv := httptest.NewUnstartedServer(app.Web.Handler())
 	if base != "" {
-		ln, err := net.Listen("tcp", strings.TrimPrefix(base, "http://"))
+		ln, err := listen(base)
 		if err != nil {
 			cancel()
 			app.Close()
