@@ -180,14 +180,17 @@ FROM cadences WHERE org_id = $1 AND status = 'active' ORDER BY name, id LIMIT 20
 
 -- name: cadence-stalled
 -- cross-org: the sweep. Running enrolments of active cadences whose step was due before $1
--- and that have no live step job: none waiting, and none running since after $2 (a job
--- running longer died with its process). Their steps are woken; a step runs once anyway.
+-- and that have no live job for that step (of their own or a batch's): none waiting, and
+-- none running since after $2 (a job running longer died with its process). Their steps
+-- are woken; a step runs once anyway.
 SELECT e.org_id, e.id, e.step_id FROM cadence_enrolments e
 JOIN cadences cd ON cd.id = e.cadence_id AND cd.status = 'active'
 WHERE e.status = 'active' AND e.step_id <> '' AND COALESCE(e.due_at, e.step_at) < $1
   AND NOT EXISTS (
     SELECT 1 FROM river_job j
-    WHERE j.args @> jsonb_build_object('enrolment_id', e.id) AND j.kind = 'cadence.step'
+    WHERE (j.args @> jsonb_build_object('enrolment_id', e.id, 'step_id', e.step_id)
+           OR j.args @> jsonb_build_object('enrolment_ids', jsonb_build_array(e.id), 'step_id', e.step_id))
+      AND j.kind = 'cadence.step'
       AND (j.state IN ('available', 'scheduled', 'retryable', 'pending') OR (j.state = 'running' AND j.attempted_at > $2)))
 ORDER BY COALESCE(e.due_at, e.step_at)
 LIMIT $3;
@@ -202,3 +205,48 @@ SELECT DISTINCT s.enrolment_id FROM cadence_steps s WHERE s.org_id = $1 AND s.me
 
 -- name: cadence-enrolments-of-call
 SELECT DISTINCT s.enrolment_id FROM cadence_steps s WHERE s.org_id = $1 AND s.call_id = $2;
+
+-- ---- batches of steps (app/campaign/cadence/batch.go) ----
+
+-- name: cadence-enrolments-lock-at
+-- Enrolments $2 of a batch, locked in id order, each with its cadence's status and
+-- whether its contact opted out; the caller keeps those still active at the batch's step.
+-- No condition on the status here: one would let the planner, its statistics stale after a
+-- bulk enrolment, read every running enrolment through a partial index on the status
+-- (130 ms a batch at 100,000 enrolments) instead of the ids' primary-key lookups.
+SELECT e.id, e.org_id, e.cadence_id, e.version, e.contact_id, e.lead_id, e.status, e.step_id, e.step_at, e.due_at,
+       e.source, e.enrolled_by, e.exit_reason, e.created_at, e.updated_at, e.finished_at,
+       cd.name AS cadence_name, cd.status AS cadence_status,
+       (SELECT c.opted_out <> '{}' FROM contacts c WHERE c.org_id = $1 AND c.id = e.contact_id) AS opted_out
+FROM cadence_enrolments e JOIN cadences cd ON cd.org_id = $1 AND cd.id = e.cadence_id
+WHERE e.org_id = $1 AND e.id = ANY($2::bigint[])
+ORDER BY e.id
+FOR UPDATE OF e;
+
+-- name: cadence-steps-claim-many
+-- Claims step $3 of enrolments $2 in the ledger in one statement (or records it done at
+-- once); it returns the enrolments claimed, not those whose line was there before.
+INSERT INTO cadence_steps (org_id, enrolment_id, step_id, kind, status, detail, finished_at)
+SELECT $1, x, $3, $4, $5, $6, CASE WHEN $5 IN ('done', 'skipped', 'failed') THEN now() END
+FROM unnest($2::bigint[]) x ORDER BY x
+ON CONFLICT (enrolment_id, step_id) DO NOTHING
+RETURNING enrolment_id;
+
+-- name: cadence-enrolments-move-many
+-- Moves running enrolments to step $3 ('' ends them: completed), due now. "Not ended"
+-- rather than "IN ('active', 'paused')": see cadence-enrolments-lock-at.
+UPDATE cadence_enrolments SET step_id = $3, step_at = now(), due_at = NULL, updated_at = now(),
+    status = CASE WHEN $3 = '' THEN 'completed' ELSE status END,
+    finished_at = CASE WHEN $3 = '' THEN now() END
+WHERE org_id = $1 AND id = ANY($2::bigint[]) AND status <> 'completed' AND status <> 'exited';
+
+-- name: cadence-enrolments-due-many
+-- Records when the step of enrolments is due (a batch's waits).
+UPDATE cadence_enrolments SET due_at = $3, updated_at = now() WHERE org_id = $1 AND id = ANY($2::bigint[]);
+
+-- name: cadence-steps-finish-waiting
+-- Ends the waiting line of step $3 of enrolments $2 (their waits are over) in one
+-- statement; it returns the enrolments whose line it ended.
+UPDATE cadence_steps SET status = 'done', finished_at = now()
+WHERE org_id = $1 AND enrolment_id = ANY($2::bigint[]) AND step_id = $3 AND status = 'waiting'
+RETURNING enrolment_id;

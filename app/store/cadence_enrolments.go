@@ -44,6 +44,63 @@ type cadenceEnrolmentQueries struct {
 	CadenceEnrolmentsLock      *sqlx.Stmt `query:"cadence-enrolments-lock"`
 	CadenceEnrolmentsOfMsgs    *sqlx.Stmt `query:"cadence-enrolments-of-messages"`
 	CadenceEnrolmentsOfCall    *sqlx.Stmt `query:"cadence-enrolments-of-call"`
+	CadenceEnrolmentsLockAt    *sqlx.Stmt `query:"cadence-enrolments-lock-at"`
+	CadenceStepsClaimMany      *sqlx.Stmt `query:"cadence-steps-claim-many"`
+	CadenceEnrolmentsMoveMany  *sqlx.Stmt `query:"cadence-enrolments-move-many"`
+	CadenceEnrolmentsDueMany   *sqlx.Stmt `query:"cadence-enrolments-due-many"`
+	CadenceStepsFinishWaiting  *sqlx.Stmt `query:"cadence-steps-finish-waiting"`
+}
+
+// FinishWaitingSteps ends the waiting lines of a step of enrolments (their waits are over)
+// and returns the enrolments whose line it ended.
+func (s *Store) FinishWaitingSteps(ctx context.Context, orgID int64, enrolmentIDs []int64, stepID string) ([]int64, error) {
+	var out []int64
+	if err := s.sel(ctx, s.q.CadenceStepsFinishWaiting, &out, orgID, pq.Array(enrolmentIDs), stepID); err != nil {
+		return nil, fmt.Errorf("store: finish waiting step %s: %w", stepID, err)
+	}
+	return out, nil
+}
+
+// LockEnrolmentsAt locks the org's enrolments ids, in id order, and returns those still
+// active at a step (a batch of that step), each with its cadence's status.
+func (s *Store) LockEnrolmentsAt(ctx context.Context, orgID int64, ids []int64, stepID string) ([]LockedEnrolment, error) {
+	var all []LockedEnrolment
+	if err := s.sel(ctx, s.q.CadenceEnrolmentsLockAt, &all, orgID, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("store: lock enrolments at %s: %w", stepID, err)
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.Status == model.EnrolmentActive && e.StepID == stepID {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// ClaimSteps claims a step of many enrolments in the ledger with a status and detail, in
+// one statement, and returns the enrolments claimed (not those claimed before).
+func (s *Store) ClaimSteps(ctx context.Context, orgID int64, enrolmentIDs []int64, stepID, kind, status, detail string) ([]int64, error) {
+	var out []int64
+	if err := s.sel(ctx, s.q.CadenceStepsClaimMany, &out, orgID, pq.Array(enrolmentIDs), stepID, kind, status, detail); err != nil {
+		return nil, fmt.Errorf("store: claim step %s of %d enrolments: %w", stepID, len(enrolmentIDs), err)
+	}
+	return out, nil
+}
+
+// MoveEnrolments moves running enrolments to a step due now ("" completes them).
+func (s *Store) MoveEnrolments(ctx context.Context, orgID int64, ids []int64, stepID string) error {
+	if _, err := s.exec(ctx, s.q.CadenceEnrolmentsMoveMany, orgID, pq.Array(ids), stepID); err != nil {
+		return fmt.Errorf("store: move %d enrolments: %w", len(ids), err)
+	}
+	return nil
+}
+
+// SetEnrolmentsDue records when the step of enrolments is due.
+func (s *Store) SetEnrolmentsDue(ctx context.Context, orgID int64, ids []int64, due time.Time) error {
+	if _, err := s.exec(ctx, s.q.CadenceEnrolmentsDueMany, orgID, pq.Array(ids), due); err != nil {
+		return fmt.Errorf("store: %d enrolments due: %w", len(ids), err)
+	}
+	return nil
 }
 
 // EnrolmentsOfMessages are the enrolments whose steps sent these messages.

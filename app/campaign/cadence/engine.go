@@ -1,13 +1,16 @@
 // Package cadence runs cadences: follow-ups that walk each enrolled contact through a
 // graph of steps (app/model/cadence.go).
 //
-// The Engine (engine.go, enrol.go, outcomes.go) runs enrolments. Each step of each
-// enrolment is one River job (StepArgs, queue jobs.QueueCadence) at its due time, and the
-// enrolment's line for the step in cadence_steps (UNIQUE enrolment, step) is the ledger: a
-// job claims the line before it acts, and a message step queues its message, records the
-// contact policy's count and moves the enrolment to the next step (inserting that step's
-// job) in one transaction, so a retry, a crash or two instances send nothing twice and a
-// crash between steps loses no enrolment. A call is placed outside the transaction (Retell
+// The Engine (engine.go, batch.go, enrol.go, outcomes.go) runs enrolments. Steps are River
+// jobs (StepArgs, queue jobs.QueueCadence) at their due time, one job for a batch of up to
+// BatchSize enrolments due at the same step at the same time (a single enrolment's job for
+// a wake-up or a resume), and each enrolment's line for the step in cadence_steps (UNIQUE
+// enrolment, step) is the ledger: a job claims the line before it acts. A batch does its
+// non-send steps in one transaction (set-based where the step allows: tags, waits); a
+// message step queues its message, records the contact policy's count and moves the
+// enrolment to the next step in a transaction of its own, and its next step's job (with
+// the batch's others) is kept in reserve from the batch's start, so a retry, a crash or two
+// instances send nothing twice and a crash between steps loses no enrolment. A call is placed outside the transaction (Retell
 // answers over HTTP): its claimed line is found again after a crash and matched with the
 // call placed since, before anything is dialled again.
 //
@@ -37,10 +40,12 @@ import (
 	"masteria/app/voice/dial"
 )
 
-// Inserter puts jobs in the queue inside a transaction (the River client).
+// Inserter puts jobs in the queue inside a transaction, and deletes one that is not needed
+// any more (the River client).
 type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertManyFastTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) (int, error)
+	JobDeleteTx(ctx context.Context, tx *sql.Tx, id int64) (*rivertype.JobRow, error)
 }
 
 // Sender starts a conversation with a contact and queues its first message (inbox.Service).
@@ -173,13 +178,15 @@ func (e *Engine) SetPolicy(p Policy) { e.opts.Policy = p }
 
 func (e *Engine) now() time.Time { return e.opts.Now() }
 
-// StepArgs is one step of one enrolment, due at the job's time. Wake tells a wake-up (an
-// await's send moved) from the step's own job; both run the same idempotent step.
+// StepArgs is one step of one enrolment (EnrolmentID), or of a batch of enrolments
+// (EnrolmentIDs, see batch.go), due at the job's time. Wake tells a wake-up (an await's
+// send moved) from the step's own job; both run the same idempotent step.
 type StepArgs struct {
-	OrgID       int64  `json:"org_id"`
-	EnrolmentID int64  `json:"enrolment_id"`
-	StepID      string `json:"step_id"`
-	Wake        int64  `json:"wake,omitempty"`
+	OrgID        int64   `json:"org_id"`
+	EnrolmentID  int64   `json:"enrolment_id,omitempty"`
+	EnrolmentIDs []int64 `json:"enrolment_ids,omitempty"`
+	StepID       string  `json:"step_id"`
+	Wake         int64   `json:"wake,omitempty"`
 }
 
 // Kind is the job's stable name.
@@ -199,8 +206,11 @@ type StepWorker struct {
 // Timeout is half the lease, so a job still running after the lease is dead.
 func (w *StepWorker) Timeout(*river.Job[StepArgs]) time.Duration { return w.Engine.opts.Lease / 2 }
 
-// Work runs the step; a step that must wait snoozes.
+// Work runs the step (or the batch); a single step that must wait snoozes.
 func (w *StepWorker) Work(ctx context.Context, job *river.Job[StepArgs]) error {
+	if len(job.Args.EnrolmentIDs) > 0 {
+		return w.Engine.RunBatch(ctx, job.Args)
+	}
 	wait, err := w.Engine.RunStep(ctx, job.Args)
 	if err != nil {
 		return err
@@ -268,52 +278,13 @@ func (e *Engine) RunStep(ctx context.Context, args StepArgs) (time.Duration, err
 		if en.Status != model.EnrolmentActive || en.StepID != args.StepID {
 			return nil
 		}
-		switch en.CadenceStatus {
-		case model.CadencePaused, model.CadenceDraft:
-			wait = e.opts.Retry
-			return nil
-		case model.CadenceArchived:
-			return e.exit(ctx, tx, en.Enrolment, model.ExitArchived)
-		}
-		steps, err := e.steps(ctx, tx, en.OrgID, en.CadenceID, en.Version)
-		if err != nil {
-			return err
-		}
-		step, ok := find(steps, en.StepID)
-		if !ok {
-			return e.exit(ctx, tx, en.Enrolment, model.ExitGone)
-		}
-		if en.OptedOut != nil && *en.OptedOut { // an opt-out on any channel always ends it
-			return e.exit(ctx, tx, en.Enrolment, model.ExitOptedOut)
-		}
-		r := &run{e: e, tx: tx, en: en, step: step, now: e.now()}
-		switch step.Kind { // the steps that read the contact (its phone, zone, fields, owner)
-		case model.StepWhatsApp, model.StepSMS, model.StepCall, model.StepWait, model.StepNotify:
-			if r.contact, err = tx.Contact(ctx, en.OrgID, en.ContactID); err != nil {
-				return err
-			}
-		default:
-			r.contact.ID = en.ContactID
-		}
-		switch step.Kind {
-		case model.StepWhatsApp, model.StepSMS:
-			return r.message(ctx)
-		case model.StepCall:
-			claimed, w, err := r.claimCall(ctx)
-			if claimed {
-				call = r
-			}
+		step, ok, w, err := e.ready(ctx, tx, en)
+		if err != nil || !ok {
 			wait = w
 			return err
-		case model.StepWait:
-			w, err := r.wait(ctx)
-			wait = w
-			return err
-		case model.StepAwait:
-			return r.await(ctx)
-		default:
-			return r.act(ctx)
 		}
+		wait, call, err = e.runKind(ctx, tx, en, step)
+		return err
 	})
 	var we waitErr
 	var se skipErr
@@ -330,6 +301,60 @@ func (e *Engine) RunStep(ctx context.Context, args StepArgs) (time.Duration, err
 		return wait, err
 	}
 	return e.placeCall(ctx, call)
+}
+
+// ready tells whether an enrolment locked at its step may go on with it (its step), or
+// waits (a paused cadence) or ended (an archived cadence, a step gone, an opt-out).
+func (e *Engine) ready(ctx context.Context, tx *store.Store, en store.LockedEnrolment) (model.CadenceStep, bool, time.Duration, error) {
+	switch en.CadenceStatus {
+	case model.CadencePaused, model.CadenceDraft:
+		return model.CadenceStep{}, false, e.opts.Retry, nil
+	case model.CadenceArchived:
+		return model.CadenceStep{}, false, 0, e.exit(ctx, tx, en.Enrolment, model.ExitArchived)
+	}
+	steps, err := e.steps(ctx, tx, en.OrgID, en.CadenceID, en.Version)
+	if err != nil {
+		return model.CadenceStep{}, false, 0, err
+	}
+	step, ok := find(steps, en.StepID)
+	if !ok {
+		return step, false, 0, e.exit(ctx, tx, en.Enrolment, model.ExitGone)
+	}
+	if en.OptedOut != nil && *en.OptedOut { // an opt-out on any channel always ends it
+		return step, false, 0, e.exit(ctx, tx, en.Enrolment, model.ExitOptedOut)
+	}
+	return step, true, 0, nil
+}
+
+// runKind does an enrolment's step (locked, ready) in tx: a call step claimed comes back
+// to be placed once tx commits.
+func (e *Engine) runKind(ctx context.Context, tx *store.Store, en store.LockedEnrolment, step model.CadenceStep) (wait time.Duration, call *run, err error) {
+	r := &run{e: e, tx: tx, en: en, step: step, now: e.now()}
+	switch step.Kind { // the steps that read the contact (its phone, zone, fields, owner)
+	case model.StepWhatsApp, model.StepSMS, model.StepCall, model.StepWait, model.StepNotify:
+		if r.contact, err = tx.Contact(ctx, en.OrgID, en.ContactID); err != nil {
+			return 0, nil, err
+		}
+	default:
+		r.contact.ID = en.ContactID
+	}
+	switch step.Kind {
+	case model.StepWhatsApp, model.StepSMS:
+		return 0, nil, r.message(ctx)
+	case model.StepCall:
+		claimed, w, err := r.claimCall(ctx)
+		if claimed {
+			call = r
+		}
+		return w, call, err
+	case model.StepWait:
+		w, err := r.wait(ctx)
+		return w, nil, err
+	case model.StepAwait:
+		return 0, nil, r.await(ctx)
+	default:
+		return 0, nil, r.act(ctx)
+	}
 }
 
 // finish records a step's end and moves the enrolment to next.
@@ -387,22 +412,41 @@ func (r *run) claim(ctx context.Context, status, detail string) (bool, error) {
 
 // advance moves an enrolment to the step next (its job inserted now) or, at the end,
 // completes it.
+//
+// In a batch's transaction (batchOf) the move, the job and the event are gathered and
+// written for the whole batch at its end.
 func (e *Engine) advance(ctx context.Context, tx *store.Store, en model.Enrolment, next string) error {
+	ex := events.CadenceExit{CadenceID: en.CadenceID, EnrolmentID: en.ID, ContactID: en.ContactID, Status: model.EnrolmentCompleted}
+	if b := batchOf(ctx); b != nil && b.orgID == en.OrgID {
+		b.moves[next] = append(b.moves[next], en.ID)
+		if next == "" {
+			b.exits = append(b.exits, ex)
+			return nil
+		}
+		return e.schedule(ctx, tx, en.OrgID, en.ID, next, time.Time{}, 0)
+	}
 	if err := tx.MoveEnrolment(ctx, en.OrgID, en.ID, next, nil); err != nil {
 		return err
 	}
 	if next == "" {
-		_, err := events.CadenceExited.Publish(ctx, tx, en.OrgID, events.CadenceExit{CadenceID: en.CadenceID,
-			EnrolmentID: en.ID, ContactID: en.ContactID, Status: model.EnrolmentCompleted})
+		_, err := events.CadenceExited.Publish(ctx, tx, en.OrgID, ex)
 		return err
 	}
 	return e.schedule(ctx, tx, en.OrgID, en.ID, next, time.Time{}, 0)
 }
 
-// schedule inserts a step's job at a time (zero: now).
+// schedule inserts a step's job at a time (zero: now). In a batch's transaction, or for
+// the next step of a batch's sends, the job is one of a batch (batch.go).
 func (e *Engine) schedule(ctx context.Context, tx *store.Store, orgID, enrolmentID int64, stepID string, at time.Time, wake int64) error {
 	if e.opts.Jobs == nil {
 		return errors.New("cadence: no job queue")
+	}
+	if f := followOf(ctx); f != nil && at.IsZero() && wake == 0 && f.take(orgID, stepID, enrolmentID) {
+		return nil
+	}
+	if b := batchOf(ctx); b != nil && wake == 0 {
+		b.later(orgID, stepID, at, enrolmentID)
+		return nil
 	}
 	var opts *river.InsertOpts
 	if !at.IsZero() {
@@ -413,8 +457,13 @@ func (e *Engine) schedule(ctx context.Context, tx *store.Store, orgID, enrolment
 }
 
 func (e *Engine) publishStep(ctx context.Context, tx *store.Store, en model.Enrolment, step model.CadenceStep, status, outcome string) error {
-	_, err := events.CadenceStep.Publish(ctx, tx, en.OrgID, events.CadenceStepRef{CadenceID: en.CadenceID, EnrolmentID: en.ID,
-		ContactID: en.ContactID, StepID: step.ID, Kind: step.Kind, Status: status, Outcome: outcome})
+	ref := events.CadenceStepRef{CadenceID: en.CadenceID, EnrolmentID: en.ID,
+		ContactID: en.ContactID, StepID: step.ID, Kind: step.Kind, Status: status, Outcome: outcome}
+	if b := batchOf(ctx); b != nil && b.orgID == en.OrgID {
+		b.steps = append(b.steps, ref)
+		return nil
+	}
+	_, err := events.CadenceStep.Publish(ctx, tx, en.OrgID, ref)
 	return err
 }
 
@@ -424,8 +473,12 @@ func (e *Engine) exit(ctx context.Context, tx *store.Store, en model.Enrolment, 
 	if err != nil || !ok {
 		return err
 	}
-	_, err = events.CadenceExited.Publish(ctx, tx, en.OrgID, events.CadenceExit{CadenceID: x.CadenceID, EnrolmentID: en.ID,
-		ContactID: x.ContactID, Status: model.EnrolmentExited, Reason: reason})
+	ex := events.CadenceExit{CadenceID: x.CadenceID, EnrolmentID: en.ID, ContactID: x.ContactID, Status: model.EnrolmentExited, Reason: reason}
+	if b := batchOf(ctx); b != nil && b.orgID == en.OrgID {
+		b.exits = append(b.exits, ex)
+		return nil
+	}
+	_, err = events.CadenceExited.Publish(ctx, tx, en.OrgID, ex)
 	return err
 }
 

@@ -93,12 +93,8 @@ func (e *Engine) enrolTx(ctx context.Context, tx *store.Store, orgID, cadenceID 
 	if e.opts.Jobs == nil {
 		return res, errors.New("cadence: no job queue")
 	}
-	params := make([]river.InsertManyParams, len(enrolled))
-	opts := &river.InsertOpts{Queue: jobs.QueueCadence, MaxAttempts: 25}
-	for i, id := range enrolled {
-		params[i] = river.InsertManyParams{Args: StepArgs{OrgID: orgID, EnrolmentID: id, StepID: steps[0].ID}, InsertOpts: opts}
-	}
-	if _, err := e.opts.Jobs.InsertManyFastTx(ctx, tx.SQLTx(), params); err != nil {
+	// The first step's jobs: one per batch of enrolments.
+	if err := e.insertBatches(ctx, tx, map[jobKey][]int64{{orgID, steps[0].ID, time.Time{}}: enrolled}); err != nil {
 		return res, err
 	}
 	ev := events.CadenceEnrolment{CadenceID: c.ID, Count: len(enrolled), Source: source, EnrolmentIDs: enrolled[:min(100, len(enrolled))]}
@@ -296,13 +292,12 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	err = e.st.Tx(ctx, func(tx *store.Store) error {
-		params := make([]river.InsertManyParams, len(stalled))
-		for i, s := range stalled {
-			params[i] = river.InsertManyParams{Args: StepArgs{OrgID: s.OrgID, EnrolmentID: s.EnrolmentID, StepID: s.StepID, Wake: now.UnixNano()},
-				InsertOpts: &river.InsertOpts{Queue: jobs.QueueCadence, MaxAttempts: 25}}
+		due := map[jobKey][]int64{} // in batches by org and step
+		for _, s := range stalled {
+			k := jobKey{s.OrgID, s.StepID, time.Time{}}
+			due[k] = append(due[k], s.EnrolmentID)
 		}
-		_, err := e.opts.Jobs.InsertManyFastTx(ctx, tx.SQLTx(), params)
-		return err
+		return e.insertBatches(ctx, tx, due)
 	})
 	if err == nil {
 		slog.Info("cadence: woke stalled steps", "n", len(stalled))

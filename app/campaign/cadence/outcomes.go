@@ -84,7 +84,7 @@ func (h Hooks) Replied(ctx context.Context, tx *store.Store, orgID, channelID, c
 // Notice is not the cadences' business.
 func (h Hooks) Notice(context.Context, model.Channel, channel.Notice) error { return nil }
 
-// wake inserts a job now for those of the enrolments waiting at an await.
+// wake queues the step now of those of the enrolments waiting at an await.
 //
 // The enrolments are locked first: a step running on one (an await deciding on the old
 // outcome) commits before they are read, so its wait is seen and woken, never lost.
@@ -96,13 +96,13 @@ func (e *Engine) wake(ctx context.Context, tx *store.Store, orgID int64, enrolme
 	if err != nil {
 		return err
 	}
-	nonce := time.Now().UnixNano()
+	// One job now per await step woken (a batch), not one per enrolment.
+	due := map[jobKey][]int64{}
 	for _, w := range waiting {
-		if err := e.schedule(ctx, tx, orgID, w.EnrolmentID, w.StepID, time.Time{}, nonce); err != nil {
-			return err
-		}
+		k := jobKey{orgID, w.StepID, time.Time{}}
+		due[k] = append(due[k], w.EnrolmentID)
 	}
-	return nil
+	return e.insertBatches(ctx, tx, due)
 }
 
 // CallHook follows calls (calls.Service.AddHook): a cadence call that ended records what
