@@ -12,7 +12,6 @@ import (
 	"masteria/app/account"
 	"masteria/app/boot"
 	"masteria/app/config"
-	"masteria/app/hooks"
 	"masteria/app/model"
 	"masteria/app/pgdev"
 	"masteria/app/store"
@@ -177,15 +176,10 @@ func cmdKeys(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	n, err := account.NewSecrets(st, ring).Rotate(ctx)
+	n, err := boot.Reseal(ctx, st, ring)
 	if err != nil {
 		return err
 	}
-	h, err := hooks.Reseal(ctx, st, ring) // webhook signing secrets
-	if err != nil {
-		return err
-	}
-	n += h
 	fmt.Fprintf(out, "re-sealed %d secrets with key %s\n", n, ring.PrimaryID())
 	return nil
 }

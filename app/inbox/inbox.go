@@ -131,7 +131,8 @@ func (s *Service) Registry() *channel.Registry { return s.reg }
 // SetJobs gives the service the queue its sends go through (set once at start).
 func (s *Service) SetJobs(j Inserter) { s.jobs = j }
 
-func secretsAD(channelID int64) []byte { return fmt.Appendf(nil, "channel:%d:secrets", channelID) }
+// SecretsAD is what a channel's sealed secrets are bound to.
+func SecretsAD(channelID int64) []byte { return fmt.Appendf(nil, "channel:%d:secrets", channelID) }
 
 // CreateChannel stores a channel with its settings, sealing its secrets.
 func (s *Service) CreateChannel(ctx context.Context, a model.Actor, kind, name string, config map[string]string, secrets map[string]string) (model.Channel, error) {
@@ -156,7 +157,7 @@ func (s *Service) CreateChannel(ctx context.Context, a model.Actor, kind, name s
 		}
 		if len(secrets) > 0 {
 			b, _ := json.Marshal(secrets)
-			sealed, err := s.ring.Seal(b, secretsAD(out.ID))
+			sealed, err := s.ring.Seal(b, SecretsAD(out.ID))
 			if err != nil {
 				return err
 			}
@@ -180,7 +181,7 @@ func (s *Service) Secrets(c model.Channel) (map[string]string, error) {
 	if c.Secrets == "" {
 		return out, nil
 	}
-	b, err := s.ring.Open(c.Secrets, secretsAD(c.ID))
+	b, err := s.ring.Open(c.Secrets, SecretsAD(c.ID))
 	if err != nil {
 		return nil, fmt.Errorf("inbox: channel %d secrets: %w", c.ID, err)
 	}

@@ -62,6 +62,7 @@ type statements struct {
 	cadenceEnrolmentQueries
 	policyQueries
 	hookQueries
+	resealQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -48,8 +48,8 @@ func New(st *store.Store, ring *vault.Ring, apiURL string, opts ...Option) *Serv
 	return s
 }
 
-// keyAD binds a sealed key to its org and account: copied to another row, it does not open.
-func keyAD(orgID, accountID int64) []byte {
+// KeyAD binds a sealed key to its org and account: copied to another row, it does not open.
+func KeyAD(orgID, accountID int64) []byte {
 	return fmt.Appendf(nil, "org:%d:voice-account:%d:retell-key", orgID, accountID)
 }
 
@@ -89,7 +89,7 @@ func (s *Service) Connect(ctx context.Context, a model.Actor, apiKey string) (mo
 	err := s.st.Tx(ctx, func(tx *store.Store) error {
 		var err error
 		acc, err = tx.PutVoiceAccountKey(ctx, a.OrgID, func(id int64) (string, error) {
-			return s.ring.Seal([]byte(key), keyAD(a.OrgID, id))
+			return s.ring.Seal([]byte(key), KeyAD(a.OrgID, id))
 		})
 		if err != nil {
 			return err
@@ -128,7 +128,7 @@ func (s *Service) open(acc model.VoiceAccount) (string, error) {
 	if acc.KeySealed == "" {
 		return "", fmt.Errorf("voice: account %d has no key: %w", acc.ID, model.ErrNotFound)
 	}
-	key, err := s.ring.Open(acc.KeySealed, keyAD(acc.OrgID, acc.ID))
+	key, err := s.ring.Open(acc.KeySealed, KeyAD(acc.OrgID, acc.ID))
 	if err != nil {
 		return "", fmt.Errorf("voice: open the key of account %d: %w", acc.ID, err)
 	}

@@ -78,8 +78,8 @@ func New(st *store.Store, ring *vault.Ring, opts ...Option) *Service {
 	return s
 }
 
-// keyAD binds a sealed key to its org: copied to another org's row, it does not open.
-func keyAD(orgID int64) []byte { return fmt.Appendf(nil, "org:%d:ai-provider:key", orgID) }
+// KeyAD binds a sealed key to its org: copied to another org's row, it does not open.
+func KeyAD(orgID int64) []byte { return fmt.Appendf(nil, "org:%d:ai-provider:key", orgID) }
 
 // Input is what an admin saves. A blank Key keeps the saved one.
 type Input struct {
@@ -159,7 +159,7 @@ func (s *Service) Save(ctx context.Context, a model.Actor, in Input) error {
 	}
 	sealed := old.KeySealed
 	if key != "" {
-		if sealed, err = s.ring.Seal([]byte(key), keyAD(a.OrgID)); err != nil {
+		if sealed, err = s.ring.Seal([]byte(key), KeyAD(a.OrgID)); err != nil {
 			return err
 		}
 	}
@@ -173,7 +173,7 @@ func (s *Service) open(ctx context.Context, orgID int64) (model.AIProvider, stri
 	if err != nil {
 		return p, "", err
 	}
-	key, err := s.ring.Open(p.KeySealed, keyAD(orgID))
+	key, err := s.ring.Open(p.KeySealed, KeyAD(orgID))
 	if err != nil {
 		return p, "", fmt.Errorf("provider: open the key of org %d: %w", orgID, err)
 	}

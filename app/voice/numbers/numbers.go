@@ -349,7 +349,8 @@ func (s *Service) run(ctx context.Context, n model.VoiceNumber) (model.VoiceNumb
 	return n, nil
 }
 
-func passwordAD(n model.VoiceNumber) string { return fmt.Sprintf("voice_number:%d:sip_password", n.ID) }
+// PasswordAD is what a number's sealed SIP password is bound to.
+func PasswordAD(n model.VoiceNumber) string { return fmt.Sprintf("voice_number:%d:sip_password", n.ID) }
 
 // step runs n's current step, filling in what it learns, and returns the next step.
 func (s *Service) step(ctx context.Context, tw *twilio.Client, n *model.VoiceNumber) (string, error) {
@@ -430,7 +431,7 @@ func (s *Service) step(ctx context.Context, tw *twilio.Client, n *model.VoiceNum
 			if _, err := tw.CreateCredential(ctx, n.CredentialListSID, user, pass); err != nil {
 				return "", err
 			}
-			sealed, err := s.ring.SealString(pass, passwordAD(*n))
+			sealed, err := s.ring.SealString(pass, PasswordAD(*n))
 			if err != nil {
 				return "", err
 			}
@@ -466,7 +467,7 @@ func (s *Service) step(ctx context.Context, tw *twilio.Client, n *model.VoiceNum
 		if err != nil {
 			return "", err
 		}
-		pass, err := s.ring.OpenString(n.SIPPasswordSealed, passwordAD(*n))
+		pass, err := s.ring.OpenString(n.SIPPasswordSealed, PasswordAD(*n))
 		if err != nil {
 			return "", err
 		}
