@@ -105,9 +105,13 @@ func TestVoiceNumbersWizard(t *testing.T) {
 	s.login(b)
 	for i := range 2 {
 		b.open(s.home+"/settings/voice/numbers", tid("voice-numbers"))
-		b.do("continue a stopped set-up", chromedp.Click(tid("voice-number-continue")))
+		// The set-up of a number whose job was still retrying may go on by itself once
+		// Retell is connected: Continue is there only while one is stopped.
+		if eval[bool](b, `document.querySelector('[data-testid="voice-number-continue"]') !== null`) {
+			b.do("continue a stopped set-up", chromedp.Click(tid("voice-number-continue")))
+		}
 		b.waitJS("one more number is ready, with its agents",
-			fmt.Sprintf(`document.querySelectorAll('[data-testid="voice-number-row"][data-status="ready"] [data-testid="voice-number-agents"]').length === %d`, i+1), waitTimeout)
+			fmt.Sprintf(`document.querySelectorAll('[data-testid="voice-number-row"][data-status="ready"] [data-testid="voice-number-agents"]').length >= %d`, i+1), waitTimeout)
 	}
 	if n, imp := len(ts.Purchases()), len(rs.Imports()); n != 2 || imp != 2 {
 		t.Fatalf("%d purchases, %d imports into Retell", n, imp)
