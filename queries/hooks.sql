@@ -70,6 +70,11 @@ SELECT id, sealed, expires_at FROM webhook_secrets
 WHERE org_id = $1 AND endpoint_id = $2 AND (expires_at IS NULL OR expires_at > now())
 ORDER BY id DESC;
 
+-- name: hook-any-enabled
+-- cross-org: whether any org has an enabled endpoint (none: the dispatcher only keeps its
+-- cursor up with the outbox, once a second, instead of waking on every event).
+SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled);
+
 -- name: hook-cursor-lock
 -- One dispatcher at a time, across instances: the others give way at once. An advisory
 -- lock, not a row lock: waiting here takes no transaction id, so it holds back no one's

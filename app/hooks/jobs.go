@@ -57,6 +57,16 @@ func (w *DispatchWorker) Work(ctx context.Context, j *river.Job[DispatchArgs]) e
 	// Waits happen here rather than as River snoozes: a snoozed job waits for River's
 	// scheduler, seconds, where these waits are tens of milliseconds.
 	busy, behind := 0, time.Now().Add(2*time.Second)
+	some, err := w.S.st.AnyWebhookEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	w.S.active.Store(some)
+	if !some {
+		// Nobody to deliver to: keep the cursor up with the outbox, once, and rest.
+		_, err := w.S.Dispatch(ctx)
+		return err
+	}
 	for {
 		f, err := w.S.Dispatch(ctx)
 		if err != nil {
@@ -203,6 +213,10 @@ func (s *Service) Run(ctx context.Context, databaseURL string) error {
 				dirty = true
 			}
 		case <-tick.C:
+			if !s.active.Load() {
+				dirty = false // no endpoint anywhere: the periodic dispatch keeps the cursor up
+				continue
+			}
 			if !dirty || s.jobs == nil {
 				continue
 			}

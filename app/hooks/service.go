@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -86,12 +87,18 @@ type Service struct {
 
 	mu    sync.Mutex
 	lanes map[int64]bool // endpoints this process is sending to right now
+
+	// active: some org has an enabled endpoint (as the last dispatch saw, or one was just
+	// made here). Without any, events wake no dispatcher: the periodic one keeps the
+	// cursor up, so an app that sends no webhooks does no work per event for them.
+	active atomic.Bool
 }
 
 // New returns the service.
 func New(st *store.Store, ring *vault.Ring, opts Options) *Service {
 	opts.defaults()
 	s := &Service{st: st, ring: ring, opts: opts, lanes: map[int64]bool{}}
+	s.active.Store(true) // until the first dispatch looks
 	s.client = newClient(opts)
 	return s
 }
@@ -233,6 +240,7 @@ func (s *Service) Create(ctx context.Context, a model.Actor, in Input) (Created,
 		return Created{}, err
 	}
 	s.audit(ctx, a, "webhook.created", e.ID, e.URL)
+	s.active.Store(true)
 	return Created{Endpoint: e, Secret: secret}, nil
 }
 
@@ -282,6 +290,7 @@ func (s *Service) SetEnabled(ctx context.Context, a model.Actor, id int64, enabl
 	act := "webhook.disabled"
 	if enabled {
 		act = "webhook.enabled"
+		s.active.Store(true)
 	}
 	e, err := s.st.WebhookEndpoint(ctx, a.OrgID, id)
 	if err == nil {

@@ -26,6 +26,7 @@ type hookQueries struct {
 	HookSecretAdd           *sqlx.Stmt `query:"hook-secret-add"`
 	HookSecretsExpire       *sqlx.Stmt `query:"hook-secrets-expire"`
 	HookSecretsActive       *sqlx.Stmt `query:"hook-secrets-active"`
+	HookAnyEnabled          *sqlx.Stmt `query:"hook-any-enabled"`
 	HookCursorLock          *sqlx.Stmt `query:"hook-cursor-lock"`
 	HookDispatch            *sqlx.Stmt `query:"hook-dispatch"`
 	HookDeliveryTest        *sqlx.Stmt `query:"hook-delivery-test"`
@@ -210,6 +211,15 @@ type WebhookTarget struct {
 	OrgID      int64 `db:"org_id"`
 	EndpointID int64 `db:"endpoint_id"`
 	N          int64 `db:"n"`
+}
+
+// AnyWebhookEndpoints tells whether any org has an enabled endpoint.
+func (s *Store) AnyWebhookEndpoints(ctx context.Context) (bool, error) {
+	var some bool
+	if err := s.get(ctx, s.q.HookAnyEnabled, &some); err != nil {
+		return false, fmt.Errorf("store: any webhook endpoints: %w", err)
+	}
+	return some, nil
 }
 
 // DispatchWebhooks takes up to limit events after the dispatcher's cursor, in commit order,
