@@ -197,6 +197,10 @@ func TestThrottlingSlowsDownAndNeverFails(t *testing.T) {
 func TestSpamBlockPausesTheCampaign(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	// The refusal must reach the engine: with the tests' 2 s send timeout a loaded machine
+	// can give up on the very request Meta refused, and the retry then goes through (the
+	// campaign completed with every message read, in a full run).
+	e.svc.SendTimeout, e.svc.Lease = 15*time.Second, 20*time.Second
 	ids := e.contacts(t, 30)
 	e.ms.SetFailNext(131048, "")
 	c := e.draft(t, ids)
