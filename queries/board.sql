@@ -95,7 +95,8 @@ INSERT INTO leads (org_id, pipeline_id, stage_id, contact_id, title, value_cents
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id;
 
--- name: lead
+-- name: lead-read
+-- fragment: the columns and joins of every lead read; each query adds its WHERE.
 SELECT l.id, l.org_id, l.pipeline_id, l.stage_id, l.contact_id, c.name AS contact_name, c.phone AS contact_phone,
     l.title, l.value_cents, l.owner_id, o.name AS owner_name, l.source, l.notes, l.rank,
     l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name, p.currency
@@ -104,18 +105,14 @@ JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
 JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
 LEFT JOIN users o ON o.id = l.owner_id
 LEFT JOIN users mb ON mb.id = l.moved_by
+
+-- name: lead
+-- include: lead-read
 WHERE l.org_id = $1 AND l.id = $2;
 
 -- name: lead-filtered
 -- One card as a filtered board shows it: not found when the filters hide it.
-SELECT l.id, l.org_id, l.pipeline_id, l.stage_id, l.contact_id, c.name AS contact_name, c.phone AS contact_phone,
-    l.title, l.value_cents, l.owner_id, o.name AS owner_name, l.source, l.notes, l.rank,
-    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name, p.currency
-FROM leads l
-JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
-JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
-LEFT JOIN users o ON o.id = l.owner_id
-LEFT JOIN users mb ON mb.id = l.moved_by
+-- include: lead-read
 WHERE l.org_id = $1 AND l.id = $2
     AND ($3::bigint = 0 OR ($3 = -1 AND l.owner_id IS NULL) OR l.owner_id = $3)
     AND ($4::text = '' OR l.search LIKE (SELECT fold($4)) OR c.search LIKE (SELECT fold($4)))
@@ -125,14 +122,7 @@ WHERE l.org_id = $1 AND l.id = $2
 -- name: leads-page
 -- The API's list of leads, newest first: each filter applies when it is not 0 ($5 = -1: the
 -- leads nobody owns); $6 is the id the previous page ended on (0: the first page).
-SELECT l.id, l.org_id, l.pipeline_id, l.stage_id, l.contact_id, c.name AS contact_name, c.phone AS contact_phone,
-    l.title, l.value_cents, l.owner_id, o.name AS owner_name, l.source, l.notes, l.rank,
-    l.created_by, l.created_at, l.updated_at, l.moved_at, mb.name AS moved_by_name, p.currency
-FROM leads l
-JOIN contacts c ON c.id = l.contact_id AND c.org_id = l.org_id
-JOIN pipelines p ON p.id = l.pipeline_id AND p.org_id = l.org_id
-LEFT JOIN users o ON o.id = l.owner_id
-LEFT JOIN users mb ON mb.id = l.moved_by
+-- include: lead-read
 WHERE l.org_id = $1
     AND ($2::bigint = 0 OR l.pipeline_id = $2)
     AND ($3::bigint = 0 OR l.stage_id = $3)

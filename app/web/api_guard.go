@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -60,15 +61,8 @@ func apiScope(next echo.HandlerFunc) echo.HandlerFunc {
 			access = "write"
 		}
 		return c.JSON(http.StatusForbidden, apiError{Error: apiErrorBody{Code: "insufficient_scope",
-			Message: "this API key may not " + access + " " + cmpOr(area, "this resource") + " (its scope: " + k.Scope + ")"}})
+			Message: "this API key may not " + access + " " + cmp.Or(area, "this resource") + " (its scope: " + k.Scope + ")"}})
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // apiLimiter holds each API key to a number of requests a minute, as a token bucket that
