@@ -250,6 +250,16 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// clickLive clicks the first element matching css inside a live region, looking it up
+// at the moment of the click: a region that reloads itself (an event, or its catch-up
+// when the event stream opens) can replace the node chromedp looked up a moment before
+// ("Could not find node with given id").
+func (b *browser) clickLive(what string, css chromedp.CSS) {
+	b.t.Helper()
+	b.waitJS(what, fmt.Sprintf(`(() => { const el = document.querySelector(%s); if (!el) return false; el.click(); return true })()`,
+		jsString(string(css))), waitTimeout)
+}
+
 // open loads a path of the app and waits until the element sel is visible.
 func (b *browser) open(path string, sel chromedp.CSS) {
 	b.t.Helper()

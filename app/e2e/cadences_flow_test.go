@@ -312,7 +312,8 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	if !eval[bool](a, `!!document.querySelector('[data-testid="cadence-tab-people"][aria-current="page"]') && !!document.querySelector('[data-testid="cadence-filter-active"][aria-current="page"]')`) {
 		t.Error("the People tab, filtered to the active ones, is not the current one")
 	}
-	a.do("open João's timeline", chromedp.Click(tid("cadence-enrolment-link")), chromedp.WaitVisible(tid("enrolment-steps")))
+	a.clickLive("open João's timeline", tid("cadence-enrolment-link"))
+	a.do("see João's timeline", chromedp.WaitVisible(tid("enrolment-steps")))
 	timeline := a.waitPath("the timeline", `/enrolments/\d+$`)
 	a.waitJS("the SSE connection is open", sseOpen, waitTimeout)
 	a.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__e2eNoReload = true`))
