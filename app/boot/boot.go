@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"masteria/app/ai/provider"
 	"net"
 	"net/http"
 	"strings"
@@ -21,6 +20,8 @@ import (
 	"masteria/app/ai/kb"
 	"masteria/app/ai/persona"
 	"masteria/app/ai/progression"
+	"masteria/app/ai/provider"
+	"masteria/app/analytics"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
 	"masteria/app/campaign/cadence"
@@ -94,6 +95,8 @@ type App struct {
 	// Hooks: outgoing webhooks (endpoints, the dispatcher, deliveries).
 	Hooks    *hooks.Service
 	runHooks bool
+	// Analytics: the metric engine and the job that keeps its rollups.
+	Analytics *analytics.Service
 }
 
 // Options says which parts this process runs.
@@ -194,6 +197,8 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Calls.AddHook(a.Campaigns.CallHook, "call_ended", "call_analyzed")
 	a.Hooks, a.runHooks = hooks.New(st, ring, hooks.Options{AllowPrivate: cfg.WebhooksAllowPrivate}), opts.Workers
 	hooks.Register(reg, a.Hooks)
+	a.Analytics = analytics.New(st)
+	analytics.Register(reg, a.Analytics)
 	workers := 0
 	if opts.Workers {
 		workers = cfg.Workers

@@ -60,6 +60,7 @@ type statements struct {
 	voiceDialQueries
 	cadenceQueries
 	cadenceEnrolmentQueries
+	analyticsQueries
 	policyQueries
 	hookQueries
 	resealQueries
