@@ -4,7 +4,7 @@
 -- name: analytics-case-conversations
 -- The conversations whose cases are worked out again ($2; all of the org when empty).
 SELECT id, channel_id, coalesce(assignee_id, 0) AS assignee_id, labels::text[] AS labels
-FROM conversations WHERE org_id = $1 AND (cardinality($2::bigint[]) = 0 OR id = ANY($2::bigint[]))
+FROM conversations WHERE org_id = $1 AND (coalesce(cardinality($2::bigint[]), 0) = 0 OR id = ANY($2::bigint[]))
 ORDER BY id;
 
 -- name: analytics-case-messages
@@ -20,7 +20,7 @@ FROM conversation_log WHERE org_id = $1 AND conversation_id = ANY($2::bigint[])
 ORDER BY conversation_id, at, id;
 
 -- name: analytics-cases-delete
-DELETE FROM analytics_cases WHERE org_id = $1 AND (cardinality($2::bigint[]) = 0 OR conversation_id = ANY($2::bigint[]));
+DELETE FROM analytics_cases WHERE org_id = $1 AND (coalesce(cardinality($2::bigint[]), 0) = 0 OR conversation_id = ANY($2::bigint[]));
 
 -- name: analytics-cases-insert
 INSERT INTO analytics_cases (org_id, conversation_id, started_at, channel_id, assignee_id, labels, first_reply_at,

@@ -380,19 +380,22 @@ func (c *conversationsFamily) drill(ctx context.Context, orgID int64, f Filter, 
 		return DrillPage{}, err
 	}
 	page.Total = total
-	for i, r := range rows {
-		when := r.StartedAt
+	moment := func(r store.CaseDrillRow) time.Time {
 		switch d.at {
 		case "resolved_at":
-			when = r.ResolvedAt
+			return *r.ResolvedAt
 		case "handover_at":
-			when = r.HandoverAt
+			return *r.HandoverAt
 		}
+		return *r.StartedAt
+	}
+	for i, r := range rows {
 		if i == limit {
-			page.Next = cursor(*when, r.ConversationID)
+			page.Next = cursor(moment(rows[limit-1]), rows[limit-1].ConversationID)
 			break
 		}
-		item := DrillItem{ID: r.ConversationID, Title: r.ContactName, At: *when, Path: fmt.Sprintf("/inbox/%d", r.ConversationID)}
+		when := moment(r)
+		item := DrillItem{ID: r.ConversationID, Title: r.ContactName, At: when, Path: fmt.Sprintf("/inbox/%d", r.ConversationID)}
 		switch plain, business := r.FirstResponseS, r.FirstResponseBS; d.value {
 		case "first":
 			if f.BusinessHours {
