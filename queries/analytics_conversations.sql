@@ -34,12 +34,6 @@ FROM unnest($2::bigint[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::tim
           resolved_at, resolution_s, resolution_bs, bot_replied, person_replies, handover_at)
 LEFT JOIN conversations l ON l.id = u.conversation_id AND l.org_id = $1;
 
--- name: analytics-business-hours
-SELECT coalesce((SELECT business_hours FROM org_inbox_settings WHERE org_id = $1), '[]'::jsonb)::text;
-
--- name: analytics-response-target
-SELECT coalesce((SELECT response_target FROM org_inbox_settings WHERE org_id = $1), 15);
-
 -- name: analytics-case-buckets
 -- The period's case figures by bucket ($10: the buckets' starts), each by its own moment:
 -- "start" by the case's start, "resolved" by its close, "handover" by its first hand-over.

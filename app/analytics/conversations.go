@@ -3,7 +3,6 @@ package analytics
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -111,11 +110,11 @@ var fromMessages = map[string]bool{"agent.replies": true, "ai.cost": true, "ai.c
 // caseFilter is the store's filter with the org's first-response target.
 func (c *conversationsFamily) caseFilter(ctx context.Context, orgID int64, f Filter) (store.AnalyticsFilter, error) {
 	sf := storeFilter(f)
-	minutes, err := c.st.ResponseTarget(ctx, orgID)
+	set, err := c.st.InboxSettings(ctx, orgID)
 	if err != nil {
 		return sf, err
 	}
-	sf.TargetS = minutes * 60
+	sf.TargetS = set.ResponseTarget * 60
 	return sf, nil
 }
 
@@ -414,78 +413,8 @@ func (c *conversationsFamily) drill(ctx context.Context, orgID int64, f Filter, 
 	return page, nil
 }
 
-// BusinessHours are the hours the clock runs in when times are measured in business
-// hours: windows of a weekday in the org's zone. None means every hour counts.
-type BusinessHours []BusinessWindow
-
-// BusinessWindow is one window of a weekday, "HH:MM" to "HH:MM" (To after From).
-type BusinessWindow struct {
-	Day  time.Weekday `json:"day"`
-	From string       `json:"from"`
-	To   string       `json:"to"`
-}
-
-// ParseBusinessHours reads business hours as stored.
-func ParseBusinessHours(text string) (BusinessHours, error) {
-	var out BusinessHours
-	if err := json.Unmarshal([]byte(text), &out); err != nil {
-		return nil, fmt.Errorf("analytics: business hours: %w", err)
-	}
-	for _, w := range out {
-		f, ok1 := clockMinutes(w.From)
-		t, ok2 := clockMinutes(w.To)
-		if !ok1 || !ok2 || t <= f || w.Day < time.Sunday || w.Day > time.Saturday {
-			return nil, fmt.Errorf("analytics: business hours: bad window %+v", w)
-		}
-	}
-	return out, nil
-}
-
-// clockMinutes reads "HH:MM" (24:00 allowed) as minutes after midnight.
-func clockMinutes(s string) (int, bool) {
-	t, err := time.Parse("15:04", s)
-	if err != nil {
-		if s == "24:00" {
-			return 24 * 60, true
-		}
-		return 0, false
-	}
-	return t.Hour()*60 + t.Minute(), true
-}
-
-// Seconds is how long [a, b) lasts inside the business hours, in zone; with no hours,
-// its whole length.
-func (h BusinessHours) Seconds(a, b time.Time, zone *time.Location) int {
-	if !b.After(a) {
-		return 0
-	}
-	if len(h) == 0 {
-		return int(b.Sub(a) / time.Second)
-	}
-	var total time.Duration
-	a, b = a.In(zone), b.In(zone)
-	for day := time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, zone); day.Before(b); day = day.AddDate(0, 0, 1) {
-		for _, w := range h {
-			if w.Day != day.Weekday() {
-				continue
-			}
-			f, _ := clockMinutes(w.From)
-			t, _ := clockMinutes(w.To)
-			from := time.Date(day.Year(), day.Month(), day.Day(), f/60, f%60, 0, 0, zone)
-			to := time.Date(day.Year(), day.Month(), day.Day(), t/60, t%60, 0, 0, zone)
-			if from.Before(a) {
-				from = a
-			}
-			if to.After(b) {
-				to = b
-			}
-			if to.After(from) {
-				total += to.Sub(from)
-			}
-		}
-	}
-	return int(total / time.Second)
-}
+// BusinessHours are the org's business hours (Settings → Inbox).
+type BusinessHours = model.BusinessHours
 
 // cases keeps analytics_cases: a mark is a conversation whose cases changed (0: every
 // conversation of the org, after a new zone or new business hours).
@@ -497,14 +426,11 @@ func (cases) Kind() string { return "cases" }
 const casesPerRead = 1000
 
 func (cases) Recompute(ctx context.Context, tx *store.Store, orgID int64, zone *time.Location, marks []Mark) error {
-	text, err := tx.BusinessHours(ctx, orgID)
+	set, err := tx.InboxSettings(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	hours, err := ParseBusinessHours(text)
-	if err != nil {
-		hours = nil // never written by the app: count plain time rather than stop the rollup
-	}
+	hours := set.BusinessHours
 	var ids []int64
 	all := false
 	for _, m := range marks {

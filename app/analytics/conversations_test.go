@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"masteria/app/analytics"
+	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/store/storetest"
 )
@@ -338,9 +339,9 @@ func TestBusinessHours(t *testing.T) {
 	x := newShop(t)
 	ctx := context.Background()
 	zone := x.zone
-	hours := analytics.BusinessHours{}
+	var hours analytics.BusinessHours
 	for d := time.Monday; d <= time.Friday; d++ {
-		hours = append(hours, analytics.BusinessWindow{Day: d, From: "09:00", To: "18:00"})
+		hours[d] = model.BusinessDay{Open: true, From: "09:00", To: "18:00"}
 	}
 	friday := time.Date(2026, 11, 6, 17, 50, 0, 0, zone)
 	for _, c := range []struct {

@@ -18,8 +18,6 @@ type analyticsConversationQueries struct {
 	AnalyticsCaseLog           *sqlx.Stmt `query:"analytics-case-log"`
 	AnalyticsCasesDelete       *sqlx.Stmt `query:"analytics-cases-delete"`
 	AnalyticsCasesInsert       *sqlx.Stmt `query:"analytics-cases-insert"`
-	AnalyticsBusinessHours     *sqlx.Stmt `query:"analytics-business-hours"`
-	AnalyticsResponseTarget    *sqlx.Stmt `query:"analytics-response-target"`
 	AnalyticsCaseBuckets       *sqlx.Stmt `query:"analytics-case-buckets"`
 	AnalyticsConversationsNow  *sqlx.Stmt `query:"analytics-conversations-now"`
 }
@@ -161,24 +159,6 @@ func nullTimes(ts []sql.NullTime) any {
 }
 
 func nullInts(vs []sql.NullInt64) any { return pq.Array(vs) }
-
-// BusinessHours is the org's business hours as stored (a JSON list), "[]" for none.
-func (s *Store) BusinessHours(ctx context.Context, orgID int64) (string, error) {
-	var out string
-	if err := s.get(ctx, s.q.AnalyticsBusinessHours, &out, orgID); err != nil {
-		return "", fmt.Errorf("store: business hours: %w", err)
-	}
-	return out, nil
-}
-
-// ResponseTarget is the org's first-response target in minutes (0: none).
-func (s *Store) ResponseTarget(ctx context.Context, orgID int64) (int, error) {
-	var out int
-	if err := s.get(ctx, s.q.AnalyticsResponseTarget, &out, orgID); err != nil {
-		return 0, fmt.Errorf("store: response target: %w", err)
-	}
-	return out, nil
-}
 
 // CaseBucket is the cases of one bucket of a period counted by one of their moments (By:
 // "start", "resolved" or "handover"), for one assignee when asked (-1 otherwise).
