@@ -38,16 +38,8 @@ LEFT JOIN conversations l ON l.id = u.conversation_id AND l.org_id = $1;
 -- The period's case figures by bucket ($10: the buckets' starts), each by its own moment:
 -- "start" by the case's start, "resolved" by its close, "handover" by its first hand-over.
 -- $4 channel, $5 agent (assignee), $6 label, $7 campaign (0 or '': all), $8 business hours,
--- $9 the first-response target in seconds (0: none), $11 one row per assignee.
-WITH c AS (
-    SELECT * FROM analytics_cases
-    WHERE org_id = $1 AND ((started_at >= $2 AND started_at < $3) OR (resolved_at >= $2 AND resolved_at < $3)
-                           OR (handover_at >= $2 AND handover_at < $3))
-      AND ($4 = 0 OR channel_id = $4) AND ($5 = 0 OR assignee_id = $5) AND ($6 = '' OR labels @> ARRAY[$6::text])
-      AND ($7 = 0 OR conversation_id IN (
-          SELECT m.conversation_id FROM campaign_recipients r JOIN messages m ON m.id = r.message_id AND m.org_id = $1
-          WHERE r.org_id = $1 AND r.campaign_id = $7))
-)
+-- $9 the first-response target in seconds (0: none), $11 one row per assignee. Each part
+-- reads its own index range.
 SELECT 'start' AS by, width_bucket(started_at, $10::timestamptz[]) AS bucket,
        CASE WHEN $11 THEN assignee_id ELSE -1 END AS assignee_id,
        count(*) AS n, count(*) FILTER (WHERE bot_replied) AS bot,
@@ -57,15 +49,33 @@ SELECT 'start' AS by, width_bucket(started_at, $10::timestamptz[]) AS bucket,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $8 THEN first_response_bs ELSE first_response_s END) AS first_p90,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN $8 THEN resolution_bs ELSE resolution_s END) AS resolution_median,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN $8 THEN resolution_bs ELSE resolution_s END) AS resolution_p90
-FROM c WHERE started_at >= $2 AND started_at < $3 GROUP BY 2, 3
+FROM analytics_cases
+WHERE org_id = $1 AND started_at >= $2 AND started_at < $3
+  AND ($4 = 0 OR channel_id = $4) AND ($5 = 0 OR assignee_id = $5) AND ($6 = '' OR labels @> ARRAY[$6::text])
+  AND ($7 = 0 OR conversation_id IN (
+      SELECT m.conversation_id FROM campaign_recipients r JOIN messages m ON m.id = r.message_id AND m.org_id = $1
+      WHERE r.org_id = $1 AND r.campaign_id = $7))
+GROUP BY 2, 3
 UNION ALL
 SELECT 'resolved', width_bucket(resolved_at, $10::timestamptz[]), CASE WHEN $11 THEN assignee_id ELSE -1 END,
        count(*), count(*) FILTER (WHERE bot_replied AND person_replies = 0), 0, 0, NULL, NULL, NULL, NULL
-FROM c WHERE resolved_at >= $2 AND resolved_at < $3 GROUP BY 2, 3
+FROM analytics_cases
+WHERE org_id = $1 AND resolved_at >= $2 AND resolved_at < $3
+  AND ($4 = 0 OR channel_id = $4) AND ($5 = 0 OR assignee_id = $5) AND ($6 = '' OR labels @> ARRAY[$6::text])
+  AND ($7 = 0 OR conversation_id IN (
+      SELECT m.conversation_id FROM campaign_recipients r JOIN messages m ON m.id = r.message_id AND m.org_id = $1
+      WHERE r.org_id = $1 AND r.campaign_id = $7))
+GROUP BY 2, 3
 UNION ALL
 SELECT 'handover', width_bucket(handover_at, $10::timestamptz[]), CASE WHEN $11 THEN assignee_id ELSE -1 END,
        count(*), 0, 0, 0, NULL, NULL, NULL, NULL
-FROM c WHERE handover_at >= $2 AND handover_at < $3 GROUP BY 2, 3;
+FROM analytics_cases
+WHERE org_id = $1 AND handover_at >= $2 AND handover_at < $3
+  AND ($4 = 0 OR channel_id = $4) AND ($5 = 0 OR assignee_id = $5) AND ($6 = '' OR labels @> ARRAY[$6::text])
+  AND ($7 = 0 OR conversation_id IN (
+      SELECT m.conversation_id FROM campaign_recipients r JOIN messages m ON m.id = r.message_id AND m.org_id = $1
+      WHERE r.org_id = $1 AND r.campaign_id = $7))
+GROUP BY 2, 3;
 
 -- name: analytics-conversations-now
 -- The figures of the present moment: open conversations, those whose customer wrote last

@@ -110,7 +110,9 @@ var fromMessages = map[string]bool{"agent.replies": true, "ai.cost": true, "ai.c
 // caseFilter is the store's filter with the org's first-response target.
 func (c *conversationsFamily) caseFilter(ctx context.Context, orgID int64, f Filter) (store.AnalyticsFilter, error) {
 	sf := storeFilter(f)
-	set, err := c.st.InboxSettings(ctx, orgID)
+	set, err := remembered(ctx, fmt.Sprintf("settings|%d", orgID), func() (model.InboxSettings, error) {
+		return c.st.InboxSettings(ctx, orgID)
+	})
 	if err != nil {
 		return sf, err
 	}
@@ -125,7 +127,9 @@ func (c *conversationsFamily) period(ctx context.Context, orgID int64, f Filter,
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := c.st.CaseBuckets(ctx, orgID, sf, starts, byAssignee)
+	rows, err := remembered(ctx, memoKeyOf("cases", orgID, f, starts, byAssignee), func() ([]store.CaseBucket, error) {
+		return c.st.CaseBuckets(ctx, orgID, sf, starts, byAssignee)
+	})
 	if err != nil {
 		return nil, false, err
 	}
@@ -254,7 +258,7 @@ func (c *conversationsFamily) table(ctx context.Context, orgID int64, f Filter, 
 		return Table{}, err
 	}
 	// Replies by sender: the messages rollup's rows per agent.
-	rows, err := c.st.MessageBuckets(ctx, orgID, storeFilter(f), one)
+	rows, err := messageRows(ctx, c.st, orgID, f, one)
 	if err != nil {
 		return Table{}, err
 	}

@@ -33,6 +33,7 @@ type Home struct {
 // Home works out the manager's dashboard.
 func (s *Service) Home(ctx context.Context, orgID int64, f Filter) (Home, error) {
 	h := Home{Filter: f}
+	ctx = WithMemo(ctx)
 	var err error
 	if h.KPIs, err = s.KPIs(ctx, orgID, f, HomeKPIs); err != nil {
 		return Home{}, err

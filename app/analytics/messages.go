@@ -84,9 +84,16 @@ func (m *messagesFamily) counts(ctx context.Context, orgID int64, f Filter, star
 	return countMessages(ctx, m.st, orgID, f, starts)
 }
 
+// messageRows are the rollup's rows of the period per bucket of starts, channel and sender.
+func messageRows(ctx context.Context, st *store.Store, orgID int64, f Filter, starts []time.Time) ([]store.MessageBucket, error) {
+	return remembered(ctx, memoKeyOf("messages", orgID, f, starts), func() ([]store.MessageBucket, error) {
+		return st.MessageBuckets(ctx, orgID, storeFilter(f), starts)
+	})
+}
+
 // countMessages reads the period's message counts per bucket of starts, and per channel.
 func countMessages(ctx context.Context, st *store.Store, orgID int64, f Filter, starts []time.Time) ([]messageCounts, map[int64]*messageCounts, error) {
-	rows, err := st.MessageBuckets(ctx, orgID, storeFilter(f), starts)
+	rows, err := messageRows(ctx, st, orgID, f, starts)
 	if err != nil {
 		return nil, nil, err
 	}
