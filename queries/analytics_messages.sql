@@ -27,6 +27,35 @@ JOIN analytics_message_facts f ON f.org_id = $1
     AND date_trunc('hour', f.created_at AT TIME ZONE $2) = h.hour
 GROUP BY h.hour, f.channel_id, f.agent_id, f.source, f.campaign_id;
 
+-- name: analytics-message-days-delete
+-- The local days of the local hours that UTC hours $3 touch.
+DELETE FROM analytics_message_days
+WHERE org_id = $1 AND zone = $2 AND day IN (
+    SELECT DISTINCT (date_trunc('hour', (a + o) AT TIME ZONE $2))::date
+    FROM unnest($3::timestamptz[]) AS a, unnest(ARRAY[interval '0', interval '59 minutes 59 seconds']) AS o);
+
+-- name: analytics-message-days-count
+-- Those days again, from their hours.
+INSERT INTO analytics_message_days (org_id, zone, day, channel_id, agent_id, source, campaign_id,
+                                    total, sent, delivered, read, failed, cost_cents)
+SELECT $1, $2, d.day, h.channel_id, h.agent_id, h.source, h.campaign_id,
+       sum(h.total), sum(h.sent), sum(h.delivered), sum(h.read), sum(h.failed), sum(h.cost_cents)
+FROM (SELECT DISTINCT (date_trunc('hour', (a + o) AT TIME ZONE $2))::date AS day
+      FROM unnest($3::timestamptz[]) AS a, unnest(ARRAY[interval '0', interval '59 minutes 59 seconds']) AS o) d
+JOIN analytics_message_hours h ON h.org_id = $1 AND h.zone = $2 AND h.hour >= d.day AND h.hour < d.day + 1
+GROUP BY d.day, h.channel_id, h.agent_id, h.source, h.campaign_id;
+
+-- name: analytics-message-days-rebuild
+INSERT INTO analytics_message_days (org_id, zone, day, channel_id, agent_id, source, campaign_id,
+                                    total, sent, delivered, read, failed, cost_cents)
+SELECT $1, $2, h.hour::date, h.channel_id, h.agent_id, h.source, h.campaign_id,
+       sum(h.total), sum(h.sent), sum(h.delivered), sum(h.read), sum(h.failed), sum(h.cost_cents)
+FROM analytics_message_hours h WHERE h.org_id = $1 AND h.zone = $2
+GROUP BY h.hour::date, h.channel_id, h.agent_id, h.source, h.campaign_id;
+
+-- name: analytics-message-days-clear
+DELETE FROM analytics_message_days WHERE org_id = $1;
+
 -- name: analytics-message-hours-clear
 -- Every hour of the org, in any zone, before a rebuild (a new zone).
 DELETE FROM analytics_message_hours WHERE org_id = $1;
@@ -54,6 +83,19 @@ SELECT width_bucket(hour, $3::timestamp[]) AS bucket, channel_id, agent_id,
        coalesce(sum(cost_cents) FILTER (WHERE source = 'bot'), 0)::float8 AS cost_cents
 FROM analytics_message_hours
 WHERE org_id = $1 AND zone = $2 AND hour >= $4::timestamp AND hour < $5::timestamp
+  AND ($6 = 0 OR channel_id = $6) AND ($7 = 0 OR agent_id = $7) AND ($8 = 0 OR campaign_id = $8)
+GROUP BY 1, 2, 3;
+
+-- name: analytics-message-buckets-days
+-- The same from the days, for periods and buckets of whole local days ($3, $4, $5 dates).
+SELECT width_bucket(day, $3::date[]) AS bucket, channel_id, agent_id,
+       coalesce(sum(sent), 0) AS sent, coalesce(sum(delivered), 0) AS delivered, coalesce(sum(read), 0) AS read,
+       coalesce(sum(failed), 0) AS failed,
+       coalesce(sum(total) FILTER (WHERE source = 'inbound'), 0) AS inbound,
+       coalesce(sum(total) FILTER (WHERE source = 'person'), 0) AS replies,
+       coalesce(sum(cost_cents) FILTER (WHERE source = 'bot'), 0)::float8 AS cost_cents
+FROM analytics_message_days
+WHERE org_id = $1 AND zone = $2 AND day >= $4::date AND day < $5::date
   AND ($6 = 0 OR channel_id = $6) AND ($7 = 0 OR agent_id = $7) AND ($8 = 0 OR campaign_id = $8)
 GROUP BY 1, 2, 3;
 

@@ -103,7 +103,9 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Fatal(err)
 	}
 	catchUp := time.Since(start)
-	if _, err := db.Exec(`ANALYZE`); err != nil {
+	// What autovacuum does after a large write: the visibility map lets the cases be read
+	// from their covering indexes alone.
+	if _, err := db.Exec(`VACUUM ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
 	var cases int

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,6 +19,11 @@ type analyticsMessageQueries struct {
 	AnalyticsMessageHoursRebuild *sqlx.Stmt `query:"analytics-message-hours-rebuild"`
 	AnalyticsMessageBuckets      *sqlx.Stmt `query:"analytics-message-buckets"`
 	AnalyticsMessageBucketsLabel *sqlx.Stmt `query:"analytics-message-buckets-label"`
+	AnalyticsMessageBucketsDays  *sqlx.Stmt `query:"analytics-message-buckets-days"`
+	AnalyticsMessageDaysDelete   *sqlx.Stmt `query:"analytics-message-days-delete"`
+	AnalyticsMessageDaysCount    *sqlx.Stmt `query:"analytics-message-days-count"`
+	AnalyticsMessageDaysClear    *sqlx.Stmt `query:"analytics-message-days-clear"`
+	AnalyticsMessageDaysRebuild  *sqlx.Stmt `query:"analytics-message-days-rebuild"`
 }
 
 // AnalyticsFilter narrows a figure of the engine: the period [From, To) and the ids that
@@ -46,6 +52,12 @@ func (s *Store) CountMessageHours(ctx context.Context, orgID int64, zone string,
 	if _, err := s.exec(ctx, s.q.AnalyticsMessageHoursCount, orgID, zone, pq.Array(hours)); err != nil {
 		return fmt.Errorf("store: message hours: %w", err)
 	}
+	if _, err := s.exec(ctx, s.q.AnalyticsMessageDaysDelete, orgID, zone, pq.Array(hours)); err != nil {
+		return fmt.Errorf("store: message days: %w", err)
+	}
+	if _, err := s.exec(ctx, s.q.AnalyticsMessageDaysCount, orgID, zone, pq.Array(hours)); err != nil {
+		return fmt.Errorf("store: message days: %w", err)
+	}
 	return nil
 }
 
@@ -56,6 +68,12 @@ func (s *Store) RebuildMessageHours(ctx context.Context, orgID int64, zone strin
 	}
 	if _, err := s.exec(ctx, s.q.AnalyticsMessageHoursRebuild, orgID, zone); err != nil {
 		return fmt.Errorf("store: rebuild message hours: %w", err)
+	}
+	if _, err := s.exec(ctx, s.q.AnalyticsMessageDaysClear, orgID); err != nil {
+		return fmt.Errorf("store: rebuild message days: %w", err)
+	}
+	if _, err := s.exec(ctx, s.q.AnalyticsMessageDaysRebuild, orgID, zone); err != nil {
+		return fmt.Errorf("store: rebuild message days: %w", err)
 	}
 	return nil
 }
@@ -79,14 +97,25 @@ type MessageBucket struct {
 func (s *Store) MessageBuckets(ctx context.Context, orgID int64, f AnalyticsFilter, starts []time.Time) ([]MessageBucket, error) {
 	zone := f.Zone.String()
 	walls := make([]string, len(starts))
+	days := true // every bound at a local midnight: the days hold it
 	for i, t := range starts {
 		walls[i] = wallClock(t, f.Zone)
+		days = days && strings.HasSuffix(walls[i], " 00:00:00")
 	}
-	args := []any{orgID, zone, pq.Array(walls), wallClock(f.From, f.Zone), wallClock(f.To, f.Zone), f.ChannelID, f.AgentID, f.CampaignID}
+	from, to := wallClock(f.From, f.Zone), wallClock(f.To, f.Zone)
+	days = days && strings.HasSuffix(from, " 00:00:00") && strings.HasSuffix(to, " 00:00:00")
+	args := []any{orgID, zone, pq.Array(walls), from, to, f.ChannelID, f.AgentID, f.CampaignID}
 	st := s.q.AnalyticsMessageBuckets
-	if f.Label != "" {
+	switch {
+	case f.Label != "":
 		st = s.q.AnalyticsMessageBucketsLabel
 		args = append(args, f.Label)
+	case days:
+		st = s.q.AnalyticsMessageBucketsDays
+		for i, w := range walls {
+			walls[i] = w[:10]
+		}
+		args = []any{orgID, zone, pq.Array(walls), from[:10], to[:10], f.ChannelID, f.AgentID, f.CampaignID}
 	}
 	var out []MessageBucket
 	if err := s.sel(ctx, st, &out, args...); err != nil {
