@@ -197,8 +197,11 @@ CREATE TRIGGER analytics_ai_replies_inserted AFTER INSERT ON ai_replies
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION analytics_ai_replies_marked();
 CREATE TRIGGER analytics_org_zone AFTER UPDATE OF time_zone ON orgs
     FOR EACH ROW WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION analytics_org_rebuilt();
-CREATE TRIGGER analytics_business_hours AFTER INSERT OR UPDATE ON org_inbox_settings
-    FOR EACH ROW EXECUTE FUNCTION analytics_org_rebuilt();
+-- Only new hours count every case again (a rebuild of a large org takes a while).
+CREATE TRIGGER analytics_business_hours_new AFTER INSERT ON org_inbox_settings
+    FOR EACH ROW WHEN (NEW.business_hours <> '[]') EXECUTE FUNCTION analytics_org_rebuilt();
+CREATE TRIGGER analytics_business_hours AFTER UPDATE ON org_inbox_settings
+    FOR EACH ROW WHEN (OLD.business_hours IS DISTINCT FROM NEW.business_hours) EXECUTE FUNCTION analytics_org_rebuilt();
 
 -- Everything already there is counted by the first catch-up.
 INSERT INTO analytics_dirty (org_id, kind, key) SELECT id, 'messages', 0 FROM orgs;
@@ -206,6 +209,7 @@ INSERT INTO analytics_dirty (org_id, kind, key) SELECT id, 'cases', 0 FROM orgs;
 
 -- +goose Down
 DROP TRIGGER analytics_business_hours ON org_inbox_settings;
+DROP TRIGGER analytics_business_hours_new ON org_inbox_settings;
 DROP TRIGGER analytics_org_zone ON orgs;
 DROP TRIGGER analytics_ai_replies_inserted ON ai_replies;
 DROP TRIGGER analytics_conversations_updated ON conversations;
