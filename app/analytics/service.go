@@ -55,6 +55,10 @@ type Service struct {
 // New builds the engine over the store.
 func New(st *store.Store) *Service {
 	s := &Service{st: st, families: map[string]family{}, rollups: map[string]rollup{}}
+	newLeads(s)
+	newCampaigns(s)
+	newCadences(s)
+	newCalls(s)
 	return s
 }
 

@@ -61,6 +61,7 @@ type statements struct {
 	cadenceQueries
 	cadenceEnrolmentQueries
 	analyticsQueries
+	analyticsCRMQueries
 	policyQueries
 	hookQueries
 	resealQueries

@@ -1,0 +1,166 @@
+-- The metric engine's leads, campaigns and cadences families (app/analytics): their
+-- rollups (migration 00039), the figures read from them, and the drill-downs that list the
+-- rows behind a figure with the rollup's own rules. Series read a period's rows bucket by
+-- bucket: $n::timestamptz[] are the starts of the buckets (worked out in the org's zone),
+-- and width_bucket gives each row the index (1…) of its bucket; figures pass one bucket.
+
+-- name: analytics-leads-clear
+DELETE FROM analytics_lead_entries WHERE org_id = $1 AND lead_id = ANY($2::bigint[]);
+
+-- name: analytics-leads-compute
+-- The entries of leads $2: the stage each was created in (the first move's origin, or the
+-- stage it is in when it never moved) and every move, with the lead's owner and value now.
+INSERT INTO analytics_lead_entries (org_id, lead_id, move_id, at, pipeline_id, stage_id, outcome, owner_id, value_cents)
+SELECT l.org_id, l.id, e.move_id, e.at, coalesce(s.pipeline_id, l.pipeline_id), e.stage_id, coalesce(s.outcome, 'open'),
+       l.owner_id, l.value_cents
+FROM leads l
+CROSS JOIN LATERAL (
+    SELECT 0::bigint AS move_id, l.created_at AS at,
+           coalesce((SELECT f.from_stage_id FROM lead_moves f WHERE f.org_id = l.org_id AND f.lead_id = l.id ORDER BY f.id LIMIT 1),
+                    l.stage_id) AS stage_id
+    UNION ALL
+    SELECT m.id, m.created_at, m.to_stage_id FROM lead_moves m WHERE m.org_id = l.org_id AND m.lead_id = l.id
+) e
+LEFT JOIN stages s ON s.org_id = l.org_id AND s.id = e.stage_id
+WHERE l.org_id = $1 AND l.id = ANY($2::bigint[]);
+
+-- name: analytics-leads-counts
+-- Per bucket $4 of [$2, $3): leads created, leads that entered a won (a lost) stage, the
+-- value of those won; each lead once per bucket. $5 pipeline, $6 owner (0: all).
+WITH e AS (
+    SELECT x.lead_id, x.move_id, x.outcome, x.value_cents, width_bucket(x.at, $4::timestamptz[]) AS bucket
+    FROM analytics_lead_entries x
+    WHERE x.org_id = $1 AND x.at >= $2 AND x.at < $3 AND ($5::bigint = 0 OR x.pipeline_id = $5) AND ($6::bigint = 0 OR x.owner_id = $6)
+)
+SELECT e.bucket,
+       count(DISTINCT e.lead_id) FILTER (WHERE e.move_id = 0) AS created,
+       count(DISTINCT e.lead_id) FILTER (WHERE e.outcome = 'won') AS won,
+       count(DISTINCT e.lead_id) FILTER (WHERE e.outcome = 'lost') AS lost,
+       coalesce((SELECT sum(w.value_cents) FROM (SELECT DISTINCT x.lead_id, x.value_cents FROM e x
+                 WHERE x.bucket = e.bucket AND x.outcome = 'won') w), 0)::bigint AS won_value
+FROM e
+GROUP BY e.bucket;
+
+-- name: analytics-leads-stages
+-- Per bucket $5 of [$2, $3) and stage of pipeline $4: the leads that entered the stage, and
+-- of those the leads that later (at any time) entered an open stage after it in the
+-- pipeline's order, or a won stage (a lost stage is no step forward). $6 owner (0: all).
+WITH st AS (
+    SELECT s.id, s.position FROM stages s WHERE s.org_id = $1 AND s.pipeline_id = $4
+), e AS (
+    SELECT x.lead_id, x.stage_id, x.at, x.move_id, st.position, width_bucket(x.at, $5::timestamptz[]) AS bucket
+    FROM analytics_lead_entries x JOIN st ON st.id = x.stage_id
+    WHERE x.org_id = $1 AND x.at >= $2 AND x.at < $3 AND ($6::bigint = 0 OR x.owner_id = $6)
+)
+SELECT e.bucket, e.stage_id,
+       count(DISTINCT e.lead_id) AS entered,
+       count(DISTINCT e.lead_id) FILTER (WHERE EXISTS (
+           SELECT 1 FROM analytics_lead_entries n LEFT JOIN stages ns ON ns.org_id = n.org_id AND ns.id = n.stage_id
+           WHERE n.org_id = $1 AND n.lead_id = e.lead_id AND (n.at, n.move_id) > (e.at, e.move_id)
+             AND (n.outcome = 'won' OR (n.outcome = 'open' AND ns.pipeline_id = $4 AND (ns.position, ns.id) > (e.position, e.stage_id))))) AS moved_on
+FROM e
+GROUP BY e.bucket, e.stage_id;
+
+-- name: analytics-leads-funnel
+-- The leads created in [$2, $3) (pipeline $4, owner $5; 0: all); of those, the leads that
+-- were ever in an open stage after the first of their pipeline or in a won stage; of those, the
+-- leads ever in a won stage.
+WITH c AS (
+    SELECT DISTINCT x.lead_id FROM analytics_lead_entries x
+    WHERE x.org_id = $1 AND x.move_id = 0 AND x.at >= $2 AND x.at < $3 AND ($4::bigint = 0 OR x.pipeline_id = $4) AND ($5::bigint = 0 OR x.owner_id = $5)
+), flags AS (
+    SELECT c.lead_id,
+           bool_or(n.outcome = 'won') AS won,
+           bool_or(n.outcome = 'won' OR (n.outcome = 'open' AND s.id IS NOT NULL AND EXISTS (
+               SELECT 1 FROM stages f WHERE f.org_id = $1 AND f.pipeline_id = s.pipeline_id AND (f.position, f.id) < (s.position, s.id)))) AS past_first
+    FROM c
+    JOIN analytics_lead_entries n ON n.org_id = $1 AND n.lead_id = c.lead_id
+    LEFT JOIN stages s ON s.org_id = n.org_id AND s.id = n.stage_id
+    GROUP BY c.lead_id
+)
+SELECT count(*) AS created, count(*) FILTER (WHERE past_first) AS past_first, count(*) FILTER (WHERE won) AS won FROM flags;
+
+-- name: analytics-first-pipeline
+SELECT p.id FROM pipelines p WHERE p.org_id = $1 ORDER BY p.position, p.id LIMIT 1;
+
+-- name: analytics-pipeline-stages
+SELECT s.id, s.name, s.outcome FROM stages s WHERE s.org_id = $1 AND s.pipeline_id = $2 ORDER BY s.position, s.id;
+
+-- name: analytics-campaigns-clear
+DELETE FROM analytics_campaigns WHERE org_id = $1 AND campaign_id = ANY($2::bigint[]);
+
+-- name: analytics-campaigns-compute
+-- The funnels of launched campaigns $2, from their recipients (analytics_recipient_step).
+INSERT INTO analytics_campaigns (org_id, campaign_id, channel_id, launched_at, sent, delivered, read, replied, lead, won)
+SELECT c.org_id, c.id, c.channel_id, c.launched_at, f.sent, f.delivered, f.read, f.replied, f.lead, f.won
+FROM campaigns c
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE r.step >= 1) AS sent, count(*) FILTER (WHERE r.step >= 2) AS delivered,
+           count(*) FILTER (WHERE r.step >= 3) AS read, count(*) FILTER (WHERE r.step >= 4) AS replied,
+           count(*) FILTER (WHERE r.step >= 5) AS lead, count(*) FILTER (WHERE r.step >= 6) AS won
+    FROM (SELECT analytics_recipient_step(x.org_id, x.status, x.contact_id, c.launched_at) AS step
+          FROM campaign_recipients x
+          WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.status IN ('sent', 'delivered', 'answered', 'read', 'replied')) r
+) f
+WHERE c.org_id = $1 AND c.id = ANY($2::bigint[]) AND c.launched_at IS NOT NULL;
+
+-- name: analytics-campaigns-counts
+-- Per bucket $4 of [$2, $3) (by launch), or per campaign when $7: the funnel of the
+-- campaigns launched then. $5 campaign, $6 channel (0: all).
+SELECT CASE WHEN $7 THEN 0 ELSE width_bucket(a.launched_at, $4::timestamptz[]) END AS bucket,
+       CASE WHEN $7 THEN a.campaign_id ELSE 0 END AS key,
+       CASE WHEN $7 THEN max(c.name) ELSE '' END AS label,
+       sum(a.sent)::bigint AS sent, sum(a.delivered)::bigint AS delivered, sum(a.read)::bigint AS read,
+       sum(a.replied)::bigint AS replied, sum(a.lead)::bigint AS lead, sum(a.won)::bigint AS won
+FROM analytics_campaigns a
+LEFT JOIN campaigns c ON c.org_id = a.org_id AND c.id = a.campaign_id
+WHERE a.org_id = $1 AND a.launched_at >= $2 AND a.launched_at < $3 AND ($5::bigint = 0 OR a.campaign_id = $5) AND ($6::bigint = 0 OR a.channel_id = $6)
+GROUP BY 1, 2
+ORDER BY 1, max(a.launched_at) DESC, 2 DESC;
+
+-- name: analytics-cadences-clear
+-- A rebuild ($3 null) clears every zone's rows of the org.
+DELETE FROM analytics_cadence_hours
+WHERE org_id = $1 AND ($3::timestamptz[] IS NULL OR (zone = $2 AND hour = ANY($3::timestamptz[])));
+
+-- name: analytics-cadences-compute
+-- The local hours $3 of zone $2 (null: every hour) worked out from the enrolments that
+-- began in them ($4, $5 bound them). An hour starts at a local hour of the zone: the
+-- instant less its local minutes.
+INSERT INTO analytics_cadence_hours (org_id, zone, hour, cadence_id, enrolled, replied, completed, exited)
+SELECT $1, $2, h.hour, e.cadence_id, count(*),
+       count(*) FILTER (WHERE e.status = 'exited' AND e.exit_reason = 'replied'),
+       count(*) FILTER (WHERE e.status = 'completed'),
+       count(*) FILTER (WHERE e.status = 'exited' AND e.exit_reason <> 'replied')
+FROM cadence_enrolments e
+CROSS JOIN LATERAL (SELECT date_trunc('minute', e.created_at)
+                           - make_interval(mins => extract(minute FROM e.created_at AT TIME ZONE $2)::int) AS hour) h
+WHERE e.org_id = $1 AND ($3::timestamptz[] IS NULL OR (e.created_at >= $4 AND e.created_at < $5 AND h.hour = ANY($3::timestamptz[])))
+GROUP BY h.hour, e.cadence_id;
+
+-- name: analytics-cadences-counts
+-- Per bucket $5 of [$3, $4) of zone $2, or per cadence when $6: the enrolments that began
+-- then, by how they stand now.
+SELECT CASE WHEN $6 THEN 0 ELSE width_bucket(h.hour, $5::timestamptz[]) END AS bucket,
+       CASE WHEN $6 THEN h.cadence_id ELSE 0 END AS key,
+       CASE WHEN $6 THEN coalesce(max(c.name), '') ELSE '' END AS label,
+       sum(h.enrolled)::bigint AS enrolled, sum(h.replied)::bigint AS replied,
+       sum(h.completed)::bigint AS completed, sum(h.exited)::bigint AS exited
+FROM analytics_cadence_hours h
+LEFT JOIN cadences c ON c.org_id = h.org_id AND c.id = h.cadence_id
+WHERE h.org_id = $1 AND h.zone = $2 AND h.hour >= $3 AND h.hour < $4
+GROUP BY 1, 2
+ORDER BY 1, sum(h.enrolled) DESC, 2;
+
+-- name: analytics-calls-buckets
+-- The calls figures per bucket $4 of [$2, $3) (an hour of a one-day period), with the
+-- voice analytics' own rules (call-day-figures): answered counts voicemails (call_outcome),
+-- the duration is the answered calls'. $5 campaign (0: all).
+SELECT width_bucket(c.created_at, $4::timestamptz[]) AS bucket, count(*) AS calls,
+       count(*) FILTER (WHERE call_outcome(c.status, c.disconnection_reason, c.in_voicemail) IN ('answered', 'voicemail')) AS answered,
+       coalesce(sum(c.duration_ms) FILTER (WHERE call_outcome(c.status, c.disconnection_reason, c.in_voicemail) IN ('answered', 'voicemail')), 0)::bigint AS duration_ms,
+       count(*) FILTER (WHERE c.successful) AS successful,
+       coalesce(sum(c.cost_cents), 0)::float8 AS cost_cents
+FROM calls c
+WHERE c.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND ($5::bigint = 0 OR c.campaign_id = $5)
+GROUP BY 1;
