@@ -164,3 +164,111 @@ SELECT width_bucket(c.created_at, $4::timestamptz[]) AS bucket, count(*) AS call
 FROM calls c
 WHERE c.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND ($5::bigint = 0 OR c.campaign_id = $5)
 GROUP BY 1;
+
+-- Drill-downs: the rows behind a figure, with the rollup's own predicates, so the list's
+-- total is the figure. Every drill's WITH names its rows m (id, sub, at: the order and the
+-- cursor; shown: the moment the row shows; title, detail, value, ref, ref2: what the list
+-- shows and links to), and takes the cursor in $7 (at, null for the first page), $8 (id),
+-- $9 (sub) and the page's size in $10.
+
+-- name: analytics-drill-page
+-- fragment: the page of m after the cursor, newest first, each row with the total of m (a
+-- row of nulls when the page is empty, so the total still comes).
+, p AS (
+    SELECT m.* FROM m
+    WHERE $7::timestamptz IS NULL OR (m.at, m.id, m.sub) < ($7::timestamptz, $8::bigint, $9::bigint)
+    ORDER BY m.at DESC, m.id DESC, m.sub DESC
+    LIMIT $10
+)
+SELECT (SELECT count(*) FROM m) AS total, p.id, p.sub, p.at, p.shown, p.title, p.detail, p.value, p.ref, p.ref2
+FROM (SELECT 1) one LEFT JOIN p ON true
+ORDER BY p.at DESC, p.id DESC, p.sub DESC;
+
+-- name: analytics-leads-drill
+-- The leads behind a leads figure of [$2, $3): $4 'created', 'won', 'lost', 'decided' (won
+-- or lost) — pipeline $5, owner $6 (0: all) — or 'stage': each lead and open stage of
+-- pipeline $5 it entered (stage $11, 0: every open stage), value 1 when it moved on
+-- (analytics-leads-stages' rule). A lead shows the first time it counted in the period.
+WITH m AS (
+    SELECT x.lead_id AS id, CASE WHEN $4 = 'stage' THEN x.stage_id ELSE 0 END AS sub, min(x.at) AS at, min(x.at) AS shown,
+           max(l.title) AS title, max(coalesce(s.name, '')) AS detail,
+           CASE WHEN $4 = 'stage' THEN max(CASE WHEN EXISTS (
+               SELECT 1 FROM analytics_lead_entries n LEFT JOIN stages ns ON ns.org_id = n.org_id AND ns.id = n.stage_id
+               WHERE n.org_id = $1 AND n.lead_id = x.lead_id AND (n.at, n.move_id) > (x.at, x.move_id)
+                 AND (n.outcome = 'won' OR (n.outcome = 'open' AND ns.pipeline_id = $5 AND (ns.position, ns.id) > (s.position, s.id))))
+               THEN 1 ELSE 0 END) ELSE max(x.value_cents) END::float8 AS value,
+           0::bigint AS ref, 0::bigint AS ref2
+    FROM analytics_lead_entries x
+    JOIN leads l ON l.org_id = x.org_id AND l.id = x.lead_id
+    LEFT JOIN stages s ON s.org_id = x.org_id AND s.id = x.stage_id
+    WHERE x.org_id = $1 AND x.at >= $2 AND x.at < $3 AND ($6::bigint = 0 OR x.owner_id = $6)
+      AND CASE $4
+          WHEN 'created' THEN x.move_id = 0 AND ($5::bigint = 0 OR x.pipeline_id = $5)
+          WHEN 'won' THEN x.outcome = 'won' AND ($5::bigint = 0 OR x.pipeline_id = $5)
+          WHEN 'lost' THEN x.outcome = 'lost' AND ($5::bigint = 0 OR x.pipeline_id = $5)
+          WHEN 'decided' THEN x.outcome IN ('won', 'lost') AND ($5::bigint = 0 OR x.pipeline_id = $5)
+          WHEN 'stage' THEN s.pipeline_id = $5 AND s.outcome = 'open' AND ($11::bigint = 0 OR s.id = $11)
+          ELSE false END
+    GROUP BY 1, 2
+)
+-- include: analytics-drill-page
+
+-- name: analytics-campaigns-drill
+-- The recipients behind a campaign figure: of the campaigns launched in [$2, $3) (campaign
+-- $5, channel $6; 0: all), those whose analytics_recipient_step is at least $4.
+WITH m AS (
+    SELECT r.id, 0::bigint AS sub, c.launched_at AS at,
+           coalesce(r.replied_at, r.read_at, r.delivered_at, r.sent_at, c.launched_at) AS shown,
+           coalesce(nullif(r.name, ''), r.address) AS title, c.name AS detail, 0::float8 AS value, c.id AS ref, 0::bigint AS ref2
+    FROM campaigns c
+    JOIN campaign_recipients r ON r.org_id = c.org_id AND r.campaign_id = c.id
+    WHERE c.org_id = $1 AND c.launched_at >= $2 AND c.launched_at < $3
+      AND ($5::bigint = 0 OR c.id = $5) AND ($6::bigint = 0 OR c.channel_id = $6)
+      AND r.status IN ('sent', 'delivered', 'answered', 'read', 'replied')
+      AND analytics_recipient_step(r.org_id, r.status, r.contact_id, c.launched_at) >= $4::int
+      AND $11::bigint = 0
+)
+-- include: analytics-drill-page
+
+-- name: analytics-cadences-drill
+-- The enrolments behind a cadence figure: begun in [$2, $3) (cadence $5; 0: all), $4
+-- 'enrolled', 'replied', 'completed' or 'exited' (analytics-cadences-compute's rules).
+WITH m AS (
+    SELECT e.id, 0::bigint AS sub, e.created_at AS at, e.created_at AS shown,
+           coalesce(nullif(ct.name, ''), ct.phone, '') AS title, k.name AS detail, 0::float8 AS value,
+           e.cadence_id AS ref, 0::bigint AS ref2
+    FROM cadence_enrolments e
+    JOIN cadences k ON k.org_id = e.org_id AND k.id = e.cadence_id
+    LEFT JOIN contacts ct ON ct.org_id = e.org_id AND ct.id = e.contact_id
+    WHERE e.org_id = $1 AND e.created_at >= $2 AND e.created_at < $3 AND ($5::bigint = 0 OR e.cadence_id = $5)
+      AND CASE $4
+          WHEN 'enrolled' THEN true
+          WHEN 'replied' THEN e.status = 'exited' AND e.exit_reason = 'replied'
+          WHEN 'completed' THEN e.status = 'completed'
+          WHEN 'exited' THEN e.status = 'exited' AND e.exit_reason <> 'replied'
+          ELSE false END
+      AND $6::bigint = 0 AND $11::bigint = 0
+)
+-- include: analytics-drill-page
+
+-- name: analytics-calls-drill
+-- The calls behind a calls figure: created in [$2, $3) (campaign $5; 0: all), $4 'all',
+-- 'answered' (call-day-figures' rule), 'duration' (answered, value the seconds), 'cost'
+-- (value the cents) or 'successful'.
+WITH m AS (
+    SELECT c.id, 0::bigint AS sub, c.created_at AS at, c.created_at AS shown,
+           coalesce(nullif(ct.name, ''), CASE WHEN c.direction = 'outbound' THEN c.to_number ELSE c.from_number END, '') AS title,
+           call_outcome(c.status, c.disconnection_reason, c.in_voicemail) AS detail,
+           CASE $4 WHEN 'duration' THEN c.duration_ms / 1000.0 WHEN 'cost' THEN c.cost_cents ELSE 0 END::float8 AS value,
+           coalesce(c.conversation_id, 0) AS ref, coalesce(c.contact_id, 0) AS ref2
+    FROM calls c
+    LEFT JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id
+    WHERE c.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3 AND ($5::bigint = 0 OR c.campaign_id = $5)
+      AND CASE $4
+          WHEN 'answered' THEN call_outcome(c.status, c.disconnection_reason, c.in_voicemail) IN ('answered', 'voicemail')
+          WHEN 'duration' THEN call_outcome(c.status, c.disconnection_reason, c.in_voicemail) IN ('answered', 'voicemail')
+          WHEN 'successful' THEN coalesce(c.successful, false)
+          ELSE true END
+      AND $6::bigint = 0 AND $11::bigint = 0
+)
+-- include: analytics-drill-page

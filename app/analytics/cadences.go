@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"masteria/app/model"
@@ -167,6 +168,15 @@ func (c cadencesFamily) funnel(ctx context.Context, orgID int64, f Filter, name 
 	return Funnel{Steps: cadenceRow("", "", by[1], cadenceSteps[:3]).Figures}, nil
 }
 
+// drill lists the enrolments behind a cadence figure (row: one cadence); each links to the
+// enrolment's timeline.
 func (c cadencesFamily) drill(ctx context.Context, orgID int64, f Filter, key, row, after string, limit int) (DrillPage, error) {
-	return DrillPage{}, model.FieldError("metric", "analytics.error.no_drill")
+	id, err := crmRowID(row)
+	if err != nil {
+		return DrillPage{}, err
+	}
+	q := store.DrillQuery{List: "cadences", What: strings.TrimPrefix(key, "cadence."), A: id}
+	return crmDrill(ctx, c.st, orgID, f, q, after, limit, func(r store.DrillRow) DrillItem {
+		return DrillItem{ID: r.ID, Title: r.Title, Detail: r.Detail, At: r.Shown, Path: "/enrolments/" + strconv.FormatInt(r.ID, 10)}
+	})
 }

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"time"
@@ -148,6 +149,27 @@ func (callsFamily) funnel(context.Context, int64, Filter, string) (Funnel, error
 	return Funnel{}, model.FieldError("funnel", "analytics.error.funnel")
 }
 
+// drill lists the calls behind a calls figure: calls.answered and calls.duration_avg the
+// answered calls (Value: seconds), calls.successful the successful ones, calls.cost every
+// call (Value: cents), the others every call. A call shows in its conversation's thread
+// (the app has no page of one call): each links there, or else to its contact.
 func (c callsFamily) drill(ctx context.Context, orgID int64, f Filter, key, row, after string, limit int) (DrillPage, error) {
-	return DrillPage{}, model.FieldError("metric", "analytics.error.no_drill")
+	if row != "" {
+		return DrillPage{}, model.FieldError("row", "analytics.error.row")
+	}
+	what := map[string]string{"calls.answered": "answered", "calls.duration_avg": "duration", "calls.successful": "successful",
+		"calls.cost": "cost"}[key]
+	q := store.DrillQuery{List: "calls", What: cmp.Or(what, "all"), A: f.CampaignID}
+	return crmDrill(ctx, c.st, orgID, f, q, after, limit, func(r store.DrillRow) DrillItem {
+		it := DrillItem{ID: r.ID, Title: r.Title, Detail: r.Detail, At: r.Shown, Value: r.Value}
+		switch {
+		case r.Ref != 0:
+			it.Path = "/inbox/" + strconv.FormatInt(r.Ref, 10)
+		case r.Ref2 != 0:
+			it.Path = "/contacts/" + strconv.FormatInt(r.Ref2, 10)
+		default: // the app has no page of one call: the voice analytics
+			it.Path = "/settings/voice/analytics"
+		}
+		return it
+	})
 }

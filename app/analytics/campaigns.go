@@ -145,6 +145,27 @@ func (c campaignsFamily) funnel(ctx context.Context, orgID int64, f Filter, name
 	return Funnel{Steps: campaignRow("", "", by[1]).Figures}, nil
 }
 
+// drill lists the recipients behind a step of the funnel (row: one campaign); each links
+// to its campaign's run page.
 func (c campaignsFamily) drill(ctx context.Context, orgID int64, f Filter, key, row, after string, limit int) (DrillPage, error) {
-	return DrillPage{}, model.FieldError("metric", "analytics.error.no_drill")
+	id, err := crmRowID(row)
+	if err != nil {
+		return DrillPage{}, err
+	}
+	q := store.DrillQuery{List: "campaigns", A: f.CampaignID, B: f.ChannelID}
+	for i, k := range campaignSteps {
+		if k == key {
+			q.What = i + 1
+		}
+	}
+	if id != 0 {
+		if q.A != 0 && q.A != id {
+			q.A = -1 // a campaign the filter leaves out: nothing
+		} else {
+			q.A = id
+		}
+	}
+	return crmDrill(ctx, c.st, orgID, f, q, after, limit, func(r store.DrillRow) DrillItem {
+		return DrillItem{ID: r.ID, Title: r.Title, Detail: r.Detail, At: r.Shown, Path: "/campaigns/" + strconv.FormatInt(r.Ref, 10)}
+	})
 }

@@ -2,12 +2,15 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
+	"masteria/app/model"
 	"masteria/app/store"
 	"masteria/app/store/storetest"
 	"masteria/app/voice/calls"
@@ -503,4 +506,165 @@ func figValues(fs []Figure) []float64 {
 		out[i] = f.Value
 	}
 	return out
+}
+
+// walk reads every page of a drill, size per page, and fails on a repeated row.
+func walk(t *testing.T, x *crmFixture, org int64, f Filter, key, row string, size int) ([]DrillItem, int64) {
+	t.Helper()
+	var items []DrillItem
+	seen := map[string]bool{}
+	after := ""
+	var total int64 = -1
+	for pages := 0; ; pages++ {
+		page, err := x.s.Drill(context.Background(), org, f, key, row, after, size)
+		if err != nil {
+			t.Fatalf("%s %s: %v", key, row, err)
+		}
+		if total >= 0 && page.Total != total {
+			t.Fatalf("%s: total changed between pages: %d, %d", key, total, page.Total)
+		}
+		total = page.Total
+		if len(page.Items) > size || pages > 100 {
+			t.Fatalf("%s: page of %d items", key, len(page.Items))
+		}
+		for _, it := range page.Items {
+			k := fmt.Sprintf("%d %s %s", it.ID, it.Detail, it.Path)
+			if seen[k] {
+				t.Fatalf("%s: %s twice", key, k)
+			}
+			seen[k] = true
+			items = append(items, it)
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	return items, total
+}
+
+// TestCRMDrillsAddUpToFigures: for every key and filter, walking a drill page by page
+// lists each row once, as many as its total, and the total (or the rows' values) is the
+// figure clicked; a table row's drill is that row's figure.
+func TestCRMDrillsAddUpToFigures(t *testing.T) {
+	x := newCRMFixture(t)
+	ctx := context.Background()
+	for _, q := range []string{period, "from=2026-10-26&to=2026-11-01", "from=2025-01-01&to=2025-01-31",
+		period + fmt.Sprintf("&pipeline=%d", x.p2), period + fmt.Sprintf("&agent=%d", x.u1),
+		period + fmt.Sprintf("&channel=%d", x.ch1), period + fmt.Sprintf("&campaign=%d", x.c1)} {
+		f := x.filter(t, "America/Sao_Paulo", q)
+		figs, err := x.s.Figures(ctx, x.a, f, crmKeysAll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fig := map[string]Figure{}
+		for _, g := range figs {
+			fig[g.Metric] = g
+		}
+		for _, key := range crmKeysAll {
+			items, total := walk(t, x, x.a, f, key, "", 2)
+			if int64(len(items)) != total {
+				t.Errorf("%s %s: %d rows walked, total %d", q, key, len(items), total)
+			}
+			var sum float64
+			for _, it := range items {
+				sum += it.Value
+				if it.Path == "" || it.Title == "" {
+					t.Errorf("%s: item without a title or link %+v", key, it)
+				}
+			}
+			d, _ := DefinitionOf(key)
+			var want, got float64 = fig[key].Value, float64(total)
+			switch key {
+			case "leads.won_value", "calls.cost":
+				got = sum
+			case "leads.win_rate":
+				want = fig["leads.won"].Value + fig["leads.lost"].Value
+			case "leads.stage_conversion", "calls.duration_avg":
+				if total > 0 {
+					got = sum / float64(total)
+				}
+			case "calls.answer_rate":
+				want = fig["calls.total"].Value
+			default:
+				if d.Unit != Count {
+					t.Fatalf("%s: no rule", key)
+				}
+			}
+			if math.Abs(got-want) > 0.001 {
+				t.Errorf("%s %s: drill gives %v, figure %v", q, key, got, want)
+			}
+		}
+	}
+
+	// Table rows.
+	f := x.filter(t, "America/Sao_Paulo", period)
+	for name, key := range map[string]string{"stages": "leads.stage_conversion", "campaigns": "campaign.sent", "cadences": "cadence.enrolled"} {
+		tb, err := x.s.Table(ctx, x.a, f, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tb.Rows {
+			if name == "stages" && !r.Figures[2].Known {
+				continue
+			}
+			items, total := walk(t, x, x.a, f, key, r.Key, 1)
+			if float64(total) != r.Figures[0].Value || int64(len(items)) != total {
+				t.Errorf("%s row %s: drill %d (%d walked), row says %v", name, r.Label, total, len(items), r.Figures[0].Value)
+			}
+			if name == "stages" {
+				var on float64
+				for _, it := range items {
+					on += it.Value
+				}
+				if on != r.Figures[1].Value {
+					t.Errorf("stage %s: %v moved on in the drill, %v in the row", r.Label, on, r.Figures[1].Value)
+				}
+			}
+		}
+	}
+	// Links.
+	items, _ := walk(t, x, x.a, f, "campaign.won", "", 10)
+	if len(items) != 2 || items[0].Path != fmt.Sprintf("/campaigns/%d", x.c1) {
+		t.Errorf("campaign.won drill %+v", items)
+	}
+	items, _ = walk(t, x, x.a, f, "cadence.replied", "", 10)
+	if len(items) != 1 || items[0].Title != "Pessoa 2" || items[0].Detail != "Boas-vindas" {
+		t.Errorf("cadence.replied drill %+v", items)
+	}
+	// Another org never sees A's rows, even asking by A's ids.
+	fb := x.filter(t, "Asia/Kolkata", period+fmt.Sprintf("&campaign=%d", x.c1))
+	if _, total := walk(t, x, x.b, fb, "campaign.sent", "", 5); total != 0 {
+		t.Errorf("org B drills %d of A's recipients", total)
+	}
+	if _, total := walk(t, x, x.b, x.filter(t, "Asia/Kolkata", period), "campaign.sent", strconv.FormatInt(x.c1, 10), 5); total != 0 {
+		t.Errorf("org B drills %d recipients of A's campaign row", total)
+	}
+	if _, total := walk(t, x, x.b, x.filter(t, "Asia/Kolkata", period+fmt.Sprintf("&pipeline=%d", x.p1)), "leads.stage_conversion",
+		strconv.FormatInt(x.s1, 10), 5); total != 0 {
+		t.Errorf("org B drills %d of A's stage entries", total)
+	}
+}
+
+// TestCRMDrillRefusesBadInput: a cursor or a row that is not one is a field error.
+func TestCRMDrillRefusesBadInput(t *testing.T) {
+	x := newCRMFixture(t)
+	ctx := context.Background()
+	f := x.filter(t, "America/Sao_Paulo", period)
+	for _, c := range []struct{ key, row, after, field string }{
+		{"leads.created", "", "%%%", "after"},
+		{"leads.created", "", "bm90LWEtY3Vyc29y", "after"},
+		{"campaign.sent", "", "MS4yLjM\x00", "after"},
+		{"calls.total", "", "\xff\xfe", "after"},
+		{"cadence.enrolled", "abc", "", "row"},
+		{"cadence.enrolled", "-4", "", "row"},
+		{"leads.created", "7", "", "row"},
+		{"calls.total", "1", "", "row"},
+	} {
+		_, err := x.s.Drill(ctx, x.a, f, c.key, c.row, c.after, 10)
+		var fe *model.ValidationError
+		if !errors.As(err, &fe) || fe.Fields[c.field] == "" {
+			t.Errorf("%s row %q after %q: %v, want a field error on %s", c.key, c.row, c.after, err, c.field)
+		}
+	}
 }

@@ -2,7 +2,10 @@ package analytics
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"masteria/app/model"
@@ -249,6 +252,105 @@ func (l leadsFamily) funnel(ctx context.Context, orgID int64, f Filter, name str
 	return Funnel{Steps: steps}, nil
 }
 
+// drill lists the leads behind a figure: leads.created the leads created, leads.won and
+// leads.won_value the leads won (Value: the lead's value), leads.lost the leads lost,
+// leads.win_rate the leads won or lost; leads.stage_conversion each lead and open stage of
+// the pipeline it entered (row: one stage; Value 1 when it moved on).
 func (l leadsFamily) drill(ctx context.Context, orgID int64, f Filter, key, row, after string, limit int) (DrillPage, error) {
-	return DrillPage{}, model.FieldError("metric", "analytics.error.no_drill")
+	stage, err := crmRowID(row)
+	if err != nil {
+		return DrillPage{}, err
+	}
+	q := store.DrillQuery{List: "leads", A: f.PipelineID, B: f.AgentID}
+	switch key {
+	case "leads.created":
+		q.What = "created"
+	case "leads.won", "leads.won_value":
+		q.What = "won"
+	case "leads.lost":
+		q.What = "lost"
+	case "leads.win_rate":
+		q.What = "decided"
+	case "leads.stage_conversion":
+		q.What, q.C = "stage", stage
+		if q.A, err = l.pipeline(ctx, orgID, f); err != nil {
+			return DrillPage{}, err
+		}
+	}
+	if stage != 0 && q.What != "stage" {
+		return DrillPage{}, model.FieldError("row", "analytics.error.row")
+	}
+	return crmDrill(ctx, l.st, orgID, f, q, after, limit, func(r store.DrillRow) DrillItem {
+		it := DrillItem{ID: r.ID, Title: r.Title, Detail: r.Detail, At: r.Shown, Path: "/board/leads/" + strconv.FormatInt(r.ID, 10)}
+		if key == "leads.won_value" || key == "leads.stage_conversion" {
+			it.Value = r.Value
+		}
+		return it
+	})
+}
+
+// crmRowID is a drill's row: the id of a table's row ("" for the whole figure).
+func crmRowID(row string) (int64, error) {
+	if row == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(row, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, model.FieldError("row", "analytics.error.row")
+	}
+	return id, nil
+}
+
+// A drill's cursor is the last row's place in the list's order, opaque to the client.
+func crmCursor(r store.DrillRow) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d.%d", r.At.UnixMicro(), r.ID, r.Sub))
+}
+
+func crmParseCursor(after string) (*store.DrillCursor, error) {
+	if after == "" {
+		return nil, nil
+	}
+	bad := model.FieldError("after", "analytics.error.cursor")
+	b, err := base64.RawURLEncoding.DecodeString(after)
+	if err != nil || len(after) > 100 {
+		return nil, bad
+	}
+	parts := strings.Split(string(b), ".")
+	if len(parts) != 3 {
+		return nil, bad
+	}
+	var n [3]int64
+	for i, p := range parts {
+		if n[i], err = strconv.ParseInt(p, 10, 64); err != nil {
+			return nil, bad
+		}
+	}
+	return &store.DrillCursor{At: time.UnixMicro(n[0]), ID: n[1], Sub: n[2]}, nil
+}
+
+// crmDrill is one page of a drill query, each row made an item by item.
+func crmDrill(ctx context.Context, st *store.Store, orgID int64, f Filter, q store.DrillQuery, after string, limit int,
+	item func(store.DrillRow) DrillItem) (DrillPage, error) {
+	cur, err := crmParseCursor(after)
+	if err != nil {
+		return DrillPage{}, err
+	}
+	// One row more than the page tells whether another page follows.
+	total, rows, err := st.AnalyticsDrill(ctx, orgID, f.From, f.To, q, cur, limit+1)
+	if err != nil {
+		return DrillPage{}, err
+	}
+	page := DrillPage{Total: total, Items: []DrillItem{}}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.Next = crmCursor(rows[len(rows)-1])
+	}
+	for _, r := range rows {
+		it := item(r)
+		if it.Title == "" {
+			it.Title = "#" + strconv.FormatInt(r.ID, 10)
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page, nil
 }

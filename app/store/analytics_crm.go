@@ -27,6 +27,10 @@ type analyticsCRMQueries struct {
 	AnalyticsCadencesCompute  *sqlx.Stmt `query:"analytics-cadences-compute"`
 	AnalyticsCadencesCounts   *sqlx.Stmt `query:"analytics-cadences-counts"`
 	AnalyticsCallsBuckets     *sqlx.Stmt `query:"analytics-calls-buckets"`
+	AnalyticsLeadsDrill       *sqlx.Stmt `query:"analytics-leads-drill"`
+	AnalyticsCampaignsDrill   *sqlx.Stmt `query:"analytics-campaigns-drill"`
+	AnalyticsCadencesDrill    *sqlx.Stmt `query:"analytics-cadences-drill"`
+	AnalyticsCallsDrill       *sqlx.Stmt `query:"analytics-calls-drill"`
 }
 
 // timeArray is a list of instants as a Postgres timestamptz[] parameter.
@@ -250,4 +254,76 @@ func (s *Store) CallsBuckets(ctx context.Context, orgID int64, p Period, campaig
 		return nil, fmt.Errorf("store: calls buckets: %w", err)
 	}
 	return out, nil
+}
+
+// DrillCursor is where a drill-down page starts: after the row of (At, ID, Sub) in the
+// list's order (newest first).
+type DrillCursor struct {
+	At      time.Time
+	ID, Sub int64
+}
+
+// DrillRow is one row behind a figure: ID (and Sub, for a list of pairs) identify it; At
+// orders it; Shown is the moment it shows; Ref and Ref2 are what its link opens (a
+// campaign, a conversation, a contact…), by list.
+type DrillRow struct {
+	ID     int64     `db:"id"`
+	Sub    int64     `db:"sub"`
+	At     time.Time `db:"at"`
+	Shown  time.Time `db:"shown"`
+	Title  string    `db:"title"`
+	Detail string    `db:"detail"`
+	Value  float64   `db:"value"`
+	Ref    int64     `db:"ref"`
+	Ref2   int64     `db:"ref2"`
+}
+
+// DrillQuery says which rows a drill lists: List is "leads", "campaigns", "cadences" or
+// "calls"; What the figure's rule (see each list's query); A, B and C its narrowing ids
+// (0: all).
+type DrillQuery struct {
+	List    string
+	What    any
+	A, B, C int64
+}
+
+// AnalyticsDrill is one page of the rows behind a figure of [from, to), and how many rows
+// the whole list has.
+func (s *Store) AnalyticsDrill(ctx context.Context, orgID int64, from, to time.Time, q DrillQuery, after *DrillCursor, limit int) (int64, []DrillRow, error) {
+	st := map[string]*sqlx.Stmt{"leads": s.q.AnalyticsLeadsDrill, "campaigns": s.q.AnalyticsCampaignsDrill,
+		"cadences": s.q.AnalyticsCadencesDrill, "calls": s.q.AnalyticsCallsDrill}[q.List]
+	if st == nil {
+		return 0, nil, fmt.Errorf("store: no drill-down of %q", q.List)
+	}
+	var at sql.NullTime
+	var id, sub int64
+	if after != nil {
+		at, id, sub = sql.NullTime{Time: after.At, Valid: true}, after.ID, after.Sub
+	}
+	var raw []struct {
+		Total  int64           `db:"total"`
+		ID     sql.NullInt64   `db:"id"`
+		Sub    sql.NullInt64   `db:"sub"`
+		At     sql.NullTime    `db:"at"`
+		Shown  sql.NullTime    `db:"shown"`
+		Title  sql.NullString  `db:"title"`
+		Detail sql.NullString  `db:"detail"`
+		Value  sql.NullFloat64 `db:"value"`
+		Ref    sql.NullInt64   `db:"ref"`
+		Ref2   sql.NullInt64   `db:"ref2"`
+	}
+	if err := s.sel(ctx, st, &raw, orgID, from, to, q.What, q.A, q.B, at, id, sub, limit, q.C); err != nil {
+		return 0, nil, fmt.Errorf("store: drill %s: %w", q.List, err)
+	}
+	var total int64
+	var out []DrillRow
+	for _, r := range raw {
+		total = r.Total
+		if !r.ID.Valid {
+			continue
+		}
+		out = append(out, DrillRow{ID: r.ID.Int64, Sub: r.Sub.Int64, At: r.At.Time, Shown: r.Shown.Time, Title: r.Title.String,
+			Detail: r.Detail.String, Value: r.Value.Float64, Ref: r.Ref.Int64, Ref2: r.Ref2.Int64})
+	}
+	return total, out, nil
 }
