@@ -3,9 +3,10 @@
 --
 -- analytics_lead_entries: one row per time a lead entered a stage, its creation included
 -- (move_id 0: the stage it was created in), with what the figures need of the lead now
--- (owner, value). Kept per lead (mark key = lead id): won and lost count distinct leads of
--- a period and stage conversion follows a lead from one entry to its later ones, which
--- per-bucket sums cannot answer; the rows of a period are read through (org_id, at).
+-- (owner, value) and of its later entries (moved on, past the first stage). Kept per lead
+-- (mark key = lead id; a change of a pipeline's stages marks its leads): won and lost
+-- count distinct leads of a period, which per-bucket sums cannot answer; the rows of a
+-- period are read through (org_id, at).
 --
 -- analytics_campaigns: one row per launched campaign with its funnel (mark key = campaign
 -- id). A period's funnel adds up the rows of the campaigns launched in it.
@@ -26,6 +27,12 @@ CREATE TABLE analytics_lead_entries (
     outcome     text NOT NULL,   -- the stage's outcome when counted: open, won, lost
     owner_id    bigint,
     value_cents bigint NOT NULL,
+    -- An entry into an open stage that the lead later followed with one into an open stage
+    -- further along its pipeline, or into a won stage (stage conversion).
+    moved_on    boolean NOT NULL,
+    -- An entry into an open stage after the first of its pipeline, or into a won stage
+    -- (the leads funnel's second step).
+    past_first  boolean NOT NULL,
     PRIMARY KEY (org_id, lead_id, move_id)
 );
 CREATE INDEX analytics_lead_entries_at ON analytics_lead_entries (org_id, at, lead_id);
@@ -64,18 +71,24 @@ CREATE INDEX campaign_recipients_contact_campaign ON campaign_recipients (org_id
     WHERE status IN ('replied');
 
 -- +goose StatementBegin
--- How far a campaign recipient got in the funnel, the one rule the rollup and its
--- drill-down share: 0 not sent, 1 sent, 2 delivered (a call: answered), 3 read, 4 replied,
--- 5 replied and the contact has a lead created since the launch, 6 such a lead is won.
--- A reply counts as read and delivered even without their receipts: it proves both.
+-- The funnel step a recipient's status reaches (analytics_recipient_step without the lead).
+CREATE FUNCTION analytics_recipient_status_step(p_status text) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE p_status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'answered' THEN 2 WHEN 'read' THEN 3
+        WHEN 'replied' THEN 4 ELSE 0 END
+$$;
+
+-- How far a campaign recipient got in the funnel: 0 not sent, 1 sent, 2 delivered (a
+-- call: answered), 3 read, 4 replied, 5 replied and the contact has a lead created since
+-- the launch, 6 such a lead is won. A reply counts as read and delivered even without
+-- their receipts: it proves both. The rollup and the drill-down both count the first four
+-- steps by status and call it for the replies only.
 CREATE FUNCTION analytics_recipient_step(p_org bigint, p_status text, p_contact bigint, p_launched timestamptz)
 RETURNS int LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE p_status
-        WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'answered' THEN 2 WHEN 'read' THEN 3
-        WHEN 'replied' THEN 4 + (SELECT coalesce(max(CASE WHEN s.outcome = 'won' THEN 2 ELSE 1 END), 0)
-                                 FROM leads l JOIN stages s ON s.org_id = l.org_id AND s.id = l.stage_id
-                                 WHERE l.org_id = p_org AND l.contact_id = p_contact AND l.created_at >= p_launched)
-        ELSE 0 END
+    SELECT CASE WHEN p_status = 'replied'
+        THEN 4 + (SELECT coalesce(max(CASE WHEN s.outcome = 'won' THEN 2 ELSE 1 END), 0)
+                  FROM leads l JOIN stages s ON s.org_id = l.org_id AND s.id = l.stage_id
+                  WHERE l.org_id = p_org AND l.contact_id = p_contact AND l.created_at >= p_launched)
+        ELSE analytics_recipient_status_step(p_status) END
 $$;
 
 CREATE FUNCTION analytics_mark_leads() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -88,6 +101,28 @@ BEGIN
     SELECT DISTINCT r.org_id, 'crm.campaigns', r.campaign_id
     FROM (SELECT DISTINCT x.org_id, x.contact_id FROM changed_leads x) x
     JOIN campaign_recipients r ON r.org_id = x.org_id AND r.contact_id = x.contact_id AND r.status = 'replied';
+    RETURN NULL;
+END $$;
+
+-- A stage's place, outcome or pipeline changed, or a stage came or went: the entries of
+-- its pipeline's leads (moved on, past the first stage) are worked out again.
+CREATE FUNCTION analytics_mark_stages() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO analytics_dirty (org_id, kind, key)
+    SELECT DISTINCT l.org_id, 'crm.leads', l.id
+    FROM (SELECT DISTINCT x.org_id, x.pipeline_id FROM changed_stages x) p
+    JOIN leads l ON l.org_id = p.org_id AND l.pipeline_id = p.pipeline_id;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION analytics_mark_stages_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO analytics_dirty (org_id, kind, key)
+    SELECT DISTINCT l.org_id, 'crm.leads', l.id
+    FROM (SELECT DISTINCT x.org_id, x.pipeline_id FROM old_stages o JOIN new_stages n ON n.id = o.id,
+          LATERAL (VALUES (o.org_id, o.pipeline_id), (n.org_id, n.pipeline_id)) x(org_id, pipeline_id)
+          WHERE (o.position, o.outcome, o.pipeline_id) IS DISTINCT FROM (n.position, n.outcome, n.pipeline_id)) p
+    JOIN leads l ON l.org_id = p.org_id AND l.pipeline_id = p.pipeline_id;
     RETURN NULL;
 END $$;
 
@@ -148,6 +183,13 @@ CREATE TRIGGER analytics_lead_moves_upd AFTER UPDATE ON lead_moves REFERENCING N
 CREATE TRIGGER analytics_lead_moves_del AFTER DELETE ON lead_moves REFERENCING OLD TABLE AS changed_moves
     FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_lead_moves();
 
+CREATE TRIGGER analytics_stages_ins AFTER INSERT ON stages REFERENCING NEW TABLE AS changed_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_stages();
+CREATE TRIGGER analytics_stages_upd AFTER UPDATE ON stages REFERENCING OLD TABLE AS old_stages NEW TABLE AS new_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_stages_moved();
+CREATE TRIGGER analytics_stages_del AFTER DELETE ON stages REFERENCING OLD TABLE AS changed_stages
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_stages();
+
 CREATE TRIGGER analytics_recipients_ins AFTER INSERT ON campaign_recipients REFERENCING NEW TABLE AS changed_recipients
     FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_recipients();
 CREATE TRIGGER analytics_recipients_upd AFTER UPDATE ON campaign_recipients REFERENCING NEW TABLE AS changed_recipients
@@ -186,6 +228,9 @@ DROP TRIGGER analytics_campaigns_del ON campaigns;
 DROP TRIGGER analytics_recipients_ins ON campaign_recipients;
 DROP TRIGGER analytics_recipients_upd ON campaign_recipients;
 DROP TRIGGER analytics_recipients_del ON campaign_recipients;
+DROP TRIGGER analytics_stages_ins ON stages;
+DROP TRIGGER analytics_stages_upd ON stages;
+DROP TRIGGER analytics_stages_del ON stages;
 DROP TRIGGER analytics_lead_moves_ins ON lead_moves;
 DROP TRIGGER analytics_lead_moves_upd ON lead_moves;
 DROP TRIGGER analytics_lead_moves_del ON lead_moves;
@@ -194,6 +239,8 @@ DROP TRIGGER analytics_leads_upd ON leads;
 DROP TRIGGER analytics_leads_upd_old ON leads;
 DROP TRIGGER analytics_leads_del ON leads;
 DROP FUNCTION analytics_recipient_step(bigint, text, bigint, timestamptz);
+DROP FUNCTION analytics_recipient_status_step(text);
+DROP FUNCTION analytics_mark_stages(), analytics_mark_stages_moved();
 DROP FUNCTION analytics_mark_org_zone(), analytics_mark_enrolments(), analytics_mark_campaigns(),
     analytics_mark_recipients(), analytics_mark_lead_moves(), analytics_mark_leads();
 DROP INDEX campaign_recipients_contact_campaign, cadence_enrolments_org_created;

@@ -9,76 +9,74 @@ DELETE FROM analytics_lead_entries WHERE org_id = $1 AND lead_id = ANY($2::bigin
 
 -- name: analytics-leads-compute
 -- The entries of leads $2: the stage each was created in (the first move's origin, or the
--- stage it is in when it never moved) and every move, with the lead's owner and value now.
-INSERT INTO analytics_lead_entries (org_id, lead_id, move_id, at, pipeline_id, stage_id, outcome, owner_id, value_cents)
-SELECT l.org_id, l.id, e.move_id, e.at, coalesce(s.pipeline_id, l.pipeline_id), e.stage_id, coalesce(s.outcome, 'open'),
-       l.owner_id, l.value_cents
-FROM leads l
-CROSS JOIN LATERAL (
-    SELECT 0::bigint AS move_id, l.created_at AS at,
-           coalesce((SELECT f.from_stage_id FROM lead_moves f WHERE f.org_id = l.org_id AND f.lead_id = l.id ORDER BY f.id LIMIT 1),
-                    l.stage_id) AS stage_id
-    UNION ALL
-    SELECT m.id, m.created_at, m.to_stage_id FROM lead_moves m WHERE m.org_id = l.org_id AND m.lead_id = l.id
-) e
-LEFT JOIN stages s ON s.org_id = l.org_id AND s.id = e.stage_id
-WHERE l.org_id = $1 AND l.id = ANY($2::bigint[]);
+-- stage it is in when it never moved) and every move, with the lead's owner and value now;
+-- an entry into an open stage moved on when a later entry of the lead is into an open
+-- stage further along the same pipeline (by position) or into a won stage; it is past the
+-- first stage when its stage is open and not the pipeline's first, or won.
+WITH e AS (
+    SELECT l.org_id, l.id AS lead_id, x.move_id, x.at, coalesce(s.pipeline_id, l.pipeline_id) AS pipeline_id, x.stage_id,
+           coalesce(s.outcome, 'open') AS outcome, s.position, l.owner_id, l.value_cents
+    FROM leads l
+    CROSS JOIN LATERAL (
+        SELECT 0::bigint AS move_id, l.created_at AS at,
+               coalesce((SELECT f.from_stage_id FROM lead_moves f WHERE f.org_id = l.org_id AND f.lead_id = l.id ORDER BY f.id LIMIT 1),
+                        l.stage_id) AS stage_id
+        UNION ALL
+        SELECT m.id, m.created_at, m.to_stage_id FROM lead_moves m WHERE m.org_id = l.org_id AND m.lead_id = l.id
+    ) x
+    LEFT JOIN stages s ON s.org_id = l.org_id AND s.id = x.stage_id
+    WHERE l.org_id = $1 AND l.id = ANY($2::bigint[])
+)
+INSERT INTO analytics_lead_entries (org_id, lead_id, move_id, at, pipeline_id, stage_id, outcome, owner_id, value_cents, moved_on, past_first)
+SELECT e.org_id, e.lead_id, e.move_id, e.at, e.pipeline_id, e.stage_id, e.outcome, e.owner_id, e.value_cents,
+       e.outcome = 'open' AND e.position IS NOT NULL AND (
+           coalesce(bool_or(e.outcome = 'won') OVER later, false)
+           OR coalesce(max(CASE WHEN e.outcome = 'open' AND e.position IS NOT NULL THEN ARRAY[e.position::bigint, e.stage_id] END)
+                       OVER later_here > ARRAY[e.position::bigint, e.stage_id], false)),
+       e.outcome = 'won' OR (e.outcome = 'open' AND e.position IS NOT NULL AND EXISTS (
+           SELECT 1 FROM stages f WHERE f.org_id = e.org_id AND f.pipeline_id = e.pipeline_id AND (f.position, f.id) < (e.position, e.stage_id)))
+FROM e
+WINDOW later AS (PARTITION BY e.lead_id ORDER BY e.at, e.move_id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+       later_here AS (PARTITION BY e.lead_id, e.pipeline_id ORDER BY e.at, e.move_id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING);
 
 -- name: analytics-leads-counts
 -- Per bucket $4 of [$2, $3): leads created, leads that entered a won (a lost) stage, the
 -- value of those won; each lead once per bucket. $5 pipeline, $6 owner (0: all).
 WITH e AS (
-    SELECT x.lead_id, x.move_id, x.outcome, x.value_cents, width_bucket(x.at, $4::timestamptz[]) AS bucket
+    SELECT width_bucket(x.at, $4::timestamptz[]) AS bucket, x.lead_id, bool_or(x.move_id = 0) AS created,
+           bool_or(x.outcome = 'won') AS won, bool_or(x.outcome = 'lost') AS lost, max(x.value_cents) AS value_cents
     FROM analytics_lead_entries x
     WHERE x.org_id = $1 AND x.at >= $2 AND x.at < $3 AND ($5::bigint = 0 OR x.pipeline_id = $5) AND ($6::bigint = 0 OR x.owner_id = $6)
+    GROUP BY 1, 2
 )
-SELECT e.bucket,
-       count(DISTINCT e.lead_id) FILTER (WHERE e.move_id = 0) AS created,
-       count(DISTINCT e.lead_id) FILTER (WHERE e.outcome = 'won') AS won,
-       count(DISTINCT e.lead_id) FILTER (WHERE e.outcome = 'lost') AS lost,
-       coalesce((SELECT sum(w.value_cents) FROM (SELECT DISTINCT x.lead_id, x.value_cents FROM e x
-                 WHERE x.bucket = e.bucket AND x.outcome = 'won') w), 0)::bigint AS won_value
+SELECT e.bucket, count(*) FILTER (WHERE e.created) AS created, count(*) FILTER (WHERE e.won) AS won,
+       count(*) FILTER (WHERE e.lost) AS lost, coalesce(sum(e.value_cents) FILTER (WHERE e.won), 0)::bigint AS won_value
 FROM e
 GROUP BY e.bucket;
 
 -- name: analytics-leads-stages
 -- Per bucket $5 of [$2, $3) and stage of pipeline $4: the leads that entered the stage, and
--- of those the leads that later (at any time) entered an open stage after it in the
--- pipeline's order, or a won stage (a lost stage is no step forward). $6 owner (0: all).
-WITH st AS (
-    SELECT s.id, s.position FROM stages s WHERE s.org_id = $1 AND s.pipeline_id = $4
-), e AS (
-    SELECT x.lead_id, x.stage_id, x.at, x.move_id, st.position, width_bucket(x.at, $5::timestamptz[]) AS bucket
-    FROM analytics_lead_entries x JOIN st ON st.id = x.stage_id
-    WHERE x.org_id = $1 AND x.at >= $2 AND x.at < $3 AND ($6::bigint = 0 OR x.owner_id = $6)
-)
-SELECT e.bucket, e.stage_id,
-       count(DISTINCT e.lead_id) AS entered,
-       count(DISTINCT e.lead_id) FILTER (WHERE EXISTS (
-           SELECT 1 FROM analytics_lead_entries n LEFT JOIN stages ns ON ns.org_id = n.org_id AND ns.id = n.stage_id
-           WHERE n.org_id = $1 AND n.lead_id = e.lead_id AND (n.at, n.move_id) > (e.at, e.move_id)
-             AND (n.outcome = 'won' OR (n.outcome = 'open' AND ns.pipeline_id = $4 AND (ns.position, ns.id) > (e.position, e.stage_id))))) AS moved_on
-FROM e
-GROUP BY e.bucket, e.stage_id;
+-- of those the leads that later (at any time) moved on (analytics_lead_entries.moved_on).
+-- $6 owner (0: all).
+SELECT width_bucket(x.at, $5::timestamptz[]) AS bucket, x.stage_id,
+       count(DISTINCT x.lead_id) AS entered, count(DISTINCT x.lead_id) FILTER (WHERE x.moved_on) AS moved_on
+FROM analytics_lead_entries x
+JOIN stages s ON s.org_id = x.org_id AND s.id = x.stage_id
+WHERE x.org_id = $1 AND s.pipeline_id = $4 AND x.at >= $2 AND x.at < $3 AND ($6::bigint = 0 OR x.owner_id = $6)
+GROUP BY 1, 2;
 
 -- name: analytics-leads-funnel
--- The leads created in [$2, $3) (pipeline $4, owner $5; 0: all); of those, the leads that
--- were ever in an open stage after the first of their pipeline or in a won stage; of those, the
+-- The leads created in [$2, $3) (pipeline $4, owner $5; 0: all); of those, the leads ever
+-- past the first stage of their pipeline (analytics_lead_entries.past_first); of those, the
 -- leads ever in a won stage.
 WITH c AS (
     SELECT DISTINCT x.lead_id FROM analytics_lead_entries x
     WHERE x.org_id = $1 AND x.move_id = 0 AND x.at >= $2 AND x.at < $3 AND ($4::bigint = 0 OR x.pipeline_id = $4) AND ($5::bigint = 0 OR x.owner_id = $5)
-), flags AS (
-    SELECT c.lead_id,
-           bool_or(n.outcome = 'won') AS won,
-           bool_or(n.outcome = 'won' OR (n.outcome = 'open' AND s.id IS NOT NULL AND EXISTS (
-               SELECT 1 FROM stages f WHERE f.org_id = $1 AND f.pipeline_id = s.pipeline_id AND (f.position, f.id) < (s.position, s.id)))) AS past_first
-    FROM c
-    JOIN analytics_lead_entries n ON n.org_id = $1 AND n.lead_id = c.lead_id
-    LEFT JOIN stages s ON s.org_id = n.org_id AND s.id = n.stage_id
-    GROUP BY c.lead_id
 )
-SELECT count(*) AS created, count(*) FILTER (WHERE past_first) AS past_first, count(*) FILTER (WHERE won) AS won FROM flags;
+SELECT count(*) AS created, count(*) FILTER (WHERE f.past_first) AS past_first, count(*) FILTER (WHERE f.won) AS won
+FROM c
+CROSS JOIN LATERAL (SELECT bool_or(n.past_first) AS past_first, bool_or(n.outcome = 'won') AS won
+                    FROM analytics_lead_entries n WHERE n.org_id = $1 AND n.lead_id = c.lead_id) f;
 
 -- name: analytics-first-pipeline
 SELECT p.id FROM pipelines p WHERE p.org_id = $1 ORDER BY p.position, p.id LIMIT 1;
@@ -90,18 +88,25 @@ SELECT s.id, s.name, s.outcome FROM stages s WHERE s.org_id = $1 AND s.pipeline_
 DELETE FROM analytics_campaigns WHERE org_id = $1 AND campaign_id = ANY($2::bigint[]);
 
 -- name: analytics-campaigns-compute
--- The funnels of launched campaigns $2, from their recipients (analytics_recipient_step).
+-- The funnels of launched campaigns $2, from their recipients (analytics_recipient_step:
+-- the first four steps by status, the last two from the replies only).
 INSERT INTO analytics_campaigns (org_id, campaign_id, channel_id, launched_at, sent, delivered, read, replied, lead, won)
-SELECT c.org_id, c.id, c.channel_id, c.launched_at, f.sent, f.delivered, f.read, f.replied, f.lead, f.won
+SELECT c.org_id, c.id, c.channel_id, c.launched_at, f.sent, f.delivered, f.read, f.replied, l.lead, l.won
 FROM campaigns c
 CROSS JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE r.step >= 1) AS sent, count(*) FILTER (WHERE r.step >= 2) AS delivered,
-           count(*) FILTER (WHERE r.step >= 3) AS read, count(*) FILTER (WHERE r.step >= 4) AS replied,
-           count(*) FILTER (WHERE r.step >= 5) AS lead, count(*) FILTER (WHERE r.step >= 6) AS won
-    FROM (SELECT analytics_recipient_step(x.org_id, x.status, x.contact_id, c.launched_at) AS step
-          FROM campaign_recipients x
-          WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.status IN ('sent', 'delivered', 'answered', 'read', 'replied')) r
+    SELECT count(*) AS sent,
+           count(*) FILTER (WHERE analytics_recipient_status_step(x.status) >= 2) AS delivered,
+           count(*) FILTER (WHERE analytics_recipient_status_step(x.status) >= 3) AS read,
+           count(*) FILTER (WHERE analytics_recipient_status_step(x.status) >= 4) AS replied
+    FROM campaign_recipients x
+    WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.status IN ('sent', 'delivered', 'answered', 'read', 'replied')
 ) f
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE r.step >= 5) AS lead, count(*) FILTER (WHERE r.step >= 6) AS won
+    FROM (SELECT analytics_recipient_step(y.org_id, y.status, y.contact_id, c.launched_at) AS step
+          FROM campaign_recipients y
+          WHERE y.org_id = c.org_id AND y.campaign_id = c.id AND y.status = 'replied') r
+) l
 WHERE c.org_id = $1 AND c.id = ANY($2::bigint[]) AND c.launched_at IS NOT NULL;
 
 -- name: analytics-campaigns-counts
@@ -187,16 +192,11 @@ ORDER BY p.at DESC, p.id DESC, p.sub DESC;
 -- name: analytics-leads-drill
 -- The leads behind a leads figure of [$2, $3): $4 'created', 'won', 'lost', 'decided' (won
 -- or lost) — pipeline $5, owner $6 (0: all) — or 'stage': each lead and open stage of
--- pipeline $5 it entered (stage $11, 0: every open stage), value 1 when it moved on
--- (analytics-leads-stages' rule). A lead shows the first time it counted in the period.
+-- pipeline $5 it entered (stage $11, 0: every open stage), value 1 when it moved on. A lead shows the first time it counted in the period.
 WITH m AS (
     SELECT x.lead_id AS id, CASE WHEN $4 = 'stage' THEN x.stage_id ELSE 0 END AS sub, min(x.at) AS at, min(x.at) AS shown,
            max(l.title) AS title, max(coalesce(s.name, '')) AS detail,
-           CASE WHEN $4 = 'stage' THEN max(CASE WHEN EXISTS (
-               SELECT 1 FROM analytics_lead_entries n LEFT JOIN stages ns ON ns.org_id = n.org_id AND ns.id = n.stage_id
-               WHERE n.org_id = $1 AND n.lead_id = x.lead_id AND (n.at, n.move_id) > (x.at, x.move_id)
-                 AND (n.outcome = 'won' OR (n.outcome = 'open' AND ns.pipeline_id = $5 AND (ns.position, ns.id) > (s.position, s.id))))
-               THEN 1 ELSE 0 END) ELSE max(x.value_cents) END::float8 AS value,
+           CASE WHEN $4 = 'stage' THEN bool_or(x.moved_on)::int ELSE max(x.value_cents) END::float8 AS value,
            0::bigint AS ref, 0::bigint AS ref2
     FROM analytics_lead_entries x
     JOIN leads l ON l.org_id = x.org_id AND l.id = x.lead_id
@@ -225,7 +225,8 @@ WITH m AS (
     WHERE c.org_id = $1 AND c.launched_at >= $2 AND c.launched_at < $3
       AND ($5::bigint = 0 OR c.id = $5) AND ($6::bigint = 0 OR c.channel_id = $6)
       AND r.status IN ('sent', 'delivered', 'answered', 'read', 'replied')
-      AND analytics_recipient_step(r.org_id, r.status, r.contact_id, c.launched_at) >= $4::int
+      AND analytics_recipient_status_step(r.status) >= least($4::int, 4)
+      AND ($4::int <= 4 OR (r.status = 'replied' AND analytics_recipient_step(r.org_id, r.status, r.contact_id, c.launched_at) >= $4::int))
       AND $11::bigint = 0
 )
 -- include: analytics-drill-page

@@ -83,12 +83,15 @@ func cadenceFigure(key string, c store.CadenceCounts) Figure {
 	return Figure{}
 }
 
-func zoneName(f Filter) string {
+// crmZone is the filter's zone (UTC for a filter built without one).
+func crmZone(f Filter) *time.Location {
 	if f.Zone == nil {
-		return "UTC"
+		return time.UTC
 	}
-	return f.Zone.String()
+	return f.Zone
 }
+
+func zoneName(f Filter) string { return crmZone(f).String() }
 
 func (c cadencesFamily) byBucket(ctx context.Context, orgID int64, f Filter, step string) (map[int]store.CadenceCounts, error) {
 	rows, err := c.st.CadencesCounts(ctx, orgID, zoneName(f), crmPeriod(f, step), false)

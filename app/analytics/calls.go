@@ -72,7 +72,7 @@ func (c callsFamily) analytics(ctx context.Context, orgID int64, f Filter, from,
 }
 
 func (c callsFamily) figures(ctx context.Context, orgID int64, f Filter, keys []string) (map[string]Figure, error) {
-	rows, err := c.analytics(ctx, orgID, f, f.From.In(f.Zone), f.To.In(f.Zone))
+	rows, err := c.analytics(ctx, orgID, f, f.From.In(crmZone(f)), f.To.In(crmZone(f)))
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (c callsFamily) series(ctx context.Context, orgID int64, f Filter, key, ste
 			totals[i+1] = callTotals(rows, f.CampaignID)
 		}
 	default:
-		rows, err := c.analytics(ctx, orgID, f, f.From.In(f.Zone), f.To.In(f.Zone))
+		rows, err := c.analytics(ctx, orgID, f, f.From.In(crmZone(f)), f.To.In(crmZone(f)))
 		if err != nil {
 			return Series{}, err
 		}
@@ -119,7 +119,7 @@ func (c callsFamily) series(ctx context.Context, orgID int64, f Filter, key, ste
 			if r.Dim != "day" {
 				continue
 			}
-			day, err := time.ParseInLocation(time.DateOnly, r.Key, f.Zone)
+			day, err := time.ParseInLocation(time.DateOnly, r.Key, crmZone(f))
 			if err != nil {
 				continue
 			}
