@@ -30,9 +30,11 @@ type RunWorker struct {
 }
 
 // Timeout leaves a runner its slice, its last batch's sends and a margin.
-func (w *RunWorker) Timeout(*river.Job[RunArgs]) time.Duration {
-	return w.Service.Slice + 2*w.Service.SendTimeout + time.Minute
-}
+func (w *RunWorker) Timeout(*river.Job[RunArgs]) time.Duration { return w.Service.runTimeout() }
+
+// runTimeout bounds a runner job's attempt: past it the queue cancels the attempt, so it
+// sends nothing more and the claims it left may be settled.
+func (s *Service) runTimeout() time.Duration { return s.Slice + 2*s.SendTimeout + time.Minute }
 
 // Work sends the campaign's due recipients for one slice of time, then yields its worker
 // (snoozing) so other jobs run; it ends when the campaign is not running or nothing is left.
