@@ -680,11 +680,12 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			failedMsgs, failedCodes, failedTitles = append(failedMsgs, it.messageID), append(failedCodes, code), append(failedTitles, title)
 			changes = append(changes, r.change(it, model.RecipientFailed, code))
 		default:
-			// Temporary (5xx, a timeout): again after a growing wait. A timeout may hide a
-			// send the provider took: the wait lets its status report reconcile it first.
+			// Temporary (5xx, a timeout): again after a growing wait. A send whose answer was
+			// lost (a timeout, a connection cut) may have been taken: the wait lets its status
+			// report reconcile it first.
 			code, title := errorWords(it.err)
 			wait := time.Duration(math.Min(600, 5*math.Pow(2, float64(it.rec.Attempts-1)))) * time.Second
-			if isTimeout(it.err) {
+			if answerLost(it.err) {
 				wait = max(wait, 30*time.Second)
 			}
 			retry = append(retry, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: code, Title: title})
@@ -772,6 +773,23 @@ func errorWords(err error) (string, string) {
 		msg = msg[:300]
 	}
 	return "error", msg
+}
+
+// answerLost says whether a failed send's outcome is unknown, so the provider may have taken
+// it: a timeout, but also a connection reset or closed after the request went, an answer cut
+// short or without the message's id. Only the provider's own answer (a refusal, throttling)
+// or a connection never made says it was not taken.
+func answerLost(err error) bool {
+	var thr *channel.ThrottledError
+	var se *channel.SendError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &thr), errors.As(err, &se):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false // nothing was written
+	}
+	return true
 }
 
 func isTimeout(err error) bool {
