@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -776,20 +779,20 @@ func errorWords(err error) (string, string) {
 }
 
 // answerLost says whether a failed send's outcome is unknown, so the provider may have taken
-// it: a timeout, but also a connection reset or closed after the request went, an answer cut
-// short or without the message's id. Only the provider's own answer (a refusal, throttling)
-// or a connection never made says it was not taken.
+// it: a timeout, but also a connection reset or closed once the request was on its way, an
+// answer cut short, or a success without the message's id. A provider's answer (a refusal,
+// throttling, a 5xx) or a connection never made says it was not taken.
 func answerLost(err error) bool {
-	var thr *channel.ThrottledError
-	var se *channel.SendError
+	var ue *url.Error
 	var op *net.OpError
 	switch {
-	case errors.As(err, &thr), errors.As(err, &se):
-		return false
+	case isTimeout(err), errors.Is(err, context.Canceled), errors.Is(err, channel.ErrNoID):
+		return true
 	case errors.As(err, &op) && op.Op == "dial":
-		return false // nothing was written
+		return false // nothing went
 	}
-	return true
+	return errors.As(err, &ue) || errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 func isTimeout(err error) bool {
