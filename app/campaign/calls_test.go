@@ -424,6 +424,13 @@ func TestCallCampaignPausesWhenRetellRefusesItsNumber(t *testing.T) {
 	e.number = unknown
 	c := e.launch(t, e.contacts(t, 3), callSettings(2, 30, 2))
 	wait(t, 10*time.Second, "the pause", func() bool { return e.status(t, c.ID) == model.CampaignPaused })
+	// The other runner may have claimed a recipient before the pause and be giving it back
+	// (Retell refuses its call too): the ledger is read once no claim is in flight.
+	wait(t, 10*time.Second, "the claims given back", func() bool {
+		var claimed int
+		_ = e.st.DB().Get(&claimed, `SELECT count(*) FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2 AND status = 'claimed'`, e.a.OrgID, c.ID)
+		return claimed == 0
+	})
 	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
 	if got.PauseReason != model.PauseChannelGone || !strings.Contains(got.PauseDetail, "from_number") {
 		t.Errorf("paused for %q (%q)", got.PauseReason, got.PauseDetail)
