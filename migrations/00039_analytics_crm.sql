@@ -216,6 +216,11 @@ CREATE TRIGGER analytics_enrolments_del AFTER DELETE ON cadence_enrolments REFER
 CREATE TRIGGER analytics_crm_org_zone AFTER UPDATE ON orgs REFERENCING OLD TABLE AS old_orgs NEW TABLE AS new_orgs
     FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_org_zone();
 
+-- Everything already there is counted by the first catch-ups.
+INSERT INTO analytics_dirty (org_id, kind, key) SELECT org_id, 'crm.leads', id FROM leads;
+INSERT INTO analytics_dirty (org_id, kind, key) SELECT org_id, 'crm.campaigns', id FROM campaigns WHERE launched_at IS NOT NULL;
+INSERT INTO analytics_dirty (org_id, kind, key) SELECT id, 'crm.cadences', -1 FROM orgs;
+
 -- +goose Down
 DROP TRIGGER analytics_crm_org_zone ON orgs;
 DROP TRIGGER analytics_enrolments_ins ON cadence_enrolments;
