@@ -517,6 +517,30 @@ func TestCRMSeriesTablesFunnels(t *testing.T) {
 	}
 }
 
+// TestCRMHome: the manager's dashboard, all families together, shows these families'
+// figures as they are alone.
+func TestCRMHome(t *testing.T) {
+	x := newCRMFixture(t)
+	h, err := x.s.Home(context.Background(), x.a, x.filter(t, "America/Sao_Paulo", period))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, k := range h.KPIs {
+		got[k.Metric] = k.Current.Value
+	}
+	if got["leads.created"] != 8 || got["leads.won"] != 5 || got["leads.won_value"] != 11900 || got["calls.total"] != 4 {
+		t.Errorf("home cards %v", got)
+	}
+	var funnels []string
+	for _, fu := range h.Funnels {
+		funnels = append(funnels, fmt.Sprint(fu.Name, figValues(fu.Steps)))
+	}
+	if fmt.Sprint(funnels) != "[campaign[9 8 6 4 3 2] cadence[5 1 2] leads[8 5 4]]" {
+		t.Errorf("home funnels %v", funnels)
+	}
+}
+
 func figValues(fs []Figure) []float64 {
 	out := make([]float64, len(fs))
 	for i, f := range fs {
