@@ -77,7 +77,7 @@ type apiCallJSON struct {
 // apiCalls lists calls, newest first: contact, conversation, status, direction, from and
 // to (RFC 3339 or YYYY-MM-DD); after (the next of the page before), limit (1–200).
 func (s *Server) apiCalls(c echo.Context) error {
-	pg, ok, err := apiPageOf(c, 50, 200, "contact", "conversation", "status", "direction", "from", "to")
+	pg, ok, err := apiPageOf(c, 50, calls.MaxCalls, "contact", "conversation", "status", "direction", "from", "to")
 	if !ok {
 		return err
 	}
