@@ -61,6 +61,9 @@ type statements struct {
 	cadenceQueries
 	cadenceEnrolmentQueries
 	analyticsQueries
+	analyticsMessageQueries
+	analyticsConversationQueries
+	analyticsCRMQueries
 	policyQueries
 	hookQueries
 	resealQueries
