@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
@@ -62,37 +63,41 @@ func TestAnalyticsGuardsAndRefusals(t *testing.T) {
 
 	long := strings.Repeat("a", 65)
 	for _, c := range []struct {
-		path, says string
+		path, says string // the i18n key of what the page says
 		status     int
 	}{
-		{"/analytics?period=fortnight", "Pick one of the periods offered.", 422},
-		{"/analytics?period=custom&from=2026-13-01&to=2026-11-30", "Type a date as YYYY-MM-DD.", 422},
-		{"/analytics?period=custom&from=2026-11-30&to=2026-11-01", "The last day comes before the first.", 422},
-		{"/analytics?period=custom&from=2024-01-01&to=2026-11-30", "at most 366 days", 422},
-		{fmt.Sprintf("/analytics?channel=%d", foreign), "That channel is not one of this organization's.", 422},
-		{fmt.Sprintf("/analytics?agent=%d", foreignUser), "That person is not a member of this organization.", 422},
-		{"/analytics?pipeline=999999999", "That pipeline is not one of this organization's.", 422},
-		{"/analytics?campaign=999999999", "That campaign is not one of this organization's.", 422},
-		{"/analytics?channel=abc", "That choice is not valid.", 422},
-		{"/analytics?label=" + long, "A label has at most 64 characters", 422},
-		{"/analytics?label=" + strings.Repeat("b", 300), "A value is too long", 422},
-		{"/analytics?hours=night", "Hours are all hours or business hours.", 422},
-		{"/analytics?sort=name", "This page does not take that parameter.", 422},
-		{"/analytics?label=a&label=b", "A parameter was given twice.", 422},
+		{"/analytics?period=fortnight", "analytics.error.period", 422},
+		{"/analytics?period=custom&from=2026-13-01&to=2026-11-30", "analytics.error.date", 422},
+		{"/analytics?period=custom&from=2026-11-30&to=2026-11-01", "analytics.error.period_order", 422},
+		{"/analytics?period=custom&from=2024-01-01&to=2026-11-30", "analytics.error.period_long", 422},
+		{fmt.Sprintf("/analytics?channel=%d", foreign), "analytics.error.unknown_channel", 422},
+		{fmt.Sprintf("/analytics?agent=%d", foreignUser), "analytics.error.unknown_agent", 422},
+		{"/analytics?pipeline=999999999", "analytics.error.unknown_pipeline", 422},
+		{"/analytics?campaign=999999999", "analytics.error.unknown_campaign", 422},
+		{"/analytics?channel=abc", "analytics.error.id", 422},
+		{"/analytics?label=" + long, "analytics.error.label", 422},
+		{"/analytics?label=" + strings.Repeat("b", 300), "analytics.error.value", 422},
+		{"/analytics?hours=night", "analytics.error.hours", 422},
+		{"/analytics?sort=name", "analytics.error.param", 422},
+		{"/analytics?label=a&label=b", "analytics.error.param_twice", 422},
 		{"/analytics?label=a%00b", "", 400},
 		{"/analytics?label=%ff%fe", "", 400},
 		{fmt.Sprintf("/analytics/export?part=kpis&channel=%d", foreign), "", 422},
 		{"/analytics/export?part=pie", "", 422},
 		{"/analytics/export?part=table:nope", "", 422},
 		{"/analytics/export?part=kpis&label=%00", "", 400},
-		{"/analytics/drill?metric=nope", "Unknown figure.", 422},
-		{fmt.Sprintf("/analytics/drill?metric=conversations.started&channel=%d", foreign), "That channel is not one of this organization's.", 422},
-		{"/analytics/drill?metric=conversations.started&row=" + strings.Repeat("9", 201), "A value is too long", 422},
-		{"/analytics/drill?metric=conversations.started&period=today&hour=25", "An hour is a number from 0 to 23.", 422},
+		{"/analytics/drill?metric=nope", "analytics.error.metric", 422},
+		{fmt.Sprintf("/analytics/drill?metric=conversations.started&channel=%d", foreign), "analytics.error.unknown_channel", 422},
+		{"/analytics/drill?metric=conversations.started&row=" + strings.Repeat("9", 201), "analytics.error.value", 422},
+		{"/analytics/drill?metric=conversations.started&period=today&hour=25", "analytics.error.hour", 422},
 	} {
 		res := manager.Get(o.home + c.path)
-		if res.StatusCode != c.status || !strings.Contains(html.UnescapeString(webtest.Text(res.Body)), c.says) {
-			t.Errorf("%s: %d, want %d saying %q: %s", c.path, res.StatusCode, c.status, c.says, webtest.Text(res.Body))
+		says := ""
+		if c.says != "" {
+			says = i18n.T(i18n.EN, c.says)
+		}
+		if res.StatusCode != c.status || !strings.Contains(html.UnescapeString(webtest.Text(res.Body)), says) {
+			t.Errorf("%s: %d, want %d saying %q: %s", c.path, res.StatusCode, c.status, says, webtest.Text(res.Body))
 		}
 		if c.status == 422 && strings.HasPrefix(c.path, "/analytics?") && strings.Contains(res.Body, `data-figure`) {
 			t.Errorf("%s: a refused filter shows figures", c.path)
