@@ -241,7 +241,7 @@ func (s *Server) dashParts(ctx context.Context, orgID int64, d *av.Dash) error {
 	}
 	for _, k := range analytics.HomeNow {
 		n := av.NowFigure{Figure: analytics.Figure{Metric: k}}
-		figs, err := s.an.Figures(ctx, orgID, f, []string{k})
+		figs, err := s.analytics.Figures(ctx, orgID, f, []string{k})
 		if err != nil {
 			if n.Err, err = partFailed(ctx, "now:"+k, err); err != nil {
 				return err
@@ -253,7 +253,7 @@ func (s *Server) dashParts(ctx context.Context, orgID int64, d *av.Dash) error {
 	}
 	for _, k := range analytics.HomeSeries {
 		p := av.SeriesPart{Metric: k}
-		if p.Series, err = s.an.Series(ctx, orgID, f, k); err != nil {
+		if p.Series, err = s.analytics.Series(ctx, orgID, f, k); err != nil {
 			if p.Err, err = partFailed(ctx, "series:"+k, err); err != nil {
 				return err
 			}
@@ -262,7 +262,7 @@ func (s *Server) dashParts(ctx context.Context, orgID int64, d *av.Dash) error {
 	}
 	for _, name := range analytics.HomeTables {
 		p := av.TablePart{Name: name}
-		if p.Table, err = s.an.Table(ctx, orgID, f, name); err != nil {
+		if p.Table, err = s.analytics.Table(ctx, orgID, f, name); err != nil {
 			if p.Err, err = partFailed(ctx, "table:"+name, err); err != nil {
 				return err
 			}
@@ -271,7 +271,7 @@ func (s *Server) dashParts(ctx context.Context, orgID int64, d *av.Dash) error {
 	}
 	for _, name := range analytics.HomeFunnels {
 		p := av.FunnelPart{Name: name}
-		if p.Funnel, err = s.an.Funnel(ctx, orgID, f, name); err != nil {
+		if p.Funnel, err = s.analytics.Funnel(ctx, orgID, f, name); err != nil {
 			if p.Err, err = partFailed(ctx, "funnel:"+name, err); err != nil {
 				return err
 			}
@@ -296,7 +296,7 @@ func (s *Server) kpisByFamily(ctx context.Context, orgID int64, f analytics.Filt
 	got := map[string]analytics.KPI{}
 	errs := map[string]string{}
 	for _, fam := range order {
-		ks, err := s.an.KPIs(ctx, orgID, f, byFamily[fam])
+		ks, err := s.analytics.KPIs(ctx, orgID, f, byFamily[fam])
 		if err != nil {
 			key, err := partFailed(ctx, "kpis:"+fam, err)
 			if err != nil {
@@ -376,7 +376,7 @@ func (s *Server) drillPage(c echo.Context, d *av.Drill) (analytics.DrillPage, er
 	}
 	d.Currency = s.currencyOf(ctx, orgID, d.Filter, d.Currency)
 	d.RowLabel = drillRowLabel(def, d.Row, d.Options)
-	return s.an.Drill(ctx, orgID, d.Filter, def.Key, d.Row, d.After, drillPageSize)
+	return s.analytics.Drill(ctx, orgID, d.Filter, def.Key, d.Row, d.After, drillPageSize)
 }
 
 // drillPageSize is how many rows a drill-down page shows.
@@ -436,7 +436,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 	kind, arg, _ := strings.Cut(part, ":")
 	switch kind {
 	case "kpis":
-		kpis, err := s.an.KPIs(ctx, orgID, f, analytics.HomeKPIs)
+		kpis, err := s.analytics.KPIs(ctx, orgID, f, analytics.HomeKPIs)
 		if err != nil {
 			return err
 		}
@@ -446,7 +446,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 			ch, ok := analytics.Change(k)
 			rows = append(rows, []string{name(k.Metric), fm(k.Unit, k.Current), fm(k.Unit, k.Previous), analytics.FormatChange(loc, ch, ok)})
 		}
-		now, err := s.an.Figures(ctx, orgID, f, analytics.HomeNow)
+		now, err := s.analytics.Figures(ctx, orgID, f, analytics.HomeNow)
 		if err != nil {
 			return err
 		}
@@ -455,7 +455,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 			rows = append(rows, []string{name(n.Metric), fm(def.Unit, n), analytics.Unknown, analytics.Unknown})
 		}
 	case "series":
-		sr, err := s.an.Series(ctx, orgID, f, arg)
+		sr, err := s.analytics.Series(ctx, orgID, f, arg)
 		if err != nil {
 			return err
 		}
@@ -465,7 +465,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 			rows = append(rows, []string{av.BucketName(rc, p.Start, sr.Step), fm(sr.Unit, analytics.Figure{Value: p.Value, Known: p.Known})})
 		}
 	case "table":
-		t, err := s.an.Table(ctx, orgID, f, arg)
+		t, err := s.analytics.Table(ctx, orgID, f, arg)
 		if err != nil {
 			return err
 		}
@@ -494,7 +494,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 			rows = append(rows, line(i18n.T(loc, "analytics.total"), *t.Total))
 		}
 	case "funnel":
-		fu, err := s.an.Funnel(ctx, orgID, f, arg)
+		fu, err := s.analytics.Funnel(ctx, orgID, f, arg)
 		if err != nil {
 			return err
 		}
@@ -552,7 +552,7 @@ func (s *Server) exportDrill(c echo.Context, q url.Values, f analytics.Filter, c
 	}
 	row := q.Get("row")
 	// The first page before the answer starts: a refused request is still a clear error.
-	page, err := s.an.Drill(ctx, r.Org.ID, f, def.Key, row, "", analytics.MaxDrill)
+	page, err := s.analytics.Drill(ctx, r.Org.ID, f, def.Key, row, "", analytics.MaxDrill)
 	if err != nil {
 		return err
 	}
@@ -584,7 +584,7 @@ func (s *Server) exportDrill(c echo.Context, q url.Values, f analytics.Filter, c
 		if page.Next == "" || n >= exportRows {
 			break
 		}
-		if page, err = s.an.Drill(ctx, r.Org.ID, f, def.Key, row, page.Next, analytics.MaxDrill); err != nil {
+		if page, err = s.analytics.Drill(ctx, r.Org.ID, f, def.Key, row, page.Next, analytics.MaxDrill); err != nil {
 			slog.Error("analytics drill export failed", "org", r.Org.ID, "metric", def.Key, "err", err)
 			w.Flush()
 			_, _ = fmt.Fprintf(c.Response(), "\n%s\n", i18n.T(loc, "contacts.export.failed"))

@@ -83,7 +83,7 @@ type Deps struct {
 	CadenceEngine *cadence.Engine
 	// Hooks: outgoing webhooks (Settings → Webhooks, /api/v1/webhook-endpoints).
 	Hooks *hooks.Service
-	// Analytics: the metric engine (the manager's dashboard, its drill-downs and exports).
+	// Analytics: the metric engine (GET /api/v1/analytics/..., the definitions page, my day).
 	Analytics *analytics.Service
 }
 
@@ -122,7 +122,8 @@ type Server struct {
 	// policy: the contact policy's settings (Settings → Contact policy).
 	policy *policy.Policy
 	hooks  *hooks.Service
-	an     *analytics.Service
+	// analytics: the metric engine.
+	analytics *analytics.Service
 }
 
 // New builds the router.
@@ -147,7 +148,7 @@ func New(d Deps) *Server {
 	s.cad = d.Cadences
 	s.cadRun = d.CadenceEngine
 	s.hooks = d.Hooks
-	s.an = d.Analytics
+	s.analytics = d.Analytics
 	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
