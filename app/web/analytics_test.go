@@ -55,7 +55,10 @@ func TestAnalyticsGuardsAndRefusals(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `data-testid="dashboard"`) || !strings.Contains(res.Body, `data-testid="checklist"`) {
 		t.Fatalf("manager's home: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
-	for _, p := range []string{"/analytics", "/analytics?period=7d&channel=" + fmt.Sprint(o.ch.ID), "/analytics?period=custom&from=2026-11-01&to=2026-11-30"} {
+	// The filter form sends its period beside its dates and empty selects: a preset wins
+	// over the dates, "custom" takes them, an empty select is "all".
+	for _, p := range []string{"/analytics", "/analytics?period=7d&channel=" + fmt.Sprint(o.ch.ID), "/analytics?period=custom&from=2026-11-01&to=2026-11-30",
+		"/analytics?period=7d&from=2020-01-01&to=2026-11-30&channel=&agent=&label=", "/analytics?from=2026-11-01&to=2026-11-30&hours=business"} {
 		if res := manager.Get(o.home + p); res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `data-testid="dash-figures"`) {
 			t.Errorf("manager %s: %d %s", p, res.StatusCode, webtest.Text(res.Body))
 		}

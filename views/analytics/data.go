@@ -7,6 +7,7 @@ package analytics
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"masteria/app/analytics"
@@ -131,6 +132,11 @@ func ExportURL(ctx context.Context, f analytics.Filter, part string) string {
 	q := f.Query()
 	q.Set("part", part)
 	return ui.OrgURL(ctx, "/analytics/export?"+q.Encode())
+}
+
+// DefinitionURL is where the definitions page says how metric is counted.
+func DefinitionURL(ctx context.Context, metric string) string {
+	return ui.OrgURL(ctx, "/analytics/definitions#metric-"+strings.NewReplacer(".", "-", "_", "-").Replace(metric))
 }
 
 // PageURL is the dashboard under filter f at path (the org's home or /analytics).
