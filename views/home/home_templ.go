@@ -142,7 +142,7 @@ func Home(d HomeData) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if done, total := d.Progress(); done < total {
+				if d.SetUpLeft() {
 					templ_7745c5c3_Err = checklist(d).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
