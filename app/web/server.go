@@ -83,7 +83,7 @@ type Deps struct {
 	CadenceEngine *cadence.Engine
 	// Hooks: outgoing webhooks (Settings → Webhooks, /api/v1/webhook-endpoints).
 	Hooks *hooks.Service
-	// Analytics: the metric engine (GET /api/v1/analytics/..., the definitions page, my day).
+	// Analytics: the metric engine (the dashboard, its drill-downs and exports, GET /api/v1/analytics/...).
 	Analytics *analytics.Service
 }
 
