@@ -6,15 +6,34 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/inbox"
+	"masteria/app/model"
+	av "masteria/views/analytics"
 	"masteria/views/home"
 	"masteria/views/ui"
 )
 
-// home is the org's start page: the member's conversations, and the getting-started
-// checklist as the org really is.
+// home is the org's start page: the getting-started checklist as the org really is, then
+// for managers and up the dashboard, for agents their conversations.
 func (s *Server) home(c echo.Context) error {
 	r := reqOf(c)
 	ctx := c.Request().Context()
+	status := http.StatusOK
+	var dash *av.Dash
+	if r.Role.May(model.ViewAnalytics) {
+		// Managers and up: the manager's dashboard, under the checklist while the org's
+		// setup is incomplete. Its filter form and live refreshes come back here.
+		d, err := s.dashboard(c, ui.OrgURL(ctx, ""))
+		if err != nil {
+			return err
+		}
+		if d.Err != "" {
+			status = http.StatusUnprocessableEntity
+		}
+		if isHTMX(c) {
+			return render(c, status, av.Dashboard(d), av.Dashboard(d))
+		}
+		dash = &d
+	}
 	cl, err := s.acct.Checklist(ctx, r.Org.ID)
 	if err != nil {
 		return err
@@ -33,7 +52,12 @@ func (s *Server) home(c echo.Context) error {
 		// person's.
 		Items: home.Checklist(ui.OrgURL(ctx, ""), home.Setup{Named: cl.Renamed || r.Org.Name != r.User.Name, Invited: cl.Members > 1 || cl.Invites > 0,
 			APIKey: cl.APIKeys > 0, Channel: setup.Channel, Contacts: setup.Contacts, FirstMessage: setup.FirstMessage}),
+		Dash: dash,
 	}
+	if dash != nil {
+		return render(c, status, home.Home(d), nil)
+	}
+	// Agents: their conversations, until their own day's page replaces it.
 	a := actorOf(c)
 	if d.Mine, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "mine", Status: "open", Limit: homeConversations}); err != nil {
 		return err
