@@ -231,7 +231,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, Cadences: a.Cadences, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
 			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, CadenceEngine: a.CadenceEngine,
-			Hooks: a.Hooks})
+			Hooks: a.Hooks, Analytics: a.Analytics})
 	}
 	return a, nil
 }

@@ -20,6 +20,7 @@ import (
 	"masteria/app/ai/persona"
 	"masteria/app/ai/progression"
 	"masteria/app/ai/provider"
+	"masteria/app/analytics"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -82,6 +83,8 @@ type Deps struct {
 	CadenceEngine *cadence.Engine
 	// Hooks: outgoing webhooks (Settings → Webhooks, /api/v1/webhook-endpoints).
 	Hooks *hooks.Service
+	// Analytics: the metric engine (GET /api/v1/analytics/..., the definitions page, my day).
+	Analytics *analytics.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -119,6 +122,8 @@ type Server struct {
 	// policy: the contact policy's settings (Settings → Contact policy).
 	policy *policy.Policy
 	hooks  *hooks.Service
+	// analytics: the metric engine.
+	analytics *analytics.Service
 }
 
 // New builds the router.
@@ -143,6 +148,7 @@ func New(d Deps) *Server {
 	s.cad = d.Cadences
 	s.cadRun = d.CadenceEngine
 	s.hooks = d.Hooks
+	s.analytics = d.Analytics
 	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
@@ -203,6 +209,7 @@ func (s *Server) routes() {
 	s.apiVoiceNumberRoutes(api)
 	s.apiCadenceRunRoutes(api)
 	s.apiWebhookRoutes(api)
+	s.apiAnalyticsRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
