@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"masteria/app/inbox"
+	"masteria/app/model"
 	"masteria/views/home"
 	"masteria/views/ui"
 )
@@ -13,6 +14,10 @@ import (
 // home is the org's start page: the member's conversations, and the getting-started
 // checklist as the org really is.
 func (s *Server) home(c echo.Context) error {
+	// Agents get "my day"; managers and up the org's home (the dashboard, once it lands).
+	if !actorOf(c).Role.AtLeast(model.RoleManager) {
+		return s.myDay(c)
+	}
 	r := reqOf(c)
 	ctx := c.Request().Context()
 	cl, err := s.acct.Checklist(ctx, r.Org.ID)

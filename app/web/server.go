@@ -261,6 +261,7 @@ func (s *Server) routes() {
 	s.callAnalyticsRoutes(o)
 	s.callRoutes(o)
 	s.cadenceRunRoutes(o)
+	s.analyticsDefinitionRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
