@@ -1,11 +1,11 @@
 -- The inbox's team features: settings, round-robin, labels, presence, the contact's leads.
 
 -- name: inbox-settings
-SELECT restrict_agents, round_robin FROM org_inbox_settings WHERE org_id = $1;
+SELECT restrict_agents, round_robin, business_hours, response_target FROM org_inbox_settings WHERE org_id = $1;
 
 -- name: inbox-settings-save
-INSERT INTO org_inbox_settings (org_id, restrict_agents, round_robin) VALUES ($1, $2, $3)
-ON CONFLICT (org_id) DO UPDATE SET restrict_agents = $2, round_robin = $3, updated_at = now();
+INSERT INTO org_inbox_settings (org_id, restrict_agents, round_robin, business_hours, response_target) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (org_id) DO UPDATE SET restrict_agents = $2, round_robin = $3, business_hours = $4, response_target = $5, updated_at = now();
 
 -- name: rotation-members
 -- Every member with whether they take part in round-robin: their own choice, or by role.

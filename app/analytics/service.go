@@ -55,6 +55,10 @@ type Service struct {
 // New builds the engine over the store.
 func New(st *store.Store) *Service {
 	s := &Service{st: st, families: map[string]family{}, rollups: map[string]rollup{}}
+	s.register("messages", &messagesFamily{st: st})
+	s.addRollup(messageHours{})
+	s.register("conversations", &conversationsFamily{st: st})
+	s.addRollup(cases{})
 	return s
 }
 

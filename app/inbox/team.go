@@ -40,6 +40,12 @@ func (s *Service) SaveSettings(ctx context.Context, a model.Actor, in model.Inbo
 	if !a.Role.May(model.ManageInbox) {
 		return model.ErrForbidden
 	}
+	if err := in.BusinessHours.Validate(); err != nil {
+		return err
+	}
+	if in.ResponseTarget < 0 || in.ResponseTarget > model.MaxResponseTarget {
+		return model.FieldError("response_target", "inbox_settings.error.target")
+	}
 	members, err := s.st.RotationMembers(ctx, a.OrgID)
 	if err != nil {
 		return err

@@ -14,11 +14,19 @@ type InboxSettings struct {
 	// RoundRobin: a new conversation (or one reopened with nobody on it) goes to the member
 	// of the rotation who was given one longest ago.
 	RoundRobin bool `db:"round_robin" json:"round_robin"`
+	// BusinessHours are when the team works, in the org's zone: response and resolution
+	// times in business hours count only the time inside them.
+	BusinessHours BusinessHours `db:"business_hours" json:"business_hours"`
+	// ResponseTarget is the first-response target in minutes (0: none).
+	ResponseTarget int `db:"response_target" json:"response_target"`
 }
+
+// MaxResponseTarget is the longest first-response target, in minutes (a week).
+const MaxResponseTarget = 7 * 24 * 60
 
 // DefaultInboxSettings are an org's settings until an admin saves them: what the inbox did
 // before they existed.
-var DefaultInboxSettings = InboxSettings{RestrictAgents: true}
+var DefaultInboxSettings = InboxSettings{RestrictAgents: true, ResponseTarget: 15}
 
 // RotationMember is a member as the round-robin settings show them.
 type RotationMember struct {

@@ -47,7 +47,7 @@ func (s *Store) InboxSettings(ctx context.Context, orgID int64) (model.InboxSett
 
 // SaveInboxSettings stores an org's inbox settings.
 func (s *Store) SaveInboxSettings(ctx context.Context, orgID int64, in model.InboxSettings) error {
-	if _, err := s.exec(ctx, s.q.InboxSettingsSave, orgID, in.RestrictAgents, in.RoundRobin); err != nil {
+	if _, err := s.exec(ctx, s.q.InboxSettingsSave, orgID, in.RestrictAgents, in.RoundRobin, in.BusinessHours, in.ResponseTarget); err != nil {
 		return fmt.Errorf("store: save inbox settings: %w", err)
 	}
 	return nil

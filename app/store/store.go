@@ -61,6 +61,8 @@ type statements struct {
 	cadenceQueries
 	cadenceEnrolmentQueries
 	analyticsQueries
+	analyticsMessageQueries
+	analyticsConversationQueries
 	policyQueries
 	hookQueries
 	resealQueries

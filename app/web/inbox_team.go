@@ -189,8 +189,24 @@ func (s *Server) inboxSettingsSave(c echo.Context) error {
 		}
 		rotation = append(rotation, id)
 	}
+	ok4 := true
+	for d := range in.BusinessHours {
+		open, ok := checkbox(c, fmt.Sprintf("open_%d", d))
+		ok4 = ok4 && ok
+		in.BusinessHours[d] = model.BusinessDay{Open: open, From: c.FormValue(fmt.Sprintf("from_%d", d)), To: c.FormValue(fmt.Sprintf("to_%d", d))}
+		if !open {
+			in.BusinessHours[d].From, in.BusinessHours[d].To = "", ""
+		}
+	}
 	err = model.FieldError("settings", "inbox_settings.error.value")
-	if ok1 && ok2 && ok3 {
+	if target := c.FormValue("response_target"); target != "" {
+		n, perr := strconv.Atoi(target)
+		if perr != nil {
+			ok4, err = false, model.FieldError("response_target", "inbox_settings.error.target")
+		}
+		in.ResponseTarget = n
+	}
+	if ok1 && ok2 && ok3 && ok4 {
 		err = s.inbox.SaveSettings(c.Request().Context(), actorOf(c), in, rotation)
 	}
 	var v *model.ValidationError

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"masteria/app/model"
 	"masteria/app/store/storetest"
@@ -45,8 +46,25 @@ func TestInboxSettingsPage(t *testing.T) {
 		"negative id":     {"rotation": {"-3"}},
 		"not a member":    {"rotation": {"999999"}},
 		"bad round robin": {"round_robin": {"yes please"}},
+		"bad open day":    {"open_1": {"sometimes"}},
+		"bad time":        {"open_1": {"on"}, "from_1": {"9h"}, "to_1": {"18:00"}},
+		"closing first":   {"open_2": {"on"}, "from_2": {"18:00"}, "to_2": {"09:00"}},
+		"no times":        {"open_3": {"on"}},
+		"letters target":  {"response_target": {"quinze"}},
+		"negative target": {"response_target": {"-5"}},
+		"huge target":     {"response_target": {"10081"}},
 	} {
 		if res := o.owner.Post(o.home+"/settings/inbox", form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `role="alert"`) && !strings.Contains(res.Body, "alert") {
+			t.Fatalf("%s: %d %s", name, res.StatusCode, webtest.Text(res.Body))
+		}
+	}
+	// Text the app cannot store is refused before the handler, with a clear page.
+	for name, form := range map[string]url.Values{
+		"NUL in a time":  {"open_4": {"on"}, "from_4": {"09:\x000"}, "to_4": {"18:00"}},
+		"bad UTF-8 time": {"open_5": {"on"}, "from_5": {"\xff\xfe:00"}, "to_5": {"18:00"}},
+		"NUL target":     {"response_target": {"1\x005"}},
+	} {
+		if res := o.owner.Post(o.home+"/settings/inbox", form); res.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: %d %s", name, res.StatusCode, webtest.Text(res.Body))
 		}
 	}
@@ -59,6 +77,30 @@ func TestInboxSettingsPage(t *testing.T) {
 	}
 	if s, _ := o.inst.App.Inbox.Settings(context.Background(), o.orgID()); s.RestrictAgents || !s.RoundRobin {
 		t.Fatalf("saved: %+v", s)
+	}
+	// Business hours on weekdays and a 10-minute target, as the page sends them.
+	week := url.Values{"response_target": {"10"}}
+	for d := 1; d <= 5; d++ {
+		week.Set(fmt.Sprintf("open_%d", d), "on")
+		week.Set(fmt.Sprintf("from_%d", d), "09:00")
+		week.Set(fmt.Sprintf("to_%d", d), "18:00")
+	}
+	week.Set("from_6", "10:00") // a closed day's times are not kept
+	if res := o.owner.Post(o.home+"/settings/inbox", week); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save hours: %d %s", res.StatusCode, webtest.Text(res.Body))
+	}
+	s, _ := o.inst.App.Inbox.Settings(context.Background(), o.orgID())
+	if s.ResponseTarget != 10 || !s.BusinessHours[time.Monday].Open || s.BusinessHours[time.Friday].To != "18:00" ||
+		s.BusinessHours[time.Saturday].Open || s.BusinessHours[time.Saturday].From != "" || s.RoundRobin {
+		t.Fatalf("saved hours: %+v", s)
+	}
+	if res := o.owner.Get(o.home + "/settings/inbox"); !strings.Contains(res.Body, `checked data-testid="inbox-hours-open-1"`) ||
+		!strings.Contains(res.Body, `name="response_target" value="10"`) {
+		t.Fatalf("the page does not show the saved hours: %s", webtest.Text(res.Body))
+	}
+	res = o.owner.Post(o.home+"/settings/inbox", url.Values{"round_robin": {"on"}, "rotation": {fmt.Sprint(agentID)}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", res.StatusCode, webtest.Text(res.Body))
 	}
 	// Round-robin now gives a new conversation to the only member of the rotation.
 	r := o.receive("+5511955550001", "Rita", "Oi")
