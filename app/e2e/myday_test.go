@@ -109,5 +109,33 @@ func TestMyDayMention(t *testing.T) {
 		}
 	}
 	b.open(s.home, chromedp.CSS(`[data-testid="myday-mention"][data-seen="true"]`))
+
+	// Writing a note, "@ri" offers Rita Alves; a tap writes her whole name, and the note
+	// mentions her.
+	b.open(fmt.Sprintf("%s/inbox/%d", s.home, nina.ConversationID), tid("composer"))
+	eval[bool](b, `(document.querySelector('[data-testid="composer-mode-note"]').click(), true)`)
+	b.do("type a mention", chromedp.SendKeys(`#composer-body`, "Pode ver isso, @ri"))
+	b.waitJS("the members offered", `!!document.querySelector('[data-testid="mention-option"]')`, waitTimeout)
+	if got := b.text(tid("mention-option")); got != "@Rita Alves" {
+		t.Errorf("offered %q, want @Rita Alves", got)
+	}
+	if dir != "" {
+		b.save(dir, "mention-popup-390-dark-pt", looks[1])
+	}
+	b.do("pick Rita", chromedp.Click(tid("mention-option")))
+	if v := eval[string](b, `document.querySelector('#composer-body').value`); v != "Pode ver isso, @Rita Alves " {
+		t.Errorf("the composer says %q", v)
+	}
+	b.do("add the note", chromedp.Click(tid("composer-note")))
+	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		_ = s.inst.App.Store.DB().Get(&n, `SELECT count(*) FROM note_mentions WHERE user_id = $1`, ownerID)
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the note written with the list does not mention Rita")
+		}
+	}
 	b.noConsoleErrors()
 }
