@@ -63,6 +63,7 @@ type statements struct {
 	analyticsQueries
 	analyticsMessageQueries
 	analyticsConversationQueries
+	analyticsCRMQueries
 	policyQueries
 	hookQueries
 	resealQueries
