@@ -133,6 +133,17 @@ func TestNoteMentions(t *testing.T) {
 	if res := bia.Get(o.home); !strings.Contains(res.Body, `data-seen="true"`) || strings.Contains(res.Body, `data-testid="myday-mentions-unseen"`) {
 		t.Errorf("Bia's day after reading: %s", webtest.Text(res.Body))
 	}
+	// Where agents see only their own and the unassigned conversations, a mention in a
+	// conversation given to João is out of Bia's day (she could not open it).
+	if err := o.inst.App.Store.SaveInboxSettings(context.Background(), o.orgID(), model.InboxSettings{RestrictAgents: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.inst.App.Inbox.Assign(context.Background(), model.Actor{OrgID: o.orgID(), Role: model.RoleOwner}, r.ConversationID, silva); err != nil {
+		t.Fatal(err)
+	}
+	if res := bia.Get(o.home); strings.Contains(res.Body, `data-testid="myday-mention"`) {
+		t.Errorf("Bia's day lists a mention in a conversation she may not open")
+	}
 	// João Silva's mention is still unseen: Bia's reading is hers alone.
 	var unseen int
 	_ = o.inst.App.Store.DB().Get(&unseen, `SELECT count(*) FROM note_mentions WHERE user_id = $1 AND seen_at IS NULL`, silva)
