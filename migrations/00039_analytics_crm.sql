@@ -18,7 +18,7 @@
 
 -- +goose Up
 CREATE TABLE analytics_lead_entries (
-    org_id      bigint NOT NULL,
+    org_id      bigint NOT NULL REFERENCES orgs ON DELETE CASCADE,
     lead_id     bigint NOT NULL,
     move_id     bigint NOT NULL, -- 0: the lead's creation
     at          timestamptz NOT NULL,
@@ -38,7 +38,7 @@ CREATE TABLE analytics_lead_entries (
 CREATE INDEX analytics_lead_entries_at ON analytics_lead_entries (org_id, at, lead_id);
 
 CREATE TABLE analytics_campaigns (
-    org_id      bigint NOT NULL,
+    org_id      bigint NOT NULL REFERENCES orgs ON DELETE CASCADE,
     campaign_id bigint NOT NULL,
     channel_id  bigint,
     launched_at timestamptz NOT NULL,
@@ -53,7 +53,7 @@ CREATE TABLE analytics_campaigns (
 CREATE INDEX analytics_campaigns_launched ON analytics_campaigns (org_id, launched_at);
 
 CREATE TABLE analytics_cadence_hours (
-    org_id     bigint NOT NULL,
+    org_id     bigint NOT NULL REFERENCES orgs ON DELETE CASCADE,
     zone       text NOT NULL,
     hour       timestamptz NOT NULL, -- the start of a local hour of zone
     cadence_id bigint NOT NULL,
@@ -215,6 +215,11 @@ CREATE TRIGGER analytics_enrolments_del AFTER DELETE ON cadence_enrolments REFER
 
 CREATE TRIGGER analytics_crm_org_zone AFTER UPDATE ON orgs REFERENCING OLD TABLE AS old_orgs NEW TABLE AS new_orgs
     FOR EACH STATEMENT EXECUTE FUNCTION analytics_mark_org_zone();
+
+-- Everything already there is counted by the first catch-ups.
+INSERT INTO analytics_dirty (org_id, kind, key) SELECT org_id, 'crm.leads', id FROM leads;
+INSERT INTO analytics_dirty (org_id, kind, key) SELECT org_id, 'crm.campaigns', id FROM campaigns WHERE launched_at IS NOT NULL;
+INSERT INTO analytics_dirty (org_id, kind, key) SELECT id, 'crm.cadences', -1 FROM orgs;
 
 -- +goose Down
 DROP TRIGGER analytics_crm_org_zone ON orgs;

@@ -517,6 +517,30 @@ func TestCRMSeriesTablesFunnels(t *testing.T) {
 	}
 }
 
+// TestCRMHome: the manager's dashboard, all families together, shows these families'
+// figures as they are alone.
+func TestCRMHome(t *testing.T) {
+	x := newCRMFixture(t)
+	h, err := x.s.Home(context.Background(), x.a, x.filter(t, "America/Sao_Paulo", period))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, k := range h.KPIs {
+		got[k.Metric] = k.Current.Value
+	}
+	if got["leads.created"] != 8 || got["leads.won"] != 5 || got["leads.won_value"] != 11900 || got["calls.total"] != 4 {
+		t.Errorf("home cards %v", got)
+	}
+	var funnels []string
+	for _, fu := range h.Funnels {
+		funnels = append(funnels, fmt.Sprint(fu.Name, figValues(fu.Steps)))
+	}
+	if fmt.Sprint(funnels) != "[campaign[9 8 6 4 3 2] cadence[5 1 2] leads[8 5 4]]" {
+		t.Errorf("home funnels %v", funnels)
+	}
+}
+
 func figValues(fs []Figure) []float64 {
 	out := make([]float64, len(fs))
 	for i, f := range fs {
@@ -757,6 +781,18 @@ func TestCRMRollupsFollowChanges(t *testing.T) {
 		}
 		return fmt.Sprint(rows)
 	}
+	// A pipeline (its leads first) and an enrolment deleted.
+	x.exec(t, `DELETE FROM leads WHERE org_id = $1 AND pipeline_id = $2`, x.a, x.p2)
+	x.exec(t, `DELETE FROM pipelines WHERE org_id = $1 AND id = $2`, x.a, x.p2)
+	// A stage no lead is in any more: its moves lose it (lead_moves' SET NULL).
+	x.exec(t, `DELETE FROM stages WHERE org_id = $1 AND id = $2`, x.a, x.s3)
+	x.exec(t, `DELETE FROM cadence_enrolments WHERE org_id = $1 AND id = (SELECT min(id) FROM cadence_enrolments WHERE org_id = $1)`, x.a)
+	if _, err := x.s.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := one("leads.created"); got != 4 { // L1 L3 L5 L8: P2's three are gone
+		t.Errorf("after P2 was deleted leads.created = %v", got)
+	}
 	kept := snapshot()
 	x.exec(t, `DELETE FROM analytics_lead_entries WHERE org_id IN ($1, $2)`, x.a, x.b)
 	x.exec(t, `DELETE FROM analytics_campaigns WHERE org_id IN ($1, $2)`, x.a, x.b)
@@ -769,5 +805,16 @@ func TestCRMRollupsFollowChanges(t *testing.T) {
 	}
 	if rebuilt := snapshot(); rebuilt != kept {
 		t.Errorf("the rollups kept by marks differ from a rebuild:\nkept    %s\nrebuilt %s", kept, rebuilt)
+	}
+	// An org that goes takes its rollups along.
+	x.exec(t, `DELETE FROM orgs WHERE id = $1`, x.b)
+	if _, err := x.s.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := x.st.DB().Get(&left, `SELECT (SELECT count(*) FROM analytics_lead_entries WHERE org_id = $1)
+		+ (SELECT count(*) FROM analytics_campaigns WHERE org_id = $1) + (SELECT count(*) FROM analytics_cadence_hours WHERE org_id = $1)
+		+ (SELECT count(*) FROM analytics_dirty WHERE org_id = $1)`, x.b); err != nil || left != 0 {
+		t.Errorf("%d rows of a deleted org left (%v)", left, err)
 	}
 }

@@ -192,7 +192,7 @@ func (s *Server) routes() {
 	})
 	s.retellWebhookRoutes(e)
 	s.webhookRoutes(e)
-	api := e.Group("/api/v1", s.apiKeyAuth, s.apiLimiter.limit, apiScope, checkText, s.apiIdempotency)
+	api := e.Group("/api/v1", s.apiKeyAuth, s.apiLimiter.limit, apiScope, apiJSONBody, checkText, s.apiIdempotency)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
