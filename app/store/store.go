@@ -67,6 +67,7 @@ type statements struct {
 	policyQueries
 	hookQueries
 	resealQueries
+	myDayQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -579,6 +579,7 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	crmContract(t, inst, orgID, key, call)
 	boardContract(t, inst, orgID, key, call)
 	tagContract(t, inst, orgID, key, call)
+	analyticsContract(t, inst, orgID, key, call)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

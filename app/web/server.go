@@ -83,7 +83,8 @@ type Deps struct {
 	CadenceEngine *cadence.Engine
 	// Hooks: outgoing webhooks (Settings → Webhooks, /api/v1/webhook-endpoints).
 	Hooks *hooks.Service
-	// Analytics: the metric engine (the dashboard, its drill-downs and exports, GET /api/v1/analytics/...).
+	// Analytics: the metric engine (the dashboard, its drill-downs and exports, the
+	// definitions page, my day, GET /api/v1/analytics/...).
 	Analytics *analytics.Service
 }
 
@@ -209,6 +210,7 @@ func (s *Server) routes() {
 	s.apiVoiceNumberRoutes(api)
 	s.apiCadenceRunRoutes(api)
 	s.apiWebhookRoutes(api)
+	s.apiAnalyticsRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -261,6 +263,7 @@ func (s *Server) routes() {
 	s.callRoutes(o)
 	s.cadenceRunRoutes(o)
 	s.analyticsRoutes(o)
+	s.analyticsDefinitionRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)
