@@ -157,11 +157,17 @@ RETURNING r.id, r.campaign_id, r.contact_id, r.status;
 -- name: recipients-stale
 -- cross-org: claims older than the lease whose runner died. A send a status report
 -- reconciled meanwhile (its message has a provider id) is recorded as sent; the others go
--- back to pending, to be sent again.
+-- back to pending, to be sent again. A claim a runner may still send is not stale, however
+-- old: the runner's job attempt that made it (started before the claim) still runs within
+-- its timeout $2, waiting for its slot at a slowed pace or for the provider's answer.
 WITH stale AS (
     SELECT r.id, m.provider_id, m.status AS message_status FROM campaign_recipients r
     LEFT JOIN messages m ON m.id = r.message_id AND m.org_id = r.org_id
     WHERE r.status = 'claimed' AND r.claimed_at < now() - $1::interval
+      AND NOT EXISTS (SELECT 1 FROM river_job j
+                      WHERE j.kind = 'campaign.run' AND j.state = 'running'
+                        AND (j.args ->> 'campaign_id')::bigint = r.campaign_id
+                        AND j.attempted_at <= r.claimed_at AND j.attempted_at > now() - $2::interval)
     ORDER BY r.claimed_at LIMIT 1000
     FOR UPDATE OF r SKIP LOCKED
 )

@@ -8,6 +8,11 @@ RETURNING id, org_id, name, description, created_by, created_at, updated_at;
 SELECT id, org_id, name, description, created_by, created_at, updated_at
 FROM knowledge_bases WHERE org_id = $1 ORDER BY name, id;
 
+-- name: kbs-page
+-- A page of an org's knowledge bases in the order they were made, after id $2 (0: from the first).
+SELECT id, org_id, name, description, created_by, created_at, updated_at
+FROM knowledge_bases WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3;
+
 -- name: kb-by-id
 SELECT id, org_id, name, description, created_by, created_at, updated_at
 FROM knowledge_bases WHERE org_id = $1 AND id = $2;
@@ -33,6 +38,12 @@ RETURNING id, org_id, knowledge_base_id, title, source, source_url, file_name, c
 SELECT id, org_id, knowledge_base_id, title, source, source_url, file_name, '' AS content, content_hash,
     status, error, chunks, created_at, updated_at
 FROM kb_documents WHERE org_id = $1 AND knowledge_base_id = $2 ORDER BY id DESC;
+
+-- name: kb-docs-page
+-- A page of a knowledge base's documents, newest first, older than id $3 (0: from the newest), without their text.
+SELECT id, org_id, knowledge_base_id, title, source, source_url, file_name, '' AS content, content_hash,
+    status, error, chunks, created_at, updated_at
+FROM kb_documents WHERE org_id = $1 AND knowledge_base_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4;
 
 -- name: kb-doc-by-id
 SELECT id, org_id, knowledge_base_id, title, source, source_url, file_name, content, content_hash,

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"masteria/app/model"
 )
@@ -33,6 +34,11 @@ type Filter struct {
 	// BusinessHours measures response and resolution times in the org's business hours
 	// only (the clock stops outside them).
 	BusinessHours bool
+	// InHour narrows a one-day period to one hour of it, Hour (0–23, in the org's zone):
+	// a point of a day's hourly chart opens the rows of its hour. From and To are then that
+	// hour's bounds.
+	InHour bool
+	Hour   int
 }
 
 // Days is the number of days of the period.
@@ -53,9 +59,14 @@ func (f Filter) Previous() Filter {
 // dashboard to a drill-down or an export carry the filter this way.
 func (f Filter) Query() url.Values {
 	q := url.Values{}
-	if f.Preset != "" && f.Preset != "custom" {
+	switch {
+	case f.Preset != "" && f.Preset != "custom":
 		q.Set("period", f.Preset)
-	} else {
+	case f.InHour:
+		day := f.From.Format(time.DateOnly)
+		q.Set("from", day)
+		q.Set("to", day)
+	default:
 		q.Set("from", f.From.Format(time.DateOnly))
 		q.Set("to", f.To.AddDate(0, 0, -1).Format(time.DateOnly))
 	}
@@ -74,12 +85,15 @@ func (f Filter) Query() url.Values {
 	if f.BusinessHours {
 		q.Set("hours", "business")
 	}
+	if f.InHour {
+		q.Set("hour", strconv.Itoa(f.Hour))
+	}
 	return q
 }
 
 // filterParams are the parameters ParseFilter reads; callers that take more (a metric, a
 // cursor) add theirs before refusing the unknown ones.
-var filterParams = []string{"period", "from", "to", "channel", "agent", "campaign", "pipeline", "label", "hours"}
+var filterParams = []string{"period", "from", "to", "channel", "agent", "campaign", "pipeline", "label", "hours", "hour"}
 
 // FilterParams tells whether name is a parameter of the filter.
 func FilterParams(name string) bool {
@@ -93,7 +107,8 @@ func FilterParams(name string) bool {
 
 // ParseFilter reads a filter from URL parameters in the org's zone: period= one of
 // Presets, or from= and to= (YYYY-MM-DD, both days included); channel=, agent=, campaign=,
-// pipeline= ids; label=; hours=business. Bad values are field errors (model.ErrInvalid),
+// pipeline= ids; label=; hours=business; hour= (0–23) narrows a one-day period to that
+// hour. Bad values are field errors (model.ErrInvalid),
 // never a silent default; a missing period is DefaultPreset.
 func ParseFilter(q url.Values, zone string, now time.Time) (Filter, error) {
 	loc, err := time.LoadLocation(zone)
@@ -147,7 +162,7 @@ func ParseFilter(q url.Values, zone string, now time.Time) (Filter, error) {
 		}
 		*p.to = id
 	}
-	if f.Label = strings.TrimSpace(q.Get("label")); len(f.Label) > 64 || strings.ContainsRune(f.Label, 0) {
+	if f.Label = strings.TrimSpace(q.Get("label")); len(f.Label) > 64 || strings.ContainsRune(f.Label, 0) || !utf8.ValidString(f.Label) {
 		return Filter{}, model.FieldError("label", "analytics.error.label")
 	}
 	switch q.Get("hours") {
@@ -156,6 +171,19 @@ func ParseFilter(q url.Values, zone string, now time.Time) (Filter, error) {
 		f.BusinessHours = true
 	default:
 		return Filter{}, model.FieldError("hours", "analytics.error.hours")
+	}
+	if v := q.Get("hour"); v != "" {
+		h, err := strconv.Atoi(v)
+		if err != nil || h < 0 || h > 23 || len(v) > 2 {
+			return Filter{}, model.FieldError("hour", "analytics.error.hour")
+		}
+		if f.Days() != 1 {
+			return Filter{}, model.FieldError("hour", "analytics.error.hour_day")
+		}
+		// The hour's bucket as the series counts it: h hours after the day's start.
+		f.InHour, f.Hour = true, h
+		f.From = f.From.Add(time.Duration(h) * time.Hour)
+		f.To = f.From.Add(time.Hour)
 	}
 	return f, nil
 }
@@ -193,4 +221,31 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 // String is the filter for logs and errors.
 func (f Filter) String() string {
 	return fmt.Sprintf("%s..%s %s", f.From.Format(time.DateOnly), f.To.Format(time.DateOnly), f.Query().Encode())
+}
+
+// Narrow is the filter over one bucket of its series (step "hour", "day" or "week", the
+// bucket starting at start): the drill-down of a chart's point. A week is cut at the
+// period's end; an hour is the hour of a one-day period.
+func (f Filter) Narrow(step string, start time.Time) Filter {
+	n := f
+	n.Preset = "custom"
+	switch step {
+	case "hour":
+		day := startOfDay(start, f.Zone)
+		if f.InHour {
+			day = startOfDay(f.From, f.Zone)
+		}
+		n.InHour, n.Hour = true, int(start.Sub(day).Round(time.Hour).Hours())
+		n.From, n.To = start, start.Add(time.Hour)
+	case "week":
+		n.InHour = false
+		n.From, n.To = start, start.AddDate(0, 0, 7)
+		if n.To.After(f.To) {
+			n.To = f.To
+		}
+	default:
+		n.InHour = false
+		n.From, n.To = start, start.AddDate(0, 0, 1)
+	}
+	return n
 }

@@ -59,6 +59,10 @@ func New(st *store.Store) *Service {
 	s.addRollup(messageHours{})
 	s.register("conversations", &conversationsFamily{st: st})
 	s.addRollup(cases{})
+	newLeads(s)
+	newCampaigns(s)
+	newCadences(s)
+	newCalls(s)
 	return s
 }
 

@@ -198,6 +198,12 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 	a.Hooks, a.runHooks = hooks.New(st, ring, hooks.Options{AllowPrivate: cfg.WebhooksAllowPrivate}), opts.Workers
 	hooks.Register(reg, a.Hooks)
 	a.Analytics = analytics.New(st)
+	// Open dashboards refresh when the org's figures change, every 3 s at most.
+	a.Analytics.OnChange = analytics.Throttled(3*time.Second, func(ctx context.Context, orgID int64) {
+		if err := events.AnalyticsChanged.Signal(ctx, st, orgID, events.AnalyticsChange{}); err != nil {
+			slog.Warn("analytics: change signal", "org", orgID, "err", err)
+		}
+	})
 	analytics.Register(reg, a.Analytics)
 	workers := 0
 	if opts.Workers {
@@ -231,7 +237,7 @@ func Open(ctx context.Context, cfg config.Config, ring *vault.Ring, opts Options
 		}
 		a.Web = web.New(web.Deps{Config: cfg, Store: st, Account: a.Account, OAuth: providers, Broker: a.Broker, CRM: a.CRM, Board: a.Board, Inbox: a.Inbox, Campaigns: a.Campaigns, Cadences: a.Cadences, AI: a.AI, QR: a.WhatsAppQR, Knowledge: a.Knowledge, Bot: a.Bot, Assist: a.Assist, Voice: a.Voice,
 			Personas: a.Personas, Progression: a.Progression, Numbers: a.Numbers, Calls: a.Calls, Dial: a.Dial, CadenceEngine: a.CadenceEngine,
-			Hooks: a.Hooks})
+			Hooks: a.Hooks, Analytics: a.Analytics})
 	}
 	return a, nil
 }

@@ -424,6 +424,13 @@ func TestCallCampaignPausesWhenRetellRefusesItsNumber(t *testing.T) {
 	e.number = unknown
 	c := e.launch(t, e.contacts(t, 3), callSettings(2, 30, 2))
 	wait(t, 10*time.Second, "the pause", func() bool { return e.status(t, c.ID) == model.CampaignPaused })
+	// The other runner may have claimed a recipient before the pause and be giving it back
+	// (Retell refuses its call too): the ledger is read once no claim is in flight.
+	wait(t, 10*time.Second, "the claims given back", func() bool {
+		var claimed int
+		_ = e.st.DB().Get(&claimed, `SELECT count(*) FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2 AND status = 'claimed'`, e.a.OrgID, c.ID)
+		return claimed == 0
+	})
 	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
 	if got.PauseReason != model.PauseChannelGone || !strings.Contains(got.PauseDetail, "from_number") {
 		t.Errorf("paused for %q (%q)", got.PauseReason, got.PauseDetail)
@@ -446,6 +453,15 @@ func TestCallCampaignSettlesLostCalls(t *testing.T) {
 	c := e.launch(t, ids, callSettings(1, 30, 2))
 	wait(t, 10*time.Second, "the call", func() bool { return len(e.sim.Calls()) == 1 })
 	wait(t, 10*time.Second, "the recipient in a call", func() bool { return e.figures(t, c.ID).Live == 1 })
+	// The sweep dates a call from its recipient's sent_at, which the runner writes just after
+	// Retell took the call and the call's row was written: the two hours pass once it is
+	// written (shifted before, the runner's record would date the call now).
+	wait(t, 10*time.Second, "the recipient recorded in its call", func() bool {
+		var status string
+		_ = e.st.DB().Get(&status, `SELECT status FROM campaign_recipients WHERE org_id = $1 AND campaign_id = $2
+			AND sent_at IS NOT NULL AND provider_id = $3`, e.a.OrgID, c.ID, e.sim.Calls()[0].CallID)
+		return status == model.RecipientSent
+	})
 	// Two hours and a bit pass without a word from Retell.
 	for _, q := range []string{
 		`UPDATE campaign_recipients SET sent_at = sent_at - interval '150 minutes' WHERE org_id = $1 AND campaign_id = $2`,

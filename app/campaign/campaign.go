@@ -54,7 +54,8 @@ type Service struct {
 	// provider's status report, or sent again after Lease.
 	SendTimeout time.Duration
 	// Lease is how long a claim may stay unanswered before it is settled: sent if a status
-	// report named it meanwhile, else sent again.
+	// report named it meanwhile, else sent again. A claim whose runner may still send it
+	// (its job attempt runs, within its timeout) is never settled, however old.
 	Lease time.Duration
 	// MaxAttempts is how many times a send is tried on temporary errors before it fails.
 	MaxAttempts int

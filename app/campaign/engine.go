@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -30,9 +33,11 @@ type RunWorker struct {
 }
 
 // Timeout leaves a runner its slice, its last batch's sends and a margin.
-func (w *RunWorker) Timeout(*river.Job[RunArgs]) time.Duration {
-	return w.Service.Slice + 2*w.Service.SendTimeout + time.Minute
-}
+func (w *RunWorker) Timeout(*river.Job[RunArgs]) time.Duration { return w.Service.runTimeout() }
+
+// runTimeout bounds a runner job's attempt: past it the queue cancels the attempt, so it
+// sends nothing more and the claims it left may be settled.
+func (s *Service) runTimeout() time.Duration { return s.Slice + 2*s.SendTimeout + time.Minute }
 
 // Work sends the campaign's due recipients for one slice of time, then yields its worker
 // (snoozing) so other jobs run; it ends when the campaign is not running or nothing is left.
@@ -678,11 +683,12 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			failedMsgs, failedCodes, failedTitles = append(failedMsgs, it.messageID), append(failedCodes, code), append(failedTitles, title)
 			changes = append(changes, r.change(it, model.RecipientFailed, code))
 		default:
-			// Temporary (5xx, a timeout): again after a growing wait. A timeout may hide a
-			// send the provider took: the wait lets its status report reconcile it first.
+			// Temporary (5xx, a timeout): again after a growing wait. A send whose answer was
+			// lost (a timeout, a connection cut) may have been taken: the wait lets its status
+			// report reconcile it first.
 			code, title := errorWords(it.err)
 			wait := time.Duration(math.Min(600, 5*math.Pow(2, float64(it.rec.Attempts-1)))) * time.Second
-			if isTimeout(it.err) {
+			if answerLost(it.err) {
 				wait = max(wait, 30*time.Second)
 			}
 			retry = append(retry, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: code, Title: title})
@@ -770,6 +776,23 @@ func errorWords(err error) (string, string) {
 		msg = msg[:300]
 	}
 	return "error", msg
+}
+
+// answerLost says whether a failed send's outcome is unknown, so the provider may have taken
+// it: a timeout, but also a connection reset or closed once the request was on its way, an
+// answer cut short, or a success without the message's id. A provider's answer (a refusal,
+// throttling, a 5xx) or a connection never made says it was not taken.
+func answerLost(err error) bool {
+	var ue *url.Error
+	var op *net.OpError
+	switch {
+	case isTimeout(err), errors.Is(err, context.Canceled), errors.Is(err, channel.ErrNoID):
+		return true
+	case errors.As(err, &op) && op.Op == "dial":
+		return false // nothing went
+	}
+	return errors.As(err, &ue) || errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 func isTimeout(err error) bool {

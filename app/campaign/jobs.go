@@ -48,7 +48,7 @@ func (s *Service) Tick(ctx context.Context) error {
 			_ = s.pause(ctx, ref.OrgID, ref.ID, model.PauseTemplateGone, err.Error())
 		}
 	}
-	if _, err := s.st.SettleStaleClaims(ctx, s.Lease); err != nil {
+	if _, err := s.st.SettleStaleClaims(ctx, s.Lease, s.runTimeout()); err != nil {
 		return err
 	}
 	capped, err := s.st.RetryCapped(ctx)

@@ -38,9 +38,9 @@ const (
 	smsFrom    = "+5511900000001"
 )
 
-func newSMSEnv(t testing.TB) smsEnv {
+func newSMSEnv(t testing.TB, opts ...twiliosim.Option) smsEnv {
 	t.Helper()
-	ts := twiliosim.New(twiliosim.WithStatusDelays(10*time.Millisecond, 10*time.Millisecond))
+	ts := twiliosim.New(append([]twiliosim.Option{twiliosim.WithStatusDelays(10*time.Millisecond, 10*time.Millisecond)}, opts...)...)
 	api, err := ts.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -289,6 +289,41 @@ func TestSMSThrottling(t *testing.T) {
 	}
 }
 
+// TestSMSSlowPaceSendsOnce: a channel that throttling slowed a moment ago has its next
+// sending slots seconds away, longer than the claims' lease (3 s here). The runner holding
+// the claims waits for its slots; the housekeeping must not hand those claims to the other
+// runner meanwhile, or both send them.
+func TestSMSSlowPaceSendsOnce(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t)
+	ids := e.contacts(t, 5, 6)
+	// What a 429 with an 8-second Retry-After leaves after a send: the channel's next slot
+	// 8 s away.
+	if _, _, err := e.st.ReservePace(e.ctx, e.a.OrgID, e.ch.ID, 0.02); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SlowDownPace(e.ctx, e.a.OrgID, e.ch.ID, 8*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c := e.draft(t, "Oi {{primeiro_nome|cliente}}, chegou a oferta de maio!", ids)
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := e.waitDelivered(t, c.ID, 6, 60*time.Second)
+	if p.Count(model.RecipientDelivered) != 6 || p.Count(model.RecipientFailed) != 0 {
+		t.Fatalf("progress %+v", p)
+	}
+	sent := e.sentTimes()
+	if len(sent) != 6 {
+		t.Fatalf("%d people reached, want 6", len(sent))
+	}
+	for to, n := range sent {
+		if n != 1 {
+			t.Fatalf("%s got %d messages: a claim waiting for its slot was sent by two runners", to, n)
+		}
+	}
+}
+
 // TestSMSLostAnswer: the sim takes a send but its answer is lost (the engine's send times
 // out). The status callback names the send by the ref in its URL, so the recipient is
 // recorded as sent, then delivered, and never sent again.
@@ -326,6 +361,34 @@ func TestSMSLostAnswer(t *testing.T) {
 	for _, r := range recs {
 		if r.ProviderID == nil || *r.ProviderID != byTo[r.Address] {
 			t.Fatalf("recipient %s has provider id %v, the sim's is %s", r.Address, r.ProviderID, byTo[r.Address])
+		}
+	}
+}
+
+// TestSMSCutAnswer: the sim takes a send, then drops the connection with no answer (not a
+// timeout: a reset). Its status report comes 9 s later, after the 5 s retry of a plain
+// temporary error: a send whose answer was lost waits for it like a timed-out one, so the
+// recipient is reconciled as sent and never sent again.
+func TestSMSCutAnswer(t *testing.T) {
+	t.Parallel()
+	e := newSMSEnv(t, twiliosim.WithStatusDelays(9*time.Second, 10*time.Millisecond))
+	ids := e.contacts(t, 6, 3)
+	e.ts.SetCutNext()
+	c := e.draft(t, "Oi {{primeiro_nome|cliente}}, chegou a oferta de maio!", ids)
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := e.waitDelivered(t, c.ID, 3, 60*time.Second)
+	if p.Count(model.RecipientDelivered) != 3 || p.Count(model.RecipientFailed) != 0 {
+		t.Fatalf("progress %+v", p)
+	}
+	sent := e.sentTimes()
+	if len(sent) != 3 {
+		t.Fatalf("%d people reached, want 3", len(sent))
+	}
+	for to, n := range sent {
+		if n != 1 {
+			t.Fatalf("%s got %d messages: the send whose connection was cut went again", to, n)
 		}
 	}
 }

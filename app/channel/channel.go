@@ -129,6 +129,10 @@ func (e *SendError) Error() string { return "channel: " + e.Code + ": " + e.Titl
 // QR session): not a failure, the job comes back soon and may land on that instance.
 var ErrElsewhere = errors.New("channel: another instance holds this channel's connection")
 
+// ErrNoID is a send the provider accepted (a success status) whose answer names no
+// message: it was taken, and only its status reports can tell which message it is.
+var ErrNoID = errors.New("channel: the provider took the send but its answer names no message")
+
 // ErrUnknownKind is a channel row of a kind no factory builds.
 var ErrUnknownKind = errors.New("channel: unknown kind")
 

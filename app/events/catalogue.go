@@ -90,7 +90,14 @@ var (
 
 	ConversationPresence = signal[Presence]("conversation.presence",
 		"A member is viewing or typing in a conversation (not stored, never replayed).", presenceVisible)
+
+	AnalyticsChanged = signal[AnalyticsChange]("analytics.changed",
+		"The org's figures changed (the rollups caught up with new rows): open dashboards refresh (at most every few seconds; not stored, never replayed).",
+		func(_ AnalyticsChange, a model.Actor) bool { return a.Role.May(model.ViewAnalytics) })
 )
+
+// AnalyticsChange says that the org's figures changed; a dashboard reads them again.
+type AnalyticsChange struct{}
 
 // WebhookPing is the data of a test ping.
 type WebhookPing struct {

@@ -132,6 +132,12 @@ func (s *Service) MarkRead(ctx context.Context, a model.Actor, id int64) error {
 		return err
 	}
 	return s.st.Tx(ctx, func(tx *store.Store) error {
+		// The notes that mention the member are seen with the rest.
+		if a.UserID != 0 {
+			if _, err := tx.SeeNoteMentions(ctx, a.OrgID, a.UserID, c.ID); err != nil {
+				return err
+			}
+		}
 		cleared, err := tx.MarkConversationRead(ctx, a.OrgID, c.ID)
 		if err != nil || !cleared {
 			return err
@@ -147,6 +153,7 @@ func (s *Service) MarkRead(ctx context.Context, a model.Actor, id int64) error {
 }
 
 // Note adds an internal note to a conversation: agents see it, the customer never does.
+// The members it mentions ("@Ana", model.Mentions) find it in their "my day".
 func (s *Service) Note(ctx context.Context, a model.Actor, id int64, body string) (model.Message, error) {
 	body = strings.TrimSpace(body)
 	if body == "" {
@@ -163,10 +170,32 @@ func (s *Service) Note(ctx context.Context, a model.Actor, id int64, body string
 		if err != nil {
 			return err
 		}
+		if strings.Contains(body, "@") {
+			names, err := s.memberNames(ctx, tx, a.OrgID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.AddNoteMentions(ctx, a.OrgID, m.ID, model.MentionedUsers(model.Mentions(body, names, a.UserID))); err != nil {
+				return err
+			}
+		}
 		_, err = events.MessageCreated.Publish(ctx, tx, a.OrgID, events.MessageNew{MessageID: m.ID, ConversationID: c.ID, Note: true})
 		return err
 	})
 	return m, err
+}
+
+// memberNames maps the org's members to their names, for finding mentions.
+func (s *Service) memberNames(ctx context.Context, tx *store.Store, orgID int64) (map[int64]string, error) {
+	ms, err := tx.Members(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(ms))
+	for _, m := range ms {
+		out[m.UserID] = m.UserName
+	}
+	return out, nil
 }
 
 // Unread is the unread total the actor's title badge shows.

@@ -620,7 +620,13 @@ func (s *Service) Conversation(ctx context.Context, orgID, id int64) (model.Conv
 
 // Thread returns a page of a conversation's messages, newest first.
 func (s *Service) Thread(ctx context.Context, orgID, conversationID, beforeID int64) ([]model.Message, error) {
-	return s.st.Messages(ctx, orgID, conversationID, beforeID, 50)
+	return s.ThreadPage(ctx, orgID, conversationID, beforeID, 50)
+}
+
+// ThreadPage returns up to limit of a conversation's messages, newest first, older than
+// beforeID when it is not 0.
+func (s *Service) ThreadPage(ctx context.Context, orgID, conversationID, beforeID int64, limit int) ([]model.Message, error) {
+	return s.st.Messages(ctx, orgID, conversationID, beforeID, limit)
 }
 
 // Register adds the inbox's job workers.

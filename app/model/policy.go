@@ -19,6 +19,7 @@ const (
 	ManagePersonas      Permission = "personas.manage"   // the bot's personas and which one answers on each channel
 	ManageOrg           Permission = "org.manage"        // the org's settings, invites and roles, API keys, audit log
 	UseOwnAccount       Permission = "account.own"       // profile and sessions: everyone
+	ViewAnalytics       Permission = "analytics.view"    // the dashboard, its drill-downs and exports, the metric definitions
 )
 
 // policy is the lowest role holding each permission.
@@ -31,6 +32,7 @@ var policy = map[Permission]Role{
 	RunCampaigns:        RoleManager,
 	ManageKnowledge:     RoleManager,
 	ManagePersonas:      RoleManager,
+	ViewAnalytics:       RoleManager,
 	ManageChannels:      RoleAdmin,
 	ManageInbox:         RoleAdmin,
 	ManageOrg:           RoleAdmin,

@@ -422,11 +422,13 @@ type StaleClaim struct {
 	Status     string `db:"status"`
 }
 
-// SettleStaleClaims settles claims older than lease, of every org: sent when a status report
-// reconciled them, pending again otherwise.
-func (s *Store) SettleStaleClaims(ctx context.Context, lease time.Duration) ([]StaleClaim, error) {
+// SettleStaleClaims settles claims older than lease, of every org, whose runner cannot send
+// them any more (no runner job attempt that started before the claim runs within
+// runTimeout): sent when a status report reconciled them, pending again otherwise.
+func (s *Store) SettleStaleClaims(ctx context.Context, lease, runTimeout time.Duration) ([]StaleClaim, error) {
 	var out []StaleClaim
-	if err := s.sel(ctx, s.q.RecipientsStale, &out, fmt.Sprintf("%d milliseconds", lease.Milliseconds())); err != nil {
+	if err := s.sel(ctx, s.q.RecipientsStale, &out, fmt.Sprintf("%d milliseconds", lease.Milliseconds()),
+		fmt.Sprintf("%d milliseconds", runTimeout.Milliseconds())); err != nil {
 		return nil, fmt.Errorf("store: stale claims: %w", err)
 	}
 	return out, nil

@@ -18,11 +18,13 @@ const EmbeddingDims = 1536
 type knowledgeQueries struct {
 	KBCreate  *sqlx.Stmt `query:"kb-create"`
 	KBs       *sqlx.Stmt `query:"kbs"`
+	KBsPage   *sqlx.Stmt `query:"kbs-page"`
 	KBByID    *sqlx.Stmt `query:"kb-by-id"`
 	KBUpdate  *sqlx.Stmt `query:"kb-update"`
 	KBDelete  *sqlx.Stmt `query:"kb-delete"`
 	DocCreate *sqlx.Stmt `query:"kb-doc-create"`
 	Docs      *sqlx.Stmt `query:"kb-docs"`
+	DocsPage  *sqlx.Stmt `query:"kb-docs-page"`
 	DocByID   *sqlx.Stmt `query:"kb-doc-by-id"`
 	DocUpdate *sqlx.Stmt `query:"kb-doc-update"`
 	DocStatus *sqlx.Stmt `query:"kb-doc-set-status"`
@@ -112,6 +114,26 @@ func (s *Store) Documents(ctx context.Context, orgID, kbID int64) ([]model.KBDoc
 	var out []model.KBDocument
 	if err := s.sel(ctx, s.q.Docs, &out, orgID, kbID); err != nil {
 		return nil, fmt.Errorf("store: documents: %w", err)
+	}
+	return out, nil
+}
+
+// KnowledgeBasesPage returns up to limit of an org's knowledge bases in the order they
+// were made, after afterID when it is not 0.
+func (s *Store) KnowledgeBasesPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.KnowledgeBase, error) {
+	var out []model.KnowledgeBase
+	if err := s.sel(ctx, s.q.KBsPage, &out, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: knowledge bases page: %w", err)
+	}
+	return out, nil
+}
+
+// DocumentsPage returns up to limit of a knowledge base's documents, newest first, older
+// than beforeID when it is not 0, without their content.
+func (s *Store) DocumentsPage(ctx context.Context, orgID, kbID, beforeID int64, limit int) ([]model.KBDocument, error) {
+	var out []model.KBDocument
+	if err := s.sel(ctx, s.q.DocsPage, &out, orgID, kbID, beforeID, limit); err != nil {
+		return nil, fmt.Errorf("store: documents page: %w", err)
 	}
 	return out, nil
 }

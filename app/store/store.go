@@ -63,9 +63,11 @@ type statements struct {
 	analyticsQueries
 	analyticsMessageQueries
 	analyticsConversationQueries
+	analyticsCRMQueries
 	policyQueries
 	hookQueries
 	resealQueries
+	myDayQueries
 }
 
 // accountQueries are the queries of orgs, users, members, invites, sessions, API keys,

@@ -120,12 +120,9 @@ func (s *Server) apiPipeline(c echo.Context) error {
 // apiLeads is GET /leads: a page of leads, newest first, filtered by pipeline, stage,
 // contact and owner; ?after=<next> reads on.
 func (s *Server) apiLeads(c echo.Context) error {
-	if !apiOnlyParams(c, "pipeline_id", "stage_id", "contact_id", "owner", "after", "limit") {
-		return nil
-	}
-	limit, ok := apiPageLimit(c)
+	pg, ok, err := apiPageOf(c, 50, 100, "pipeline_id", "stage_id", "contact_id", "owner")
 	if !ok {
-		return apiFail(c, http.StatusBadRequest, "bad_request", "limit must be a number from 1 to 100")
+		return err
 	}
 	var f store.LeadList
 	v := model.NewValidationError()
@@ -169,24 +166,11 @@ func (s *Server) apiLeads(c echo.Context) error {
 			return apiCRMFail(c, err, noSuchContact)
 		}
 	}
-	var before int64
-	if raw := c.QueryParam("after"); raw != "" {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n <= 0 {
-			return apiFail(c, http.StatusBadRequest, "bad_cursor", "after must be the next of the previous page")
-		}
-		before = n
-	}
-	ls, err := s.board.Leads(ctx, orgID, f, before, limit+1)
+	ls, err := s.board.Leads(ctx, orgID, f, pg.After, pg.Limit+1)
 	if err != nil {
 		return err
 	}
-	var next *string
-	if len(ls) > limit {
-		ls = ls[:limit]
-		n := strconv.FormatInt(ls[len(ls)-1].ID, 10)
-		next = &n
-	}
+	ls, next := apiNext(ls, pg.Limit, func(l model.Lead) int64 { return l.ID })
 	out := make([]apiLeadJSON, 0, len(ls))
 	for _, l := range ls {
 		out = append(out, leadJSON(l))

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,26 +63,17 @@ func apiCadenceFail(c echo.Context, err error) error {
 	return apiCampaignFail(c, err, noSuchCadence, "")
 }
 
+// apiCadences lists the cadences, newest first; ?after=<next> reads on.
 func (s *Server) apiCadences(c echo.Context) error {
-	var before int64
-	if v := c.QueryParam("before"); v != "" {
-		var err error
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
-			return apiFail(c, http.StatusBadRequest, "bad_cursor", "before must be the next of the previous page")
-		}
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
 	}
-	const page = 50
-	list, err := s.cad.List(c.Request().Context(), apiActor(c), before, page)
+	list, err := s.cad.List(c.Request().Context(), apiActor(c), p.After, p.Limit+1)
 	if err != nil {
 		return apiCadenceFail(c, err)
 	}
-	if list == nil {
-		list = []model.CadenceListItem{}
-	}
-	var next *int64
-	if len(list) == page {
-		next = &list[len(list)-1].ID
-	}
+	list, next := apiNext(list, p.Limit, func(cd model.CadenceListItem) int64 { return cd.ID })
 	return c.JSON(http.StatusOK, map[string]any{"cadences": list, "next": next})
 }
 

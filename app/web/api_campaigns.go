@@ -154,27 +154,17 @@ func (s *Server) apiCampaignCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"campaign": out})
 }
 
-// apiCampaigns lists the campaigns, newest first, 50 a page; ?before=<next> reads on.
+// apiCampaigns lists the campaigns, newest first; ?after=<next> reads on.
 func (s *Server) apiCampaigns(c echo.Context) error {
-	var before int64
-	if v := c.QueryParam("before"); v != "" {
-		var err error
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
-			return apiFail(c, http.StatusBadRequest, "bad_cursor", "before must be the next of the previous page")
-		}
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
 	}
-	const page = 50
-	list, err := s.camp.Campaigns(c.Request().Context(), apiActor(c), before, page)
+	list, err := s.camp.Campaigns(c.Request().Context(), apiActor(c), p.After, p.Limit+1)
 	if err != nil {
 		return apiCampaignFail(c, err, noSuchCampaign, "")
 	}
-	if list == nil {
-		list = []model.Campaign{}
-	}
-	var next *int64
-	if len(list) == page {
-		next = &list[len(list)-1].ID
-	}
+	list, next := apiNext(list, p.Limit, func(cp model.Campaign) int64 { return cp.ID })
 	return c.JSON(http.StatusOK, map[string]any{"campaigns": list, "next": next})
 }
 
@@ -307,11 +297,16 @@ func (s *Server) apiCampaignProgress(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiCampaignRecipients pages through the recipients in id order: ?status, ?after=<next>, ?limit.
+// apiCampaignRecipients pages through the recipients in id order: ?status, ?after=<next>,
+// ?limit (up to 1000, 100 by default).
 func (s *Server) apiCampaignRecipients(c echo.Context) error {
 	id, ok := apiCampaignID(c)
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchCampaign)
+	}
+	p, ok, err := apiPageOf(c, 100, 1000, "status")
+	if !ok {
+		return err
 	}
 	status := c.QueryParam("status")
 	if !runStatusOK(status) {
@@ -319,31 +314,10 @@ func (s *Server) apiCampaignRecipients(c echo.Context) error {
 			Message: "status must be one of pending, claimed, sent, delivered, read, replied, failed, skipped, capped, answered",
 			Fields:  map[string]string{"status": "is not a recipient status"}}})
 	}
-	var after int64
-	if v := c.QueryParam("after"); v != "" {
-		var err error
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return apiFail(c, http.StatusBadRequest, "bad_cursor", "after must be the next of the previous page")
-		}
-	}
-	limit := 100
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return apiFail(c, http.StatusBadRequest, "bad_request", "limit must be a number from 1 to 1000")
-		}
-		limit = n
-	}
-	rs, err := s.camp.Recipients(c.Request().Context(), apiActor(c), id, status, after, limit)
+	rs, err := s.camp.Recipients(c.Request().Context(), apiActor(c), id, status, p.After, p.Limit+1)
 	if err != nil {
 		return apiCampaignFail(c, err, noSuchCampaign, "")
 	}
-	if rs == nil {
-		rs = []model.Recipient{}
-	}
-	var next *int64
-	if len(rs) == limit {
-		next = &rs[len(rs)-1].ID
-	}
+	rs, next := apiNext(rs, p.Limit, func(r model.Recipient) int64 { return r.ID })
 	return c.JSON(http.StatusOK, map[string]any{"recipients": rs, "next": next})
 }

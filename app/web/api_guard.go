@@ -65,6 +65,26 @@ func apiScope(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// apiJSONBody refuses a body sent as something other than JSON (or, to the document
+// upload, a multipart form): 415 unsupported_media_type, before anything reads it. A body
+// without a Content-Type is read as JSON.
+func apiJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		ct := r.Header.Get(echo.HeaderContentType)
+		if ct == "" || r.Method == http.MethodGet || r.Method == http.MethodHead {
+			return next(c)
+		}
+		mt, _, _ := strings.Cut(ct, ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+		if mt == echo.MIMEApplicationJSON || mt == echo.MIMEMultipartForm && isAPIKBUpload(r.URL.Path) {
+			return next(c)
+		}
+		return c.JSON(http.StatusUnsupportedMediaType, apiError{Error: apiErrorBody{Code: "unsupported_media_type",
+			Message: "send the body as Content-Type: application/json"}})
+	}
+}
+
 // apiLimiter holds each API key to a number of requests a minute, as a token bucket that
 // refills evenly (a burst of the whole minute's share, then a steady pace). It is per
 // instance: behind a load balancer of n instances a key gets up to n times the limit.

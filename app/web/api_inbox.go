@@ -137,10 +137,31 @@ func (s *Server) apiSend(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]any{"message": m})
 }
 
+// apiConversations lists the conversations, latest activity first: ?status, ?channel_id,
+// ?q; ?after=<next> reads on.
 func (s *Server) apiConversations(c echo.Context) error {
-	id, _ := strconv.ParseInt(c.QueryParam("channel_id"), 10, 64)
+	if !apiOnlyParams(c, "status", "channel_id", "q", "after", "limit") {
+		return nil
+	}
+	limit, ok := apiPageLimit(c)
+	if !ok {
+		return apiFail(c, http.StatusBadRequest, "bad_request", "limit must be a number from 1 to 100")
+	}
+	var id int64
+	if v := c.QueryParam("channel_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return apiFail(c, http.StatusBadRequest, "bad_request", "channel_id must be a channel's id")
+		}
+		id = n
+	}
+	switch c.QueryParam("status") {
+	case "", "open", "pending", "closed":
+	default:
+		return apiFail(c, http.StatusBadRequest, "bad_request", "status must be open, pending or closed")
+	}
 	list, next, err := s.inbox.List(c.Request().Context(), apiActor(c), inbox.ListInput{
-		View: "all", Status: c.QueryParam("status"), ChannelID: id, Query: c.QueryParam("q"), After: c.QueryParam("after")})
+		View: "all", Status: c.QueryParam("status"), ChannelID: id, Query: c.QueryParam("q"), After: c.QueryParam("after"), Limit: limit})
 	var v *model.ValidationError
 	if errors.As(err, &v) {
 		return apiFail(c, http.StatusBadRequest, "bad_cursor", "the after cursor is not one this API gave")
@@ -151,13 +172,22 @@ func (s *Server) apiConversations(c echo.Context) error {
 	if list == nil {
 		list = []model.Conversation{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"conversations": list, "next": next})
+	var nextOut *string
+	if next != "" {
+		nextOut = &next
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversations": list, "next": nextOut})
 }
 
+// apiMessages lists a conversation's messages, newest first; ?after=<next> reads older ones.
 func (s *Server) apiMessages(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return apiFail(c, http.StatusNotFound, "not_found", "no such conversation")
+	}
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
 	}
 	a := apiActor(c)
 	if _, err := s.inbox.Open(c.Request().Context(), a, id); errors.Is(err, model.ErrNotFound) {
@@ -165,15 +195,12 @@ func (s *Server) apiMessages(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	msgs, err := s.inbox.Thread(c.Request().Context(), a.OrgID, id, max(before, 0))
+	msgs, err := s.inbox.ThreadPage(c.Request().Context(), a.OrgID, id, p.After, p.Limit+1)
 	if err != nil {
 		return err
 	}
-	if msgs == nil {
-		msgs = []model.Message{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"messages": msgs})
+	msgs, next := apiNext(msgs, p.Limit, func(m model.Message) int64 { return m.ID })
+	return c.JSON(http.StatusOK, map[string]any{"messages": msgs, "next": next})
 }
 
 // openAPIDoc serves the API's description, for integrators and their tools.

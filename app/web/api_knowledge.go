@@ -21,10 +21,140 @@ func isAPIKBUpload(p string) bool {
 }
 
 func (s *Server) apiKnowledgeRoutes(api *echo.Group) {
+	api.GET("/knowledge-bases", s.apiKBs)
 	api.POST("/knowledge-bases", s.apiKBCreate)
+	api.GET("/knowledge-bases/:id", s.apiKB)
+	api.PATCH("/knowledge-bases/:id", s.apiKBUpdate)
+	api.DELETE("/knowledge-bases/:id", s.apiKBDelete)
+	api.GET("/knowledge-bases/:id/documents", s.apiKBDocuments)
 	api.POST("/knowledge-bases/:id/documents", s.apiKBAddDocument)
 	api.GET("/knowledge-bases/:id/documents/:doc", s.apiKBDocument)
+	api.DELETE("/knowledge-bases/:id/documents/:doc", s.apiKBDeleteDocument)
 	api.GET("/knowledge-bases/:id/search", s.apiKBSearch)
+}
+
+// apiKBs is GET /api/v1/knowledge-bases: the org's knowledge bases in the order they were
+// made; ?after=<next> reads on.
+func (s *Server) apiKBs(c echo.Context) error {
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	bs, err := s.kb.BasesPage(c.Request().Context(), apiActor(c).OrgID, p.After, p.Limit+1)
+	if err != nil {
+		return err
+	}
+	bs, next := apiNext(bs, p.Limit, func(b model.KnowledgeBase) int64 { return b.ID })
+	return c.JSON(http.StatusOK, map[string]any{"knowledge_bases": bs, "next": next})
+}
+
+func (s *Server) apiKB(c echo.Context) error {
+	id, err := apiKBID(c, "id")
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	b, err := s.kb.Base(c.Request().Context(), apiActor(c).OrgID, id)
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"knowledge_base": b})
+}
+
+// apiKBUpdate is PATCH /api/v1/knowledge-bases/{id} {"name":…,"description":…}: what is
+// left out stays.
+func (s *Server) apiKBUpdate(c echo.Context) error {
+	id, err := apiKBID(c, "id")
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	var in struct {
+		Name        *string `json:"name"`
+		Description *string `json:"description"`
+	}
+	if !apiDecode(c, &in, `{"name":"Cardápio","description":"Pratos e preços"}`) {
+		return nil
+	}
+	ctx, a := c.Request().Context(), apiActor(c)
+	b, err := s.kb.Base(ctx, a.OrgID, id)
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	if in.Name != nil {
+		b.Name = *in.Name
+	}
+	if in.Description != nil {
+		b.Description = *in.Description
+	}
+	if b, err = s.kb.RenameBase(ctx, a, id, b.Name, b.Description); err != nil {
+		return apiKBFail(c, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"knowledge_base": b})
+}
+
+// apiKBDelete removes a knowledge base with its documents; personas stop citing it.
+func (s *Server) apiKBDelete(c echo.Context) error {
+	id, err := apiKBID(c, "id")
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	if err := s.kb.DeleteBase(c.Request().Context(), apiActor(c), id); err != nil {
+		return apiKBFail(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// apiKBDocuments is GET /api/v1/knowledge-bases/{id}/documents: its documents (without
+// their text), newest first; ?after=<next> reads on.
+func (s *Server) apiKBDocuments(c echo.Context) error {
+	id, err := apiKBID(c, "id")
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	docs, err := s.kb.DocumentsPage(c.Request().Context(), apiActor(c).OrgID, id, p.After, p.Limit+1)
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	docs, next := apiNext(docs, p.Limit, func(d model.KBDocument) int64 { return d.ID })
+	for i := range docs {
+		docs[i].Error = apiKBDocError(docs[i].Error)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"documents": docs, "next": next})
+}
+
+// apiKBDocError is a document's indexing error in English (some are kept as their message key).
+func apiKBDocError(e string) string {
+	if strings.HasPrefix(e, "kb.error.") {
+		return i18n.T(i18n.EN, e, "mb", strconv.Itoa(kb.MaxFileBytes>>20))
+	}
+	return e
+}
+
+// apiKBDeleteDocument removes a document of the knowledge base and its chunks.
+func (s *Server) apiKBDeleteDocument(c echo.Context) error {
+	id, err := apiKBID(c, "id")
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	docID, err := apiKBID(c, "doc")
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	ctx, a := c.Request().Context(), apiActor(c)
+	doc, err := s.kb.Document(ctx, a.OrgID, docID)
+	if err == nil && doc.KnowledgeBaseID != id {
+		err = model.ErrNotFound
+	}
+	if err == nil {
+		_, err = s.kb.DeleteDocument(ctx, a, docID)
+	}
+	if err != nil {
+		return apiKBFail(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // apiKBFail answers a knowledge-base error in the API's shape, or returns it when unexpected.
@@ -57,9 +187,8 @@ func (s *Server) apiKBCreate(c echo.Context) error {
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 1<<16))
-	if err != nil || json.Unmarshal(body, &in) != nil {
-		return apiFail(c, http.StatusBadRequest, "bad_request", `send {"name": "…"}`)
+	if !apiDecode(c, &in, `{"name":"Cardápio","description":"Pratos e preços"}`) {
+		return nil
 	}
 	b, err := s.kb.CreateBase(c.Request().Context(), apiActor(c), in.Name, in.Description)
 	if err != nil {
@@ -143,9 +272,7 @@ func (s *Server) apiKBDocument(c echo.Context) error {
 	if err != nil {
 		return apiKBFail(c, err)
 	}
-	if strings.HasPrefix(doc.Error, "kb.error.") { // a reason kept as its message key
-		doc.Error = i18n.T(i18n.EN, doc.Error, "mb", strconv.Itoa(kb.MaxFileBytes>>20))
-	}
+	doc.Error = apiKBDocError(doc.Error)
 	return c.JSON(http.StatusOK, map[string]any{"document": doc})
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,29 +81,23 @@ func (s *Server) apiLeadAIMoves(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"ai_moves": ds})
 }
 
-// apiPipelineSuggestions is GET /api/v1/pipelines/{id}/suggestions?limit=&before=: the open
+// apiPipelineSuggestions is GET /api/v1/pipelines/{id}/suggestions?limit=&after=: the open
 // suggestions of its leads, newest first.
 func (s *Server) apiPipelineSuggestions(c echo.Context) error {
 	id, err := apiKBID(c, "id")
 	if err != nil {
 		return apiProgressionFail(c, err, "pipeline")
 	}
-	limit, before := progression.MaxList, int64(0)
-	if raw := c.QueryParam("limit"); raw != "" {
-		if limit, err = strconv.Atoi(raw); err != nil || limit < 1 || limit > progression.MaxList {
-			return apiFail(c, http.StatusUnprocessableEntity, "invalid", "limit: a number from 1 to 100")
-		}
+	p, ok, err := apiPageOf(c, progression.MaxList, progression.MaxList)
+	if !ok {
+		return err
 	}
-	if raw := c.QueryParam("before"); raw != "" {
-		if before, err = strconv.ParseInt(raw, 10, 64); err != nil || before < 1 {
-			return apiFail(c, http.StatusUnprocessableEntity, "invalid", "before: a suggestion id")
-		}
-	}
-	ds, err := s.prog.PipelineSuggestions(c.Request().Context(), apiActor(c).OrgID, id, limit, before)
+	ds, err := s.prog.PipelineSuggestions(c.Request().Context(), apiActor(c).OrgID, id, p.Limit+1, p.After)
 	if err != nil {
 		return apiProgressionFail(c, err, "pipeline")
 	}
-	return c.JSON(http.StatusOK, map[string]any{"suggestions": ds})
+	ds, next := apiNext(ds, p.Limit, func(d model.LeadAIDecision) int64 { return d.ID })
+	return c.JSON(http.StatusOK, map[string]any{"suggestions": ds, "next": next})
 }
 
 // apiSuggestionAnswer is POST /api/v1/suggestions/{id}/accept or /dismiss.

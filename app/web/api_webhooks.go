@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,40 +55,17 @@ func apiWebhookFail(c echo.Context, err error, notFound string) error {
 	return err
 }
 
-// apiPageArgs reads ?<cursor>= and ?limit= (1 to 100, 50 by default); false when answered.
-func apiPageArgs(c echo.Context, cursor string) (int64, int, bool, error) {
-	var after int64
-	if v := c.QueryParam(cursor); v != "" {
-		var err error
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return 0, 0, false, apiFail(c, http.StatusBadRequest, "bad_cursor", cursor+" must be the next of the previous page")
-		}
-	}
-	limit := 50
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return 0, 0, false, apiFail(c, http.StatusBadRequest, "bad_request", "limit must be a number from 1 to 100")
-		}
-		limit = n
-	}
-	return after, limit, true, nil
-}
-
 func (s *Server) apiWebhookEndpoints(c echo.Context) error {
 	a := apiActor(c)
-	after, limit, ok, err := apiPageArgs(c, "after")
+	p, ok, err := apiPageOf(c, 50, 100)
 	if !ok {
 		return err
 	}
-	es, err := s.hooks.Endpoints(c.Request().Context(), a, after, limit)
+	es, err := s.hooks.Endpoints(c.Request().Context(), a, p.After, p.Limit+1)
 	if err != nil {
 		return apiWebhookFail(c, err, noSuchEndpoint)
 	}
-	var next *int64
-	if len(es) == limit {
-		next = &es[len(es)-1].ID
-	}
+	es, next := apiNext(es, p.Limit, func(e model.WebhookEndpoint) int64 { return e.ID })
 	return c.JSON(http.StatusOK, map[string]any{"webhook_endpoints": es, "next": next})
 }
 
@@ -252,11 +228,11 @@ func (s *Server) apiWebhookDeliveries(c echo.Context) error {
 	if !ok {
 		return apiFail(c, http.StatusNotFound, "not_found", noSuchEndpoint)
 	}
-	before, limit, ok, err := apiPageArgs(c, "before")
+	p, ok, err := apiPageOf(c, 50, 100, "status", "event_type")
 	if !ok {
 		return err
 	}
-	f := store.WebhookDeliveryFilter{State: c.QueryParam("status"), EventType: c.QueryParam("event_type"), BeforeID: before, Limit: limit}
+	f := store.WebhookDeliveryFilter{State: c.QueryParam("status"), EventType: c.QueryParam("event_type"), BeforeID: p.After, Limit: p.Limit + 1}
 	switch f.State {
 	case "", "pending", "delivered", "failed":
 	default:
@@ -271,10 +247,7 @@ func (s *Server) apiWebhookDeliveries(c echo.Context) error {
 	if err != nil {
 		return apiWebhookFail(c, err, noSuchEndpoint)
 	}
-	var next *int64
-	if len(ds) == limit {
-		next = &ds[len(ds)-1].ID
-	}
+	ds, next := apiNext(ds, p.Limit, func(d model.WebhookDelivery) int64 { return d.ID })
 	return c.JSON(http.StatusOK, map[string]any{"deliveries": ds, "next": next})
 }
 

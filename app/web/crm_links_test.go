@@ -127,10 +127,10 @@ func TestStartConversationPages(t *testing.T) {
 		t.Fatalf("the number's contact: %v", err)
 	}
 
-	// Home reads what is really done, and lists the owner's open conversations.
+	// Home reads what is really done, above the owner's dashboard.
 	homePage := o.owner.Get(o.home)
 	for _, want := range []string{`data-testid="checklist-connect_channel" data-done="true"`, `data-testid="checklist-import_contacts" data-done="true"`,
-		`data-testid="checklist-first_message" data-done="true"`, `data-testid="home-conversation"`,
+		`data-testid="checklist-first_message" data-done="true"`, `data-testid="dashboard"`,
 		`data-testid="checklist-name_org" data-done="true"`} { // named at sign-up
 		if !strings.Contains(homePage.Body, want) {
 			t.Errorf("home lacks %s", want)

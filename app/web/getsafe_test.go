@@ -130,6 +130,7 @@ func TestGETChangesNothing(t *testing.T) {
 		"personas": fmt.Sprint(pers.ID), "calls": "1", "voice-numbers": "1",
 		"cadences": fmt.Sprint(cad.ID), "enrolments": fmt.Sprint(enrolled.IDs[0]), "segments": fmt.Sprint(segment),
 		"webhooks": fmt.Sprint(hook.Endpoint.ID), "webhook-endpoints": fmt.Sprint(hook.Endpoint.ID),
+		"tables": "agents", "funnels": "campaign",
 	}
 	// A campaign sent to the contact, settled (every recipient read) before the walk.
 	sent, err := app.Campaigns.Create(ctx, a, model.Campaign{Name: "Fornada", ChannelID: &o.ch.ID,

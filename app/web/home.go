@@ -5,16 +5,33 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"masteria/app/inbox"
+	"masteria/app/model"
+	av "masteria/views/analytics"
 	"masteria/views/home"
 	"masteria/views/ui"
 )
 
-// home is the org's start page: the member's conversations, and the getting-started
-// checklist as the org really is.
+// home is the org's start page. Those who may read the org's figures (managers and up) get
+// the manager's dashboard, under the getting-started checklist while the org's setup is
+// incomplete; its filter form and live refreshes come back here. The others (agents) get
+// "my day".
 func (s *Server) home(c echo.Context) error {
 	r := reqOf(c)
+	if !r.Role.May(model.ViewAnalytics) {
+		return s.myDay(c)
+	}
 	ctx := c.Request().Context()
+	status := http.StatusOK
+	dash, err := s.dashboard(c, ui.OrgURL(ctx, ""))
+	if err != nil {
+		return err
+	}
+	if dash.Err != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	if isHTMX(c) {
+		return render(c, status, av.Dashboard(dash), av.Dashboard(dash))
+	}
 	cl, err := s.acct.Checklist(ctx, r.Org.ID)
 	if err != nil {
 		return err
@@ -33,19 +50,10 @@ func (s *Server) home(c echo.Context) error {
 		// person's.
 		Items: home.Checklist(ui.OrgURL(ctx, ""), home.Setup{Named: cl.Renamed || r.Org.Name != r.User.Name, Invited: cl.Members > 1 || cl.Invites > 0,
 			APIKey: cl.APIKeys > 0, Channel: setup.Channel, Contacts: setup.Contacts, FirstMessage: setup.FirstMessage}),
+		Dash: dash,
 	}
-	a := actorOf(c)
-	if d.Mine, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "mine", Status: "open", Limit: homeConversations}); err != nil {
-		return err
-	}
-	if d.Unassigned, _, err = s.inbox.List(ctx, a, inbox.ListInput{View: "unassigned", Status: "open", Limit: homeConversations}); err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, home.Home(d), nil)
+	return render(c, status, home.Home(d), nil)
 }
-
-// homeConversations is how many of each list the home page shows.
-const homeConversations = 5
 
 // orgNamePartial is the sidebar's org name, re-fetched when an org.renamed event arrives.
 func (s *Server) orgNamePartial(c echo.Context) error {

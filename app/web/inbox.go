@@ -282,7 +282,7 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 		}
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if d.Thread, err = s.threadData(ctx, conv, max(before, 0), d.MemberNames); err != nil {
+	if d.Thread, err = s.threadData(ctx, conv, max(before, 0), d.MemberNames, a.UserID); err != nil {
 		return nil, err
 	}
 	d.Thread.Filter = f
@@ -302,12 +302,21 @@ func (s *Server) openData(c echo.Context, id int64, f inboxview.Filter) (*inboxv
 }
 
 // threadData is a page of the conversation's messages, turned oldest first.
-func (s *Server) threadData(ctx context.Context, conv model.Conversation, before int64, names map[int64]string) (inboxview.ThreadData, error) {
+// userID is the member reading it: the notes that mention them are marked, and unseen ones
+// are marked seen as the thread shows.
+func (s *Server) threadData(ctx context.Context, conv model.Conversation, before int64, names map[int64]string, userID int64) (inboxview.ThreadData, error) {
 	msgs, err := s.inbox.Thread(ctx, conv.OrgID, conv.ID, before)
 	if err != nil {
 		return inboxview.ThreadData{}, err
 	}
 	d := inboxview.ThreadData{Conv: conv, Members: names}
+	if userID != 0 {
+		n, err := s.st.UnseenNoteMentions(ctx, conv.OrgID, userID, conv.ID)
+		if err != nil {
+			return d, err
+		}
+		d.UnseenMentions = n > 0
+	}
 	if len(msgs) == 50 {
 		d.OlderID = msgs[len(msgs)-1].ID
 	}
@@ -399,7 +408,7 @@ func (s *Server) inboxThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.threadData(ctx, conv, max(before, 0), names)
+	d, err := s.threadData(ctx, conv, max(before, 0), names, a.UserID)
 	if err != nil {
 		return err
 	}

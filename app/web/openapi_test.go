@@ -185,6 +185,9 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	for _, cv := range convs.Conversations {
 		call("GET", fmt.Sprintf("/conversations/%d/messages", cv.ID), "", key, 200, true)
 	}
+	call("GET", "/conversations?limit=1", "", key, 200, true)
+	call("GET", fmt.Sprintf("/conversations/%d/messages?limit=1", convs.Conversations[0].ID), "", key, 200, true)
+	call("GET", fmt.Sprintf("/conversations/%d/messages?after=x", convs.Conversations[0].ID), "", key, 400, true)
 	call("GET", "/conversations/999999/messages", "", key, 404, true)
 	botPersona, err := inst.App.Store.CreatePersona(ctx, orgID, model.Persona{Name: "Ana", Tone: "friendly", Language: "pt-BR",
 		NothingFound: model.NothingFoundSay, MaxTurns: 5})
@@ -226,7 +229,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	}
 	call("POST", "/campaigns", `{"name":"Outra","channel_id":999999}`, key, 404, true)
 	call("GET", "/campaigns", "", key, 200, true)
-	call("GET", "/campaigns?before=x", "", key, 400, false)
+	call("GET", "/campaigns?after=x", "", key, 400, true)
+	call("GET", "/campaigns?before=1", "", key, 400, false)
 	call("GET", camp, "", key, 200, true)
 	call("GET", "/campaigns/999999", "", key, 404, true)
 	// Cadences: create, read, list, edit; bad bodies, another org's ids, a loop.
@@ -240,7 +244,8 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", "/cadences", `{"name":"x","steps":[]}`, key, 422, true)
 	call("POST", "/cadences", `{"name":"x","steps":[{"id":"s1","kind":"sms","channel_id":999999,"message":{"text":"oi"}}]}`, key, 404, true)
 	call("GET", "/cadences", "", key, 200, true)
-	call("GET", "/cadences?before=x", "", key, 400, false)
+	call("GET", "/cadences?after=x", "", key, 400, true)
+	call("GET", "/cadences?limit=1", "", key, 200, true)
 	call("GET", cadPath, "", key, 200, true)
 	call("GET", "/cadences/999999", "", key, 404, true)
 	call("PUT", cadPath, strings.Replace(cadenceBody, "Boas-vindas", "Boas-vindas 2", 1), key, 200, true)
@@ -306,6 +311,30 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("POST", kbp+"/documents", `{"title":"x"}`, key, 400, false)
 	call("POST", "/knowledge-bases/999999/documents", `{"text":"x"}`, key, 404, true)
 	call("GET", fmt.Sprintf("%s/documents/%d", kbp, docOut.Document.ID), "", key, 200, true)
+	call("GET", "/knowledge-bases", "", key, 200, true)
+	call("GET", "/knowledge-bases?limit=1", "", key, 200, true)
+	call("GET", "/knowledge-bases?after=x", "", key, 400, true)
+	call("GET", kbp, "", key, 200, true)
+	call("GET", "/knowledge-bases/999999", "", key, 404, true)
+	call("PATCH", kbp, `{"description":"Bolos e tortas"}`, key, 200, true)
+	call("PATCH", kbp, `{"name":" "}`, key, 422, true)
+	call("PATCH", kbp, `{"colour":"red"}`, key, 400, false)
+	call("PATCH", "/knowledge-bases/999999", `{"name":"x"}`, key, 404, true)
+	call("GET", kbp+"/documents", "", key, 200, true)
+	call("GET", kbp+"/documents?limit=1", "", key, 200, true)
+	call("GET", "/knowledge-bases/999999/documents", "", key, 404, true)
+	var spare struct {
+		Document struct{ ID int64 } `json:"document"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", kbp+"/documents", `{"title":"Rascunho","text":"Apagar"}`, key, 202, true)), &spare)
+	call("DELETE", fmt.Sprintf("/knowledge-bases/999999/documents/%d", spare.Document.ID), "", key, 404, true)
+	call("DELETE", fmt.Sprintf("%s/documents/%d", kbp, spare.Document.ID), "", key, 204, true)
+	var gone struct {
+		KnowledgeBase struct{ ID int64 } `json:"knowledge_base"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/knowledge-bases", `{"name":"Velha"}`, key, 201, true)), &gone)
+	call("DELETE", fmt.Sprintf("/knowledge-bases/%d", gone.KnowledgeBase.ID), "", key, 204, true)
+	call("DELETE", fmt.Sprintf("/knowledge-bases/%d", gone.KnowledgeBase.ID), "", key, 404, true)
 	call("GET", fmt.Sprintf("/knowledge-bases/999999/documents/%d", docOut.Document.ID), "", key, 404, true)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if d, err := inst.App.Knowledge.Document(ctx, orgID, docOut.Document.ID); err == nil && d.Status == model.DocReady {
@@ -395,7 +424,7 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", fmt.Sprintf("/leads/%d/ai-moves", fx.movedLead), "", key, 200, true)
 	call("GET", "/leads/999999/ai-moves", "", key, 404, true)
 	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=5", fx.pipeline), "", key, 200, true)
-	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=500", fx.pipeline), "", key, 422, false)
+	call("GET", fmt.Sprintf("/pipelines/%d/suggestions?limit=500", fx.pipeline), "", key, 400, false)
 	call("GET", "/pipelines/999999/suggestions", "", key, 404, true)
 	call("POST", fmt.Sprintf("/suggestions/%d/accept", fx.sugg), "", key, 200, true)
 	call("POST", fmt.Sprintf("/suggestions/%d/dismiss", fx.sugg), "", key, 409, true)
@@ -528,7 +557,7 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	call("GET", hp+"/deliveries", "", key, 200, true)
 	call("GET", hp+"/deliveries?status=delivered&event_type=webhook.test&limit=10", "", key, 200, true)
 	call("GET", hp+"/deliveries?status=lost", "", key, 422, false)
-	call("GET", hp+"/deliveries?before=-1", "", key, 400, false)
+	call("GET", hp+"/deliveries?after=-1", "", key, 400, true)
 	call("GET", "/webhook-endpoints/999999/deliveries", "", key, 404, true)
 	call("POST", fmt.Sprintf("%s/deliveries/%d/replay", hp, ping.Delivery.ID), "", key, 202, true)
 	call("POST", hp+"/deliveries/999999/replay", "", key, 404, true)
@@ -550,6 +579,7 @@ func TestAPIAnswersMatchOpenAPI(t *testing.T) {
 	crmContract(t, inst, orgID, key, call)
 	boardContract(t, inst, orgID, key, call)
 	tagContract(t, inst, orgID, key, call)
+	analyticsContract(t, inst, orgID, key, call)
 
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

@@ -20,6 +20,7 @@ import (
 	"masteria/app/ai/persona"
 	"masteria/app/ai/progression"
 	"masteria/app/ai/provider"
+	"masteria/app/analytics"
 	"masteria/app/auth"
 	"masteria/app/auth/oauth"
 	"masteria/app/campaign"
@@ -82,6 +83,9 @@ type Deps struct {
 	CadenceEngine *cadence.Engine
 	// Hooks: outgoing webhooks (Settings → Webhooks, /api/v1/webhook-endpoints).
 	Hooks *hooks.Service
+	// Analytics: the metric engine (the dashboard, its drill-downs and exports, the
+	// definitions page, my day, GET /api/v1/analytics/...).
+	Analytics *analytics.Service
 }
 
 // Server holds the router and what the handlers need.
@@ -119,6 +123,8 @@ type Server struct {
 	// policy: the contact policy's settings (Settings → Contact policy).
 	policy *policy.Policy
 	hooks  *hooks.Service
+	// analytics: the metric engine.
+	analytics *analytics.Service
 }
 
 // New builds the router.
@@ -143,6 +149,7 @@ func New(d Deps) *Server {
 	s.cad = d.Cadences
 	s.cadRun = d.CadenceEngine
 	s.hooks = d.Hooks
+	s.analytics = d.Analytics
 	s.policy = policy.New(d.Store)
 	s.e = e
 	s.routes()
@@ -186,7 +193,7 @@ func (s *Server) routes() {
 	})
 	s.retellWebhookRoutes(e)
 	s.webhookRoutes(e)
-	api := e.Group("/api/v1", s.apiKeyAuth, s.apiLimiter.limit, apiScope, checkText, s.apiIdempotency)
+	api := e.Group("/api/v1", s.apiKeyAuth, s.apiLimiter.limit, apiScope, apiJSONBody, checkText, s.apiIdempotency)
 	api.GET("/me", s.apiMe)
 	s.apiInboxRoutes(api)
 	s.apiMergeRoutes(api)
@@ -203,6 +210,7 @@ func (s *Server) routes() {
 	s.apiVoiceNumberRoutes(api)
 	s.apiCadenceRunRoutes(api)
 	s.apiWebhookRoutes(api)
+	s.apiAnalyticsRoutes(api)
 	e.GET("/api/v1/openapi.yaml", openAPIDoc)
 
 	// Pages.
@@ -254,6 +262,8 @@ func (s *Server) routes() {
 	s.callAnalyticsRoutes(o)
 	s.callRoutes(o)
 	s.cadenceRunRoutes(o)
+	s.analyticsRoutes(o)
+	s.analyticsDefinitionRoutes(o)
 
 	mgr := o.Group("", requireMay(model.SeeMembers))
 	mgr.GET("/settings/members", s.membersPage)

@@ -75,17 +75,21 @@ type apiCallJSON struct {
 }
 
 // apiCalls lists calls, newest first: contact, conversation, status, direction, from and
-// to (RFC 3339 or YYYY-MM-DD), before (the next page's cursor), limit (1–200).
+// to (RFC 3339 or YYYY-MM-DD); after (the next of the page before), limit (1–200).
 func (s *Server) apiCalls(c echo.Context) error {
+	pg, ok, err := apiPageOf(c, 50, calls.MaxCalls, "contact", "conversation", "status", "direction", "from", "to")
+	if !ok {
+		return err
+	}
 	q := c.QueryParams()
-	var f store.CallFilter
+	f := store.CallFilter{Before: pg.After}
 	bad := func(field string) error {
 		return apiFail(c, http.StatusBadRequest, "invalid", "invalid "+field)
 	}
 	for _, p := range []struct {
 		name string
 		dst  *int64
-	}{{"contact", &f.ContactID}, {"conversation", &f.ConversationID}, {"before", &f.Before}} {
+	}{{"contact", &f.ContactID}, {"conversation", &f.ConversationID}} {
 		if v := q.Get(p.name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
@@ -118,27 +122,16 @@ func (s *Server) apiCalls(c echo.Context) error {
 			*p.dst = t
 		}
 	}
-	limit := 50
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return bad("limit")
-		}
-		limit = n
-	}
-	list, err := s.calls.Calls(c.Request().Context(), apiActor(c).OrgID, f, limit)
+	list, err := s.calls.Calls(c.Request().Context(), apiActor(c).OrgID, f, pg.Limit+1)
 	if err != nil {
 		return err
 	}
+	list, next := apiNext(list, pg.Limit, func(k model.Call) int64 { return k.ID })
 	out := make([]apiCallJSON, len(list))
 	for i, k := range list {
 		out[i] = apiCallJSON{Call: k, Turns: calls.Turns(k)}
 	}
-	next := ""
-	if len(list) == limit {
-		next = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"calls": out, "next_before": next})
+	return c.JSON(http.StatusOK, map[string]any{"calls": out, "next": next})
 }
 
 // apiCall is one call with its transcript; a call of another org is not found.

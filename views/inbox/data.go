@@ -138,6 +138,9 @@ type ThreadData struct {
 	AI       map[int64]model.AIReply // the bot's replies among Messages: their sources, model and cost
 	// Calls are the voice calls of the conversation within this page's time, oldest first.
 	Calls []model.Call
+	// UnseenMentions: notes here mention the reader and they have not seen them yet (the
+	// thread marks them seen, as it marks the conversation read).
+	UnseenMentions bool
 }
 
 // OpenData is the open conversation: its header, thread, composer and contact.

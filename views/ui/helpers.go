@@ -29,6 +29,7 @@ type NavItem struct {
 // Nav is the sidebar menu, in order. Keep it the only list of areas so new ones are one line.
 var Nav = []NavItem{
 	{Key: "nav.home", Icon: "home", Path: "", Min: model.RoleAgent},
+	{Key: "nav.analytics", Icon: "chart", Path: "/analytics", Min: model.RoleAgent, May: model.ViewAnalytics},
 	{Key: "nav.inbox", Icon: "message", Path: "/inbox", Min: model.RoleAgent},
 	{Key: "nav.contacts", Icon: "contact", Path: "/contacts", Min: model.RoleAgent},
 	{Key: "nav.board", Icon: "kanban", Path: "/board", Min: model.RoleAgent},

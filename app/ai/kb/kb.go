@@ -97,6 +97,12 @@ func (s *Service) Bases(ctx context.Context, orgID int64) ([]model.KnowledgeBase
 	return s.st.KnowledgeBases(ctx, orgID)
 }
 
+// BasesPage returns up to limit of the org's knowledge bases in the order they were made,
+// after afterID when it is not 0.
+func (s *Service) BasesPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.KnowledgeBase, error) {
+	return s.st.KnowledgeBasesPage(ctx, orgID, afterID, limit)
+}
+
 // Base returns one of the org's knowledge bases.
 func (s *Service) Base(ctx context.Context, orgID, id int64) (model.KnowledgeBase, error) {
 	return s.st.KnowledgeBase(ctx, orgID, id)
@@ -151,6 +157,15 @@ func (s *Service) Documents(ctx context.Context, orgID, kbID int64) ([]model.KBD
 		return nil, err
 	}
 	return s.st.Documents(ctx, orgID, kbID)
+}
+
+// DocumentsPage returns up to limit of a knowledge base's documents, newest first, older
+// than beforeID when it is not 0 (ErrNotFound when the knowledge base is not the org's).
+func (s *Service) DocumentsPage(ctx context.Context, orgID, kbID, beforeID int64, limit int) ([]model.KBDocument, error) {
+	if _, err := s.st.KnowledgeBase(ctx, orgID, kbID); err != nil {
+		return nil, err
+	}
+	return s.st.DocumentsPage(ctx, orgID, kbID, beforeID, limit)
 }
 
 // Document returns one of the org's documents.

@@ -180,14 +180,14 @@ func (s *Service) LeadSuggestions(ctx context.Context, orgID, leadID int64) ([]m
 // MaxList is how many suggestions one page of a pipeline's list holds.
 const MaxList = 100
 
-// PipelineSuggestions lists up to limit (1 to MaxList) open suggestions of a pipeline's
-// leads, newest first, before id before (0: from the newest); model.ErrNotFound when the
-// pipeline is not the org's.
+// PipelineSuggestions lists up to limit (1 to MaxList, or one more to tell whether a page
+// follows) open suggestions of a pipeline's leads, newest first, before id before (0: from
+// the newest); model.ErrNotFound when the pipeline is not the org's.
 func (s *Service) PipelineSuggestions(ctx context.Context, orgID, pipelineID int64, limit int, before int64) ([]model.LeadAIDecision, error) {
 	if _, err := s.st.Pipeline(ctx, orgID, pipelineID); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > MaxList {
+	if limit <= 0 || limit > MaxList+1 {
 		limit = MaxList
 	}
 	return s.st.AIPipelineSuggestions(ctx, orgID, pipelineID, limit, max(before, 0))

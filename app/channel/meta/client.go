@@ -267,7 +267,7 @@ func (c *Client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, er
 		return channel.Sent{}, err
 	}
 	if len(out.Messages) == 0 || out.Messages[0].ID == "" {
-		return channel.Sent{}, errors.New("meta: send answered without a message id")
+		return channel.Sent{}, fmt.Errorf("meta: send: %w", channel.ErrNoID)
 	}
 	return channel.Sent{ProviderID: out.Messages[0].ID}, nil
 }

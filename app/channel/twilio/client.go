@@ -132,7 +132,7 @@ func (c *client) Send(ctx context.Context, m channel.Outbound) (channel.Sent, er
 			SID string `json:"sid"`
 		}
 		if err := json.Unmarshal(raw, &ok); err != nil || ok.SID == "" {
-			return channel.Sent{}, fmt.Errorf("twilio: send: no message sid in the answer (HTTP %d)", res.StatusCode)
+			return channel.Sent{}, fmt.Errorf("twilio: send: %w (HTTP %d)", channel.ErrNoID, res.StatusCode)
 		}
 		return channel.Sent{ProviderID: ok.SID}, nil
 	}

@@ -216,6 +216,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, *e)
 		return
 	}
+	if h != nil && h.cut {
+		panic(http.ErrAbortHandler) // taken, and the connection dropped with no answer
+	}
 	if h != nil && h.accept && !s.wait(r.Context(), h.d) {
 		return // taken, but the answer is lost: the status callbacks still come
 	}

@@ -1,6 +1,8 @@
 package twiliosim_test
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -462,6 +464,20 @@ func TestHangNext(t *testing.T) {
 	}
 	// The hang is used once: the next send answers at once.
 	if err := post("m3"); err != nil {
+		t.Fatal(err)
+	}
+	// Cut: no answer and no timeout, the connection is dropped; the message went.
+	f.sim.SetCutNext()
+	start := time.Now()
+	err = post("m4")
+	var ne net.Error
+	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Fatalf("a cut send answered %v after %v", err, time.Since(start))
+	}
+	if sent := f.sim.Sent(); len(sent) != 3 || sent[2].Body != "m4" {
+		t.Fatalf("sent %+v", sent)
+	}
+	if err := post("m5"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -441,9 +441,19 @@ func (s *Server) SetHangNext(d time.Duration, accept bool) {
 	s.hang = &hang{d: d, accept: accept}
 }
 
+// SetCutNext makes the next Message creation take the message, then drop the connection
+// without an answer, as a network fault or a proxy between the two does: the client gets a
+// reset or an EOF, not a timeout, for a send Twilio took, whose status callbacks still come.
+func (s *Server) SetCutNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang = &hang{accept: true, cut: true}
+}
+
 type hang struct {
 	d      time.Duration
 	accept bool
+	cut    bool // no answer at all: the connection is dropped
 }
 
 // takeHang returns the hang due for this creation, if any.

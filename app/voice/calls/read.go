@@ -14,9 +14,13 @@ func (s *Service) Call(ctx context.Context, orgID, id int64) (model.Call, error)
 	return s.st.Call(ctx, orgID, id)
 }
 
-// Calls lists the org's calls, the newest first.
+// MaxCalls is the most calls a page lists.
+const MaxCalls = 200
+
+// Calls lists up to limit of the org's calls (1 to MaxCalls, or one more to tell whether a
+// page follows; 50 otherwise), the newest first.
 func (s *Service) Calls(ctx context.Context, orgID int64, f store.CallFilter, limit int) ([]model.Call, error) {
-	if limit <= 0 || limit > 200 {
+	if limit <= 0 || limit > MaxCalls+1 {
 		limit = 50
 	}
 	return s.st.Calls(ctx, orgID, f, limit)

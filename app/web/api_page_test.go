@@ -1,0 +1,140 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+
+	"masteria/app/inbox"
+	"masteria/app/model"
+	"masteria/app/web/webtest"
+)
+
+// TestAPIListsPageToTheEnd reads the lists that moved to ?after= a few rows a page: every
+// row comes once, in the list's order, and the last page says so with a null next — even
+// when rows are added while the pages are read.
+func TestAPIListsPageToTheEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inst := webtest.Start(t)
+	c, orgID, key := apiOrg(t, inst, "Loja Paginada")
+	a := model.Actor{OrgID: orgID, Role: model.RoleOwner}
+	db := inst.App.Store.DB()
+	post := func(path, body string) int64 {
+		t.Helper()
+		res := apiCall(t, c, key, "POST", "/api/v1"+path, body)
+		var out map[string]struct {
+			ID int64 `json:"id"`
+		}
+		if res.StatusCode >= 300 || json.Unmarshal([]byte(res.Body), &out) != nil {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, res.Body)
+		}
+		for _, v := range out {
+			return v.ID
+		}
+		return 0
+	}
+	ch, err := inst.App.Inbox.CreateChannel(ctx, a, model.KindSandbox, "Loja", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conv int64
+	for i := range 7 {
+		r, err := inst.App.Inbox.Receive(ctx, ch, inbox.Inbound{From: fmt.Sprintf("+551198765%04d", i%3), Body: fmt.Sprintf("Olá %d", i), ProviderID: fmt.Sprintf("pg.%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv = r.ConversationID
+	}
+	for i := range 5 {
+		post("/campaigns", fmt.Sprintf(`{"name":"Campanha %d"}`, i))
+		post("/knowledge-bases", fmt.Sprintf(`{"name":"Base %d"}`, i))
+		if _, err := db.Exec(`INSERT INTO cadences (org_id, name, status) VALUES ($1, $2, 'draft')`, orgID, fmt.Sprintf("Cadência %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kb int64
+	_ = db.Get(&kb, `SELECT max(id) FROM knowledge_bases WHERE org_id = $1`, orgID)
+	for i := range 5 {
+		post(fmt.Sprintf("/knowledge-bases/%d/documents", kb), fmt.Sprintf(`{"title":"Doc %d","text":"Texto %d"}`, i, i))
+	}
+
+	ids := func(q string) []int64 {
+		t.Helper()
+		var out []int64
+		if err := db.Select(&out, q, orgID); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		path, items string
+		want        []int64
+		add         func() // a row added between the first page and the second
+	}{
+		{"/campaigns", "campaigns", ids(`SELECT id FROM campaigns WHERE org_id = $1 ORDER BY id DESC`),
+			func() { post("/campaigns", `{"name":"Nova"}`) }},
+		{"/cadences", "cadences", ids(`SELECT id FROM cadences WHERE org_id = $1 ORDER BY id DESC`), nil},
+		{"/knowledge-bases", "knowledge_bases", ids(`SELECT id FROM knowledge_bases WHERE org_id = $1 ORDER BY id`),
+			nil},
+		{fmt.Sprintf("/knowledge-bases/%d/documents", kb), "documents",
+			ids(fmt.Sprintf(`SELECT id FROM kb_documents WHERE org_id = $1 AND knowledge_base_id = %d ORDER BY id DESC`, kb)), nil},
+		{fmt.Sprintf("/conversations/%d/messages", conv), "messages",
+			ids(fmt.Sprintf(`SELECT id FROM messages WHERE org_id = $1 AND conversation_id = %d ORDER BY id DESC`, conv)),
+			func() {
+				if _, err := inst.App.Inbox.Receive(ctx, ch, inbox.Inbound{From: "+5511987650000", Body: "Mais uma", ProviderID: "pg.late"}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"/conversations", "conversations", ids(`SELECT id FROM conversations WHERE org_id = $1`), nil},
+	} {
+		var got []int64
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > 20 {
+				t.Fatalf("%s: the pages never end", tc.path)
+			}
+			p := "/api/v1" + tc.path + "?limit=2"
+			if after != "" {
+				p += "&after=" + url.QueryEscape(after)
+			}
+			res := apiCall(t, c, key, "GET", p, "")
+			var page map[string]json.RawMessage
+			var rows []struct{ ID int64 }
+			var next *string
+			if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &page) != nil || json.Unmarshal(page[tc.items], &rows) != nil ||
+				json.Unmarshal(page["next"], &next) != nil || len(rows) > 2 {
+				t.Fatalf("%s: %d %s", p, res.StatusCode, res.Body)
+			}
+			for _, r := range rows {
+				got = append(got, r.ID)
+			}
+			if pages == 0 && tc.add != nil {
+				tc.add()
+			}
+			if next == nil {
+				break
+			}
+			if len(rows) != 2 {
+				t.Errorf("%s: a short page with a next", p)
+			}
+			after = *next
+		}
+		// The largest limit reads one row more than it answers, as every page does.
+		res := apiCall(t, c, key, "GET", "/api/v1"+tc.path+"?limit=100", "")
+		var whole map[string][]struct{ ID int64 }
+		if _ = json.Unmarshal([]byte(res.Body), &whole); res.StatusCode != 200 || len(whole[tc.items]) < len(tc.want) {
+			t.Errorf("%s?limit=100: %d %.300s", tc.path, res.StatusCode, res.Body)
+		}
+		if tc.items == "conversations" { // latest activity first: the rows, not their order
+			slices.Sort(got)
+			slices.Sort(tc.want)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s page by page: %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
