@@ -22,6 +22,7 @@ import (
 	"masteria/app/i18n"
 	"masteria/app/model"
 	"masteria/static"
+	"masteria/views/analytics"
 	"masteria/views/auth"
 	"masteria/views/contacts"
 	"masteria/views/errors"
@@ -121,8 +122,9 @@ func pages(l i18n.Locale) []page {
 		{"server-error", public(l), errors.ServerError(), []string{"error-500"}},
 		{"offline", &ui.Request{Locale: l}, errors.Offline(), []string{"offline"}},
 		{"home", request(l), home.Home(home.HomeData{UserName: "Ana Souza", Org: model.Org{ID: 7, Name: "Loja da Ana"},
-			Items: home.Checklist("/o/7", home.Setup{Named: true, APIKey: true})}),
+			Items: home.Checklist("/o/7", home.Setup{Named: true, APIKey: true}), Dash: analytics.Dash{Action: "/o/7"}}),
 			[]string{"checklist", "user-menu", "logout", "org-name", "org-switcher", "locale-select", "theme-toggle", "checklist-invite_teammate-action"}},
+		{"my-day", request(l), home.MyDay(home.MyDayData{UserName: "Ana Souza"}), []string{"home-mine"}},
 		{"settings-general", request(l), settings.General(settings.GeneralData{Name: "Loja da Ana"}),
 			[]string{"settings-general-form", "org-name-input", "settings-tab-general", "settings-tab-audit"}},
 		{"settings-general-error", request(l), settings.General(settings.GeneralData{Name: "", Error: "form.error.required"}), nil},
@@ -330,14 +332,14 @@ func checkForm(t *testing.T, form *html.Node) {
 }
 
 func TestShell(t *testing.T) {
-	out := render(t, request(i18n.PTBR), home.Home(home.HomeData{UserName: "Ana Souza", Items: home.Checklist("/o/7", home.Setup{})}))
+	out := render(t, request(i18n.PTBR), home.Home(home.HomeData{UserName: "Ana Souza", Items: home.Checklist("/o/7", home.Setup{}), Dash: analytics.Dash{Action: "/o/7"}}))
 	for _, want := range []string{
 		`<html lang="pt-BR" data-theme="system" data-theme-saved>`, `action="/theme"`,
 		`hx-ext="sse" sse-connect="/events?org=7"`,
 		`hx-get="/o/7/partials/org-name" hx-trigger="sse:org.renamed" hx-swap="outerHTML"`,
 		`<meta name="csrf-token" content="csrf-token-123">`,
 		`href="/o/9"`, `href="/orgs/new"`, `action="/logout"`, `action="/locale"`,
-		`data-theme-set="dark"`, `data-install-app`, `data-toast`, `0 de 7`, `data-testid="home-mine"`,
+		`data-theme-set="dark"`, `data-install-app`, `data-toast`, `0 de 7`, `data-testid="dash-filter"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("home page lacks %s", want)

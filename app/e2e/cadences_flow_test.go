@@ -372,7 +372,8 @@ func TestCadenceFromBoardToTimeline(t *testing.T) {
 	f.ms.SetAutoStatuses("sent", "delivered", "read")
 	enrolFromBoard(1)
 	a.open(fmt.Sprintf("%s/contacts/%d", f.home, f.contact2), tid("contact-cadences"))
-	a.do("open her cadence from her page", chromedp.Click(in("contact-cadence", "a")), chromedp.WaitVisible(tid("enrolment-steps")))
+	a.clickLive("open her cadence from her page", in("contact-cadence", "a"))
+	a.do("see her timeline", chromedp.WaitVisible(tid("enrolment-steps")))
 	a.waitJS("the SSE connection is open", sseOpen, waitTimeout)
 	// The engine first (to tell a stalled enrolment from a page that missed an event): the
 	// delivery decides well before the 10 minutes are up.
