@@ -15,7 +15,14 @@ type memoKey struct{}
 
 type memo struct {
 	mu   sync.Mutex
-	rows map[string]any
+	rows map[string]*memoEntry
+}
+
+// memoEntry is one query's rows, ready once done is closed.
+type memoEntry struct {
+	done chan struct{}
+	v    any
+	err  error
 }
 
 // WithMemo is ctx in which the engine reads each rollup query once: wrap one request's
@@ -25,24 +32,44 @@ func WithMemo(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(memoKey{}).(*memo); ok {
 		return ctx
 	}
-	return context.WithValue(ctx, memoKey{}, &memo{rows: map[string]any{}})
+	return context.WithValue(ctx, memoKey{}, &memo{rows: map[string]*memoEntry{}})
 }
 
-// remembered runs read once per key within a memo context (every time without one).
+// remembered runs read once per key within a memo context (every time without one). Parts
+// of a request may ask at once (Home works its parts out side by side): the first runs the
+// query, the others wait for its rows. A failed read is not kept, so the next asks again.
 func remembered[T any](ctx context.Context, key string, read func() (T, error)) (T, error) {
 	m, ok := ctx.Value(memoKey{}).(*memo)
 	if !ok {
 		return read()
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock() // one reader at a time: the engine's calls of one request are sequential
-	if v, ok := m.rows[key]; ok {
-		return v.(T), nil
+	e, found := m.rows[key]
+	if !found {
+		e = &memoEntry{done: make(chan struct{})}
+		m.rows[key] = e
+	}
+	m.mu.Unlock()
+	if found {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		if e.err == nil {
+			return e.v.(T), nil
+		}
+		return read()
 	}
 	v, err := read()
-	if err == nil {
-		m.rows[key] = v
+	e.v, e.err = v, err
+	if err != nil {
+		m.mu.Lock()
+		delete(m.rows, key)
+		m.mu.Unlock()
 	}
+	close(e.done)
 	return v, err
 }
 

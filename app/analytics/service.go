@@ -111,13 +111,21 @@ func (s *Service) Figures(ctx context.Context, orgID int64, f Filter, keys []str
 
 // KPIs are the figures of keys in the period beside the previous period's.
 func (s *Service) KPIs(ctx context.Context, orgID int64, f Filter, keys []string) ([]KPI, error) {
+	// The two periods side by side: independent queries.
+	var prev []Figure
+	var prevErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		prev, prevErr = s.Figures(ctx, orgID, f.Previous(), keys)
+	}()
 	cur, err := s.Figures(ctx, orgID, f, keys)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	prev, err := s.Figures(ctx, orgID, f.Previous(), keys)
-	if err != nil {
-		return nil, err
+	if prevErr != nil {
+		return nil, prevErr
 	}
 	out := make([]KPI, len(keys))
 	for i, k := range keys {

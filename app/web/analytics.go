@@ -229,95 +229,38 @@ func partFailed(ctx context.Context, part string, err error) (string, error) {
 	return av.Unavailable, nil
 }
 
-// dashParts works out the parts of analytics.Home one by one: the KPIs family by family.
+// dashParts puts analytics.Home, what the API's dashboard answers too, on the page: a
+// part whose figures could not be worked out says so (logged), the others show.
 func (s *Server) dashParts(ctx context.Context, orgID int64, d *av.Dash) error {
-	f := d.Filter
-	kpis, errs, err := s.kpisByFamily(ctx, orgID, f, analytics.HomeKPIs)
+	h, err := s.analytics.Home(ctx, orgID, d.Filter)
 	if err != nil {
 		return err
 	}
-	for i, k := range analytics.HomeKPIs {
-		d.KPIs = append(d.KPIs, av.KPICard{KPI: kpis[i], Err: errs[k]})
-	}
-	for _, k := range analytics.HomeNow {
-		n := av.NowFigure{Figure: analytics.Figure{Metric: k}}
-		figs, err := s.analytics.Figures(ctx, orgID, f, []string{k})
-		if err != nil {
-			if n.Err, err = partFailed(ctx, "now:"+k, err); err != nil {
-				return err
-			}
-		} else {
-			n.Figure = figs[0]
+	failed := func(part string) string {
+		err := h.Failed[part]
+		if err == nil {
+			return ""
 		}
-		d.Now = append(d.Now, n)
+		key, _ := partFailed(ctx, part, err)
+		return key
 	}
-	for _, k := range analytics.HomeSeries {
-		p := av.SeriesPart{Metric: k}
-		if p.Series, err = s.analytics.Series(ctx, orgID, f, k); err != nil {
-			if p.Err, err = partFailed(ctx, "series:"+k, err); err != nil {
-				return err
-			}
-		}
-		d.Series = append(d.Series, p)
+	for _, k := range h.KPIs {
+		d.KPIs = append(d.KPIs, av.KPICard{KPI: k, Err: failed("kpi:" + k.Metric)})
 	}
-	for _, name := range analytics.HomeTables {
-		p := av.TablePart{Name: name}
-		if p.Table, err = s.analytics.Table(ctx, orgID, f, name); err != nil {
-			if p.Err, err = partFailed(ctx, "table:"+name, err); err != nil {
-				return err
-			}
-		}
-		d.Tables = append(d.Tables, p)
+	nowErr := failed("now")
+	for _, f := range h.Now {
+		d.Now = append(d.Now, av.NowFigure{Figure: f, Err: nowErr})
 	}
-	for _, name := range analytics.HomeFunnels {
-		p := av.FunnelPart{Name: name}
-		if p.Funnel, err = s.analytics.Funnel(ctx, orgID, f, name); err != nil {
-			if p.Err, err = partFailed(ctx, "funnel:"+name, err); err != nil {
-				return err
-			}
-		}
-		d.Funnels = append(d.Funnels, p)
+	for _, sr := range h.Series {
+		d.Series = append(d.Series, av.SeriesPart{Metric: sr.Metric, Series: sr, Err: failed("series:" + sr.Metric)})
+	}
+	for _, t := range h.Tables {
+		d.Tables = append(d.Tables, av.TablePart{Name: t.Name, Table: t, Err: failed("table:" + t.Name)})
+	}
+	for _, fu := range h.Funnels {
+		d.Funnels = append(d.Funnels, av.FunnelPart{Name: fu.Name, Funnel: fu, Err: failed("funnel:" + fu.Name)})
 	}
 	return nil
-}
-
-// kpisByFamily are the KPIs of keys, in order, asked of each family apart: errs holds the
-// unavailable ones' error key.
-func (s *Server) kpisByFamily(ctx context.Context, orgID int64, f analytics.Filter, keys []string) ([]analytics.KPI, map[string]string, error) {
-	byFamily := map[string][]string{}
-	var order []string
-	for _, k := range keys {
-		def, _ := analytics.DefinitionOf(k)
-		if _, ok := byFamily[def.Family]; !ok {
-			order = append(order, def.Family)
-		}
-		byFamily[def.Family] = append(byFamily[def.Family], k)
-	}
-	got := map[string]analytics.KPI{}
-	errs := map[string]string{}
-	for _, fam := range order {
-		ks, err := s.analytics.KPIs(ctx, orgID, f, byFamily[fam])
-		if err != nil {
-			key, err := partFailed(ctx, "kpis:"+fam, err)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, k := range byFamily[fam] {
-				errs[k] = key
-			}
-			continue
-		}
-		for _, k := range ks {
-			got[k.Metric] = k
-		}
-	}
-	out := make([]analytics.KPI, len(keys))
-	for i, k := range keys {
-		def, _ := analytics.DefinitionOf(k)
-		out[i] = got[k]
-		out[i].Metric, out[i].Unit = k, def.Unit
-	}
-	return out, errs, nil
 }
 
 // analyticsPage is GET /o/{org}/analytics.

@@ -138,6 +138,9 @@ func (s *Server) apiAnalyticsDashboard(c echo.Context) error {
 		return err
 	}
 	h, err := s.analytics.Home(c.Request().Context(), apiActor(c).OrgID, f)
+	if err == nil {
+		err = h.Err() // an API answer is whole or an error, never a dashboard with holes
+	}
 	if err != nil {
 		return apiAnalyticsFail(c, err)
 	}
