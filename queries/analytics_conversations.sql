@@ -113,3 +113,15 @@ WHERE v.org_id = $1 AND v.status = 'open'
 -- name: analytics-conversation-drill-count
 -- fragment: how many open conversations the drill-down lists.
 SELECT count(*) FROM conversations v WHERE v.org_id = $1 AND v.status = 'open'
+
+-- name: analytics-cases-mark-all
+-- A rebuild of every case of the org (a new zone, new business hours) as one mark per
+-- conversation, which the next catch-up rounds work out a few thousand at a time: one
+-- transaction over every conversation of a large org would outlast the job's time.
+INSERT INTO analytics_dirty (org_id, kind, key)
+SELECT org_id, 'cases', id FROM conversations WHERE org_id = $1;
+
+-- name: analytics-cases-orphans-delete
+-- Cases whose conversation is gone.
+DELETE FROM analytics_cases a
+WHERE a.org_id = $1 AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.org_id = $1 AND v.id = a.conversation_id);

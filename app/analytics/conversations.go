@@ -436,21 +436,12 @@ func (cases) Recompute(ctx context.Context, tx *store.Store, orgID int64, zone *
 	}
 	hours := set.BusinessHours
 	var ids []int64
-	all := false
 	for _, m := range marks {
 		if m.Key == 0 {
-			all = true
-			break
+			// Every case again: as marks of each conversation, for the next rounds.
+			return tx.MarkAllCases(ctx, orgID)
 		}
 		ids = append(ids, m.Key)
-	}
-	if all {
-		if err := tx.ReplaceCases(ctx, orgID, nil, nil); err != nil {
-			return err
-		}
-		if ids, err = tx.CaseIDs(ctx, orgID); err != nil {
-			return err
-		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for len(ids) > 0 {

@@ -684,3 +684,47 @@ func TestTwoZones(t *testing.T) {
 		t.Errorf("Kathmandu 15:00 and 16:00: %+v %+v", sr.Points[15], sr.Points[16])
 	}
 }
+
+// TestDeletedContactLeavesTheFigures: deleting a contact takes its conversation and its
+// messages (ON DELETE CASCADE); after the catch-up the figures no longer count them, and
+// the drill-downs, read from the rows that remain, still add up to the figures.
+func TestDeletedContactLeavesTheFigures(t *testing.T) {
+	x := newShop(t)
+	ctx := context.Background()
+	keys := []string{"conversations.started", "messages.inbound", "messages.sent"}
+	before, err := x.s.Figures(ctx, x.org, x.week, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Alice's part of the week, counted from her rows before they go.
+	var cases, inbound, sent int
+	if err := x.db.QueryRow(`SELECT count(*) FROM analytics_cases WHERE org_id = $1 AND conversation_id = $2 AND started_at >= $3 AND started_at < $4`,
+		x.org, x.a, x.week.From, x.week.To).Scan(&cases); err != nil || cases == 0 {
+		t.Fatalf("Alice has %d cases in the week (%v)", cases, err)
+	}
+	if err := x.db.QueryRow(`SELECT count(*) FILTER (WHERE direction = 'in'), count(*) FILTER (WHERE direction = 'out' AND status <> 'queued')
+		FROM messages WHERE org_id = $1 AND conversation_id = $2 AND created_at >= $3 AND created_at < $4`,
+		x.org, x.a, x.week.From, x.week.To).Scan(&inbound, &sent); err != nil || inbound == 0 {
+		t.Fatalf("Alice has %d inbound messages in the week (%v)", inbound, err)
+	}
+	x.exec(`DELETE FROM contacts WHERE org_id = $1 AND id = (SELECT contact_id FROM conversations WHERE id = $2)`, x.org, x.a)
+	if _, err := x.s.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := x.s.Figures(ctx, x.org, x.week, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, gone := range []int{cases, inbound, sent} {
+		if got, want := after[i].Value, before[i].Value-float64(gone); got != want {
+			t.Errorf("%s after the deletion: %v, want %v (%v less %d)", keys[i], got, want, before[i].Value, gone)
+		}
+		page, err := x.s.Drill(ctx, x.org, x.week, keys[i], "", "", analytics.MaxDrill)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if float64(page.Total) != after[i].Value {
+			t.Errorf("%s: the drill-down lists %d, the figure says %v", keys[i], page.Total, after[i].Value)
+		}
+	}
+}

@@ -35,10 +35,18 @@ func (s *Service) addRollup(r rollup) { s.rollups[r.Kind()] = r }
 // MarksPerRound is how many marks one catch-up transaction takes.
 const MarksPerRound = 5000
 
-// CatchUp works out every pending mark, round after round, until none is left; it returns
-// the orgs whose figures changed. The rollup job calls it; tests call it to read figures
-// that include everything written before.
-func (s *Service) CatchUp(ctx context.Context) ([]int64, error) {
+// CatchUp works out every pending mark, round after round, until a round finds none (marks
+// written meanwhile included); it returns the orgs whose figures changed. Tests call it to
+// read figures that include everything written before.
+func (s *Service) CatchUp(ctx context.Context) ([]int64, error) { return s.catchUp(ctx, 0) }
+
+// JobBudget is how long one rollup job works rounds before it leaves the rest to the next
+// (a second later): well within the job's time, however much is pending.
+const JobBudget = 20 * time.Second
+
+// catchUp works rounds until none is left or, with a budget, until the budget is spent.
+func (s *Service) catchUp(ctx context.Context, budget time.Duration) ([]int64, error) {
+	start := time.Now()
 	changed := map[int64]bool{}
 	for {
 		n, orgs, err := s.catchUpRound(ctx)
@@ -48,7 +56,8 @@ func (s *Service) CatchUp(ctx context.Context) ([]int64, error) {
 		for _, o := range orgs {
 			changed[o] = true
 		}
-		if n < MarksPerRound {
+		// A round may leave marks for the next (a rebuild spread over rounds).
+		if n == 0 || budget > 0 && time.Since(start) > budget {
 			break
 		}
 	}
@@ -153,7 +162,7 @@ type RollupWorker struct {
 
 // Work catches up and tells the changed orgs' pages.
 func (w *RollupWorker) Work(ctx context.Context, _ *river.Job[RollupArgs]) error {
-	orgs, err := w.S.CatchUp(ctx)
+	orgs, err := w.S.catchUp(ctx, JobBudget)
 	if err != nil {
 		return err
 	}

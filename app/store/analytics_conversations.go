@@ -20,6 +20,8 @@ type analyticsConversationQueries struct {
 	AnalyticsCasesInsert       *sqlx.Stmt `query:"analytics-cases-insert"`
 	AnalyticsCaseBuckets       *sqlx.Stmt `query:"analytics-case-buckets"`
 	AnalyticsConversationsNow  *sqlx.Stmt `query:"analytics-conversations-now"`
+	AnalyticsCasesMarkAll      *sqlx.Stmt `query:"analytics-cases-mark-all"`
+	AnalyticsCasesOrphans      *sqlx.Stmt `query:"analytics-cases-orphans-delete"`
 }
 
 // CaseConversation is a conversation whose cases are worked out again.
@@ -75,17 +77,16 @@ func (s *Store) CaseSources(ctx context.Context, orgID int64, ids []int64) ([]Ca
 	return convs, msgs, log, nil
 }
 
-// CaseIDs are the ids of every conversation of the org.
-func (s *Store) CaseIDs(ctx context.Context, orgID int64) ([]int64, error) {
-	convs, _, _, err := s.CaseSources(ctx, orgID, nil)
-	if err != nil {
-		return nil, err
+// MarkAllCases marks every conversation of the org for its cases to be worked out again,
+// and drops the cases of conversations that are gone.
+func (s *Store) MarkAllCases(ctx context.Context, orgID int64) error {
+	if _, err := s.stmt(ctx, s.q.AnalyticsCasesOrphans).ExecContext(ctx, orgID); err != nil {
+		return fmt.Errorf("store: drop orphan cases: %w", err)
 	}
-	ids := make([]int64, len(convs))
-	for i, c := range convs {
-		ids[i] = c.ID
+	if _, err := s.stmt(ctx, s.q.AnalyticsCasesMarkAll).ExecContext(ctx, orgID); err != nil {
+		return fmt.Errorf("store: mark every case: %w", err)
 	}
-	return ids, nil
+	return nil
 }
 
 // Case is one case of a conversation: from a customer's message that found no case open to
