@@ -1,6 +1,6 @@
 package analytics
 
-//go:generate go run ./internal/readmegen ../../README.md
+//go:generate go run ../internal/readmegen ../../README.md
 
 import (
 	"bytes"

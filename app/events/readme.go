@@ -1,6 +1,6 @@
 package events
 
-//go:generate go run ./internal/readmegen ../../README.md
+//go:generate go run ../internal/readmegen ../../README.md
 
 import (
 	"bytes"
