@@ -229,19 +229,7 @@ func (s *Store) CaseDrill(ctx context.Context, orgID int64, f AnalyticsFilter, a
 		if where != "" {
 			b.where(where)
 		}
-		if f.ChannelID != 0 {
-			b.where("a.channel_id = ?", f.ChannelID)
-		}
-		if f.AgentID != 0 {
-			b.where("a.assignee_id = ?", f.AgentID)
-		}
-		if f.Label != "" {
-			b.where("a.labels @> ARRAY[?::text]", f.Label)
-		}
-		if f.CampaignID != 0 {
-			b.where(`a.conversation_id IN (SELECT m.conversation_id FROM campaign_recipients r
-				JOIN messages m ON m.id = r.message_id AND m.org_id = r.org_id WHERE r.org_id = a.org_id AND r.campaign_id = ?)`, f.CampaignID)
-		}
+		narrowConversations(b, "a", "a.conversation_id", f)
 	}
 	cb := newBuilder(s.fragment("analytics-case-drill-count"), orgID)
 	narrow(cb)
@@ -262,6 +250,25 @@ func (s *Store) CaseDrill(ctx context.Context, orgID int64, f AnalyticsFilter, a
 	return out, total, nil
 }
 
+// narrowConversations adds the filter's channel, agent, label and campaign to b, over rows
+// of alias (a case or a conversation: both carry channel_id, assignee_id and labels) whose
+// conversation id is conv.
+func narrowConversations(b *builder, alias, conv string, f AnalyticsFilter) {
+	if f.ChannelID != 0 {
+		b.where(alias+".channel_id = ?", f.ChannelID)
+	}
+	if f.AgentID != 0 {
+		b.where(alias+".assignee_id = ?", f.AgentID)
+	}
+	if f.Label != "" {
+		b.where(alias+".labels @> ARRAY[?::text]", f.Label)
+	}
+	if f.CampaignID != 0 {
+		b.where(conv+` IN (SELECT m.conversation_id FROM campaign_recipients r
+			JOIN messages m ON m.id = r.message_id AND m.org_id = r.org_id WHERE r.org_id = `+alias+`.org_id AND r.campaign_id = ?)`, f.CampaignID)
+	}
+}
+
 // OpenDrill is one page of the open conversations behind a figure of the present moment
 // (where: the figure's predicate over the conversation v, fixed in code), by id.
 func (s *Store) OpenDrill(ctx context.Context, orgID int64, f AnalyticsFilter, where string, afterID int64, limit int) ([]CaseDrillRow, int64, error) {
@@ -269,19 +276,7 @@ func (s *Store) OpenDrill(ctx context.Context, orgID int64, f AnalyticsFilter, w
 		if where != "" {
 			b.where(where)
 		}
-		if f.ChannelID != 0 {
-			b.where("v.channel_id = ?", f.ChannelID)
-		}
-		if f.AgentID != 0 {
-			b.where("v.assignee_id = ?", f.AgentID)
-		}
-		if f.Label != "" {
-			b.where("v.labels @> ARRAY[?::text]", f.Label)
-		}
-		if f.CampaignID != 0 {
-			b.where(`v.id IN (SELECT m.conversation_id FROM campaign_recipients r
-				JOIN messages m ON m.id = r.message_id AND m.org_id = r.org_id WHERE r.org_id = v.org_id AND r.campaign_id = ?)`, f.CampaignID)
-		}
+		narrowConversations(b, "v", "v.id", f)
 	}
 	cb := newBuilder(s.fragment("analytics-conversation-drill-count"), orgID)
 	narrow(cb)
