@@ -14,12 +14,13 @@ const Unknown = "—"
 // Format writes a figure the way the dashboard shows it; its CSV exports write the very same
 // text, so a figure in a file reads exactly as on the screen: counts with the locale's
 // thousands separator, ratios as a percentage with one decimal, durations as "3 min 20 s"
-// or "1 h 05 min", cents as money in currency ("BRL", "USD"…), "—" when unknown.
+// or "1 h 05 min", cents as money in currency ("BRL", "USD"…; the metric's own when it has
+// one), "—" when unknown.
 func Format(l i18n.Locale, u Unit, f Figure, currency string) string {
 	if !f.Known {
 		return Unknown
 	}
-	return FormatValue(l, u, f.Value, currency)
+	return FormatValue(l, u, f.Value, CurrencyOf(f.Metric, currency))
 }
 
 // FormatValue is Format of a known value.

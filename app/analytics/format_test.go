@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +168,18 @@ func TestThrottledSendsFirstAndLast(t *testing.T) {
 	case o := <-done:
 		t.Fatalf("a fourth send, for org %d", o)
 	case <-time.After(time.Second):
+	}
+}
+
+// TestProviderCostsAreInDollars: the AI provider's and Retell's costs show in US dollars
+// whatever the org's currency; the org's own money (a lead's value) in the org's.
+func TestProviderCostsAreInDollars(t *testing.T) {
+	for _, c := range []struct {
+		metric, want string
+	}{{"ai.cost", "US$"}, {"ai.cost_per_resolved", "US$"}, {"calls.cost", "US$"}, {"leads.won_value", "R$"}} {
+		got := Format(i18n.PTBR, Cents, Figure{Metric: c.metric, Value: 1250, Known: true}, "BRL")
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s shows as %q, want %s…", c.metric, got, c.want)
+		}
 	}
 }

@@ -34,6 +34,17 @@ type Definition struct {
 	// Now is true for a figure of the present moment (open conversations), which a period
 	// does not change and which has no previous period.
 	Now bool
+	// Currency is the currency of a money figure that is always in one, whatever the org's
+	// (the AI provider's and Retell's costs are in US dollars); "" for the org's.
+	Currency string
+}
+
+// CurrencyOf is the currency metric's money is shown in: its own, else orgs.
+func CurrencyOf(metric, orgs string) string {
+	if d, ok := DefinitionOf(metric); ok && d.Currency != "" {
+		return d.Currency
+	}
+	return orgs
 }
 
 // Definitions are every metric of the engine, in the order the definitions page lists them.
@@ -66,8 +77,8 @@ var Definitions = []Definition{
 	{Key: "ai.resolved", Unit: Count, Family: "conversations", Drill: Conversations},
 	{Key: "ai.share", Unit: Ratio, Family: "conversations", Drill: Conversations},
 	{Key: "ai.handovers", Unit: Count, Family: "conversations", Drill: Conversations},
-	{Key: "ai.cost", Unit: Cents, Family: "conversations", Drill: Conversations},
-	{Key: "ai.cost_per_resolved", Unit: Cents, Family: "conversations", Drill: Conversations},
+	{Key: "ai.cost", Unit: Cents, Family: "conversations", Drill: Conversations, Currency: "USD"},
+	{Key: "ai.cost_per_resolved", Unit: Cents, Family: "conversations", Drill: Conversations, Currency: "USD"},
 
 	// Leads and the board.
 	{Key: "leads.created", Unit: Count, Family: "leads", Drill: Leads},
@@ -97,7 +108,7 @@ var Definitions = []Definition{
 	{Key: "calls.answer_rate", Unit: Ratio, Family: "calls", Drill: Calls},
 	{Key: "calls.duration_avg", Unit: Seconds, Family: "calls", Drill: Calls},
 	{Key: "calls.successful", Unit: Count, Family: "calls", Drill: Calls},
-	{Key: "calls.cost", Unit: Cents, Family: "calls", Drill: Calls},
+	{Key: "calls.cost", Unit: Cents, Family: "calls", Drill: Calls, Currency: "USD"},
 }
 
 // DefinitionOf is the definition of a metric key.

@@ -405,7 +405,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 		rc := ui.With(ctx, r)
 		rows = append(rows, []string{i18n.T(loc, "analytics.csv.bucket"), name(sr.Metric)})
 		for _, p := range sr.Points {
-			rows = append(rows, []string{av.BucketName(rc, p.Start, sr.Step), fm(sr.Unit, analytics.Figure{Value: p.Value, Known: p.Known})})
+			rows = append(rows, []string{av.BucketName(rc, p.Start, sr.Step), fm(sr.Unit, analytics.Figure{Metric: sr.Metric, Value: p.Value, Known: p.Known})})
 		}
 	case "table":
 		t, err := s.analytics.Table(ctx, orgID, f, arg)
@@ -426,6 +426,7 @@ func (s *Server) analyticsExport(c echo.Context) error {
 				if j < len(row.Figures) {
 					fig = row.Figures[j]
 				}
+				fig.Metric = col // its money's currency
 				out = append(out, fm(def.Unit, fig))
 			}
 			return out

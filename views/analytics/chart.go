@@ -96,7 +96,7 @@ func NewChart(ctx context.Context, f analytics.Filter, s analytics.Series, curre
 	ymax := step * math.Max(1, math.Ceil(top/step-1e-9))
 	y := func(v float64) float64 { return padTop + plotH - v/ymax*plotH }
 	for v := 0.0; v <= ymax+step/2; v += step {
-		c.YTicks = append(c.YTicks, Tick{At: y(v), Label: analytics.FormatValue(l, s.Unit, v, currency)})
+		c.YTicks = append(c.YTicks, Tick{At: y(v), Label: analytics.FormatValue(l, s.Unit, v, analytics.CurrencyOf(s.Metric, currency))})
 	}
 	n := len(s.Points)
 	if n == 0 {

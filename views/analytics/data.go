@@ -289,7 +289,7 @@ func ItemValue(ctx context.Context, d Drill, it analytics.DrillItem) string {
 	if it.Value == 0 || d.Def.Unit == analytics.Count || d.Def.Unit == analytics.Ratio {
 		return ""
 	}
-	return analytics.FormatValue(ui.From(ctx).Locale, d.Def.Unit, it.Value, d.Currency)
+	return analytics.FormatValue(ui.From(ctx).Locale, d.Def.Unit, it.Value, analytics.CurrencyOf(d.Def.Key, d.Currency))
 }
 
 // ItemPath is the row's page in the app ("" when it has none).
