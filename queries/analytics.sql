@@ -15,6 +15,3 @@ SELECT pg_advisory_xact_lock(hashtextextended('analytics:' || $2 || ':' || $1::t
 -- A mark written by code rather than a trigger (a whole rebuild, a setting that changes
 -- how figures are counted).
 INSERT INTO analytics_dirty (org_id, kind, key, at) VALUES ($1, $2, $3, $4);
-
--- name: analytics-org-zone
-SELECT time_zone FROM orgs WHERE id = $1;

@@ -114,7 +114,7 @@ func (s *Service) catchUpRound(ctx context.Context) (int, []int64, error) {
 			}
 			zone, ok := zones[g.org]
 			if !ok {
-				name, err := tx.OrgZone(ctx, g.org)
+				name, err := tx.OrgTimeZone(ctx, g.org)
 				if err != nil {
 					continue // the org is gone: its marks go with it
 				}

@@ -15,7 +15,6 @@ type analyticsQueries struct {
 	AnalyticsTakeMarks *sqlx.Stmt `query:"analytics-take-marks"`
 	AnalyticsLock      *sqlx.Stmt `query:"analytics-lock"`
 	AnalyticsMark      *sqlx.Stmt `query:"analytics-mark"`
-	AnalyticsOrgZone   *sqlx.Stmt `query:"analytics-org-zone"`
 }
 
 // AnalyticsMark is a change a rollup must work out again: a key of the rollup (0 for none)
@@ -55,13 +54,4 @@ func (s *Store) MarkAnalytics(ctx context.Context, orgID int64, kind string, key
 		return fmt.Errorf("store: mark analytics %s: %w", kind, err)
 	}
 	return nil
-}
-
-// OrgZone is the org's time zone name.
-func (s *Store) OrgZone(ctx context.Context, orgID int64) (string, error) {
-	var zone string
-	if err := s.stmt(ctx, s.q.AnalyticsOrgZone).GetContext(ctx, &zone, orgID); err != nil {
-		return "", fmt.Errorf("store: org zone: %w", notFound(err))
-	}
-	return zone, nil
 }

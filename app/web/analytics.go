@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ const maxParam = 200
 func analyticsQuery(c echo.Context, form bool, extra ...string) (url.Values, error) {
 	q := c.QueryParams()
 	for k, vs := range q {
-		if !analytics.FilterParams(k) && !contains(extra, k) {
+		if !analytics.FilterParams(k) && !slices.Contains(extra, k) {
 			return nil, model.FieldError(k, "analytics.error.param")
 		}
 		if len(vs) > 1 {
@@ -70,15 +71,6 @@ func analyticsQuery(c echo.Context, form bool, extra ...string) (url.Values, err
 	return q, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func cloneValues(q url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range q {
@@ -93,7 +85,7 @@ func cloneValues(q url.Values) url.Values {
 func (s *Server) analyticsFilter(c echo.Context, q url.Values, opts av.Options) (analytics.Filter, error) {
 	ctx := c.Request().Context()
 	orgID := reqOf(c).Org.ID
-	zone, err := s.st.OrgZone(ctx, orgID)
+	zone, err := s.st.OrgTimeZone(ctx, orgID)
 	if err != nil {
 		return analytics.Filter{}, err
 	}

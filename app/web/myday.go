@@ -46,21 +46,8 @@ func (s *Server) myDay(c echo.Context) error {
 	return render(c, http.StatusOK, home.MyDay(d), nil)
 }
 
-// myFigures are the member's figures of today (AgentID = them), each unknown ("—") until
-// the engine computes its metric.
+// myFigures are the member's figures of today (AgentID = them).
 func (s *Server) myFigures(ctx context.Context, a model.Actor) ([]home.MyFigure, error) {
-	out := make([]home.MyFigure, len(myDayFigures))
-	var keys []string
-	for i, k := range myDayFigures {
-		d, _ := analytics.DefinitionOf(k)
-		out[i] = home.MyFigure{Key: k, Unit: string(d.Unit)}
-		if s.analytics != nil && s.analytics.Computes(k) {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return out, nil
-	}
 	zone, err := s.st.OrgTimeZone(ctx, a.OrgID)
 	if err != nil {
 		return nil, err
@@ -70,16 +57,14 @@ func (s *Server) myFigures(ctx context.Context, a model.Actor) ([]home.MyFigure,
 		return nil, err
 	}
 	f.AgentID = a.UserID
-	figs, err := s.analytics.Figures(ctx, a.OrgID, f, keys)
+	figs, err := s.analytics.Figures(ctx, a.OrgID, f, myDayFigures)
 	if err != nil {
 		return nil, err
 	}
-	for _, fg := range figs {
-		for i := range out {
-			if out[i].Key == fg.Metric {
-				out[i].Value, out[i].Known = fg.Value, fg.Known
-			}
-		}
+	out := make([]home.MyFigure, len(figs))
+	for i, fg := range figs {
+		d, _ := analytics.DefinitionOf(fg.Metric)
+		out[i] = home.MyFigure{Key: fg.Metric, Unit: string(d.Unit), Value: fg.Value, Known: fg.Known}
 	}
 	return out, nil
 }
