@@ -271,6 +271,12 @@ func TestReplay(t *testing.T) {
 	if got := rc.captures()[2].Header.Get("webhook-id"); got != ds[0].MsgID {
 		t.Fatalf("replay sent id %q, want %q", got, ds[0].MsgID)
 	}
+	// The receiver has the replay before the deliverer records it; until then it is being
+	// sent, and a range replay leaves a delivery being sent alone.
+	waitFor(t, 10*time.Second, "the replay recorded", func() bool {
+		ds, _ := e.svc.Deliveries(e.ctx, e.a, c.Endpoint.ID, store.WebhookDeliveryFilter{State: "delivered", Limit: 10})
+		return len(ds) == 2
+	})
 	n, err := e.svc.ReplayRange(e.ctx, e.a, c.Endpoint.ID, time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
 	if err != nil || n != 2 {
 		t.Fatalf("replay range: %d, %v", n, err)
