@@ -336,7 +336,7 @@ func TestShell(t *testing.T) {
 	for _, want := range []string{
 		`<html lang="pt-BR" data-theme="system" data-theme-saved>`, `action="/theme"`,
 		`hx-ext="sse" sse-connect="/events?org=7"`,
-		`hx-get="/o/7/partials/org-name" hx-trigger="sse:org.renamed" hx-swap="outerHTML"`,
+		`hx-get="/o/7/partials/org-name" hx-trigger="sse:org.renamed" hx-select="#org-name > *" hx-swap="innerHTML" hx-sync="this:queue last"`,
 		`<meta name="csrf-token" content="csrf-token-123">`,
 		`href="/o/9"`, `href="/orgs/new"`, `action="/logout"`, `action="/locale"`,
 		`data-theme-set="dark"`, `data-install-app`, `data-toast`, `0 de 7`, `data-testid="dash-filter"`,

@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"masteria/app/model"
 	"masteria/app/web/webtest"
 )
 
@@ -45,6 +48,42 @@ func TestAPIKeyScopesInTheBrowser(t *testing.T) {
 	)
 	b.waitJS("the list says what the key may do", `[...document.querySelectorAll('[data-testid="apikey-scope"]')].some(td =>
 		td.textContent.includes("Leads board: Read") && td.textContent.includes("Contacts, tags and segments: Read and change"))`, waitTimeout)
+
+	// Two keys made back to back elsewhere, then both revoked back to back: the second event
+	// of each pair comes while the first one's refresh is in flight. The list swaps its
+	// content, not itself, so the refresh queued behind the first is not lost with a
+	// replaced element, and the open page shows both changes without a reload.
+	b.open(path, tid("apikeys-table"))
+	b.waitJS("the SSE connection of the page is open", sseOpen, waitTimeout)
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__e2eNoReload = true`))
+	var owner model.Actor
+	if err := inst.App.Store.DB().QueryRow(`SELECT org_id, user_id FROM memberships`).Scan(&owner.OrgID, &owner.UserID); err != nil {
+		t.Fatal(err)
+	}
+	owner.Role = model.RoleOwner
+	bg := context.Background()
+	var made []model.APIKey
+	for _, name := range []string{"Caixa da loja", "Entregas"} {
+		k, _, err := inst.App.Account.CreateScopedAPIKey(bg, owner, name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, k)
+	}
+	rowIs := func(k model.APIKey, status string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('[data-testid="apikey-row"][data-key-id="%d"]')].some(r => r.textContent.includes(%s))`,
+			k.ID, jsString(status))
+	}
+	b.waitJS("both new keys listed", rowIs(made[0], "Active")+" && "+rowIs(made[1], "Active"), waitTimeout)
+	for _, k := range made {
+		if err := inst.App.Account.RevokeAPIKey(bg, owner, k.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.waitJS("both keys shown revoked", rowIs(made[0], "Revoked")+" && "+rowIs(made[1], "Revoked"), waitTimeout)
+	if !eval[bool](b, `window.__e2eNoReload === true`) {
+		t.Error("the page reloaded; the keys must arrive over SSE without a reload")
+	}
 
 	dir := os.Getenv("MASTERIA_SCREENSHOTS")
 	for i, l := range looks {
