@@ -38,7 +38,7 @@ func TestMyDayMention(t *testing.T) {
 	}
 	olga := s.receive(t, s.channel(t), "+5511955550301", "Olga Matos", "Oi! As rosas do pedido 1234 chegam hoje?")
 	nina := s.receive(t, s.channel(t), "+5511955550302", "Nina Prado", "Vocês entregam domingo?")
-	s.receive(t, s.channel(t), "+5511955550303", "Caio Reis", "Quero um buquê para sexta")
+	caio := s.receive(t, s.channel(t), "+5511955550303", "Caio Reis", "Quero um buquê para sexta")
 	for _, id := range []int64{olga.ConversationID, nina.ConversationID} {
 		if err := s.inst.App.Inbox.Assign(ctx, owner, id, u.User.ID); err != nil {
 			t.Fatal(err)
@@ -91,9 +91,31 @@ func TestMyDayMention(t *testing.T) {
 			b.save(dir, "definitions-"+l.name, l)
 		}
 	}
+	// While "my day" is open, another member mentions the agent, then gives them Caio's
+	// conversation: both show without a reload. The assignment comes within the two seconds
+	// that follow the mention's refresh, so it shows by the refresh asked once they are over
+	// (htmx's throttle: modifier would drop it).
+	b.open(s.home, tid("myday-mention"))
+	b.waitJS("the SSE connection of the page is open", sseOpen, waitTimeout)
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__e2eNoReload = true`))
+	if _, err := s.inst.App.Inbox.Note(ctx, owner, olga.ConversationID, "@davi ela pediu para trocar as rosas por girassóis."); err != nil {
+		t.Fatal(err)
+	}
+	b.waitJS("the new mention shows, unseen", `[...document.querySelectorAll('[data-testid="myday-mention"][data-seen="false"]')].some(a => a.textContent.includes("girassóis"))`, waitTimeout)
+	if err := s.inst.App.Inbox.Assign(ctx, owner, caio.ConversationID, u.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.waitJS("Caio's conversation shows among the agent's", `[...document.querySelectorAll('[data-testid="home-mine"] [data-testid="home-conversation"]')].some(a => a.textContent.includes("Caio Reis"))`, waitTimeout)
+	if !eval[bool](b, `window.__e2eNoReload === true`) {
+		t.Error("my day reloaded; the mention and the assignment must arrive over SSE without a reload")
+	}
+	if dir != "" {
+		b.save(dir, "myday-live-390-dark-pt", looks[1])
+	}
+
 	// On the phone, a tap opens the conversation with the agent's mention highlighted.
 	b.open(s.home, tid("myday-mention"))
-	b.do("open the mention", chromedp.Click(tid("myday-mention")))
+	b.clickLive("open the mention", tid("myday-mention")) // my day reloads when its stream opens
 	b.waitJS("the mention highlighted", `!!document.querySelector('[data-testid="mention"].mention-me')`, waitTimeout)
 	if dir != "" {
 		b.save(dir, "myday-mention-thread-390-dark-pt", looks[1])

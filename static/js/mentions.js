@@ -139,5 +139,10 @@
   doc.addEventListener("focusout", function (e) {
     if (e.target.matches && e.target.matches("[data-composer] textarea")) close(e.target);
   });
-  doc.addEventListener("htmx:beforeSwap", function () { close(null); });
+  // A swap that replaces the composer closes the list; a live region elsewhere (the
+  // conversation list, the thread) refreshing while the member types does not.
+  doc.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (popup && (!target || target.contains(popup))) close(null);
+  });
 })();

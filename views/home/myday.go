@@ -10,6 +10,11 @@ import (
 	"masteria/views/ui"
 )
 
+// myDayEvents change what "my day" shows: a customer's message (waiting, unread, a new
+// unassigned conversation), a member's message or note (a mention, the member's replies),
+// and a conversation assigned, resolved or reopened.
+const myDayEvents = "sse:message.received, sse:message.created, sse:conversation.changed"
+
 // MyDayData is what an agent's home ("my day") shows.
 type MyDayData struct {
 	UserName   string
