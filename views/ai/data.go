@@ -96,16 +96,15 @@ func statusKind(status string) string {
 	return "neutral"
 }
 
-// docsTrigger is when the documents list reloads: on every status event, and while a
-// document is still being indexed also a second after it was drawn, so an event sent
-// before the page's stream opened is not missed.
-func docsTrigger(docs []model.KBDocument) string {
+// docsPoll says whether the documents list asks itself again a second after it was drawn:
+// while a document is still being indexed.
+func docsPoll(docs []model.KBDocument) bool {
 	for _, d := range docs {
 		if d.Status == model.DocPending || d.Status == model.DocIndexing {
-			return "load delay:1s, sse:kb.document.status"
+			return true
 		}
 	}
-	return "sse:kb.document.status"
+	return false
 }
 
 func basePath(kbID int64, rest string) string { return fmt.Sprintf("/knowledge/%d%s", kbID, rest) }
