@@ -694,7 +694,12 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			retry = append(retry, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: code, Title: title})
 		}
 	}
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
+	// The status webhooks of the same messages and recipients write beside this transaction,
+	// and PostgreSQL may choose it as a deadlock's victim: it is run again, since what it
+	// holds exists nowhere else. A refusal lost here would be sent again once its claim
+	// was settled, and the stop it causes would be lost with it: the pause is written in
+	// the same transaction.
+	err := s.st.TxRetry(ctx, func(tx *store.Store) error {
 		if err := tx.MarkManySent(ctx, c.OrgID, sentIDs, sentPIDs); err != nil {
 			return err
 		}
@@ -721,13 +726,19 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 				return err
 			}
 		}
-		return events.CampaignRecipientStatus.PublishMany(ctx, tx, c.OrgID, changes)
+		if err := events.CampaignRecipientStatus.PublishMany(ctx, tx, c.OrgID, changes); err != nil {
+			return err
+		}
+		if stop != "" {
+			return s.pauseIn(ctx, tx, c.OrgID, c.ID, stop, stopDetail)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if stop != "" {
-		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, stop, stopDetail))
+		return errStop
 	}
 	if elsewhere == len(items) {
 		return errElsewhere
