@@ -42,7 +42,12 @@ func (s *Service) runTimeout() time.Duration { return s.Slice + 2*s.SendTimeout 
 // Work sends the campaign's due recipients for one slice of time, then yields its worker
 // (snoozing) so other jobs run; it ends when the campaign is not running or nothing is left.
 func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
-	return w.Service.run(ctx, job.Args)
+	err := w.Service.run(ctx, job.Args)
+	if err != nil && !errors.Is(err, &river.JobSnoozeError{}) {
+		// The queue tries the job again later; an operator wants to know why it stopped.
+		slog.Warn("campaign: runner", "campaign", job.Args.CampaignID, "job", job.ID, "attempt", job.Attempt, "err", err)
+	}
+	return err
 }
 
 // errStop ends a runner: the campaign is not running any more.
