@@ -311,7 +311,7 @@ func (b *browser) waitJS(what, expr string, timeout time.Duration) {
 			if lastErr != nil {
 				msg += fmt.Sprintf(" (last error: %v)", lastErr)
 			}
-			b.t.Fatalf("%s (at %s)\npage: %s", msg, b.location(), b.pageState())
+			b.t.Fatalf("%s (at %s)\npage: %s\nthe page loaded again: %s", msg, b.location(), b.pageState(), b.freshVerdict(expr))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -352,6 +352,24 @@ const sseOpen = `(() => {
 
 // pageState is what a failed wait saw: whether the event stream is open, htmx requests in
 // flight and the end of the page's text, to tell a missed event from a slow one.
+// freshVerdict evaluates expr on the page as the server gives it now (fetched, not shown):
+// when it is true there, the page on screen missed an update; when false, the server
+// never got there.
+func (b *browser) freshVerdict(expr string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const res = await fetch(location.href, {credentials: "same-origin"});
+		const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+		try { return String(((document) => (`+expr+`))(doc)); }
+		catch (e) { return "unreadable: " + e; }
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return v
+}
+
 func (b *browser) pageState() string {
 	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 	defer cancel()

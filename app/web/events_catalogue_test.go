@@ -71,3 +71,52 @@ func TestStreamSendsOnlyCatalogueEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamSendsAnEventThatCommitsLate: ids are taken when an event is written, so a long
+// transaction's event can commit after a later one was streamed. It still reaches the
+// stream (a high-water mark on ids dropped it, and a page waiting on it stayed stale).
+func TestStreamSendsAnEventThatCommitsLate(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c := webtest.NewClient(t, inst.URL)
+	home := c.Signup("Padaria Trigo", "Lara", uniqueEmail("lara"), strongPassword)
+	orgID, _ := strconv.ParseInt(strings.TrimPrefix(home, "/o/"), 10, 64)
+	ctx := context.Background()
+	stream := openStream(t, c, "/events?org="+strconv.FormatInt(orgID, 10), "")
+
+	written, release := make(chan int64), make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		slow <- inst.App.Store.Tx(ctx, func(tx *store.Store) error {
+			ev, err := events.ContactUpdated.Publish(ctx, tx, orgID, events.ContactRef{ID: 1})
+			if err != nil {
+				return err
+			}
+			written <- ev.ID
+			<-release // commits after the next event
+			return nil
+		})
+	}()
+	slowID := <-written
+	var fastID int64
+	if err := inst.App.Store.Tx(ctx, func(tx *store.Store) error {
+		ev, err := events.ContactUpdated.Publish(ctx, tx, orgID, events.ContactRef{ID: 2})
+		fastID = ev.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fastID <= slowID {
+		t.Fatalf("ids %d then %d: the test needs the late one lower", slowID, fastID)
+	}
+	if ev := next(t, stream, "contact.updated"); ev.Data["id"] != float64(2) {
+		t.Fatalf("first event: %+v", ev)
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, stream, "contact.updated"); ev.Data["id"] != float64(1) || ev.ID != strconv.FormatInt(slowID, 10) {
+		t.Fatalf("the late event: %+v", ev)
+	}
+}

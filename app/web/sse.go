@@ -60,20 +60,26 @@ func (s *Server) events(c echo.Context) error {
 		return nil
 	}
 
-	replay := func() error {
+	// Ids are taken when an event is written, not when its transaction commits: a long
+	// transaction can commit its event after a later one was sent. So the stream remembers
+	// what it sent instead of keeping a high-water mark, which would drop such an event.
+	sent := newRecentIDs(4096)
+	replay := func(after int64) error {
 		for {
-			evs, err := s.broker.Since(ctx, orgID, lastID, 500)
+			evs, err := s.broker.Since(ctx, orgID, after, 500)
 			if err != nil {
 				return err
 			}
 			for _, ev := range evs {
-				lastID = ev.ID
-				if !events.Visible(ev, actor) {
+				after = ev.ID
+				if sent.has(ev.ID) || !events.Visible(ev, actor) {
 					continue
 				}
 				if err := writeEvent(w, ev); err != nil {
 					return err
 				}
+				sent.add(ev.ID)
+				lastID = max(lastID, ev.ID)
 			}
 			if len(evs) < 500 {
 				return rc.Flush()
@@ -81,7 +87,7 @@ func (s *Server) events(c echo.Context) error {
 		}
 	}
 	if lastID > 0 {
-		if err := replay(); err != nil {
+		if err := replay(lastID); err != nil {
 			return nil
 		}
 	} else if err := rc.Flush(); err != nil {
@@ -96,12 +102,14 @@ func (s *Server) events(c echo.Context) error {
 			return nil
 		case ev := <-sub.C:
 			if sub.Lagged() && lastID > 0 {
-				if err := replay(); err != nil {
+				// Events were dropped: read them from the table, from a little before the last
+				// one sent, for those that committed late with a lower id.
+				if err := replay(max(0, lastID-lagLookback)); err != nil {
 					return nil
 				}
 				continue
 			}
-			if ev.ID != 0 && ev.ID <= lastID { // id 0: a transient event, never replayed
+			if ev.ID != 0 && sent.has(ev.ID) { // id 0: a transient event, never replayed
 				continue
 			}
 			if !events.Visible(ev, actor) {
@@ -110,7 +118,10 @@ func (s *Server) events(c echo.Context) error {
 			if err := writeEvent(w, ev); err != nil {
 				return nil
 			}
-			lastID = max(lastID, ev.ID)
+			if ev.ID != 0 {
+				sent.add(ev.ID)
+				lastID = max(lastID, ev.ID)
+			}
 			if err := rc.Flush(); err != nil {
 				return nil
 			}
@@ -129,6 +140,38 @@ func (s *Server) events(c echo.Context) error {
 			}
 		}
 	}
+}
+
+// lagLookback is how far below the last id sent a lagged stream reads again (ids are
+// shared by every org, so this is a window of everyone's events, not of this org's).
+const lagLookback = 2000
+
+// recentIDs remembers the last n event ids a stream sent, so that an event replayed from
+// the table and also received live (or received twice) is written once.
+type recentIDs struct {
+	set  map[int64]struct{}
+	ring []int64
+	next int
+}
+
+func newRecentIDs(n int) *recentIDs {
+	return &recentIDs{set: make(map[int64]struct{}, n), ring: make([]int64, 0, n)}
+}
+
+func (r *recentIDs) has(id int64) bool { _, ok := r.set[id]; return ok }
+
+func (r *recentIDs) add(id int64) {
+	if r.has(id) {
+		return
+	}
+	if len(r.ring) < cap(r.ring) {
+		r.ring = append(r.ring, id)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = id
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.set[id] = struct{}{}
 }
 
 // writeEvent writes one event. Its JSON is on one line, so one `data:` line is enough. A
