@@ -108,8 +108,11 @@ func TestTxRetryOutlivesADeadlock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := tries[0].Load() + tries[1].Load(); n != 3 {
-		t.Fatalf("%d tries, want 3 (one victim run again)", n)
+	// Usually one victim, run again once: 3 tries. On a loaded machine the victim's retry
+	// can take its first row again before the other side, woken, took it, and deadlock
+	// once more (seen in a full run's server log): more tries, still every change written.
+	if n := tries[0].Load() + tries[1].Load(); n < 3 {
+		t.Fatalf("%d tries, want at least 3 (the victim run again)", n)
 	}
 	for _, id := range []int64{a.ID, b.ID} {
 		if o, _ := st.Org(ctx, id); !strings.HasSuffix(o.Name, "++") {
