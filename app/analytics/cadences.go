@@ -24,6 +24,10 @@ import (
 // enrolment that replied left the cadence, so the last two are apart, not nested.
 type cadencesFamily struct{ st *store.Store }
 
+// cadencesNarrows are the filters the cadences family follows: none (an enrolment has no
+// channel, owner, campaign, pipeline or label of its own).
+var cadencesNarrows = []string{}
+
 // cadencesRollup keeps analytics_cadence_hours: its marks carry the UTC hour of the
 // enrolments written; key -1 (a change of the org's zone) rebuilds the org.
 type cadencesRollup struct{}

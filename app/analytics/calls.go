@@ -26,6 +26,9 @@ import (
 // provider's AI agents, not the org's members: the agent filter does not narrow calls.
 type callsFamily struct{ st *store.Store }
 
+// callsNarrows are the filters the calls family follows: the campaign.
+var callsNarrows = []string{FilterCampaign}
+
 func newCalls(s *Service) { s.register("calls", callsFamily{st: s.st}) }
 
 // callTotals sums the voice analytics rows of a period: its days, or the one campaign's.

@@ -27,6 +27,9 @@ import (
 // Filters: campaign, channel (the campaign's).
 type campaignsFamily struct{ st *store.Store }
 
+// campaignsNarrows are the filters the campaigns family follows: the campaign and its channel.
+var campaignsNarrows = []string{FilterChannel, FilterCampaign}
+
 // campaignsRollup keeps analytics_campaigns: its marks are campaign ids.
 type campaignsRollup struct{}
 

@@ -26,6 +26,18 @@ import (
 
 type conversationsFamily struct{ st *store.Store }
 
+// conversationsNarrows are the filters the conversations family follows: a case's channel,
+// assignee, labels and the campaign that reached it (its replies and AI cost, read from
+// the messages, follow the same).
+var conversationsNarrows = []string{FilterChannel, FilterAgent, FilterCampaign, FilterLabel}
+
+// businessHoursKeys are the metrics measured in the org's business hours when the filter
+// asks for them: response and resolution times, and the share within the target.
+var businessHoursKeys = map[string]bool{
+	"response.first_median": true, "response.first_p90": true, "response.within_target": true,
+	"resolution.median": true, "resolution.p90": true,
+}
+
 // caseCounts are the case figures of a bucket (or of a whole period).
 type caseCounts struct {
 	started, botCases, responded, within int64

@@ -156,6 +156,9 @@ func (s *Service) Home(ctx context.Context, orgID int64, f Filter) (Home, error)
 	run([]string{"now"}, func() error {
 		now, err := s.Figures(ctx, orgID, f, HomeNow)
 		if err == nil {
+			for i := range now {
+				now[i].IgnoredFilters = Ignored(now[i].Metric, f)
+			}
 			h.Now = now
 		}
 		return err

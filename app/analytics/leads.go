@@ -31,6 +31,9 @@ import (
 // leads owned by that member.
 type leadsFamily struct{ st *store.Store }
 
+// leadsNarrows are the filters the leads family follows: the pipeline and the lead's owner.
+var leadsNarrows = []string{FilterAgent, FilterPipeline}
+
 // leadsRollup keeps analytics_lead_entries: its marks are lead ids.
 type leadsRollup struct{}
 

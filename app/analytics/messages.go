@@ -80,6 +80,10 @@ func storeFilter(f Filter) store.AnalyticsFilter {
 
 type messagesFamily struct{ st *store.Store }
 
+// messagesNarrows are the filters the messages family follows (storeFilter): a message's
+// channel, its sender, its campaign and its conversation's labels.
+var messagesNarrows = []string{FilterChannel, FilterAgent, FilterCampaign, FilterLabel}
+
 func (m *messagesFamily) counts(ctx context.Context, orgID int64, f Filter, starts []time.Time) ([]messageCounts, map[int64]*messageCounts, error) {
 	return countMessages(ctx, m.st, orgID, f, starts)
 }

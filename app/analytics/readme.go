@@ -21,11 +21,11 @@ const (
 var Families = []string{"messages", "conversations", "leads", "campaigns", "cadences", "calls"}
 
 // Markdown is every metric as Markdown tables, one per family: key, name, unit, what a
-// click on it opens, and its written definition.
+// click on it opens, the filters that narrow it (NarrowedBy) and its written definition.
 func Markdown() string {
 	var b strings.Builder
 	for _, fam := range Families {
-		fmt.Fprintf(&b, "**%s**\n\n| metric | name | unit | click opens | definition |\n|---|---|---|---|---|\n", english("definitions.family."+fam))
+		fmt.Fprintf(&b, "**%s**\n\n| metric | name | unit | click opens | narrowed by | definition |\n|---|---|---|---|---|---|\n", english("definitions.family."+fam))
 		for _, d := range Definitions {
 			if d.Family != fam {
 				continue
@@ -38,11 +38,25 @@ func Markdown() string {
 			if d.Now {
 				unit += " (" + i18n.T(i18n.EN, "definitions.now") + ")"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", d.Key, cell(metricText(d.Key, "name")), unit, opens, cell(metricText(d.Key, "about")))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", d.Key, cell(metricText(d.Key, "name")), unit, opens,
+				narrowedText(d.Key), cell(metricText(d.Key, "about")))
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// narrowedText is, in English, the filters that narrow key, or that none does.
+func narrowedText(key string) string {
+	by := NarrowedBy(key)
+	if len(by) == 0 {
+		return english("definitions.narrowed_by_none")
+	}
+	names := make([]string, len(by))
+	for i, n := range by {
+		names[i] = english("analytics.scope." + n)
+	}
+	return strings.Join(names, ", ")
 }
 
 // metricText is a metric's English name or definition; a mark until it is written.

@@ -9,6 +9,10 @@ type Figure struct {
 	Metric string  `json:"metric"`
 	Value  float64 `json:"value"`
 	Known  bool    `json:"known"`
+	// IgnoredFilters are the filters in force that the figure does not follow (Ignored):
+	// set on a figure that stands alone (the dashboard's figures of the present moment),
+	// not on the figures of a card, a table or a funnel, which carry their own.
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }
 
 // KPI is a figure of the period beside the same figure of the previous period.
@@ -17,6 +21,8 @@ type KPI struct {
 	Unit     Unit   `json:"unit"`
 	Current  Figure `json:"current"`
 	Previous Figure `json:"previous"`
+	// IgnoredFilters are the filters in force that the card's figures do not follow.
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }
 
 // Point is one bucket of a time series, starting at Start in the org's zone.
@@ -34,6 +40,8 @@ type Series struct {
 	Unit   Unit    `json:"unit"`
 	Step   string  `json:"step"` // "hour", "day" or "week"
 	Points []Point `json:"points"`
+	// IgnoredFilters are the filters in force that the series does not follow.
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }
 
 // Row is one line of a table: what it is about (an agent, a channel, a stage…) and its
@@ -51,12 +59,16 @@ type Table struct {
 	Columns []string `json:"columns"`
 	Rows    []Row    `json:"rows"`
 	Total   *Row     `json:"total,omitempty"`
+	// IgnoredFilters are the filters in force that the table does not follow (TableIgnores).
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }
 
 // Funnel is a sequence of counts, each a subset of the one before.
 type Funnel struct {
 	Name  string   `json:"name"`
 	Steps []Figure `json:"steps"`
+	// IgnoredFilters are the filters in force that the funnel does not follow (FunnelIgnores).
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }
 
 // DrillItem is one row behind a figure: a conversation, a message, a lead, a recipient, an
@@ -80,4 +92,6 @@ type DrillPage struct {
 	Total  int64       `json:"total"`
 	Items  []DrillItem `json:"items"`
 	Next   string      `json:"next,omitempty"`
+	// IgnoredFilters are the filters in force that the figure (and so its list) does not follow.
+	IgnoredFilters []string `json:"ignored_filters,omitempty"`
 }

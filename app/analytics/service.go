@@ -130,7 +130,7 @@ func (s *Service) KPIs(ctx context.Context, orgID int64, f Filter, keys []string
 	out := make([]KPI, len(keys))
 	for i, k := range keys {
 		d, _ := DefinitionOf(k)
-		out[i] = KPI{Metric: k, Unit: d.Unit, Current: cur[i], Previous: prev[i]}
+		out[i] = KPI{Metric: k, Unit: d.Unit, Current: cur[i], Previous: prev[i], IgnoredFilters: Ignored(k, f)}
 		if d.Now {
 			out[i].Previous = Figure{Metric: k}
 		}
@@ -160,7 +160,9 @@ func (s *Service) Series(ctx context.Context, orgID int64, f Filter, key string)
 	if d.Now {
 		return Series{}, model.FieldError("metric", "analytics.error.no_series")
 	}
-	return fam.series(ctx, orgID, f, key, StepOf(f))
+	sr, err := fam.series(ctx, orgID, f, key, StepOf(f))
+	sr.IgnoredFilters = Ignored(key, f)
+	return sr, err
 }
 
 // Table is one breakdown of the period (see Tables).
@@ -170,7 +172,7 @@ func (s *Service) Table(ctx context.Context, orgID int64, f Filter, name string)
 		return Table{}, model.FieldError("table", "analytics.error.table")
 	}
 	t, err := fam.table(ctx, orgID, f, name)
-	t.Name = name
+	t.Name, t.IgnoredFilters = name, TableIgnores(name, f)
 	return t, err
 }
 
@@ -181,7 +183,7 @@ func (s *Service) Funnel(ctx context.Context, orgID int64, f Filter, name string
 		return Funnel{}, model.FieldError("funnel", "analytics.error.funnel")
 	}
 	fu, err := fam.funnel(ctx, orgID, f, name)
-	fu.Name = name
+	fu.Name, fu.IgnoredFilters = name, FunnelIgnores(name, f)
 	return fu, err
 }
 
@@ -204,7 +206,7 @@ func (s *Service) Drill(ctx context.Context, orgID int64, f Filter, key, row, af
 	if err != nil {
 		return DrillPage{}, err
 	}
-	page.Metric, page.Kind = key, d.Drill
+	page.Metric, page.Kind, page.IgnoredFilters = key, d.Drill, Ignored(key, f)
 	return page, nil
 }
 

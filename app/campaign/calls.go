@@ -272,7 +272,9 @@ func (s *Service) dialAll(ctx context.Context, c model.Campaign, n model.VoiceNu
 		var ve *model.ValidationError
 		switch {
 		case err == nil:
-			if err := s.st.Tx(ctx, func(tx *store.Store) error {
+			// Retell placed the call: its id exists only here, so a deadlock's victim is
+			// written again rather than left for the lease to call the person twice.
+			if err := s.st.TxRetry(ctx, func(tx *store.Store) error {
 				ok, err := tx.RecipientCalled(ctx, c.OrgID, rec.ID, call.CallID)
 				if err != nil || !ok {
 					return err

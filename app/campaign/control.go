@@ -145,7 +145,12 @@ func (s *Service) Pause(ctx context.Context, a model.Actor, id int64) error {
 
 // pause moves a campaign to paused with a reason; one already paused or finished stays.
 func (s *Service) pause(ctx context.Context, orgID, id int64, reason, detail string) error {
-	return s.st.Tx(ctx, func(tx *store.Store) error {
+	return s.pauseIn(ctx, s.st, orgID, id, reason, detail)
+}
+
+// pauseIn is pause in st's transaction, when st is in one.
+func (s *Service) pauseIn(ctx context.Context, st *store.Store, orgID, id int64, reason, detail string) error {
+	return st.Tx(ctx, func(tx *store.Store) error {
 		ok, err := tx.MoveCampaign(ctx, orgID, id, model.CampaignPaused,
 			[]string{model.CampaignRunning, model.CampaignScheduled}, reason, detail)
 		if err != nil || !ok {

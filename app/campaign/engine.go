@@ -42,7 +42,12 @@ func (s *Service) runTimeout() time.Duration { return s.Slice + 2*s.SendTimeout 
 // Work sends the campaign's due recipients for one slice of time, then yields its worker
 // (snoozing) so other jobs run; it ends when the campaign is not running or nothing is left.
 func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
-	return w.Service.run(ctx, job.Args)
+	err := w.Service.run(ctx, job.Args)
+	if err != nil && !errors.Is(err, &river.JobSnoozeError{}) {
+		// The queue tries the job again later; an operator wants to know why it stopped.
+		slog.Warn("campaign: runner", "campaign", job.Args.CampaignID, "job", job.ID, "attempt", job.Attempt, "err", err)
+	}
+	return err
 }
 
 // errStop ends a runner: the campaign is not running any more.
@@ -694,7 +699,12 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			retry = append(retry, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: code, Title: title})
 		}
 	}
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
+	// The status webhooks of the same messages and recipients write beside this transaction,
+	// and PostgreSQL may choose it as a deadlock's victim: it is run again, since what it
+	// holds exists nowhere else. A refusal lost here would be sent again once its claim
+	// was settled, and the stop it causes would be lost with it: the pause is written in
+	// the same transaction.
+	err := s.st.TxRetry(ctx, func(tx *store.Store) error {
 		if err := tx.MarkManySent(ctx, c.OrgID, sentIDs, sentPIDs); err != nil {
 			return err
 		}
@@ -721,13 +731,19 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 				return err
 			}
 		}
-		return events.CampaignRecipientStatus.PublishMany(ctx, tx, c.OrgID, changes)
+		if err := events.CampaignRecipientStatus.PublishMany(ctx, tx, c.OrgID, changes); err != nil {
+			return err
+		}
+		if stop != "" {
+			return s.pauseIn(ctx, tx, c.OrgID, c.ID, stop, stopDetail)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if stop != "" {
-		return errors.Join(errStop, s.pause(ctx, c.OrgID, c.ID, stop, stopDetail))
+		return errStop
 	}
 	if elsewhere == len(items) {
 		return errElsewhere

@@ -238,6 +238,63 @@ func TestSpamBlockPausesTheCampaign(t *testing.T) {
 	}
 }
 
+// TestSpamRefusalSurvivesADeadlock: the batch's record transaction runs beside the status
+// webhooks of the same messages and recipients, and PostgreSQL may pick it as a deadlock's
+// victim (seen in loaded test runs: recipients-sent against recipients-by-message). The
+// refusal it carried must not be lost: before, the claim was left to the lease, the
+// refused recipient went again and was taken, and nobody paused. A trigger fails the
+// refusal's write once with the deadlock's code.
+func TestSpamRefusalSurvivesADeadlock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, q := range []string{
+		`CREATE SEQUENCE test_deadlocks`,
+		`CREATE FUNCTION test_deadlock_once() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF nextval('test_deadlocks') = 1 THEN
+				RAISE EXCEPTION 'deadlock detected (test)' USING ERRCODE = '40P01';
+			END IF;
+			RETURN NULL;
+		END $$`,
+		`CREATE TRIGGER test_deadlock_once AFTER UPDATE ON messages FOR EACH ROW
+			WHEN (NEW.status = 'failed' AND NEW.error_code = '131048') EXECUTE FUNCTION test_deadlock_once()`,
+	} {
+		if _, err := e.st.DB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := e.contacts(t, 10)
+	e.ms.SetFailNext(131048, "")
+	c := e.draft(t, ids)
+	if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, time.Minute, "the campaign to stop", func() bool { return e.status(t, c.ID) != model.CampaignRunning })
+	_ = e.ms.WaitDeliveries(e.ctx)
+	var fired int64
+	if err := e.st.DB().Get(&fired, `SELECT last_value FROM test_deadlocks`); err != nil || fired < 1 {
+		t.Fatalf("the trigger never failed the record (%d, %v)", fired, err)
+	}
+	got, _ := e.st.Campaign(e.ctx, e.a.OrgID, c.ID)
+	if got.Status != model.CampaignPaused || got.PauseReason != model.PauseSpam {
+		t.Fatalf("status %s (%q), progress %+v, simulator sends %d", got.Status, got.PauseReason, e.progress(t, c.ID), len(e.sentTimes()))
+	}
+	failed, _ := e.svc.Recipients(e.ctx, e.a, c.ID, model.RecipientFailed, 0, 10)
+	if len(failed) != 1 || failed[0].ErrorCode != "131048" {
+		t.Fatalf("failed: %+v", failed)
+	}
+	// Nobody was sent twice, and the refused person was not sent again.
+	sent := e.sentTimes()
+	if len(sent) != 9 || sent[digits(failed[0].Address)] != 0 {
+		t.Fatalf("simulator sends %v, refused %s", sent, failed[0].Address)
+	}
+	for to, n := range sent {
+		if n != 1 {
+			t.Fatalf("%s got %d", to, n)
+		}
+	}
+}
+
 // TestLateCappedStatusAndRetry: a 131049 that arrives after the 200 makes the recipient
 // capped, not failed; "retry failed" leaves it alone and sends again a transient failure.
 func TestLateCappedStatus(t *testing.T) {

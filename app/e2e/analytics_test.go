@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,9 @@ func TestAnalyticsDashboardInTheBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := inst.App.Inbox.AddLabel(bg, a, convs[0], "vip"); err != nil {
+		t.Fatal(err)
+	}
 	ps, err := inst.App.Board.Pipelines(bg, orgID)
 	if err != nil || len(ps) == 0 {
 		t.Fatalf("pipelines: %v", err)
@@ -158,6 +162,33 @@ func TestAnalyticsDashboardInTheBrowser(t *testing.T) {
 	drill := strings.TrimPrefix(b.location(), inst.URL)
 	b.noConsoleErrors()
 
+	// A label: the figures that do not follow it (the leads') say so in one quiet line, the
+	// ones that do (the messages') say nothing.
+	b.open(org, tid("dash-kpis"))
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="scope-note"]').length`); n != 0 {
+		t.Errorf("%d notes without any filter chosen", n)
+	}
+	b.do("filter by the label", chromedp.SetValue(tid("filter-label"), "vip"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="filter-label"]').dispatchEvent(new Event("change", {bubbles: true}))`))
+	b.waitJS("one conversation has the label", figureIs("conversations.started", "1")+` && `+figureIs("messages.sent", "1"), waitTimeout)
+	note := i18n.T(i18n.EN, "analytics.scope.ignored", "filters", "label")
+	if got := eval[string](b, `(document.querySelector('[data-testid="kpi-leads.created"] [data-testid="scope-note"]') || {}).textContent || ""`); strings.TrimSpace(got) != note {
+		t.Errorf("the leads card's note is %q, want %q", got, note)
+	}
+	if eval[bool](b, `!!document.querySelector('[data-testid="kpi-messages.sent"] [data-testid="scope-note"]')`) {
+		t.Error("the messages card, which the label narrows, has a note")
+	}
+	if !eval[bool](b, `(() => { const e = document.querySelector('[data-testid="kpi-leads.created"] [data-testid="scope-note"]');
+		return !!e && e.getBoundingClientRect().height > 0 && getComputedStyle(e).display !== "none"; })()`) {
+		t.Error("the leads card's note is not visible")
+	}
+	dash = strings.TrimPrefix(b.location(), inst.URL)
+	b.do("open the leads behind the figure", chromedp.Click(tid("figure-leads.created")))
+	b.waitPath("the leads' drill-down", `/analytics/drill$`)
+	b.waitJS("the drill-down says the label was left aside", `(document.querySelector('[data-testid="scope-note"]') || {}).textContent?.trim() === `+strconv.Quote(note), waitTimeout)
+	scoped := strings.TrimPrefix(b.location(), inst.URL)
+	b.noConsoleErrors()
+
 	// The looks.
 	dir := os.Getenv("MASTERIA_SCREENSHOTS")
 	for i, l := range []look{{name: "1366-light-en", width: 1366, height: 900, theme: "light"},
@@ -168,10 +199,15 @@ func TestAnalyticsDashboardInTheBrowser(t *testing.T) {
 			c.Post("/locale", url.Values{"locale": {"pt-BR"}})
 		}
 		b.setLook(l)
-		for _, p := range []struct{ name, path, sel string }{{"dashboard", dash, `[data-testid="dash-kpis"]`}, {"drill", drill, `[data-testid="drill-list"]`}} {
+		for _, p := range []struct{ name, path, sel string }{{"dashboard", dash, `[data-testid="dash-kpis"]`}, {"drill", drill, `[data-testid="drill-list"]`},
+			{"drill-scoped", scoped, `[data-testid="drill-summary"]`}} {
 			b.open(p.path, chromedp.CSS(p.sel))
 			if i == 1 && p.name == "dashboard" && !strings.Contains(eval[string](b, `document.body.innerText`), i18n.T(i18n.PTBR, "analytics.export_kpis")) {
 				t.Errorf("%s %s: not in Portuguese", p.name, l.name)
+			}
+			if i == 1 && p.name == "dashboard" && !strings.Contains(eval[string](b, `document.querySelector('[data-testid="kpi-leads.created"]').innerText`),
+				i18n.T(i18n.PTBR, "analytics.scope.ignored", "filters", "etiqueta")) {
+				t.Errorf("%s %s: the leads card's note is not in Portuguese", p.name, l.name)
 			}
 			if dir != "" {
 				b.save(dir, "analytics-"+p.name+"-"+l.name, l)

@@ -17,3 +17,11 @@ func IsDataError(err error) bool {
 	}
 	return pe.Code.Class() == "22" || pe.Code == "23502" || pe.Code == "23514"
 }
+
+// IsTxConflict tells whether PostgreSQL rolled a transaction back for a conflict with
+// another one: it chose it as a deadlock's victim (40P01) or could not serialize it
+// (40001). Nothing of it was written, and the same work run again normally succeeds.
+func IsTxConflict(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}

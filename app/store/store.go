@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
@@ -250,6 +252,29 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// TxRetry is Tx run again when PostgreSQL rolled the transaction back for a conflict with
+// another one (IsTxConflict: a deadlock's victim, a serialization failure), up to five
+// tries in all. The whole transaction was undone, so fn runs again from the start; it must
+// keep nothing of a failed try. Inside a transaction already, fn joins it (and is not
+// tried again: the outer transaction is the one that failed).
+func (s *Store) TxRetry(ctx context.Context, fn func(tx *Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	for try := 1; ; try++ {
+		err := s.Tx(ctx, fn)
+		if err == nil || try == 5 || !IsTxConflict(err) {
+			return err
+		}
+		// A short, growing and random wait, so the two sides of a deadlock do not meet again.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try*10+rand.IntN(20*try)) * time.Millisecond):
+		}
+	}
 }
 
 // fragment returns the text of a fragment query; the names are fixed in code and checked by

@@ -23,7 +23,8 @@ func (s *Server) analyticsDefinitions(c echo.Context) error {
 		g := analyticsview.DefinitionGroup{Family: fam}
 		for _, d := range analytics.Definitions {
 			if d.Family == fam {
-				g.Metrics = append(g.Metrics, analyticsview.Definition{Key: d.Key, Unit: string(d.Unit), Drill: string(d.Drill), Now: d.Now})
+				g.Metrics = append(g.Metrics, analyticsview.Definition{Key: d.Key, Unit: string(d.Unit), Drill: string(d.Drill), Now: d.Now,
+					NarrowedBy: analytics.NarrowedBy(d.Key)})
 			}
 		}
 		groups = append(groups, g)

@@ -116,3 +116,76 @@ func TestAnalyticsGuardsAndRefusals(t *testing.T) {
 		t.Errorf("htmx refresh: %d %.200s", res.StatusCode, res.Body)
 	}
 }
+
+// TestAnalyticsScopeNotes: with a label chosen, each figure that does not follow it says
+// so in one line (the leads' card, the cadence funnel, their drill-downs), the figures that
+// follow it say nothing, and without a filter nothing is said; the CSV adds no line for it;
+// the definitions page says what narrows each metric.
+func TestAnalyticsScopeNotes(t *testing.T) {
+	t.Parallel()
+	o := newInboxOrg(t)
+	manager, _ := o.member(model.RoleManager)
+	page := func(p string) string {
+		t.Helper()
+		res := manager.Get(o.home + p)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", p, res.StatusCode, webtest.Text(res.Body))
+		}
+		return res.Body
+	}
+	// part is the HTML of the element whose data-testid is id, up to the next card of its kind.
+	part := func(body, id, next string) string {
+		t.Helper()
+		i := strings.Index(body, `data-testid="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no %s on the page", id)
+		}
+		rest := body[i+len(id):]
+		if j := strings.Index(rest, next); j >= 0 {
+			rest = rest[:j]
+		}
+		return rest
+	}
+	note := i18n.T(i18n.EN, "analytics.scope.ignored", "filters", "label")
+	if body := page("/analytics?period=7d"); strings.Contains(body, `data-testid="scope-note"`) {
+		t.Error("a note without any filter chosen")
+	}
+	body := page("/analytics?period=7d&label=vip")
+	if p := part(body, "kpi-leads.created", `data-testid="kpi-`); !strings.Contains(p, `data-testid="scope-note"`) || !strings.Contains(p, note) {
+		t.Errorf("the leads card says nothing of the label: %s", webtest.Text(p))
+	}
+	if p := part(body, "kpi-messages.sent", `data-testid="kpi-`); strings.Contains(p, `data-testid="scope-note"`) {
+		t.Errorf("the messages card, which follows the label, has a note: %s", webtest.Text(p))
+	}
+	if p := part(body, "funnel-cadence", `data-testid="funnel-`); !strings.Contains(p, note) {
+		t.Errorf("the cadence funnel says nothing of the label: %s", webtest.Text(p))
+	}
+	if p := part(body, "dash-now", `data-testid="dash-kpis"`); strings.Contains(p, `data-testid="scope-note"`) {
+		t.Errorf("the figures of now follow the label but have a note: %s", webtest.Text(p))
+	}
+	// Several filters joined in words; business hours only beside a time that ignores them.
+	body = page(fmt.Sprintf("/analytics?period=7d&label=vip&channel=%d&hours=business", o.ch.ID))
+	if p := part(body, "kpi-leads.created", `data-testid="kpi-`); !strings.Contains(p, i18n.T(i18n.EN, "analytics.scope.ignored", "filters", "channel or label")) {
+		t.Errorf("leads card under channel and label: %s", webtest.Text(p))
+	}
+	if p := part(body, "kpi-response.first_median", `data-testid="kpi-`); strings.Contains(p, `data-testid="scope-note"`) {
+		t.Errorf("first response follows channel, label and business hours but has a note: %s", webtest.Text(p))
+	}
+	// The drill-downs say the same; the CSV has no line for it.
+	if d := page("/analytics/drill?period=7d&label=vip&metric=leads.created"); !strings.Contains(d, note) {
+		t.Errorf("the leads' drill-down says nothing of the label: %s", webtest.Text(d))
+	}
+	if d := page("/analytics/drill?period=7d&label=vip&metric=messages.sent"); strings.Contains(d, `data-testid="scope-note"`) {
+		t.Error("the messages' drill-down, which follows the label, has a note")
+	}
+	if csv := page("/analytics/export?part=kpis&period=7d&label=vip"); strings.Contains(csv, note) || strings.Contains(csv, "narrowed") {
+		t.Errorf("the CSV carries the note: %s", csv)
+	}
+	defs := page("/analytics/definitions")
+	if p := part(defs, "definition-cadence.enrolled", "<article"); !strings.Contains(p, i18n.T(i18n.EN, "definitions.narrowed_by_none")) {
+		t.Errorf("cadence.enrolled's definition: %s", webtest.Text(p))
+	}
+	if p := part(defs, "definition-leads.created", "<article"); !strings.Contains(p, i18n.T(i18n.EN, "definitions.narrowed_by", "filters", "agent and pipeline")) {
+		t.Errorf("leads.created's definition: %s", webtest.Text(p))
+	}
+}

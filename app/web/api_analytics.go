@@ -286,8 +286,12 @@ func (s *Server) apiAnalyticsDrill(c echo.Context) error {
 	if page.Next != "" {
 		next = &page.Next
 	}
-	return c.JSON(http.StatusOK, map[string]any{"filter": filterJSON(f), "metric": page.Metric, "kind": page.Kind,
-		"total": page.Total, "items": page.Items, "next": next})
+	out := map[string]any{"filter": filterJSON(f), "metric": page.Metric, "kind": page.Kind,
+		"total": page.Total, "items": page.Items, "next": next}
+	if len(page.IgnoredFilters) > 0 {
+		out["ignored_filters"] = page.IgnoredFilters
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // apiDefinitionJSON is one metric as GET /analytics/definitions lists it.
@@ -299,6 +303,8 @@ type apiDefinitionJSON struct {
 	Family string `json:"family"`
 	Drill  string `json:"drill"` // the list a click opens; "" for none
 	Now    bool   `json:"now"`   // a figure of the present moment, which no period changes
+	// NarrowedBy are the filters that change the figure (analytics.NarrowedBy).
+	NarrowedBy []string `json:"narrowed_by"`
 }
 
 // apiAnalyticsDefinitions is GET /analytics/definitions: every metric with its written
@@ -324,7 +330,7 @@ func (s *Server) apiAnalyticsDefinitions(c echo.Context) error {
 	out := make([]apiDefinitionJSON, 0, len(analytics.Definitions))
 	for _, d := range analytics.Definitions {
 		out = append(out, apiDefinitionJSON{Key: d.Key, Name: metricText(lang, d.Key, "name"), About: metricText(lang, d.Key, "about"),
-			Unit: string(d.Unit), Family: d.Family, Drill: string(d.Drill), Now: d.Now})
+			Unit: string(d.Unit), Family: d.Family, Drill: string(d.Drill), Now: d.Now, NarrowedBy: nonNil(analytics.NarrowedBy(d.Key))})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"lang": lang.String(), "definitions": out})
 }

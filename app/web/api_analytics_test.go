@@ -136,6 +136,7 @@ func TestAPIAnalyticsDefinitions(t *testing.T) {
 			Definitions []struct {
 				Key, Name, About, Unit, Family, Drill string
 				Now                                   bool
+				NarrowedBy                            []string `json:"narrowed_by"`
 			} `json:"definitions"`
 		}
 		if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
@@ -146,10 +147,80 @@ func TestAPIAnalyticsDefinitions(t *testing.T) {
 		}
 		for i, d := range analytics.Definitions {
 			got := out.Definitions[i]
-			if got.Key != d.Key || got.Unit != string(d.Unit) || got.Family != d.Family || got.Drill != string(d.Drill) || got.Now != d.Now {
+			if got.Key != d.Key || got.Unit != string(d.Unit) || got.Family != d.Family || got.Drill != string(d.Drill) || got.Now != d.Now ||
+				!slices.Equal(got.NarrowedBy, nonNilNames(analytics.NarrowedBy(d.Key))) {
 				t.Errorf("%s: definition %d is %+v, want %+v", lang, i, got, d)
 			}
 		}
+	}
+}
+
+// Each figure of an answer names the filters in force it does not follow: with a label
+// chosen, the leads' figures say the label was left aside, the messages' say nothing.
+func TestAPIAnalyticsIgnoredFilters(t *testing.T) {
+	t.Parallel()
+	inst := webtest.Start(t)
+	c, _, key := apiOrg(t, inst, "Loja Filtros")
+	get := func(path string, out any) {
+		t.Helper()
+		res := apiCall(t, c, key, "GET", path, "")
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, res.Body)
+		}
+		if err := json.Unmarshal([]byte(res.Body), out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type scoped struct {
+		Metric  string   `json:"metric"`
+		Name    string   `json:"name"`
+		Ignored []string `json:"ignored_filters"`
+	}
+	var dash struct {
+		KPIs    []scoped `json:"kpis"`
+		Now     []scoped `json:"now"`
+		Series  []scoped `json:"series"`
+		Tables  []scoped `json:"tables"`
+		Funnels []scoped `json:"funnels"`
+	}
+	get("/api/v1/analytics/dashboard?period=7d&label=vip", &dash)
+	ignored := map[string][]string{}
+	for _, list := range [][]scoped{dash.KPIs, dash.Now, dash.Series, dash.Tables, dash.Funnels} {
+		for _, p := range list {
+			ignored[p.Metric+p.Name] = p.Ignored
+		}
+	}
+	for part, want := range map[string][]string{
+		"leads.created": {"label"}, "leads.won": {"label"}, "calls.total": {"label"}, "messages.sent": nil,
+		"conversations.started": nil, "conversations.open": nil, "campaigns": {"label"}, "channels": nil,
+		"cadence": {"label"}, "leads": {"label"},
+	} {
+		got, ok := ignored[part]
+		if !ok {
+			t.Errorf("the dashboard has no %s", part)
+		} else if !slices.Equal(got, want) {
+			t.Errorf("%s: ignored_filters %v, want %v", part, got, want)
+		}
+	}
+	// Business hours are named only for a time they do not measure: a call's length.
+	var kp struct {
+		KPIs []scoped `json:"kpis"`
+	}
+	get("/api/v1/analytics/kpis?metrics=calls.duration_avg,response.first_median,leads.created&hours=business", &kp)
+	if len(kp.KPIs) != 3 || !slices.Equal(kp.KPIs[0].Ignored, []string{"business_hours"}) || kp.KPIs[1].Ignored != nil || kp.KPIs[2].Ignored != nil {
+		t.Errorf("under business hours: %+v", kp.KPIs)
+	}
+	// No filter in force: nothing named anywhere.
+	res := apiCall(t, c, key, "GET", "/api/v1/analytics/dashboard?period=7d", "")
+	if res.StatusCode != 200 || strings.Contains(res.Body, "ignored_filters") {
+		t.Errorf("without filters: %d, ignored_filters named: %v", res.StatusCode, strings.Contains(res.Body, "ignored_filters"))
+	}
+	var page struct {
+		Ignored []string `json:"ignored_filters"`
+	}
+	get("/api/v1/analytics/drill?metric=cadence.enrolled&label=vip&period=7d", &page)
+	if !slices.Equal(page.Ignored, []string{"label"}) {
+		t.Errorf("drill of cadence.enrolled under a label: ignored_filters %v", page.Ignored)
 	}
 }
 
@@ -337,10 +408,24 @@ func analyticsContract(t *testing.T, inst *webtest.Instance, orgID int64, key st
 	call("GET", "/analytics/tables/agents", "", key, 200, true)
 	call("GET", "/analytics/dashboard", "", key, 200, true)
 	call("GET", "/analytics/dashboard?period=7d&hours=business", "", key, 200, true)
+	call("GET", "/analytics/dashboard?label=vip&hours=business", "", key, 200, true)
+	call("GET", "/analytics/kpis?metrics=leads.created,calls.duration_avg,messages.sent&label=vip&hours=business", "", key, 200, true)
+	call("GET", "/analytics/series?metric=leads.created&label=vip", "", key, 200, true)
+	call("GET", "/analytics/tables/stages?label=vip", "", key, 200, true)
+	call("GET", "/analytics/funnels/cadence?label=vip", "", key, 200, true)
+	call("GET", "/analytics/drill?metric=leads.created&label=vip", "", key, 200, true)
 	for name := range analytics.Tables {
 		call("GET", "/analytics/tables/"+name, "", key, 200, true)
 	}
 	for name := range analytics.Funnels {
 		call("GET", "/analytics/funnels/"+name, "", key, 200, true)
 	}
+}
+
+// nonNilNames is names, or an empty list for nil (an answer's []).
+func nonNilNames(names []string) []string {
+	if names == nil {
+		return []string{}
+	}
+	return names
 }

@@ -6,6 +6,7 @@ package analytics
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -315,4 +316,40 @@ func RowLabel(ctx context.Context, r analytics.Row) string {
 		return r.Key
 	}
 	return ui.T(ctx, "analytics.none")
+}
+
+// ScopeNote is the line that says which filters in force a figure does not follow, in the
+// reader's language: "Not narrowed by channel or label"; "" when it follows them all.
+func ScopeNote(ctx context.Context, ignored []string) string {
+	if len(ignored) == 0 {
+		return ""
+	}
+	return ui.T(ctx, "analytics.scope.ignored", "filters", FilterNames(ctx, ignored, "analytics.scope.or"))
+}
+
+// FilterNames joins the names of filters in words: "label", "channel or label",
+// "channel, agent or label" (conj is the i18n key of the last joining word).
+func FilterNames(ctx context.Context, names []string, conj string) string {
+	words := make([]string, len(names))
+	for i, n := range names {
+		words[i] = ui.T(ctx, "analytics.scope."+n)
+	}
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " " + ui.T(ctx, conj) + " " + words[len(words)-1]
+}
+
+// nowIgnored are the filters in force that the figures of the present moment do not follow
+// (they are one family's: one line says it for them all).
+func nowIgnored(d Dash) []string {
+	var out []string
+	for _, n := range d.Now {
+		for _, name := range analytics.Ignored(n.Figure.Metric, d.Filter) {
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }

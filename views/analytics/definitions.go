@@ -22,6 +22,16 @@ type Definition struct {
 	Unit  string // count, ratio, seconds, cents
 	Drill string // the list a click opens; "" for none
 	Now   bool   // a figure of the present moment
+	// NarrowedBy are the filters that change it (analytics.NarrowedBy); none: only the period.
+	NarrowedBy []string
+}
+
+// narrowedText says which filters change a metric: "Narrowed by channel, agent and label".
+func narrowedText(ctx context.Context, names []string) string {
+	if len(names) == 0 {
+		return ui.T(ctx, "definitions.narrowed_by_none")
+	}
+	return ui.T(ctx, "definitions.narrowed_by", "filters", FilterNames(ctx, names, "analytics.scope.and"))
 }
 
 // metricText is the metric's name or written definition in the reader's language; ok is
