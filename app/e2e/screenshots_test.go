@@ -224,7 +224,14 @@ func (b *browser) save(dir, name string, l look) {
 	if w := eval[int64](b, `document.documentElement.scrollWidth`); w > l.width {
 		b.t.Logf("PROBLEM %s: the page is %dpx wide on a %dpx screen", name, w, l.width)
 	}
-	text := eval[string](b, `document.body.innerText`)
+	// Code (a metric's key on the definitions page, an API path) is meant to show as it is.
+	text := eval[string](b, `(() => {
+		const code = [...document.querySelectorAll("code")].map(e => [e, e.style.display]);
+		code.forEach(([e]) => { e.style.display = "none" });
+		const text = document.body.innerText;
+		code.forEach(([e, d]) => { e.style.display = d });
+		return text;
+	})()`)
 	if ids := rawID.FindAllString(text, -1); len(ids) > 0 {
 		b.t.Logf("PROBLEM %s: internal names show: %s", name, strings.Join(ids, " "))
 	} else if k := b.keys.FindString(text); k != "" {
