@@ -43,10 +43,18 @@ func TestLiveListsInTheBrowser(t *testing.T) {
 	owner.Role = model.RoleOwner
 	bg := context.Background()
 
-	// Contacts: two made back to back while the list (of one) is open. (An empty list has
-	// no filter bar, which its reloads also redraw: htmx would log that it is missing.)
+	// Contacts: the first one, made elsewhere while the empty list is open, reloads the page
+	// (drawn empty, it has no filter bar); then two made back to back while the list is open.
+	b.open(org+"/contacts", tid("contacts-empty"))
+	b.waitJS("the SSE connection of the page is open", sseOpen, waitTimeout)
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__e2eNoReload = true`))
 	if _, err := inst.App.CRM.Create(bg, owner, crm.ContactInput{Name: "Nair Bento", Phone: "+5511955550400"}); err != nil {
 		t.Fatal(err)
+	}
+	b.waitJS("the first contact listed, with the filter bar", `!!document.querySelector('[data-testid="contacts-filters"]') && `+
+		`[...document.querySelectorAll('[data-testid="contacts-row"]')].some(r => r.textContent.includes("Nair Bento"))`, waitTimeout)
+	if eval[bool](b, `window.__e2eNoReload === true`) {
+		t.Error("the empty contacts page was not reloaded for its first contact")
 	}
 	b.open(org+"/contacts", chromedp.CSS("#contacts-results"))
 	b.waitJS("the SSE connection of the page is open", sseOpen, waitTimeout)

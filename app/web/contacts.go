@@ -79,6 +79,11 @@ func (s *Server) contactList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if isHTMX(c) && c.Request().Header.Get("X-Contacts-Empty") == "1" && d.HasContacts {
+		// The page was drawn empty, without its filter bar: the first contact reloads it.
+		c.Response().Header().Set("HX-Refresh", "true")
+		return c.NoContent(http.StatusOK)
+	}
 	return render(c, http.StatusOK, contacts.List(d), contacts.ListFragment(d))
 }
 
