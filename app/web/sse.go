@@ -63,7 +63,7 @@ func (s *Server) events(c echo.Context) error {
 	// Ids are taken when an event is written, not when its transaction commits: a long
 	// transaction can commit its event after a later one was sent. So the stream remembers
 	// what it sent instead of keeping a high-water mark, which would drop such an event.
-	sent := newRecentIDs(4096)
+	sent := newRecentIDs(1024)
 	replay := func(after int64) error {
 		for {
 			evs, err := s.broker.Since(ctx, orgID, after, 500)
@@ -147,16 +147,17 @@ func (s *Server) events(c echo.Context) error {
 const lagLookback = 2000
 
 // recentIDs remembers the last n event ids a stream sent, so that an event replayed from
-// the table and also received live (or received twice) is written once.
+// the table and also received live (or received twice) is written once. It grows with
+// what the stream sends (a quiet stream holds a few ids; a busy one at most n, about
+// 25 KB), since every open page holds one.
 type recentIDs struct {
+	n    int
 	set  map[int64]struct{}
 	ring []int64
 	next int
 }
 
-func newRecentIDs(n int) *recentIDs {
-	return &recentIDs{set: make(map[int64]struct{}, n), ring: make([]int64, 0, n)}
-}
+func newRecentIDs(n int) *recentIDs { return &recentIDs{n: n, set: map[int64]struct{}{}} }
 
 func (r *recentIDs) has(id int64) bool { _, ok := r.set[id]; return ok }
 
@@ -164,12 +165,12 @@ func (r *recentIDs) add(id int64) {
 	if r.has(id) {
 		return
 	}
-	if len(r.ring) < cap(r.ring) {
+	if len(r.ring) < r.n {
 		r.ring = append(r.ring, id)
 	} else {
 		delete(r.set, r.ring[r.next])
 		r.ring[r.next] = id
-		r.next = (r.next + 1) % len(r.ring)
+		r.next = (r.next + 1) % r.n
 	}
 	r.set[id] = struct{}{}
 }
