@@ -10,6 +10,16 @@ SELECT p.id, p.org_id, p.name, p.instructions, p.tone, p.language, p.model, p.te
 FROM personas p WHERE p.org_id = $1
 ORDER BY lower(p.name), p.id;
 
+-- name: personas-page
+-- A page of an org's personas in the order they were made, after id $2 (0: from the first).
+SELECT p.id, p.org_id, p.name, p.instructions, p.tone, p.language, p.model, p.temperature::float8 AS temperature,
+    p.nothing_found, p.max_turns, to_json(p.handover_keywords) AS handover_keywords, p.handover_message,
+    p.business_hours, p.created_at, p.updated_at,
+    to_json(ARRAY(SELECT k.knowledge_base_id FROM persona_knowledge_bases k
+                  WHERE k.org_id = p.org_id AND k.persona_id = p.id ORDER BY k.knowledge_base_id)) AS knowledge_base_ids
+FROM personas p WHERE p.org_id = $1 AND p.id > $2
+ORDER BY p.id LIMIT $3;
+
 -- name: persona
 SELECT p.id, p.org_id, p.name, p.instructions, p.tone, p.language, p.model, p.temperature::float8 AS temperature,
     p.nothing_found, p.max_turns, to_json(p.handover_keywords) AS handover_keywords, p.handover_message,

@@ -19,6 +19,16 @@ FROM pipelines p
 WHERE p.org_id = $1
 ORDER BY p.position, p.id;
 
+-- name: pipelines-page
+-- A page of an org's pipelines in the order they were made, after id $2 (0: from the first),
+-- with their stage and lead counts.
+SELECT p.id, p.org_id, p.name, p.currency, p.position, p.created_at, p.updated_at,
+    (SELECT count(*) FROM stages s WHERE s.org_id = p.org_id AND s.pipeline_id = p.id) AS stage_count,
+    (SELECT count(*) FROM leads l WHERE l.org_id = p.org_id AND l.pipeline_id = p.id) AS lead_count
+FROM pipelines p
+WHERE p.org_id = $1 AND p.id > $2
+ORDER BY p.id LIMIT $3;
+
 -- name: pipeline-list
 -- The pipelines without their counts, for the board's picker.
 SELECT id, org_id, name, currency, position, created_at, updated_at

@@ -49,6 +49,12 @@ SELECT t.id, t.org_id, t.name, t.color, t.created_at,
        (SELECT count(*) FROM contacts c WHERE c.org_id = t.org_id AND c.tag_ids @> ARRAY[t.id]) AS count
 FROM tags t WHERE t.org_id = $1 ORDER BY lower(t.name);
 
+-- name: tags-page
+-- A page of an org's tags in the order they were made, after id $2 (0: from the first).
+SELECT t.id, t.org_id, t.name, t.color, t.created_at,
+       (SELECT count(*) FROM contacts c WHERE c.org_id = t.org_id AND c.tag_ids @> ARRAY[t.id]) AS count
+FROM tags t WHERE t.org_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3;
+
 -- name: tag-create
 INSERT INTO tags (org_id, name, color) VALUES ($1, $2, $3)
 RETURNING id, org_id, name, color, created_at, 0::bigint AS count;
@@ -69,6 +75,11 @@ UPDATE contacts SET tag_ids = array_remove(tag_ids, $2::bigint) WHERE org_id = $
 -- name: fields
 SELECT id, org_id, key, label, type, choices, position, created_at FROM contact_fields
 WHERE org_id = $1 ORDER BY position, id;
+
+-- name: fields-page
+-- A page of an org's custom fields in the order they were made, after id $2 (0: from the first).
+SELECT id, org_id, key, label, type, choices, position, created_at FROM contact_fields
+WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3;
 
 -- name: field-create
 INSERT INTO contact_fields (org_id, key, label, type, choices, position)
@@ -99,6 +110,11 @@ ORDER BY e.id DESC LIMIT $4;
 -- name: segments
 SELECT id, org_id, name, filter, created_by, created_at, updated_at FROM segments
 WHERE org_id = $1 ORDER BY lower(name);
+
+-- name: segments-page
+-- A page of an org's segments in the order they were made, after id $2 (0: from the first).
+SELECT id, org_id, name, filter, created_by, created_at, updated_at FROM segments
+WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3;
 
 -- name: segment
 SELECT id, org_id, name, filter, created_by, created_at, updated_at FROM segments WHERE org_id = $1 AND id = $2;

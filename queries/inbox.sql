@@ -21,6 +21,11 @@ FROM channels WHERE id = $1;
 SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at, persona_id
 FROM channels WHERE org_id = $1 ORDER BY lower(name), id;
 
+-- name: channels-page
+-- A page of an org's channels in the order they were made, after id $2 (0: from the first).
+SELECT id, org_id, kind, name, config, secrets, status, last_error, rate, created_at, updated_at, persona_id
+FROM channels WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3;
+
 -- name: conversation-open
 -- The conversation of a contact on a channel, created on first contact; reopened when closed.
 INSERT INTO conversations (org_id, channel_id, contact_id) VALUES ($1, $2, $3)

@@ -8,6 +8,15 @@ SELECT id, org_id, phone_number, source, country, step, status, last_error, twil
     created_at, updated_at
 FROM voice_numbers WHERE org_id = $1 ORDER BY created_at DESC, id DESC;
 
+-- name: voice-numbers-page
+-- A page of an org's voice numbers, newest first, before id $2 (0: from the newest).
+SELECT id, org_id, phone_number, source, country, step, status, last_error, twilio_number_sid, trunk_sid,
+    termination_uri, origination_url_sid, credential_list_sid, sip_username, sip_password_sealed,
+    inbound_agent_id, outbound_agent_id, nickname, twilio_channel_id, release_step, release_from_retell,
+    created_at, updated_at
+FROM voice_numbers WHERE org_id = $1 AND ($2 = 0 OR id < $2)
+ORDER BY id DESC LIMIT $3;
+
 -- name: voice-number
 SELECT id, org_id, phone_number, source, country, step, status, last_error, twilio_number_sid, trunk_sid,
     termination_uri, origination_url_sid, credential_list_sid, sip_username, sip_password_sealed,

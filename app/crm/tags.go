@@ -17,6 +17,12 @@ func (s *Service) Tags(ctx context.Context, orgID int64) ([]model.Tag, error) {
 	return s.st.Tags(ctx, orgID)
 }
 
+// TagsPage returns up to limit of an org's tags with their counts, in the order they were
+// made, after afterID when it is not 0.
+func (s *Service) TagsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Tag, error) {
+	return s.st.TagsPage(ctx, orgID, afterID, limit)
+}
+
 func cleanTag(name, color string) (string, string, error) {
 	name = strings.Join(strings.Fields(name), " ")
 	v := model.NewValidationError()
@@ -66,6 +72,12 @@ func (s *Service) DeleteTag(ctx context.Context, a model.Actor, id int64) error 
 // Fields lists an org's custom fields.
 func (s *Service) Fields(ctx context.Context, orgID int64) ([]model.ContactField, error) {
 	return s.st.Fields(ctx, orgID)
+}
+
+// FieldsPage returns up to limit of an org's custom fields in the order they were made,
+// after afterID when it is not 0.
+func (s *Service) FieldsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.ContactField, error) {
+	return s.st.FieldsPage(ctx, orgID, afterID, limit)
 }
 
 var fieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -141,6 +153,12 @@ func (s *Service) DeleteField(ctx context.Context, a model.Actor, id int64) erro
 // Segments lists an org's segments.
 func (s *Service) Segments(ctx context.Context, orgID int64) ([]model.Segment, error) {
 	return s.st.Segments(ctx, orgID)
+}
+
+// SegmentsPage returns up to limit of an org's segments in the order they were made,
+// after afterID when it is not 0.
+func (s *Service) SegmentsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Segment, error) {
+	return s.st.SegmentsPage(ctx, orgID, afterID, limit)
 }
 
 // Segment returns a segment and its filter.

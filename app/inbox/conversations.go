@@ -212,6 +212,12 @@ func (s *Service) Channels(ctx context.Context, orgID int64) ([]model.Channel, e
 	return s.st.Channels(ctx, orgID)
 }
 
+// ChannelsPage returns up to limit of the org's channels in the order they were made,
+// after afterID when it is not 0.
+func (s *Service) ChannelsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Channel, error) {
+	return s.st.ChannelsPage(ctx, orgID, afterID, limit)
+}
+
 // keyword applies a customer's STOP or START sent on a channel, inside the inbound
 // message's transaction (so a failed opt-out is retried with the message rather than lost
 // behind a stored duplicate): the contact is opted out of (or back into) the channel's

@@ -16,6 +16,7 @@ import (
 type boardQueries struct {
 	PipelineCreate    *sqlx.Stmt `query:"pipeline-create"`
 	Pipelines         *sqlx.Stmt `query:"pipelines"`
+	PipelinesPage     *sqlx.Stmt `query:"pipelines-page"`
 	PipelineList      *sqlx.Stmt `query:"pipeline-list"`
 	Pipeline          *sqlx.Stmt `query:"pipeline"`
 	PipelineLock      *sqlx.Stmt `query:"pipeline-lock"`
@@ -90,6 +91,16 @@ func (s *Store) Pipelines(ctx context.Context, orgID int64) ([]model.Pipeline, e
 	var ps []model.Pipeline
 	if err := s.sel(ctx, s.q.Pipelines, &ps, orgID); err != nil {
 		return nil, fmt.Errorf("store: pipelines: %w", err)
+	}
+	return ps, nil
+}
+
+// PipelinesPage returns up to limit of an org's pipelines in the order they were made,
+// after afterID when it is not 0, with their stage and lead counts.
+func (s *Store) PipelinesPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Pipeline, error) {
+	var ps []model.Pipeline
+	if err := s.sel(ctx, s.q.PipelinesPage, &ps, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: pipelines page: %w", err)
 	}
 	return ps, nil
 }

@@ -16,6 +16,7 @@ import (
 // botQueries are the queries of personas, conversation owners and bot replies.
 type botQueries struct {
 	Personas            *sqlx.Stmt `query:"personas"`
+	PersonasPage        *sqlx.Stmt `query:"personas-page"`
 	Persona             *sqlx.Stmt `query:"persona"`
 	PersonaCreate       *sqlx.Stmt `query:"persona-create"`
 	PersonaUpdate       *sqlx.Stmt `query:"persona-update"`
@@ -38,6 +39,16 @@ func (s *Store) Personas(ctx context.Context, orgID int64) ([]model.Persona, err
 	var out []model.Persona
 	if err := s.sel(ctx, s.q.Personas, &out, orgID); err != nil {
 		return nil, fmt.Errorf("store: personas: %w", err)
+	}
+	return out, nil
+}
+
+// PersonasPage returns up to limit of an org's personas in the order they were made,
+// after afterID when it is not 0.
+func (s *Store) PersonasPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Persona, error) {
+	var out []model.Persona
+	if err := s.sel(ctx, s.q.PersonasPage, &out, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: personas page: %w", err)
 	}
 	return out, nil
 }

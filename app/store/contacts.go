@@ -26,12 +26,14 @@ type contactQueries struct {
 	ContactsAssign    *sqlx.Stmt `query:"contacts-assign"`
 	ContactsDelete    *sqlx.Stmt `query:"contacts-delete"`
 	Tags              *sqlx.Stmt `query:"tags"`
+	TagsPage          *sqlx.Stmt `query:"tags-page"`
 	TagCreate         *sqlx.Stmt `query:"tag-create"`
 	TagByName         *sqlx.Stmt `query:"tag-by-name"`
 	TagUpdate         *sqlx.Stmt `query:"tag-update"`
 	TagDelete         *sqlx.Stmt `query:"tag-delete"`
 	TagStrip          *sqlx.Stmt `query:"tag-strip"`
 	Fields            *sqlx.Stmt `query:"fields"`
+	FieldsPage        *sqlx.Stmt `query:"fields-page"`
 	FieldCreate       *sqlx.Stmt `query:"field-create"`
 	FieldDelete       *sqlx.Stmt `query:"field-delete"`
 	FieldStrip        *sqlx.Stmt `query:"field-strip"`
@@ -39,6 +41,7 @@ type contactQueries struct {
 	ContactEventsAdd  *sqlx.Stmt `query:"contact-events-insert-many"`
 	ContactEvents     *sqlx.Stmt `query:"contact-events"`
 	Segments          *sqlx.Stmt `query:"segments"`
+	SegmentsPage      *sqlx.Stmt `query:"segments-page"`
 	Segment           *sqlx.Stmt `query:"segment"`
 	SegmentCreate     *sqlx.Stmt `query:"segment-create"`
 	SegmentUpdate     *sqlx.Stmt `query:"segment-update"`

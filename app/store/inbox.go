@@ -19,6 +19,7 @@ type inboxQueries struct {
 	Channel               *sqlx.Stmt `query:"channel"`
 	ChannelForWebhook     *sqlx.Stmt `query:"channel-for-webhook"`
 	Channels              *sqlx.Stmt `query:"channels"`
+	ChannelsPage          *sqlx.Stmt `query:"channels-page"`
 	ConversationOpen      *sqlx.Stmt `query:"conversation-open"`
 	ConversationTouch     *sqlx.Stmt `query:"conversation-touch"`
 	Conversation          *sqlx.Stmt `query:"conversation"`
@@ -95,6 +96,16 @@ func (s *Store) Channels(ctx context.Context, orgID int64) ([]model.Channel, err
 	var cs []model.Channel
 	if err := s.sel(ctx, s.q.Channels, &cs, orgID); err != nil {
 		return nil, fmt.Errorf("store: channels: %w", err)
+	}
+	return cs, nil
+}
+
+// ChannelsPage returns up to limit of an org's channels in the order they were made,
+// after afterID when it is not 0.
+func (s *Store) ChannelsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Channel, error) {
+	var cs []model.Channel
+	if err := s.sel(ctx, s.q.ChannelsPage, &cs, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: channels page: %w", err)
 	}
 	return cs, nil
 }

@@ -18,6 +18,16 @@ func (s *Store) Tags(ctx context.Context, orgID int64) ([]model.Tag, error) {
 	return ts, nil
 }
 
+// TagsPage returns up to limit of an org's tags in the order they were made, after
+// afterID when it is not 0, with how many contacts carry each.
+func (s *Store) TagsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Tag, error) {
+	var ts []model.Tag
+	if err := s.sel(ctx, s.q.TagsPage, &ts, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: tags page: %w", err)
+	}
+	return ts, nil
+}
+
 // CreateTag adds a tag; a name already used (any case) is model.ErrConflict.
 func (s *Store) CreateTag(ctx context.Context, orgID int64, name, color string) (model.Tag, error) {
 	var t model.Tag
@@ -81,12 +91,26 @@ func (s *Store) Fields(ctx context.Context, orgID int64) ([]model.ContactField, 
 	if err := s.sel(ctx, s.q.Fields, &rows, orgID); err != nil {
 		return nil, fmt.Errorf("store: fields: %w", err)
 	}
+	return fieldsOf(rows), nil
+}
+
+// FieldsPage returns up to limit of an org's custom contact fields in the order they were
+// made, after afterID when it is not 0.
+func (s *Store) FieldsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.ContactField, error) {
+	var rows []fieldRow
+	if err := s.sel(ctx, s.q.FieldsPage, &rows, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: fields page: %w", err)
+	}
+	return fieldsOf(rows), nil
+}
+
+func fieldsOf(rows []fieldRow) []model.ContactField {
 	out := make([]model.ContactField, len(rows))
 	for i, r := range rows {
 		out[i] = r.ContactField
 		out[i].Choices = append([]string{}, r.Choices...)
 	}
-	return out, nil
+	return out
 }
 
 // CreateField adds a custom field; a key already used is model.ErrConflict.
@@ -122,6 +146,16 @@ func (s *Store) Segments(ctx context.Context, orgID int64) ([]model.Segment, err
 	var ss []model.Segment
 	if err := s.sel(ctx, s.q.Segments, &ss, orgID); err != nil {
 		return nil, fmt.Errorf("store: segments: %w", err)
+	}
+	return ss, nil
+}
+
+// SegmentsPage returns up to limit of an org's saved segments in the order they were made,
+// after afterID when it is not 0.
+func (s *Store) SegmentsPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Segment, error) {
+	var ss []model.Segment
+	if err := s.sel(ctx, s.q.SegmentsPage, &ss, orgID, afterID, limit); err != nil {
+		return nil, fmt.Errorf("store: segments page: %w", err)
 	}
 	return ss, nil
 }

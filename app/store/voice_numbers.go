@@ -13,6 +13,7 @@ import (
 // voiceNumberQueries are the queries of voice numbers and their set-up.
 type voiceNumberQueries struct {
 	VoiceNumbers         *sqlx.Stmt `query:"voice-numbers"`
+	VoiceNumbersPage     *sqlx.Stmt `query:"voice-numbers-page"`
 	VoiceNumber          *sqlx.Stmt `query:"voice-number"`
 	VoiceNumberCreate    *sqlx.Stmt `query:"voice-number-create"`
 	VoiceNumberClaim     *sqlx.Stmt `query:"voice-number-claim"`
@@ -31,6 +32,16 @@ func (s *Store) VoiceNumbers(ctx context.Context, orgID int64) ([]model.VoiceNum
 	var out []model.VoiceNumber
 	if err := s.sel(ctx, s.q.VoiceNumbers, &out, orgID); err != nil {
 		return nil, fmt.Errorf("store: voice numbers: %w", err)
+	}
+	return out, nil
+}
+
+// VoiceNumbersPage returns up to limit of an org's voice numbers, newest first, older than
+// beforeID when it is not 0.
+func (s *Store) VoiceNumbersPage(ctx context.Context, orgID, beforeID int64, limit int) ([]model.VoiceNumber, error) {
+	var out []model.VoiceNumber
+	if err := s.sel(ctx, s.q.VoiceNumbersPage, &out, orgID, beforeID, limit); err != nil {
+		return nil, fmt.Errorf("store: voice numbers page: %w", err)
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ const walkCadence = `{"name":"Walk","steps":[{"id":"s1","kind":"wait","wait_minu
 var apiWalkRoutes = map[string]apiWalkRoute{
 	"GET /me": {},
 
-	"GET /channels":               {},
+	"GET /channels":               {list: true},
 	"POST /channels":              {body: `{"kind":"sandbox","name":"Walk"}`},
 	"GET /channels/:id":           {},
 	"GET /channels/:id/templates": {},
@@ -65,15 +65,15 @@ var apiWalkRoutes = map[string]apiWalkRoute{
 	"DELETE /contacts/:id/tags/:tag_id":          {},
 	"PUT /contacts/:id/opt-outs":                 {body: `{"sms":true}`},
 	"POST /contacts/:id/merge":                   {body: `{"other_id":{contact2}}`},
-	"GET /tags":                                  {},
+	"GET /tags":                                  {list: true},
 	"POST /tags":                                 {body: `{"name":"Walk"}`},
 	"PATCH /tags/:id":                            {body: `{"name":"Walk"}`},
 	"DELETE /tags/:id":                           {},
-	"GET /custom-fields":                         {},
-	"GET /segments":                              {},
+	"GET /custom-fields":                         {list: true},
+	"GET /segments":                              {list: true},
 	"GET /segments/:id":                          {},
 	"GET /segments/:id/count":                    {},
-	"GET /pipelines":                             {},
+	"GET /pipelines":                             {list: true},
 	"GET /pipelines/:id":                         {},
 	"GET /pipelines/:id/suggestions":             {list: true},
 	"GET /pipelines/:id/ai":                      {},
@@ -117,7 +117,7 @@ var apiWalkRoutes = map[string]apiWalkRoute{
 	"GET /knowledge-bases/:id/documents/:doc":    {},
 	"DELETE /knowledge-bases/:id/documents/:doc": {},
 	"GET /knowledge-bases/:id/search":            {},
-	"GET /personas":                              {},
+	"GET /personas":                              {list: true},
 	"POST /personas":                             {body: `{"name":"Walk"}`},
 	"GET /personas/:id":                          {},
 	"PUT /personas/:id":                          {body: `{"tone":"formal"}`},
@@ -125,7 +125,7 @@ var apiWalkRoutes = map[string]apiWalkRoute{
 	"GET /calls":                                 {list: true},
 	"POST /calls":                                {body: `{"contact_id":{contact}}`},
 	"GET /calls/:id":                             {},
-	"GET /voice-numbers":                         {},
+	"GET /voice-numbers":                         {list: true},
 	"POST /voice-numbers":                        {body: `{"channel_id":{channel},"phone_number":"+14155550100"}`},
 	"GET /voice-numbers/available":               {},
 	"POST /voice-numbers/link":                   {body: `{"phone_number":"+14155550100"}`},
@@ -533,6 +533,9 @@ func TestAPIBadInputOnEveryRoute(t *testing.T) {
 		if r.list {
 			want("an unknown query parameter", m, path, send("an unknown query parameter", m, path+"?colour=red", "", own.key, nil), 400, "bad_request")
 			want("a forged cursor", m, path, send("a forged cursor", m, path+"?after=forged", "", own.key, nil), 400, "bad_cursor")
+			want("a cursor of no row", m, path, send("a cursor of no row", m, path+"?after=aWQ6MA", "", own.key, nil), 400, "bad_cursor") // "id:0"
+			badText("NUL in the cursor", m, path, send("NUL in the cursor", m, path+"?after=aWQ6MQ%00", "", own.key, nil))
+			badText("invalid UTF-8 in the limit", m, path, send("invalid UTF-8 in the limit", m, path+"?limit=1%FF", "", own.key, nil))
 			for _, l := range []string{"0", "100000", "ten"} {
 				want("limit "+l, m, path, send("limit "+l, m, path+"?limit="+l, "", own.key, nil), 400, "bad_request")
 			}

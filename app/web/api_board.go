@@ -78,19 +78,24 @@ func leadJSON(l model.Lead) apiLeadJSON {
 		OwnerName: l.OwnerName, Source: l.Source, Notes: l.Notes, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, MovedAt: l.MovedAt}
 }
 
-// apiPipelines is GET /pipelines: every pipeline of the org in the board's order, with
-// how many stages and leads each has (a short list: no pages).
+// apiPipelines is GET /pipelines: the org's pipelines in the order they were made (each
+// with its board position), with how many stages and leads each has; ?after=<next> reads on.
 func (s *Server) apiPipelines(c echo.Context) error {
-	ps, err := s.board.Pipelines(c.Request().Context(), apiActor(c).OrgID)
+	pg, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	ps, err := s.board.PipelinesPage(c.Request().Context(), apiActor(c).OrgID, pg.After, pg.Limit+1)
 	if err != nil {
 		return err
 	}
+	ps, next := apiNext(ps, pg.Limit, func(p model.Pipeline) int64 { return p.ID })
 	out := make([]apiPipelineJSON, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, apiPipelineJSON{ID: p.ID, Name: p.Name, Currency: p.Currency, Position: p.Position,
 			StageCount: &p.StageCount, LeadCount: &p.LeadCount, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"pipelines": out})
+	return c.JSON(http.StatusOK, map[string]any{"pipelines": out, "next": next})
 }
 
 // apiPipeline is GET /pipelines/{id}: the pipeline with its stages in the board's order.

@@ -495,7 +495,7 @@ func (s *Server) apiContactOptOuts(c echo.Context) error {
 }
 
 // apiTagRoutes mounts tags, custom fields and segments: the org's own vocabulary of
-// contacts, short lists read whole.
+// contacts, paged like every other list (an org may have thousands of tags).
 func (s *Server) apiTagRoutes(api *echo.Group) {
 	api.GET("/tags", s.apiTags)
 	api.POST("/tags", s.apiTagCreate)
@@ -509,13 +509,19 @@ func (s *Server) apiTagRoutes(api *echo.Group) {
 
 const noSuchTag, noSuchSegment = "no such tag", "no such segment"
 
-// apiTags lists the tags by name, with how many contacts have each.
+// apiTags is GET /api/v1/tags: the org's tags with their counts, in the order they were
+// made; ?after=<next> reads on.
 func (s *Server) apiTags(c echo.Context) error {
-	tags, err := s.crm.Tags(c.Request().Context(), apiActor(c).OrgID)
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	tags, err := s.crm.TagsPage(c.Request().Context(), apiActor(c).OrgID, p.After, p.Limit+1)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"tags": nonNilList(tags)})
+	tags, next := apiNext(tags, p.Limit, func(t model.Tag) int64 { return t.ID })
+	return c.JSON(http.StatusOK, map[string]any{"tags": tags, "next": next})
 }
 
 func nonNilList[T any](s []T) []T {
@@ -606,15 +612,22 @@ func (s *Server) apiTagDelete(c echo.Context) error {
 
 // apiFields lists the custom fields in the form's order: their keys name the values in a
 // contact's attributes.
+// apiFields is GET /api/v1/custom-fields: the org's custom fields in the order they were
+// made (each has its position in the form); ?after=<next> reads on.
 func (s *Server) apiFields(c echo.Context) error {
-	fs, err := s.crm.Fields(c.Request().Context(), apiActor(c).OrgID)
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	fs, err := s.crm.FieldsPage(c.Request().Context(), apiActor(c).OrgID, p.After, p.Limit+1)
 	if err != nil {
 		return err
 	}
+	fs, next := apiNext(fs, p.Limit, func(f model.ContactField) int64 { return f.ID })
 	for i := range fs {
 		fs[i].Choices = nonNilList(fs[i].Choices)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"custom_fields": nonNilList(fs)})
+	return c.JSON(http.StatusOK, map[string]any{"custom_fields": fs, "next": next})
 }
 
 // apiSegmentJSON is a segment with its filter in the contact list's query words.
@@ -623,11 +636,18 @@ type apiSegmentJSON struct {
 	Filter model.ContactFilter `json:"filter"`
 }
 
+// apiSegments is GET /api/v1/segments: the org's segments with their filters, in the
+// order they were made; ?after=<next> reads on.
 func (s *Server) apiSegments(c echo.Context) error {
-	sgs, err := s.crm.Segments(c.Request().Context(), apiActor(c).OrgID)
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	sgs, err := s.crm.SegmentsPage(c.Request().Context(), apiActor(c).OrgID, p.After, p.Limit+1)
 	if err != nil {
 		return err
 	}
+	sgs, next := apiNext(sgs, p.Limit, func(sg model.Segment) int64 { return sg.ID })
 	out := make([]apiSegmentJSON, 0, len(sgs))
 	for _, sg := range sgs {
 		f, err := crm.SegmentFilter(sg)
@@ -636,7 +656,7 @@ func (s *Server) apiSegments(c echo.Context) error {
 		}
 		out = append(out, apiSegmentJSON{Segment: sg, Filter: f})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"segments": out})
+	return c.JSON(http.StatusOK, map[string]any{"segments": out, "next": next})
 }
 
 func (s *Server) apiSegment(c echo.Context) error {

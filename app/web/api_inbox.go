@@ -64,16 +64,23 @@ func (s *Server) channelJSON(ch model.Channel) apiChannelJSON {
 	return out
 }
 
+// apiChannels is GET /api/v1/channels: the org's channels in the order they were made;
+// ?after=<next> reads on.
 func (s *Server) apiChannels(c echo.Context) error {
-	chs, err := s.inbox.Channels(c.Request().Context(), apiActor(c).OrgID)
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	chs, err := s.inbox.ChannelsPage(c.Request().Context(), apiActor(c).OrgID, p.After, p.Limit+1)
 	if err != nil {
 		return err
 	}
+	chs, next := apiNext(chs, p.Limit, func(ch model.Channel) int64 { return ch.ID })
 	out := make([]apiChannelJSON, 0, len(chs))
 	for _, ch := range chs {
 		out = append(out, s.channelJSON(ch))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"channels": out})
+	return c.JSON(http.StatusOK, map[string]any{"channels": out, "next": next})
 }
 
 func (s *Server) apiChannel(c echo.Context) error {

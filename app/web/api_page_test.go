@@ -15,7 +15,8 @@ import (
 
 // TestAPIListsPageToTheEnd reads the lists that moved to ?after= a few rows a page: every
 // row comes once, in the list's order, and the last page says so with a null next — even
-// when rows are added while the pages are read.
+// when rows are added while the pages are read. A neighbour org has rows of every list,
+// made between the org's own, and none of them comes.
 func TestAPIListsPageToTheEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -56,6 +57,39 @@ func TestAPIListsPageToTheEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The lists an org fills by hand, the neighbour's rows between the org's own.
+	nc, nOrgID, nKey := apiOrg(t, inst, "Loja Vizinha Paginada")
+	for i := range 5 {
+		for _, o := range []struct {
+			c   *webtest.Client
+			id  int64
+			key string
+		}{{c, orgID, key}, {nc, nOrgID, nKey}} {
+			if _, err := inst.App.Inbox.CreateChannel(ctx, model.Actor{OrgID: o.id, Role: model.RoleOwner}, model.KindSandbox,
+				fmt.Sprintf("Canal %d", i), nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range [][2]string{{"/tags", fmt.Sprintf(`{"name":"Etiqueta %d"}`, i)}, {"/personas", fmt.Sprintf(`{"name":"Persona %d"}`, i)}} {
+				if res := apiCall(t, o.c, o.key, "POST", "/api/v1"+p[0], p[1]); res.StatusCode != 201 {
+					t.Fatalf("%s: %d %s", p[0], res.StatusCode, res.Body)
+				}
+			}
+			if _, err := db.Exec(`INSERT INTO contact_fields (org_id, key, label, type, position) VALUES ($1, $2, $3, 'text', $4)`,
+				o.id, fmt.Sprintf("campo_%d", i), fmt.Sprintf("Campo %d", i), 5-i); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`INSERT INTO segments (org_id, name, filter) VALUES ($1, $2, '{"q":"Olá"}')`, o.id, fmt.Sprintf("Segmento %d", i)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`INSERT INTO pipelines (org_id, name, position) VALUES ($1, $2, $3)`, o.id, fmt.Sprintf("Funil %d", i), 5-i); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`INSERT INTO voice_numbers (org_id, phone_number, source, step, status) VALUES ($1, $2, 'linked', 'ready', 'ready')`,
+				o.id, fmt.Sprintf("+1415555%04d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	var kb int64
 	_ = db.Get(&kb, `SELECT max(id) FROM knowledge_bases WHERE org_id = $1`, orgID)
 	for i := range 5 {
@@ -74,22 +108,34 @@ func TestAPIListsPageToTheEnd(t *testing.T) {
 		path, items string
 		want        []int64
 		add         func() // a row added between the first page and the second
+		late        string // when set, the rows are these, read after the walk (the added row comes last)
 	}{
 		{"/campaigns", "campaigns", ids(`SELECT id FROM campaigns WHERE org_id = $1 ORDER BY id DESC`),
-			func() { post("/campaigns", `{"name":"Nova"}`) }},
-		{"/cadences", "cadences", ids(`SELECT id FROM cadences WHERE org_id = $1 ORDER BY id DESC`), nil},
+			func() { post("/campaigns", `{"name":"Nova"}`) }, ""},
+		{"/cadences", "cadences", ids(`SELECT id FROM cadences WHERE org_id = $1 ORDER BY id DESC`), nil, ""},
 		{"/knowledge-bases", "knowledge_bases", ids(`SELECT id FROM knowledge_bases WHERE org_id = $1 ORDER BY id`),
-			nil},
+			nil, ""},
 		{fmt.Sprintf("/knowledge-bases/%d/documents", kb), "documents",
-			ids(fmt.Sprintf(`SELECT id FROM kb_documents WHERE org_id = $1 AND knowledge_base_id = %d ORDER BY id DESC`, kb)), nil},
+			ids(fmt.Sprintf(`SELECT id FROM kb_documents WHERE org_id = $1 AND knowledge_base_id = %d ORDER BY id DESC`, kb)), nil, ""},
 		{fmt.Sprintf("/conversations/%d/messages", conv), "messages",
 			ids(fmt.Sprintf(`SELECT id FROM messages WHERE org_id = $1 AND conversation_id = %d ORDER BY id DESC`, conv)),
 			func() {
 				if _, err := inst.App.Inbox.Receive(ctx, ch, inbox.Inbound{From: "+5511987650000", Body: "Mais uma", ProviderID: "pg.late"}); err != nil {
 					t.Fatal(err)
 				}
-			}},
-		{"/conversations", "conversations", ids(`SELECT id FROM conversations WHERE org_id = $1`), nil},
+			}, ""},
+		{"/conversations", "conversations", ids(`SELECT id FROM conversations WHERE org_id = $1`), nil, ""},
+		{"/channels", "channels", nil, func() {
+			if _, err := inst.App.Inbox.CreateChannel(ctx, a, model.KindSandbox, "Canal novo", nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, `SELECT id FROM channels WHERE org_id = $1 ORDER BY id`},
+		{"/tags", "tags", nil, func() { post("/tags", `{"name":"Etiqueta nova"}`) }, `SELECT id FROM tags WHERE org_id = $1 ORDER BY id`},
+		{"/custom-fields", "custom_fields", ids(`SELECT id FROM contact_fields WHERE org_id = $1 ORDER BY id`), nil, ""},
+		{"/segments", "segments", ids(`SELECT id FROM segments WHERE org_id = $1 ORDER BY id`), nil, ""},
+		{"/pipelines", "pipelines", ids(`SELECT id FROM pipelines WHERE org_id = $1 ORDER BY id`), nil, ""},
+		{"/personas", "personas", nil, func() { post("/personas", `{"name":"Persona nova"}`) }, `SELECT id FROM personas WHERE org_id = $1 ORDER BY id`},
+		{"/voice-numbers", "numbers", ids(`SELECT id FROM voice_numbers WHERE org_id = $1 ORDER BY id DESC`), nil, ""},
 	} {
 		var got []int64
 		after := ""
@@ -129,6 +175,12 @@ func TestAPIListsPageToTheEnd(t *testing.T) {
 		if _ = json.Unmarshal([]byte(res.Body), &whole); res.StatusCode != 200 || len(whole[tc.items]) < len(tc.want) {
 			t.Errorf("%s?limit=100: %d %.300s", tc.path, res.StatusCode, res.Body)
 		}
+		if tc.late != "" {
+			tc.want = ids(tc.late)
+		}
+		if len(tc.want) < 3 {
+			t.Fatalf("%s: %d rows fill no second page", tc.path, len(tc.want))
+		}
 		if tc.items == "conversations" { // latest activity first: the rows, not their order
 			slices.Sort(got)
 			slices.Sort(tc.want)
@@ -137,4 +189,5 @@ func TestAPIListsPageToTheEnd(t *testing.T) {
 			t.Errorf("%s page by page: %v, want %v", tc.path, got, tc.want)
 		}
 	}
+
 }

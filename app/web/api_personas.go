@@ -107,16 +107,19 @@ func apiPersonaBody(c echo.Context, p *model.Persona) (bool, error) {
 	return true, nil
 }
 
-// apiPersonas is GET /api/v1/personas: the org's personas by name.
+// apiPersonas is GET /api/v1/personas: the org's personas in the order they were made;
+// ?after=<next> reads on.
 func (s *Server) apiPersonas(c echo.Context) error {
-	ps, err := s.personas.Personas(c.Request().Context(), apiActor(c).OrgID)
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	ps, err := s.personas.PersonasPage(c.Request().Context(), apiActor(c).OrgID, p.After, p.Limit+1)
 	if err != nil {
 		return err
 	}
-	if ps == nil {
-		ps = []model.Persona{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"personas": ps})
+	ps, next := apiNext(ps, p.Limit, func(x model.Persona) int64 { return x.ID })
+	return c.JSON(http.StatusOK, map[string]any{"personas": ps, "next": next})
 }
 
 // apiPersonaCreate is POST /api/v1/personas: the fields not sent take their defaults.

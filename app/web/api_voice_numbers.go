@@ -151,18 +151,24 @@ func apiNumberBody(c echo.Context, dst any, example string) (bool, error) {
 	return true, nil
 }
 
-// apiVoiceNumbers is GET /api/v1/voice-numbers: the org's numbers, newest first.
+// apiVoiceNumbers is GET /api/v1/voice-numbers: the org's numbers, newest first;
+// ?after=<next> reads on.
 func (s *Server) apiVoiceNumbers(c echo.Context) error {
 	a := apiActor(c)
-	list, err := s.numbers.Numbers(c.Request().Context(), a)
+	p, ok, err := apiPageOf(c, 50, 100)
+	if !ok {
+		return err
+	}
+	list, err := s.numbers.NumbersPage(c.Request().Context(), a, p.After, p.Limit+1)
 	if err != nil {
 		return apiNumberFail(c, model.VoiceNumber{}, err)
 	}
+	list, next := apiNext(list, p.Limit, func(n model.VoiceNumber) int64 { return n.ID })
 	out := make([]apiVoiceNumberJSON, 0, len(list))
 	for _, n := range list {
 		out = append(out, voiceNumberJSON(n))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"numbers": out})
+	return c.JSON(http.StatusOK, map[string]any{"numbers": out, "next": next})
 }
 
 // apiVoiceNumber is GET /api/v1/voice-numbers/{id}.

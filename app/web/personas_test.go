@@ -413,7 +413,7 @@ func TestPersonaTenancy(t *testing.T) {
 		!strings.Contains(res.Body, `"knowledge_base_ids"`) {
 		t.Errorf("API: A's knowledge base in B's persona: %d %s", res.StatusCode, res.Body)
 	}
-	if res := apiCall(t, api, key, "GET", "/api/v1/personas", ""); res.StatusCode != http.StatusOK || res.Body != `{"personas":[]}`+"\n" {
+	if res := apiCall(t, api, key, "GET", "/api/v1/personas", ""); res.StatusCode != http.StatusOK || res.Body != `{"next":null,"personas":[]}`+"\n" {
 		t.Errorf("API: B's list: %d %s", res.StatusCode, res.Body)
 	}
 

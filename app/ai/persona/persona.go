@@ -89,6 +89,12 @@ func (s *Service) Personas(ctx context.Context, orgID int64) ([]model.Persona, e
 	return s.st.Personas(ctx, orgID)
 }
 
+// PersonasPage returns up to limit of the org's personas in the order they were made,
+// after afterID when it is not 0.
+func (s *Service) PersonasPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Persona, error) {
+	return s.st.PersonasPage(ctx, orgID, afterID, limit)
+}
+
 // Persona returns one of the org's personas, or model.ErrNotFound.
 func (s *Service) Persona(ctx context.Context, orgID, id int64) (model.Persona, error) {
 	return s.st.Persona(ctx, orgID, id)

@@ -102,6 +102,12 @@ func (s *Service) Pipelines(ctx context.Context, orgID int64) ([]model.Pipeline,
 	return s.st.Pipelines(ctx, orgID)
 }
 
+// PipelinesPage returns up to limit of an org's pipelines with their stage and lead
+// counts, in the order they were made, after afterID when it is not 0.
+func (s *Service) PipelinesPage(ctx context.Context, orgID, afterID int64, limit int) ([]model.Pipeline, error) {
+	return s.st.PipelinesPage(ctx, orgID, afterID, limit)
+}
+
 // StageOptions lists every stage of an org with its pipeline's name, in one query.
 func (s *Service) StageOptions(ctx context.Context, orgID int64) ([]model.StageOption, error) {
 	return s.st.StageOptions(ctx, orgID)

@@ -531,6 +531,15 @@ func (s *Service) Numbers(ctx context.Context, a model.Actor) ([]model.VoiceNumb
 	return s.st.VoiceNumbers(ctx, a.OrgID)
 }
 
+// NumbersPage returns up to limit of the org's voice numbers, newest first, older than
+// beforeID when it is not 0.
+func (s *Service) NumbersPage(ctx context.Context, a model.Actor, beforeID int64, limit int) ([]model.VoiceNumber, error) {
+	if err := admin(a); err != nil {
+		return nil, err
+	}
+	return s.st.VoiceNumbersPage(ctx, a.OrgID, beforeID, limit)
+}
+
 // Number reads one of the org's voice numbers.
 func (s *Service) Number(ctx context.Context, a model.Actor, id int64) (model.VoiceNumber, error) {
 	if err := admin(a); err != nil {
