@@ -50,10 +50,22 @@ SELECT t.id, t.org_id, t.name, t.color, t.created_at,
 FROM tags t WHERE t.org_id = $1 ORDER BY lower(t.name);
 
 -- name: tags-page
--- A page of an org's tags in the order they were made, after id $2 (0: from the first).
-SELECT t.id, t.org_id, t.name, t.color, t.created_at,
-       (SELECT count(*) FROM contacts c WHERE c.org_id = t.org_id AND c.tag_ids @> ARRAY[t.id]) AS count
-FROM tags t WHERE t.org_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3;
+-- A page of an org's tags in the order they were made, after id $2 (0: from the first),
+-- with how many contacts carry each. The counts come from one pass over the org's contacts
+-- for the whole page: a count per tag may read every contact of the org once per tag (a page
+-- of 100 took 0.5–0.9 s over 20,000 contacts where one pass takes 20–60 ms; BenchmarkAPITagsWalk).
+WITH page AS (
+    SELECT id, org_id, name, color, created_at FROM tags
+    WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3
+), counts AS (
+    SELECT x.tag_id, count(DISTINCT c.id) AS count
+    FROM contacts c, unnest(c.tag_ids) x(tag_id)
+    WHERE c.org_id = $1 AND c.tag_ids && ARRAY(SELECT id FROM page) AND x.tag_id IN (SELECT id FROM page)
+    GROUP BY x.tag_id
+)
+SELECT p.id, p.org_id, p.name, p.color, p.created_at, COALESCE(n.count, 0) AS count
+FROM page p LEFT JOIN counts n ON n.tag_id = p.id
+ORDER BY p.id;
 
 -- name: tag-create
 INSERT INTO tags (org_id, name, color) VALUES ($1, $2, $3)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"testing"
 
+	"masteria/app/crm"
 	"masteria/app/inbox"
 	"masteria/app/model"
 	"masteria/app/web/webtest"
@@ -190,4 +192,55 @@ func TestAPIListsPageToTheEnd(t *testing.T) {
 		}
 	}
 
+	// A tag's count on any page is how many of the org's contacts carry it (a page counts
+	// its tags in one pass; the neighbour's contacts carry the neighbour's tags).
+	for _, o := range []int64{orgID, nOrgID} {
+		var tags []int64
+		if err := db.Select(&tags, `SELECT id FROM tags WHERE org_id = $1 ORDER BY id`, o); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if _, err := inst.App.CRM.Create(ctx, model.Actor{OrgID: o, Role: model.RoleOwner},
+				crm.ContactInput{Name: fmt.Sprintf("Cliente %d", i), TagIDs: tags[i:min(i+2+i%2, len(tags))]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[int64]int64{}
+	rows, err := db.Query(`SELECT t.id, (SELECT count(*) FROM contacts c WHERE c.org_id = t.org_id AND c.tag_ids @> ARRAY[t.id])
+		FROM tags t WHERE t.org_id = $1`, orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		want[id] = n
+	}
+	rows.Close()
+	got, counted, after := map[int64]int64{}, int64(0), ""
+	for pages := 0; pages < 20; pages++ {
+		res := apiCall(t, c, key, "GET", "/api/v1/tags?limit=2&after="+url.QueryEscape(after), "")
+		var page struct {
+			Tags []model.Tag
+			Next *string
+		}
+		if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &page) != nil {
+			t.Fatalf("/tags: %d %s", res.StatusCode, res.Body)
+		}
+		for _, tg := range page.Tags {
+			got[tg.ID] = tg.Count
+			counted += tg.Count
+		}
+		if page.Next == nil {
+			break
+		}
+		after = *page.Next
+	}
+	if !maps.Equal(got, want) || counted == 0 {
+		t.Errorf("tags' counts page by page: %v, want %v", got, want)
+	}
 }
