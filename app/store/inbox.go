@@ -490,9 +490,10 @@ type MovedMessage struct {
 
 // ApplyStatusReports applies many reports in a few statements (at most one per message:
 // the caller keeps the furthest), after locking the messages and campaign recipients they
-// may move (statuses-lock), so it never deadlocks with a campaign recording its sends. Reports of sends whose answer was lost are reconciled by
-// their Ref; reports of ids no message has yet are kept as early statuses. It returns what
-// moved, the reconciled sends first (as sent).
+// may move (statuses-lock), so it never deadlocks with a campaign recording its sends.
+// Reports of sends whose answer was lost are reconciled by their Ref; reports of ids no
+// message has yet are kept as early statuses. It returns what moved, the reconciled sends
+// first (as sent).
 func (s *Store) ApplyStatusReports(ctx context.Context, rs []StatusReport) ([]MovedMessage, error) {
 	if len(rs) == 0 {
 		return nil, nil
