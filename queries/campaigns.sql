@@ -108,6 +108,19 @@ UPDATE campaign_recipients r SET message_id = u.message_id, counted = u.counted
 FROM unnest($2::bigint[], $3::bigint[], $4::boolean[]) AS u(id, message_id, counted)
 WHERE r.org_id = $1 AND r.id = u.id;
 
+-- name: sends-lock
+-- What a runner writes after a batch of sends, locked before anything is written: the
+-- batch's messages in id order, then its recipients in id order. Status reports write the
+-- same rows (statuses-lock): every writer of both locks messages first and each table in id
+-- order, so no two wait for each other in a circle (a deadlock, which PostgreSQL breaks
+-- after deadlock_timeout by rolling one back). The ARRAY() is a one-time condition: it
+-- reads, and locks, every message before the first recipient is read.
+SELECT r.id FROM campaign_recipients r
+WHERE r.org_id = $1 AND r.id = ANY($3::bigint[])
+  AND cardinality(ARRAY(SELECT m.id FROM messages m WHERE m.org_id = $1 AND m.id = ANY($2::bigint[])
+                        ORDER BY m.id FOR UPDATE)) >= 0
+ORDER BY r.id FOR UPDATE OF r;
+
 -- name: recipients-sent
 -- The provider took these sends. A recipient a status report already moved on (it named
 -- the send by its Ref before this answer was recorded) keeps its later status.

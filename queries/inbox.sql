@@ -264,6 +264,26 @@ WHERE m.org_id = u.org_id AND m.channel_id = u.channel_id AND m.id = u.id AND m.
   AND m.status = 'queued' AND m.provider_id IS NULL
 RETURNING m.id, m.org_id, m.conversation_id, m.provider_id;
 
+-- name: statuses-lock
+-- The rows a batch of status reports may write, locked before anything is written: the
+-- messages (by provider id, or by the Ref of a send whose answer was lost) in id order, then
+-- their campaign recipients in id order, as a runner's record of its sends does (sends-lock),
+-- so the two never deadlock. ARRAY() reads, and locks, every message before the first
+-- recipient is read.
+SELECT r.id FROM campaign_recipients r
+WHERE r.org_id = ANY($1::bigint[]) AND r.message_id = ANY(ARRAY(
+    SELECT m.id FROM messages m
+    WHERE m.org_id = ANY($1::bigint[]) AND m.direction = 'out' AND m.id IN (
+        SELECT p.id FROM messages p
+        JOIN unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(org_id, channel_id, provider_id)
+          ON p.org_id = u.org_id AND p.channel_id = u.channel_id AND p.provider_id = u.provider_id
+        UNION ALL
+        SELECT p.id FROM messages p
+        JOIN unnest($1::bigint[], $2::bigint[], $4::bigint[]) AS u(org_id, channel_id, id)
+          ON p.org_id = u.org_id AND p.channel_id = u.channel_id AND p.id = u.id)
+    ORDER BY m.id FOR UPDATE OF m))
+ORDER BY r.id FOR UPDATE OF r;
+
 -- name: messages-status-many
 -- Many status reports at once, one per message (the furthest of the batch): statuses only
 -- move forward, and failed ends a send unless it was already delivered or read.

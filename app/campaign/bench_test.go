@@ -316,3 +316,53 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// BenchmarkCampaignSendStatuses sends a 3,000-recipient campaign while the Graph simulator
+// answers each send with its status webhooks (sent at once, delivered and read 10 ms later):
+// the runners' ledger writes and the inbox's status batches meet on the same messages and
+// recipients. It reports msgs/s (launch to the last recorded send), statuses/s (the three
+// reports of every message, launch to every recipient read) and deadlocks: PostgreSQL's
+// count for the test database over the run (each one stalls a writer for deadlock_timeout).
+func BenchmarkCampaignSendStatuses(b *testing.B) {
+	const n = 3000
+	e := newBenchEnv(b, 10_000)
+	ids := e.bulkContacts(b, n, "+55619")
+	var sendRate, statusRate float64
+	before := deadlocks(b, e)
+	for range b.N {
+		c := e.draft(b, ids)
+		start := time.Now()
+		if _, err := e.svc.Launch(e.ctx, e.a, c.ID); err != nil {
+			b.Fatal(err)
+		}
+		wait(b, 10*time.Minute, "every send recorded", func() bool {
+			return e.progress(b, c.ID).Reached(model.RecipientSent) == n
+		})
+		sendRate = n / time.Since(start).Seconds()
+		wait(b, 10*time.Minute, "every recipient read", func() bool {
+			return e.progress(b, c.ID).Reached(model.RecipientRead) == n
+		})
+		statusRate = 3 * n / time.Since(start).Seconds()
+		b.StopTimer()
+		_, _ = e.st.DB().Exec(`DELETE FROM campaigns WHERE id = $1`, c.ID)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	// A backend reports its deadlocks to the statistics within 10 s of going idle.
+	time.Sleep(11 * time.Second)
+	got := deadlocks(b, e) - before
+	b.ReportMetric(sendRate, "msgs/s")
+	b.ReportMetric(statusRate, "statuses/s")
+	b.ReportMetric(float64(got)/float64(b.N), "deadlocks")
+	b.Logf("%d recipients: %.0f msgs/s, %.0f statuses/s, %d deadlocks in %d runs", n, sendRate, statusRate, got, b.N)
+}
+
+// deadlocks is PostgreSQL's count of deadlocks detected in the test database.
+func deadlocks(b *testing.B, e env) int64 {
+	b.Helper()
+	var n int64
+	if err := e.st.DB().Get(&n, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}

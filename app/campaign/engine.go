@@ -699,12 +699,23 @@ func (r *runner) record(ctx context.Context, items []*item) error {
 			retry = append(retry, store.Deferral{ID: it.rec.ID, At: now.Add(wait), Code: code, Title: title})
 		}
 	}
-	// The status webhooks of the same messages and recipients write beside this transaction,
-	// and PostgreSQL may choose it as a deadlock's victim: it is run again, since what it
-	// holds exists nowhere else. A refusal lost here would be sent again once its claim
-	// was settled, and the stop it causes would be lost with it: the pause is written in
-	// the same transaction.
+	// The status webhooks of the same messages and recipients write beside this transaction.
+	// It first locks every row it writes, in the order the status batches lock theirs
+	// (messages, then recipients, each by id), so the two wait for each other in turn, never
+	// in a circle: a deadlock costs each side a second. Should PostgreSQL still choose it as
+	// a deadlock's victim (another writer of these rows), it is run again, since what it holds
+	// exists nowhere else. A refusal lost here would be sent again once its claim was
+	// settled, and the stop it causes would be lost with it: the pause is written in the
+	// same transaction.
+	lockMsgs := append(append([]int64(nil), sentIDs...), failedMsgs...)
+	lockRecs := make([]int64, len(items))
+	for i, it := range items {
+		lockRecs[i] = it.rec.ID
+	}
 	err := s.st.TxRetry(ctx, func(tx *store.Store) error {
+		if err := tx.LockSends(ctx, c.OrgID, lockMsgs, lockRecs); err != nil {
+			return err
+		}
 		if err := tx.MarkManySent(ctx, c.OrgID, sentIDs, sentPIDs); err != nil {
 			return err
 		}

@@ -36,6 +36,7 @@ type campaignQueries struct {
 	RecipientsDefer      *sqlx.Stmt `query:"recipients-defer"`
 	RecipientsSetMessage *sqlx.Stmt `query:"recipients-set-message"`
 	RecipientsSent       *sqlx.Stmt `query:"recipients-sent"`
+	SendsLock            *sqlx.Stmt `query:"sends-lock"`
 	RecipientsFailed     *sqlx.Stmt `query:"recipients-failed"`
 	RecipientsByMessage  *sqlx.Stmt `query:"recipients-by-message"`
 	RecipientsReplied    *sqlx.Stmt `query:"recipients-replied"`
@@ -347,6 +348,19 @@ type SentRecipient struct {
 	ProviderID string
 	// Counted: the person was outside a service window, so WhatsApp's 24-hour limit counts them.
 	Counted bool
+}
+
+// LockSends locks, at the start of the transaction that records a batch of sends, every
+// message and recipient it will write, in the order status reports lock them too (messages,
+// then recipients, each by id), so the two never deadlock.
+func (s *Store) LockSends(ctx context.Context, orgID int64, messageIDs, recipientIDs []int64) error {
+	if len(messageIDs) == 0 && len(recipientIDs) == 0 {
+		return nil
+	}
+	if _, err := s.exec(ctx, s.q.SendsLock, orgID, pq.Array(messageIDs), pq.Array(recipientIDs)); err != nil {
+		return fmt.Errorf("store: lock sends: %w", err)
+	}
+	return nil
 }
 
 // MarkRecipientsSent records sends the provider took.

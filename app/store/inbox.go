@@ -47,6 +47,7 @@ type inboxQueries struct {
 	MessagesUnknown       *sqlx.Stmt `query:"messages-unknown"`
 	MessagesByRefMany     *sqlx.Stmt `query:"messages-by-ref-many"`
 	MessagesStatusMany    *sqlx.Stmt `query:"messages-status-many"`
+	StatusesLock          *sqlx.Stmt `query:"statuses-lock"`
 	EarlyStatusesMany     *sqlx.Stmt `query:"early-statuses-insert-many"`
 }
 
@@ -499,17 +500,25 @@ type MovedMessage struct {
 }
 
 // ApplyStatusReports applies many reports in a few statements (at most one per message:
-// the caller keeps the furthest). Reports of sends whose answer was lost are reconciled by
-// their Ref; reports of ids no message has yet are kept as early statuses. It returns what
-// moved, the reconciled sends first (as sent).
+// the caller keeps the furthest), after locking the messages and campaign recipients they
+// may move (statuses-lock), so it never deadlocks with a campaign recording its sends.
+// Reports of sends whose answer was lost are reconciled by their Ref; reports of ids no
+// message has yet are kept as early statuses. It returns what moved, the reconciled sends
+// first (as sent).
 func (s *Store) ApplyStatusReports(ctx context.Context, rs []StatusReport) ([]MovedMessage, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	orgs, chans, pids := make([]int64, len(rs)), make([]int64, len(rs)), make([]string, len(rs))
+	orgs, chans, pids, refs := make([]int64, len(rs)), make([]int64, len(rs)), make([]string, len(rs)), make([]int64, len(rs))
 	sts, codes, titles := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
 	for i, r := range rs {
-		orgs[i], chans[i], pids[i], sts[i], codes[i], titles[i] = r.OrgID, r.ChannelID, r.ProviderID, r.Status, r.ErrorCode, r.ErrorTitle
+		orgs[i], chans[i], pids[i], refs[i] = r.OrgID, r.ChannelID, r.ProviderID, r.RefID
+		sts[i], codes[i], titles[i] = r.Status, r.ErrorCode, r.ErrorTitle
+	}
+	// First every row the batch may write, in the one order all their writers lock them: a
+	// campaign's record of its sends writes the same messages and recipients.
+	if _, err := s.exec(ctx, s.q.StatusesLock, pq.Array(orgs), pq.Array(chans), pq.Array(pids), pq.Array(refs)); err != nil {
+		return nil, fmt.Errorf("store: lock statuses: %w", err)
 	}
 	var unknown []int64
 	if err := s.sel(ctx, s.q.MessagesUnknown, &unknown, pq.Array(orgs), pq.Array(chans), pq.Array(pids)); err != nil {
