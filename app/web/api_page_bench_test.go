@@ -80,40 +80,7 @@ func BenchmarkAPIMessagesWalk(b *testing.B) {
 		}
 		return took, len(out.Messages), out.Next
 	}
-	var times []time.Duration
-	var shallow, deep, total time.Duration // pages 2 to 11 of each walk, and its last 10
-	read := 0
-	b.ResetTimer()
-	for b.Loop() {
-		after, got := "", 0
-		var walk []time.Duration
-		for {
-			took, k, next := page(after)
-			walk = append(walk, took)
-			total += took
-			got += k
-			if next == nil {
-				break
-			}
-			after = *next
-		}
-		if got != n {
-			b.Fatalf("the walk read %d messages, want %d", got, n)
-		}
-		for _, d := range walk[1:11] {
-			shallow += d
-		}
-		for _, d := range walk[len(walk)-10:] {
-			deep += d
-		}
-		times = append(times, walk...)
-		read += got
-	}
-	b.StopTimer()
-	b.ReportMetric(ms(percentile(times, 50)), "p50-ms")
-	b.ReportMetric(ms(percentile(times, 95)), "p95-ms")
-	b.ReportMetric(float64(deep)/float64(max(shallow, 1)), "deep/shallow")
-	b.ReportMetric(float64(read)/total.Seconds(), "rows/s")
+	walkPages(b, n, "messages", page)
 }
 
 // BenchmarkAPITagsWalk walks GET /api/v1/tags to the end, 100 a page, over 5,000 tags (and a
@@ -174,6 +141,14 @@ func BenchmarkAPITagsWalk(b *testing.B) {
 		}
 		return took, len(out.Tags), out.Next
 	}
+	walkPages(b, n, "tags", page)
+}
+
+// walkPages walks a paged list to the end once per benchmark round, page(after) reading one
+// page, and reports the pages' p50 and p95, the last 10 pages' time over pages 2 to 11 of each
+// walk (a deep page should cost what a shallow one does), and rows read per second. Each walk
+// must read n rows of what.
+func walkPages(b *testing.B, n int, what string, page func(after string) (time.Duration, int, *string)) {
 	var times []time.Duration
 	var shallow, deep, total time.Duration
 	read := 0
@@ -192,7 +167,7 @@ func BenchmarkAPITagsWalk(b *testing.B) {
 			after = *next
 		}
 		if got != n {
-			b.Fatalf("the walk read %d tags, want %d", got, n)
+			b.Fatalf("the walk read %d %s, want %d", got, what, n)
 		}
 		for _, d := range walk[1:11] {
 			shallow += d
