@@ -2,10 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -45,22 +41,11 @@ func BenchmarkAPIContactsWalk(b *testing.B) {
 	}
 	h := inst.App.Web.Handler()
 	page := func(after string) (time.Duration, []model.Contact, *string) {
-		q := "/api/v1/contacts?limit=100"
-		if after != "" {
-			q += "&after=" + url.QueryEscape(after)
-		}
-		req := httptest.NewRequest(http.MethodGet, q, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		start := time.Now()
-		rec := serve(h, req)
-		took := time.Since(start)
 		var out struct {
 			Contacts []model.Contact
 			Next     *string
 		}
-		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
-			b.Fatalf("%s: %d %s", q, rec.Code, rec.Body.String())
-		}
+		took := getPage(b, h, key, "/api/v1/contacts?limit=100", after, &out)
 		return took, out.Contacts, out.Next
 	}
 	var times []time.Duration

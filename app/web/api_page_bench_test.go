@@ -62,22 +62,11 @@ func BenchmarkAPIMessagesWalk(b *testing.B) {
 	h := inst.App.Web.Handler()
 	base := "/api/v1/conversations/" + strconv.FormatInt(conv, 10) + "/messages?limit=100"
 	page := func(after string) (time.Duration, int, *string) {
-		q := base
-		if after != "" {
-			q += "&after=" + url.QueryEscape(after)
-		}
-		req := httptest.NewRequest(http.MethodGet, q, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		start := time.Now()
-		rec := serve(h, req)
-		took := time.Since(start)
 		var out struct {
 			Messages []model.Message
 			Next     *string
 		}
-		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
-			b.Fatalf("%s: %d %s", q, rec.Code, rec.Body.String())
-		}
+		took := getPage(b, h, key, base, after, &out)
 		return took, len(out.Messages), out.Next
 	}
 	walkPages(b, n, "messages", page)
@@ -123,22 +112,11 @@ func BenchmarkAPITagsWalk(b *testing.B) {
 	}
 	h := inst.App.Web.Handler()
 	page := func(after string) (time.Duration, int, *string) {
-		q := "/api/v1/tags?limit=100"
-		if after != "" {
-			q += "&after=" + url.QueryEscape(after)
-		}
-		req := httptest.NewRequest(http.MethodGet, q, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		start := time.Now()
-		rec := serve(h, req)
-		took := time.Since(start)
 		var out struct {
 			Tags []model.Tag
 			Next *string
 		}
-		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
-			b.Fatalf("%s: %d %s", q, rec.Code, rec.Body.String())
-		}
+		took := getPage(b, h, key, "/api/v1/tags?limit=100", after, &out)
 		return took, len(out.Tags), out.Next
 	}
 	walkPages(b, n, "tags", page)
@@ -183,4 +161,22 @@ func walkPages(b *testing.B, n int, what string, page func(after string) (time.D
 	b.ReportMetric(ms(percentile(times, 95)), "p95-ms")
 	b.ReportMetric(float64(deep)/float64(max(shallow, 1)), "deep/shallow")
 	b.ReportMetric(float64(read)/total.Seconds(), "rows/s")
+}
+
+// getPage GETs base (a path with its query), with after as the cursor when set, as the
+// holder of key, decodes the answer into out and returns how long the request took.
+func getPage(b *testing.B, h http.Handler, key, base, after string, out any) time.Duration {
+	q := base
+	if after != "" {
+		q += "&after=" + url.QueryEscape(after)
+	}
+	req := httptest.NewRequest(http.MethodGet, q, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	start := time.Now()
+	rec := serve(h, req)
+	took := time.Since(start)
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), out) != nil {
+		b.Fatalf("%s: %d %s", q, rec.Code, rec.Body.String())
+	}
+	return took
 }
